@@ -1,0 +1,36 @@
+/* The command line: one option table (cli.c) feeds both the parser and `clnet help`; each
+ * command lives in its own file here and returns a status (util/status.h). */
+#ifndef CLNET_CLI_CLI_H
+#define CLNET_CLI_CLI_H
+
+#include <stdbool.h>
+
+#define CLI_MAX_SETS 64
+#define CLI_MAX_POSITIONAL 16
+
+struct cli_args {
+    const char *command;
+    const char *positional[CLI_MAX_POSITIONAL]; /* after the command */
+    int n_positional;
+    const char *device;  /* --device SPEC, or NULL */
+    const char *out;     /* --out DIR, or NULL */
+    const char *cl_dir;  /* --cl-dir DIR, or NULL (CLNET_CL_DIR is read by runtime/) */
+    const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
+    int n_sets;
+    const char *inputs;  /* --inputs FILE.csv (eval) */
+    const char *devices; /* --devices SPEC,... (sweep) */
+    int jobs;            /* --jobs N (sweep); default 1 */
+    bool quiet, verbose;
+};
+
+/* Parses argv into args; on bad usage records a message and returns CLNET_ERR_USAGE. */
+int cli_parse(struct cli_args *args, int argc, char **argv);
+
+/* Runs the parsed command. */
+int cli_run(const struct cli_args *args);
+
+int cli_devices(const struct cli_args *args);
+int cli_summary(const struct cli_args *args);
+int cli_help(const struct cli_args *args);
+
+#endif

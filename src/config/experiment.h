@@ -1,0 +1,173 @@
+/* An experiment as plain data: what a YAML file (with its base: chain and --set overrides)
+ * resolves to. No OpenCL types here, so config, shape and data code build and are tested
+ * without a device. Every field has its default filled in once loading succeeds; the
+ * defaults live in the schema table in config/schema.c, which also feeds `clnet help config`.
+ *
+ * Shapes are written (C, H, W) for images and (F) for flat vectors; N is the batch. */
+#ifndef CLNET_CONFIG_EXPERIMENT_H
+#define CLNET_CONFIG_EXPERIMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EXPERIMENT_MAX_RANK 3 /* input is (F) or (C, H, W) */
+
+/* Where a value came from, for errors that are found after loading (shape errors). file
+ * points at a string owned by the experiment (it outlives the loader). */
+struct src_pos {
+    const char *file;
+    int line, col; /* 1-based; 0 when the value is a default */
+};
+
+enum activation {
+    ACTIVATION_IDENTITY,
+    ACTIVATION_SIGMOID,
+    ACTIVATION_RELU,
+    ACTIVATION_TANH,
+    ACTIVATION_STEP, /* 1 where z >= 0, else 0; gradient zero (homework question 1) */
+    ACTIVATION_COUNT
+};
+
+enum init_kind {
+    INIT_UNSET, /* per-layer: use the experiment's init; never left after resolution globally */
+    INIT_ZEROS,
+    INIT_CONSTANT, /* a = value */
+    INIT_NORMAL,   /* a = mean, b = std */
+    INIT_UNIFORM,  /* a = low, b = high */
+    INIT_XAVIER,   /* uniform, limit sqrt(6 / (fan_in + fan_out)) */
+    INIT_HE,       /* normal, std sqrt(2 / fan_in) */
+    INIT_FILE,     /* path: safetensors file; tensor layers.I.weight / layers.I.bias */
+    INIT_COUNT
+};
+
+struct init_spec {
+    enum init_kind kind;
+    double a, b;
+    char *path; /* INIT_FILE only; relative paths are resolved against the config's folder */
+};
+
+enum layer_type {
+    LAYER_DENSE,
+    LAYER_CONV2D,
+    LAYER_FLATTEN,
+    LAYER_DROPOUT,
+    LAYER_ACTIVATION, /* a standalone activation: `- activation: relu` */
+    LAYER_TYPE_COUNT
+};
+
+struct layer_spec {
+    enum layer_type type;
+    struct src_pos pos;         /* the layer's list entry */
+    enum activation activation; /* dense, conv2d, activation; default identity */
+    struct init_spec weight_init, bias_init; /* `init:` inside the layer; INIT_UNSET if none */
+    union {
+        struct {
+            int units;
+            /* Inline weights (homework question 1): rows = units, cols = inputs, the
+             * W x + b convention of the math; NULL when not given. */
+            float *weights; /* (units, in) */
+            int weight_rows, weight_cols;
+            float *bias; /* (units) */
+            int bias_len;
+        } dense;
+        struct {
+            int filters;
+            int size[2], stride[2], pad[2]; /* (rows, cols); a scalar in YAML sets both */
+        } conv2d;
+        struct {
+            double p; /* probability of dropping, 0 <= p < 1 */
+        } dropout;
+    };
+};
+
+enum loss_kind {
+    LOSS_CROSS_ENTROPY,     /* from logits, stable log-sum-exp */
+    LOSS_NAIVE_SOFTMAX_LOG, /* softmax then log in float32, as the homework's first code */
+    LOSS_COUNT
+};
+
+enum optim_kind { OPTIM_SGD, OPTIM_ADAM, OPTIM_COUNT };
+
+struct optim_spec {
+    enum optim_kind kind;
+    double lr;
+    double momentum;     /* sgd; default 0 */
+    double weight_decay; /* both; default 0 */
+    double beta1, beta2, eps; /* adam; defaults 0.9, 0.999, 1e-8 */
+};
+
+enum schedule_kind {
+    SCHEDULE_CONSTANT,  /* the optimizer's lr */
+    SCHEDULE_EXP_DECAY, /* lr_min + (lr_max - lr_min) * exp(-t / tau) */
+    SCHEDULE_STEP,      /* lr * gamma ^ floor(t / every) */
+    SCHEDULE_COUNT
+};
+
+struct schedule_spec {
+    enum schedule_kind kind;
+    double lr_max, lr_min, tau; /* exp_decay */
+    long every;                 /* step */
+    double gamma;               /* step */
+};
+
+enum eval_train { EVAL_TRAIN_NONE, EVAL_TRAIN_FULL, EVAL_TRAIN_COUNT };
+enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
+
+struct train_spec {
+    long iterations;      /* default 2000 */
+    int batch_size;       /* default 100 */
+    enum loss_kind loss;  /* default cross_entropy */
+    struct optim_spec optimizer; /* default sgd lr 0.5 */
+    struct schedule_spec schedule; /* default constant */
+    long eval_every;       /* full test-set evaluation every N iterations; default 100 */
+    int eval_batch_size;   /* default 1000 */
+    enum eval_train eval_train; /* default none */
+    long log_every;        /* progress line every N iterations; default 10 */
+    long checkpoint_every; /* default 1000; 0 = only at the end */
+    long layer_stats;      /* per-layer statistics every N iterations; 0 = off */
+    enum parallel_kind parallel; /* default none */
+};
+
+enum data_set { DATA_MNIST, DATA_SET_COUNT };
+
+struct data_spec {
+    enum data_set set; /* default mnist */
+    char *dir;         /* default data/mnist, relative to the working directory */
+    bool shuffle;      /* default true: a new permutation every epoch */
+};
+
+enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };
+
+struct report_spec {
+    enum report_format format; /* default png */
+};
+
+struct experiment {
+    char *path;   /* the file it was loaded from, as given */
+    char *name;   /* default: the file's name without .yaml */
+    char *base;   /* as written in the top file, or NULL (the chain is already merged) */
+    uint64_t seed; /* default 1 */
+    char *device;  /* default "auto" */
+    struct data_spec data;
+    int input_rank;
+    int input[EXPERIMENT_MAX_RANK]; /* (F) or (C, H, W) */
+    int n_layers;
+    struct layer_spec *layers;
+    struct init_spec weight_init; /* default normal(0, 0.1) */
+    struct init_spec bias_init;   /* default zeros */
+    bool has_train; /* false for a model with no train: section (question 1) */
+    struct train_spec train;
+    struct report_spec report;
+};
+
+const char *activation_name(enum activation a);
+const char *layer_type_name(enum layer_type t);
+const char *init_kind_name(enum init_kind k);
+const char *loss_name(enum loss_kind k);
+const char *optim_name(enum optim_kind k);
+const char *schedule_name(enum schedule_kind k);
+
+/* Frees everything the experiment owns (not the struct itself); safe on a zeroed struct. */
+void experiment_free(struct experiment *e);
+
+#endif

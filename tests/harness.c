@@ -1,0 +1,80 @@
+/* Test harness shared by the Check suites (see harness.h). */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmp_root[4096];
+
+static void remove_tmp(void)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    if (tmp_root[0] && system(cmd) != 0)
+        fprintf(stderr, "harness: could not remove %s\n", tmp_root);
+}
+
+static pid_t tmp_owner;
+
+static void remove_tmp_if_owner(void)
+{
+    if (getpid() == tmp_owner)
+        remove_tmp();
+}
+
+const char *harness_tmpdir(void)
+{
+    if (!tmp_root[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmp_root, sizeof tmp_root, "%s/clnet-test-XXXXXX", base ? base : "/tmp");
+        if (!mkdtemp(tmp_root)) {
+            perror("mkdtemp");
+            abort();
+        }
+        tmp_owner = getpid();
+        atexit(remove_tmp_if_owner);
+    }
+    return tmp_root;
+}
+
+char *harness_write_bytes(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir ? dir : harness_tmpdir(), name) < 0)
+        abort();
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        perror(path);
+        abort();
+    }
+    return path;
+}
+
+char *harness_write(const char *dir, const char *name, const char *text)
+{
+    return harness_write_bytes(dir, name, text, strlen(text));
+}
+
+char *harness_source_path(const char *rel)
+{
+    const char *root = getenv("CLNET_SOURCE_ROOT");
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", root ? root : ".", rel) < 0)
+        abort();
+    return path;
+}
+
+int harness_run(Suite *s, bool fork)
+{
+    SRunner *sr = srunner_create(s);
+    if (!fork)
+        srunner_set_fork_status(sr, CK_NOFORK);
+    harness_tmpdir();
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

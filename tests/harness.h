@@ -1,0 +1,26 @@
+/* Shared pieces of the Check suites: running a suite, temporary folders and files, and the
+ * source tree's location (CLNET_SOURCE_ROOT, set by meson). */
+#ifndef CLNET_TESTS_HARNESS_H
+#define CLNET_TESTS_HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+
+/* Runs the suite (forking per test unless fork is false: device suites create OpenCL
+ * objects, which must not cross a fork) and returns the process exit code. */
+int harness_run(Suite *s, bool fork);
+
+/* A fresh folder under $TMPDIR, removed at exit; returns a static-lifetime path. */
+const char *harness_tmpdir(void);
+
+/* Writes text to dir/name (dir may be NULL for the harness folder); returns the full path
+ * (malloc'd, leaked on purpose: tests are short processes). */
+char *harness_write(const char *dir, const char *name, const char *text);
+
+/* Writes len bytes to dir/name; same conventions. */
+char *harness_write_bytes(const char *dir, const char *name, const void *data, size_t len);
+
+/* $CLNET_SOURCE_ROOT/rel (malloc'd). */
+char *harness_source_path(const char *rel);
+
+#endif
