@@ -158,6 +158,10 @@ struct experiment {
     bool has_train; /* false for a model with no train: section (question 1) */
     struct train_spec train;
     struct report_spec report;
+    /* Every string a src_pos.file points at (the files of the base: chain, "--set ARG"
+     * labels); owned here so positions stay valid as long as the experiment lives. */
+    char **src_names;
+    int n_src_names;
 };
 
 const char *activation_name(enum activation a);

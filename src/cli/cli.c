@@ -1,0 +1,248 @@
+/* The command line of clnet: one table of commands and one of options feed both the parser
+ * and `clnet help`, so an option cannot be documented without being parsed or the reverse.
+ * Each command lives in its own file; this one only parses and dispatches. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "util/status.h"
+
+struct command {
+    const char *name;
+    const char *usage;
+    const char *help;
+    int (*run)(const struct cli_args *args);
+    int min_positional, max_positional;
+};
+
+static int cli_help_config(const struct cli_args *args);
+
+static const struct command commands[] = {
+    {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
+     "layer table: output shape, parameters, FLOPs per image; totals", cli_summary, 1, 1},
+    {"devices", "devices [--device SPEC]",
+     "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
+     cli_devices, 0, 0},
+    {"help", "help [config]", "this text; `help config` lists every experiment-file key",
+     cli_help, 0, 1},
+};
+
+/* Which commands accept an option: a space-separated list, matched as whole words. */
+struct option {
+    const char *name; /* long form, without -- */
+    char short_name;
+    const char *arg;  /* NULL for a flag */
+    const char *commands;
+    const char *help;
+};
+
+static const struct option options[] = {
+    {"device", 'd', "SPEC", "devices",
+     "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and "
+     "the config's device:)"},
+    {"set", 's', "KEY.PATH=VALUE", "summary",
+     "override one config value, e.g. train.iterations=200 (repeatable)"},
+    {"cl-dir", 0, "DIR", "summary devices",
+     "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
+    {"quiet", 'q', NULL, "summary devices", "print only errors"},
+    {"verbose", 'v', NULL, "summary devices", "print more detail"},
+    {"help", 'h', NULL, "summary devices help", "show this help"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COUNT(commands); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int accepts(const struct option *o, const char *command)
+{
+    size_t n = strlen(command);
+    for (const char *p = o->commands; (p = strstr(p, command)) != NULL; p += n)
+        if ((p == o->commands || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static const struct option *find_option(const char *arg, const char **value)
+{
+    *value = NULL;
+    if (arg[1] != '-') { /* -x */
+        for (size_t i = 0; i < COUNT(options); i++)
+            if (options[i].short_name && arg[1] == options[i].short_name && arg[2] == '\0')
+                return &options[i];
+        return NULL;
+    }
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    for (size_t i = 0; i < COUNT(options); i++)
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0) {
+            if (eq)
+                *value = eq + 1;
+            return &options[i];
+        }
+    return NULL;
+}
+
+static int set_option(struct cli_args *a, const struct option *o, const char *v)
+{
+    const char *n = o->name;
+    if (strcmp(n, "device") == 0)
+        a->device = v;
+    else if (strcmp(n, "cl-dir") == 0)
+        a->cl_dir = v;
+    else if (strcmp(n, "set") == 0) {
+        if (a->n_sets == CLI_MAX_SETS)
+            return clnet_errorf(CLNET_ERR_USAGE, "too many --set options (at most %d)",
+                                CLI_MAX_SETS);
+        if (!strchr(v, '='))
+            return clnet_errorf(CLNET_ERR_USAGE, "--set %s: expected KEY.PATH=VALUE", v);
+        a->sets[a->n_sets++] = v;
+    } else if (strcmp(n, "quiet") == 0)
+        a->quiet = true;
+    else if (strcmp(n, "verbose") == 0)
+        a->verbose = true;
+    else if (strcmp(n, "help") == 0) {
+        a->positional[0] = a->command;
+        a->n_positional = 1;
+        a->command = "help";
+    }
+    return CLNET_OK;
+}
+
+int cli_parse(struct cli_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->jobs = 1;
+    if (argc < 2) {
+        a->command = "help";
+        return CLNET_OK;
+    }
+    a->command = argv[1];
+    if (strcmp(a->command, "--help") == 0 || strcmp(a->command, "-h") == 0)
+        a->command = "help";
+    else if (strcmp(a->command, "--version") == 0)
+        a->command = "version";
+    else if (!find_command(a->command))
+        return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: summary, devices, "
+                            "help; see `clnet help`)", a->command);
+    const char *command = a->command;
+    bool only_positional = false;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!only_positional && strcmp(arg, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (only_positional || arg[0] != '-' || arg[1] == '\0') {
+            if (a->n_positional == CLI_MAX_POSITIONAL)
+                return clnet_errorf(CLNET_ERR_USAGE, "too many arguments");
+            a->positional[a->n_positional++] = arg;
+            continue;
+        }
+        const char *value;
+        const struct option *o = find_option(arg, &value);
+        if (!o || !accepts(o, command))
+            return clnet_errorf(CLNET_ERR_USAGE, "%s: unknown option '%s' (see `clnet help`)",
+                                command, arg);
+        if (o->arg && !value) {
+            if (i + 1 >= argc)
+                return clnet_errorf(CLNET_ERR_USAGE, "%s: option --%s needs %s", command,
+                                    o->name, o->arg);
+            value = argv[++i];
+        } else if (!o->arg && value) {
+            return clnet_errorf(CLNET_ERR_USAGE, "%s: option --%s takes no value", command,
+                                o->name);
+        }
+        int status = set_option(a, o, value);
+        if (status)
+            return status;
+        if (strcmp(a->command, "help") == 0)
+            return CLNET_OK;
+    }
+    const struct command *c = find_command(a->command);
+    if (c && (a->n_positional < c->min_positional || a->n_positional > c->max_positional))
+        return clnet_errorf(CLNET_ERR_USAGE, "usage: clnet %s", c->usage);
+    return CLNET_OK;
+}
+
+int cli_run(const struct cli_args *a)
+{
+    if (strcmp(a->command, "version") == 0) {
+        printf("clnet %s\n", CLNET_VERSION);
+        return CLNET_OK;
+    }
+    return find_command(a->command)->run(a);
+}
+
+static void print_usage(FILE *f, const struct command *only)
+{
+    if (!only)
+        fprintf(f, "clnet %s: trains neural networks described in YAML on any OpenCL "
+                   "device\n\nusage:\n",
+                CLNET_VERSION);
+    for (size_t i = 0; i < COUNT(commands); i++) {
+        const struct command *c = &commands[i];
+        if (only && only != c)
+            continue;
+        fprintf(f, "  clnet %-44s %s\n", c->usage, c->help);
+        for (size_t j = 0; j < COUNT(options); j++) {
+            const struct option *o = &options[j];
+            if (!only || !accepts(o, c->name))
+                continue;
+            char left[64];
+            snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
+                     o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ", o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
+            fprintf(f, "      %-36s %s\n", o->short_name ? left : left + 2, o->help);
+        }
+    }
+    if (!only) {
+        fprintf(f, "\noptions (`clnet help COMMAND` says which command takes which):\n");
+        for (size_t j = 0; j < COUNT(options); j++)
+            fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
+        fprintf(f, "\nenvironment: CLNET_DEVICE (device spec), CLNET_CL_DIR (kernel sources), "
+                   "CLNET_CACHE_DIR (kernel binary cache)\n"
+                   "exit codes: 0 success, 1 the run failed, 2 bad usage, configuration or "
+                   "data\n");
+    }
+}
+
+int cli_help(const struct cli_args *a)
+{
+    if (a->n_positional == 0) {
+        print_usage(stdout, NULL);
+        return CLNET_OK;
+    }
+    const char *topic = a->positional[0];
+    if (strcmp(topic, "config") == 0)
+        return cli_help_config(a);
+    const struct command *c = find_command(topic);
+    if (!c || strcmp(topic, "help") == 0) {
+        if (c) {
+            print_usage(stdout, NULL);
+            return CLNET_OK;
+        }
+        return clnet_errorf(CLNET_ERR_USAGE, "help: no help on '%s' (try `clnet help`)", topic);
+    }
+    printf("usage:\n");
+    print_usage(stdout, c);
+    return CLNET_OK;
+}
+
+static int cli_help_config(const struct cli_args *a)
+{
+    (void)a;
+    config_print_help(stdout);
+    return CLNET_OK;
+}

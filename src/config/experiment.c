@@ -1,0 +1,80 @@
+/* Names of the experiment's enums (the canonical YAML words, as config_write_resolved
+ * writes them) and experiment_free. */
+#include "config/experiment.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *const activation_names[] = {"identity", "sigmoid", "relu", "tanh", "step"};
+static const char *const layer_names[] = {"dense", "conv2d", "flatten", "dropout", "activation"};
+static const char *const init_names[] = {"unset",   "zeros",  "constant", "normal",
+                                         "uniform", "xavier", "he",       "file"};
+static const char *const loss_names[] = {"cross_entropy", "naive_softmax_log"};
+static const char *const optim_names[] = {"sgd", "adam"};
+static const char *const schedule_names[] = {"constant", "exp_decay", "step"};
+
+_Static_assert(COUNT(activation_names) == ACTIVATION_COUNT, "activation names");
+_Static_assert(COUNT(layer_names) == LAYER_TYPE_COUNT, "layer names");
+_Static_assert(COUNT(init_names) == INIT_COUNT, "init names");
+_Static_assert(COUNT(loss_names) == LOSS_COUNT, "loss names");
+_Static_assert(COUNT(optim_names) == OPTIM_COUNT, "optimizer names");
+_Static_assert(COUNT(schedule_names) == SCHEDULE_COUNT, "schedule names");
+
+#define NAME(table, v) ((unsigned)(v) < (unsigned)COUNT(table) ? (table)[v] : "unknown")
+
+const char *activation_name(enum activation a)
+{
+    return NAME(activation_names, a);
+}
+
+const char *layer_type_name(enum layer_type t)
+{
+    return NAME(layer_names, t);
+}
+
+const char *init_kind_name(enum init_kind k)
+{
+    return NAME(init_names, k);
+}
+
+const char *loss_name(enum loss_kind k)
+{
+    return NAME(loss_names, k);
+}
+
+const char *optim_name(enum optim_kind k)
+{
+    return NAME(optim_names, k);
+}
+
+const char *schedule_name(enum schedule_kind k)
+{
+    return NAME(schedule_names, k);
+}
+
+void experiment_free(struct experiment *e)
+{
+    free(e->path);
+    free(e->name);
+    free(e->base);
+    free(e->device);
+    free(e->data.dir);
+    for (int i = 0; i < e->n_layers; i++) {
+        struct layer_spec *l = &e->layers[i];
+        free(l->weight_init.path);
+        free(l->bias_init.path);
+        if (l->type == LAYER_DENSE) {
+            free(l->dense.weights);
+            free(l->dense.bias);
+        }
+    }
+    free(e->layers);
+    free(e->weight_init.path);
+    free(e->bias_init.path);
+    for (int i = 0; i < e->n_src_names; i++)
+        free(e->src_names[i]);
+    free(e->src_names);
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,381 @@
+/* The schema tables of an experiment file (see schema.h) and the word lists of its enums.
+ * Adding a key is adding one row here (and its field in experiment.h): validation,
+ * defaults, the resolved config and `clnet help config` follow from the row. */
+#include "config/schema.h"
+
+#include "config/experiment.h"
+
+#include <string.h>
+
+_Static_assert(sizeof(enum activation) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum init_kind) == sizeof(int), "enums are stored as int");
+
+/* The tables keep one row per key, compact, so they read as a table. */
+/* clang-format off */
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define WORDS(noun_, arr) {noun_, arr, COUNT(arr)}
+#define TABLE(arr, check_) {arr, COUNT(arr), check_}
+#define POSITIVE .rng = RNG_MIN_EXCL, .min = 0
+#define NONNEG .rng = RNG_MIN, .min = 0
+#define UNIT_OPEN .rng = RNG_MIN | RNG_MAX_EXCL, .min = 0, .max = 1 /* [0, 1) */
+
+static const struct word activation_list[] = {
+    {"identity", ACTIVATION_IDENTITY}, {"sigmoid", ACTIVATION_SIGMOID},
+    {"relu", ACTIVATION_RELU},         {"tanh", ACTIVATION_TANH},
+    {"step", ACTIVATION_STEP},         {"linear", ACTIVATION_IDENTITY},
+    {"none", ACTIVATION_IDENTITY},
+};
+const struct words schema_activation_words = WORDS("activation", activation_list);
+
+static const struct word loss_list[] = {
+    {"cross_entropy", LOSS_CROSS_ENTROPY},
+    {"naive_softmax_log", LOSS_NAIVE_SOFTMAX_LOG},
+};
+static const struct words loss_words = WORDS("loss", loss_list);
+
+static const struct word eval_train_list[] = {{"none", EVAL_TRAIN_NONE}, {"full", EVAL_TRAIN_FULL}};
+static const struct words eval_train_words = WORDS("eval_train mode", eval_train_list);
+
+static const struct word parallel_list[] = {{"none", PARALLEL_NONE}, {"data", PARALLEL_DATA}};
+static const struct words parallel_words = WORDS("parallel mode", parallel_list);
+
+static const struct word set_list[] = {{"mnist", DATA_MNIST}};
+static const struct words set_words = WORDS("data set", set_list);
+
+static const struct word format_list[] = {
+    {"png", REPORT_PNG}, {"pdf", REPORT_PDF}, {"both", REPORT_BOTH}};
+static const struct words format_words = WORDS("report format", format_list);
+
+/* ---- init specs: `zeros`, {constant: v}, {normal: {...}}, ... (base: struct init_spec) */
+
+static const struct field normal_fields[] = {
+    {.key = "mean", .type = FT_DOUBLE, .off = offsetof(struct init_spec, a), .def = "0",
+     .doc = "mean of the normal distribution"},
+    {.key = "std", .type = FT_DOUBLE, .off = offsetof(struct init_spec, b),
+     .flags = FL_REQUIRED, NONNEG, .doc = "standard deviation"},
+};
+static const struct table normal_table = TABLE(normal_fields, NULL);
+
+static const struct field uniform_fields[] = {
+    {.key = "low", .type = FT_DOUBLE, .off = offsetof(struct init_spec, a),
+     .flags = FL_REQUIRED, .doc = "lower bound"},
+    {.key = "high", .type = FT_DOUBLE, .off = offsetof(struct init_spec, b),
+     .flags = FL_REQUIRED, .doc = "upper bound (>= low)"},
+};
+static const struct table uniform_table = TABLE(uniform_fields, schema_check_uniform);
+
+static const struct field init_constant = {.key = "constant", .type = FT_DOUBLE,
+                                           .off = offsetof(struct init_spec, a),
+                                           .flags = FL_REQUIRED, .doc = "every value"};
+static const struct field init_normal = {.key = "normal", .type = FT_MAP, .table = &normal_table,
+                                         .doc = "normal distribution"};
+static const struct field init_uniform = {
+    .key = "uniform", .type = FT_MAP, .table = &uniform_table, .doc = "uniform distribution"};
+static const struct field init_file = {
+    .key = "file", .type = FT_STR, .off = offsetof(struct init_spec, path),
+    .flags = FL_REQUIRED | FL_PATH | FL_NONEMPTY,
+    .doc = "safetensors file (tensors layers.I.weight, layers.I.bias)"};
+
+static const struct alternative init_alts[] = {
+    {"zeros", INIT_ZEROS, NULL, "all zeros"},
+    {"constant", INIT_CONSTANT, &init_constant, NULL},
+    {"normal", INIT_NORMAL, &init_normal, NULL},
+    {"uniform", INIT_UNIFORM, &init_uniform, NULL},
+    {"xavier", INIT_XAVIER, NULL, "uniform, limit sqrt(6 / (fan_in + fan_out))"},
+    {"he", INIT_HE, NULL, "normal, std sqrt(2 / fan_in)"},
+    {"file", INIT_FILE, &init_file, NULL},
+};
+static const struct choice init_choice = {"init", offsetof(struct init_spec, kind), init_alts,
+                                          COUNT(init_alts)};
+
+/* ---- layers (base: struct layer_spec) */
+
+static const struct field layer_init_fields[] = {
+    {.key = "weights", .type = FT_CHOICE, .off = offsetof(struct layer_spec, weight_init),
+     .choice = &init_choice, .doc = "this layer's weight init (default: the global one)"},
+    {.key = "biases", .type = FT_CHOICE, .off = offsetof(struct layer_spec, bias_init),
+     .choice = &init_choice, .doc = "this layer's bias init (default: the global one)"},
+};
+static const struct table layer_init_table = TABLE(layer_init_fields, NULL);
+
+static const struct field dense_fields[] = {
+    {.key = "units", .type = FT_INT, .off = offsetof(struct layer_spec, dense.units),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "output features"},
+    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
+     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
+    {.key = "init", .type = FT_MAP, .table = &layer_init_table, .doc = "{weights, biases}"},
+    {.key = "weights", .type = FT_MATRIX, .off = offsetof(struct layer_spec, dense.weights),
+     .doc = "inline weights: one row of inputs per unit (W x + b)"},
+    {.key = "bias", .type = FT_VECTOR, .off = offsetof(struct layer_spec, dense.bias),
+     .doc = "inline bias: one number per unit"},
+};
+static const struct table dense_table = TABLE(dense_fields, schema_check_dense);
+
+static const struct field conv2d_fields[] = {
+    {.key = "filters", .type = FT_INT, .off = offsetof(struct layer_spec, conv2d.filters),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "output channels"},
+    {.key = "size", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.size),
+     .flags = FL_REQUIRED | FL_SQUARE, POSITIVE, .doc = "kernel size: n or [rows, cols]"},
+    {.key = "stride", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.stride),
+     .def = "1", .flags = FL_SQUARE, POSITIVE, .doc = "n or [rows, cols]"},
+    {.key = "pad", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.pad), .def = "0",
+     .flags = FL_SQUARE, NONNEG, .doc = "zero padding on each side: n or [rows, cols]"},
+    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
+     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
+    {.key = "init", .type = FT_MAP, .table = &layer_init_table, .doc = "{weights, biases}"},
+};
+static const struct table conv2d_table = TABLE(conv2d_fields, NULL);
+
+static const struct field dropout_fields[] = {
+    {.key = "p", .type = FT_DOUBLE, .off = offsetof(struct layer_spec, dropout.p),
+     .flags = FL_REQUIRED, UNIT_OPEN, .doc = "probability of dropping a value"},
+};
+static const struct table dropout_table = TABLE(dropout_fields, NULL);
+
+static const struct field layer_dense = {.key = "dense", .type = FT_MAP, .table = &dense_table,
+                                         .doc = "fully connected: y = x W + b"};
+static const struct field layer_conv2d = {
+    .key = "conv2d", .type = FT_MAP, .table = &conv2d_table, .doc = "2-D convolution"};
+static const struct field layer_dropout = {
+    .key = "dropout", .type = FT_MAP, .table = &dropout_table, .doc = "inverted dropout"};
+static const struct field layer_activation = {
+    .key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
+    .flags = FL_REQUIRED, .words = &schema_activation_words, .doc = "standalone activation"};
+
+static const struct alternative layer_alts[] = {
+    {"dense", LAYER_DENSE, &layer_dense, NULL},
+    {"conv2d", LAYER_CONV2D, &layer_conv2d, NULL},
+    {"flatten", LAYER_FLATTEN, NULL, "(C, H, W) -> (C*H*W)"},
+    {"dropout", LAYER_DROPOUT, &layer_dropout, NULL},
+    {"activation", LAYER_ACTIVATION, &layer_activation, NULL},
+};
+static const struct choice layer_choice = {"layer kind", offsetof(struct layer_spec, type),
+                                           layer_alts, COUNT(layer_alts)};
+
+/* ---- train (base: struct train_spec; optimizer and schedule have their own bases) */
+
+static const struct field sgd_fields[] = {
+    {.key = "lr", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, lr),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "learning rate"},
+    {.key = "momentum", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, momentum),
+     .def = "0", UNIT_OPEN, .doc = "heavy-ball momentum"},
+    {.key = "weight_decay", .type = FT_DOUBLE,
+     .off = offsetof(struct optim_spec, weight_decay), .def = "0", NONNEG,
+     .doc = "L2 penalty added to the gradient"},
+};
+static const struct table sgd_table = TABLE(sgd_fields, NULL);
+
+static const struct field adam_fields[] = {
+    {.key = "lr", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, lr),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "learning rate"},
+    {.key = "beta1", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, beta1),
+     .def = "0.9", UNIT_OPEN, .doc = "first-moment decay"},
+    {.key = "beta2", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, beta2),
+     .def = "0.999", UNIT_OPEN, .doc = "second-moment decay"},
+    {.key = "eps", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, eps), .def = "1e-08",
+     POSITIVE, .doc = "added to the denominator"},
+    {.key = "weight_decay", .type = FT_DOUBLE,
+     .off = offsetof(struct optim_spec, weight_decay), .def = "0", NONNEG,
+     .doc = "L2 penalty added to the gradient"},
+};
+static const struct table adam_table = TABLE(adam_fields, NULL);
+
+static const struct field optim_sgd = {.key = "sgd", .type = FT_MAP, .table = &sgd_table,
+                                       .doc = "stochastic gradient descent"};
+static const struct field optim_adam = {.key = "adam", .type = FT_MAP, .table = &adam_table,
+                                        .doc = "Adam (Kingma & Ba)"};
+static const struct alternative optim_alts[] = {
+    {"sgd", OPTIM_SGD, &optim_sgd, NULL},
+    {"adam", OPTIM_ADAM, &optim_adam, NULL},
+};
+static const struct choice optim_choice = {"optimizer", offsetof(struct optim_spec, kind),
+                                           optim_alts, COUNT(optim_alts)};
+
+static const struct field exp_decay_fields[] = {
+    {.key = "lr_max", .type = FT_DOUBLE, .off = offsetof(struct schedule_spec, lr_max),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "learning rate at iteration 0"},
+    {.key = "lr_min", .type = FT_DOUBLE, .off = offsetof(struct schedule_spec, lr_min),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "limit (<= lr_max)"},
+    {.key = "tau", .type = FT_DOUBLE, .off = offsetof(struct schedule_spec, tau),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "decay time in iterations"},
+};
+static const struct table exp_decay_table = TABLE(exp_decay_fields, schema_check_exp_decay);
+
+static const struct field step_fields[] = {
+    {.key = "every", .type = FT_LONG, .off = offsetof(struct schedule_spec, every),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "iterations between steps"},
+    {.key = "gamma", .type = FT_DOUBLE, .off = offsetof(struct schedule_spec, gamma),
+     .def = "0.1", .rng = RNG_MIN_EXCL | RNG_MAX, .min = 0, .max = 1,
+     .doc = "factor applied at each step"},
+};
+static const struct table step_table = TABLE(step_fields, NULL);
+
+static const struct field sched_exp = {
+    .key = "exp_decay", .type = FT_MAP, .table = &exp_decay_table,
+    .doc = "lr_min + (lr_max - lr_min) exp(-t / tau)"};
+static const struct field sched_step = {.key = "step", .type = FT_MAP, .table = &step_table,
+                                        .doc = "lr gamma^floor(t / every)"};
+static const struct alternative sched_alts[] = {
+    {"constant", SCHEDULE_CONSTANT, NULL, "the optimizer's lr throughout"},
+    {"exp_decay", SCHEDULE_EXP_DECAY, &sched_exp, NULL},
+    {"step", SCHEDULE_STEP, &sched_step, NULL},
+};
+static const struct choice sched_choice = {"schedule", offsetof(struct schedule_spec, kind),
+                                           sched_alts, COUNT(sched_alts)};
+
+#define TRAIN(m) offsetof(struct train_spec, m)
+static const struct field train_fields[] = {
+    {.key = "iterations", .type = FT_LONG, .off = TRAIN(iterations), .def = "2000", POSITIVE,
+     .doc = "optimizer steps"},
+    {.key = "batch_size", .type = FT_INT, .off = TRAIN(batch_size), .def = "100", POSITIVE,
+     .doc = "images per step"},
+    {.key = "loss", .type = FT_ENUM, .off = TRAIN(loss), .def = "cross_entropy",
+     .words = &loss_words, .doc = "naive_softmax_log: softmax then log, can overflow"},
+    {.key = "optimizer", .type = FT_CHOICE, .off = TRAIN(optimizer), .def = "{sgd: {lr: 0.5}}",
+     .choice = &optim_choice, .doc = "{sgd: {...}} or {adam: {...}}"},
+    {.key = "schedule", .type = FT_CHOICE, .off = TRAIN(schedule), .def = "constant",
+     .choice = &sched_choice, .doc = "learning-rate schedule"},
+    {.key = "eval_every", .type = FT_LONG, .off = TRAIN(eval_every), .def = "100", POSITIVE,
+     .doc = "test-set evaluation every N iterations"},
+    {.key = "eval_batch_size", .type = FT_INT, .off = TRAIN(eval_batch_size), .def = "1000",
+     POSITIVE, .doc = "images per evaluation batch"},
+    {.key = "eval_train", .type = FT_ENUM, .off = TRAIN(eval_train), .def = "none",
+     .words = &eval_train_words, .doc = "full: also evaluate the whole training set"},
+    {.key = "log_every", .type = FT_LONG, .off = TRAIN(log_every), .def = "10", POSITIVE,
+     .doc = "progress line every N iterations"},
+    {.key = "checkpoint_every", .type = FT_LONG, .off = TRAIN(checkpoint_every), .def = "1000",
+     NONNEG, .doc = "0: only at the end"},
+    {.key = "layer_stats", .type = FT_LONG, .off = TRAIN(layer_stats), .def = "0", NONNEG,
+     .doc = "per-layer statistics every N iterations; 0: off"},
+    {.key = "parallel", .type = FT_ENUM, .off = TRAIN(parallel), .def = "none",
+     .words = &parallel_words, .doc = "data: split batches over devices"},
+};
+static const struct table train_table = TABLE(train_fields, NULL);
+
+/* ---- the top level (base: struct experiment) */
+
+static const struct field data_fields[] = {
+    {.key = "set", .type = FT_ENUM, .off = offsetof(struct data_spec, set), .def = "mnist",
+     .words = &set_words, .doc = "data set"},
+    {.key = "dir", .type = FT_STR, .off = offsetof(struct data_spec, dir), .def = "data/mnist",
+     .flags = FL_NONEMPTY, .doc = "folder of the IDX files (relative to the working folder)"},
+    {.key = "shuffle", .type = FT_BOOL, .off = offsetof(struct data_spec, shuffle),
+     .def = "true", .doc = "new permutation every epoch"},
+};
+static const struct table data_table = TABLE(data_fields, NULL);
+
+static const struct field model_fields[] = {
+    {.key = "input", .type = FT_DIMS, .flags = FL_REQUIRED, POSITIVE,
+     .doc = "[features] or [channels, rows, cols]"},
+    {.key = "layers", .type = FT_LAYERS, .flags = FL_REQUIRED | FL_NONEMPTY,
+     .choice = &layer_choice, .doc = "list of layers, numbered from 0"},
+};
+static const struct table model_table = TABLE(model_fields, NULL);
+
+static const struct field init_fields[] = {
+    {.key = "weights", .type = FT_CHOICE, .off = offsetof(struct experiment, weight_init),
+     .def = "{normal: {mean: 0, std: 0.1}}", .choice = &init_choice,
+     .doc = "zeros, xavier, he, {constant: v}, {normal: {mean, std}}, {uniform: {low, high}}, "
+            "{file: x.safetensors}"},
+    {.key = "biases", .type = FT_CHOICE, .off = offsetof(struct experiment, bias_init),
+     .def = "zeros", .choice = &init_choice, .doc = "same forms as weights"},
+};
+static const struct table init_table = TABLE(init_fields, NULL);
+
+static const struct field report_fields[] = {
+    {.key = "format", .type = FT_ENUM, .off = offsetof(struct report_spec, format),
+     .def = "png", .words = &format_words, .doc = "plot files"},
+};
+static const struct table report_table = TABLE(report_fields, NULL);
+
+static const struct field top_fields[] = {
+    {.key = "name", .type = FT_STR, .off = offsetof(struct experiment, name),
+     .flags = FL_NONEMPTY, .doc = "run name (default: the file name without .yaml)"},
+    {.key = "base", .type = FT_STR, .off = offsetof(struct experiment, base),
+     .flags = FL_LOADER, .doc = "file to start from, relative to this file; keys here win"},
+    {.key = "seed", .type = FT_U64, .off = offsetof(struct experiment, seed), .def = "1", NONNEG,
+     .doc = "initial weights, shuffling, dropout"},
+    {.key = "device", .type = FT_STR, .off = offsetof(struct experiment, device), .def = "auto",
+     .flags = FL_NONEMPTY, .doc = "auto, P:D, or part of a platform/device name"},
+    {.key = "data", .type = FT_MAP, .off = offsetof(struct experiment, data),
+     .table = &data_table, .doc = "training and test data"},
+    {.key = "model", .type = FT_MAP, .flags = FL_REQUIRED, .table = &model_table,
+     .doc = "the network"},
+    {.key = "init", .type = FT_MAP, .table = &init_table, .doc = "defaults for every layer"},
+    {.key = "train", .type = FT_MAP, .off = offsetof(struct experiment, train),
+     .flags = FL_PRESENT, .present_off = offsetof(struct experiment, has_train),
+     .table = &train_table, .doc = "optional: without it the model is only evaluated"},
+    {.key = "report", .type = FT_MAP, .off = offsetof(struct experiment, report),
+     .table = &report_table, .doc = "plots"},
+};
+const struct table schema_top = TABLE(top_fields, NULL);
+
+/* clang-format on */
+
+const struct field *schema_find(const struct table *t, const char *key)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->fields[i].key, key)) return &t->fields[i];
+    return NULL;
+}
+
+const struct alternative *schema_alt_by_word(const struct choice *c, const char *word)
+{
+    for (int i = 0; i < c->n_alts; i++)
+        if (!strcmp(c->alts[i].word, word)) return &c->alts[i];
+    return NULL;
+}
+
+const struct alternative *schema_alt_by_value(const struct choice *c, int value)
+{
+    for (int i = 0; i < c->n_alts; i++)
+        if (c->alts[i].value == value) return &c->alts[i];
+    return NULL;
+}
+
+const char *schema_word_name(const struct words *w, int value)
+{
+    for (int i = 0; i < w->n; i++)
+        if (w->list[i].value == value) return w->list[i].word;
+    return "?";
+}
+
+/* Optimal string alignment distance: Levenshtein plus adjacent transpositions. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAXLEN = 64 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAXLEN || m >= MAXLEN) return MAXLEN;
+    int d[MAXLEN + 1][MAXLEN + 1];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best) best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+const char *schema_suggest(const char *given, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = strlen(given) <= 3 ? 2 : 3; /* accept distance 1 for short words, else 2 */
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(given, candidates[i]);
+        if (d < best_d && (size_t)d < strlen(candidates[i])) {
+            best = candidates[i];
+            best_d = d;
+        }
+    }
+    return best;
+}

@@ -1,0 +1,128 @@
+/* The experiment schema as data: one table per YAML map, one row per key with its type,
+ * where it lands in struct experiment, its default (as YAML text), its range and a line of
+ * documentation. Validation (validate.c), the resolved output and `clnet help config`
+ * (emit.c), base: merging and --set (config.c) all walk these tables, so a key cannot be
+ * half-added. Internal to src/config/. */
+#ifndef CLNET_CONFIG_SCHEMA_H
+#define CLNET_CONFIG_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum field_type {
+    FT_INT,    /* int */
+    FT_LONG,   /* long */
+    FT_U64,    /* uint64_t, 0 .. INT64_MAX */
+    FT_DOUBLE, /* double, finite */
+    FT_BOOL,   /* bool: true / false */
+    FT_STR,    /* char *, owned */
+    FT_ENUM,   /* an enum (int-sized), from a word table */
+    FT_PAIR,   /* int[2]: n or [rows, cols] */
+    FT_DIMS,   /* experiment.input_rank + input[]: [F] or [C, H, W] */
+    FT_MATRIX, /* dense inline weights: rows of floats */
+    FT_VECTOR, /* dense inline bias: floats */
+    FT_MAP,    /* a nested table; off is the offset of its base */
+    FT_CHOICE, /* one of several words, each maybe with a value: `he`, {sgd: {lr: 0.1}} */
+    FT_LAYERS, /* experiment.n_layers + layers: a list of layer choices */
+};
+
+enum {
+    FL_REQUIRED = 1u << 0,
+    FL_LOADER = 1u << 1,   /* handled by the loader (base:); not validated or written */
+    FL_PATH = 1u << 2,     /* a file path relative to the YAML file's folder, made absolute */
+    FL_PRESENT = 1u << 3,  /* FT_MAP: sets the bool at present_off when the key is given */
+    FL_NONEMPTY = 1u << 4, /* FT_STR, FT_LAYERS: must not be empty */
+    FL_SQUARE = 1u << 5,   /* FT_PAIR: written as one number when rows == cols */
+};
+
+enum {
+    RNG_MIN = 1u << 0,      /* value >= min */
+    RNG_MIN_EXCL = 1u << 1, /* value > min */
+    RNG_MAX = 1u << 2,      /* value <= max */
+    RNG_MAX_EXCL = 1u << 3, /* value < max */
+};
+
+struct word {
+    const char *word;
+    int value;
+};
+
+struct words {
+    const char *noun; /* "activation", in "unknown activation 'rleu'" */
+    const struct word *list;
+    int n; /* canonical spelling of each value first, aliases after */
+};
+
+struct table;
+struct field;
+struct experiment;
+
+struct alternative {
+    const char *word;
+    int value;                       /* stored at choice.kind_off */
+    const struct field *value_field; /* NULL: the word takes no value */
+    const char *doc;                 /* for a word without a value (its field has one) */
+};
+
+struct choice {
+    const char *noun; /* "optimizer", "layer kind" */
+    size_t kind_off;  /* offset of the enum inside the choice's base */
+    const struct alternative *alts;
+    int n_alts;
+};
+
+struct field {
+    const char *key;
+    enum field_type type;
+    size_t off;      /* inside the table's base struct */
+    const char *def; /* default as YAML text; NULL: required or absent */
+    unsigned flags;
+    unsigned rng;
+    double min, max;
+    const struct words *words;   /* FT_ENUM */
+    const struct table *table;   /* FT_MAP */
+    const struct choice *choice; /* FT_CHOICE, FT_LAYERS (the entry choice) */
+    size_t present_off;          /* FL_PRESENT */
+    const char *doc;
+};
+
+/* Cross-field checks after a table's fields are filled; node is the map (may be NULL). */
+struct vctx;
+struct node;
+typedef int (*table_check_fn)(struct vctx *v, const struct node *map, void *base);
+
+struct table {
+    const struct field *fields;
+    int n;
+    table_check_fn check;
+};
+
+extern const struct table schema_top; /* struct experiment */
+extern const struct words schema_activation_words;
+
+/* Row of key in t, or NULL. */
+const struct field *schema_find(const struct table *t, const char *key);
+const struct alternative *schema_alt_by_word(const struct choice *c, const char *word);
+const struct alternative *schema_alt_by_value(const struct choice *c, int value);
+const char *schema_word_name(const struct words *w, int value);
+
+/* Edit distance (with transpositions) for "did you mean"; the closest candidate when it is
+ * near enough, else NULL. */
+const char *schema_suggest(const char *given, const char *const *candidates, int n);
+
+/* The checks the validator calls (validate.c). */
+int schema_check_dense(struct vctx *v, const struct node *map, void *base);
+int schema_check_uniform(struct vctx *v, const struct node *map, void *base);
+int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base);
+
+/* Fills e (zeroed by the caller) from the merged tree root; defaults are parsed into a. */
+struct arena;
+int schema_validate(struct experiment *e, struct arena *a, const struct node *root);
+
+/* Writes e as YAML in table order, and the schema as a table for `clnet help config`
+ * (emit.c). */
+int schema_emit(const struct experiment *e, FILE *f);
+void schema_print_help(FILE *f);
+
+#endif

@@ -1,0 +1,537 @@
+/* The one validation pass: merged YAML tree -> struct experiment, driven by the schema
+ * tables. Every error names the file, line and column of the offending node and the key
+ * path ("train.optimizer.adam", "layer 3 (dense)"), and suggests the nearest valid word. */
+#include "config/schema.h"
+
+#include "config/experiment.h"
+#include "config/node.h"
+#include "util/status.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct vctx {
+    struct arena *arena;
+    char ctx[512]; /* key path of the node being converted */
+    size_t len;
+};
+
+static int verr(struct vctx *v, const struct node *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int verr(struct vctx *v, const struct node *at, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (v->len) return node_error_at(at->file, at->line, at->col, "%s: %s", v->ctx, msg);
+    return node_error_at(at->file, at->line, at->col, "%s", msg);
+}
+
+/* Appends a key to the context; returns the old length for ctx_pop. */
+static size_t ctx_push(struct vctx *v, const char *fmt, const char *key)
+{
+    size_t old = v->len;
+    const char *sep = !v->len || fmt[0] == ' ' ? "" : v->ctx[v->len - 1] == ')' ? ": " : ".";
+    int n = snprintf(v->ctx + v->len, sizeof v->ctx - v->len, "%s", sep);
+    if (n > 0) v->len += (size_t)n < sizeof v->ctx - v->len ? (size_t)n : 0;
+    n = snprintf(v->ctx + v->len, sizeof v->ctx - v->len, fmt, key);
+    if (n > 0 && (size_t)n < sizeof v->ctx - v->len) v->len += (size_t)n;
+    v->ctx[v->len] = '\0';
+    return old;
+}
+
+static void ctx_pop(struct vctx *v, size_t old)
+{
+    v->len = old;
+    v->ctx[old] = '\0';
+}
+
+static void join_words(char *buf, size_t size, const char *const *w, int n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < size; i++) {
+        int k = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", w[i]);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+}
+
+/* "unknown NOUN 'given' (did you mean 'x'?)" or "(expected one of: ...)". */
+static int unknown_word(struct vctx *v, const struct node *at, const char *noun, const char *given,
+                        const char *const *cands, int n, const char *list_label)
+{
+    const char *best = schema_suggest(given, cands, n);
+    if (best) return verr(v, at, "unknown %s '%s' (did you mean '%s'?)", noun, given, best);
+    char list[1024];
+    join_words(list, sizeof list, cands, n);
+    return verr(v, at, "unknown %s '%s' (%s: %s)", noun, given, list_label, list);
+}
+
+static const char *scalar_or_null(const struct node *n)
+{
+    return n && n->kind == NODE_SCALAR && !node_is_null(n) ? n->text : NULL;
+}
+
+static int expect_scalar(struct vctx *v, const struct node *n, const char *what, const char **out)
+{
+    *out = scalar_or_null(n);
+    if (!*out) return verr(v, n, "expected %s, got %s", what, node_kind_word(n));
+    return 0;
+}
+
+static void range_text(char *buf, size_t size, const struct field *f)
+{
+    unsigned r = f->rng;
+    if ((r & (RNG_MIN | RNG_MIN_EXCL)) && (r & (RNG_MAX | RNG_MAX_EXCL)))
+        snprintf(buf, size, "in %c%g, %g%c", r & RNG_MIN_EXCL ? '(' : '[', f->min, f->max,
+                 r & RNG_MAX_EXCL ? ')' : ']');
+    else if (r & (RNG_MIN | RNG_MIN_EXCL))
+        snprintf(buf, size, "%s %g", r & RNG_MIN_EXCL ? ">" : ">=", f->min);
+    else if (r & (RNG_MAX | RNG_MAX_EXCL))
+        snprintf(buf, size, "%s %g", r & RNG_MAX_EXCL ? "<" : "<=", f->max);
+    else
+        buf[0] = '\0';
+}
+
+static bool in_range(const struct field *f, double x)
+{
+    unsigned r = f->rng;
+    return !((r & RNG_MIN && x < f->min) || (r & RNG_MIN_EXCL && x <= f->min) ||
+             (r & RNG_MAX && x > f->max) || (r & RNG_MAX_EXCL && x >= f->max));
+}
+
+static int check_range(struct vctx *v, const struct field *f, const struct node *n, double x)
+{
+    if (in_range(f, x)) return 0;
+    char r[96];
+    range_text(r, sizeof r, f);
+    return verr(v, n, "must be %s, got %s", r, n->text);
+}
+
+static int get_integer(struct vctx *v, const struct field *f, const struct node *n, long long lo,
+                       long long hi, long long *out)
+{
+    const char *t;
+    int rc = expect_scalar(v, n, "an integer", &t);
+    if (rc) return rc;
+    char *end;
+    errno = 0;
+    long long x = strtoll(t, &end, 10);
+    bool digits = (t[0] >= '0' && t[0] <= '9') ||
+                  ((t[0] == '-' || t[0] == '+') && t[1] >= '0' && t[1] <= '9');
+    if (!digits || *end) return verr(v, n, "expected an integer, got '%s'", t);
+    if (errno == ERANGE || x < lo || x > hi)
+        return verr(v, n, "integer out of range, got %s (limit %lld)", t, x < lo ? lo : hi);
+    *out = x;
+    return check_range(v, f, n, (double)x);
+}
+
+static int get_double(struct vctx *v, const struct node *n, double *out)
+{
+    const char *t;
+    int rc = expect_scalar(v, n, "a number", &t);
+    if (rc) return rc;
+    char *end;
+    errno = 0;
+    double x = strtod(t, &end);
+    if (end == t || *end ||
+        (t[0] != '-' && t[0] != '+' && t[0] != '.' && (t[0] < '0' || t[0] > '9')))
+        return verr(v, n, "expected a number, got '%s'", t);
+    if (!isfinite(x) || (errno == ERANGE && fabs(x) > 1))
+        return verr(v, n, "expected a finite number, got '%s'", t);
+    *out = x;
+    return 0;
+}
+
+static int get_float(struct vctx *v, const struct node *n, float *out)
+{
+    double x;
+    int rc = get_double(v, n, &x);
+    if (rc) return rc;
+    if (fabs(x) > 3.4028234663852886e38)
+        return verr(v, n, "%s does not fit a 32-bit float", n->text);
+    *out = (float)x;
+    return 0;
+}
+
+/* An absolute path for a FL_PATH value, relative to the folder of the file it came from. */
+static int resolve_path(struct vctx *v, const struct node *n, char **out)
+{
+    const char *t = n->text;
+    char cwd[4096] = "";
+    size_t dir_len = 0;
+    if (t[0] != '/') {
+        if (n->file && n->line > 0) { /* --set values and defaults are relative to the cwd */
+            const char *slash = strrchr(n->file, '/');
+            dir_len = slash ? (size_t)(slash - n->file) + 1 : 0;
+        }
+        if ((dir_len == 0 || n->file[0] != '/') && !getcwd(cwd, sizeof cwd))
+            return verr(v, n, "cannot resolve '%s': %s", t, strerror(errno));
+    }
+    size_t size = strlen(cwd) + 1 + dir_len + strlen(t) + 1;
+    char *p = malloc(size);
+    if (!p) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    snprintf(p, size, "%s%s%.*s%s", cwd, cwd[0] ? "/" : "", (int)dir_len, n->file ? n->file : "",
+             t);
+    *out = p;
+    return 0;
+}
+
+static int convert_table(struct vctx *v, const struct table *t, const struct node *map,
+                         const struct node *at, void *base);
+static int convert_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base,
+                          int layer);
+
+static int convert_list(struct vctx *v, const struct node *n, const char *what)
+{
+    if (n->kind != NODE_SEQ) return verr(v, n, "expected %s, got %s", what, node_kind_word(n));
+    return 0;
+}
+
+static int convert_pair(struct vctx *v, const struct field *f, const struct node *n, int *out)
+{
+    long long x;
+    int rc;
+    if (n->kind == NODE_SEQ) {
+        if (n->n != 2) return verr(v, n, "expected [rows, cols], got %d numbers", n->n);
+        for (int i = 0; i < 2; i++) {
+            if ((rc = get_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
+            out[i] = (int)x;
+        }
+        return 0;
+    }
+    if (n->kind != NODE_SCALAR || node_is_null(n))
+        return verr(v, n, "expected a number or [rows, cols], got %s", node_kind_word(n));
+    if ((rc = get_integer(v, f, n, INT_MIN, INT_MAX, &x))) return rc;
+    out[0] = out[1] = (int)x;
+    return 0;
+}
+
+static int convert_dims(struct vctx *v, const struct field *f, const struct node *n,
+                        struct experiment *e)
+{
+    int rc = convert_list(v, n, "a list like [784] or [1, 28, 28]");
+    if (rc) return rc;
+    if (n->n != 1 && n->n != 3)
+        return verr(v, n, "expected 1 number (features) or 3 (channels, rows, cols), got %d", n->n);
+    for (int i = 0; i < n->n; i++) {
+        long long x;
+        if ((rc = get_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
+        e->input[i] = (int)x;
+    }
+    e->input_rank = n->n;
+    return 0;
+}
+
+static int convert_floats(struct vctx *v, const struct node *n, float *out)
+{
+    for (int i = 0; i < n->n; i++) {
+        int rc = get_float(v, n->vals[i], &out[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int convert_matrix(struct vctx *v, const struct node *n, struct layer_spec *l)
+{
+    int rc = convert_list(v, n, "a list of rows, one per unit");
+    if (rc) return rc;
+    if (n->n == 0) return verr(v, n, "expected at least one row");
+    int cols = 0;
+    for (int r = 0; r < n->n; r++) {
+        const struct node *row = n->vals[r];
+        if (row->kind != NODE_SEQ)
+            return verr(v, row, "row %d: expected a list of numbers, got %s", r,
+                        node_kind_word(row));
+        if (r == 0 && row->n == 0) return verr(v, row, "row 0 is empty");
+        if (r == 0)
+            cols = row->n;
+        else if (row->n != cols)
+            return verr(v, row, "row %d has %d numbers, row 0 has %d", r, row->n, cols);
+    }
+    float *w = malloc(sizeof *w * (size_t)n->n * (size_t)cols);
+    if (!w) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    free(l->dense.weights);
+    l->dense.weights = w;
+    l->dense.weight_rows = n->n;
+    l->dense.weight_cols = cols;
+    for (int r = 0; r < n->n; r++)
+        if ((rc = convert_floats(v, n->vals[r], w + (size_t)r * (size_t)cols))) return rc;
+    return 0;
+}
+
+static int convert_vector(struct vctx *v, const struct node *n, struct layer_spec *l)
+{
+    int rc = convert_list(v, n, "a list of numbers");
+    if (rc) return rc;
+    float *b = malloc(sizeof *b * (size_t)(n->n ? n->n : 1));
+    if (!b) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    free(l->dense.bias);
+    l->dense.bias = b;
+    l->dense.bias_len = n->n;
+    return convert_floats(v, n, b);
+}
+
+static int convert_enum(struct vctx *v, const struct words *w, const struct node *n, int *out)
+{
+    const char *t;
+    char what[96];
+    snprintf(what, sizeof what, "a %s name", w->noun);
+    int rc = expect_scalar(v, n, what, &t);
+    if (rc) return rc;
+    const char *cands[32];
+    for (int i = 0; i < w->n; i++) {
+        if (!strcmp(w->list[i].word, t)) {
+            *out = w->list[i].value;
+            return 0;
+        }
+        cands[i] = w->list[i].word;
+    }
+    return unknown_word(v, n, w->noun, t, cands, w->n, "expected one of");
+}
+
+static int convert_layers(struct vctx *v, const struct field *f, const struct node *n,
+                          struct experiment *e)
+{
+    int rc = convert_list(v, n, "a list of layers");
+    if (rc) return rc;
+    if (n->n == 0) return verr(v, n, "expected at least one layer");
+    e->layers = calloc((size_t)n->n, sizeof *e->layers);
+    if (!e->layers) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    e->n_layers = n->n;
+    size_t old = v->len;
+    for (int i = 0; i < n->n && !rc; i++) {
+        const struct node *item = n->vals[i];
+        struct layer_spec *l = &e->layers[i];
+        l->pos = (struct src_pos){item->file, item->line, item->col};
+        /* layers are named on their own: "layer 3 (dense): ..." */
+        v->len = (size_t)snprintf(v->ctx, sizeof v->ctx, "layer %d", i);
+        rc = convert_choice(v, f->choice, item, l, i);
+    }
+    ctx_pop(v, old);
+    return rc;
+}
+
+static int convert_field(struct vctx *v, const struct field *f, const struct node *n,
+                         const struct node *parent, void *base)
+{
+    char *p = (char *)base + f->off;
+    long long x;
+    int rc = 0;
+    if (!n) {
+        if (f->flags & FL_REQUIRED) return verr(v, parent, "missing required key '%s'", f->key);
+        if (f->def) {
+            struct node *d;
+            if ((rc = node_parse(v->arena, &d, f->def, strlen(f->def), NULL, false))) return rc;
+            return convert_field(v, f, d, parent, base);
+        }
+        if (f->type == FT_MAP) {
+            size_t old = ctx_push(v, "%s", f->key);
+            rc = convert_table(v, f->table, NULL, parent, p);
+            ctx_pop(v, old);
+        }
+        return rc;
+    }
+    size_t old = ctx_push(v, "%s", f->key);
+    switch (f->type) {
+    case FT_INT:
+        if (!(rc = get_integer(v, f, n, INT_MIN, INT_MAX, &x))) *(int *)p = (int)x;
+        break;
+    case FT_LONG:
+        if (!(rc = get_integer(v, f, n, LONG_MIN, LONG_MAX, &x))) *(long *)p = (long)x;
+        break;
+    case FT_U64:
+        if (!(rc = get_integer(v, f, n, INT64_MIN, INT64_MAX, &x))) *(uint64_t *)p = (uint64_t)x;
+        break;
+    case FT_DOUBLE:
+        if (!(rc = get_double(v, n, (double *)p))) rc = check_range(v, f, n, *(double *)p);
+        break;
+    case FT_BOOL: {
+        const char *t;
+        if ((rc = expect_scalar(v, n, "true or false", &t))) break;
+        if (!strcmp(t, "true") || !strcmp(t, "True") || !strcmp(t, "TRUE"))
+            *(bool *)p = true;
+        else if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE"))
+            *(bool *)p = false;
+        else
+            rc = verr(v, n, "expected true or false, got '%s'", t);
+        break;
+    }
+    case FT_STR: {
+        const char *t;
+        if ((rc = expect_scalar(v, n, "a string", &t))) break;
+        char *s = NULL;
+        if ((f->flags & FL_NONEMPTY) && !t[0])
+            rc = verr(v, n, "must not be empty");
+        else if (f->flags & FL_PATH)
+            rc = resolve_path(v, n, &s);
+        else if (!(s = strdup(t)))
+            rc = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+        if (!rc) {
+            free(*(char **)p);
+            *(char **)p = s;
+        }
+        break;
+    }
+    case FT_ENUM:
+        rc = convert_enum(v, f->words, n, (int *)p);
+        break;
+    case FT_PAIR:
+        rc = convert_pair(v, f, n, (int *)p);
+        break;
+    case FT_DIMS:
+        rc = convert_dims(v, f, n, base);
+        break;
+    case FT_MATRIX:
+        rc = convert_matrix(v, n, base);
+        break;
+    case FT_VECTOR:
+        rc = convert_vector(v, n, base);
+        break;
+    case FT_MAP:
+        if (n->kind != NODE_MAP && !node_is_null(n)) {
+            rc = verr(v, n, "expected a map of settings, got %s", node_kind_word(n));
+            break;
+        }
+        if (f->flags & FL_PRESENT) *(bool *)((char *)base + f->present_off) = true;
+        rc = convert_table(v, f->table, n, n, p);
+        break;
+    case FT_CHOICE:
+        rc = convert_choice(v, f->choice, n, p, -1);
+        break;
+    case FT_LAYERS:
+        rc = convert_layers(v, f, n, base);
+        break;
+    }
+    ctx_pop(v, old);
+    return rc;
+}
+
+static int convert_table(struct vctx *v, const struct table *t, const struct node *map,
+                         const struct node *at, void *base)
+{
+    if (map && map->kind == NODE_MAP) {
+        const char *cands[32];
+        int nc = 0;
+        for (int i = 0; i < t->n; i++)
+            if (!(t->fields[i].flags & FL_LOADER)) cands[nc++] = t->fields[i].key;
+        for (int i = 0; i < map->n; i++) {
+            const struct field *f = schema_find(t, map->keys[i]->text);
+            if (!f || (f->flags & FL_LOADER))
+                return unknown_word(v, map->keys[i], "key", map->keys[i]->text, cands, nc,
+                                    "valid keys");
+        }
+    } else {
+        map = NULL;
+    }
+    for (int i = 0; i < t->n; i++) {
+        const struct field *f = &t->fields[i];
+        if (f->flags & FL_LOADER) continue;
+        int k = node_find(map, f->key);
+        int rc = convert_field(v, f, k >= 0 ? map->vals[k] : NULL, at, base);
+        if (rc) return rc;
+    }
+    return t->check ? t->check(v, map ? map : at, base) : 0;
+}
+
+static int convert_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base,
+                          int layer)
+{
+    const char *cands[16];
+    for (int i = 0; i < c->n_alts; i++)
+        cands[i] = c->alts[i].word;
+    char list[512];
+    join_words(list, sizeof list, cands, c->n_alts);
+
+    const struct node *word = n, *value = NULL;
+    if (n->kind == NODE_MAP && n->n == 1) {
+        word = n->keys[0];
+        value = n->vals[0];
+    } else if (n->kind == NODE_MAP) {
+        return verr(v, n, "expected exactly one %s (one of: %s), got %d keys", c->noun, list, n->n);
+    } else if (!scalar_or_null(n)) {
+        return verr(v, n, "expected %s %s (one of: %s), got %s",
+                    strchr("aeiou", c->noun[0]) ? "an" : "a", c->noun, list, node_kind_word(n));
+    }
+    const struct alternative *alt = schema_alt_by_word(c, word->text);
+    if (!alt)
+        return unknown_word(v, word, c->noun, word->text, cands, c->n_alts, "expected one of");
+    *(int *)((char *)base + c->kind_off) = alt->value;
+
+    size_t old = v->len;
+    if (layer >= 0) /* "layer 3" becomes "layer 3 (dense)" */
+        ctx_push(v, " (%s)", alt->word);
+    const struct field *vf = alt->value_field;
+    int rc = 0;
+    if (!vf) {
+        if (value && !node_is_null(value) && !(value->kind == NODE_MAP && value->n == 0))
+            rc = verr(v, value, "'%s' takes no options, got %s", alt->word, node_kind_word(value));
+    } else if (vf->type == FT_MAP) {
+        if (layer < 0) ctx_push(v, "%s", alt->word);
+        if (value && value->kind != NODE_MAP && !node_is_null(value))
+            rc = verr(v, value, "expected a map of settings, got %s", node_kind_word(value));
+        else
+            rc = convert_table(v, vf->table, node_is_null(value) ? NULL : value, value ? value : n,
+                               (char *)base + vf->off);
+    } else if (!value || node_is_null(value)) {
+        rc = verr(v, n, "'%s' needs a value, as in {%s: ...}", alt->word, alt->word);
+    } else {
+        /* A single value ({constant: 0.1}, {activation: relu}): named by its word. */
+        rc = convert_field(v, vf, value, n, base);
+    }
+    ctx_pop(v, old);
+    return rc;
+}
+
+static const struct node *member(const struct node *map, const char *key)
+{
+    int k = node_find(map, key);
+    return k >= 0 ? map->vals[k] : map;
+}
+
+int schema_check_dense(struct vctx *v, const struct node *map, void *base)
+{
+    const struct layer_spec *l = base;
+    if (l->dense.weights && l->dense.weight_rows != l->dense.units)
+        return verr(v, member(map, "weights"), "weights has %d rows, but units is %d",
+                    l->dense.weight_rows, l->dense.units);
+    if (l->dense.bias && l->dense.bias_len != l->dense.units)
+        return verr(v, member(map, "bias"), "bias has %d numbers, but units is %d",
+                    l->dense.bias_len, l->dense.units);
+    return 0;
+}
+
+int schema_check_uniform(struct vctx *v, const struct node *map, void *base)
+{
+    const struct init_spec *s = base;
+    if (s->a > s->b) return verr(v, map, "low (%g) must be <= high (%g)", s->a, s->b);
+    return 0;
+}
+
+int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
+{
+    const struct schedule_spec *s = base;
+    if (s->lr_min > s->lr_max)
+        return verr(v, map, "lr_min (%g) must be <= lr_max (%g)", s->lr_min, s->lr_max);
+    return 0;
+}
+
+int schema_validate(struct experiment *e, struct arena *a, const struct node *root)
+{
+    struct vctx v = {.arena = a};
+    return convert_table(&v, &schema_top, root, root, e);
+}

@@ -1,0 +1,30 @@
+/* The MNIST set from its four IDX files in one folder (scripts/fetch-mnist puts them in
+ * data/mnist/), each plain or with .gz appended. N is the number of images, R and C their
+ * rows and columns. */
+#ifndef CLNET_DATA_MNIST_H
+#define CLNET_DATA_MNIST_H
+
+#include <stdint.h>
+
+#define MNIST_CLASSES 10
+
+struct mnist {
+    int n_train, n_test; /* N of each split */
+    int rows, cols;      /* R, C (28, 28 for the real set) */
+    uint8_t *train_images; /* (n_train, R, C) row-major, 0..255 */
+    uint8_t *train_labels; /* (n_train) 0..9 */
+    uint8_t *test_images;  /* (n_test, R, C) */
+    uint8_t *test_labels;  /* (n_test) */
+};
+
+/* Loads dir/{train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+ * t10k-labels-idx1-ubyte}, preferring the plain file over the .gz when both exist, and
+ * checks ranks (images 3, labels 1), that image and label counts agree, that train and
+ * test images have the same size, and that every label is in 0..9. Errors are
+ * CLNET_ERR_DATA; a missing file's message says to run scripts/fetch-mnist. On error *m is
+ * left empty (mnist_free is still safe). */
+int mnist_load(struct mnist *m, const char *dir);
+
+void mnist_free(struct mnist *m);
+
+#endif

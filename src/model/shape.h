@@ -1,0 +1,71 @@
+/* Shape inference: walks an experiment's input and layers on the host, before any device
+ * exists, and gives every layer its input and output shape, parameter count and forward cost.
+ * A config with an impossible shape fails here with the layer's file:line:col, so it never
+ * starts a device. Also prints the layer table of `clnet summary` (and of train).
+ *
+ * Shapes are per image: (F) for flat vectors, (C, H, W) for images; the batch N is not part
+ * of them. Counts use int64_t and every product is checked, so no size wraps around. */
+#ifndef CLNET_MODEL_SHAPE_H
+#define CLNET_MODEL_SHAPE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/experiment.h"
+
+/* (F) when rank is 1, (C, H, W) when rank is 3. */
+struct tensor_shape {
+    int rank;
+    int dim[EXPERIMENT_MAX_RANK];
+};
+
+/* FLOPs convention: 2 per multiply-add of a forward pass, per image. dense: 2 * in * out;
+ * conv2d: 2 * Cin * size_rows * size_cols * Cout * Hout * Wout. Bias adds, activations,
+ * dropout and the loss are not counted (as darknet and most papers count). */
+struct layer_shape {
+    struct tensor_shape in, out;
+    int64_t weights; /* dense: in * units; conv2d: Cout * Cin * rows * cols */
+    int64_t biases;  /* dense: units; conv2d: Cout */
+    int64_t flops;   /* forward, per image; see the convention above */
+};
+
+struct model_shape {
+    struct tensor_shape input;
+    int n_layers;
+    struct layer_shape *layers; /* (n_layers) */
+    int64_t parameters;         /* sum of weights and biases over the layers */
+    int64_t flops;              /* forward, per image */
+    int64_t largest_activation; /* most values per image in the input or any layer output */
+};
+
+/* Infers every layer's shape from e->input and e->layers (layers numbered from 0).
+ * Rules, all errors CLNET_ERR_CONFIG with "FILE:LINE:COL: layer I (kind): what":
+ *  - dense needs a (F) input: after an image input or a conv2d, add a flatten layer;
+ *  - conv2d needs a (C, H, W) input; output size as PyTorch,
+ *    floor((H + 2 * pad - size) / stride) + 1, and the kernel must fit the padded input;
+ *  - flatten turns (C, H, W) into (C * H * W); on a (F) input it is a no-op (as Keras'
+ *    Flatten and PyTorch's nn.Flatten), so it is allowed there;
+ *  - dropout and activation keep the shape;
+ *  - inline dense weights (question 1) must be (units, inputs) and an inline bias (units).
+ * On success *out owns memory: release it with shape_free. On failure *out is left freed. */
+int shape_infer(struct model_shape *out, const struct experiment *e);
+
+/* Frees what shape_infer allocated; safe on a zeroed struct and twice. */
+void shape_free(struct model_shape *s);
+
+/* Number of values in the shape (1 for rank 0). */
+int64_t tensor_shape_size(const struct tensor_shape *t);
+
+/* Writes "(784)" or "(12, 7, 7)" into buf (always terminated); returns buf. */
+char *tensor_shape_format(char *buf, size_t n, const struct tensor_shape *t);
+
+/* Writes a layer's kind and key options, e.g. "conv2d 8 5x5/2 pad 2 relu", "dense 10",
+ * "dropout 0.25"; returns buf. */
+char *shape_describe_layer(char *buf, size_t n, const struct layer_spec *l);
+
+/* Prints the layer table (index, layer, output shape, parameters, FLOPs) and the totals
+ * (parameters, FLOPs per image with their convention, input shape, largest activation,
+ * the experiment's name). Returns 0, or CLNET_ERR_IO when writing failed. */
+int shape_print_table(FILE *f, const struct experiment *e, const struct model_shape *s);
+
+#endif

@@ -1,0 +1,48 @@
+/* Pieces shared by the runtime's files and nothing else: the runtime struct, device handles,
+ * source loading and program building. */
+#ifndef CLNET_RUNTIME_INTERNAL_H
+#define CLNET_RUNTIME_INTERNAL_H
+
+#include "runtime/runtime.h"
+
+#define RUNTIME_PATH_MAX 4096
+
+struct runtime {
+    struct runtime_device_info info;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program programs[PROGRAM_COUNT];
+    cl_kernel kernels[KERNEL_COUNT];
+    size_t kernel_wg_size[KERNEL_COUNT];    /* CL_KERNEL_WORK_GROUP_SIZE */
+    size_t kernel_local_size[KERNEL_COUNT]; /* what runtime_launch_1d uses */
+    const char *cl_dir;                     /* during runtime_open only; NULL: embedded */
+    char cache_dir[RUNTIME_PATH_MAX];       /* "" when caching is off */
+    struct runtime_stats stats;
+};
+
+/* device.c: a device with its OpenCL handles. */
+struct device_entry {
+    struct runtime_device_info info;
+    cl_platform_id platform;
+    cl_device_id device;
+};
+
+/* Selects as runtime_find_device does, with the handles. */
+int device_select(struct device_entry *out, const char *spec);
+
+/* sources.c: one cl/ file, from the embedded copy (cl_dir NULL) or cl_dir/file. */
+struct cl_source {
+    char display[RUNTIME_PATH_MAX]; /* "cl/data.cl" or "DIR/data.cl": what messages name */
+    unsigned char *data;            /* malloc'd copy */
+    size_t size;
+};
+
+int source_load(struct cl_source *src, const char *file, const char *cl_dir);
+void source_free(struct cl_source *src);
+
+/* program.c: builds program `id` (prelude + file) for rt's device, through the cache. */
+int program_build(struct runtime *rt, cl_program *program, enum program_id id);
+
+#endif

@@ -1,0 +1,33 @@
+/* The kernel table: every kernel clnet launches, the program (cl/ file) it lives in, and the
+ * programs' build options. All of them are built and created by runtime_open, so a compile
+ * error stops a run before its first step. Adding a kernel: one enum value here, one row in
+ * kernels.c (a static assert catches a missing row). */
+#ifndef CLNET_RUNTIME_KERNELS_H
+#define CLNET_RUNTIME_KERNELS_H
+
+/* One per cl/ source file other than the prelude. */
+enum program_id {
+    PROGRAM_DATA, /* cl/data.cl */
+    PROGRAM_COUNT
+};
+
+enum kernel_id {
+    KERNEL_GATHER_BATCH, /* data.cl: gather_batch */
+    KERNEL_COUNT
+};
+
+/* The kernel's function name in its .cl file (NULL only for a row missing from the table). */
+const char *kernel_name(enum kernel_id id);
+
+enum program_id kernel_program(enum kernel_id id);
+
+/* The program's file name under cl/ ("data.cl"). */
+const char *program_file(enum program_id id);
+
+/* Build options beyond the ones every program gets (-cl-std=CL1.2): -D constants. */
+const char *program_options(enum program_id id);
+
+/* The prelude prepended to every program. */
+#define PROGRAM_PRELUDE "common.h"
+
+#endif

@@ -1,0 +1,252 @@
+/* runtime_open and close, the accessors ops use, kernel launches, buffers, and the checked
+ * OpenCL call helper every OpenCL call in clnet goes through. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/cache.h"
+#include "runtime/internal.h"
+#include "util/status.h"
+
+#define RUNTIME_MAX_LOCAL 256
+
+int runtime_check(cl_int err, const char *call, const char *what)
+{
+    if (err == CL_SUCCESS)
+        return CLNET_OK;
+    if (what)
+        return clnet_errorf(err, "%s (%s): %s", call, what, clnet_status_name(err));
+    return clnet_errorf(err, "%s: %s", call, clnet_status_name(err));
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The launch size: the largest multiple of the kernel's preferred multiple that fits the
+ * kernel's, the device's and our own limit; falls back to the kernel's limit alone. */
+static size_t pick_local_size(size_t kernel_wg, size_t multiple, const struct runtime_device_info *d)
+{
+    size_t cap = kernel_wg;
+    if (d->max_work_item_size[0] && d->max_work_item_size[0] < cap)
+        cap = d->max_work_item_size[0];
+    if (cap > RUNTIME_MAX_LOCAL)
+        cap = RUNTIME_MAX_LOCAL;
+    if (cap == 0)
+        return 1;
+    if (multiple == 0 || multiple > cap)
+        return cap;
+    return cap / multiple * multiple;
+}
+
+static int create_kernels(struct runtime *rt)
+{
+    for (int k = 0; k < KERNEL_COUNT; k++) {
+        const char *name = kernel_name((enum kernel_id)k);
+        if (!name)
+            return clnet_errorf(CLNET_ERR_INTERNAL, "kernel %d has no row in runtime/kernels.c", k);
+        cl_int err;
+        cl_program p = rt->programs[kernel_program((enum kernel_id)k)];
+        rt->kernels[k] = clCreateKernel(p, name, &err);
+        int status = runtime_check(err, "clCreateKernel", name);
+        if (status != CLNET_OK)
+            return status;
+        size_t wg = 0, multiple = 0;
+        err = clGetKernelWorkGroupInfo(rt->kernels[k], rt->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                       sizeof wg, &wg, NULL);
+        if (err == CL_SUCCESS)
+            err = clGetKernelWorkGroupInfo(rt->kernels[k], rt->device,
+                                           CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                                           sizeof multiple, &multiple, NULL);
+        if ((status = runtime_check(err, "clGetKernelWorkGroupInfo", name)) != CLNET_OK)
+            return status;
+        rt->kernel_wg_size[k] = wg;
+        rt->kernel_local_size[k] = pick_local_size(wg, multiple, &rt->info);
+    }
+    return CLNET_OK;
+}
+
+int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
+{
+    double t0 = now_seconds();
+    *out = NULL;
+    struct runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (!cl_dir) {
+        const char *env = getenv("CLNET_CL_DIR");
+        cl_dir = env && env[0] ? env : NULL;
+    }
+    rt->cl_dir = cl_dir;
+    rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
+
+    struct device_entry dev;
+    int status = device_select(&dev, spec);
+    if (status != CLNET_OK)
+        goto fail;
+    rt->info = dev.info;
+    rt->platform = dev.platform;
+    rt->device = dev.device;
+
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    rt->context = clCreateContext(props, 1, &rt->device, NULL, NULL, &err);
+    if ((status = runtime_check(err, "clCreateContext", rt->info.name)) != CLNET_OK)
+        goto fail;
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
+    if ((status = runtime_check(err, "clCreateCommandQueue", rt->info.name)) != CLNET_OK)
+        goto fail;
+
+    double t1 = now_seconds();
+    for (int p = 0; p < PROGRAM_COUNT; p++) {
+        if ((status = program_build(rt, &rt->programs[p], (enum program_id)p)) != CLNET_OK)
+            goto fail;
+        rt->stats.programs++;
+    }
+    if ((status = create_kernels(rt)) != CLNET_OK)
+        goto fail;
+    double t2 = now_seconds();
+    rt->stats.build_seconds = t2 - t1;
+    rt->stats.open_seconds = t2 - t0;
+    *out = rt;
+    return CLNET_OK;
+fail:
+    runtime_close(rt);
+    return status;
+}
+
+void runtime_close(struct runtime *rt)
+{
+    if (!rt)
+        return;
+    if (rt->queue)
+        clFinish(rt->queue);
+    for (int k = 0; k < KERNEL_COUNT; k++)
+        if (rt->kernels[k])
+            clReleaseKernel(rt->kernels[k]);
+    for (int p = 0; p < PROGRAM_COUNT; p++)
+        if (rt->programs[p])
+            clReleaseProgram(rt->programs[p]);
+    if (rt->queue)
+        clReleaseCommandQueue(rt->queue);
+    if (rt->context)
+        clReleaseContext(rt->context);
+    free(rt);
+}
+
+const struct runtime_device_info *runtime_device(const struct runtime *rt)
+{
+    return &rt->info;
+}
+
+const struct runtime_stats *runtime_stats(const struct runtime *rt)
+{
+    return &rt->stats;
+}
+
+const char *runtime_cache_dir(const struct runtime *rt)
+{
+    return rt->cache_dir;
+}
+
+cl_context runtime_context(const struct runtime *rt)
+{
+    return rt->context;
+}
+
+cl_command_queue runtime_queue(const struct runtime *rt)
+{
+    return rt->queue;
+}
+
+cl_device_id runtime_device_id(const struct runtime *rt)
+{
+    return rt->device;
+}
+
+cl_kernel runtime_kernel(const struct runtime *rt, enum kernel_id id)
+{
+    return rt->kernels[id];
+}
+
+size_t runtime_kernel_work_group_size(const struct runtime *rt, enum kernel_id id)
+{
+    return rt->kernel_wg_size[id];
+}
+
+size_t runtime_kernel_local_size(const struct runtime *rt, enum kernel_id id)
+{
+    return rt->kernel_local_size[id];
+}
+
+int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
+                     int n)
+{
+    for (int i = 0; i < n; i++) {
+        cl_int err = clSetKernelArg(rt->kernels[id], (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS)
+            return clnet_errorf(err, "clSetKernelArg (%s argument %d): %s", kernel_name(id), i,
+                                clnet_status_name(err));
+    }
+    return CLNET_OK;
+}
+
+int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n)
+{
+    if (n == 0)
+        return CLNET_OK;
+    size_t local = rt->kernel_local_size[id];
+    size_t global = (n + local - 1) / local * local;
+    return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global,
+                                                &local, 0, NULL, NULL),
+                         "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
+int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes)
+{
+    *mem = NULL;
+    if (bytes == 0 || bytes > rt->info.max_alloc_bytes)
+        return clnet_errorf(CL_INVALID_BUFFER_SIZE,
+                            "clCreateBuffer (%zu bytes; %s allows 1 to %llu): "
+                            "CL_INVALID_BUFFER_SIZE",
+                            bytes, rt->info.name, (unsigned long long)rt->info.max_alloc_bytes);
+    cl_int err;
+    *mem = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (err != CL_SUCCESS) {
+        *mem = NULL;
+        return clnet_errorf(err, "clCreateBuffer (%zu bytes): %s", bytes, clnet_status_name(err));
+    }
+    return CLNET_OK;
+}
+
+void runtime_free(cl_mem mem)
+{
+    if (mem)
+        clReleaseMemObject(mem);
+}
+
+int runtime_upload(struct runtime *rt, cl_mem mem, size_t offset, const void *src, size_t bytes)
+{
+    if (bytes == 0)
+        return CLNET_OK;
+    return runtime_check(
+        clEnqueueWriteBuffer(rt->queue, mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
+        "clEnqueueWriteBuffer", NULL);
+}
+
+int runtime_download(struct runtime *rt, void *dst, cl_mem mem, size_t offset, size_t bytes)
+{
+    if (bytes == 0)
+        return CLNET_OK;
+    return runtime_check(
+        clEnqueueReadBuffer(rt->queue, mem, CL_TRUE, offset, bytes, dst, 0, NULL, NULL),
+        "clEnqueueReadBuffer", NULL);
+}
+
+int runtime_finish(struct runtime *rt)
+{
+    return runtime_check(clFinish(rt->queue), "clFinish", NULL);
+}

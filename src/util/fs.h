@@ -1,0 +1,36 @@
+/* Small file helpers: read a whole file, write one atomically (temp file, fsync, rename,
+ * fsync of the folder, so a crash leaves the old file or the new one, never half of one),
+ * and mkdir -p. Failures return CLNET_ERR_IO with "PATH: what: strerror" recorded. */
+#ifndef CLNET_UTIL_FS_H
+#define CLNET_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Reads the whole file into *data (malloc'd, with a NUL byte after the end so text can be
+ * used as a string; not counted in *len). */
+int fs_read_file(void **data, size_t *len, const char *path);
+
+/* Writes len bytes to path atomically; the file gets mode 0644. */
+int fs_write_atomic(const char *path, const void *data, size_t len);
+
+/* A file being written atomically in pieces: fs_atomic_open, fwrite to a.f, then exactly
+ * one of fs_atomic_commit (fsync, rename into place) or fs_atomic_abort (remove the temp
+ * file). Commit aborts on failure, so both leave nothing to clean up. */
+struct fs_atomic {
+    FILE *f;
+    char *path; /* the destination (malloc'd copy) */
+    char *tmp;  /* path.tmp.XXXXXX (malloc'd) */
+};
+int fs_atomic_open(struct fs_atomic *a, const char *path);
+int fs_atomic_commit(struct fs_atomic *a);
+void fs_atomic_abort(struct fs_atomic *a);
+
+/* Creates path and its missing parents (mode 0755); an existing folder is fine. */
+int fs_mkdir_p(const char *path);
+
+/* True when path exists (any kind of file). */
+bool fs_exists(const char *path);
+
+#endif

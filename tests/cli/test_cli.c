@@ -1,0 +1,245 @@
+/* End-to-end tests of the command line, run as a user runs clnet: every kind of bad input
+ * gives exit code 2 and exactly one line on stderr that says where and what, fast, before
+ * any device is touched; and the commands that work print what they should. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "run.h"
+
+/* One bad input: a YAML file written to a temp folder (NULL: none) and the arguments, with
+ * %s standing for the file's path; the error must contain every `want` string, where %s
+ * again stands for the path. */
+struct bad_case {
+    const char *name;
+    const char *yaml;
+    const char *args[8];
+    const char *want[3];
+};
+
+#define GOOD_MODEL                                                                             \
+    "model:\n"                                                                                 \
+    "  input: [784]\n"                                                                         \
+    "  layers:\n"                                                                              \
+    "    - dense: {units: 10}\n"
+
+static const struct bad_case bad_cases[] = {
+    {"malformed yaml", "model: [1, 2\n", {"summary", "%s"}, {"%s:2:1:"}},
+    {"tab indentation", "model:\n\tinput: [784]\n", {"summary", "%s"}, {"%s:2:"}},
+    {"not a map", "- 1\n- 2\n", {"summary", "%s"}, {"%s:1:1:"}},
+    {"empty file", "", {"summary", "%s"}, {"%s", "empty"}},
+    {"unknown top-level key", "seeed: 3\n" GOOD_MODEL, {"summary", "%s"},
+     {"%s:1:1:", "'seeed'", "did you mean 'seed'"}},
+    {"unknown train key", GOOD_MODEL "train:\n  iteratons: 5\n", {"summary", "%s"},
+     {"%s:6:3:", "'iteratons'", "did you mean 'iterations'"}},
+    {"unknown layer key",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, activaton: relu}\n",
+     {"summary", "%s"}, {"%s:4:", "layer 0 (dense)", "did you mean 'activation'"}},
+    {"unknown data key", GOOD_MODEL "data: {dri: x}\n", {"summary", "%s"},
+     {"%s:5:", "'dri'", "did you mean 'dir'"}},
+    {"unknown optimizer", GOOD_MODEL "train:\n  optimizer: {adamw: {lr: 0.1}}\n",
+     {"summary", "%s"}, {"%s:6:", "'adamw'", "adam"}},
+    {"unknown optimizer parameter", GOOD_MODEL "train:\n  optimizer: {adam: {lr: 0.1, beta: 0.9}}\n",
+     {"summary", "%s"}, {"%s:6:", "'beta'"}},
+    {"unknown activation",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, activation: rleu}\n",
+     {"summary", "%s"}, {"%s:4:", "'rleu'", "did you mean 'relu'"}},
+    {"unknown layer kind", "model:\n  input: [784]\n  layers:\n    - dens: {units: 10}\n",
+     {"summary", "%s"}, {"%s:4:", "'dens'", "did you mean 'dense'"}},
+    {"unknown init scheme", GOOD_MODEL "init:\n  weights: {gaussian: {std: 0.1}}\n",
+     {"summary", "%s"}, {"%s:6:", "'gaussian'"}},
+    {"wrong type: string for int", GOOD_MODEL "train:\n  iterations: many\n", {"summary", "%s"},
+     {"%s:6:15:", "'many'"}},
+    {"wrong type: float for int", GOOD_MODEL "train:\n  batch_size: 1.5\n", {"summary", "%s"},
+     {"%s:6:15:", "'1.5'"}},
+    {"wrong type: map for scalar", GOOD_MODEL "seed: {a: 1}\n", {"summary", "%s"},
+     {"%s:5:7:", "seed"}},
+    {"out of range: negative iterations", GOOD_MODEL "train:\n  iterations: -5\n",
+     {"summary", "%s"}, {"%s:6:15:", "iterations"}},
+    {"out of range: dropout p", "model:\n  input: [784]\n  layers:\n    - dropout: {p: 1.5}\n"
+                                "    - dense: {units: 10}\n",
+     {"summary", "%s"}, {"%s:4:", "p"}},
+    {"out of range: lr zero", GOOD_MODEL "train:\n  optimizer: {sgd: {lr: 0}}\n",
+     {"summary", "%s"}, {"%s:6:", "lr"}},
+    {"missing required key", "model:\n  input: [784]\n  layers:\n    - dense: {activation: relu}\n",
+     {"summary", "%s"}, {"%s:4:", "units"}},
+    {"missing model", "seed: 1\n", {"summary", "%s"}, {"%s", "model"}},
+    {"bad input rank", "model:\n  input: [28, 28]\n  layers:\n    - dense: {units: 10}\n",
+     {"summary", "%s"}, {"%s:2:", "input"}},
+    {"shape: dense after conv without flatten",
+     "model:\n  input: [1, 28, 28]\n  layers:\n    - conv2d: {filters: 4, size: 5}\n"
+     "    - dense: {units: 10}\n",
+     {"summary", "%s"}, {"%s:5:", "layer 1 (dense)", "flatten"}},
+    {"shape: kernel larger than padded input",
+     "model:\n  input: [1, 4, 4]\n  layers:\n    - conv2d: {filters: 4, size: 7}\n",
+     {"summary", "%s"}, {"%s:4:", "layer 0 (conv2d)", "7x7"}},
+    {"shape: inline weights wrong width",
+     "model:\n  input: [3]\n  layers:\n    - dense: {units: 2, weights: [[1, 2], [3, 4]]}\n",
+     {"summary", "%s"}, {"%s:4:", "layer 0 (dense)"}},
+    {"yaml alias (billion laughs)",
+     "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+     {"summary", "%s"}, {"%s:1:4:", "anchors"}},
+    {"base: missing file", "base: nowhere.yaml\n", {"summary", "%s"},
+     {"%s:1:7:", "nowhere.yaml"}},
+    {"base: cycle", "base: %self\n" GOOD_MODEL, {"summary", "%s"}, {"%s:1:7:", "cycle"}},
+    {"--set unknown key", GOOD_MODEL, {"summary", "%s", "--set", "train.iteratons=5"},
+     {"--set train.iteratons=5:", "did you mean 'iterations'"}},
+    {"--set bad value", GOOD_MODEL, {"summary", "%s", "--set", "train.iterations=abc"},
+     {"--set train.iterations=abc:", "abc"}},
+    {"--set bad list index", GOOD_MODEL, {"summary", "%s", "--set", "model.layers.7.dense.units=5"},
+     {"--set model.layers.7.dense.units=5:", "7"}},
+    {"--set without =", GOOD_MODEL, {"summary", "%s", "--set", "train.iterations"},
+     {"--set train.iterations", "KEY.PATH=VALUE"}},
+    {"missing config file", NULL, {"summary", "/nonexistent/x.yaml"}, {"/nonexistent/x.yaml"}},
+    {"unknown command", NULL, {"trian"}, {"unknown command 'trian'"}},
+    {"unknown option", NULL, {"summary", "x.yaml", "--devcie", "0:0"}, {"--devcie"}},
+    {"option without value", NULL, {"summary", "x.yaml", "--device"}, {"--device"}},
+    {"unknown device", NULL, {"devices", "--device", "nomatch"}, {"nomatch", "0:0"}},
+    {"device index out of range", NULL, {"devices", "--device", "9:9"}, {"9:9", "0:0"}},
+};
+
+#define N_BAD (int)(sizeof bad_cases / sizeof bad_cases[0])
+
+/* Replaces every %s in fmt with path (and %self with path too). */
+static char *subst(const char *fmt, const char *path)
+{
+    size_t cap = strlen(fmt) + 8 * strlen(path) + 1;
+    char *out = malloc(cap), *o = out;
+    for (const char *p = fmt; *p;) {
+        if (p[0] == '%' && strncmp(p, "%self", 5) == 0) {
+            o += sprintf(o, "%s", path);
+            p += 5;
+        } else if (p[0] == '%' && p[1] == 's') {
+            o += sprintf(o, "%s", path);
+            p += 2;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+START_TEST(test_bad_input)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    char name[64];
+    snprintf(name, sizeof name, "bad%02d.yaml", _i);
+    char *path = NULL;
+    if (c->yaml) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", harness_tmpdir(), name);
+        char *text = subst(c->yaml, full);
+        path = harness_write(NULL, name, text);
+        free(text);
+    }
+    const char *argv[9] = {0};
+    for (int i = 0; i < 8 && c->args[i]; i++)
+        argv[i] = path ? subst(c->args[i], path) : c->args[i];
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_msg(r->exit_code == 2, "%s: exit code %d (signal %d), want 2; stderr: %s", c->name,
+                  r->exit_code, r->signal, r->err);
+    ck_assert_msg(count_lines(r->err) == 1, "%s: want one line on stderr, got: %s", c->name,
+                  r->err);
+    ck_assert_msg(strncmp(r->err, "clnet: error: ", 14) == 0, "%s: %s", c->name, r->err);
+    for (int i = 0; i < 3 && c->want[i]; i++) {
+        char *want = path ? subst(c->want[i], path) : strdup(c->want[i]);
+        ck_assert_msg(strstr(r->err, want), "%s: want '%s' in: %s", c->name, want, r->err);
+        free(want);
+    }
+    /* Generous against a loaded machine; a config error touches no device. */
+    ck_assert_msg(r->seconds < 1.0, "%s: took %.2f s", c->name, r->seconds);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_summary_hw2_cnn)
+{
+    char *path = harness_source_path("configs/hw2/q5_ii_cnn.yaml");
+    const char *argv[] = {"summary", path, NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, "122,270"), "no 122,270 in: %s", r->out);
+    ck_assert_msg(strstr(r->out, "(12, 7, 7)"), "no (12, 7, 7) in: %s", r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_set_changes_summary)
+{
+    char *path = harness_source_path("configs/hw2/q4_v_two_sigmoid.yaml");
+    const char *argv[] = {"summary", path, "--set", "model.layers.0.dense.units=10", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    /* 784*10 + 10 + 10*10 + 10 */
+    ck_assert_msg(strstr(r->out, "7,960"), "no 7,960 in: %s", r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_help_lists_commands_and_config_keys)
+{
+    const char *argv[] = {"help", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    ck_assert_msg(strstr(r->out, "summary") && strstr(r->out, "devices"), "%s", r->out);
+    const char *argv2[] = {"help", "config", NULL};
+    run_clnet(r, argv2, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    ck_assert_msg(strstr(r->out, "train.iterations") || strstr(r->out, "iterations"), "%s",
+                  r->out);
+    ck_assert_msg(strstr(r->out, "exp_decay"), "%s", r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_devices_lists_and_selects)
+{
+    const char *argv[] = {"devices", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    if (r->exit_code == 2 && strstr(r->err, "no OpenCL")) {
+        free(r);
+        return; /* no platform on this machine: the device suites skip too */
+    }
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, "0:0"), "%s", r->out);
+    const char *specs[] = {"0:0", "auto", "PTHREAD"};
+    for (int i = 0; i < 3; i++) {
+        const char *argv2[] = {"devices", "--device", specs[i], NULL};
+        run_clnet(r, argv2, NULL);
+        ck_assert_msg(r->exit_code == 0, "--device %s: exit %d: %s", specs[i], r->exit_code,
+                      r->err);
+    }
+    free(r);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("bad input");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_bad_input, 0, N_BAD);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("commands");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_summary_hw2_cnn);
+    tcase_add_test(tc, test_set_changes_summary);
+    tcase_add_test(tc, test_help_lists_commands_and_config_keys);
+    tcase_add_test(tc, test_devices_lists_and_selects);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_run(cli_suite(), true);
+}

@@ -1,0 +1,77 @@
+/* The ops suite's main and helpers: opens one runtime (exit 77 when there is no OpenCL
+ * device) and runs every op family's tests on it without forking. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "ops_tests.h"
+#include "util/status.h"
+
+struct runtime *ops_rt;
+
+uint64_t ops_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * UINT64_C(0x2545f4914f6cdd1d);
+}
+
+cl_mem ops_buffer(const void *data, size_t bytes)
+{
+    cl_mem m;
+    ck_assert_msg(runtime_alloc(ops_rt, &m, bytes) == 0, "%s", clnet_error_message());
+    if (data)
+        ck_assert_msg(runtime_upload(ops_rt, m, 0, data, bytes) == 0, "%s",
+                      clnet_error_message());
+    return m;
+}
+
+long ops_first_difference(const float *got, const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
+            return (long)i;
+    return -1;
+}
+
+/* Unless told otherwise, cache program binaries next to this executable (the build folder):
+ * warm across runs, and nothing written under the user's home. */
+static void default_cache_dir(const char *argv0)
+{
+    const char *env = getenv("CLNET_CACHE_DIR");
+    const char *slash = strrchr(argv0, '/');
+    if ((env && env[0]) || !slash)
+        return;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s/clnet-cache", (int)(slash - argv0), argv0);
+    setenv("CLNET_CACHE_DIR", dir, 1);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    default_cache_dir(argv[0]);
+    struct runtime_device_info *list;
+    int n;
+    if (runtime_list_devices(&list, &n) != CLNET_OK) {
+        fprintf(stderr, "skipped: %s\n", clnet_error_message());
+        return 77;
+    }
+    free(list);
+    int status = runtime_open(&ops_rt, runtime_device_spec(NULL, NULL), NULL);
+    if (status != CLNET_OK) {
+        fprintf(stderr, "runtime_open: %s\n", clnet_error_message());
+        return status == CLNET_ERR_DEVICE ? 77 : EXIT_FAILURE;
+    }
+    printf("ops on %s [%s]\n", runtime_device(ops_rt)->name,
+           runtime_device(ops_rt)->platform_name);
+    Suite *s = suite_create("ops");
+    suite_add_tcase(s, ops_data_tcase());
+    int rc = harness_run(s, false);
+    runtime_close(ops_rt);
+    return rc;
+}

@@ -1,0 +1,11 @@
+/* util: rng and fs. */
+#include "harness.h"
+#include "util_tests.h"
+
+int main(void)
+{
+    Suite *s = suite_create("util");
+    add_rng_tests(s);
+    add_fs_tests(s);
+    return harness_run(s, true);
+}

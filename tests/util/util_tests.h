@@ -1,0 +1,10 @@
+/* The util suite's parts, one file each. */
+#ifndef CLNET_TESTS_UTIL_TESTS_H
+#define CLNET_TESTS_UTIL_TESTS_H
+
+#include <check.h>
+
+void add_rng_tests(Suite *s);
+void add_fs_tests(Suite *s);
+
+#endif
