@@ -25,7 +25,7 @@ static int cli_help_config(const struct cli_args *args);
 static const struct command commands[] = {
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals", cli_summary, 1, 1},
-    {"devices", "devices [--device SPEC]",
+    {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0},
     {"help", "help [config]", "this text; `help config` lists every experiment-file key",
@@ -49,6 +49,8 @@ static const struct option options[] = {
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"cl-dir", 0, "DIR", "summary devices",
      "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
+    {"build", 0, NULL, "devices",
+     "build every kernel on the selected device and report the time and binary-cache use"},
     {"quiet", 'q', NULL, "summary devices", "print only errors"},
     {"verbose", 'v', NULL, "summary devices", "print more detail"},
     {"help", 'h', NULL, "summary devices help", "show this help"},
@@ -108,7 +110,9 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         if (!strchr(v, '='))
             return clnet_errorf(CLNET_ERR_USAGE, "--set %s: expected KEY.PATH=VALUE", v);
         a->sets[a->n_sets++] = v;
-    } else if (strcmp(n, "quiet") == 0)
+    } else if (strcmp(n, "build") == 0)
+        a->build = true;
+    else if (strcmp(n, "quiet") == 0)
         a->quiet = true;
     else if (strcmp(n, "verbose") == 0)
         a->verbose = true;
@@ -116,7 +120,8 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         a->positional[0] = a->command;
         a->n_positional = 1;
         a->command = "help";
-    }
+    } else
+        return clnet_errorf(CLNET_ERR_INTERNAL, "option --%s has no handler in cli.c", n);
     return CLNET_OK;
 }
 

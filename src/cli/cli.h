@@ -21,6 +21,7 @@ struct cli_args {
     const char *devices; /* --devices SPEC,... (sweep) */
     int jobs;            /* --jobs N (sweep); default 1 */
     bool quiet, verbose;
+    bool build;          /* devices --build */
 };
 
 /* Parses argv into args; on bad usage records a message and returns CLNET_ERR_USAGE. */

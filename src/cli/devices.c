@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "runtime/device.h"
+#include "runtime/runtime.h"
 #include "util/status.h"
 
 static void format_bytes(char *buf, size_t size, uint64_t bytes)
@@ -43,6 +44,24 @@ static void print_device(const struct runtime_device_info *d, bool selected)
     printf("     platform        %s (%s)\n", d->platform_name, d->platform_version);
 }
 
+/* --build: every program built (or loaded from the binary cache) on the selected device, so a
+ * user can check a driver, and time a cold or warm start, without a config. */
+static int build_kernels(const struct cli_args *args, const char *spec)
+{
+    struct runtime *rt;
+    int status = runtime_open(&rt, spec, args->cl_dir);
+    if (status != CLNET_OK)
+        return status;
+    const struct runtime_stats *st = runtime_stats(rt);
+    printf("built %d programs in %.3f s (open %.3f s); binary cache: %s, %d hits, %d misses, "
+           "%d rejected\n",
+           st->programs, st->build_seconds, st->open_seconds,
+           st->cache_enabled ? runtime_cache_dir(rt) : "off", st->cache_hits, st->cache_misses,
+           st->cache_rejected);
+    runtime_close(rt);
+    return CLNET_OK;
+}
+
 int cli_devices(const struct cli_args *args)
 {
     struct runtime_device_info *list;
@@ -62,5 +81,7 @@ int cli_devices(const struct cli_args *args)
         printf("device spec '%s' selects %d:%d %s\n", spec, chosen.platform_index,
                chosen.device_index, chosen.name);
     free(list);
-    return found;
+    if (found != CLNET_OK || !args || !args->build)
+        return found;
+    return build_kernels(args, spec);
 }

@@ -211,6 +211,14 @@ START_TEST(test_devices_lists_and_selects)
     }
     ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
     ck_assert_msg(strstr(r->out, "0:0"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "(selected)"), "%s", r->out);
+    const char *build[] = {"devices", "--build", NULL};
+    char cache[4200];
+    snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/cache", harness_tmpdir());
+    const char *env[] = {cache, NULL};
+    run_clnet(r, build, env);
+    ck_assert_msg(r->exit_code == 0, "--build: exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, "built "), "--build: %s", r->out);
     const char *specs[] = {"0:0", "auto", "PTHREAD"};
     for (int i = 0; i < 3; i++) {
         const char *argv2[] = {"devices", "--device", specs[i], NULL};
