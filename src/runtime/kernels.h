@@ -7,12 +7,24 @@
 
 /* One per cl/ source file other than the prelude. */
 enum program_id {
-    PROGRAM_DATA, /* cl/data.cl */
+    PROGRAM_DATA,        /* cl/data.cl */
+    PROGRAM_ELEMENTWISE, /* cl/elementwise.cl */
+    PROGRAM_LOSS,        /* cl/loss.cl */
+    PROGRAM_OPTIM,       /* cl/optim.cl */
     PROGRAM_COUNT
 };
 
 enum kernel_id {
-    KERNEL_GATHER_BATCH, /* data.cl: gather_batch */
+    KERNEL_GATHER_BATCH,          /* data.cl: gather_batch */
+    KERNEL_BIAS_ACT_FORWARD,      /* elementwise.cl: bias_act_forward */
+    KERNEL_BIAS_ACT_BACKWARD,     /* elementwise.cl: bias_act_backward */
+    KERNEL_ACT_FORWARD,           /* elementwise.cl: act_forward */
+    KERNEL_ACT_BACKWARD,          /* elementwise.cl: act_backward */
+    KERNEL_LOSS_FORWARD_BACKWARD, /* loss.cl: loss_forward_backward */
+    KERNEL_LOSS_REDUCE,           /* loss.cl: loss_reduce */
+    KERNEL_SGD_UPDATE,            /* optim.cl: sgd_update */
+    KERNEL_SGD_MOMENTUM_UPDATE,   /* optim.cl: sgd_momentum_update */
+    KERNEL_ADAM_UPDATE,           /* optim.cl: adam_update */
     KERNEL_COUNT
 };
 

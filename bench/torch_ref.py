@@ -1,0 +1,443 @@
+#!/usr/bin/python3
+"""PyTorch reference for clnet's benchmark.
+
+Reads a clnet experiment file (base: chain, defaults as clnet applies them), builds the
+network the way the homework's PyTorch code does (explicit nn.Parameter tensors, X.mm(W) + b,
+F.conv2d, .view(-1, n)), trains it on MNIST held as host tensors, and reports the training
+speed (training steps only) and the final test-set metrics.
+
+    /usr/bin/python3 bench/torch_ref.py CONFIG.yaml [--iterations N] [--seed S] [--threads T]
+                     [--data DIR] [--curve] [--stop-on-nonfinite] [--json]
+
+Set OPENBLAS_CORETYPE (e.g. SkylakeX) on CPUs whose model OpenBLAS cannot detect, or it
+falls back to its generic kernels; the value is reported.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import yaml
+
+# ---------------------------------------------------------------------------------------------
+# Config: base: chain, merge, defaults (as `clnet help config` lists them)
+
+# Values that are a choice between words ({sgd: {...}} or {adam: {...}}): a child that picks
+# another word replaces the base's choice; the same word merges its options.
+CHOICE_PATHS = {
+    ("init", "weights"), ("init", "biases"),
+    ("train", "optimizer"), ("train", "schedule"),
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _merge(dst, src, path=()):
+    for k, sv in src.items():
+        p = path + (k,)
+        if k not in dst:
+            dst[k] = sv
+            continue
+        dv = dst[k]
+        if isinstance(dv, dict) and isinstance(sv, dict):
+            if p in CHOICE_PATHS:
+                if len(dv) == 1 and len(sv) == 1 and next(iter(dv)) == next(iter(sv)):
+                    word = next(iter(sv))
+                    if isinstance(dv[word], dict) and isinstance(sv[word], dict):
+                        _merge(dv[word], sv[word], p + (word,))
+                    else:
+                        dv[word] = sv[word]
+                else:
+                    dst[k] = sv
+            else:
+                _merge(dv, sv, p)
+        else:
+            dst[k] = sv  # scalars and lists (model.layers included) are replaced
+    return dst
+
+
+def load_config(path, chain=()):
+    real = os.path.realpath(path)
+    if real in chain:
+        raise ConfigError(f"{path}: base: cycle")
+    try:
+        with open(path) as f:
+            tree = yaml.safe_load(f)
+    except OSError as e:
+        raise ConfigError(f"{path}: {e.strerror}")
+    if tree is None:
+        tree = {}
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: expected a map at the top level")
+    base = tree.pop("base", None)
+    if base is None:
+        return tree
+    bpath = base if os.path.isabs(base) else os.path.join(os.path.dirname(path), base)
+    btree = load_config(bpath, chain + (real,))
+    btree.pop("name", None)  # a run is named by its own file
+    return _merge(btree, tree)
+
+
+def choice(value, what):
+    """A choice written as a word ('zeros') or a one-key map ({adam: {lr: ...}})."""
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, dict) and len(value) == 1:
+        word, opts = next(iter(value.items()))
+        return word, opts if opts is not None else {}
+    raise ConfigError(f"{what}: expected a word or a map with one key, got {value!r}")
+
+
+def resolve(cfg, path):
+    cfg.setdefault("name", os.path.splitext(os.path.basename(path))[0])
+    cfg.setdefault("seed", 1)
+    data = cfg.setdefault("data", {}) or {}
+    cfg["data"] = data
+    data.setdefault("set", "mnist")
+    data.setdefault("dir", "data/mnist")
+    data.setdefault("shuffle", True)
+    model = cfg.get("model")
+    if not isinstance(model, dict) or "input" not in model or "layers" not in model:
+        raise ConfigError(f"{path}: model.input and model.layers are required")
+    init = cfg.setdefault("init", {}) or {}
+    cfg["init"] = init
+    init.setdefault("weights", {"normal": {"mean": 0, "std": 0.1}})
+    init.setdefault("biases", "zeros")
+    train = cfg.setdefault("train", {}) or {}
+    cfg["train"] = train
+    train.setdefault("iterations", 2000)
+    train.setdefault("batch_size", 100)
+    train.setdefault("loss", "cross_entropy")
+    train.setdefault("optimizer", {"sgd": {"lr": 0.5}})
+    train.setdefault("schedule", "constant")
+    train.setdefault("eval_every", 100)
+    train.setdefault("eval_batch_size", 1000)
+    return cfg
+
+
+# ---------------------------------------------------------------------------------------------
+# Model: explicit parameters, as in the homework
+
+ACTIVATIONS = {
+    "identity": lambda x: x, "linear": lambda x: x, "none": lambda x: x,
+    "sigmoid": torch.sigmoid, "relu": F.relu, "tanh": torch.tanh,
+    "step": lambda x: (x >= 0).to(x.dtype),  # no gradient, as a hard threshold has none
+}
+
+
+def pair(v, what):
+    if isinstance(v, int):
+        return (v, v)
+    if isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) for x in v):
+        return (v[0], v[1])
+    raise ConfigError(f"{what}: expected n or [rows, cols], got {v!r}")
+
+
+def init_tensor(spec, shape, fan_in, fan_out, what):
+    word, opts = choice(spec, what)
+    if word == "zeros":
+        return torch.zeros(shape)
+    if word == "constant":
+        return torch.full(shape, float(opts if not isinstance(opts, dict) else opts["value"]))
+    if word == "normal":
+        mean = float(opts.get("mean", 0.0))
+        std = float(opts["std"])
+        return mean + std * torch.randn(shape)  # 0.1 * torch.randn(...) for std 0.1
+    if word == "uniform":
+        lo, hi = float(opts["low"]), float(opts["high"])
+        return lo + (hi - lo) * torch.rand(shape)
+    if word == "xavier":
+        lim = math.sqrt(6.0 / (fan_in + fan_out))
+        return -lim + 2 * lim * torch.rand(shape)
+    if word == "he":
+        return math.sqrt(2.0 / fan_in) * torch.randn(shape)
+    raise ConfigError(f"{what}: init '{word}' is not supported by torch_ref.py")
+
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        model = cfg["model"]
+        shape = list(model["input"])
+        self.input_shape = shape
+        self.steps = []  # (kind, index, options) in order
+        self.params = nn.ParameterList()
+        ginit = cfg["init"]
+        for i, layer in enumerate(model["layers"]):
+            kind, opts = choice(layer, f"model.layers.{i}")
+            opts = opts if opts is not None else {}
+            linit = (opts.get("init", {}) or {}) if isinstance(opts, dict) else {}
+            wspec = linit.get("weights", ginit["weights"])
+            bspec = linit.get("biases", ginit["biases"])
+            where = f"model.layers.{i}.{kind}"
+            if kind == "dense":
+                if len(shape) != 1:
+                    raise ConfigError(f"{where}: input shape {shape} is not flat (add flatten)")
+                n_in, n_out = shape[0], int(opts["units"])
+                if "weights" in opts:  # inline: one row per unit (W x + b); stored [in, out]
+                    W = torch.tensor(opts["weights"], dtype=torch.float32).t().contiguous()
+                else:
+                    W = init_tensor(wspec, (n_in, n_out), n_in, n_out, where + ".init.weights")
+                if "bias" in opts:
+                    b = torch.tensor(opts["bias"], dtype=torch.float32)
+                else:
+                    b = init_tensor(bspec, (n_out,), n_in, n_out, where + ".init.biases")
+                self.params.append(nn.Parameter(W))
+                self.params.append(nn.Parameter(b))
+                act = opts.get("activation", "identity")
+                self.steps.append(("dense", len(self.params) - 2, ACTIVATIONS[act]))
+                shape = [n_out]
+            elif kind == "conv2d":
+                if len(shape) != 3:
+                    raise ConfigError(f"{where}: needs a [C, H, W] input, got {shape}")
+                c, h, w = shape
+                f = int(opts["filters"])
+                kr, kc = pair(opts["size"], where + ".size")
+                sr, sc = pair(opts.get("stride", 1), where + ".stride")
+                pr, pc = pair(opts.get("pad", 0), where + ".pad")
+                fan_in, fan_out = c * kr * kc, f * kr * kc
+                W = init_tensor(wspec, (f, c, kr, kc), fan_in, fan_out, where + ".init.weights")
+                b = init_tensor(bspec, (f,), fan_in, fan_out, where + ".init.biases")
+                self.params.append(nn.Parameter(W))
+                self.params.append(nn.Parameter(b))
+                act = opts.get("activation", "identity")
+                self.steps.append(("conv2d", len(self.params) - 2,
+                                   (ACTIVATIONS[act], (sr, sc), (pr, pc))))
+                shape = [f, (h + 2 * pr - kr) // sr + 1, (w + 2 * pc - kc) // sc + 1]
+            elif kind == "flatten":
+                n = 1
+                for d in shape:
+                    n *= d
+                self.steps.append(("flatten", None, n))
+                shape = [n]
+            elif kind == "dropout":
+                self.steps.append(("dropout", None, float(opts["p"])))
+            elif kind == "activation":
+                act = opts if isinstance(opts, str) else layer["activation"]
+                self.steps.append(("activation", None, ACTIVATIONS[act]))
+            else:
+                raise ConfigError(f"{where}: layer kind '{kind}' is not supported")
+        self.output_shape = shape
+
+    def forward(self, X):
+        p = self.params
+        for kind, k, o in self.steps:
+            if kind == "dense":
+                X = o(X.mm(p[k]) + p[k + 1])
+            elif kind == "conv2d":
+                act, stride, pad = o
+                X = act(F.conv2d(X, p[k], bias=p[k + 1], stride=stride, padding=pad))
+            elif kind == "flatten":
+                X = X.view(-1, o)
+            elif kind == "dropout":
+                X = F.dropout(X, p=o, training=self.training)
+            else:
+                X = o(X)
+        return X  # logits
+
+
+def loss_fn(name):
+    if name == "cross_entropy":
+        return lambda z, y: F.cross_entropy(z, y)
+    if name == "naive_softmax_log":
+        # The homework's first code: softmax in the model, then -log; no clamping.
+        return lambda z, y: -torch.log(F.softmax(z, dim=1))[torch.arange(len(y)), y].mean()
+    raise ConfigError(f"train.loss: '{name}' is not supported")
+
+
+def make_optimizer(spec, params):
+    word, o = choice(spec, "train.optimizer")
+    if word == "sgd":
+        return torch.optim.SGD(params, lr=float(o["lr"]), momentum=float(o.get("momentum", 0)),
+                               weight_decay=float(o.get("weight_decay", 0))), float(o["lr"])
+    if word == "adam":
+        return torch.optim.Adam(params, lr=float(o["lr"]),
+                                betas=(float(o.get("beta1", 0.9)), float(o.get("beta2", 0.999))),
+                                eps=float(o.get("eps", 1e-8)),
+                                weight_decay=float(o.get("weight_decay", 0))), float(o["lr"])
+    raise ConfigError(f"train.optimizer: '{word}' is not supported")
+
+
+def make_schedule(spec, lr):
+    word, o = choice(spec, "train.schedule")
+    if word == "constant":
+        return None
+    if word == "exp_decay":
+        lo, hi, tau = float(o["lr_min"]), float(o["lr_max"]), float(o["tau"])
+        return lambda t: lo + (hi - lo) * math.exp(-t / tau)
+    if word == "step":
+        every, gamma = int(o["every"]), float(o.get("gamma", 0.1))
+        return lambda t: lr * gamma ** (t // every)
+    raise ConfigError(f"train.schedule: '{word}' is not supported")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: the four IDX files, as host tensors
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 8:
+        raise ConfigError(f"{path}: not an unsigned-byte IDX file")
+    nd = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def load_mnist(d, input_shape):
+    def images(name):
+        a = read_idx(os.path.join(d, name)).astype(np.float32) / 255.0
+        return torch.from_numpy(a.reshape([a.shape[0]] + list(input_shape)))
+
+    def labels(name):
+        return torch.from_numpy(read_idx(os.path.join(d, name)).astype(np.int64))
+
+    return (images("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
+            images("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
+
+
+class Sampler:
+    """Batches from a seeded permutation per epoch; a batch that crosses the end of an epoch
+    takes the rest of it, then continues in the next epoch's permutation (as clnet)."""
+
+    def __init__(self, n, batch, shuffle, seed):
+        self.n, self.batch, self.shuffle = n, batch, shuffle
+        self.rng = np.random.default_rng(seed)
+        self.pos = 0
+        self._draw()
+
+    def _draw(self):
+        self.perm = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        self.pos = 0
+
+    def next(self):
+        parts, need = [], self.batch
+        while need:
+            if self.pos == self.n:
+                self._draw()
+            take = min(need, self.n - self.pos)
+            parts.append(self.perm[self.pos:self.pos + take])
+            self.pos += take
+            need -= take
+        return torch.from_numpy(parts[0] if len(parts) == 1 else np.concatenate(parts))
+
+
+def evaluate(net, loss, X, Y, bs):
+    net.eval()
+    total, correct = 0.0, 0
+    with torch.no_grad():
+        for s in range(0, len(Y), bs):
+            z = net(X[s:s + bs])
+            y = Y[s:s + bs]
+            total += loss(z, y).item() * len(y)
+            correct += (z.argmax(1) == y).sum().item()
+    net.train()
+    return correct / len(Y), total / len(Y)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("config")
+    ap.add_argument("--iterations", type=int)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: as is)")
+    ap.add_argument("--data", help="folder of the IDX files (default: the config's data.dir)")
+    ap.add_argument("--curve", action="store_true",
+                    help="also evaluate every eval_every iterations (untimed, printed)")
+    ap.add_argument("--stop-on-nonfinite", action="store_true",
+                    help="stop at the first non-finite loss, as clnet does")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    a = ap.parse_args(argv)
+
+    try:
+        cfg = resolve(load_config(a.config), a.config)
+        tr = cfg["train"]
+        iters = a.iterations if a.iterations is not None else int(tr["iterations"])
+        seed = a.seed if a.seed is not None else int(cfg["seed"])
+        if a.threads is not None:
+            torch.set_num_threads(a.threads)
+        torch.manual_seed(seed)
+        net = Net(cfg)
+        if net.output_shape != [10]:
+            raise ConfigError(f"model output shape {net.output_shape} is not [10]")
+        loss = loss_fn(tr["loss"])
+        opt, lr = make_optimizer(tr["optimizer"], net.parameters())
+        sched = make_schedule(tr["schedule"], lr)
+        Xtr, Ytr, Xte, Yte = load_mnist(a.data or cfg["data"]["dir"], net.input_shape)
+    except (ConfigError, KeyError, TypeError, ValueError) as e:
+        print(f"torch_ref: error: {a.config}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"torch_ref: error: {e}", file=sys.stderr)
+        return 1
+
+    sampler = Sampler(len(Ytr), int(tr["batch_size"]), bool(cfg["data"]["shuffle"]), seed)
+    eval_every, ebs = int(tr["eval_every"]), int(tr["eval_batch_size"])
+    nonfinite_at = None
+    train_loss = float("nan")
+    train_seconds = 0.0
+    done = 0
+    net.train()
+    for t in range(iters):
+        t0 = time.perf_counter()
+        if sched is not None:
+            for g in opt.param_groups:
+                g["lr"] = sched(t)
+        idx = sampler.next()
+        X, y = Xtr[idx], Ytr[idx]
+        opt.zero_grad()
+        L = loss(net(X), y)
+        L.backward()
+        opt.step()
+        train_loss = L.item()
+        train_seconds += time.perf_counter() - t0
+        done = t + 1
+        if nonfinite_at is None and not math.isfinite(train_loss):
+            nonfinite_at = t
+            if a.stop_on_nonfinite:
+                break
+        if a.curve and (done % eval_every == 0 or done == iters):
+            acc, tl = evaluate(net, loss, Xte, Yte, ebs)
+            print(f"iter {done:6d}  train_loss {train_loss:.4f}  test_loss {tl:.4f}  "
+                  f"test_acc {acc:.4f}", file=sys.stderr)
+
+    test_acc, test_loss = evaluate(net, loss, Xte, Yte, ebs)
+    r = {
+        "config": a.config,
+        "name": cfg["name"],
+        "iterations": done,
+        "seed": seed,
+        "threads": torch.get_num_threads(),
+        "train_seconds": round(train_seconds, 4),
+        "iterations_per_second": round(done / train_seconds, 2) if train_seconds > 0 else None,
+        "test_accuracy": test_acc,
+        "test_loss": test_loss if math.isfinite(test_loss) else None,  # null: inf or NaN
+        "train_loss": train_loss if math.isfinite(train_loss) else None,
+        "nonfinite_at": nonfinite_at,
+        "torch_version": torch.__version__,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+    if a.json:
+        print(json.dumps(r))
+    else:
+        nf = "" if nonfinite_at is None else f", non-finite loss from iteration {nonfinite_at}"
+        print(f"{r['name']}: {done} iterations in {train_seconds:.2f} s "
+              f"({r['iterations_per_second']} it/s, {r['threads']} threads), "
+              f"test accuracy {test_acc:.4f}, test loss {test_loss:.4f}, "
+              f"train loss {train_loss:.4f}{nf}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
