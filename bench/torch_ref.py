@@ -20,11 +20,28 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import yaml
+
+def _threads_from_argv(argv):
+    for i, x in enumerate(argv):
+        if x == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if x.startswith("--threads="):
+            return x.split("=", 1)[1]
+    return None
+
+
+# OpenBLAS reads its thread count when it is loaded (with torch): torch.set_num_threads only
+# sets ATen's OpenMP pool, so --threads also caps OpenBLAS (and OpenMP) before the import.
+_T = _threads_from_argv(sys.argv[1:])
+if _T is not None and _T.isdigit() and int(_T) > 0:
+    os.environ["OPENBLAS_NUM_THREADS"] = _T
+    os.environ["OMP_NUM_THREADS"] = _T
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import yaml  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Config: base: chain, merge, defaults (as `clnet help config` lists them)
@@ -346,6 +363,23 @@ def evaluate(net, loss, X, Y, bs):
 
 # ---------------------------------------------------------------------------------------------
 
+def blas_library():
+    """The BLAS shared library this process has loaded (torch's mm goes through it)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if ".so" in line}
+    except OSError:
+        return None
+    for lib in sorted(libs):
+        base = os.path.basename(lib)
+        if "openblas" in base or "mkl_rt" in base or "blis" in base:
+            return os.path.realpath(lib)
+    for lib in sorted(libs):
+        if os.path.basename(lib).startswith("libblas.so"):
+            return os.path.realpath(lib)
+    return None
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("config")
@@ -427,6 +461,7 @@ def main(argv):
         "nonfinite_at": nonfinite_at,
         "torch_version": torch.__version__,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "blas": blas_library(),
     }
     if a.json:
         print(json.dumps(r))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "report/report.h"
 #include "util/status.h"
 
 struct command {
@@ -23,6 +24,12 @@ struct command {
 static int cli_help_config(const struct cli_args *args);
 
 static const struct command commands[] = {
+    {"train", "train CONFIG.yaml [--device SPEC] [--out DIR] [--set key.path=value ...]",
+     "train the experiment; writes runs/NAME/ (or DIR)", cli_train, 1, 1},
+    {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
+     "test-set loss and accuracy of a run's weights (or a config's initial model); with "
+     "--inputs, the model's outputs for each CSV row",
+     cli_eval, 1, 1},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals", cli_summary, 1, 1},
     {"devices", "devices [--device SPEC] [--build]",
@@ -42,18 +49,20 @@ struct option {
 };
 
 static const struct option options[] = {
-    {"device", 'd', "SPEC", "devices",
+    {"device", 'd', "SPEC", "train eval devices",
      "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and "
      "the config's device:)"},
-    {"set", 's', "KEY.PATH=VALUE", "summary",
+    {"out", 'o', "DIR", "train", "run directory (default runs/NAME)"},
+    {"inputs", 'i', "FILE.csv", "eval",
+     "rows of comma-separated inputs, one output row each ('-' reads standard input)"},
+    {"set", 's', "KEY.PATH=VALUE", "train eval summary",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
-    {"cl-dir", 0, "DIR", "summary devices",
+    {"cl-dir", 0, "DIR", "train eval devices",
      "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
-    {"quiet", 'q', NULL, "summary devices", "print only errors"},
-    {"verbose", 'v', NULL, "summary devices", "print more detail"},
-    {"help", 'h', NULL, "summary devices help", "show this help"},
+    {"quiet", 'q', NULL, "train", "print only errors"},
+    {"help", 'h', NULL, "train eval summary devices help", "show this help"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -103,6 +112,10 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         a->device = v;
     else if (strcmp(n, "cl-dir") == 0)
         a->cl_dir = v;
+    else if (strcmp(n, "out") == 0)
+        a->out = v;
+    else if (strcmp(n, "inputs") == 0)
+        a->inputs = v;
     else if (strcmp(n, "set") == 0) {
         if (a->n_sets == CLI_MAX_SETS)
             return clnet_errorf(CLNET_ERR_USAGE, "too many --set options (at most %d)",
@@ -114,8 +127,6 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         a->build = true;
     else if (strcmp(n, "quiet") == 0)
         a->quiet = true;
-    else if (strcmp(n, "verbose") == 0)
-        a->verbose = true;
     else if (strcmp(n, "help") == 0) {
         a->positional[0] = a->command;
         a->n_positional = 1;
@@ -128,6 +139,7 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
 int cli_parse(struct cli_args *a, int argc, char **argv)
 {
     memset(a, 0, sizeof *a);
+    a->process_start = clock_seconds();
     a->jobs = 1;
     if (argc < 2) {
         a->command = "help";
@@ -139,8 +151,8 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
     else if (strcmp(a->command, "--version") == 0)
         a->command = "version";
     else if (!find_command(a->command))
-        return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: summary, devices, "
-                            "help; see `clnet help`)", a->command);
+        return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, eval, "
+                            "summary, devices, help; see `clnet help`)", a->command);
     const char *command = a->command;
     bool only_positional = false;
     for (int i = 2; i < argc; i++) {

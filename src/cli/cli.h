@@ -22,6 +22,7 @@ struct cli_args {
     int jobs;            /* --jobs N (sweep); default 1 */
     bool quiet, verbose;
     bool build;          /* devices --build */
+    double process_start; /* monotonic seconds, taken first thing in cli_parse */
 };
 
 /* Parses argv into args; on bad usage records a message and returns CLNET_ERR_USAGE. */
@@ -30,6 +31,8 @@ int cli_parse(struct cli_args *args, int argc, char **argv);
 /* Runs the parsed command. */
 int cli_run(const struct cli_args *args);
 
+int cli_train(const struct cli_args *args);
+int cli_eval(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);
 int cli_help(const struct cli_args *args);

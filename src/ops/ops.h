@@ -4,14 +4,80 @@
 #ifndef CLNET_OPS_OPS_H
 #define CLNET_OPS_OPS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "runtime/runtime.h"
 
-/* Letters: B batch, F features per image (C*H*W), N images held on the device. */
+/* Letters: B batch, F features per image (C*H*W), N images held on the device; I inputs and
+ * O outputs (units) of a dense layer, C classes, P parameters. Matrices are row-major. Offsets
+ * (*_off) count floats: parameters live in one arena buffer and layers see (buffer, offset)
+ * views of it. `act` is an enum activation, `loss` an enum loss_kind (config/experiment.h). */
 
 /* x (B, F) float = images[index[b]] / 255.0f (correctly rounded), y (B) int32 =
- * labels[index[b]]; images (N, F) and labels (N) are uint8, index (B) int32. N comes from the
- * size of images; an index outside [0, N) gives zeros and label -1 (never a stray read). */
+ * labels[index[b]]; images (N, F) and labels (N) are uint8, index (B) int32 starting index_off
+ * ints into its buffer. An index outside [0, N) gives zeros and label -1 (never a stray read). */
 int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
-                    cl_mem index, int batch, int features);
+                    cl_mem index, size_t index_off, int batch, int features, int n_images);
+
+/* Copies bytes from src to dst (both from offset 0), enqueued like a kernel. */
+int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes);
+
+/* C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose when trans_* is true; lda, ldb,
+ * ldc are the row strides of the matrices as stored (A is (M, K) or, transposed, (K, M)).
+ * Through CLBlastSgemm; its status codes pass through unchanged. M, N, K > 0. */
+int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+            cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
+            cl_mem c, size_t c_off, int ldc);
+
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
+int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
+                        int out, int act);
+
+/* dz (B, O) = dy * act'(y), y the activation's output (sigmoid' = y (1 - y), relu' = y > 0,
+ * tanh' = 1 - y^2, step' = 0, identity' = 1); db (O) at db_off inside grads = column sums of
+ * dz, overwritten, summed over rows in order. dz may alias dy. */
+int op_bias_act_backward(struct runtime *rt, cl_mem dz, cl_mem grads, size_t db_off, cl_mem y,
+                         cl_mem dy, int batch, int out, int act);
+
+/* y = act(x) over n values (the standalone activation layer); y may alias x. */
+int op_act_forward(struct runtime *rt, cl_mem y, cl_mem x, size_t n, int act);
+
+/* dx = dy * act'(y) over n values, y the activation's output; dx may alias dy. */
+int op_act_backward(struct runtime *rt, cl_mem dx, cl_mem y, cl_mem dy, size_t n, int act);
+
+/* Over logits z (B, C) and labels (B) int32: row_loss (B), row_correct (B) (1 when the first
+ * maximum of the row is the label, else 0) and dz (B, C) = d(mean loss)/dz. cross_entropy:
+ * stable log-sum-exp, dz = (softmax - onehot) / B. naive_softmax_log: softmax then log in
+ * float32 with no clamping and PyTorch's autograd through both, so a probability that
+ * underflows to 0 gives loss +inf and dz NaN on purpose. dz may alias z. A label outside
+ * [0, C) gives loss NaN, correct 0, dz 0. */
+int op_loss_forward_backward(struct runtime *rt, cl_mem dz, cl_mem row_loss, cl_mem row_correct,
+                             cl_mem z, cl_mem labels, int batch, int classes, int loss);
+
+/* acc[2 slot] = sum of row_loss (B), acc[2 slot + 1] = sum of row_correct (B), overwriting the
+ * slot; summed in row order, so the result is deterministic. One slot per step, read back by
+ * the host every log_every steps: no host sync per step, no atomics. */
+int op_loss_reduce(struct runtime *rt, cl_mem acc, int slot, cl_mem row_loss, cl_mem row_correct,
+                   int batch);
+
+/* One launch over n (P) parameters, as torch.optim.SGD: g = grad + wd * w; with momentum
+ * v = mu v + g (v = g when first_step), w -= lr v; without, w -= lr g. velocity may be NULL
+ * when momentum == 0. */
+int op_sgd_update(struct runtime *rt, cl_mem params, cl_mem velocity, cl_mem grads, size_t n,
+                  float lr, float momentum, float weight_decay, int first_step);
+
+/* One launch over n (P) parameters, as torch.optim.Adam (L2 weight decay added to g):
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr (m / bc1) / (sqrt(v / bc2) + eps),
+ * bc1 = 1 - b1^t and bc2 = 1 - b2^t computed by the caller in double. The betas are double
+ * because 1 - b2 must come from the double: (1 - 0.999f) is 1.3e-5 off, which would scale
+ * every step by 1 + 6e-6 against PyTorch. Arranged as PyTorch does: lr / bc1 and sqrt(bc2)
+ * in double on the host, w -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps) on the device. */
+int op_adam_update(struct runtime *rt, cl_mem params, cl_mem m, cl_mem v, cl_mem grads, size_t n,
+                   float lr, double beta1, double beta2, float eps, float weight_decay,
+                   float bc1, float bc2);
+
+/* Sets n floats from off to value (clEnqueueFillBuffer); n == 0 does nothing. */
+int op_fill(struct runtime *rt, cl_mem buf, size_t off, size_t n, float value);
 
 #endif

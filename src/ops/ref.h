@@ -3,10 +3,50 @@
 #ifndef CLNET_OPS_REF_H
 #define CLNET_OPS_REF_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* x (B, F) = images[index[b]] / 255.0f, y (B) = labels[index[b]]; indices must be valid. */
 void ref_gather_batch(float *x, int32_t *y, const uint8_t *images, const uint8_t *labels,
                       const int32_t *index, int batch, int features);
+
+/* C (M, N) = alpha * op(A) op(B) + beta * C, row-major with row strides lda, ldb, ldc;
+ * products summed in double. beta == 0 ignores C's old values. */
+void ref_gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
+              int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* act(z) and dy * act'(z) written through y = act(z): the float arithmetic of
+ * cl/elementwise.cl. act is an enum activation. */
+float ref_act_value(float z, int act);
+float ref_act_gradient(float dy, float y, int act);
+
+/* y (B, O) = act(y + bias (O)) in place. */
+void ref_bias_act_forward(float *y, const float *bias, int batch, int out, int act);
+
+/* dz (B, O) = dy * act'(y); db (O) = column sums of dz in row order. dz may alias dy. */
+void ref_bias_act_backward(float *dz, float *db, const float *y, const float *dy, int batch,
+                           int out, int act);
+
+void ref_act_forward(float *y, const float *x, size_t n, int act);
+void ref_act_backward(float *dx, const float *y, const float *dy, size_t n, int act);
+
+/* Per-row loss and correctness and dz (B, C) = d(mean loss)/dz, as op_loss_forward_backward;
+ * loss is an enum loss_kind. */
+void ref_loss_forward_backward(float *dz, float *row_loss, float *row_correct, const float *z,
+                               const int32_t *labels, int batch, int classes, int loss);
+
+/* acc[2 slot], acc[2 slot + 1] = float sums of row_loss and row_correct in row order. */
+void ref_loss_reduce(float *acc, int slot, const float *row_loss, const float *row_correct,
+                     int batch);
+
+/* As op_sgd_update and op_adam_update (velocity unused when momentum == 0). */
+void ref_sgd_update(float *params, float *velocity, const float *grads, size_t n, float lr,
+                    float momentum, float weight_decay, int first_step);
+void ref_adam_update(float *params, float *m, float *v, const float *grads, size_t n, float lr,
+                     double beta1, double beta2, float eps, float weight_decay, float bc1,
+                     float bc2);
+
+void ref_fill(float *buf, size_t n, float value);
 
 #endif

@@ -20,6 +20,29 @@ cl_mem ops_buffer(const void *data, size_t bytes);
 /* Index of the first float that differs bitwise, or -1. */
 long ops_first_difference(const float *got, const float *want, size_t n);
 
+/* Uniform in [-scale, scale). */
+float ops_uniform(uint64_t *state, float scale);
+
+/* n floats of ops_uniform (malloc'd). */
+float *ops_random_floats(uint64_t *state, size_t n, float scale);
+
+/* Downloads n floats from buf at float offset off into a malloc'd array. */
+float *ops_download(cl_mem buf, size_t off, size_t n);
+
+/* Fails the test unless every got[i] is within rel * max(|want[i]|, floor) of want[i] (NaN
+ * matches NaN, an infinity the same infinity), printing the first few differing values with
+ * what (a printf-style label). */
+void ops_check_close(const float *got, const float *want, size_t n, double rel, double floor,
+                     const char *what, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
 TCase *ops_data_tcase(void);
+TCase *ops_gemm_tcase(void);
+TCase *ops_elementwise_tcase(void);
+TCase *ops_loss_tcase(void);
+TCase *ops_optim_tcase(void);
 
 #endif

@@ -16,10 +16,19 @@ static void check_gather(const uint8_t *images, const uint8_t *labels, int n, co
     size_t nx = (size_t)batch * (size_t)features;
     cl_mem m_images = ops_buffer(images, (size_t)n * (size_t)features);
     cl_mem m_labels = ops_buffer(labels, (size_t)n);
-    cl_mem m_index = ops_buffer(index, (size_t)batch * sizeof *index);
+    /* The indices sit behind 5 junk ints, as one step's do in a chunk's upload. */
+    enum { OFF = 5 };
+    int32_t *shifted = malloc(((size_t)batch + OFF) * sizeof *shifted);
+    ck_assert(shifted);
+    for (int i = 0; i < OFF; i++)
+        shifted[i] = -7;
+    memcpy(shifted + OFF, index, (size_t)batch * sizeof *index);
+    cl_mem m_index = ops_buffer(shifted, ((size_t)batch + OFF) * sizeof *index);
+    free(shifted);
     cl_mem m_x = ops_buffer(NULL, nx * sizeof(float));
     cl_mem m_y = ops_buffer(NULL, (size_t)batch * sizeof(int32_t));
-    int status = op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, batch, features);
+    int status = op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, OFF, batch,
+                                 features, n);
     ck_assert_msg(status == 0, "%s", clnet_error_message());
     float *x = malloc(nx * sizeof *x), *want_x = malloc(nx * sizeof *want_x);
     int32_t *y = malloc((size_t)batch * sizeof *y), *want_y = malloc((size_t)batch * sizeof *y);
@@ -101,7 +110,7 @@ START_TEST(gather_bad_index)
     cl_mem m_images = ops_buffer(images, sizeof images), m_labels = ops_buffer(labels, 2);
     cl_mem m_index = ops_buffer(index, sizeof index);
     cl_mem m_x = ops_buffer(NULL, 9 * sizeof(float)), m_y = ops_buffer(NULL, 3 * sizeof(int));
-    ck_assert_int_eq(op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, 3, 3), 0);
+    ck_assert_int_eq(op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, 0, 3, 3, 2), 0);
     float x[9];
     int32_t y[3];
     ck_assert_int_eq(runtime_download(ops_rt, x, m_x, 0, sizeof x), 0);
@@ -113,7 +122,7 @@ START_TEST(gather_bad_index)
     for (int i = 3; i < 9; i++)
         ck_assert_float_eq(x[i], 0.0f);
     clnet_error_clear();
-    ck_assert_int_eq(op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, 0, 3),
+    ck_assert_int_eq(op_gather_batch(ops_rt, m_x, m_y, m_images, m_labels, m_index, 0, 0, 3, 2),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
     runtime_free(m_images);

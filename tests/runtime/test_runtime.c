@@ -40,7 +40,7 @@ void runtime_tests_check_gather(struct runtime *rt)
     ck_assert_int_eq(runtime_upload(rt, m_images, 0, images, sizeof images), 0);
     ck_assert_int_eq(runtime_upload(rt, m_labels, 0, labels, sizeof labels), 0);
     ck_assert_int_eq(runtime_upload(rt, m_index, 0, index, sizeof index), 0);
-    ck_assert_int_eq(op_gather_batch(rt, m_x, m_y, m_images, m_labels, m_index, B, F), 0);
+    ck_assert_int_eq(op_gather_batch(rt, m_x, m_y, m_images, m_labels, m_index, 0, B, F, N), 0);
     float x[B * F];
     int y[B];
     ck_assert_int_eq(runtime_download(rt, x, m_x, 0, sizeof x), 0);

@@ -1,0 +1,100 @@
+/* Elementwise kernels around each GEMM: bias + activation forward, and its gradient with the
+ * bias gradient, fused so a dense layer costs one pass over its output each way; plus the
+ * standalone activation layer. Letters: B batch rows, O outputs (units).
+ * Contraction stays off so that results equal the host reference (ops/ref.c) up to the math
+ * library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* enum activation (config/experiment.h); ops/elementwise.c asserts the values match. */
+#define ACT_IDENTITY 0
+#define ACT_SIGMOID 1
+#define ACT_RELU 2
+#define ACT_TANH 3
+#define ACT_STEP 4
+
+float act_value(float z, int act)
+{
+    switch (act) {
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + exp(-z));
+    case ACT_RELU:
+        return z < 0.0f ? 0.0f : z; /* NaN passes through, as torch.relu */
+    case ACT_TANH:
+        return tanh(z);
+    case ACT_STEP:
+        return z >= 0.0f ? 1.0f : 0.0f;
+    default:
+        return z;
+    }
+}
+
+/* dy * act'(z) written through the output y = act(z), in PyTorch's operation order. */
+float act_gradient(float dy, float y, int act)
+{
+    switch (act) {
+    case ACT_SIGMOID:
+        return dy * (1.0f - y) * y;
+    case ACT_RELU:
+        return y > 0.0f ? dy : 0.0f;
+    case ACT_TANH:
+        return dy * (1.0f - y * y);
+    case ACT_STEP:
+        return 0.0f;
+    default:
+        return dy;
+    }
+}
+
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off in params. One work-item per
+ * element; the global size is rounded up, hence the bounds check. */
+__kernel void bias_act_forward(__global float *y,            /* (B, O) */
+                               __global const float *params, /* bias (O) at bias_off */
+                               const ulong bias_off, const int batch, const int out,
+                               const int act)
+{
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)batch * (size_t)out)
+        return;
+    const size_t j = i % (size_t)out;
+    y[i] = act_value(y[i] + params[bias_off + j], act);
+}
+
+/* dz (B, O) = dy * act'(y) and db (O) = column sums of dz, summed over rows in order (the
+ * same float sum on every device). One work-item per column: neighbours touch neighbouring
+ * floats of each row. dz may alias dy. */
+__kernel void bias_act_backward(__global float *dz,       /* (B, O) */
+                                __global float *grads,    /* db (O) at db_off */
+                                __global const float *y,  /* (B, O) activation output */
+                                __global const float *dy, /* (B, O) */
+                                const ulong db_off, const int batch, const int out,
+                                const int act)
+{
+    const size_t j = get_global_id(0);
+    if (j >= (size_t)out)
+        return;
+    float sum = 0.0f;
+    for (size_t i = j; i < (size_t)batch * (size_t)out; i += (size_t)out) {
+        const float g = act_gradient(dy[i], y[i], act);
+        dz[i] = g;
+        sum += g;
+    }
+    grads[db_off + j] = sum;
+}
+
+/* y = act(x), n values; y may alias x. */
+__kernel void act_forward(__global float *y, __global const float *x, const ulong n,
+                          const int act)
+{
+    const size_t i = get_global_id(0);
+    if (i < n)
+        y[i] = act_value(x[i], act);
+}
+
+/* dx = dy * act'(y), n values; dx may alias dy. */
+__kernel void act_backward(__global float *dx, __global const float *y,
+                           __global const float *dy, const ulong n, const int act)
+{
+    const size_t i = get_global_id(0);
+    if (i < n)
+        dx[i] = act_gradient(dy[i], y[i], act);
+}

@@ -1,0 +1,59 @@
+/* Optimizer updates: one launch over the whole parameter arena per step, as torch.optim.SGD and
+ * torch.optim.Adam (L2 weight decay added to the gradient). Per-step scalars (lr, the Adam
+ * step size) are arguments, so nothing is rebuilt between steps. Letter: P parameters.
+ * Contraction off: the host reference (ops/ref.c) does the same roundings. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* w -= lr * (grad + wd * w). */
+__kernel void sgd_update(__global float *params, __global const float *grads, const ulong n,
+                         const float lr, const float weight_decay)
+{
+    const size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float w = params[i];
+    float g = grads[i];
+    if (weight_decay != 0.0f)
+        g = g + weight_decay * w;
+    params[i] = w - lr * g;
+}
+
+/* v = first_step ? g : momentum * v + g; w -= lr * v (PyTorch: no dampening, no Nesterov). */
+__kernel void sgd_momentum_update(__global float *params, __global float *velocity,
+                                  __global const float *grads, const ulong n, const float lr,
+                                  const float momentum, const float weight_decay,
+                                  const int first_step)
+{
+    const size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float w = params[i];
+    float g = grads[i];
+    if (weight_decay != 0.0f)
+        g = g + weight_decay * w;
+    const float v = first_step ? g : momentum * velocity[i] + g;
+    velocity[i] = v;
+    params[i] = w - lr * v;
+}
+
+/* m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; w -= step_size m / (sqrt(v) / bc2_sqrt + eps)
+ * with step_size = lr / bc1 and bc2_sqrt = sqrt(bc2) from the host (PyTorch's arrangement). */
+__kernel void adam_update(__global float *params, __global float *m, __global float *v,
+                          __global const float *grads, const ulong n, const float step_size,
+                          const float beta1, const float one_minus_beta1, const float beta2,
+                          const float one_minus_beta2, const float eps,
+                          const float weight_decay, const float bc2_sqrt)
+{
+    const size_t i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float w = params[i];
+    float g = grads[i];
+    if (weight_decay != 0.0f)
+        g = g + weight_decay * w;
+    const float mi = beta1 * m[i] + one_minus_beta1 * g;
+    const float vi = beta2 * v[i] + one_minus_beta2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] = w - step_size * mi / (sqrt(vi) / bc2_sqrt + eps);
+}

@@ -1,0 +1,60 @@
+/* `clnet eval CONFIG|RUN_DIR [--inputs FILE.csv|-]`: test-set loss and accuracy of a run's
+ * final weights (a run directory) or of a config's initial model; with --inputs, the model's
+ * outputs for each CSV row instead. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "train/predict.h"
+#include "train/train.h"
+#include "util/status.h"
+
+int cli_eval(const struct cli_args *args)
+{
+    const char *target = args->positional[0];
+    struct stat st;
+    char *config = NULL, *weights = NULL;
+    if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (asprintf(&config, "%s/config.yaml", target) < 0 ||
+            asprintf(&weights, "%s/model.safetensors", target) < 0)
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+        if (stat(weights, &st) != 0) {
+            int status = clnet_errorf(CLNET_ERR_USAGE, "%s: no model.safetensors: not a "
+                                      "finished run directory", target);
+            free(config);
+            free(weights);
+            return status;
+        }
+    } else {
+        config = strdup(target);
+    }
+    struct experiment e;
+    int status = config_load(&e, config, args->sets, args->n_sets);
+    if (status == CLNET_OK && args->inputs) {
+        bool stdin_input = strcmp(args->inputs, "-") == 0;
+        FILE *in = stdin_input ? stdin : fopen(args->inputs, "r");
+        if (!in)
+            status = clnet_errorf(CLNET_ERR_DATA, "%s: cannot open: %s", args->inputs,
+                                  strerror(errno));
+        else
+            status = predict_csv(&e, weights, args->device, args->cl_dir, in,
+                                 stdin_input ? "<stdin>" : args->inputs, stdout);
+        if (in && !stdin_input)
+            fclose(in);
+    } else if (status == CLNET_OK) {
+        double loss, acc;
+        status = train_evaluate(&e, weights, args->device, args->cl_dir, &loss, &acc);
+        if (status == CLNET_OK)
+            printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
+                   weights ? weights : "initial weights");
+    }
+    experiment_free(&e);
+    free(config);
+    free(weights);
+    return status;
+}

@@ -1,0 +1,65 @@
+/* A model on a device: its layers, one parameter arena and one gradient arena (every layer sees
+ * (buffer, offset) views into them, so the optimizer is one launch), and every activation
+ * buffer, all allocated once when the model is built for a largest batch.
+ *
+ * Letters: B batch rows (<= max_batch), F input values per image, K classes, P parameters. */
+#ifndef CLNET_MODEL_MODEL_H
+#define CLNET_MODEL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/experiment.h"
+#include "layers/layer.h"
+#include "model/shape.h"
+#include "runtime/runtime.h"
+
+struct model {
+    struct runtime *rt;
+    const struct experiment *exp;
+    struct model_shape shape;
+    int n_layers;
+    struct layer *layers;
+    int max_batch;
+    size_t n_params;     /* P */
+    cl_mem params;       /* (P) */
+    cl_mem grads;        /* (P) */
+    size_t input_size;   /* F */
+    size_t output_size;  /* K */
+};
+
+/* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
+ * its line), lays out the arenas and allocates every buffer for batches up to max_batch. */
+int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
+void model_free(struct model *m);
+
+/* Fills host_params (P) from the experiment's init schemes, inline weights and files, with one
+ * rng seeded by the experiment's seed, layer by layer, weights before biases. */
+int model_init_params(const struct model *m, float *host_params);
+
+int model_upload_params(struct model *m, const float *host_params);
+int model_download_params(struct model *m, float *host_params);
+
+/* *logits (B, K) for x (B, F); train enables dropout. */
+int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train);
+
+/* Parameter gradients into m->grads for the last forward's batch x (B, F), given dlogits
+ * (B, K), which it overwrites. */
+int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch);
+
+/* After a forward: the first layer whose output (first `batch` rows) holds a NaN or infinity,
+ * or -1; reads the outputs back (diagnostics only, never on the training path). */
+int model_first_nonfinite_layer(struct model *m, int *layer, int batch);
+
+/* Writes the weights as safetensors (layers.I.weight, layers.I.bias; dense [in, out], conv2d
+ * [out, in, rows, cols]) from host_params (P). */
+int model_save_safetensors(const struct model *m, const float *host_params, const char *path);
+
+/* Fills host_params (P) from a safetensors file with the names and shapes above; a missing
+ * tensor or another shape is a data error naming the tensor. */
+int model_load_safetensors(const struct model *m, float *host_params, const char *path);
+
+/* One layer's weights (bias false) or biases from a safetensors file (init: {file: ...}). */
+int layer_load_param(const struct layer *l, bool bias, const char *path, float *dst);
+
+#endif

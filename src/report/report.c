@@ -1,0 +1,157 @@
+/* metrics.csv, summary.json and the progress line (see report.h). */
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/status.h"
+
+static const char *const status_names[RUN_STATUS_COUNT] = {
+    [RUN_COMPLETED] = "completed",
+    [RUN_DIVERGED] = "diverged",
+    [RUN_INTERRUPTED] = "interrupted",
+    [RUN_FAILED] = "failed",
+};
+
+const char *run_status_name(enum run_status s)
+{
+    return (int)s >= 0 && s < RUN_STATUS_COUNT ? status_names[s] : "unknown";
+}
+
+double clock_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int metrics_open(FILE **f, const char *path)
+{
+    *f = fopen(path, "w");
+    if (!*f)
+        return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    fprintf(*f, "iteration,lr,train_loss,train_acc,test_loss,test_acc\n");
+    return CLNET_OK;
+}
+
+/* %.9g keeps every float digit; a non-finite value is written as nan or inf. */
+static void field(FILE *f, double v, const char *sep)
+{
+    fprintf(f, "%.9g%s", v, sep);
+}
+
+int metrics_write(FILE *f, const struct metrics_row *r)
+{
+    fprintf(f, "%ld,", r->iteration);
+    field(f, r->lr, ",");
+    field(f, r->train_loss, ",");
+    field(f, r->train_acc, ",");
+    field(f, r->test_loss, ",");
+    field(f, r->test_acc, "\n");
+    if (fflush(f) != 0)
+        return clnet_errorf(CLNET_ERR_IO, "metrics.csv: write failed: %s", strerror(errno));
+    return CLNET_OK;
+}
+
+int metrics_close(FILE *f, const char *path)
+{
+    if (f && fclose(f) != 0)
+        return clnet_errorf(CLNET_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return CLNET_OK;
+}
+
+int summary_write(const char *path, const struct run_summary *s)
+{
+    struct json_writer w;
+    json_init_buffer(&w, 2);
+    json_begin_object(&w);
+    json_key(&w, "name");
+    json_string(&w, s->name);
+    json_key(&w, "status");
+    json_string(&w, run_status_name(s->status));
+    json_key(&w, "iterations");
+    json_int(&w, s->iterations);
+    json_key(&w, "final_test_accuracy");
+    json_double(&w, s->final_test_accuracy);
+    json_key(&w, "best_test_accuracy");
+    json_double(&w, s->best_test_accuracy);
+    json_key(&w, "final_test_loss");
+    json_double(&w, s->final_test_loss);
+    json_key(&w, "final_train_loss");
+    json_double(&w, s->final_train_loss);
+    json_key(&w, "parameters");
+    json_int(&w, s->parameters);
+    json_key(&w, "startup_seconds");
+    json_double(&w, s->startup_seconds);
+    json_key(&w, "train_seconds");
+    json_double(&w, s->train_seconds);
+    json_key(&w, "iterations_per_second");
+    json_double(&w, s->iterations_per_second);
+    json_key(&w, "eval_seconds");
+    json_double(&w, s->eval_seconds);
+    json_key(&w, "device");
+    json_string(&w, s->device ? s->device : "");
+    json_key(&w, "platform");
+    json_string(&w, s->platform ? s->platform : "");
+    json_key(&w, "clnet_version");
+    json_string(&w, CLNET_VERSION);
+    if (s->message) {
+        json_key(&w, "message");
+        json_string(&w, s->message);
+    }
+    json_end_object(&w);
+    int status = json_finish(&w);
+    size_t len = 0;
+    char *text = json_take_buffer(&w, &len);
+    if (status == CLNET_OK)
+        status = fs_write_atomic(path, text, len);
+    free(text);
+    return status;
+}
+
+void progress_init(struct progress *p, long total, bool quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->tty = isatty(STDOUT_FILENO);
+    p->quiet = quiet;
+    p->total = total;
+    p->started = clock_seconds();
+}
+
+void progress_update(struct progress *p, long iteration, double loss, double acc,
+                     double test_acc, double lr, double images_per_second, bool plain)
+{
+    if (p->quiet || (!p->tty && !plain))
+        return;
+    double elapsed = clock_seconds() - p->started;
+    double eta = iteration > 0 ? elapsed / (double)iteration * (double)(p->total - iteration) : 0;
+    char test[32] = "";
+    if (!isnan(test_acc))
+        snprintf(test, sizeof test, "  test %.4f", test_acc);
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "iter %ld/%ld  loss %.4f  acc %.3f%s  lr %.3g  %.0f img/s  ETA %ld:%02ld",
+                     iteration, p->total, loss, acc, test, lr, images_per_second,
+                     (long)eta / 60, (long)eta % 60);
+    if (p->tty) {
+        int pad = p->last_len > n ? p->last_len - n : 0;
+        printf("\r%s%*s", line, pad, "");
+        p->last_len = n;
+    } else {
+        printf("%s\n", line);
+    }
+    fflush(stdout);
+}
+
+void progress_end(struct progress *p)
+{
+    if (p->tty && !p->quiet && p->last_len > 0)
+        printf("\n");
+    fflush(stdout);
+}

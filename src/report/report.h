@@ -1,0 +1,59 @@
+/* What a run writes besides weights: metrics.csv (one row per evaluation), summary.json, and
+ * the progress line (updated in place on a terminal, plain lines otherwise). */
+#ifndef CLNET_REPORT_REPORT_H
+#define CLNET_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum run_status {
+    RUN_COMPLETED,
+    RUN_DIVERGED,
+    RUN_INTERRUPTED,
+    RUN_FAILED,
+    RUN_STATUS_COUNT
+};
+
+const char *run_status_name(enum run_status s);
+
+struct metrics_row {
+    long iteration; /* steps done */
+    double lr, train_loss, train_acc, test_loss, test_acc;
+};
+
+/* metrics.csv, written row by row and flushed, so a long run can be watched. It holds no
+ * times, so the same seed on the same device gives the same bytes (times: summary.json). */
+int metrics_open(FILE **f, const char *path);
+int metrics_write(FILE *f, const struct metrics_row *r);
+int metrics_close(FILE *f, const char *path);
+
+struct run_summary {
+    const char *name;
+    enum run_status status;
+    long iterations;
+    double final_test_accuracy, best_test_accuracy, final_test_loss, final_train_loss;
+    long long parameters;
+    double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
+    const char *device, *platform;
+    const char *message; /* why it diverged or failed, or NULL */
+};
+
+/* summary.json, through a temporary file renamed into place. Non-finite numbers are null. */
+int summary_write(const char *path, const struct run_summary *s);
+
+struct progress {
+    bool tty, quiet;
+    long total;
+    double started; /* monotonic seconds at the first step */
+    int last_len;
+};
+
+void progress_init(struct progress *p, long total, bool quiet);
+/* One update: in place on a terminal; on a pipe only when `plain` (at evaluations). */
+void progress_update(struct progress *p, long iteration, double loss, double acc,
+                     double test_acc, double lr, double images_per_second, bool plain);
+void progress_end(struct progress *p);
+
+double clock_seconds(void); /* monotonic */
+
+#endif

@@ -1,0 +1,16 @@
+/* Outputs of a model for inputs given as CSV rows (clnet eval --inputs): one output row per
+ * input row, no data set needed (a hand-set network of any input width). */
+#ifndef CLNET_TRAIN_PREDICT_H
+#define CLNET_TRAIN_PREDICT_H
+
+#include <stdio.h>
+
+#include "config/experiment.h"
+
+/* Reads rows of comma-separated numbers from in (named `name` in messages), each with as many
+ * values as the model's input; writes the model's outputs for each row to out as CSV. weights:
+ * a safetensors file, or NULL for the experiment's own init (inline weights). */
+int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
+                const char *cl_dir, FILE *in, const char *name, FILE *out);
+
+#endif

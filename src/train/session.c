@@ -1,0 +1,163 @@
+/* Setting up a device for training or evaluation (see session.h). */
+#include "train/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "ops/ops.h"
+#include "runtime/device.h"
+#include "util/status.h"
+
+static int upload_split(struct session *s, struct device_split *d, const uint8_t *images,
+                        const uint8_t *labels, int n)
+{
+    size_t bytes = (size_t)n * (size_t)s->features;
+    d->n = n;
+    int status = runtime_alloc(s->rt, &d->images, bytes);
+    if (status == CLNET_OK)
+        status = runtime_upload(s->rt, d->images, 0, images, bytes);
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &d->labels, (size_t)n);
+    if (status == CLNET_OK)
+        status = runtime_upload(s->rt, d->labels, 0, labels, (size_t)n);
+    return status;
+}
+
+static int alloc_buffers(struct session *s)
+{
+    size_t b = (size_t)s->max_batch;
+    int status = runtime_alloc(s->rt, &s->x, b * (size_t)s->features * sizeof(float));
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->y, b * sizeof(int32_t));
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->dz, b * (size_t)s->classes * sizeof(float));
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->row_loss, b * sizeof(float));
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float));
+    int n = s->train.n > s->test.n ? s->train.n : s->test.n;
+    int eb = s->exp->train.eval_batch_size;
+    s->eval_slots = (n + eb - 1) / eb;
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->eval_acc, (size_t)s->eval_slots * 2 * sizeof(float));
+    int32_t *ids = malloc((size_t)n * sizeof *ids);
+    if (!ids)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d indices", n);
+    for (int i = 0; i < n; i++)
+        ids[i] = i;
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &s->eval_index, (size_t)n * sizeof *ids);
+    if (status == CLNET_OK)
+        status = runtime_upload(s->rt, s->eval_index, 0, ids, (size_t)n * sizeof *ids);
+    free(ids);
+    return status;
+}
+
+/* The model must read what the data holds and say one score per class. */
+static int check_data_fits(const struct experiment *e, const struct model_shape *shape,
+                           const struct mnist *d)
+{
+    int64_t in = tensor_shape_size(&shape->input);
+    int64_t f = (int64_t)d->rows * d->cols;
+    struct src_pos where = {e->path, 0, 0};
+    if (in != f)
+        return config_errorf_at(where, "model.input has %lld values per image but %s holds "
+                                "images of %dx%d = %lld",
+                                (long long)in, e->data.dir, d->rows, d->cols, (long long)f);
+    const struct tensor_shape *out =
+        shape->n_layers ? &shape->layers[shape->n_layers - 1].out : &shape->input;
+    if (out->rank != 1 || out->dim[0] < 10)
+        return config_errorf_at(where, "the last layer must give one score per class (10 for "
+                                "MNIST); it gives %lld values",
+                                (long long)tensor_shape_size(out));
+    return CLNET_OK;
+}
+
+int session_open(struct session *s, const struct experiment *e, const char *device_flag,
+                 const char *cl_dir)
+{
+    memset(s, 0, sizeof *s);
+    s->exp = e;
+    struct model_shape shape;
+    int status = shape_infer(&shape, e);
+    if (status != CLNET_OK)
+        return status;
+    status = mnist_load(&s->data, e->data.dir);
+    if (status == CLNET_OK)
+        status = check_data_fits(e, &shape, &s->data);
+    shape_free(&shape);
+    if (status != CLNET_OK) {
+        session_close(s);
+        return status;
+    }
+    s->features = s->data.rows * s->data.cols;
+    s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
+                       ? e->train.batch_size
+                       : e->train.eval_batch_size;
+    status = runtime_open(&s->rt, runtime_device_spec(device_flag, e->device), cl_dir);
+    if (status == CLNET_OK)
+        status = model_build(&s->model, s->rt, e, s->max_batch);
+    if (status == CLNET_OK) {
+        s->classes = (int)s->model.output_size;
+        status = upload_split(s, &s->train, s->data.train_images, s->data.train_labels,
+                              s->data.n_train);
+    }
+    if (status == CLNET_OK)
+        status = upload_split(s, &s->test, s->data.test_images, s->data.test_labels,
+                              s->data.n_test);
+    if (status == CLNET_OK)
+        status = alloc_buffers(s);
+    if (status != CLNET_OK)
+        session_close(s);
+    return status;
+}
+
+void session_close(struct session *s)
+{
+    cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
+                     s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        runtime_free(bufs[i]);
+    if (s->model.layers)
+        model_free(&s->model);
+    if (s->rt)
+        runtime_close(s->rt);
+    mnist_free(&s->data);
+    memset(s, 0, sizeof *s);
+}
+
+int session_evaluate(struct session *s, const struct device_split *d, double *loss, double *acc)
+{
+    int eb = s->exp->train.eval_batch_size;
+    int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
+    int status = CLNET_OK, slots = 0;
+    for (int start = 0; start < d->n && status == CLNET_OK; start += eb, slots++) {
+        int b = d->n - start < eb ? d->n - start : eb;
+        cl_mem logits;
+        status = op_gather_batch(s->rt, s->x, s->y, d->images, d->labels, s->eval_index,
+                                 (size_t)start, b, s->features, d->n);
+        if (status == CLNET_OK)
+            status = model_forward(&s->model, &logits, s->x, b, false);
+        if (status == CLNET_OK)
+            status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, logits,
+                                              s->y, b, s->classes, loss_kind);
+        if (status == CLNET_OK)
+            status = op_loss_reduce(s->rt, s->eval_acc, slots, s->row_loss, s->row_correct, b);
+    }
+    float *acc_host = malloc((size_t)slots * 2 * sizeof *acc_host);
+    if (!acc_host)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for evaluation");
+    if (status == CLNET_OK)
+        status = runtime_download(s->rt, acc_host, s->eval_acc, 0,
+                                  (size_t)slots * 2 * sizeof *acc_host);
+    double l = 0, c = 0;
+    for (int i = 0; status == CLNET_OK && i < slots; i++) {
+        l += acc_host[2 * i];
+        c += acc_host[2 * i + 1];
+    }
+    free(acc_host);
+    *loss = l / d->n;
+    *acc = c / d->n;
+    return status;
+}

@@ -1,0 +1,48 @@
+/* What training and evaluation share: the device, the model built on it, the data sets held
+ * there as bytes, and the per-batch buffers, all allocated once. Internal to src/train/. */
+#ifndef CLNET_TRAIN_SESSION_H
+#define CLNET_TRAIN_SESSION_H
+
+#include "config/experiment.h"
+#include "data/mnist.h"
+#include "model/model.h"
+#include "runtime/runtime.h"
+
+/* Letters: B batch rows, F values per image, K classes, N images in a split, S step slots. */
+struct device_split {
+    cl_mem images; /* (N, F) uint8 */
+    cl_mem labels; /* (N) uint8 */
+    int n;         /* N */
+};
+
+struct session {
+    const struct experiment *exp;
+    struct runtime *rt;
+    struct model model;
+    struct mnist data;
+    struct device_split train, test;
+    int max_batch;     /* max(batch_size, eval_batch_size) */
+    int features;      /* F */
+    int classes;       /* K */
+    cl_mem x;          /* (B, F) float: the gathered batch */
+    cl_mem y;          /* (B) int32: its labels */
+    cl_mem dz;         /* (B, K) loss gradient */
+    cl_mem row_loss;   /* (B) */
+    cl_mem row_correct; /* (B) */
+    cl_mem eval_index; /* (max N) int32 0, 1, 2, ... */
+    cl_mem eval_acc;   /* (ceil(max N / eval batch), 2) */
+    int eval_slots;
+};
+
+/* Loads the data, opens the device, builds the model and every buffer. Data or shape
+ * mismatches are config errors before any device work. */
+int session_open(struct session *s, const struct experiment *e, const char *device_flag,
+                 const char *cl_dir);
+void session_close(struct session *s);
+
+/* Mean loss and accuracy of the model over a whole split (forward only, batches of
+ * eval_batch_size, summed in double on the host). */
+int session_evaluate(struct session *s, const struct device_split *d, double *loss,
+                     double *acc);
+
+#endif

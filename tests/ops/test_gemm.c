@@ -1,0 +1,159 @@
+/* op_gemm (CLBlast) against ref_gemm: all four transpose combinations on shapes with odd sizes
+ * (1, 3, 7, 127, 1000), the dense layer's three products, offsets into larger buffers, padded
+ * row strides, beta 0 and 1. Error is norm-wise: ||C - Cref|| / ||Cref|| < 1e-5. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops/ref.h"
+#include "ops_tests.h"
+#include "util/status.h"
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One product on the device and the host. Each matrix sits at a random offset inside its own
+ * buffer with pad extra floats per row; the floats around it must come back untouched. */
+static void check_gemm(uint64_t *seed, bool ta, bool tb, int m, int n, int k, float alpha,
+                       float beta, int pad)
+{
+    int a_rows = ta ? k : m, a_cols = ta ? m : k;
+    int b_rows = tb ? n : k, b_cols = tb ? k : n;
+    int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
+    size_t a_off = ops_random(seed) % 17, b_off = ops_random(seed) % 17,
+           c_off = ops_random(seed) % 17;
+    size_t a_len = a_off + (size_t)a_rows * lda + 5, b_len = b_off + (size_t)b_rows * ldb + 5,
+           c_len = c_off + (size_t)m * ldc + 5;
+    float *a = ops_random_floats(seed, a_len, 1.0f), *b = ops_random_floats(seed, b_len, 1.0f);
+    float *c = ops_random_floats(seed, c_len, 1.0f);
+    cl_mem ma = ops_buffer(a, a_len * sizeof *a), mb = ops_buffer(b, b_len * sizeof *b),
+           mc = ops_buffer(c, c_len * sizeof *c);
+    int status = op_gemm(ops_rt, ta, tb, m, n, k, alpha, ma, a_off, lda, mb, b_off, ldb, beta, mc,
+                         c_off, ldc);
+    ck_assert_msg(status == 0, "%s", clnet_error_message());
+    float *got = ops_download(mc, 0, c_len);
+    ref_gemm(ta, tb, m, n, k, alpha, a + a_off, lda, b + b_off, ldb, beta, c + c_off, ldc);
+
+    double diff = 0.0, norm = 0.0;
+    long first = -1;
+    for (size_t i = 0; i < c_len; i++) {
+        bool inside = i >= c_off && (i - c_off) / (size_t)ldc < (size_t)m &&
+                      (i - c_off) % (size_t)ldc < (size_t)n;
+        if (!inside) {
+            ck_assert_msg(got[i] == c[i], "gemm %s%s M=%d N=%d K=%d: C[%zu] outside the matrix "
+                          "changed: %.9g, was %.9g", ta ? "T" : "N", tb ? "T" : "N", m, n, k, i,
+                          (double)got[i], (double)c[i]);
+            continue;
+        }
+        double d = (double)got[i] - (double)c[i];
+        diff += d * d;
+        norm += (double)c[i] * (double)c[i];
+        if (first < 0 && fabs(d) > 1e-5 * fabs((double)c[i]) + 1e-6)
+            first = (long)i;
+    }
+    double rel = sqrt(diff) / (norm > 0.0 ? sqrt(norm) : 1.0);
+    ck_assert_msg(rel < 1e-5,
+                  "gemm %s%s M=%d N=%d K=%d lda=%d ldb=%d ldc=%d offsets %zu %zu %zu alpha %g "
+                  "beta %g: relative error %.3g; first differing C[%ld] = %.9g, host %.9g",
+                  ta ? "T" : "N", tb ? "T" : "N", m, n, k, lda, ldb, ldc, a_off, b_off, c_off,
+                  (double)alpha, (double)beta, rel, first, first >= 0 ? (double)got[first] : 0.0,
+                  first >= 0 ? (double)c[first] : 0.0);
+    free(a);
+    free(b);
+    free(c);
+    free(got);
+    runtime_free(ma);
+    runtime_free(mb);
+    runtime_free(mc);
+}
+
+START_TEST(gemm_transposes_odd_shapes)
+{
+    static const int shapes[][3] = {
+        {1, 1, 1}, {3, 7, 1}, {7, 1, 3}, {1, 127, 7}, {127, 3, 7}, {3, 127, 1000}, {1000, 7, 3},
+        {7, 1000, 127}, {100, 10, 200},
+    };
+    uint64_t seed = 0x243f6a8885a308d3u;
+    for (int t = 0; t < 4; t++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            static const float betas[3] = {0.0f, 1.0f, -0.5f};
+            float alpha = s % 2 ? 1.0f : 0.75f, beta = betas[s % 3];
+            check_gemm(&seed, t & 1, t & 2, shapes[s][0], shapes[s][1], shapes[s][2], alpha,
+                       beta, (int)(s % 3));
+        }
+}
+END_TEST
+
+/* The dense layer's products at the homework's shape, timed: forward Y = X W (B x I)(I x O),
+ * dW = X^T dZ, dX = dZ W^T with B=100, I=784, O=200. The first call of each includes
+ * CLBlast's kernel compilation. */
+START_TEST(gemm_dense_layer)
+{
+    const int B = 100, I = 784, O = 200;
+    static const char *names[] = {"forward X W", "dW = X^T dZ", "dX = dZ W^T"};
+    uint64_t seed = 0x13198a2e03707344u;
+    for (int which = 0; which < 3; which++) {
+        double t0 = seconds();
+        if (which == 0)
+            check_gemm(&seed, false, false, B, O, I, 1.0f, 0.0f, 0);
+        else if (which == 1)
+            check_gemm(&seed, true, false, I, O, B, 1.0f, 0.0f, 0);
+        else
+            check_gemm(&seed, false, true, B, I, O, 1.0f, 0.0f, 0);
+        printf("gemm %s: first checked call %.3f s\n", names[which], seconds() - t0);
+    }
+}
+END_TEST
+
+/* beta == 0 must not read C: a buffer holding NaN (fresh, or left by a diverged step) gives
+ * alpha A B. The dense layer's forward writes into such buffers. */
+START_TEST(gemm_beta_zero_ignores_nan)
+{
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4] = {NAN, NAN, NAN, NAN};
+    cl_mem ma = ops_buffer(a, sizeof a), mb = ops_buffer(b, sizeof b), mc = ops_buffer(c, sizeof c);
+    ck_assert_int_eq(op_gemm(ops_rt, false, false, 2, 2, 3, 1.0f, ma, 0, 3, mb, 0, 2, 0.0f, mc, 0,
+                             2), 0);
+    float *got = ops_download(mc, 0, 4);
+    const float want[4] = {4, 5, 10, 11}; /* (1 2 3; 4 5 6)(1 0; 0 1; 1 1) */
+    ops_check_close(got, want, 4, 0.0, 0.0, "gemm beta 0 over NaN");
+    free(got);
+    runtime_free(ma);
+    runtime_free(mb);
+    runtime_free(mc);
+}
+END_TEST
+
+START_TEST(gemm_bad_shape)
+{
+    clnet_error_clear();
+    ck_assert_int_eq(op_gemm(ops_rt, false, false, 0, 1, 1, 1.0f, NULL, 0, 1, NULL, 0, 1, 0.0f,
+                             NULL, 0, 1), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    /* A buffer too small for the matrix: CLBlast's own code passes through, named. */
+    float a[4] = {0};
+    cl_mem m = ops_buffer(a, sizeof a);
+    int status = op_gemm(ops_rt, false, false, 4, 4, 4, 1.0f, m, 0, 4, m, 0, 4, 0.0f, m, 0, 4);
+    ck_assert_int_lt(status, 0);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "CLBlastSgemm"));
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), clnet_status_name(status)));
+    clnet_error_clear();
+    runtime_free(m);
+}
+END_TEST
+
+TCase *ops_gemm_tcase(void)
+{
+    TCase *tc = tcase_create("gemm");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, gemm_dense_layer);
+    tcase_add_test(tc, gemm_transposes_odd_shapes);
+    tcase_add_test(tc, gemm_beta_zero_ignores_nan);
+    tcase_add_test(tc, gemm_bad_shape);
+    return tc;
+}
