@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Trains every configs/hw2 question-4 network with clnet for several seeds and prints a
+markdown table of final test accuracy (mean and per seed), iterations/s and train time.
+
+    python3 bench/hw2_accuracy.py [--seeds 1 2 3] [--clnet build/clnet] [--only q4_v ...]
+
+Runs go to runs/bench-accuracy/NAME-sSEED/ (reused when already completed with the same
+resolved config, so an interrupted sweep continues)."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def configs(only):
+    paths = sorted(glob.glob(os.path.join(ROOT, "configs/hw2/q4_*.yaml")))
+    paths += sorted(glob.glob(os.path.join(ROOT, "configs/hw2/q4_vi_hidden/*.yaml")),
+                    key=lambda p: int(os.path.basename(p)[1:-5]))
+    if only:
+        paths = [p for p in paths if any(o in p for o in only)]
+    return paths
+
+
+def run(clnet, config, seed, out):
+    summary = os.path.join(out, "summary.json")
+    if os.path.exists(summary):
+        with open(summary) as f:
+            s = json.load(f)
+        if s.get("status") in ("completed", "diverged"):
+            return s
+    cmd = [clnet, "train", config, "--set", f"seed={seed}", "--out", out, "--quiet"]
+    t0 = time.time()
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if not os.path.exists(summary):
+        sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
+    with open(summary) as f:
+        s = json.load(f)
+    s["wall"] = time.time() - t0
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--clnet", default=os.path.join(ROOT, "build/clnet"))
+    ap.add_argument("--only", nargs="*")
+    a = ap.parse_args()
+    print("| config | test accuracy, mean | per seed | iterations/s (median) | train s (mean) |")
+    print("| --- | --- | --- | --- | --- |")
+    for c in configs(a.only):
+        name = os.path.relpath(c, os.path.join(ROOT, "configs/hw2"))[:-5]
+        rows = []
+        for seed in a.seeds:
+            out = os.path.join(ROOT, "runs/bench-accuracy", f"{name.replace('/', '_')}-s{seed}")
+            rows.append(run(a.clnet, c, seed, out))
+        accs = [r["final_test_accuracy"] for r in rows]
+        ok = [x for x in accs if x is not None]
+        mean = sum(ok) / len(ok) if ok else float("nan")
+        ips = sorted(r["iterations_per_second"] for r in rows)[len(rows) // 2]
+        ts = sum(r["train_seconds"] for r in rows) / len(rows)
+        per = ", ".join("diverged" if r["status"] == "diverged" else f"{x:.4f}"
+                        for r, x in zip(rows, accs))
+        print(f"| {name} | {mean:.4f} | {per} | {ips:.1f} | {ts:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

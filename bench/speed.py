@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Training speed of clnet against PyTorch (CPU) on the homework networks, interleaved.
+
+For each config, R rounds of: clnet, PyTorch with 1 thread, PyTorch with 2 threads, each for
+the same number of iterations of the same network, batch, optimizer and init. PyTorch runs
+with OPENBLAS_CORETYPE=SkylakeX (this virtual CPU hides its model, and OpenBLAS otherwise
+falls back to generic kernels); its faster thread count (by median) is the one compared.
+Prints a markdown table: iterations/s of each (median), the ratio clnet / PyTorch per round
+(min, median, max), and the test accuracy each reached.
+
+    python3 bench/speed.py [--iterations 500] [--rounds 3] [--only q4_v ...] [--clnet build/clnet]
+
+clnet's figure is summary.json's iterations_per_second (training steps only, evaluation
+excluded); PyTorch's is torch_ref.py's (the same definition)."""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TORCH_PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch is installed
+DEFAULT = ["q4_i_single", "q4_v_two_sigmoid", "q4_vi_hidden/h10", "q4_vi_hidden/h750",
+           "q4_viii_five_sigmoid", "q4_ix_five_relu", "q4_xi_logits", "q4_xiii_adam"]
+
+
+def clnet_run(clnet, config, iterations, out):
+    cmd = [clnet, "train", config, "--quiet", "--out", out, "--set",
+           f"train.iterations={iterations}", "--set", f"train.eval_every={iterations}"]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: {p.stderr.strip()}")
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    return s["iterations_per_second"], s["final_test_accuracy"]
+
+
+def torch_run(config, iterations, threads):
+    env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX")
+    cmd = [TORCH_PYTHON, os.path.join(ROOT, "bench/torch_ref.py"), config, "--iterations",
+           str(iterations), "--threads", str(threads), "--json"]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: {p.stderr.strip()}")
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    return s["iterations_per_second"], s["test_accuracy"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iterations", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--clnet", default=os.path.join(ROOT, "build/clnet"))
+    a = ap.parse_args()
+    names = a.only or DEFAULT
+    print(f"{a.iterations} iterations per run, {a.rounds} rounds, interleaved "
+          "clnet / torch 1 thread / torch 2 threads\n")
+    print("| config | clnet it/s | torch it/s (threads) | clnet / torch: min, median, max "
+          "| test acc clnet | test acc torch |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    tmp = tempfile.mkdtemp(prefix="clnet-speed-")
+    for name in names:
+        config = os.path.join(ROOT, "configs/hw2", name + ".yaml")
+        c, t1, t2 = [], [], []
+        for r in range(a.rounds):
+            c.append(clnet_run(a.clnet, config, a.iterations,
+                               os.path.join(tmp, f"{name.replace('/', '_')}-{r}")))
+            t1.append(torch_run(config, a.iterations, 1))
+            t2.append(torch_run(config, a.iterations, 2))
+        med = lambda xs: statistics.median(x[0] for x in xs)  # noqa: E731
+        best, threads = (t1, 1) if med(t1) >= med(t2) else (t2, 2)
+        ratios = sorted(ci[0] / ti[0] for ci, ti in zip(c, best))
+        print(f"| {name} | {med(c):.1f} | {med(best):.1f} ({threads}) | {ratios[0]:.2f}, "
+              f"{statistics.median(ratios):.2f}, {ratios[-1]:.2f} | {c[-1][1]:.4f} | "
+              f"{best[-1][1]:.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

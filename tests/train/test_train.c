@@ -1,0 +1,759 @@
+/* End-to-end tests of training, run as a user runs clnet: `clnet train` on a tiny synthetic
+ * MNIST-shaped data set (written here with idx_write, so the suite needs no download) learns,
+ * is reproducible, stops with the right status when the loss diverges, keeps zero-initialised
+ * hidden units identical, and refuses bad data or configs before it creates a run directory;
+ * `clnet eval` agrees with the run's summary and computes a hand-set network's outputs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../cli/run.h"
+#include "data/idx.h"
+#include "harness.h"
+#include "model/safetensors.h"
+
+/* The synthetic set: class c is a bright 6x6 square at one of ten positions (two rows of five,
+ * jittered by a pixel) on uniform noise; classes are balanced, so chance is 0.1. */
+#define N_TRAIN 600
+#define N_TEST 200
+#define SIDE 28
+
+static char data_dir[4200];
+static char cache_env[4300];
+
+static uint32_t rng_state = 12345u;
+
+static uint32_t rng_next(void)
+{
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return rng_state = x;
+}
+
+static void make_split(uint8_t *images, uint8_t *labels, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int c = i % 10;
+        uint8_t *img = images + (size_t)i * SIDE * SIDE;
+        labels[i] = (uint8_t)c;
+        for (int p = 0; p < SIDE * SIDE; p++)
+            img[p] = (uint8_t)(rng_next() % 64);
+        int r0 = 3 + (c / 5) * 13 + (int)(rng_next() % 3) - 1;
+        int c0 = 1 + (c % 5) * 5 + (int)(rng_next() % 3) - 1;
+        for (int r = r0; r < r0 + 6; r++)
+            for (int q = c0; q < c0 + 6; q++)
+                if (r >= 0 && r < SIDE && q >= 0 && q < SIDE)
+                    img[r * SIDE + q] = (uint8_t)(180 + rng_next() % 76);
+    }
+}
+
+static void write_data_set(void)
+{
+    snprintf(data_dir, sizeof data_dir, "%s/mnist", harness_tmpdir());
+    if (mkdir(data_dir, 0755) != 0) {
+        perror(data_dir);
+        abort();
+    }
+    uint8_t *ti = malloc((size_t)N_TRAIN * SIDE * SIDE), *tl = malloc(N_TRAIN);
+    uint8_t *vi = malloc((size_t)N_TEST * SIDE * SIDE), *vl = malloc(N_TEST);
+    if (!ti || !tl || !vi || !vl)
+        abort();
+    make_split(ti, tl, N_TRAIN);
+    make_split(vi, vl, N_TEST);
+    const struct {
+        const char *name;
+        const uint8_t *data;
+        int rank;
+        int dims[3];
+    } files[] = {
+        {"train-images-idx3-ubyte", ti, 3, {N_TRAIN, SIDE, SIDE}},
+        {"train-labels-idx1-ubyte", tl, 1, {N_TRAIN}},
+        {"t10k-images-idx3-ubyte", vi, 3, {N_TEST, SIDE, SIDE}},
+        {"t10k-labels-idx1-ubyte", vl, 1, {N_TEST}},
+    };
+    for (int i = 0; i < 4; i++) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i].name);
+        if (idx_write(path, files[i].data, files[i].rank, files[i].dims) != 0) {
+            fprintf(stderr, "idx_write %s failed\n", path);
+            abort();
+        }
+    }
+    free(ti);
+    free(tl);
+    free(vi);
+    free(vl);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+/* Writes a config that reads the synthetic set: a header (seed, data dir) then body. */
+static char *write_config(const char *name, const char *body)
+{
+    char *text = NULL;
+    if (asprintf(&text, "seed: 1\ndata: {dir: \"%s\"}\n%s", data_dir, body) < 0)
+        abort();
+    char *path = harness_write(NULL, name, text);
+    free(text);
+    return path;
+}
+
+/* A run directory path under the temp folder (not created). */
+static char *run_dir(const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/runs/%s", harness_tmpdir(), name) < 0)
+        abort();
+    return path;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        abort();
+    return path;
+}
+
+static void clnet(struct run_result *r, const char *const *argv)
+{
+    const char *env[] = {cache_env, NULL};
+    memset(r, 0, sizeof *r);
+    run_clnet(r, argv, env);
+}
+
+/* clnet train CONFIG --out OUT [--set SET]... (sets NULL-terminated, may be NULL). */
+static struct run_result *train(const char *config, const char *out, const char *const *sets)
+{
+    const char *argv[40] = {"train", config, "--out", out};
+    int n = 4;
+    for (const char *const *s = sets; s && *s && n < 37; s++) {
+        argv[n++] = "--set";
+        argv[n++] = *s;
+    }
+    argv[n] = NULL;
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    return r;
+}
+
+/* The whole file (NUL-terminated), or NULL when it cannot be read. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            buf = realloc(buf, cap);
+            if (!buf)
+                abort();
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static char *read_in(const char *dir, const char *name, size_t *len)
+{
+    char *path = path_in(dir, name);
+    char *text = read_all(path, len);
+    free(path);
+    return text;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static long long file_size(const char *dir, const char *name)
+{
+    char *path = path_in(dir, name);
+    struct stat st;
+    long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+    free(path);
+    return size;
+}
+
+/* The number after "key": in a JSON text (NAN when absent or not a number). */
+static double json_number(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = json ? strstr(json, pat) : NULL;
+    if (!p)
+        return NAN;
+    p += strlen(pat);
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
+/* Whether "key": "value" is in a JSON text (one space or none after the colon). */
+static bool json_has_string(const char *json, const char *key, const char *value)
+{
+    char a[256], b[256];
+    snprintf(a, sizeof a, "\"%s\": \"%s\"", key, value);
+    snprintf(b, sizeof b, "\"%s\":\"%s\"", key, value);
+    return json && (strstr(json, a) || strstr(json, b));
+}
+
+static bool same_file(const char *dir_a, const char *dir_b, const char *name)
+{
+    size_t la, lb;
+    char *a = read_in(dir_a, name, &la), *b = read_in(dir_b, name, &lb);
+    bool same = a && b && la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+/* Asserts a completed run and returns its summary.json text. */
+static char *completed_summary(const struct run_result *r, const char *dir)
+{
+    ck_assert_msg(r->exit_code == 0, "exit %d (signal %d); stderr: %s; stdout: %s", r->exit_code,
+                  r->signal, r->err, r->out);
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_msg(summary, "%s/summary.json is missing", dir);
+    ck_assert_msg(json_has_string(summary, "status", "completed"), "%s", summary);
+    return summary;
+}
+
+#define DENSE_RELU_ADAM                                                                        \
+    "model:\n"                                                                                 \
+    "  input: [784]\n"                                                                         \
+    "  layers:\n"                                                                              \
+    "    - dense: {units: 32, activation: relu}\n"                                             \
+    "    - dense: {units: 10}\n"                                                               \
+    "init:\n"                                                                                  \
+    "  weights: {normal: {std: 0.1}}\n"                                                        \
+    "  biases: zeros\n"                                                                        \
+    "train:\n"                                                                                 \
+    "  iterations: 150\n"                                                                      \
+    "  batch_size: 32\n"                                                                       \
+    "  optimizer: {adam: {lr: 0.01}}\n"                                                        \
+    "  eval_every: 40\n"                                                                       \
+    "  eval_batch_size: 100\n"
+
+/* ---- 1. learns ---------------------------------------------------------------------------- */
+
+START_TEST(test_learns)
+{
+    char *config = write_config("learns.yaml", DENSE_RELU_ADAM);
+    char *dir = run_dir("learns");
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir);
+    double acc = json_number(summary, "final_test_accuracy");
+    ck_assert_msg(acc > 0.9, "final_test_accuracy %g (chance 0.1): %s", acc, summary);
+    ck_assert_msg(json_number(summary, "iterations") == 150, "%s", summary);
+    /* 784*32 + 32 + 32*10 + 10 */
+    ck_assert_msg(json_number(summary, "parameters") == 25450, "%s", summary);
+
+    /* metrics.csv: the header, then iterations 40, 80, 120 (eval_every) and 150 (the end). */
+    char *metrics = read_in(dir, "metrics.csv", NULL);
+    ck_assert_msg(metrics, "no metrics.csv");
+    const char *header = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n";
+    ck_assert_msg(strncmp(metrics, header, strlen(header)) == 0, "header: %s", metrics);
+    ck_assert_msg(count_lines(metrics) == 5, "want header + 4 rows: %s", metrics);
+    const long want_it[4] = {40, 80, 120, 150};
+    const char *p = metrics + strlen(header);
+    double last_acc = NAN;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        long it = strtol(p, &end, 10);
+        ck_assert_msg(it == want_it[i], "row %d: iteration %ld, want %ld: %s", i, it, want_it[i],
+                      metrics);
+        double v[5];
+        for (int k = 0; k < 5; k++) {
+            ck_assert_msg(*end == ',', "row %d: %s", i, metrics);
+            p = end + 1;
+            v[k] = strtod(p, &end);
+            ck_assert_msg(end != p && isfinite(v[k]), "row %d, column %d: %s", i, k + 2, metrics);
+        }
+        ck_assert_msg(v[0] == 0.01, "row %d: lr %g, want 0.01", i, v[0]);
+        ck_assert_msg(v[2] >= 0 && v[2] <= 1 && v[4] >= 0 && v[4] <= 1, "row %d: %s", i, metrics);
+        last_acc = v[4];
+        ck_assert_msg(*end == '\n', "row %d: %s", i, metrics);
+        p = end + 1;
+    }
+    ck_assert_msg(fabs(last_acc - acc) < 1e-6, "metrics' last test_acc %g, summary %g", last_acc,
+                  acc);
+
+    /* The resolved config loads again. */
+    char *resolved = path_in(dir, "config.yaml");
+    const char *argv[] = {"summary", resolved, NULL};
+    struct run_result *s = malloc(sizeof *s);
+    clnet(s, argv);
+    ck_assert_msg(s->exit_code == 0, "clnet summary %s: exit %d: %s", resolved, s->exit_code,
+                  s->err);
+
+    ck_assert_msg(file_size(dir, "model.safetensors") > 0, "model.safetensors missing or empty");
+    ck_assert_msg(file_size(dir, "checkpoint.bin") > 0, "checkpoint.bin missing or empty");
+    /* The weights load and have the shapes of the design ([in, out] for dense). */
+    char *weights = path_in(dir, "model.safetensors");
+    struct safetensors st;
+    ck_assert_msg(safetensors_read(&st, weights) == 0, "cannot read %s", weights);
+    const struct st_entry *w0 = safetensors_find(&st, "layers.0.weight");
+    const struct st_entry *b1 = safetensors_find(&st, "layers.1.bias");
+    ck_assert_msg(w0 && w0->rank == 2 && w0->shape[0] == 784 && w0->shape[1] == 32,
+                  "layers.0.weight");
+    ck_assert_msg(b1 && b1->rank == 1 && b1->shape[0] == 10, "layers.1.bias");
+    safetensors_free(&st);
+    free(r);
+    free(s);
+}
+END_TEST
+
+/* ---- 2. deterministic --------------------------------------------------------------------- */
+
+START_TEST(test_deterministic)
+{
+    char *config = write_config("determ.yaml", DENSE_RELU_ADAM);
+    const char *sets[] = {"train.iterations=60", NULL};
+    char *a = run_dir("determ_a"), *b = run_dir("determ_b"), *c = run_dir("determ_seed2");
+    struct run_result *r = train(config, a, sets);
+    free(completed_summary(r, a));
+    free(r);
+    r = train(config, b, sets);
+    free(completed_summary(r, b));
+    free(r);
+    ck_assert_msg(same_file(a, b, "metrics.csv"), "metrics.csv differs between two runs");
+    ck_assert_msg(same_file(a, b, "model.safetensors"),
+                  "model.safetensors differs between two runs");
+    const char *sets2[] = {"train.iterations=60", "seed=2", NULL};
+    r = train(config, c, sets2);
+    free(completed_summary(r, c));
+    free(r);
+    ck_assert_msg(!same_file(a, c, "metrics.csv"), "seed 2 gave the same metrics.csv as seed 1");
+    ck_assert_msg(!same_file(a, c, "model.safetensors"),
+                  "seed 2 gave the same model.safetensors as seed 1");
+}
+END_TEST
+
+/* ---- 3. SGD and a single layer ------------------------------------------------------------ */
+
+START_TEST(test_sgd_sigmoid_learns)
+{
+    char *config = write_config("sgd.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 32, activation: sigmoid}\n"
+                                "    - dense: {units: 10}\n"
+                                "init:\n"
+                                "  weights: {normal: {std: 0.1}}\n"
+                                "  biases: zeros\n"
+                                "train:\n"
+                                "  iterations: 150\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {sgd: {lr: 0.1}}\n"
+                                "  eval_every: 150\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("sgd");
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir);
+    double acc = json_number(summary, "final_test_accuracy");
+    ck_assert_msg(acc > 0.5, "SGD + sigmoid: final_test_accuracy %g (chance 0.1)", acc);
+    free(summary);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_single_layer_learns)
+{
+    char *config = write_config("single.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 10}\n"
+                                "init: {weights: zeros, biases: zeros}\n"
+                                "train:\n"
+                                "  iterations: 100\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {sgd: {lr: 0.1}}\n"
+                                "  eval_every: 100\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("single");
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir);
+    double acc = json_number(summary, "final_test_accuracy");
+    ck_assert_msg(acc > 0.8, "single softmax layer: final_test_accuracy %g (chance 0.1)", acc);
+    /* 784*10 + 10 */
+    ck_assert_msg(json_number(summary, "parameters") == 7850, "%s", summary);
+    free(summary);
+    free(r);
+}
+END_TEST
+
+/* ---- 4. divergence ------------------------------------------------------------------------ */
+
+/* Asserts a diverged run: exit 1, one error line naming the iteration, summary "diverged". */
+static void assert_diverged(const struct run_result *r, const char *dir, const char *what)
+{
+    ck_assert_msg(r->exit_code == 1, "%s: exit %d (signal %d), want 1; stderr: %s", what,
+                  r->exit_code, r->signal, r->err);
+    ck_assert_msg(count_lines(r->err) == 1, "%s: want one line on stderr: %s", what, r->err);
+    ck_assert_msg(strncmp(r->err, "clnet: error: ", 14) == 0, "%s: %s", what, r->err);
+    ck_assert_msg(strstr(r->err, "loss became") && strstr(r->err, "iteration"), "%s: %s", what,
+                  r->err);
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_msg(summary, "%s: no summary.json", what);
+    ck_assert_msg(json_has_string(summary, "status", "diverged"), "%s: %s", what, summary);
+    ck_assert_msg(strstr(summary, "loss became"), "%s: summary has no message: %s", what,
+                  summary);
+    free(summary);
+}
+
+START_TEST(test_naive_loss_diverges)
+{
+    char *config = write_config("naive.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 32, activation: relu}\n"
+                                "    - dense: {units: 10}\n"
+                                "init:\n"
+                                "  weights: {normal: {std: 0.1}}\n"
+                                "  biases: zeros\n"
+                                "train:\n"
+                                "  iterations: 100\n"
+                                "  batch_size: 32\n"
+                                "  loss: naive_softmax_log\n"
+                                "  optimizer: {sgd: {lr: 50}}\n"
+                                "  eval_every: 100\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("naive");
+    struct run_result *r = train(config, dir, NULL);
+    assert_diverged(r, dir, "naive_softmax_log, lr 50");
+    printf("naive_softmax_log, lr 50: %s", r->err);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_huge_lr_diverges)
+{
+    char *config = write_config("huge.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 32, activation: relu}\n"
+                                "    - dense: {units: 10}\n"
+                                "init:\n"
+                                "  weights: {normal: {std: 0.1}}\n"
+                                "  biases: zeros\n"
+                                "train:\n"
+                                "  iterations: 100\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {sgd: {lr: 1e30}}\n"
+                                "  eval_every: 100\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("huge");
+    struct run_result *r = train(config, dir, NULL);
+    assert_diverged(r, dir, "cross_entropy, lr 1e30");
+    ck_assert_msg(strstr(r->err, "layer ") || strstr(r->err, "the loss"),
+                  "the message names neither a layer nor the loss: %s", r->err);
+    printf("cross_entropy, lr 1e30: %s", r->err);
+    free(r);
+}
+END_TEST
+
+/* ---- 5. zero init ------------------------------------------------------------------------- */
+
+START_TEST(test_zero_init_units_stay_identical)
+{
+    char *config = write_config("zero2.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 16, activation: sigmoid}\n"
+                                "    - dense: {units: 10}\n"
+                                "init: {weights: zeros, biases: zeros}\n"
+                                "train:\n"
+                                "  iterations: 50\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {sgd: {lr: 0.5}}\n"
+                                "  eval_every: 50\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("zero2");
+    struct run_result *r = train(config, dir, NULL);
+    free(completed_summary(r, dir));
+    char *path = path_in(dir, "model.safetensors");
+    struct safetensors st;
+    ck_assert_msg(safetensors_read(&st, path) == 0, "cannot read %s", path);
+    const struct st_entry *w = safetensors_find(&st, "layers.0.weight");
+    const struct st_entry *b = safetensors_find(&st, "layers.0.bias");
+    ck_assert_msg(w && strcmp(w->dtype, "F32") == 0 && w->rank == 2 && w->shape[0] == 784 &&
+                      w->shape[1] == 16,
+                  "layers.0.weight: want F32 [784, 16]");
+    ck_assert_msg(b && b->rank == 1 && b->shape[0] == 16, "layers.0.bias: want [16]");
+    const float *wv = w->data, *bv = b->data;
+    bool moved = false;
+    for (int i = 0; i < 784; i++) {
+        moved = moved || wv[i * 16] != 0;
+        for (int j = 1; j < 16; j++)
+            ck_assert_msg(wv[i * 16 + j] == wv[i * 16],
+                          "layers.0.weight[%d][%d] = %.9g but [%d][0] = %.9g: hidden units differ",
+                          i, j, (double)wv[i * 16 + j], i, (double)wv[i * 16]);
+    }
+    for (int j = 1; j < 16; j++)
+        ck_assert_msg(bv[j] == bv[0], "layers.0.bias[%d] = %.9g, [0] = %.9g", j, (double)bv[j],
+                      (double)bv[0]);
+    /* Not trivially so: the hidden layer did learn (sigmoid(0) = 0.5 passes a gradient). */
+    ck_assert_msg(moved, "layers.0.weight is still all zero after 50 steps");
+    safetensors_free(&st);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_zero_init_five_relu_stays_at_chance)
+{
+    char *config = write_config("zero5.yaml",
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 32, activation: relu}\n"
+                                "    - dense: {units: 24, activation: relu}\n"
+                                "    - dense: {units: 16, activation: relu}\n"
+                                "    - dense: {units: 12, activation: relu}\n"
+                                "    - dense: {units: 10}\n"
+                                "init: {weights: zeros, biases: zeros}\n"
+                                "train:\n"
+                                "  iterations: 50\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {sgd: {lr: 0.5}}\n"
+                                "  eval_every: 50\n"
+                                "  eval_batch_size: 100\n");
+    char *dir = run_dir("zero5");
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir);
+    double acc = json_number(summary, "final_test_accuracy");
+    ck_assert_msg(acc < 0.3, "five zero-initialised ReLU layers learnt: accuracy %g", acc);
+    char *path = path_in(dir, "model.safetensors");
+    struct safetensors st;
+    ck_assert_msg(safetensors_read(&st, path) == 0, "cannot read %s", path);
+    for (int l = 0; l < 4; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "layers.%d.weight", l);
+        const struct st_entry *w = safetensors_find(&st, name);
+        ck_assert_msg(w && strcmp(w->dtype, "F32") == 0, "%s missing", name);
+        const float *v = w->data;
+        for (int64_t i = 0; i < w->count; i++)
+            ck_assert_msg(v[i] == 0, "%s[%lld] = %.9g, want 0", name, (long long)i,
+                          (double)v[i]);
+    }
+    safetensors_free(&st);
+    free(summary);
+    free(r);
+}
+END_TEST
+
+/* ---- 6. eval ------------------------------------------------------------------------------ */
+
+START_TEST(test_eval_run_dir_matches_summary)
+{
+    char *config = write_config("evalrun.yaml", DENSE_RELU_ADAM);
+    char *dir = run_dir("evalrun");
+    const char *sets[] = {"train.iterations=60", NULL};
+    struct run_result *r = train(config, dir, sets);
+    char *summary = completed_summary(r, dir);
+    char want[64];
+    snprintf(want, sizeof want, "test accuracy %.4f", json_number(summary, "final_test_accuracy"));
+    const char *argv[] = {"eval", dir, NULL};
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "clnet eval %s: exit %d: %s", dir, r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, want), "want '%s' in: %s", want, r->out);
+    free(summary);
+    free(r);
+}
+END_TEST
+
+/* Rows for the hand-set network of homework question 1: 1 exactly when strictly descending. */
+static const char descending_csv[] = "5,4,3,2,1\n"
+                                     "5,4,4,2,1\n"
+                                     "1,1,1,1,1\n"
+                                     "1,2,3,4,5\n"
+                                     "10, 8, 6, 4, 2\n"
+                                     "0.5,0.4,0.3,0.2,0.1\n"
+                                     "5,4,3,2,2\n"
+                                     "-1,-2,-3,-4,-5\n"
+                                     "9,7,8,3,1\n";
+static const char descending_out[] = "1\n0\n0\n0\n1\n1\n0\n1\n0\n";
+
+START_TEST(test_eval_inputs_hand_set)
+{
+    char *config = harness_source_path("configs/hw2/q1_descending.yaml");
+    char *csv = harness_write(NULL, "descending.csv", descending_csv);
+    const char *argv[] = {"eval", config, "--inputs", csv, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strcmp(r->out, descending_out) == 0, "want:\n%sgot:\n%s", descending_out,
+                  r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_eval_inputs_stdin)
+{
+    char *config = harness_source_path("configs/hw2/q1_descending.yaml");
+    char *csv = harness_write(NULL, "descending_stdin.csv", descending_csv);
+    /* run_clnet's child inherits our stdin: point it at the file for this (forked) test. */
+    int saved = dup(0), fd = open(csv, O_RDONLY);
+    ck_assert_msg(saved >= 0 && fd >= 0 && dup2(fd, 0) == 0, "cannot redirect stdin: %s",
+                  strerror(errno));
+    close(fd);
+    const char *argv[] = {"eval", config, "--inputs", "-", NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    dup2(saved, 0);
+    close(saved);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strcmp(r->out, descending_out) == 0, "want:\n%sgot:\n%s", descending_out,
+                  r->out);
+    free(r);
+}
+END_TEST
+
+static const struct {
+    const char *name, *csv;
+    int line;
+} bad_csv[] = {
+    {"too few values", "5,4,3,2,1\n1,2,3,4\n", 2},
+    {"too many values", "5,4,3,2,1\n5,4,3,2,1\n1,2,3,4,5,6\n", 3},
+    {"not a number", "1,2,x,4,5\n", 1},
+    {"empty field", "5,4,3,2,1\n1,,3,4,5\n", 2},
+};
+
+START_TEST(test_eval_inputs_malformed)
+{
+    char *config = harness_source_path("configs/hw2/q1_descending.yaml");
+    char name[32];
+    snprintf(name, sizeof name, "bad%d.csv", _i);
+    char *csv = harness_write(NULL, name, bad_csv[_i].csv);
+    const char *argv[] = {"eval", config, "--inputs", csv, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 2, "%s: exit %d, want 2; stderr: %s", bad_csv[_i].name,
+                  r->exit_code, r->err);
+    ck_assert_msg(count_lines(r->err) == 1 && strncmp(r->err, "clnet: error: ", 14) == 0,
+                  "%s: want one error line: %s", bad_csv[_i].name, r->err);
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%d:", csv, bad_csv[_i].line);
+    ck_assert_msg(strstr(r->err, where), "%s: want '%s' in: %s", bad_csv[_i].name, where, r->err);
+    free(r);
+}
+END_TEST
+
+/* ---- 7, 8. bad run inputs: exit 2, a message, and no run directory ------------------------- */
+
+struct bad_run {
+    const char *name;
+    const char *body; /* the config after the seed and data lines */
+    const char *data; /* data dir override: NULL keeps the synthetic set */
+    const char *want[2];
+};
+
+#define SMALL_TRAIN "train: {iterations: 5, batch_size: 8, eval_batch_size: 100}\n"
+
+static const struct bad_run bad_runs[] = {
+    {"data dir missing",
+     "model: {input: [784], layers: [dense: {units: 10}]}\n" SMALL_TRAIN, "/nonexistent/mnist",
+     {"/nonexistent/mnist", "fetch-mnist"}},
+    {"no train section", "model: {input: [784], layers: [dense: {units: 10}]}\n", NULL,
+     {"no train: section", NULL}},
+    {"input width does not match the data",
+     "model: {input: [100], layers: [dense: {units: 10}]}\n" SMALL_TRAIN, NULL,
+     {"model.input", "28x28"}},
+    {"too few outputs for the classes",
+     "model: {input: [784], layers: [dense: {units: 3}]}\n" SMALL_TRAIN, NULL,
+     {"10", NULL}},
+};
+
+START_TEST(test_bad_run)
+{
+    const struct bad_run *c = &bad_runs[_i];
+    char name[32], *text = NULL;
+    snprintf(name, sizeof name, "badrun%d.yaml", _i);
+    if (c->data) {
+        if (asprintf(&text, "seed: 1\ndata: {dir: \"%s\"}\n%s", c->data, c->body) < 0)
+            abort();
+    }
+    char *config = c->data ? harness_write(NULL, name, text) : write_config(name, c->body);
+    snprintf(name, sizeof name, "badrun%d", _i);
+    char *dir = run_dir(name);
+    struct run_result *r = train(config, dir, NULL);
+    ck_assert_msg(r->exit_code == 2, "%s: exit %d (signal %d), want 2; stderr: %s", c->name,
+                  r->exit_code, r->signal, r->err);
+    ck_assert_msg(count_lines(r->err) == 1 && strncmp(r->err, "clnet: error: ", 14) == 0,
+                  "%s: want one error line: %s", c->name, r->err);
+    for (int i = 0; i < 2 && c->want[i]; i++)
+        ck_assert_msg(strstr(r->err, c->want[i]), "%s: want '%s' in: %s", c->name, c->want[i],
+                      r->err);
+    ck_assert_msg(!exists(dir), "%s: the run directory %s was created", c->name, dir);
+    free(text);
+    free(r);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("training");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_learns);
+    tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_sgd_sigmoid_learns);
+    tcase_add_test(tc, test_single_layer_learns);
+    tcase_add_test(tc, test_naive_loss_diverges);
+    tcase_add_test(tc, test_huge_lr_diverges);
+    tcase_add_test(tc, test_zero_init_units_stay_identical);
+    tcase_add_test(tc, test_zero_init_five_relu_stays_at_chance);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("eval");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_eval_run_dir_matches_summary);
+    tcase_add_test(tc, test_eval_inputs_hand_set);
+    tcase_add_test(tc, test_eval_inputs_stdin);
+    tcase_add_loop_test(tc, test_eval_inputs_malformed, 0,
+                        (int)(sizeof bad_csv / sizeof bad_csv[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bad run");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_bad_run, 0, (int)(sizeof bad_runs / sizeof bad_runs[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    write_data_set();
+    snprintf(cache_env, sizeof cache_env, "CLNET_CACHE_DIR=%s/cache", harness_tmpdir());
+    char runs[4300];
+    snprintf(runs, sizeof runs, "%s/runs", harness_tmpdir());
+    if (mkdir(runs, 0755) != 0) {
+        perror(runs);
+        return 1;
+    }
+    return harness_run(train_suite(), true);
+}
