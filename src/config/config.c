@@ -6,6 +6,7 @@
 
 #include "config/node.h"
 #include "config/schema.h"
+#include "util/fs.h"
 #include "util/status.h"
 
 #include <errno.h>
@@ -387,28 +388,15 @@ int config_write_resolved(const struct experiment *e, FILE *f)
 
 int config_save_resolved(const struct experiment *e, const char *path)
 {
-    size_t size = strlen(path) + 16;
-    char *tmp = malloc(size);
-    if (!tmp) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
-    snprintf(tmp, size, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int rc = 0;
-    if (!f) {
-        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-    } else {
-        bool ok = schema_emit(e, f) == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        int err = errno;
-        ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path,
-                              strerror(ok ? errno : err));
-        }
+    struct fs_atomic a;
+    int rc = fs_atomic_open(&a, path);
+    if (rc != CLNET_OK)
+        return rc;
+    if (schema_emit(e, a.f) != 0) {
+        fs_atomic_abort(&a);
+        return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     }
-    if (rc && fd >= 0) unlink(tmp);
-    free(tmp);
-    return rc;
+    return fs_atomic_commit(&a);
 }
 
 void config_print_help(FILE *f)

@@ -265,6 +265,7 @@ START_TEST(test_learns)
     struct run_result *r = train(config, dir, NULL);
     char *summary = completed_summary(r, dir);
     double acc = json_number(summary, "final_test_accuracy");
+    printf("dense relu, adam: test accuracy %.4f\n", acc);
     ck_assert_msg(acc > 0.9, "final_test_accuracy %g (chance 0.1): %s", acc, summary);
     ck_assert_msg(json_number(summary, "iterations") == 150, "%s", summary);
     /* 784*32 + 32 + 32*10 + 10 */
@@ -374,6 +375,7 @@ START_TEST(test_sgd_sigmoid_learns)
     struct run_result *r = train(config, dir, NULL);
     char *summary = completed_summary(r, dir);
     double acc = json_number(summary, "final_test_accuracy");
+    printf("dense sigmoid, sgd: test accuracy %.4f\n", acc);
     ck_assert_msg(acc > 0.5, "SGD + sigmoid: final_test_accuracy %g (chance 0.1)", acc);
     free(summary);
     free(r);
@@ -398,6 +400,7 @@ START_TEST(test_single_layer_learns)
     struct run_result *r = train(config, dir, NULL);
     char *summary = completed_summary(r, dir);
     double acc = json_number(summary, "final_test_accuracy");
+    printf("single layer, sgd: test accuracy %.4f\n", acc);
     ck_assert_msg(acc > 0.8, "single softmax layer: final_test_accuracy %g (chance 0.1)", acc);
     /* 784*10 + 10 */
     ck_assert_msg(json_number(summary, "parameters") == 7850, "%s", summary);
@@ -422,6 +425,16 @@ static void assert_diverged(const struct run_result *r, const char *dir, const c
     ck_assert_msg(json_has_string(summary, "status", "diverged"), "%s: %s", what, summary);
     ck_assert_msg(strstr(summary, "loss became"), "%s: summary has no message: %s", what,
                   summary);
+    /* summary.json's iterations is the one the message names. */
+    const char *at = strstr(r->err, "at iteration ");
+    ck_assert_msg(at, "%s: no 'at iteration N' in: %s", what, r->err);
+    long it = strtol(at + strlen("at iteration "), NULL, 10);
+    ck_assert_msg(it >= 1 && json_number(summary, "iterations") == it,
+                  "%s: the message says iteration %ld, summary.json: %s", what, it, summary);
+    char *metrics = read_in(dir, "metrics.csv", NULL);
+    ck_assert_msg(metrics && strncmp(metrics, "iteration,", 10) == 0, "%s: metrics.csv: %s",
+                  what, metrics ? metrics : "(missing)");
+    free(metrics);
     free(summary);
 }
 
@@ -548,6 +561,7 @@ START_TEST(test_zero_init_five_relu_stays_at_chance)
     struct run_result *r = train(config, dir, NULL);
     char *summary = completed_summary(r, dir);
     double acc = json_number(summary, "final_test_accuracy");
+    printf("five relu, zero init: test accuracy %.4f\n", acc);
     ck_assert_msg(acc < 0.3, "five zero-initialised ReLU layers learnt: accuracy %g", acc);
     char *path = path_in(dir, "model.safetensors");
     struct safetensors st;
