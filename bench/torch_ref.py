@@ -7,10 +7,13 @@ F.conv2d, .view(-1, n)), trains it on MNIST held as host tensors, and reports th
 speed (training steps only) and the final test-set metrics.
 
     /usr/bin/python3 bench/torch_ref.py CONFIG.yaml [--iterations N] [--seed S] [--threads T]
-                     [--data DIR] [--curve] [--stop-on-nonfinite] [--json]
+                     [--data DIR] [--blas-dir DIR] [--curve] [--stop-on-nonfinite] [--json]
 
-Set OPENBLAS_CORETYPE (e.g. SkylakeX) on CPUs whose model OpenBLAS cannot detect, or it
-falls back to its generic kernels; the value is reported.
+torch's matrix products go through libblas.so.3: Debian's python3-torch gets the reference
+BLAS (3-5 GFLOP/s here) unless OpenBLAS (libopenblas0-pthread) is installed, or --blas-dir
+points at a folder with OpenBLAS's libblas.so.3. The result reports the library loaded
+("blas") and OPENBLAS_CORETYPE. --threads T sets torch.set_num_threads(T) and also
+OPENBLAS_NUM_THREADS and OMP_NUM_THREADS (OpenBLAS reads its count when it is loaded).
 """
 
 import argparse
@@ -21,18 +24,30 @@ import sys
 import time
 
 
-def _threads_from_argv(argv):
+def _opt_from_argv(argv, name):
     for i, x in enumerate(argv):
-        if x == "--threads" and i + 1 < len(argv):
+        if x == name and i + 1 < len(argv):
             return argv[i + 1]
-        if x.startswith("--threads="):
+        if x.startswith(name + "="):
             return x.split("=", 1)[1]
     return None
 
 
+# torch links libblas.so.3, which on Debian is the reference BLAS unless OpenBLAS is installed:
+# --blas-dir DIR (a folder holding another libblas.so.3, e.g. OpenBLAS's) re-runs this script
+# with DIR first on LD_LIBRARY_PATH, since the loader reads it only at process start.
+_B = _opt_from_argv(sys.argv[1:], "--blas-dir")
+if _B and os.environ.get("TORCH_REF_BLAS_DIR") != _B:
+    if not os.path.exists(os.path.join(_B, "libblas.so.3")):
+        print(f"torch_ref: error: --blas-dir {_B}: no libblas.so.3 there", file=sys.stderr)
+        sys.exit(2)
+    env = dict(os.environ, TORCH_REF_BLAS_DIR=_B)
+    env["LD_LIBRARY_PATH"] = _B + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
 # OpenBLAS reads its thread count when it is loaded (with torch): torch.set_num_threads only
 # sets ATen's OpenMP pool, so --threads also caps OpenBLAS (and OpenMP) before the import.
-_T = _threads_from_argv(sys.argv[1:])
+_T = _opt_from_argv(sys.argv[1:], "--threads")
 if _T is not None and _T.isdigit() and int(_T) > 0:
     os.environ["OPENBLAS_NUM_THREADS"] = _T
     os.environ["OMP_NUM_THREADS"] = _T
@@ -386,6 +401,7 @@ def main(argv):
     ap.add_argument("--iterations", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: as is)")
+    ap.add_argument("--blas-dir", help="folder with the libblas.so.3 to use (see the top)")
     ap.add_argument("--data", help="folder of the IDX files (default: the config's data.dir)")
     ap.add_argument("--curve", action="store_true",
                     help="also evaluate every eval_every iterations (untimed, printed)")
