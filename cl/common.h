@@ -1,6 +1,9 @@
 /* Prelude of every clnet program: the runtime prepends this file to each .cl source in cl/
  * before building it (with -cl-std=CL1.2), so helpers shared by several op families live
- * here. Plain OpenCL C 1.2, no extensions. */
+ * here. Plain OpenCL C 1.2, no extensions.
+ * Contraction stays off in every program, so results equal the host reference (ops/ref.c) up
+ * to the math library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
+#pragma OPENCL FP_CONTRACT OFF
 
 /* b / 255.0f correctly rounded on any device: OpenCL's single-precision '/' may be 2.5 ulp off
  * (and is on some GPUs), while fma and '*' are exact-rounded everywhere. One residual step
@@ -11,4 +14,44 @@ float clnet_byte_unit(uchar b)
     const float q = v * (1.0f / 255.0f);
     const float r = fma(-q, 255.0f, v);
     return fma(r, 1.0f / 255.0f, q);
+}
+
+/* enum activation (config/experiment.h); ops/elementwise.c asserts the values match. */
+#define ACT_IDENTITY 0
+#define ACT_SIGMOID 1
+#define ACT_RELU 2
+#define ACT_TANH 3
+#define ACT_STEP 4
+
+float act_value(float z, int act)
+{
+    switch (act) {
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + exp(-z));
+    case ACT_RELU:
+        return z < 0.0f ? 0.0f : z; /* NaN passes through, as torch.relu */
+    case ACT_TANH:
+        return tanh(z);
+    case ACT_STEP:
+        return z >= 0.0f ? 1.0f : 0.0f;
+    default:
+        return z;
+    }
+}
+
+/* dy * act'(z) written through the output y = act(z), in PyTorch's operation order. */
+float act_gradient(float dy, float y, int act)
+{
+    switch (act) {
+    case ACT_SIGMOID:
+        return dy * (1.0f - y) * y;
+    case ACT_RELU:
+        return y > 0.0f ? dy : 0.0f;
+    case ACT_TANH:
+        return dy * (1.0f - y * y);
+    case ACT_STEP:
+        return 0.0f;
+    default:
+        return dy;
+    }
 }

@@ -5,46 +5,6 @@
  * library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* enum activation (config/experiment.h); ops/elementwise.c asserts the values match. */
-#define ACT_IDENTITY 0
-#define ACT_SIGMOID 1
-#define ACT_RELU 2
-#define ACT_TANH 3
-#define ACT_STEP 4
-
-float act_value(float z, int act)
-{
-    switch (act) {
-    case ACT_SIGMOID:
-        return 1.0f / (1.0f + exp(-z));
-    case ACT_RELU:
-        return z < 0.0f ? 0.0f : z; /* NaN passes through, as torch.relu */
-    case ACT_TANH:
-        return tanh(z);
-    case ACT_STEP:
-        return z >= 0.0f ? 1.0f : 0.0f;
-    default:
-        return z;
-    }
-}
-
-/* dy * act'(z) written through the output y = act(z), in PyTorch's operation order. */
-float act_gradient(float dy, float y, int act)
-{
-    switch (act) {
-    case ACT_SIGMOID:
-        return dy * (1.0f - y) * y;
-    case ACT_RELU:
-        return y > 0.0f ? dy : 0.0f;
-    case ACT_TANH:
-        return dy * (1.0f - y * y);
-    case ACT_STEP:
-        return 0.0f;
-    default:
-        return dy;
-    }
-}
-
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off in params. One work-item per
  * element; the global size is rounded up, hence the bounds check. */
 __kernel void bias_act_forward(__global float *y,            /* (B, O) */

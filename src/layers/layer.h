@@ -27,6 +27,7 @@ struct layer {
     cl_mem y;  /* (B, O) output; NULL for a kind that returns a view of its input */
     cl_mem dx; /* (B, I) gradient for the layer below; NULL when not needed or a view */
     cl_mem out;                      /* what the last forward returned: l->y or an alias */
+    void *priv;                      /* the kind's own state, freed by its free */
 };
 
 struct layer_kind {
@@ -51,7 +52,8 @@ struct layer_kind {
  * caller reports which layer). */
 const struct layer_kind *layer_kind_find(enum layer_type t);
 
-extern const struct layer_kind layer_dense, layer_flatten, layer_activation;
+extern const struct layer_kind layer_dense, layer_conv2d, layer_flatten, layer_dropout,
+    layer_activation;
 
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx);

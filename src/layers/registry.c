@@ -7,6 +7,8 @@
 
 static const struct layer_kind *const kinds[LAYER_TYPE_COUNT] = {
     [LAYER_DENSE] = &layer_dense,
+    [LAYER_CONV2D] = &layer_conv2d,
+    [LAYER_DROPOUT] = &layer_dropout,
     [LAYER_FLATTEN] = &layer_flatten,
     [LAYER_ACTIVATION] = &layer_activation,
 };

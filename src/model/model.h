@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/experiment.h"
 #include "layers/layer.h"
@@ -26,6 +27,7 @@ struct model {
     cl_mem grads;        /* (P) */
     size_t input_size;   /* F */
     size_t output_size;  /* K */
+    uint64_t step;       /* the training iteration being run (dropout masks are keyed by it) */
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/runtime.h"
 
@@ -76,6 +77,42 @@ int op_sgd_update(struct runtime *rt, cl_mem params, cl_mem velocity, cl_mem gra
 int op_adam_update(struct runtime *rt, cl_mem params, cl_mem m, cl_mem v, cl_mem grads, size_t n,
                    float lr, double beta1, double beta2, float eps, float weight_decay,
                    float bc1, float bc2);
+
+/* Convolution letters: B batch, C input channels, H W input rows/cols, K output channels
+ * (filters), R S kernel rows/cols, P Q output rows/cols. NCHW, row-major. PyTorch's conv2d
+ * (cross-correlation), zero padding, P = (H + 2 pad_r - R) / stride_r + 1. Weights (K, C, R, S)
+ * at w_off and bias (K) at b_off inside the params arena (floats). */
+struct conv_geom {
+    int c, h, w, k, r, s, stride_r, stride_c, pad_r, pad_c, p, q;
+};
+
+/* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0); the
+ * caller allocates it once. Both ops need it: it holds a zero-padded copy of x, a zero-margined
+ * copy of dz and the per-image weight and bias gradients (B, K*C*R*S + K), summed over the
+ * images in order. Nothing in it lives from one call to the next, so layers may share one. */
+size_t op_conv2d_workspace(const struct conv_geom *g, int batch);
+
+/* y (B, K, P, Q) = act(conv(x (B, C, H, W), W) + b); work as op_conv2d_workspace. */
+int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
+                      size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act);
+
+/* Given y (the activation OUTPUT) and dy (B, K, P, Q), which it overwrites with
+ * dz = dy * act'(y): dW (K, C, R, S) into grads at dw_off and db (K) at db_off (overwritten,
+ * not accumulated), and, when dx is not NULL, dx (B, C, H, W) (the first layer needs none:
+ * pass NULL). work holds at least op_conv2d_workspace(g, batch) bytes. */
+int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off,
+                       size_t db_off, cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
+                       cl_mem work, const struct conv_geom *g, int batch, int act);
+
+/* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, i) >=
+ * p 2^32 (util/rng.h, reproduced bit for bit on the device), y = keep ? x * scale : 0 with
+ * scale = 1 / (1 - p) rounded to float (PyTorch's factor; p = 0 is the identity, p = 1 drops
+ * everything). The backward recomputes the same mask: dx = keep ? dy * scale : 0. No mask
+ * buffer. y may alias x, dx dy. 0 <= p <= 1. */
+int op_dropout_forward(struct runtime *rt, cl_mem y, cl_mem x, size_t n, float p, uint64_t seed,
+                       uint64_t iteration);
+int op_dropout_backward(struct runtime *rt, cl_mem dx, cl_mem dy, size_t n, float p,
+                        uint64_t seed, uint64_t iteration);
 
 /* Sets n floats from off to value (clEnqueueFillBuffer); n == 0 does nothing. */
 int op_fill(struct runtime *rt, cl_mem buf, size_t off, size_t n, float value);

@@ -47,6 +47,25 @@ void ref_adam_update(float *params, float *m, float *v, const float *grads, size
                      double beta1, double beta2, float eps, float weight_decay, float bc1,
                      float bc2);
 
+struct conv_geom; /* ops/ops.h */
+
+/* y (B, K, P, Q) = act(conv(x (B, C, H, W), w (K, C, R, S)) + bias (K)), sums in double. */
+void ref_conv2d_forward(float *y, const float *x, const float *w, const float *bias,
+                        const struct conv_geom *g, int batch, int act);
+
+/* dy (B, K, P, Q) is overwritten with dz = dy * act'(y) (ref_act_gradient); then dw
+ * (K, C, R, S), db (K) and, when dx is not NULL, dx (B, C, H, W), sums in double. */
+void ref_conv2d_backward(float *dx, float *dw, float *db, const float *x, const float *y,
+                         float *dy, const float *w, const struct conv_geom *g, int batch,
+                         int act);
+
+/* As op_dropout_forward/backward, the mask straight from rng_hash3: keep element i when
+ * (double)rng_hash3(seed, iteration, i) >= p * 2^32. */
+void ref_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
+                         uint64_t iteration);
+void ref_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
+                          uint64_t iteration);
+
 void ref_fill(float *buf, size_t n, float value);
 
 #endif

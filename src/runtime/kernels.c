@@ -20,6 +20,8 @@ static const struct program_desc programs[] = {
     [PROGRAM_ELEMENTWISE] = {"elementwise.cl", ""},
     [PROGRAM_LOSS] = {"loss.cl", ""},
     [PROGRAM_OPTIM] = {"optim.cl", ""},
+    [PROGRAM_CONV2D] = {"conv2d.cl", ""},
+    [PROGRAM_DROPOUT] = {"dropout.cl", ""},
 };
 
 static const struct kernel_desc kernels[] = {
@@ -33,6 +35,14 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_SGD_UPDATE] = {"sgd_update", PROGRAM_OPTIM},
     [KERNEL_SGD_MOMENTUM_UPDATE] = {"sgd_momentum_update", PROGRAM_OPTIM},
     [KERNEL_ADAM_UPDATE] = {"adam_update", PROGRAM_OPTIM},
+    [KERNEL_CONV2D_PAD] = {"conv2d_pad", PROGRAM_CONV2D},
+    [KERNEL_CONV2D_FORWARD] = {"conv2d_forward", PROGRAM_CONV2D},
+    [KERNEL_CONV2D_BACKWARD_BIAS] = {"conv2d_backward_bias", PROGRAM_CONV2D},
+    [KERNEL_CONV2D_BACKWARD_WEIGHTS] = {"conv2d_backward_weights", PROGRAM_CONV2D},
+    [KERNEL_CONV2D_BACKWARD_REDUCE] = {"conv2d_backward_reduce", PROGRAM_CONV2D},
+    [KERNEL_CONV2D_BACKWARD_DATA] = {"conv2d_backward_data", PROGRAM_CONV2D},
+    [KERNEL_DROPOUT_FORWARD] = {"dropout_forward", PROGRAM_DROPOUT},
+    [KERNEL_DROPOUT_BACKWARD] = {"dropout_backward", PROGRAM_DROPOUT},
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,

@@ -11,6 +11,8 @@ enum program_id {
     PROGRAM_ELEMENTWISE, /* cl/elementwise.cl */
     PROGRAM_LOSS,        /* cl/loss.cl */
     PROGRAM_OPTIM,       /* cl/optim.cl */
+    PROGRAM_CONV2D,      /* cl/conv2d.cl */
+    PROGRAM_DROPOUT,     /* cl/dropout.cl */
     PROGRAM_COUNT
 };
 
@@ -25,6 +27,14 @@ enum kernel_id {
     KERNEL_SGD_UPDATE,            /* optim.cl: sgd_update */
     KERNEL_SGD_MOMENTUM_UPDATE,   /* optim.cl: sgd_momentum_update */
     KERNEL_ADAM_UPDATE,           /* optim.cl: adam_update */
+    KERNEL_CONV2D_PAD,              /* conv2d.cl: conv2d_pad */
+    KERNEL_CONV2D_FORWARD,          /* conv2d.cl: conv2d_forward */
+    KERNEL_CONV2D_BACKWARD_BIAS,    /* conv2d.cl: conv2d_backward_bias */
+    KERNEL_CONV2D_BACKWARD_WEIGHTS, /* conv2d.cl: conv2d_backward_weights */
+    KERNEL_CONV2D_BACKWARD_REDUCE,  /* conv2d.cl: conv2d_backward_reduce */
+    KERNEL_CONV2D_BACKWARD_DATA,    /* conv2d.cl: conv2d_backward_data */
+    KERNEL_DROPOUT_FORWARD,         /* dropout.cl: dropout_forward */
+    KERNEL_DROPOUT_BACKWARD,        /* dropout.cl: dropout_backward */
     KERNEL_COUNT
 };
 

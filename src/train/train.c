@@ -46,6 +46,7 @@ static int step(struct trainer *t, long iteration, int slot, bool train)
     struct session *s = &t->s;
     cl_mem logits;
     int b = t->batch;
+    s->model.step = (uint64_t)iteration;
     int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
                                  t->index_dev, (size_t)slot * (size_t)b, b, s->features,
                                  s->train.n);

@@ -44,5 +44,7 @@ TCase *ops_gemm_tcase(void);
 TCase *ops_elementwise_tcase(void);
 TCase *ops_loss_tcase(void);
 TCase *ops_optim_tcase(void);
+TCase *ops_conv2d_tcase(void);
+TCase *ops_dropout_tcase(void);
 
 #endif

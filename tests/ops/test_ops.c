@@ -138,6 +138,8 @@ int main(int argc, char **argv)
     suite_add_tcase(s, ops_elementwise_tcase());
     suite_add_tcase(s, ops_loss_tcase());
     suite_add_tcase(s, ops_optim_tcase());
+    suite_add_tcase(s, ops_conv2d_tcase());
+    suite_add_tcase(s, ops_dropout_tcase());
     suite_add_tcase(s, ops_gemm_tcase());
     int rc = harness_run(s, false);
     runtime_close(ops_rt);

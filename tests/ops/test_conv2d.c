@@ -1,0 +1,237 @@
+/* cl/conv2d.cl against ops/ref_conv.c: forward, dz, dW, db and dx on odd shapes (pad 0 and
+ * more, stride above the kernel, 1x1 to 7x7, rectangular kernels, strides and pads, one and
+ * several channels and filters) for every activation, and the homework CNN's three layers at
+ * batch 100. Weights and bias sit at offsets inside arenas whose other values must stay
+ * untouched; errors are norm-wise (||got - want|| / ||want|| < 1e-5). Two runs of the same
+ * step are bitwise identical. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/experiment.h"
+#include "ops/ref.h"
+#include "ops_tests.h"
+#include "util/status.h"
+
+/* B, C, H, W, K, R, S, stride_r, stride_c, pad_r, pad_c */
+static const int shapes[][11] = {
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0},   /* all ones */
+    {2, 3, 7, 5, 2, 3, 3, 1, 1, 0, 0},   /* odd sizes, pad 0 */
+    {3, 2, 9, 11, 3, 2, 2, 3, 3, 0, 0},  /* stride > kernel: inputs no tap reads */
+    {1, 1, 13, 13, 1, 7, 7, 1, 1, 3, 3}, /* 7x7 */
+    {2, 3, 10, 7, 5, 3, 5, 2, 1, 1, 2},  /* rectangular kernel, stride and pad */
+    {1, 2, 5, 5, 1, 5, 5, 1, 1, 0, 0},   /* kernel = input: P = Q = 1 */
+    {5, 5, 8, 8, 7, 1, 1, 2, 2, 0, 0},   /* 1x1, stride 2 */
+    {2, 1, 4, 4, 2, 3, 3, 1, 1, 2, 2},   /* windows wholly inside the padding */
+    {1, 3, 31, 1, 2, 3, 1, 2, 1, 1, 0},  /* one column */
+    {3, 4, 6, 9, 3, 4, 2, 3, 2, 2, 1},   /* stride 3, pad 2 */
+    {2, 2, 3, 4, 2, 2, 3, 1, 2, 3, 2},   /* pad > kernel: whole output rows of bias alone */
+    {1, 1, 5, 40, 2, 3, 3, 3, 3, 1, 1},  /* wide rows, stride 3: several column blocks */
+};
+#define N_SHAPES (sizeof shapes / sizeof shapes[0])
+
+/* The homework's CNN (seed question 5) at batch 100. */
+static const int homework[][11] = {
+    {100, 1, 28, 28, 4, 5, 5, 1, 1, 2, 2},
+    {100, 4, 28, 28, 8, 5, 5, 2, 2, 2, 2},
+    {100, 8, 14, 14, 12, 4, 4, 2, 2, 1, 1},
+};
+
+static struct conv_geom make_geom(const int *v)
+{
+    struct conv_geom g = {.c = v[1], .h = v[2], .w = v[3], .k = v[4], .r = v[5], .s = v[6],
+                          .stride_r = v[7], .stride_c = v[8], .pad_r = v[9], .pad_c = v[10]};
+    g.p = (g.h + 2 * g.pad_r - g.r) / g.stride_r + 1;
+    g.q = (g.w + 2 * g.pad_c - g.s) / g.stride_c + 1;
+    return g;
+}
+
+/* ||got - want|| / ||want|| < 1e-5 (got exactly zero when want is); on failure the first
+ * values that differ by more than 1e-5 of the largest |want|. */
+static void check_norm(const float *got, const float *want, size_t n, const char *what,
+                       const struct conv_geom *g, int batch, int act)
+{
+    double diff = 0.0, norm = 0.0, max = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)got[i] - (double)want[i];
+        diff += d * d;
+        norm += (double)want[i] * want[i];
+        max = fmax(max, fabs((double)want[i]));
+    }
+    double rel = norm > 0.0 ? sqrt(diff / norm) : sqrt(diff);
+    if (rel < 1e-5 && !isnan(rel))
+        return;
+    char report[1024] = "";
+    size_t used = 0;
+    for (size_t i = 0, shown = 0; i < n && shown < 5 && used < sizeof report; i++)
+        if (!(fabs((double)got[i] - (double)want[i]) <= 1e-5 * max)) {
+            used += (size_t)snprintf(report + used, sizeof report - used,
+                                     "\n  [%zu] device %.9g host %.9g", i, (double)got[i],
+                                     (double)want[i]);
+            shown++;
+        }
+    ck_abort_msg("conv2d %s (%s) B=%d C=%d H=%d W=%d K=%d R=%d S=%d stride %d,%d pad %d,%d: "
+                 "norm-wise relative error %.3g:%s",
+                 what, activation_name(act), batch, g->c, g->h, g->w, g->k, g->r, g->s,
+                 g->stride_r, g->stride_c, g->pad_r, g->pad_c, rel, report);
+}
+
+/* Fails when an arena value outside [off, off + n) changed. */
+static void check_untouched(const float *got, const float *before, size_t size, size_t off,
+                            size_t n, const char *what)
+{
+    for (size_t i = 0; i < size; i++)
+        if ((i < off || i >= off + n) && memcmp(&got[i], &before[i], sizeof(float)) != 0)
+            ck_abort_msg("conv2d %s: arena[%zu] outside [%zu, %zu) changed", what, i, off,
+                         off + n);
+}
+
+static float *floats(size_t n)
+{
+    float *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    return v;
+}
+
+/* One geometry and activation end to end; `twice` reruns forward and backward and requires
+ * bitwise equal results. */
+static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
+{
+    const struct conv_geom g = make_geom(v);
+    const int batch = v[0];
+    const size_t nx = (size_t)batch * g.c * g.h * g.w, ny = (size_t)batch * g.k * g.p * g.q;
+    const size_t nw = (size_t)g.k * g.c * g.r * g.s, nb = (size_t)g.k;
+    /* Arena: [gap][w][gap][b][gap], offsets varying by shape. */
+    const size_t w_off = 1 + ops_random(seed) % 13, b_off = w_off + nw + ops_random(seed) % 5;
+    const size_t arena = b_off + nb + 3;
+    float *x = ops_random_floats(seed, nx, 1.0f);
+    float *params = ops_random_floats(seed, arena, 1.0f / sqrtf((float)(g.c * g.r * g.s)));
+    float *grads0 = ops_random_floats(seed, arena, 1.0f);
+    float *dy = ops_random_floats(seed, ny, 1.0f);
+
+    float *want_y = floats(ny), *want_dz = floats(ny), *want_dx = floats(nx);
+    float *want_grads = floats(arena);
+    ref_conv2d_forward(want_y, x, params + w_off, params + b_off, &g, batch, act);
+    memcpy(want_dz, dy, ny * sizeof *dy);
+    memcpy(want_grads, grads0, arena * sizeof(float));
+    ref_conv2d_backward(want_dx, want_grads + w_off, want_grads + b_off, x, want_y, want_dz,
+                        params + w_off, &g, batch, act);
+
+    cl_mem mx = ops_buffer(x, nx * 4), mp = ops_buffer(params, arena * 4);
+    cl_mem my = ops_buffer(NULL, ny * 4), mdy = ops_buffer(dy, ny * 4);
+    cl_mem mg = ops_buffer(grads0, arena * 4), mdx = ops_buffer(NULL, nx * 4);
+    cl_mem work = ops_buffer(NULL, op_conv2d_workspace(&g, batch));
+    ck_assert_msg(op_conv2d_forward(ops_rt, my, mx, mp, w_off, b_off, work, &g, batch, act) == 0,
+                  "%s", clnet_error_message());
+    float *y = ops_download(my, 0, ny);
+    check_norm(y, want_y, ny, "forward y", &g, batch, act);
+
+    /* Backward from the host's y, so that both sides take the same activation gradient. */
+    ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
+    ck_assert_msg(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, mx, my, mdy, mp, w_off, work,
+                                     &g, batch, act) == 0,
+                  "%s", clnet_error_message());
+    float *dz = ops_download(mdy, 0, ny), *grads = ops_download(mg, 0, arena);
+    float *dx = ops_download(mdx, 0, nx);
+    check_norm(dz, want_dz, ny, "backward dz", &g, batch, act);
+    check_norm(grads + w_off, want_grads + w_off, nw, "backward dW", &g, batch, act);
+    check_norm(grads + b_off, want_grads + b_off, nb, "backward db", &g, batch, act);
+    check_norm(dx, want_dx, nx, "backward dx", &g, batch, act);
+    check_untouched(grads, grads0, b_off, w_off, nw, "dW");
+    check_untouched(grads + b_off, grads0 + b_off, arena - b_off, 0, nb, "db");
+
+    if (twice) {
+        /* Same inputs again (dy restored, dx NULL): bitwise the same y, dz, dW and db. */
+        ck_assert_int_eq(op_conv2d_forward(ops_rt, my, mx, mp, w_off, b_off, work, &g, batch,
+                                           act), 0);
+        float *y2 = ops_download(my, 0, ny);
+        ck_assert_msg(ops_first_difference(y2, y, ny) < 0, "conv2d forward not reproducible");
+        ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
+        ck_assert_int_eq(runtime_upload(ops_rt, mdy, 0, dy, ny * 4), 0);
+        ck_assert_int_eq(runtime_upload(ops_rt, mg, 0, grads0, arena * 4), 0);
+        ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, mx, my, mdy, mp, w_off,
+                                         work, &g, batch, act) == 0,
+                      "%s", clnet_error_message());
+        float *dz2 = ops_download(mdy, 0, ny), *grads2 = ops_download(mg, 0, arena);
+        ck_assert_msg(ops_first_difference(dz2, dz, ny) < 0, "conv2d dz not reproducible");
+        long d = ops_first_difference(grads2, grads, arena);
+        ck_assert_msg(d < 0, "conv2d grads not reproducible at %ld", d);
+        free(y2);
+        free(dz2);
+        free(grads2);
+    }
+    free(x);
+    free(params);
+    free(grads0);
+    free(dy);
+    free(want_y);
+    free(want_dz);
+    free(want_dx);
+    free(want_grads);
+    free(y);
+    free(dz);
+    free(grads);
+    free(dx);
+    runtime_free(mx);
+    runtime_free(mp);
+    runtime_free(my);
+    runtime_free(mdy);
+    runtime_free(mg);
+    runtime_free(mdx);
+    runtime_free(work);
+}
+
+START_TEST(conv2d_shapes)
+{
+    uint64_t seed = 0x5be3a7c1d2096f4bu;
+    for (size_t s = 0; s < N_SHAPES; s++)
+        for (int act = 0; act < ACTIVATION_COUNT; act++)
+            check_conv(shapes[s], act, &seed, s == 4);
+}
+END_TEST
+
+START_TEST(conv2d_homework_layers)
+{
+    uint64_t seed = 0x1f0e5d8c2b3a4968u;
+    for (size_t l = 0; l < sizeof homework / sizeof homework[0]; l++)
+        check_conv(homework[l], ACTIVATION_RELU, &seed, true);
+    check_conv(homework[1], ACTIVATION_TANH, &seed, false);
+}
+END_TEST
+
+START_TEST(conv2d_bad_arguments)
+{
+    struct conv_geom g = make_geom(shapes[1]);
+    cl_mem m = ops_buffer(NULL, 64), work = ops_buffer(NULL, 16);
+    clnet_error_clear();
+    g.p++;
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, m, m, m, 0, 0, NULL, &g, 1, 0), CLNET_ERR_INTERNAL);
+    g.p--;
+    clnet_error_clear();
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, m, m, m, 0, 0, NULL, &g, 0, 0), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, m, m, m, 0, 0, NULL, &g, 1, ACTIVATION_COUNT),
+                     CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, work, &g, 2, 0),
+                     CLNET_ERR_INTERNAL); /* workspace too small */
+    clnet_error_clear();
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, NULL, &g, 2, 0),
+                     CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_uint_eq(op_conv2d_workspace(&g, 0), 0);
+    runtime_free(m);
+    runtime_free(work);
+}
+END_TEST
+
+TCase *ops_conv2d_tcase(void)
+{
+    TCase *tc = tcase_create("conv2d");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, conv2d_shapes);
+    tcase_add_test(tc, conv2d_homework_layers);
+    tcase_add_test(tc, conv2d_bad_arguments);
+    return tc;
+}
