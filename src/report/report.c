@@ -31,12 +31,13 @@ double clock_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int metrics_open(FILE **f, const char *path)
+int metrics_open(FILE **f, const char *path, bool full_train)
 {
     *f = fopen(path, "w");
     if (!*f)
         return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fprintf(*f, "iteration,lr,train_loss,train_acc,test_loss,test_acc\n");
+    fprintf(*f, "iteration,lr,train_loss,train_acc,test_loss,test_acc%s\n",
+            full_train ? ",full_train_loss,full_train_acc" : "");
     return CLNET_OK;
 }
 
@@ -46,14 +47,18 @@ static void field(FILE *f, double v, const char *sep)
     fprintf(f, "%.9g%s", v, sep);
 }
 
-int metrics_write(FILE *f, const struct metrics_row *r)
+int metrics_write(FILE *f, const struct metrics_row *r, bool full_train)
 {
     fprintf(f, "%ld,", r->iteration);
     field(f, r->lr, ",");
     field(f, r->train_loss, ",");
     field(f, r->train_acc, ",");
     field(f, r->test_loss, ",");
-    field(f, r->test_acc, "\n");
+    field(f, r->test_acc, full_train ? "," : "\n");
+    if (full_train) {
+        field(f, r->full_train_loss, ",");
+        field(f, r->full_train_acc, "\n");
+    }
     if (fflush(f) != 0)
         return clnet_errorf(CLNET_ERR_IO, "metrics.csv: write failed: %s", strerror(errno));
     return CLNET_OK;

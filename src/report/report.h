@@ -19,12 +19,14 @@ const char *run_status_name(enum run_status s);
 struct metrics_row {
     long iteration; /* steps done */
     double lr, train_loss, train_acc, test_loss, test_acc;
+    double full_train_loss, full_train_acc; /* the whole training set (train.eval_train: full) */
 };
 
 /* metrics.csv, written row by row and flushed, so a long run can be watched. It holds no
  * times, so the same seed on the same device gives the same bytes (times: summary.json). */
-int metrics_open(FILE **f, const char *path);
-int metrics_write(FILE *f, const struct metrics_row *r);
+/* full_train adds the columns full_train_loss, full_train_acc. */
+int metrics_open(FILE **f, const char *path, bool full_train);
+int metrics_write(FILE *f, const struct metrics_row *r, bool full_train);
 int metrics_close(FILE *f, const char *path);
 
 struct run_summary {

@@ -173,8 +173,11 @@ static int save_weights(struct trainer *t)
 static int evaluate(struct trainer *t, long iteration, const float *last_step, FILE *metrics,
                     struct progress *p, double images_per_second)
 {
-    double t0 = clock_seconds(), loss, acc;
+    bool full = t->exp->train.eval_train == EVAL_TRAIN_FULL;
+    double t0 = clock_seconds(), loss, acc, full_loss = NAN, full_acc = NAN;
     int status = session_evaluate(&t->s, &t->s.test, &loss, &acc);
+    if (status == CLNET_OK && full)
+        status = session_evaluate(&t->s, &t->s.train, &full_loss, &full_acc);
     t->eval_seconds += clock_seconds() - t0;
     if (status != CLNET_OK)
         return status;
@@ -185,6 +188,8 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
         .train_acc = last_step[1] / t->batch,
         .test_loss = loss,
         .test_acc = acc,
+        .full_train_loss = full_loss,
+        .full_train_acc = full_acc,
     };
     t->sum.final_test_accuracy = acc;
     t->sum.final_test_loss = loss;
@@ -193,7 +198,7 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
         t->sum.best_test_accuracy = acc;
     progress_update(p, iteration, row.train_loss, row.train_acc, acc, row.lr, images_per_second,
                     true);
-    return metrics_write(metrics, &row);
+    return metrics_write(metrics, &row, full);
 }
 
 static long next_multiple(long t, long every)
@@ -352,7 +357,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         status = config_save_resolved(e, config_path);
     }
     if (status == CLNET_OK)
-        status = metrics_open(&metrics, metrics_path);
+        status = metrics_open(&metrics, metrics_path, e->train.eval_train == EVAL_TRAIN_FULL);
     if (status == CLNET_OK) {
         const struct runtime_device_info *d = runtime_device(t.s.rt);
         t.sum.device = d->name;

@@ -382,6 +382,54 @@ START_TEST(test_sgd_sigmoid_learns)
 }
 END_TEST
 
+/* The homework's CNN shape, smaller: strided convolutions, flatten, dropout; it must learn,
+ * report the whole training set when asked (train.eval_train: full), and reproduce itself
+ * byte for byte, dropout masks included. */
+START_TEST(test_cnn_dropout_learns_and_repeats)
+{
+    char *config = write_config("cnn.yaml",
+                                "model:\n"
+                                "  input: [1, 28, 28]\n"
+                                "  layers:\n"
+                                "    - conv2d: {filters: 4, size: 5, stride: 1, pad: 2, "
+                                "activation: relu}\n"
+                                "    - conv2d: {filters: 8, size: [5, 3], stride: 2, pad: [2, 1], "
+                                "activation: relu}\n"
+                                "    - flatten\n"
+                                "    - dropout: {p: 0.25}\n"
+                                "    - dense: {units: 10}\n"
+                                "init:\n"
+                                "  weights: {normal: {std: 0.1}}\n"
+                                "  biases: {constant: 0.1}\n"
+                                "train:\n"
+                                "  iterations: 60\n"
+                                "  batch_size: 32\n"
+                                "  optimizer: {adam: {lr: 0.003}}\n"
+                                "  eval_every: 30\n"
+                                "  eval_batch_size: 100\n"
+                                "  eval_train: full\n");
+    char *dir = run_dir("cnn"), *again = run_dir("cnn2");
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir);
+    double acc = json_number(summary, "final_test_accuracy");
+    printf("cnn with dropout: test accuracy %.4f\n", acc);
+    ck_assert_msg(acc > 0.9, "CNN: final_test_accuracy %g (chance 0.1)", acc);
+    size_t len;
+    char *metrics = read_in(dir, "metrics.csv", &len);
+    ck_assert_msg(strncmp(metrics, "iteration,lr,train_loss,train_acc,test_loss,test_acc,"
+                                   "full_train_loss,full_train_acc\n", 84) == 0,
+                  "metrics.csv header: %s", metrics);
+    free(r);
+    r = train(config, again, NULL);
+    free(completed_summary(r, again));
+    ck_assert_msg(same_file(dir, again, "metrics.csv"), "CNN metrics.csv differs between runs");
+    ck_assert_msg(same_file(dir, again, "model.safetensors"), "CNN weights differ between runs");
+    free(metrics);
+    free(summary);
+    free(r);
+}
+END_TEST
+
 START_TEST(test_single_layer_learns)
 {
     char *config = write_config("single.yaml",
@@ -738,6 +786,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_learns);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
+    tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);
     tcase_add_test(tc, test_naive_loss_diverges);
     tcase_add_test(tc, test_huge_lr_diverges);
