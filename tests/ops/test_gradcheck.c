@@ -14,40 +14,9 @@
 #include "config/experiment.h"
 #include "harness.h"
 #include "ops/ref.h"
+#include "act_double.h"
 
 enum { B = 3, I = 4, O = 5 }; /* batch rows, inputs, outputs (= classes of the loss) */
-
-static double act_d(double z, int act)
-{
-    switch (act) {
-    case ACTIVATION_SIGMOID:
-        return 1.0 / (1.0 + exp(-z));
-    case ACTIVATION_RELU:
-        return z < 0.0 ? 0.0 : z;
-    case ACTIVATION_TANH:
-        return tanh(z);
-    case ACTIVATION_STEP:
-        return z >= 0.0 ? 1.0 : 0.0;
-    default:
-        return z;
-    }
-}
-
-static double act_grad_d(double dy, double y, int act)
-{
-    switch (act) {
-    case ACTIVATION_SIGMOID:
-        return dy * (1.0 - y) * y;
-    case ACTIVATION_RELU:
-        return y > 0.0 ? dy : 0.0;
-    case ACTIVATION_TANH:
-        return dy * (1.0 - y * y);
-    case ACTIVATION_STEP:
-        return 0.0;
-    default:
-        return dy;
-    }
-}
 
 /* y (B, O) = act(x (B, I) W (I, O) + b (O)). */
 static void dense_forward_d(double *y, const double *x, const double *w, const double *b, int act)

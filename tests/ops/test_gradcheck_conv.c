@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "ops/ops.h"
 #include "ops/ref.h"
+#include "act_double.h"
 
 enum { MAX_VALUES = 512 };
 
@@ -31,38 +32,6 @@ struct problem {
     double x[MAX_VALUES], w[MAX_VALUES], b[MAX_VALUES], coef[MAX_VALUES];
     int nx, nw, ny;
 };
-
-static double act_d(double z, int act)
-{
-    switch (act) {
-    case ACTIVATION_SIGMOID:
-        return 1.0 / (1.0 + exp(-z));
-    case ACTIVATION_RELU:
-        return z < 0.0 ? 0.0 : z;
-    case ACTIVATION_TANH:
-        return tanh(z);
-    case ACTIVATION_STEP:
-        return z >= 0.0 ? 1.0 : 0.0;
-    default:
-        return z;
-    }
-}
-
-static double act_grad_d(double dy, double y, int act)
-{
-    switch (act) {
-    case ACTIVATION_SIGMOID:
-        return dy * (1.0 - y) * y;
-    case ACTIVATION_RELU:
-        return y > 0.0 ? dy : 0.0;
-    case ACTIVATION_TANH:
-        return dy * (1.0 - y * y);
-    case ACTIVATION_STEP:
-        return 0.0;
-    default:
-        return dy;
-    }
-}
 
 static int xi(const struct conv_geom *g, int b, int c, int h, int w)
 {
