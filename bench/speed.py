@@ -23,8 +23,14 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch is installed
-DEFAULT = ["q4_i_single", "q4_v_two_sigmoid", "q4_vi_hidden/h10", "q4_vi_hidden/h750",
-           "q4_viii_five_sigmoid", "q4_ix_five_relu", "q4_xi_logits", "q4_xiii_adam"]
+
+
+def all_configs():
+    """Every question-4 and question-5 experiment of configs/hw2, bases excluded."""
+    hw2 = os.path.join(ROOT, "configs/hw2")
+    names = [os.path.basename(p)[:-5] for p in glob.glob(os.path.join(hw2, "q[45]_*.yaml"))]
+    hidden = [os.path.basename(p)[:-5] for p in glob.glob(os.path.join(hw2, "q4_vi_hidden/*.yaml"))]
+    return sorted(names) + ["q4_vi_hidden/" + h for h in sorted(hidden, key=lambda h: int(h[1:]))]
 
 
 def clnet_run(clnet, config, iterations, out):
@@ -56,7 +62,7 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--clnet", default=os.path.join(ROOT, "build/clnet"))
     a = ap.parse_args()
-    names = a.only or DEFAULT
+    names = a.only or all_configs()
     print(f"{a.iterations} iterations per run, {a.rounds} rounds, interleaved "
           "clnet / torch 1 thread / torch 2 threads\n")
     print("| config | clnet it/s | torch it/s (threads) | clnet / torch: min, median, max "
