@@ -1,29 +1,135 @@
-/* GEMM through CLBlast: the only file that includes clblast_c.h. CLBlast compiles its kernels on
- * the first call per process and shape class (slow on PoCL: see the ops tests' timings). */
+/* GEMM, two implementations behind op_gemm: CLBlast (op_gemm_clblast; this is the only file
+ * that includes clblast_c.h) and clnet's own kernels in cl/gemm.cl (op_gemm_own). CLBlast
+ * compiles its kernels on the first call per process and shape class (slow on PoCL: see the
+ * ops tests' timings). op_gemm picks one per runtime: CLNET_GEMM=own|clblast when set, else
+ * the own kernels on CPU devices (measured 5-10x faster than CLBlast through PoCL at the
+ * dense layers' shapes: bench/gemm_shapes.c) and CLBlast on every other device. */
 #include <clblast_c.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ops/ops.h"
 #include "util/status.h"
 
-int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-            cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
-            cl_mem c, size_t c_off, int ldc)
+#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
+#define OWN_XN_ROWS 6  /* gemm_nn/gemm_tn: GEMM_TM */
+#define OWN_XN_COLS 32 /* gemm_nn/gemm_tn: 16 * GEMM_NV */
+#define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
+#define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
+/* Work-items per work-group along the column tiles. PoCL runs a group's work-items as a loop,
+ * so groups of several tiles cost less scheduling than one group per tile (measured on PoCL
+ * with 2 cores: 16 beat 1 and 4, most at the 4900 tiles of dX = dZ W^T). */
+#define OWN_LOCAL 16
+
+static int check_shape(int m, int n, int k, int lda, int ldb, int ldc)
 {
     if (m <= 0 || n <= 0 || k <= 0 || lda <= 0 || ldb <= 0 || ldc <= 0)
         return clnet_errorf(CLNET_ERR_INTERNAL,
                             "gemm: bad shape M=%d N=%d K=%d lda=%d ldb=%d ldc=%d", m, n, k, lda,
                             ldb, ldc);
+    return CLNET_OK;
+}
+
+int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                    float beta, cl_mem c, size_t c_off, int ldc)
+{
+    int status = check_shape(m, n, k, lda, ldb, ldc);
+    if (status != CLNET_OK) return status;
     cl_command_queue queue = runtime_queue(rt);
-    CLBlastStatusCode status = CLBlastSgemm(
+    CLBlastStatusCode code = CLBlastSgemm(
         CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
-        alpha, a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc, &queue,
-        NULL);
-    if (status != CLBlastSuccess)
-        return clnet_errorf((int)status,
+        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k, alpha,
+        a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc, &queue, NULL);
+    if (code != CLBlastSuccess)
+        return clnet_errorf((int)code,
                             "CLBlastSgemm (%s%s, M=%d N=%d K=%d, lda=%d ldb=%d ldc=%d, offsets "
                             "%zu %zu %zu): %s",
-                            trans_a ? "A^T" : "A", trans_b ? " B^T" : " B", m, n, k, lda, ldb,
-                            ldc, a_off, b_off, c_off, clnet_status_name((int)status));
+                            trans_a ? "A^T" : "A", trans_b ? " B^T" : " B", m, n, k, lda, ldb, ldc,
+                            a_off, b_off, c_off, clnet_status_name((int)code));
     return CLNET_OK;
+}
+
+/* The stored matrix (rows x cols, row stride ld, at float offset off) must lie inside buf. */
+static int check_matrix(const char *what, cl_mem buf, size_t off, int rows, int cols, int ld)
+{
+    if (ld < cols)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "gemm (own): %s row stride %d < %d columns", what,
+                            ld, cols);
+    size_t bytes = 0;
+    int status = runtime_check(clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof bytes, &bytes, NULL),
+                               "clGetMemObjectInfo", what);
+    if (status != CLNET_OK) return status;
+    size_t end = off + ((size_t)rows - 1) * (size_t)ld + (size_t)cols; /* floats */
+    if (end > bytes / sizeof(float))
+        return clnet_errorf(CLNET_ERR_INTERNAL,
+                            "gemm (own): %s (%d x %d, stride %d, offset %zu) needs %zu floats, "
+                            "its buffer holds %zu",
+                            what, rows, cols, ld, off, end, bytes / sizeof(float));
+    return CLNET_OK;
+}
+
+int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
+                cl_mem c, size_t c_off, int ldc)
+{
+    int status = check_shape(m, n, k, lda, ldb, ldc);
+    if (status == CLNET_OK)
+        status = check_matrix("A", a, a_off, trans_a ? k : m, trans_a ? m : k, lda);
+    if (status == CLNET_OK)
+        status = check_matrix("B", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb);
+    if (status == CLNET_OK) status = check_matrix("C", c, c_off, m, n, ldc);
+    if (status != CLNET_OK) return status;
+
+    enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
+                        : trans_b          ? KERNEL_GEMM_NT
+                        : trans_a          ? KERNEL_GEMM_TN
+                                           : KERNEL_GEMM_NN;
+    cl_ulong ao = a_off, bo = b_off, co = c_off;
+    cl_int ta = trans_a, tb = trans_b;
+    const struct runtime_arg args[] = {
+        RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc), RUNTIME_ARG(a),
+        RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),   RUNTIME_ARG(bo),
+        RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),   RUNTIME_ARG(k),
+        RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(ta),  RUNTIME_ARG(tb)};
+    status = runtime_set_args(rt, id, args, id == KERNEL_GEMM_ANY ? N_ARGS(args) : 14);
+    if (status != CLNET_OK) return status;
+    if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
+
+    size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS : OWN_XN_ROWS;
+    size_t tile_cols = id == KERNEL_GEMM_NT ? OWN_NT_COLS : OWN_XN_COLS;
+    size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
+                       ((size_t)m + tile_rows - 1) / tile_rows};
+    size_t local[2] = {OWN_LOCAL, 1}; /* fixed: PoCL compiles a variant per local size */
+    size_t global[2] = {(tiles[0] + local[0] - 1) / local[0] * local[0], tiles[1]};
+    return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt), runtime_kernel(rt, id), 2, NULL,
+                                                global, local, 0, NULL, NULL),
+                         "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
+int op_gemm_choice(const struct runtime *rt)
+{
+    const char *env = getenv("CLNET_GEMM");
+    if (env && *env) {
+        if (strcmp(env, "own") == 0) return OP_GEMM_OWN;
+        if (strcmp(env, "clblast") == 0) return OP_GEMM_CLBLAST;
+        return clnet_errorf(CLNET_ERR_USAGE, "CLNET_GEMM=%s: expected own or clblast", env);
+    }
+    return runtime_device(rt)->type == RUNTIME_DEVICE_CPU ? OP_GEMM_OWN : OP_GEMM_CLBLAST;
+}
+
+int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+            cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
+            size_t c_off, int ldc)
+{
+    int choice = op_gemm_choice(rt);
+    if (choice == OP_GEMM_OWN)
+        return op_gemm_own(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta,
+                           c, c_off, ldc);
+    if (choice == OP_GEMM_CLBLAST)
+        return op_gemm_clblast(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb,
+                               beta, c, c_off, ldc);
+    return choice;
 }

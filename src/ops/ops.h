@@ -26,10 +26,26 @@ int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes);
 
 /* C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose when trans_* is true; lda, ldb,
  * ldc are the row strides of the matrices as stored (A is (M, K) or, transposed, (K, M)).
- * Through CLBlastSgemm; its status codes pass through unchanged. M, N, K > 0. */
+ * M, N, K > 0; beta == 0 never reads C. Two implementations with these same parameters:
+ * op_gemm_clblast (CLBlastSgemm; its status codes pass through unchanged) and op_gemm_own
+ * (cl/gemm.cl: register-tiled kernels for CPU devices; a stride below the row length or a
+ * matrix outside its buffer is CLNET_ERR_INTERNAL). op_gemm calls the one op_gemm_choice
+ * names. */
 int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
             cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
             cl_mem c, size_t c_off, int ldc);
+int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+                    int ldb, float beta, cl_mem c, size_t c_off, int ldc);
+int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                float beta, cl_mem c, size_t c_off, int ldc);
+
+/* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
+ * measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any other. Any
+ * other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */
+enum { OP_GEMM_CLBLAST = 1, OP_GEMM_OWN = 2 };
+int op_gemm_choice(const struct runtime *rt);
 
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,

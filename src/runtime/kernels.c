@@ -22,6 +22,7 @@ static const struct program_desc programs[] = {
     [PROGRAM_OPTIM] = {"optim.cl", ""},
     [PROGRAM_CONV2D] = {"conv2d.cl", ""},
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
+    [PROGRAM_GEMM] = {"gemm.cl", ""},
 };
 
 static const struct kernel_desc kernels[] = {
@@ -43,6 +44,10 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_CONV2D_BACKWARD_DATA] = {"conv2d_backward_data", PROGRAM_CONV2D},
     [KERNEL_DROPOUT_FORWARD] = {"dropout_forward", PROGRAM_DROPOUT},
     [KERNEL_DROPOUT_BACKWARD] = {"dropout_backward", PROGRAM_DROPOUT},
+    [KERNEL_GEMM_NN] = {"gemm_nn", PROGRAM_GEMM},
+    [KERNEL_GEMM_TN] = {"gemm_tn", PROGRAM_GEMM},
+    [KERNEL_GEMM_NT] = {"gemm_nt", PROGRAM_GEMM},
+    [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,

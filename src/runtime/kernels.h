@@ -13,6 +13,7 @@ enum program_id {
     PROGRAM_OPTIM,       /* cl/optim.cl */
     PROGRAM_CONV2D,      /* cl/conv2d.cl */
     PROGRAM_DROPOUT,     /* cl/dropout.cl */
+    PROGRAM_GEMM,        /* cl/gemm.cl */
     PROGRAM_COUNT
 };
 
@@ -35,6 +36,10 @@ enum kernel_id {
     KERNEL_CONV2D_BACKWARD_DATA,    /* conv2d.cl: conv2d_backward_data */
     KERNEL_DROPOUT_FORWARD,         /* dropout.cl: dropout_forward */
     KERNEL_DROPOUT_BACKWARD,        /* dropout.cl: dropout_backward */
+    KERNEL_GEMM_NN,                 /* gemm.cl: gemm_nn */
+    KERNEL_GEMM_TN,                 /* gemm.cl: gemm_tn */
+    KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
+    KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
     KERNEL_COUNT
 };
 

@@ -1,6 +1,8 @@
-/* op_gemm (CLBlast) against ref_gemm: all four transpose combinations on shapes with odd sizes
- * (1, 3, 7, 127, 1000), the dense layer's three products, offsets into larger buffers, padded
- * row strides, beta 0 and 1. Error is norm-wise: ||C - Cref|| / ||Cref|| < 1e-5. */
+/* Both GEMM implementations (op_gemm_own, op_gemm_clblast) against ref_gemm: all four
+ * transpose combinations on shapes with odd sizes (1, 3, 7, 127, 1000) and random ones, the
+ * dense layers' products, offsets into larger buffers, padded row strides, beta 0 (over NaN),
+ * 1 and -0.5. Error is norm-wise: ||C - Cref|| / ||Cref|| < 1e-5; the own kernels must also
+ * give the same bits when run twice. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,16 @@
 #include "ops_tests.h"
 #include "util/status.h"
 
+typedef int (*gemm_fn)(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                       float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+                       int ldb, float beta, cl_mem c, size_t c_off, int ldc);
+
+static const struct {
+    const char *name;
+    gemm_fn fn;
+} impls[] = {{"own", op_gemm_own}, {"clblast", op_gemm_clblast}};
+#define N_IMPLS ((int)(sizeof impls / sizeof impls[0]))
+
 static double seconds(void)
 {
     struct timespec ts;
@@ -18,11 +30,13 @@ static double seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* One product on the device and the host. Each matrix sits at a random offset inside its own
- * buffer with pad extra floats per row; the floats around it must come back untouched. */
-static void check_gemm(uint64_t *seed, bool ta, bool tb, int m, int n, int k, float alpha,
+/* One product through implementation impl on the device and on the host. Each matrix sits at
+ * a random offset inside its own buffer with pad extra floats per row; the floats around it
+ * must come back untouched. With beta 0 the C matrix starts as NaN. */
+static void check_gemm(int impl, uint64_t *seed, bool ta, bool tb, int m, int n, int k, float alpha,
                        float beta, int pad)
 {
+    const char *iname = impls[impl].name;
     int a_rows = ta ? k : m, a_cols = ta ? m : k;
     int b_rows = tb ? n : k, b_cols = tb ? k : n;
     int lda = a_cols + pad, ldb = b_cols + pad, ldc = n + pad;
@@ -32,12 +46,27 @@ static void check_gemm(uint64_t *seed, bool ta, bool tb, int m, int n, int k, fl
            c_len = c_off + (size_t)m * ldc + 5;
     float *a = ops_random_floats(seed, a_len, 1.0f), *b = ops_random_floats(seed, b_len, 1.0f);
     float *c = ops_random_floats(seed, c_len, 1.0f);
+    if (beta == 0.0f)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                c[c_off + (size_t)i * ldc + j] = NAN;
     cl_mem ma = ops_buffer(a, a_len * sizeof *a), mb = ops_buffer(b, b_len * sizeof *b),
            mc = ops_buffer(c, c_len * sizeof *c);
-    int status = op_gemm(ops_rt, ta, tb, m, n, k, alpha, ma, a_off, lda, mb, b_off, ldb, beta, mc,
-                         c_off, ldc);
+    int status = impls[impl].fn(ops_rt, ta, tb, m, n, k, alpha, ma, a_off, lda, mb, b_off, ldb,
+                                beta, mc, c_off, ldc);
     ck_assert_msg(status == 0, "%s", clnet_error_message());
     float *got = ops_download(mc, 0, c_len);
+    if (beta == 0.0f && impls[impl].fn == op_gemm_own) { /* deterministic: same bits again */
+        ck_assert_int_eq(op_gemm_own(ops_rt, ta, tb, m, n, k, alpha, ma, a_off, lda, mb, b_off, ldb,
+                                     beta, mc, c_off, ldc),
+                         0);
+        float *again = ops_download(mc, 0, c_len);
+        ck_assert_msg(ops_first_difference(again, got, c_len) < 0,
+                      "gemm own %s%s M=%d N=%d K=%d: a second run differs at C[%ld]",
+                      ta ? "T" : "N", tb ? "T" : "N", m, n, k,
+                      ops_first_difference(again, got, c_len));
+        free(again);
+    }
     ref_gemm(ta, tb, m, n, k, alpha, a + a_off, lda, b + b_off, ldb, beta, c + c_off, ldc);
 
     double diff = 0.0, norm = 0.0;
@@ -46,24 +75,25 @@ static void check_gemm(uint64_t *seed, bool ta, bool tb, int m, int n, int k, fl
         bool inside = i >= c_off && (i - c_off) / (size_t)ldc < (size_t)m &&
                       (i - c_off) % (size_t)ldc < (size_t)n;
         if (!inside) {
-            ck_assert_msg(got[i] == c[i], "gemm %s%s M=%d N=%d K=%d: C[%zu] outside the matrix "
-                          "changed: %.9g, was %.9g", ta ? "T" : "N", tb ? "T" : "N", m, n, k, i,
-                          (double)got[i], (double)c[i]);
+            ck_assert_msg(got[i] == c[i],
+                          "gemm %s %s%s M=%d N=%d K=%d: C[%zu] outside the matrix "
+                          "changed: %.9g, was %.9g",
+                          iname, ta ? "T" : "N", tb ? "T" : "N", m, n, k, i, (double)got[i],
+                          (double)c[i]);
             continue;
         }
         double d = (double)got[i] - (double)c[i];
         diff += d * d;
         norm += (double)c[i] * (double)c[i];
-        if (first < 0 && fabs(d) > 1e-5 * fabs((double)c[i]) + 1e-6)
-            first = (long)i;
+        if (first < 0 && fabs(d) > 1e-5 * fabs((double)c[i]) + 1e-6) first = (long)i;
     }
     double rel = sqrt(diff) / (norm > 0.0 ? sqrt(norm) : 1.0);
-    ck_assert_msg(rel < 1e-5,
-                  "gemm %s%s M=%d N=%d K=%d lda=%d ldb=%d ldc=%d offsets %zu %zu %zu alpha %g "
-                  "beta %g: relative error %.3g; first differing C[%ld] = %.9g, host %.9g",
-                  ta ? "T" : "N", tb ? "T" : "N", m, n, k, lda, ldb, ldc, a_off, b_off, c_off,
-                  (double)alpha, (double)beta, rel, first, first >= 0 ? (double)got[first] : 0.0,
-                  first >= 0 ? (double)c[first] : 0.0);
+    ck_assert_msg(rel < 1e-5, /* false for NaN too */
+                  "gemm %s %s%s M=%d N=%d K=%d lda=%d ldb=%d ldc=%d offsets %zu %zu %zu alpha "
+                  "%g beta %g: relative error %.3g; first differing C[%ld] = %.9g, host %.9g",
+                  iname, ta ? "T" : "N", tb ? "T" : "N", m, n, k, lda, ldb, ldc, a_off, b_off,
+                  c_off, (double)alpha, (double)beta, rel, first,
+                  first >= 0 ? (double)got[first] : 0.0, first >= 0 ? (double)c[first] : 0.0);
     free(a);
     free(b);
     free(c);
@@ -76,16 +106,57 @@ static void check_gemm(uint64_t *seed, bool ta, bool tb, int m, int n, int k, fl
 START_TEST(gemm_transposes_odd_shapes)
 {
     static const int shapes[][3] = {
-        {1, 1, 1}, {3, 7, 1}, {7, 1, 3}, {1, 127, 7}, {127, 3, 7}, {3, 127, 1000}, {1000, 7, 3},
-        {7, 1000, 127}, {100, 10, 200},
+        {1, 1, 1},      {3, 7, 1},    {7, 1, 3},      {1, 127, 7},    {127, 3, 7},
+        {3, 127, 1000}, {1000, 7, 3}, {7, 1000, 127}, {100, 10, 200},
     };
     uint64_t seed = 0x243f6a8885a308d3u;
-    for (int t = 0; t < 4; t++)
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            static const float betas[3] = {0.0f, 1.0f, -0.5f};
-            float alpha = s % 2 ? 1.0f : 0.75f, beta = betas[s % 3];
-            check_gemm(&seed, t & 1, t & 2, shapes[s][0], shapes[s][1], shapes[s][2], alpha,
-                       beta, (int)(s % 3));
+    for (int impl = 0; impl < N_IMPLS; impl++)
+        for (int t = 0; t < 4; t++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                static const float betas[3] = {0.0f, 1.0f, -0.5f};
+                float alpha = s % 2 ? 1.0f : 0.75f, beta = betas[s % 3];
+                check_gemm(impl, &seed, t & 1, t & 2, shapes[s][0], shapes[s][1], shapes[s][2],
+                           alpha, beta, (int)(s % 3));
+            }
+}
+END_TEST
+
+/* Random sizes around the own kernels' tile edges (6 x 32 and 4 x 4 tiles, k in steps of
+ * 8), every transpose, both implementations on the same cases. */
+START_TEST(gemm_random_shapes)
+{
+    static const int sizes[] = {1,  2,  3,  4,  5,  6,  7,  13,  15,  16, 17,
+                                31, 32, 33, 47, 63, 64, 65, 100, 127, 200};
+    const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
+    uint64_t seed = 0xa4093822299f31d0u;
+    for (int c = 0; c < 24; c++) {
+        int m = sizes[ops_random(&seed) % (uint64_t)n_sizes];
+        int n = sizes[ops_random(&seed) % (uint64_t)n_sizes];
+        int k = sizes[ops_random(&seed) % (uint64_t)n_sizes];
+        int t = c % 4, pad = (int)(ops_random(&seed) % 4);
+        float beta = c % 3 == 0 ? 0.0f : 0.25f;
+        for (int impl = 0; impl < N_IMPLS; impl++) {
+            uint64_t s = seed;
+            check_gemm(impl, &s, t & 1, t & 2, m, n, k, 1.5f, beta, pad);
+        }
+        ops_random(&seed);
+    }
+}
+END_TEST
+
+/* The dense layers' three products (Y = X W, dW = X^T dZ, dX = dZ W^T) at B = 100 for the
+ * (I, O) widths of configs/. */
+START_TEST(gemm_dense_widths)
+{
+    static const int io[][2] = {{784, 10}, {784, 30}, {784, 60}, {784, 100}, {784, 750},
+                                {200, 10}, {100, 10}, {750, 10}, {200, 100}};
+    uint64_t seed = 0x082efa98ec4e6c89u;
+    for (int impl = 0; impl < N_IMPLS; impl++)
+        for (size_t s = 0; s < sizeof io / sizeof io[0]; s++) {
+            int B = 100, I = io[s][0], O = io[s][1];
+            check_gemm(impl, &seed, false, false, B, O, I, 1.0f, 0.0f, 0);
+            check_gemm(impl, &seed, true, false, I, O, B, 1.0f, 0.0f, 0);
+            check_gemm(impl, &seed, false, true, B, I, O, 1.0f, 0.0f, 0);
         }
 }
 END_TEST
@@ -98,16 +169,18 @@ START_TEST(gemm_dense_layer)
     const int B = 100, I = 784, O = 200;
     static const char *names[] = {"forward X W", "dW = X^T dZ", "dX = dZ W^T"};
     uint64_t seed = 0x13198a2e03707344u;
-    for (int which = 0; which < 3; which++) {
-        double t0 = seconds();
-        if (which == 0)
-            check_gemm(&seed, false, false, B, O, I, 1.0f, 0.0f, 0);
-        else if (which == 1)
-            check_gemm(&seed, true, false, I, O, B, 1.0f, 0.0f, 0);
-        else
-            check_gemm(&seed, false, true, B, I, O, 1.0f, 0.0f, 0);
-        printf("gemm %s: first checked call %.3f s\n", names[which], seconds() - t0);
-    }
+    for (int impl = 0; impl < N_IMPLS; impl++)
+        for (int which = 0; which < 3; which++) {
+            double t0 = seconds();
+            if (which == 0)
+                check_gemm(impl, &seed, false, false, B, O, I, 1.0f, 0.0f, 0);
+            else if (which == 1)
+                check_gemm(impl, &seed, true, false, I, O, B, 1.0f, 0.0f, 0);
+            else
+                check_gemm(impl, &seed, false, true, B, I, O, 1.0f, 0.0f, 0);
+            printf("gemm %s %s: first checked call %.3f s\n", impls[impl].name, names[which],
+                   seconds() - t0);
+        }
 }
 END_TEST
 
@@ -116,32 +189,56 @@ END_TEST
 START_TEST(gemm_beta_zero_ignores_nan)
 {
     float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4] = {NAN, NAN, NAN, NAN};
-    cl_mem ma = ops_buffer(a, sizeof a), mb = ops_buffer(b, sizeof b), mc = ops_buffer(c, sizeof c);
-    ck_assert_int_eq(op_gemm(ops_rt, false, false, 2, 2, 3, 1.0f, ma, 0, 3, mb, 0, 2, 0.0f, mc, 0,
-                             2), 0);
-    float *got = ops_download(mc, 0, 4);
-    const float want[4] = {4, 5, 10, 11}; /* (1 2 3; 4 5 6)(1 0; 0 1; 1 1) */
-    ops_check_close(got, want, 4, 0.0, 0.0, "gemm beta 0 over NaN");
-    free(got);
+    cl_mem ma = ops_buffer(a, sizeof a), mb = ops_buffer(b, sizeof b);
+    for (int impl = 0; impl < N_IMPLS; impl++) {
+        cl_mem mc = ops_buffer(c, sizeof c);
+        ck_assert_int_eq(
+            impls[impl].fn(ops_rt, false, false, 2, 2, 3, 1.0f, ma, 0, 3, mb, 0, 2, 0.0f, mc, 0, 2),
+            0);
+        float *got = ops_download(mc, 0, 4);
+        const float want[4] = {4, 5, 10, 11}; /* (1 2 3; 4 5 6)(1 0; 0 1; 1 1) */
+        ops_check_close(got, want, 4, 0.0, 0.0, "gemm %s beta 0 over NaN", impls[impl].name);
+        free(got);
+        runtime_free(mc);
+    }
     runtime_free(ma);
     runtime_free(mb);
-    runtime_free(mc);
 }
 END_TEST
 
 START_TEST(gemm_bad_shape)
 {
-    clnet_error_clear();
-    ck_assert_int_eq(op_gemm(ops_rt, false, false, 0, 1, 1, 1.0f, NULL, 0, 1, NULL, 0, 1, 0.0f,
-                             NULL, 0, 1), CLNET_ERR_INTERNAL);
+    for (int impl = 0; impl < N_IMPLS; impl++) {
+        clnet_error_clear();
+        ck_assert_int_eq(impls[impl].fn(ops_rt, false, false, 0, 1, 1, 1.0f, NULL, 0, 1, NULL, 0, 1,
+                                        0.0f, NULL, 0, 1),
+                         CLNET_ERR_INTERNAL);
+    }
     clnet_error_clear();
     /* A buffer too small for the matrix: CLBlast's own code passes through, named. */
     float a[4] = {0};
     cl_mem m = ops_buffer(a, sizeof a);
-    int status = op_gemm(ops_rt, false, false, 4, 4, 4, 1.0f, m, 0, 4, m, 0, 4, 0.0f, m, 0, 4);
+    int status =
+        op_gemm_clblast(ops_rt, false, false, 4, 4, 4, 1.0f, m, 0, 4, m, 0, 4, 0.0f, m, 0, 4);
     ck_assert_int_lt(status, 0);
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "CLBlastSgemm"));
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), clnet_status_name(status)));
+    clnet_error_clear();
+    /* The own kernels check every matrix against its buffer, and strides against rows. */
+    ck_assert_int_eq(
+        op_gemm_own(ops_rt, false, false, 4, 4, 4, 1.0f, m, 0, 4, m, 0, 4, 0.0f, m, 0, 4),
+        CLNET_ERR_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "gemm (own): A"));
+    clnet_error_clear();
+    ck_assert_int_eq(
+        op_gemm_own(ops_rt, false, false, 1, 1, 2, 1.0f, m, 0, 1, m, 0, 1, 0.0f, m, 0, 1),
+        CLNET_ERR_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "row stride"));
+    clnet_error_clear();
+    ck_assert_int_eq(
+        op_gemm_own(ops_rt, true, true, 2, 2, 2, 1.0f, m, 0, 2, m, 0, 2, 0.0f, m, 1, 2),
+        CLNET_ERR_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "gemm (own): C"));
     clnet_error_clear();
     runtime_free(m);
 }
@@ -153,6 +250,8 @@ TCase *ops_gemm_tcase(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, gemm_dense_layer);
     tcase_add_test(tc, gemm_transposes_odd_shapes);
+    tcase_add_test(tc, gemm_random_shapes);
+    tcase_add_test(tc, gemm_dense_widths);
     tcase_add_test(tc, gemm_beta_zero_ignores_nan);
     tcase_add_test(tc, gemm_bad_shape);
     return tc;

@@ -1,0 +1,98 @@
+/* GFLOP/s of both GEMM implementations (op_gemm_own, op_gemm_clblast) at the dense layers'
+ * shapes, warm, median of REPS timed calls each (clFinish after every call):
+ *     build/bench/gemm_shapes [REPS]    (default 20) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "ops/ops.h"
+#include "util/status.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        if ((x) != 0) {                                                                            \
+            fprintf(stderr, "%s: %s\n", #x, clnet_error_message());                                \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+typedef int (*gemm_fn)(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                       float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+                       int ldb, float beta, cl_mem c, size_t c_off, int ldc);
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 20;
+    if (reps < 1) reps = 1;
+    struct runtime *rt;
+    CK(runtime_open(&rt, runtime_device_spec(NULL, NULL), NULL));
+    static const struct {
+        bool ta, tb;
+        int m, n, k;
+        const char *what;
+    } shapes[] = {
+        {false, false, 100, 200, 784, "forward X W, B=100 I=784 O=200"},
+        {true, false, 784, 200, 100, "dW = X^T dZ"},
+        {false, true, 100, 784, 200, "dX = dZ W^T"},
+        {false, false, 100, 10, 200, "forward, I=200 O=10"},
+    };
+    static const struct {
+        const char *name;
+        gemm_fn fn;
+    } impls[] = {{"own", op_gemm_own}, {"clblast", op_gemm_clblast}};
+    double *t = malloc((size_t)reps * sizeof *t);
+    printf("device: %s; median of %d warm calls\n", runtime_device(rt)->name, reps);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        bool ta = shapes[s].ta, tb = shapes[s].tb;
+        int m = shapes[s].m, n = shapes[s].n, k = shapes[s].k;
+        size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;
+        float *h = malloc((na + nb + nc) * sizeof *h);
+        for (size_t i = 0; i < na + nb + nc; i++)
+            h[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+        cl_mem a, b, c;
+        CK(runtime_alloc(rt, &a, na * 4));
+        CK(runtime_alloc(rt, &b, nb * 4));
+        CK(runtime_alloc(rt, &c, nc * 4));
+        CK(runtime_upload(rt, a, 0, h, na * 4));
+        CK(runtime_upload(rt, b, 0, h + na, nb * 4));
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        printf("%s%s M=%4d N=%4d K=%4d (%s):", ta ? "T" : "N", tb ? "T" : "N", m, n, k,
+               shapes[s].what);
+        for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
+            for (int w = 0; w < 3; w++)
+                CK(impls[i].fn(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f, c, 0, n));
+            CK(runtime_finish(rt));
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                CK(impls[i].fn(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f, c, 0, n));
+                CK(runtime_finish(rt));
+                t[r] = now() - t0;
+            }
+            qsort(t, (size_t)reps, sizeof *t, cmp_double);
+            double med = t[reps / 2];
+            printf("  %s %.3f ms %.1f GFLOP/s", impls[i].name, med * 1e3,
+                   2.0 * m * n * k / med * 1e-9);
+        }
+        printf("\n");
+        runtime_free(a);
+        runtime_free(b);
+        runtime_free(c);
+        free(h);
+    }
+    free(t);
+    runtime_close(rt);
+    return 0;
+}

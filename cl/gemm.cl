@@ -1,0 +1,239 @@
+/* GEMM kernels of clnet's own (ops/gemm.c; CLBlast is the other implementation): row-major
+ * C (M, N) = alpha op(A) op(B) + beta C, offsets in floats, lda/ldb/ldc row strides.
+ * Written for CPU devices (PoCL): PoCL runs a work-group as a loop over its work-items and
+ * vectorises across them only in simple cases, so here ONE work-item computes a whole
+ * register tile with explicit float16 vectors, which LLVM maps onto AVX-512 (or pairs of
+ * AVX2) registers.
+ *   gemm_nn / gemm_tn (B not transposed): a tile of GEMM_TM rows x 16*GEMM_NV columns; per k
+ *     one or two vload16 of a B row and GEMM_TM scalar broadcasts of A.
+ *   gemm_nt (B transposed): A's rows and B's rows are both contiguous along k, so the tile is
+ *     GEMM_DM x GEMM_DN dot products, each a vector accumulator over GEMM_KV k's, reduced at
+ *     the end (float8 measured faster than float16 at K = 200: less reduction and scalar tail).
+ *   gemm_any: one work-item per element, any transposes (A^T B^T only; never hot).
+ * Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
+ * never reads C (it may hold NaN). Tiles at the matrix's edges clamp the rows and columns they
+ * read to the matrix and store only their own elements. */
+#pragma OPENCL FP_CONTRACT OFF
+
+#define GEMM_TM 6 /* gemm_nn/tn: rows of C per work-item */
+#define GEMM_NV 2 /* gemm_nn/tn: float16 column vectors of C per work-item */
+#define GEMM_W (16 * GEMM_NV)
+#define GEMM_DM 5 /* gemm_nt: rows of C per work-item */
+#define GEMM_DN 4 /* gemm_nt: columns of C per work-item */
+#define GEMM_KV 8 /* gemm_nt: k per vector step (8 or 16) */
+#if GEMM_KV == 16
+#define gemm_kvec float16
+#define gemm_kload vload16
+#define gemm_ksum gemm_hsum16
+#else
+#define gemm_kvec float8
+#define gemm_kload vload8
+#define gemm_ksum gemm_hsum8
+#endif
+
+float gemm_hsum8(float8 v)
+{
+    const float4 b = v.lo + v.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+float gemm_hsum16(float16 v)
+{
+    return gemm_hsum8(v.lo + v.hi);
+}
+
+/* One C element of the tiles' edge paths: alpha s + beta c, C not read when beta == 0. */
+void gemm_store1(__global float *c, float s, float alpha, float beta)
+{
+    *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
+}
+
+/* The B-row panel of GEMM_W floats starting at column j0: whole vectors when the panel lies
+ * inside the row (guarded == 0), else lane by lane with columns at or past n read as 0. */
+static inline __attribute__((always_inline)) float16 gemm_brow(const __global float *brow, int j0,
+                                                               int v, int n, int guarded)
+{
+    if (!guarded) return vload16(0, brow + j0 + 16 * v);
+    float t[16];
+#pragma unroll
+    for (int l = 0; l < 16; l++) {
+        const int j = j0 + 16 * v + l;
+        t[l] = j < n ? brow[j] : 0.0f;
+    }
+    return vload16(0, t);
+}
+
+/* The tile of gemm_nn/gemm_tn; trans_a and guarded are constants after inlining. */
+static inline __attribute__((always_inline)) void
+gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
+             int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
+             const int trans_a, const int guarded)
+{
+    int rows[GEMM_TM];                   /* A^T: the tile's columns of each row of A^T */
+    const __global float *arow[GEMM_TM]; /* A: the tile's rows */
+#pragma unroll
+    for (int r = 0; r < GEMM_TM; r++) {
+        rows[r] = min(i0 + r, m - 1);
+        arow[r] = a + (size_t)rows[r] * (size_t)lda;
+    }
+    float16 acc[GEMM_TM][GEMM_NV];
+#pragma unroll
+    for (int r = 0; r < GEMM_TM; r++)
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++)
+            acc[r][v] = (float16)(0.0f);
+    for (int p = 0; p < k; p++) {
+        const __global float *brow = b + (size_t)p * (size_t)ldb;
+        float16 bv[GEMM_NV];
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++)
+            bv[v] = gemm_brow(brow, j0, v, n, guarded);
+#pragma unroll
+        for (int r = 0; r < GEMM_TM; r++) {
+            const float av = trans_a ? a[(size_t)p * (size_t)lda + rows[r]] : arow[r][p];
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++)
+                acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
+        }
+    }
+    const bool whole = !guarded && shift == 0;
+#pragma unroll
+    for (int r = 0; r < GEMM_TM; r++) {
+        if (i0 + r >= m) break;
+        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) {
+            if (whole) {
+                float16 y = (float16)(alpha)*acc[r][v];
+                if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
+                vstore16(y, v, crow);
+            } else {
+                float t[16];
+                vstore16(acc[r][v], 0, t);
+#pragma unroll
+                for (int l = 0; l < 16; l++) {
+                    const int jl = 16 * v + l;
+                    if (jl >= shift && j0 + jl < n) gemm_store1(crow + jl, t[l], alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+/* Global size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), any local size: work-items past the
+ * matrix return at once. The last column tile shifts its window left to end at column N
+ * (when N >= GEMM_W) so its loads stay whole vectors, and stores only its own columns. */
+static inline __attribute__((always_inline)) void
+gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,
+        const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha, float beta,
+        const int trans_a)
+{
+    const int i0 = (int)get_global_id(1) * GEMM_TM;
+    int j0 = (int)get_global_id(0) * GEMM_W;
+    if (i0 >= m || j0 >= n) return;
+    c += c_off;
+    a += a_off;
+    b += b_off;
+    if (n < GEMM_W) {
+        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, 0, trans_a, 1);
+        return;
+    }
+    int shift = 0;
+    if (j0 + GEMM_W > n) {
+        shift = j0 + GEMM_W - n;
+        j0 = n - GEMM_W;
+    }
+    gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, trans_a, 0);
+}
+
+/* C = alpha A B + beta C; A (M, K), B (K, N). */
+__kernel void gemm_nn(__global float *c, const ulong c_off, const int ldc, __global const float *a,
+                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
+                      const int ldb, const int m, const int n, const int k, const float alpha,
+                      const float beta)
+{
+    gemm_xn(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
+}
+
+/* C = alpha A^T B + beta C; A stored (K, M), B (K, N). */
+__kernel void gemm_tn(__global float *c, const ulong c_off, const int ldc, __global const float *a,
+                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
+                      const int ldb, const int m, const int n, const int k, const float alpha,
+                      const float beta)
+{
+    gemm_xn(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
+}
+
+/* C = alpha A B^T + beta C; A (M, K), B stored (N, K). Global size (ceil(N / GEMM_DN),
+ * ceil(M / GEMM_DM)). Each C element is a vector dot product over k in steps of GEMM_KV,
+ * reduced by halves, then the k % GEMM_KV tail in order. */
+__kernel void gemm_nt(__global float *c, const ulong c_off, const int ldc, __global const float *a,
+                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
+                      const int ldb, const int m, const int n, const int k, const float alpha,
+                      const float beta)
+{
+    const int i0 = (int)get_global_id(1) * GEMM_DM, j0 = (int)get_global_id(0) * GEMM_DN;
+    if (i0 >= m || j0 >= n) return;
+    const __global float *ar[GEMM_DM];
+    const __global float *br[GEMM_DN];
+#pragma unroll
+    for (int r = 0; r < GEMM_DM; r++)
+        ar[r] = a + a_off + (size_t)min(i0 + r, m - 1) * (size_t)lda;
+#pragma unroll
+    for (int s = 0; s < GEMM_DN; s++)
+        br[s] = b + b_off + (size_t)min(j0 + s, n - 1) * (size_t)ldb;
+    gemm_kvec acc[GEMM_DM][GEMM_DN];
+#pragma unroll
+    for (int r = 0; r < GEMM_DM; r++)
+#pragma unroll
+        for (int s = 0; s < GEMM_DN; s++)
+            acc[r][s] = (gemm_kvec)(0.0f);
+    const int kv = k / GEMM_KV;
+    for (int q = 0; q < kv; q++) {
+        gemm_kvec av[GEMM_DM], bv[GEMM_DN];
+#pragma unroll
+        for (int r = 0; r < GEMM_DM; r++)
+            av[r] = gemm_kload(q, ar[r]);
+#pragma unroll
+        for (int s = 0; s < GEMM_DN; s++)
+            bv[s] = gemm_kload(q, br[s]);
+#pragma unroll
+        for (int r = 0; r < GEMM_DM; r++)
+#pragma unroll
+            for (int s = 0; s < GEMM_DN; s++)
+                acc[r][s] = fma(av[r], bv[s], acc[r][s]);
+    }
+#pragma unroll
+    for (int r = 0; r < GEMM_DM; r++) {
+        if (i0 + r >= m) break;
+        __global float *crow = c + c_off + (size_t)(i0 + r) * (size_t)ldc;
+#pragma unroll
+        for (int s = 0; s < GEMM_DN; s++) {
+            if (j0 + s >= n) break;
+            float sum = gemm_ksum(acc[r][s]);
+            for (int p = GEMM_KV * kv; p < k; p++)
+                sum = fma(ar[r][p], br[s][p], sum);
+            gemm_store1(crow + j0 + s, sum, alpha, beta);
+        }
+    }
+}
+
+/* Any transposes, one work-item per C element (global size >= M N, rounded up). */
+__kernel void gemm_any(__global float *c, const ulong c_off, const int ldc, __global const float *a,
+                       const ulong a_off, const int lda, __global const float *b, const ulong b_off,
+                       const int ldb, const int m, const int n, const int k, const float alpha,
+                       const float beta, const int trans_a, const int trans_b)
+{
+    const size_t g = get_global_id(0);
+    if (g >= (size_t)m * (size_t)n) return;
+    const int i = (int)(g / (size_t)n), j = (int)(g % (size_t)n);
+    const size_t sa_i = trans_a ? 1 : (size_t)lda, sa_p = trans_a ? (size_t)lda : 1;
+    const size_t sb_j = trans_b ? (size_t)ldb : 1, sb_p = trans_b ? 1 : (size_t)ldb;
+    const __global float *ap = a + a_off + (size_t)i * sa_i;
+    const __global float *bp = b + b_off + (size_t)j * sb_j;
+    float sum = 0.0f;
+    for (int p = 0; p < k; p++)
+        sum = fma(ap[(size_t)p * sa_p], bp[(size_t)p * sb_p], sum);
+    gemm_store1(c + c_off + (size_t)i * (size_t)ldc + j, sum, alpha, beta);
+}
