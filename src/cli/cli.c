@@ -229,7 +229,7 @@ static void print_usage(FILE *f, const struct command *only)
         for (size_t j = 0; j < COUNT(options); j++)
             fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
         fprintf(f, "\nenvironment: CLNET_DEVICE (device spec), CLNET_CL_DIR (kernel sources), "
-                   "CLNET_CACHE_DIR (kernel binary cache)\n"
+                   "CLNET_CACHE_DIR (kernel binary cache), CLNET_GEMM (own or clblast)\n"
                    "exit codes: 0 success, 1 the run failed, 2 bad usage, configuration or "
                    "data\n");
     }
