@@ -4,6 +4,12 @@
  * Contraction off: the host reference (ops/ref.c) does the same roundings. */
 #pragma OPENCL FP_CONTRACT OFF
 
+/* The gradient with L2 weight decay added; skipped at 0, as PyTorch does. */
+float decayed_grad(float g, float w, float weight_decay)
+{
+    return weight_decay != 0.0f ? g + weight_decay * w : g;
+}
+
 /* w -= lr * (grad + wd * w). */
 __kernel void sgd_update(__global float *params, __global const float *grads, const ulong n,
                          const float lr, const float weight_decay)
@@ -12,9 +18,7 @@ __kernel void sgd_update(__global float *params, __global const float *grads, co
     if (i >= n)
         return;
     const float w = params[i];
-    float g = grads[i];
-    if (weight_decay != 0.0f)
-        g = g + weight_decay * w;
+    const float g = decayed_grad(grads[i], w, weight_decay);
     params[i] = w - lr * g;
 }
 
@@ -28,9 +32,7 @@ __kernel void sgd_momentum_update(__global float *params, __global float *veloci
     if (i >= n)
         return;
     const float w = params[i];
-    float g = grads[i];
-    if (weight_decay != 0.0f)
-        g = g + weight_decay * w;
+    const float g = decayed_grad(grads[i], w, weight_decay);
     const float v = first_step ? g : momentum * velocity[i] + g;
     velocity[i] = v;
     params[i] = w - lr * v;
@@ -48,9 +50,7 @@ __kernel void adam_update(__global float *params, __global float *m, __global fl
     if (i >= n)
         return;
     const float w = params[i];
-    float g = grads[i];
-    if (weight_decay != 0.0f)
-        g = g + weight_decay * w;
+    const float g = decayed_grad(grads[i], w, weight_decay);
     const float mi = beta1 * m[i] + one_minus_beta1 * g;
     const float vi = beta2 * v[i] + one_minus_beta2 * g * g;
     m[i] = mi;
