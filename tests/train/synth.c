@@ -1,0 +1,249 @@
+/* The synthetic MNIST-shaped data set and the helpers the end-to-end training tests share
+ * (see synth.h). */
+#define _GNU_SOURCE
+#include "synth.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/idx.h"
+#include "harness.h"
+
+/* The synthetic set: class c is a bright 6x6 square at one of ten positions (two rows of five,
+ * jittered by a pixel) on uniform noise; classes are balanced, so chance is 0.1. */
+#define N_TRAIN 600
+#define N_TEST 200
+#define SIDE 28
+
+char synth_data_dir[4200];
+char synth_cache_env[4300];
+
+static uint32_t rng_state = 12345u;
+
+static uint32_t rng_next(void)
+{
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return rng_state = x;
+}
+
+static void make_split(uint8_t *images, uint8_t *labels, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int c = i % 10;
+        uint8_t *img = images + (size_t)i * SIDE * SIDE;
+        labels[i] = (uint8_t)c;
+        for (int p = 0; p < SIDE * SIDE; p++)
+            img[p] = (uint8_t)(rng_next() % 64);
+        int r0 = 3 + (c / 5) * 13 + (int)(rng_next() % 3) - 1;
+        int c0 = 1 + (c % 5) * 5 + (int)(rng_next() % 3) - 1;
+        for (int r = r0; r < r0 + 6; r++)
+            for (int q = c0; q < c0 + 6; q++)
+                if (r >= 0 && r < SIDE && q >= 0 && q < SIDE)
+                    img[r * SIDE + q] = (uint8_t)(180 + rng_next() % 76);
+    }
+}
+
+static void write_data_set(void)
+{
+    snprintf(synth_data_dir, sizeof synth_data_dir, "%s/mnist", harness_tmpdir());
+    if (mkdir(synth_data_dir, 0755) != 0) {
+        perror(synth_data_dir);
+        abort();
+    }
+    uint8_t *ti = malloc((size_t)N_TRAIN * SIDE * SIDE), *tl = malloc(N_TRAIN);
+    uint8_t *vi = malloc((size_t)N_TEST * SIDE * SIDE), *vl = malloc(N_TEST);
+    if (!ti || !tl || !vi || !vl)
+        abort();
+    make_split(ti, tl, N_TRAIN);
+    make_split(vi, vl, N_TEST);
+    const struct {
+        const char *name;
+        const uint8_t *data;
+        int rank;
+        int dims[3];
+    } files[] = {
+        {"train-images-idx3-ubyte", ti, 3, {N_TRAIN, SIDE, SIDE}},
+        {"train-labels-idx1-ubyte", tl, 1, {N_TRAIN}},
+        {"t10k-images-idx3-ubyte", vi, 3, {N_TEST, SIDE, SIDE}},
+        {"t10k-labels-idx1-ubyte", vl, 1, {N_TEST}},
+    };
+    for (int i = 0; i < 4; i++) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/%s", synth_data_dir, files[i].name);
+        if (idx_write(path, files[i].data, files[i].rank, files[i].dims) != 0) {
+            fprintf(stderr, "idx_write %s failed\n", path);
+            abort();
+        }
+    }
+    free(ti);
+    free(tl);
+    free(vi);
+    free(vl);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+/* Writes a config that reads the synthetic set: a header (seed, data dir) then body. */
+char *write_config(const char *name, const char *body)
+{
+    char *text = NULL;
+    if (asprintf(&text, "seed: 1\ndata: {dir: \"%s\"}\n%s", synth_data_dir, body) < 0)
+        abort();
+    char *path = harness_write(NULL, name, text);
+    free(text);
+    return path;
+}
+
+/* A run directory path under the temp folder (not created). */
+char *run_dir(const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/runs/%s", harness_tmpdir(), name) < 0)
+        abort();
+    return path;
+}
+
+char *path_in(const char *dir, const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        abort();
+    return path;
+}
+
+void clnet(struct run_result *r, const char *const *argv)
+{
+    const char *env[] = {synth_cache_env, NULL};
+    memset(r, 0, sizeof *r);
+    run_clnet(r, argv, env);
+}
+
+/* clnet train CONFIG --out OUT [--set SET]... (sets NULL-terminated, may be NULL). */
+struct run_result *train(const char *config, const char *out, const char *const *sets)
+{
+    const char *argv[40] = {"train", config, "--out", out};
+    int n = 4;
+    for (const char *const *s = sets; s && *s && n < 37; s++) {
+        argv[n++] = "--set";
+        argv[n++] = *s;
+    }
+    argv[n] = NULL;
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    return r;
+}
+
+/* The whole file (NUL-terminated), or NULL when it cannot be read. */
+char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            buf = realloc(buf, cap);
+            if (!buf)
+                abort();
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+char *read_in(const char *dir, const char *name, size_t *len)
+{
+    char *path = path_in(dir, name);
+    char *text = read_all(path, len);
+    free(path);
+    return text;
+}
+
+bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+long long file_size(const char *dir, const char *name)
+{
+    char *path = path_in(dir, name);
+    struct stat st;
+    long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+    free(path);
+    return size;
+}
+
+/* The number after "key": in a JSON text (NAN when absent or not a number). */
+double json_number(const char *json, const char *key)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = json ? strstr(json, pat) : NULL;
+    if (!p)
+        return NAN;
+    p += strlen(pat);
+    char *end;
+    double v = strtod(p, &end);
+    return end == p ? NAN : v;
+}
+
+/* Whether "key": "value" is in a JSON text (one space or none after the colon). */
+bool json_has_string(const char *json, const char *key, const char *value)
+{
+    char a[256], b[256];
+    snprintf(a, sizeof a, "\"%s\": \"%s\"", key, value);
+    snprintf(b, sizeof b, "\"%s\":\"%s\"", key, value);
+    return json && (strstr(json, a) || strstr(json, b));
+}
+
+bool same_file(const char *dir_a, const char *dir_b, const char *name)
+{
+    size_t la, lb;
+    char *a = read_in(dir_a, name, &la), *b = read_in(dir_b, name, &lb);
+    bool same = a && b && la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+/* Asserts a completed run and returns its summary.json text. */
+char *completed_summary(const struct run_result *r, const char *dir)
+{
+    ck_assert_msg(r->exit_code == 0, "exit %d (signal %d); stderr: %s; stdout: %s", r->exit_code,
+                  r->signal, r->err, r->out);
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_msg(summary, "%s/summary.json is missing", dir);
+    ck_assert_msg(json_has_string(summary, "status", "completed"), "%s", summary);
+    return summary;
+}
+
+void synth_setup(void)
+{
+    write_data_set();
+    snprintf(synth_cache_env, sizeof synth_cache_env, "CLNET_CACHE_DIR=%s/cache",
+             harness_tmpdir());
+    char runs[4300];
+    snprintf(runs, sizeof runs, "%s/runs", harness_tmpdir());
+    if (mkdir(runs, 0755) != 0) {
+        perror(runs);
+        abort();
+    }
+}
