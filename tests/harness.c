@@ -40,11 +40,25 @@ const char *harness_tmpdir(void)
     return tmp_root;
 }
 
+void *harness_keep(void *p)
+{
+    static void **kept;
+    static size_t n_kept, cap_kept;
+    if (n_kept == cap_kept) {
+        cap_kept = cap_kept ? 2 * cap_kept : 64;
+        if (!(kept = realloc(kept, cap_kept * sizeof *kept)))
+            abort();
+    }
+    kept[n_kept++] = p;
+    return p;
+}
+
 char *harness_write_bytes(const char *dir, const char *name, const void *data, size_t len)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/%s", dir ? dir : harness_tmpdir(), name) < 0)
         abort();
+    harness_keep(path);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
         perror(path);
@@ -64,7 +78,7 @@ char *harness_source_path(const char *rel)
     char *path = NULL;
     if (asprintf(&path, "%s/%s", root ? root : ".", rel) < 0)
         abort();
-    return path;
+    return harness_keep(path);
 }
 
 int harness_run(Suite *s, bool fork)

@@ -14,13 +14,18 @@ int harness_run(Suite *s, bool fork);
 const char *harness_tmpdir(void);
 
 /* Writes text to dir/name (dir may be NULL for the harness folder); returns the full path
- * (malloc'd, leaked on purpose: tests are short processes). */
+ * (malloc'd and kept until the process exits, see harness_keep: do not free it). */
 char *harness_write(const char *dir, const char *name, const char *text);
 
 /* Writes len bytes to dir/name; same conventions. */
 char *harness_write_bytes(const char *dir, const char *name, const void *data, size_t len);
 
-/* $CLNET_SOURCE_ROOT/rel (malloc'd). */
+/* $CLNET_SOURCE_ROOT/rel (malloc'd and kept, like harness_write's paths). */
 char *harness_source_path(const char *rel);
+
+/* Keeps p (malloc'd) reachable until the process exits and returns it, so that strings a
+ * test never frees are not leaks to LeakSanitizer or valgrind, which then report only the
+ * library's own. */
+void *harness_keep(void *p);
 
 #endif

@@ -24,8 +24,19 @@ struct command {
 static int cli_help_config(const struct cli_args *args);
 
 static const struct command commands[] = {
-    {"train", "train CONFIG.yaml [--device SPEC] [--out DIR] [--set key.path=value ...]",
-     "train the experiment; writes runs/NAME/ (or DIR)", cli_train, 1, 1},
+    {"train", "train CONFIG.yaml [--device SPEC] [--out DIR] [--restart] [--set key.path=value ...]",
+     "train the experiment; writes runs/NAME/ (or DIR); resumes from DIR's checkpoint when it "
+     "holds one of the same config; SIGINT/SIGTERM checkpoint and exit 130",
+     cli_train, 1, 1},
+    {"sweep", "sweep DIR [--jobs N] [--devices SPEC,...] [--out ROOT] [--set key.path=value ...]",
+     "train every DIR/**/*.yaml (not _*.yaml) into ROOT/DIRNAME/NAME/ (ROOT: runs), skipping "
+     "runs already completed with the same config; then ROOT/DIRNAME/summary.csv, summary.md "
+     "and comparison plots",
+     cli_sweep, 1, 1},
+    {"report", "report DIR... [--format png|pdf|both]",
+     "draw a run's plots again from its files (DIR: a run directory), or every run's and the "
+     "comparison plots of a sweep (DIR: a folder of run directories)",
+     cli_report, 1, CLI_MAX_POSITIONAL},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "
      "--inputs, the model's outputs for each CSV row",
@@ -35,6 +46,15 @@ static const struct command commands[] = {
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0},
+    {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--set key.path=value ...]",
+     "the device's gradients against finite differences in double on the host, on a few "
+     "samples: per parameter tensor, max absolute and relative error and ok/FAIL (exit 1)",
+     cli_gradcheck, 1, 1},
+    {"selfcheck", "selfcheck [--device SPEC]",
+     "run every kernel on small random inputs against the host reference; catches drivers "
+     "that miscompile (fast-math exp/log, flushed denormals, NaN folding), wrong offsets or "
+     "buffers and stray writes (exit 1)",
+     cli_selfcheck, 0, 0},
     {"help", "help [config]", "this text; `help config` lists every experiment-file key",
      cli_help, 0, 1},
 };
@@ -49,20 +69,35 @@ struct option {
 };
 
 static const struct option options[] = {
-    {"device", 'd', "SPEC", "train eval devices",
+    {"device", 'd', "SPEC", "train eval devices gradcheck selfcheck",
      "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and "
      "the config's device:)"},
-    {"out", 'o', "DIR", "train", "run directory (default runs/NAME)"},
+    {"out", 'o', "DIR", "train sweep",
+     "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs)"},
+    {"jobs", 'j', "N", "sweep", "runs at once (default 1)"},
+    {"devices", 0, "SPEC,...", "sweep",
+     "devices for the runs, round-robin over the job slots (default: each config's device:)"},
+    {"fail-fast", 0, NULL, "sweep",
+     "after a failed run, start no more and interrupt the running ones (they checkpoint)"},
+    {"format", 0, "png|pdf|both", "report",
+     "plot files to write (default: each run's report.format); PNG is always written"},
     {"inputs", 'i', "FILE.csv", "eval",
      "rows of comma-separated inputs, one output row each ('-' reads standard input)"},
-    {"set", 's', "KEY.PATH=VALUE", "train eval summary",
+    {"set", 's', "KEY.PATH=VALUE", "train eval summary sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
-    {"cl-dir", 0, "DIR", "train eval devices",
+    {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
      "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
-    {"quiet", 'q', NULL, "train", "print only errors"},
-    {"help", 'h', NULL, "train eval summary devices help", "show this help"},
+    {"selfcheck", 0, NULL, "train",
+     "run `clnet selfcheck` on the device first and stop (exit 1) if a kernel fails it"},
+    {"restart", 0, NULL, "train",
+     "start over in a run directory that holds a checkpoint (default: resume from it)"},
+    {"quiet", 'q', NULL, "train sweep report", "print only errors"},
+    {"verbose", 'v', NULL, "train sweep",
+     "also keep every evaluation as its own line on a terminal, and print start-up timing, "
+     "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
+    {"help", 'h', NULL, "train eval summary devices sweep report gradcheck selfcheck help", "show this help"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -116,6 +151,8 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         a->out = v;
     else if (strcmp(n, "inputs") == 0)
         a->inputs = v;
+    else if (strcmp(n, "format") == 0)
+        a->format = v;
     else if (strcmp(n, "set") == 0) {
         if (a->n_sets == CLI_MAX_SETS)
             return clnet_errorf(CLNET_ERR_USAGE, "too many --set options (at most %d)",
@@ -125,8 +162,27 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
         a->sets[a->n_sets++] = v;
     } else if (strcmp(n, "build") == 0)
         a->build = true;
+    else if (strcmp(n, "restart") == 0)
+        a->restart = true;
+    else if (strcmp(n, "selfcheck") == 0)
+        a->selfcheck = true;
     else if (strcmp(n, "quiet") == 0)
         a->quiet = true;
+    else if (strcmp(n, "verbose") == 0)
+        a->verbose = true;
+    else if (strcmp(n, "fail-fast") == 0)
+        a->fail_fast = true;
+    else if (strcmp(n, "devices") == 0)
+        a->devices = v;
+    else if (strcmp(n, "jobs") == 0) {
+        char *end = NULL;
+        errno = 0;
+        long j = strtol(v, &end, 10);
+        if (end == v || *end != '\0' || errno || j < 1 || j > 256)
+            return clnet_errorf(CLNET_ERR_USAGE, "--jobs %s: expected a whole number from 1 to "
+                                "256", v);
+        a->jobs = (int)j;
+    }
     else if (strcmp(n, "help") == 0) {
         a->positional[0] = a->command;
         a->n_positional = 1;
@@ -151,8 +207,9 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
     else if (strcmp(a->command, "--version") == 0)
         a->command = "version";
     else if (!find_command(a->command))
-        return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, eval, "
-                            "summary, devices, help; see `clnet help`)", a->command);
+        return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
+                            "eval, report, summary, devices, gradcheck, selfcheck, help; see "
+                            "`clnet help`)", a->command);
     const char *command = a->command;
     bool only_positional = false;
     for (int i = 2; i < argc; i++) {
@@ -229,9 +286,11 @@ static void print_usage(FILE *f, const struct command *only)
         for (size_t j = 0; j < COUNT(options); j++)
             fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
         fprintf(f, "\nenvironment: CLNET_DEVICE (device spec), CLNET_CL_DIR (kernel sources), "
-                   "CLNET_CACHE_DIR (kernel binary cache), CLNET_GEMM (own or clblast)\n"
-                   "exit codes: 0 success, 1 the run failed, 2 bad usage, configuration or "
-                   "data\n");
+                   "CLNET_CACHE_DIR (kernel binary cache), CLNET_GEMM (own or clblast),\n"
+                   "  CLNET_PROGRESS (tty: progress updated in place, plain: one line per "
+                   "evaluation; default: tty when stdout is a terminal)\n"
+                   "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
+                   "2 bad usage, configuration or data, 130 interrupted\n");
     }
 }
 

@@ -18,10 +18,14 @@ struct cli_args {
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
     const char *inputs;  /* --inputs FILE.csv (eval) */
+    const char *format;  /* --format png|pdf|both (report), or NULL */
     const char *devices; /* --devices SPEC,... (sweep) */
     int jobs;            /* --jobs N (sweep); default 1 */
     bool quiet, verbose;
     bool build;          /* devices --build */
+    bool restart;        /* train --restart */
+    bool fail_fast;      /* sweep --fail-fast */
+    bool selfcheck;      /* train --selfcheck */
     double process_start; /* monotonic seconds, taken first thing in cli_parse */
 };
 
@@ -35,6 +39,10 @@ int cli_train(const struct cli_args *args);
 int cli_eval(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);
+int cli_report(const struct cli_args *args);
+int cli_sweep(const struct cli_args *args);
+int cli_gradcheck(const struct cli_args *args);
+int cli_selfcheck(const struct cli_args *args);
 int cli_help(const struct cli_args *args);
 
 #endif

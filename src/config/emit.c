@@ -13,7 +13,8 @@
 static void put_double(FILE *f, double x)
 {
     char buf[40];
-    if (x == (double)(long long)x && x > -1e15 && x < 1e15 && !(x == 0 && signbit(x))) {
+    /* Range first: converting a double outside long long's range is undefined. */
+    if (x > -1e15 && x < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
         fprintf(f, "%lld", (long long)x); /* 2000, not 2e+03 */
         return;
     }

@@ -2,6 +2,7 @@
 #include "report/report.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -106,6 +107,10 @@ int summary_write(const char *path, const struct run_summary *s)
     json_string(&w, s->platform ? s->platform : "");
     json_key(&w, "clnet_version");
     json_string(&w, CLNET_VERSION);
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)s->config_hash);
+    json_key(&w, "config_hash");
+    json_string(&w, hash);
     if (s->message) {
         json_key(&w, "message");
         json_string(&w, s->message);
@@ -120,11 +125,21 @@ int summary_write(const char *path, const struct run_summary *s)
     return status;
 }
 
-void progress_init(struct progress *p, long total, bool quiet)
+void progress_init(struct progress *p, long first, long total, bool quiet)
 {
     memset(p, 0, sizeof *p);
-    p->tty = isatty(STDOUT_FILENO);
+    p->first = first;
+    /* CLNET_PROGRESS overrides the terminal test: a sweep reads its runs' output through a
+     * pipe and still wants their in-place updates to render its own live lines. */
+    const char *mode = getenv("CLNET_PROGRESS");
+    if (mode && strcmp(mode, "tty") == 0)
+        p->tty = true;
+    else if (mode && strcmp(mode, "plain") == 0)
+        p->tty = false;
+    else
+        p->tty = isatty(STDOUT_FILENO);
     p->quiet = quiet;
+    p->test_acc = NAN;
     p->total = total;
     p->started = clock_seconds();
 }
@@ -135,10 +150,13 @@ void progress_update(struct progress *p, long iteration, double loss, double acc
     if (p->quiet || (!p->tty && !plain))
         return;
     double elapsed = clock_seconds() - p->started;
-    double eta = iteration > 0 ? elapsed / (double)iteration * (double)(p->total - iteration) : 0;
-    char test[32] = "";
+    long done = iteration - p->first;
+    double eta = done > 0 ? elapsed / (double)done * (double)(p->total - iteration) : 0;
     if (!isnan(test_acc))
-        snprintf(test, sizeof test, "  test %.4f", test_acc);
+        p->test_acc = test_acc;
+    char test[32] = ""; /* the last evaluation's, kept on the in-place line until the next */
+    if (!isnan(p->test_acc))
+        snprintf(test, sizeof test, "  test %.4f", p->test_acc);
     char line[256];
     int n = snprintf(line, sizeof line,
                      "iter %ld/%ld  loss %.4f  acc %.3f%s  lr %.3g  %.0f img/s  ETA %ld:%02ld",
@@ -148,9 +166,28 @@ void progress_update(struct progress *p, long iteration, double loss, double acc
         int pad = p->last_len > n ? p->last_len - n : 0;
         printf("\r%s%*s", line, pad, "");
         p->last_len = n;
+        if (plain && p->verbose) { /* --verbose keeps every evaluation's line */
+            printf("\n");
+            p->last_len = 0;
+        }
     } else {
         printf("%s\n", line);
     }
+    fflush(stdout);
+}
+
+void progress_note(struct progress *p, const char *fmt, ...)
+{
+    if (p->quiet)
+        return;
+    if (p->tty && p->last_len > 0)
+        printf("\r%*s\r", p->last_len, "");
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    p->last_len = 0;
     fflush(stdout);
 }
 

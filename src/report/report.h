@@ -4,6 +4,7 @@
 #define CLNET_REPORT_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum run_status {
@@ -38,6 +39,8 @@ struct run_summary {
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
     const char *device, *platform;
     const char *message; /* why it diverged or failed, or NULL */
+    uint64_t config_hash; /* of the resolved config (train.c), as 16 hex digits: what a sweep
+                           * compares to skip a run that completed with the same config */
 };
 
 /* summary.json, through a temporary file renamed into place. Non-finite numbers are null. */
@@ -45,15 +48,26 @@ int summary_write(const char *path, const struct run_summary *s);
 
 struct progress {
     bool tty, quiet;
+    bool verbose;    /* on a terminal, keep each evaluation's line (set after progress_init) */
+    double test_acc; /* the last evaluation's test accuracy, NaN before the first */
     long total;
+    long first;     /* the iteration the process started at (a resumed run's checkpoint) */
     double started; /* monotonic seconds at the first step */
     int last_len;
 };
 
-void progress_init(struct progress *p, long total, bool quiet);
-/* One update: in place on a terminal; on a pipe only when `plain` (at evaluations). */
+void progress_init(struct progress *p, long first, long total, bool quiet);
+/* One update: in place on a terminal; on a pipe only when `plain` (at evaluations).
+ * CLNET_PROGRESS=tty or =plain chooses instead of isatty(stdout). */
 void progress_update(struct progress *p, long iteration, double loss, double acc,
                      double test_acc, double lr, double images_per_second, bool plain);
+/* A line that stays (--verbose notes: a checkpoint written), printed above the in-place line
+ * on a terminal; the next update redraws that. Nothing when quiet. */
+void progress_note(struct progress *p, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 void progress_end(struct progress *p);
 
 double clock_seconds(void); /* monotonic */

@@ -74,6 +74,51 @@ static int check_data_fits(const struct experiment *e, const struct model_shape 
     return CLNET_OK;
 }
 
+/* The device buffers a run will hold, estimated from the shapes before any is allocated, so
+ * a model too large for the device is one clear error naming the sizes rather than a failed
+ * allocation half way through start-up. */
+static int check_memory(const struct session *s, const struct model_shape *shape)
+{
+    const struct experiment *e = s->exp;
+    const struct runtime_device_info *d = runtime_device(s->rt);
+    double rows = s->max_batch, param_bytes = (double)shape->parameters * sizeof(float);
+    /* params and grads; when training, the optimizer's state and the chunk snapshots too */
+    int state = !e->has_train ? 0
+                : e->train.optimizer.kind == OPTIM_ADAM ? 2
+                : e->train.optimizer.momentum > 0 ? 1 : 0;
+    double arenas = e->has_train ? 2 + 2.0 * state + 1 : 1;
+    struct {
+        const char *what;
+        double bytes;
+    } largest = {"the parameters", param_bytes};
+    double total = arenas * param_bytes;
+    for (int i = 0; i < shape->n_layers; i++) {
+        const struct layer_shape *l = &shape->layers[i];
+        double y = rows * (double)tensor_shape_size(&l->out) * sizeof(float);
+        double dx = rows * (double)tensor_shape_size(&l->in) * sizeof(float);
+        total += y + dx;
+        if (y > largest.bytes)
+            largest.what = "a layer's outputs", largest.bytes = y;
+    }
+    double train_images = (double)s->data.n_train * s->features;
+    total += train_images + (double)s->data.n_test * s->features + s->data.n_train +
+             s->data.n_test;
+    if (train_images > largest.bytes)
+        largest.what = "the training images", largest.bytes = train_images;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    struct src_pos where = {e->path, 0, 0};
+    if (largest.bytes > (double)d->max_alloc_bytes)
+        return config_errorf_at(where, "%s need one device buffer of %.2f GiB; %s allows at "
+                                "most %.2f GiB per buffer (%.2f GiB in all)",
+                                largest.what, largest.bytes / gib, d->name,
+                                (double)d->max_alloc_bytes / gib, (double)d->global_mem_bytes / gib);
+    if (total > (double)d->global_mem_bytes)
+        return config_errorf_at(where, "the model and data need about %.2f GiB of device "
+                                "memory; %s has %.2f GiB", total / gib, d->name,
+                                (double)d->global_mem_bytes / gib);
+    return CLNET_OK;
+}
+
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
                  const char *cl_dir)
 {
@@ -86,16 +131,15 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
     status = mnist_load(&s->data, e->data.dir);
     if (status == CLNET_OK)
         status = check_data_fits(e, &shape, &s->data);
-    shape_free(&shape);
-    if (status != CLNET_OK) {
-        session_close(s);
-        return status;
-    }
     s->features = s->data.rows * s->data.cols;
     s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
                        ? e->train.batch_size
                        : e->train.eval_batch_size;
-    status = runtime_open(&s->rt, runtime_device_spec(device_flag, e->device), cl_dir);
+    if (status == CLNET_OK)
+        status = runtime_open(&s->rt, runtime_device_spec(device_flag, e->device), cl_dir);
+    if (status == CLNET_OK)
+        status = check_memory(s, &shape);
+    shape_free(&shape);
     if (status == CLNET_OK)
         status = model_build(&s->model, s->rt, e, s->max_batch);
     if (status == CLNET_OK) {

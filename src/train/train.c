@@ -6,20 +6,26 @@
 #define _GNU_SOURCE
 #include "train/train.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
+#include "config/flat.h"
 #include "data/sampler.h"
 #include "model/checkpoint.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "report/report.h"
+#include "train/layer_stats.h"
+#include "train/plots.h"
 #include "train/session.h"
 #include "util/fs.h"
 #include "util/hash.h"
+#include "util/interrupt.h"
 #include "util/status.h"
 
 struct trainer {
@@ -37,8 +43,13 @@ struct trainer {
     cl_mem snapshot[3]; /* params and optimizer state at the chunk start */
     char *dir;
     uint64_t config_hash;
+    long start;            /* the iteration this process starts at: 0, or a checkpoint's */
+    FILE *metrics;
+    char *metrics_path;
     struct run_summary sum;
     double train_seconds, eval_seconds;
+    struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
+    struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
 
 static int step(struct trainer *t, long iteration, int slot, bool train)
@@ -122,6 +133,17 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
+/* The checkpoint's tensor holding metrics.csv's bytes, and the run totals kept in its
+ * metadata, so a resumed run reports what an uninterrupted one would. */
+#define METRICS_BLOB "log:metrics.csv"
+#define SUMMARY_KEYS 6
+static const char *const summary_keys[SUMMARY_KEYS] = {
+    "final_test_accuracy", "best_test_accuracy", "final_test_loss", "final_train_loss",
+    "train_seconds",       "eval_seconds"};
+#define SUMMARY_FIELDS(t)                                                                      \
+    &(t)->sum.final_test_accuracy, &(t)->sum.best_test_accuracy, &(t)->sum.final_test_loss,    \
+        &(t)->sum.final_train_loss, &(t)->train_seconds, &(t)->eval_seconds
+
 static int save_checkpoint(struct trainer *t, long iteration)
 {
     struct session *s = &t->s;
@@ -134,7 +156,7 @@ static int save_checkpoint(struct trainer *t, long iteration)
     }
     sampler_state_save(&t->sampler, sampler_state);
     int status = model_download_params(&s->model, host);
-    struct checkpoint_blob blobs[4] = {
+    struct checkpoint_blob blobs[5] = {
         {"params", "F32", host, n * sizeof *host, (int64_t)n},
     };
     int nb = 1;
@@ -147,10 +169,29 @@ static int save_checkpoint(struct trainer *t, long iteration)
     }
     blobs[nb++] = (struct checkpoint_blob){"sampler", "U8", sampler_state, sampler_state_size(),
                                            (int64_t)sampler_state_size()};
+    /* metrics.csv as it is now, so a resumed run rewrites exactly these rows and appends. */
+    void *log = NULL;
+    size_t log_len = 0;
+    if (status == CLNET_OK && fflush(t->metrics) != 0)
+        status = clnet_errorf(CLNET_ERR_IO, "%s: write error: %s", t->metrics_path,
+                              strerror(errno));
+    if (status == CLNET_OK)
+        status = fs_read_file(&log, &log_len, t->metrics_path);
+    blobs[nb++] = (struct checkpoint_blob){METRICS_BLOB, "U8", log, log_len, (int64_t)log_len};
+    char values[SUMMARY_KEYS][32];
+    const char *extra[2 * SUMMARY_KEYS + 1];
+    double *fields[SUMMARY_KEYS] = {SUMMARY_FIELDS(t)};
+    for (int i = 0; i < SUMMARY_KEYS; i++) {
+        snprintf(values[i], sizeof values[i], "%.17g", *fields[i]);
+        extra[2 * i] = summary_keys[i];
+        extra[2 * i + 1] = values[i];
+    }
+    extra[2 * SUMMARY_KEYS] = NULL;
     char *path = path_in(t->dir, "checkpoint.bin");
     if (status == CLNET_OK)
-        status = path ? checkpoint_save(path, iteration, t->config_hash, blobs, nb)
+        status = path ? checkpoint_save_meta(path, iteration, t->config_hash, blobs, nb, extra)
                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    free(log);
     free(path);
     free(host);
     return status;
@@ -198,7 +239,10 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
         t->sum.best_test_accuracy = acc;
     progress_update(p, iteration, row.train_loss, row.train_acc, acc, row.lr, images_per_second,
                     true);
-    return metrics_write(metrics, &row, full);
+    status = metrics_write(metrics, &row, full);
+    if (status == CLNET_OK)
+        run_plots_refresh(&t->plots); /* a plotting failure is reported at the end */
+    return status;
 }
 
 static long next_multiple(long t, long every)
@@ -206,54 +250,101 @@ static long next_multiple(long t, long every)
     return every > 0 ? (t / every + 1) * every : -1;
 }
 
-static int run_loop(struct trainer *t, FILE *metrics)
+static int run_loop(struct trainer *t)
 {
     const struct train_spec *ts = &t->exp->train;
     struct progress p;
-    progress_init(&p, ts->iterations, t->opt->quiet);
+    progress_init(&p, t->start, ts->iterations, t->opt->quiet);
+    p.verbose = t->opt->verbose;
     t->sum.startup_seconds = clock_seconds() - t->opt->process_start;
-    int status = CLNET_OK;
-    for (long it = 0; it < ts->iterations && status == CLNET_OK;) {
+    if (t->opt->verbose && !t->opt->quiet) {
+        const struct runtime_stats *st = runtime_stats(t->s.rt);
+        printf("%s: started in %.2f s; OpenCL %.2f s, of it %d kernel programs %.2f s (binary "
+               "cache %s: %d loaded, %d built, %d rejected)\n", t->exp->name,
+               t->sum.startup_seconds, st->open_seconds, st->programs, st->build_seconds,
+               st->cache_enabled ? runtime_cache_dir(t->s.rt) : "off", st->cache_hits,
+               st->cache_misses, st->cache_rejected);
+    }
+    unsigned char chunk_start[256]; /* the sampler before the chunk's batches were drawn */
+    int status = sampler_state_size() <= sizeof chunk_start
+                     ? CLNET_OK
+                     : clnet_errorf(CLNET_ERR_INTERNAL, "sampler state larger than expected");
+    long it = t->start, saved = -1;
+    if (status == CLNET_OK && ts->layer_stats > 0) {
+        char *path = path_in(t->dir, "layer_stats.csv");
+        status = path ? layer_stats_open(&t->stats, &t->s.model, t->batch, path, t->start)
+                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+        free(path);
+    }
+    while (it < ts->iterations && status == CLNET_OK && !interrupt_requested()) {
         long end = ts->iterations;
-        long marks[3] = {next_multiple(it, ts->log_every), next_multiple(it, ts->eval_every),
-                         next_multiple(it, ts->checkpoint_every)};
-        for (int i = 0; i < 3; i++)
+        long marks[4] = {next_multiple(it, ts->log_every), next_multiple(it, ts->eval_every),
+                         next_multiple(it, ts->checkpoint_every),
+                         next_multiple(it, ts->layer_stats)};
+        for (int i = 0; i < 4; i++)
             if (marks[i] > 0 && marks[i] < end)
                 end = marks[i];
-        int steps = (int)(end - it);
+        int steps = (int)(end - it), done = 0;
         double t0 = clock_seconds();
+        sampler_state_save(&t->sampler, chunk_start);
         for (int k = 0; k < steps; k++)
             sampler_next(&t->sampler, t->index + (size_t)k * (size_t)t->batch);
         status = runtime_upload(t->s.rt, t->index_dev, 0, t->index,
                                 (size_t)steps * (size_t)t->batch * sizeof *t->index);
         if (status == CLNET_OK)
             status = snapshot(t, false);
-        for (int k = 0; k < steps && status == CLNET_OK; k++)
-            status = step(t, it + k, k, true);
-        if (status == CLNET_OK)
+        for (; done < steps && status == CLNET_OK && !interrupt_requested(); done++)
+            status = step(t, it + done, done, true);
+        if (status == CLNET_OK && done < steps) {
+            /* Interrupted inside the chunk: give back the batches it did not train on. */
+            status = sampler_state_load(&t->sampler, chunk_start, sampler_state_size());
+            for (int k = 0; k < done && status == CLNET_OK; k++)
+                status = sampler_next(&t->sampler, t->index + (size_t)k * (size_t)t->batch);
+        }
+        if (status == CLNET_OK && done > 0)
             status = runtime_download(t->s.rt, t->acc_host, t->acc, 0,
-                                      (size_t)steps * 2 * sizeof *t->acc_host);
+                                      (size_t)done * 2 * sizeof *t->acc_host);
         t->train_seconds += clock_seconds() - t0;
-        if (status != CLNET_OK)
+        if (status != CLNET_OK || done == 0)
             break;
-        for (int k = 0; k < steps; k++)
+        for (int k = 0; k < done; k++)
             if (!isfinite(t->acc_host[2 * k]))
-                return diagnose(t, it, steps);
-        it = end;
-        const float *last = t->acc_host + 2 * (steps - 1);
-        double ips = (double)it * t->batch / t->train_seconds;
+                return diagnose(t, it, done);
+        it += done;
+        const float *last = t->acc_host + 2 * (done - 1);
+        double ips = (double)(it - t->start) * t->batch / t->train_seconds;
         t->sum.iterations = it;
         t->sum.final_train_loss = last[0] / t->batch;
-        if (it % ts->eval_every == 0 || it == ts->iterations)
-            status = evaluate(t, it, last, metrics, &p, ips);
+        /* Before evaluating: an evaluation overwrites the layer outputs of the last step. */
+        if (ts->layer_stats > 0 && it % ts->layer_stats == 0)
+            status = layer_stats_record(t->stats, &t->s.model, it);
+        if (status == CLNET_OK && (it % ts->eval_every == 0 || it == ts->iterations))
+            status = evaluate(t, it, last, t->metrics, &p, ips);
         else
             progress_update(&p, it, last[0] / t->batch, last[1] / t->batch, NAN,
                             schedule_lr(ts, it - 1), ips, false);
         if (status == CLNET_OK && ((ts->checkpoint_every > 0 && it % ts->checkpoint_every == 0) ||
-                                   it == ts->iterations))
+                                   it == ts->iterations)) {
             status = save_checkpoint(t, it);
+            saved = it;
+            if (status == CLNET_OK && t->opt->verbose)
+                progress_note(&p, "%s: checkpoint at iteration %ld: %s/checkpoint.bin",
+                              t->exp->name, it, t->dir);
+        }
     }
     progress_end(&p);
+    int st = layer_stats_close(t->stats);
+    t->stats = NULL;
+    status = status ? status : st;
+    int sig = interrupt_requested();
+    if (status == CLNET_OK && sig && it < ts->iterations) {
+        if (saved != it)
+            status = save_checkpoint(t, it);
+        if (status == CLNET_OK)
+            status = clnet_errorf(CLNET_ERR_INTERRUPTED, "%s: stopped by %s at iteration %ld of "
+                                  "%ld; checkpoint written: the same command resumes",
+                                  t->exp->name, interrupt_signal_name(sig), it, ts->iterations);
+    }
     return status;
 }
 
@@ -296,6 +387,7 @@ static int trainer_open(struct trainer *t)
 
 static void trainer_close(struct trainer *t)
 {
+    layer_stats_close(t->stats); /* run_loop closes it, except when it stops on a divergence */
     runtime_free(t->index_dev);
     runtime_free(t->acc);
     for (int i = 0; i < 3; i++)
@@ -324,11 +416,140 @@ static int config_hash(const struct experiment *e, uint64_t *hash)
     return status;
 }
 
+/* Where the checkpoint ck (at iteration it) left the run: weights, optimizer state and step,
+ * sampler, run totals, and metrics.csv's rows up to it (rewritten, then appended to). */
+static int resume_from(struct trainer *t, const struct safetensors *ck, long it)
+{
+    struct session *s = &t->s;
+    int64_t n = (int64_t)s->model.n_params;
+    const struct st_entry *e = NULL;
+    int status = checkpoint_find(&e, ck, "params", "F32", n);
+    if (status == CLNET_OK)
+        status = model_upload_params(&s->model, e->data);
+    for (int i = 0; i < t->optim.n_state && status == CLNET_OK; i++) {
+        status = checkpoint_find(&e, ck, t->optim.state_names[i], "F32", n);
+        if (status == CLNET_OK && n > 0)
+            status = runtime_upload(s->rt, t->optim.state[i], 0, e->data,
+                                    (size_t)n * sizeof(float));
+    }
+    if (status == CLNET_OK)
+        status = checkpoint_find(&e, ck, "sampler", "U8", (int64_t)sampler_state_size());
+    if (status == CLNET_OK)
+        status = sampler_state_load(&t->sampler, e->data, e->bytes);
+    const struct st_entry *log = safetensors_find(ck, METRICS_BLOB);
+    if (status == CLNET_OK && (!log || strcmp(log->dtype, "U8") != 0 || log->rank != 1))
+        status = clnet_errorf(CLNET_ERR_DATA, "%s: checkpoint tensor '%s' is missing or not "
+                              "U8", ck->path, METRICS_BLOB);
+    double *fields[SUMMARY_KEYS] = {SUMMARY_FIELDS(t)};
+    for (int i = 0; i < SUMMARY_KEYS && status == CLNET_OK; i++) {
+        const char *v = safetensors_meta(ck, summary_keys[i]);
+        char *end = NULL;
+        *fields[i] = v ? strtod(v, &end) : NAN;
+        if (!v || end == v || *end)
+            status = clnet_errorf(CLNET_ERR_DATA, "%s: checkpoint metadata '%s' is missing or "
+                                  "not a number", ck->path, summary_keys[i]);
+    }
+    if (status == CLNET_OK)
+        status = fs_write_atomic(t->metrics_path, log->data, log->bytes);
+    if (status == CLNET_OK && !(t->metrics = fopen(t->metrics_path, "a")))
+        status = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", t->metrics_path,
+                              strerror(errno));
+    t->optim.step = it;
+    t->start = t->sum.iterations = it;
+    return status;
+}
+
+/* A checkpoint of another config: refused, naming the keys that differ from the run's
+ * config.yaml. */
+static int refuse_other_config(const struct trainer *t)
+{
+    char diff[640] = "";
+    struct config_flat now, then;
+    char *path = path_in(t->dir, "config.yaml");
+    if (path && config_flatten(t->exp, &now) == CLNET_OK) {
+        if (config_flatten_file(path, &then) == CLNET_OK) {
+            config_flat_diff(&then, &now, diff, sizeof diff, 5);
+            config_flat_free(&then);
+        }
+        config_flat_free(&now);
+    }
+    free(path);
+    clnet_error_clear(); /* a missing config.yaml is reported below, not as the error */
+    return clnet_errorf(CLNET_ERR_CONFIG, "%s: holds a checkpoint of a different config (%s); "
+                        "--restart discards it, --out DIR trains elsewhere", t->dir,
+                        diff[0] ? diff : "its config.yaml is missing or unreadable");
+}
+
+static bool summary_says_completed(const char *dir)
+{
+    char *path = path_in(dir, "summary.json");
+    void *text = NULL;
+    size_t len = 0;
+    bool done = path && fs_read_file(&text, &len, path) == CLNET_OK &&
+                strstr(text, "\"status\": \"completed\"");
+    clnet_error_clear();
+    free(text);
+    free(path);
+    return done;
+}
+
+/* What the run directory holds for this config: nothing to resume (*it = -1), a checkpoint
+ * to resume from (loaded into ck), or a completed run (*it = the iterations). */
+static int examine_run_dir(struct trainer *t, struct safetensors *ck, long *it, bool *completed)
+{
+    *it = -1;
+    *completed = false;
+    char *path = path_in(t->dir, "checkpoint.bin");
+    char *weights = path_in(t->dir, "model.safetensors");
+    int status = path && weights ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    uint64_t hash = 0;
+    if (status == CLNET_OK && fs_exists(path)) {
+        status = checkpoint_load(ck, it, &hash, path);
+        if (status != CLNET_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", clnet_error_message());
+            clnet_error_clear();
+            status = clnet_errorf(status, "%s (--restart discards it)", why);
+        }
+        else if (hash != t->config_hash)
+            status = refuse_other_config(t);
+        *completed = status == CLNET_OK && *it == t->exp->train.iterations &&
+                     fs_exists(weights) && summary_says_completed(t->dir);
+    }
+    if (status != CLNET_OK)
+        *it = -1;
+    free(path);
+    free(weights);
+    return status;
+}
+
+/* --restart: the previous run's checkpoint, weights and summary go before anything new is
+ * written, so nothing of it can be mistaken for this run's. */
+static int remove_previous_run(const char *dir)
+{
+    static const char *const names[] = {"checkpoint.bin", "model.safetensors", "summary.json"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *path = path_in(dir, names[i]);
+        if (!path)
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+        int rc = unlink(path) == 0 || errno == ENOENT
+                     ? CLNET_OK
+                     : clnet_errorf(CLNET_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
+        free(path);
+        if (rc != CLNET_OK)
+            return rc;
+    }
+    return CLNET_OK;
+}
+
 int train_run(const struct experiment *e, const struct train_options *o)
 {
     if (!e->has_train)
         return clnet_errorf(CLNET_ERR_CONFIG, "%s: nothing to train: the config has no train: "
                             "section (use clnet eval for a hand-set model)", e->path);
+    if (e->train.parallel != PARALLEL_NONE)
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: train.parallel: data needs clnet built with "
+                            "MPI, which this build is not (use parallel: none)", e->path);
     struct trainer t = {.exp = e, .opt = o};
     t.sum = (struct run_summary){.name = e->name, .status = RUN_FAILED,
                                  .final_test_accuracy = NAN, .best_test_accuracy = NAN,
@@ -340,47 +561,83 @@ int train_run(const struct experiment *e, const struct train_options *o)
     if (!t.dir)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     char *config_path = path_in(t.dir, "config.yaml");
-    char *metrics_path = path_in(t.dir, "metrics.csv");
     char *summary_path = path_in(t.dir, "summary.json");
-    FILE *metrics = NULL;
-    int status = config_path && metrics_path && summary_path
+    t.metrics_path = path_in(t.dir, "metrics.csv");
+    int status = config_path && t.metrics_path && summary_path
                      ? config_hash(e, &t.config_hash)
                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    /* Everything that can be refused is checked before the run directory is touched. */
+    /* Everything that can be refused is checked before the run directory is written: another
+     * process on it (its lock, taken first when it exists), a checkpoint of another config,
+     * bad data, a device that cannot hold the model. */
+    int lock = -1;
+    bool existed = fs_exists(t.dir), completed = false;
+    struct safetensors ck = {0};
+    long resume_at = -1;
+    if (status == CLNET_OK && existed)
+        status = fs_lock_dir(t.dir, &lock);
+    if (status == CLNET_OK && existed && !o->restart)
+        status = examine_run_dir(&t, &ck, &resume_at, &completed);
+    if (status == CLNET_OK && completed) {
+        if (!o->quiet)
+            printf("%s: already completed (%ld iterations) in %s/; --restart trains it again\n",
+                   e->name, resume_at, t.dir);
+        resume_at = -1;
+        goto done;
+    }
     if (status == CLNET_OK)
         status = trainer_open(&t);
     bool wrote_dir = false;
     if (status == CLNET_OK)
         status = fs_mkdir_p(t.dir);
+    if (status == CLNET_OK && lock < 0)
+        status = fs_lock_dir(t.dir, &lock);
+    if (status == CLNET_OK) {
+        fs_remove_stale_temps(t.dir);
+        if (o->restart)
+            status = remove_previous_run(t.dir);
+    }
     if (status == CLNET_OK) {
         wrote_dir = true;
+        run_plots_init(&t.plots, t.dir, e->name, o->verbose);
         status = config_save_resolved(e, config_path);
     }
     if (status == CLNET_OK)
-        status = metrics_open(&metrics, metrics_path, e->train.eval_train == EVAL_TRAIN_FULL);
+        status = resume_at >= 0 ? resume_from(&t, &ck, resume_at)
+                                : metrics_open(&t.metrics, t.metrics_path,
+                                               e->train.eval_train == EVAL_TRAIN_FULL);
+    safetensors_free(&ck);
     if (status == CLNET_OK) {
         const struct runtime_device_info *d = runtime_device(t.s.rt);
         t.sum.device = d->name;
         t.sum.platform = d->platform_name;
         t.sum.parameters = (long long)t.s.model.n_params;
-        if (!o->quiet)
+        if (!o->quiet && resume_at >= 0)
+            printf("%s: resuming at iteration %ld of %ld from %s/checkpoint.bin on %s\n", e->name,
+                   resume_at, e->train.iterations, t.dir, d->name);
+        else if (!o->quiet)
             printf("%s: %lld parameters, %ld iterations of %d on %s\n", e->name,
                    t.sum.parameters, e->train.iterations, t.batch, d->name);
-        status = run_loop(&t, metrics);
+        status = run_loop(&t);
     }
-    if (metrics) {
-        int st = metrics_close(metrics, metrics_path);
+    if (t.metrics) {
+        int st = metrics_close(t.metrics, t.metrics_path);
         status = status ? status : st;
     }
     if (status == CLNET_OK)
         status = save_weights(&t);
+    /* Predictions and plots come before summary.json says completed, so a run killed while
+     * drawing them is resumed, not taken for a finished one; a plotting failure is reported
+     * once summary.json is written: it cannot lose the run. */
+    int plots = wrote_dir ? run_plots_finish(&t.plots, &t.s, e, status) : CLNET_OK;
     if (wrote_dir) {
-        t.sum.status = status == CLNET_OK             ? RUN_COMPLETED
-                       : status == CLNET_ERR_DIVERGED ? RUN_DIVERGED
-                                                      : RUN_FAILED;
+        t.sum.status = status == CLNET_OK                ? RUN_COMPLETED
+                       : status == CLNET_ERR_DIVERGED    ? RUN_DIVERGED
+                       : status == CLNET_ERR_INTERRUPTED ? RUN_INTERRUPTED
+                                                         : RUN_FAILED;
         t.sum.message = status == CLNET_OK ? NULL : clnet_error_message();
         t.sum.train_seconds = t.train_seconds;
         t.sum.eval_seconds = t.eval_seconds;
+        t.sum.config_hash = t.config_hash;
         t.sum.iterations_per_second =
             t.train_seconds > 0 ? (double)t.sum.iterations / t.train_seconds : 0;
         int st = summary_write(summary_path, &t.sum);
@@ -389,10 +646,19 @@ int train_run(const struct experiment *e, const struct train_options *o)
             printf("%s: test accuracy %.4f (best %.4f), %.1f iterations/s; %s/\n", e->name,
                    t.sum.final_test_accuracy, t.sum.best_test_accuracy,
                    t.sum.iterations_per_second, t.dir);
+        status = status ? status : plots;
+        if (e->train.layer_stats > 0 && t.sum.iterations >= e->train.layer_stats) {
+            st = layer_stats_plot(t.dir, e->name, e->report.format);
+            status = status ? status : st;
+        }
     }
+done:
+    safetensors_free(&ck);
     trainer_close(&t);
+    if (lock >= 0)
+        close(lock);
     free(config_path);
-    free(metrics_path);
+    free(t.metrics_path);
     free(summary_path);
     return status;
 }

@@ -13,6 +13,7 @@ struct train_options {
     const char *device_flag; /* --device, or NULL */
     const char *cl_dir;      /* --cl-dir, or NULL */
     bool quiet, verbose;
+    bool restart;            /* --restart: discard a checkpoint in out_dir instead of resuming */
     double process_start;    /* monotonic seconds when the process started */
 };
 

@@ -1,12 +1,15 @@
-/* File helpers (see fs.h). POSIX only: mkstemp, fsync, rename. */
+/* File helpers (see fs.h). POSIX only: mkstemp, fsync, rename, flock. */
+#define _DEFAULT_SOURCE
 #include "util/fs.h"
 
 #include "util/status.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,4 +213,67 @@ bool fs_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int fs_lock_dir(const char *dir, int *fd)
+{
+    size_t n = strlen(dir) + sizeof "/.lock";
+    char *path = malloc(n);
+    if (!path)
+        return clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory", dir);
+    snprintf(path, n, "%s/.lock", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (*fd < 0) {
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    } else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char pid[32] = "";
+        ssize_t k = pread(*fd, pid, sizeof pid - 1, 0);
+        pid[k > 0 ? k : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        rc = err == EWOULDBLOCK
+                 ? clnet_errorf(CLNET_ERR_IO, "%s: in use by another clnet process (pid %s)",
+                                dir, pid[0] ? pid : "unknown")
+                 : clnet_errorf(CLNET_ERR_IO, "%s: cannot lock: %s", path, strerror(err));
+    } else {
+        char pid[32];
+        int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(*fd, 0) != 0 || pwrite(*fd, pid, (size_t)len, 0) != len)
+            rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    if (rc && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    free(path);
+    return rc;
+}
+
+/* NAME.tmp.XXXXXX: six characters of mkstemp after ".tmp.". */
+static bool is_stale_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    return t && t != name && strlen(t + 5) == 6 && !strstr(t + 5, ".");
+}
+
+int fs_remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!is_stale_temp(e->d_name))
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *path = malloc(n);
+        if (path) {
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            removed += unlink(path) == 0;
+        }
+        free(path);
+    }
+    closedir(d);
+    return removed;
 }

@@ -33,4 +33,15 @@ int fs_mkdir_p(const char *path);
 /* True when path exists (any kind of file). */
 bool fs_exists(const char *path);
 
+/* Takes an exclusive lock on dir (which must exist) through dir/.lock (flock, so it goes away
+ * with the process, kill -9 included) and writes our pid into it. A held lock fails at once:
+ * CLNET_ERR_IO "DIR: in use by another clnet process (pid N)". *fd is the lock; close it (or
+ * exit) to release. The .lock file stays: removing it would let two processes lock two
+ * different files of one name. */
+int fs_lock_dir(const char *dir, int *fd);
+
+/* Removes dir's leftover temporary files of fs_atomic_open (NAME.tmp.XXXXXX) from a process
+ * killed while writing. Call it holding dir's lock. Returns how many were removed. */
+int fs_remove_stale_temps(const char *dir);
+
 #endif

@@ -11,10 +11,26 @@ static _Thread_local int error_set;
 int clnet_errorf(int code, const char *fmt, ...)
 {
     if (!error_set) {
+        char raw[sizeof error_message];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(error_message, sizeof error_message, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* One line whatever the input held: names taken from a file (a YAML key "a\nb", a
+         * safetensors tensor name, a --set argument) may contain control characters; they
+         * are shown as \n, \r, \t or \xHH. */
+        size_t o = 0;
+        for (const unsigned char *c = (const unsigned char *)raw;
+             *c && o + 5 < sizeof error_message; c++) {
+            if (*c >= 0x20 && *c != 0x7F)
+                error_message[o++] = (char)*c;
+            else if (*c == '\n' || *c == '\r' || *c == '\t')
+                o += (size_t)snprintf(error_message + o, 3, "\\%c",
+                                      *c == '\n' ? 'n' : *c == '\r' ? 'r' : 't');
+            else
+                o += (size_t)snprintf(error_message + o, 5, "\\x%02X", *c);
+        }
+        error_message[o] = '\0';
         error_set = 1;
     }
     return code;
@@ -48,6 +64,8 @@ static const struct code_name names[] = {
     {CLNET_ERR_DIVERGED, "CLNET_ERR_DIVERGED"},
     {CLNET_ERR_INTERNAL, "CLNET_ERR_INTERNAL"},
     {CLNET_ERR_INTERRUPTED, "CLNET_ERR_INTERRUPTED"},
+    {CLNET_ERR_RUNS_FAILED, "CLNET_ERR_RUNS_FAILED"},
+    {CLNET_ERR_CHECK, "CLNET_ERR_CHECK"},
     /* OpenCL 1.2 (CL/cl.h); numbers rather than macros so this file needs no OpenCL. */
     {-1, "CL_DEVICE_NOT_FOUND"},
     {-2, "CL_DEVICE_NOT_AVAILABLE"},

@@ -20,6 +20,9 @@ enum clnet_status {
     CLNET_ERR_DIVERGED = -10008, /* non-finite loss (exit 1) */
     CLNET_ERR_INTERNAL = -10009, /* a check that should not fail did (exit 1) */
     CLNET_ERR_INTERRUPTED = -10010, /* SIGINT/SIGTERM (exit 130) */
+    CLNET_ERR_RUNS_FAILED = -10011, /* some runs of a sweep did not complete (exit 1) */
+    CLNET_ERR_CHECK = -10012, /* gradcheck or selfcheck found a result beyond its tolerance
+                                 (exit 1) */
 };
 
 /* Records msg (printf format) as the error message unless one is already recorded;

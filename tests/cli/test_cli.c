@@ -138,7 +138,7 @@ START_TEST(test_bad_input)
     }
     const char *argv[9] = {0};
     for (int i = 0; i < 8 && c->args[i]; i++)
-        argv[i] = path ? subst(c->args[i], path) : c->args[i];
+        argv[i] = path ? harness_keep(subst(c->args[i], path)) : c->args[i];
     struct run_result *r = calloc(1, sizeof *r);
     run_clnet(r, argv, NULL);
     ck_assert_msg(r->exit_code == 2, "%s: exit code %d (signal %d), want 2; stderr: %s", c->name,

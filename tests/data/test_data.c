@@ -12,6 +12,7 @@ char *data_test_dir(void)
 {
     char *dir = NULL;
     ck_assert_int_ge(asprintf(&dir, "%s/d-XXXXXX", harness_tmpdir()), 0);
+    harness_keep(dir);
     ck_assert_ptr_nonnull(mkdtemp(dir));
     return dir;
 }

@@ -58,6 +58,7 @@ START_TEST(round_trip)
     int dims[3] = {2, 3, 4};
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/rt-idx3", harness_tmpdir()), 0);
+    harness_keep(path);
     ck_assert_int_eq(idx_write(path, data, 3, dims), 0);
     struct idx_array a;
     ck_assert_int_eq(idx_read(&a, path), 0);
@@ -112,6 +113,7 @@ START_TEST(gzip)
     /* Named without .gz on purpose: the magic decides. */
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/gz-idx3", harness_tmpdir()), 0);
+    harness_keep(path);
     data_write_gz(path, buf, n);
     struct idx_array a;
     ck_assert_int_eq(idx_read(&a, path), 0);
@@ -123,6 +125,7 @@ START_TEST(gzip)
     /* gzip with the data truncated / with trailing bytes inside the compressed stream. */
     char *p2 = NULL;
     ck_assert_int_ge(asprintf(&p2, "%s/gz-short.gz", harness_tmpdir()), 0);
+    harness_keep(p2);
     data_write_gz(p2, buf, n - 10);
     expect_error(p2, "truncated: expected 5000 bytes of data, found 4990");
     static unsigned char longer[16 + 5003];
@@ -226,12 +229,14 @@ START_TEST(missing)
 {
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/no-such-file", harness_tmpdir()), 0);
+    harness_keep(path);
     expect_error(path, "cannot open: No such file or directory");
     clnet_error_clear();
     struct idx_array a;
     ck_assert_int_eq(idx_read(&a, path), CLNET_ERR_DATA);
     char *want = NULL;
     ck_assert_int_ge(asprintf(&want, "%s: cannot open: No such file or directory", path), 0);
+    harness_keep(want);
     ck_assert_str_eq(clnet_error_message(), want);
 }
 END_TEST
@@ -243,6 +248,7 @@ START_TEST(corrupt_gzip)
     size_t n = make_idx(buf, 0x08, 1, dims, 5000);
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/bad.gz", harness_tmpdir()), 0);
+    harness_keep(path);
     data_write_gz(path, buf, n);
 
     /* Garble the deflate stream in the middle. */

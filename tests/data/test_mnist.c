@@ -190,6 +190,7 @@ START_TEST(missing_file)
     char *dir = write_tiny(&tiny_ok);
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/t10k-labels-idx1-ubyte", dir), 0);
+    harness_keep(path);
     ck_assert_int_eq(unlink(path), 0);
     const char *want[] = {path, "No such file or directory", "scripts/fetch-mnist"};
     expect_error(dir, want, 3);
@@ -205,6 +206,7 @@ START_TEST(truncated_file)
     char *dir = write_tiny(&tiny_ok);
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/t10k-images-idx3-ubyte", dir), 0);
+    harness_keep(path);
     ck_assert_int_eq(truncate(path, 16 + 28 * 28 * 5 - 1), 0);
     const char *want[] = {path, "truncated: expected 3920 bytes of data, found 3919"};
     expect_error(dir, want, 2);
@@ -216,6 +218,7 @@ START_TEST(real_set)
     char *dir = harness_source_path("data/mnist");
     char *first = NULL;
     ck_assert_int_ge(asprintf(&first, "%s/train-images-idx3-ubyte", dir), 0);
+    harness_keep(first);
     if (!fs_exists(first)) {
         printf("data: %s absent, real-MNIST test skipped (run scripts/fetch-mnist)\n", dir);
         return;

@@ -59,9 +59,11 @@ START_TEST(write_atomic)
 {
     char *dir = NULL;
     ck_assert_int_ge(asprintf(&dir, "%s/atomic", harness_tmpdir()), 0);
+    harness_keep(dir);
     ck_assert_int_eq(fs_mkdir_p(dir), 0);
     char *path = NULL;
     ck_assert_int_ge(asprintf(&path, "%s/out.bin", dir), 0);
+    harness_keep(path);
     ck_assert_int_eq(fs_write_atomic(path, "first version", 13), 0);
     ck_assert_int_eq(fs_write_atomic(path, "second", 6), 0);
     void *data;
@@ -108,6 +110,7 @@ START_TEST(mkdir_p)
 {
     char *dir = NULL;
     ck_assert_int_ge(asprintf(&dir, "%s/a/b//c/", harness_tmpdir()), 0);
+    harness_keep(dir);
     ck_assert_int_eq(fs_mkdir_p(dir), 0);
     ck_assert(fs_exists(dir));
     ck_assert_int_eq(fs_mkdir_p(dir), 0); /* again: fine */
@@ -115,6 +118,7 @@ START_TEST(mkdir_p)
     char *file = harness_write(NULL, "plain", "x");
     char *under = NULL;
     ck_assert_int_ge(asprintf(&under, "%s/sub", file), 0);
+    harness_keep(under);
     clnet_error_clear();
     ck_assert_int_eq(fs_mkdir_p(under), CLNET_ERR_IO);
     ck_assert_int_eq(fs_mkdir_p(file), CLNET_ERR_IO);

@@ -1,4 +1,4 @@
-/* util: rng and fs. */
+/* util: rng, fs and status. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -7,5 +7,6 @@ int main(void)
     Suite *s = suite_create("util");
     add_rng_tests(s);
     add_fs_tests(s);
+    add_status_tests(s);
     return harness_run(s, true);
 }

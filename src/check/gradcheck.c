@@ -1,0 +1,506 @@
+/* `clnet gradcheck` (gradcheck.h): device gradients of one small batch against finite
+ * differences of the double-precision host model, tensor by tensor. */
+#include "check/gradcheck.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check/host_model.h"
+#include "data/mnist.h"
+#include "model/model.h"
+#include "ops/ops.h"
+#include "report/report.h"
+#include "runtime/device.h"
+#include "util/rng.h"
+#include "util/status.h"
+
+enum { MAX_DRAWS = 8 }; /* input draws tried until device and host agree on every kink side */
+
+struct gradcheck {
+    struct experiment *e;
+    FILE *out;
+    struct runtime *rt;
+    struct model m;
+    struct host_model h;
+    struct mnist data;
+    bool use_data;
+    char source[512]; /* where the inputs come from, for the report */
+    int batch, classes;
+    float *params; /* (P) initial parameters */
+    float *grads;  /* (P) the device's gradients */
+    float *x;      /* (B, F) */
+    float *y;      /* (B, O) one layer's device output */
+    int32_t labels[GRADCHECK_BATCH];
+    int rows[GRADCHECK_BATCH]; /* training-image indices when use_data */
+    cl_mem x_dev, labels_dev, dz, row_loss, row_correct;
+};
+
+struct tensor_result {
+    char name[48], shape[64];
+    int rank;
+    int64_t dims[4];
+    size_t total, checked, one_sided, skipped;
+    size_t zero_inputs; /* dense weights of inputs 0 in every row: checked to be exactly 0 */
+    double max_abs, max_rel;
+    size_t worst; /* index of the largest relative error */
+    double worst_device, worst_fd;
+    bool ok;
+};
+
+static bool has_file(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (stat(path, &st) == 0) return true;
+    snprintf(path, sizeof path, "%s/%s.gz", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Decides between the config's data and random inputs; loads the data when it fits. */
+static int choose_source(struct gradcheck *g)
+{
+    const char *dir = g->e->data.dir;
+    if (g->classes < MNIST_CLASSES) {
+        snprintf(g->source, sizeof g->source, "the model has %d output%s, MNIST %d classes",
+                 g->classes, g->classes == 1 ? "" : "s", MNIST_CLASSES);
+        return CLNET_OK;
+    }
+    if (!has_file(dir, "train-images-idx3-ubyte") || !has_file(dir, "train-labels-idx1-ubyte")) {
+        snprintf(g->source, sizeof g->source, "%s holds no MNIST training files", dir);
+        return CLNET_OK;
+    }
+    int status = mnist_load(&g->data, dir);
+    if (status != CLNET_OK) return status;
+    size_t f = (size_t)g->data.rows * (size_t)g->data.cols;
+    if (f != g->m.input_size || g->data.n_train < 1) {
+        snprintf(g->source, sizeof g->source, "the model reads %zu values, %s's images hold %zu",
+                 g->m.input_size, dir, f);
+        mnist_free(&g->data);
+        return CLNET_OK;
+    }
+    g->use_data = true;
+    return CLNET_OK;
+}
+
+/* Fills x and labels for draw number `draw`: distinct training images, or random rows. */
+static void draw_inputs(struct gradcheck *g, int draw)
+{
+    struct rng r;
+    rng_seed(&r, g->e->seed + UINT64_C(0x632be59bd9b4e019) * (uint64_t)(draw + 1));
+    size_t f = g->m.input_size;
+    for (int b = 0; b < g->batch; b++) {
+        float *xb = g->x + (size_t)b * f;
+        if (!g->use_data) {
+            for (size_t i = 0; i < f; i++)
+                xb[i] = (float)rng_uniform(&r);
+            g->labels[b] = (int32_t)rng_below(&r, (uint32_t)g->classes);
+            continue;
+        }
+        bool fresh;
+        do {
+            g->rows[b] = (int)rng_below(&r, (uint32_t)g->data.n_train);
+            fresh = true;
+            for (int k = 0; k < b && g->data.n_train >= g->batch; k++)
+                fresh = fresh && g->rows[k] != g->rows[b];
+        } while (!fresh);
+        const uint8_t *img = g->data.train_images + (size_t)g->rows[b] * f;
+        for (size_t i = 0; i < f; i++)
+            xb[i] = (float)img[i] / 255.0f;
+        g->labels[b] = g->data.train_labels[g->rows[b]];
+    }
+    for (size_t i = 0; i < (size_t)g->batch * f; i++)
+        g->h.x[i] = g->x[i];
+    memcpy(g->h.labels, g->labels, (size_t)g->batch * sizeof *g->labels);
+}
+
+/* Forward on the device; *disagree = ReLU/step units whose side differs from the host's. */
+static int forward(struct gradcheck *g, cl_mem *logits, size_t *disagree)
+{
+    size_t f = g->m.input_size;
+    int status = runtime_upload(g->rt, g->x_dev, 0, g->x, (size_t)g->batch * f * sizeof(float));
+    if (status == CLNET_OK)
+        status =
+            runtime_upload(g->rt, g->labels_dev, 0, g->labels, (size_t)g->batch * sizeof(int32_t));
+    if (status == CLNET_OK) status = model_forward(&g->m, logits, g->x_dev, g->batch, true);
+    host_model_base(&g->h);
+    *disagree = 0;
+    for (int i = 0; status == CLNET_OK && i < g->m.n_layers; i++) {
+        const struct host_layer *hl = &g->h.layers[i];
+        if (!hl->kinked) continue;
+        size_t n = (size_t)g->batch * hl->out_size;
+        status = runtime_download(g->rt, g->y, g->m.layers[i].out, 0, n * sizeof *g->y);
+        for (size_t k = 0; status == CLNET_OK && k < n; k++) {
+            bool on = hl->act == ACTIVATION_STEP ? g->y[k] >= 0.5f : g->y[k] > 0.0f;
+            *disagree += on != (hl->side[k] != 0);
+        }
+    }
+    return status;
+}
+
+/* Loss, its gradient and the backward pass on the device; grads read back. The gradient
+ * arena is filled with NaN first, so a value no kernel writes cannot pass. */
+static int backward(struct gradcheck *g, cl_mem logits, double *device_loss)
+{
+    float rows[GRADCHECK_BATCH];
+    int status = op_fill(g->rt, g->m.grads, 0, g->m.n_params, NAN);
+    if (status == CLNET_OK)
+        status =
+            op_loss_forward_backward(g->rt, g->dz, g->row_loss, g->row_correct, logits,
+                                     g->labels_dev, g->batch, g->classes, (int)g->e->train.loss);
+    if (status == CLNET_OK) status = model_backward(&g->m, g->x_dev, g->dz, g->batch);
+    if (status == CLNET_OK && g->m.n_params > 0)
+        status = runtime_download(g->rt, g->grads, g->m.grads, 0, g->m.n_params * sizeof *g->grads);
+    if (status == CLNET_OK)
+        status = runtime_download(g->rt, rows, g->row_loss, 0, (size_t)g->batch * sizeof *rows);
+    *device_loss = 0.0;
+    for (int b = 0; b < g->batch; b++)
+        *device_loss += rows[b] / (double)g->batch;
+    return status;
+}
+
+enum fd_kind { FD_CENTRAL, FD_ONE_SIDED, FD_SKIPPED };
+
+/* d(loss)/d(params[p]) of the host model, p a parameter of layer `layer`. */
+static enum fd_kind difference(struct host_model *h, int layer, size_t p, double *fd)
+{
+    const double x0 = h->params[p], step = GRADCHECK_STEP;
+    bool up_crossed, down_crossed, far_crossed;
+    h->params[p] = x0 + step;
+    double up = host_model_loss_from(h, layer, &up_crossed);
+    h->params[p] = x0 - step;
+    double down = host_model_loss_from(h, layer, &down_crossed);
+    enum fd_kind kind = FD_SKIPPED;
+    if (!up_crossed && !down_crossed) {
+        *fd = (up - down) / (2.0 * step);
+        kind = FD_CENTRAL;
+    } else if (!up_crossed || !down_crossed) {
+        const double dir = up_crossed ? -1.0 : 1.0; /* the side that crosses no kink */
+        h->params[p] = x0 + 2.0 * dir * step;
+        double far = host_model_loss_from(h, layer, &far_crossed);
+        if (!far_crossed) {
+            *fd = dir * (-3.0 * h->base_loss + 4.0 * (up_crossed ? down : up) - far) / (2.0 * step);
+            kind = FD_ONE_SIDED;
+        }
+    }
+    h->params[p] = x0;
+    return kind;
+}
+
+/* The name and shape of layer i's weights (bias false) or biases; false when it has none. */
+static bool describe_tensor(const struct model *m, int i, bool bias, struct tensor_result *t)
+{
+    const struct layer *l = &m->layers[i];
+    int64_t n = bias ? l->shape->biases : l->shape->weights;
+    if (n == 0) return false;
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "layers.%d.%s", i, bias ? "bias" : "weight");
+    t->total = (size_t)n;
+    if (bias) {
+        t->rank = 1;
+        t->dims[0] = n;
+    } else if (l->spec->type == LAYER_CONV2D) {
+        t->rank = 4;
+        t->dims[0] = l->shape->out.dim[0];
+        t->dims[1] = l->shape->in.dim[0];
+        t->dims[2] = l->spec->conv2d.size[0];
+        t->dims[3] = l->spec->conv2d.size[1];
+    } else {
+        t->rank = 2;
+        t->dims[0] = (int64_t)l->in_size;
+        t->dims[1] = (int64_t)l->out_size;
+    }
+    int used = snprintf(t->shape, sizeof t->shape, "[");
+    for (int k = 0; k < t->rank; k++)
+        used += snprintf(t->shape + used, sizeof t->shape - (size_t)used, "%s%lld", k ? ", " : "",
+                         (long long)t->dims[k]);
+    snprintf(t->shape + used, sizeof t->shape - (size_t)used, "]");
+    return true;
+}
+
+/* Dense weights whose input is 0 in every row of the batch: their gradient is exactly 0 and
+ * a difference would only confirm it, so they are checked for 0 without one and the random
+ * subset is drawn from the others. NULL (no such split) for other tensors. */
+static bool *zero_inputs(const struct gradcheck *g, int layer, bool bias, size_t *count)
+{
+    const struct layer *l = &g->m.layers[layer];
+    *count = 0;
+    if (bias || l->spec->type != LAYER_DENSE) return NULL;
+    bool *zero = malloc(l->in_size * sizeof *zero);
+    const double *in = host_model_output(&g->h, layer - 1);
+    for (size_t i = 0; zero && i < l->in_size; i++) {
+        zero[i] = true;
+        for (int b = 0; b < g->batch; b++)
+            zero[i] = zero[i] && in[(size_t)b * l->in_size + i] == 0.0;
+        *count += zero[i] ? l->out_size : 0;
+    }
+    return zero;
+}
+
+/* The elements to difference: all candidates, or a seeded random subset of
+ * GRADCHECK_ELEMENTS of them (a partial Fisher-Yates shuffle). */
+static void pick_elements(size_t *candidates, size_t n_candidates, size_t *count, uint64_t seed)
+{
+    size_t n = n_candidates < GRADCHECK_ELEMENTS ? n_candidates : GRADCHECK_ELEMENTS;
+    struct rng r;
+    rng_seed(&r, seed);
+    for (size_t i = 0; i < n && n < n_candidates; i++) {
+        size_t j = i + rng_below(&r, (uint32_t)(n_candidates - i));
+        size_t t = candidates[i];
+        candidates[i] = candidates[j];
+        candidates[j] = t;
+    }
+    *count = n;
+}
+
+/* One comparison into the tensor's tally (fd exactly 0 for a zero-input weight). */
+static void tally(struct tensor_result *t, size_t e, double device, double fd, double floor)
+{
+    double diff = fabs(device - fd);
+    double rel = diff / fmax(fmax(fabs(device), fabs(fd)), floor);
+    if (isnan(rel)) rel = INFINITY; /* a NaN gradient fails */
+    t->max_abs = isnan(diff) ? INFINITY : fmax(t->max_abs, diff);
+    if (rel > t->max_rel || t->worst == SIZE_MAX) {
+        t->max_rel = rel;
+        t->worst = e;
+        t->worst_device = device;
+        t->worst_fd = fd;
+    }
+}
+
+static int check_tensor(struct gradcheck *g, int layer, bool bias, struct tensor_result *t)
+{
+    const struct layer *l = &g->m.layers[layer];
+    const size_t off = bias ? l->b_off : l->w_off, out = l->out_size;
+    bool *zero = zero_inputs(g, layer, bias, &t->zero_inputs);
+    size_t *cand = malloc(t->total * sizeof *cand), n_cand = 0, n = 0;
+    double *dev = malloc(GRADCHECK_ELEMENTS * sizeof *dev);
+    double *fd = malloc(GRADCHECK_ELEMENTS * sizeof *fd);
+    size_t *at = malloc(GRADCHECK_ELEMENTS * sizeof *at);
+    bool dense_weights = !bias && l->spec->type == LAYER_DENSE;
+    if (!cand || !dev || !fd || !at || (dense_weights && !zero)) {
+        free(zero), free(cand), free(dev), free(fd), free(at);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory checking %s", t->name);
+    }
+    for (size_t e = 0; e < t->total; e++)
+        if (!zero || !zero[e / out]) cand[n_cand++] = e;
+    pick_elements(cand, n_cand, &n, rng_mix64(g->e->seed ^ (uint64_t)(2 * layer + bias + 1)));
+    double scale = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double d;
+        enum fd_kind kind = difference(&g->h, layer, off + cand[k], &d);
+        if (kind == FD_SKIPPED) {
+            t->skipped++;
+            continue;
+        }
+        t->one_sided += kind == FD_ONE_SIDED;
+        dev[t->checked] = g->grads[off + cand[k]];
+        fd[t->checked] = d;
+        at[t->checked++] = cand[k];
+        scale = fmax(scale, fabs(d));
+    }
+    const double floor = fmax(GRADCHECK_FLOOR * scale, 1e-9);
+    t->worst = SIZE_MAX;
+    for (size_t k = 0; k < t->checked; k++)
+        tally(t, at[k], dev[k], fd[k], floor);
+    for (size_t e = 0; zero && e < t->total; e++)
+        if (zero[e / out]) tally(t, e, g->grads[off + e], 0.0, floor);
+    t->ok = !(t->max_rel > GRADCHECK_TOLERANCE);
+    free(zero), free(cand), free(dev), free(fd), free(at);
+    return CLNET_OK;
+}
+
+static void print_index(FILE *out, const struct tensor_result *t, size_t flat)
+{
+    int64_t idx[4];
+    for (int k = t->rank - 1; k >= 0; k--) {
+        idx[k] = (int64_t)flat % t->dims[k];
+        flat /= (size_t)t->dims[k];
+    }
+    fprintf(out, "[");
+    for (int k = 0; k < t->rank; k++)
+        fprintf(out, "%s%lld", k ? ", " : "", (long long)idx[k]);
+    fprintf(out, "]");
+}
+
+static void print_row(FILE *out, const struct tensor_result *t)
+{
+    char checked[64];
+    snprintf(checked, sizeof checked, "%zu of %zu", t->checked + t->skipped, t->total);
+    fprintf(out, "  %-16s %-16s %-16s %5zu %5zu  %11.3g  %11.3g  %s\n", t->name, t->shape, checked,
+            t->one_sided, t->skipped, t->max_abs, t->max_rel, t->ok ? "ok" : "FAIL");
+    if (t->zero_inputs)
+        fprintf(out,
+                "      + %zu weights whose input is 0 in every row (gradient 0 by "
+                "construction): compared with 0\n",
+                t->zero_inputs);
+    if (t->ok || t->worst == SIZE_MAX) return;
+    fprintf(out, "      worst at ");
+    print_index(out, t, t->worst);
+    fprintf(out, ": device %.9g, finite difference %.9g\n", t->worst_device, t->worst_fd);
+}
+
+static int setup(struct gradcheck *g, const struct gradcheck_options *o)
+{
+    int status = runtime_open(&g->rt, runtime_device_spec(o->device_flag, g->e->device), o->cl_dir);
+    if (status == CLNET_OK) status = model_build(&g->m, g->rt, g->e, g->batch);
+    if (status != CLNET_OK) return status;
+    g->classes = (int)g->m.output_size;
+    size_t p = g->m.n_params ? g->m.n_params : 1, bf = (size_t)g->batch * g->m.input_size;
+    size_t largest = g->m.output_size;
+    for (int i = 0; i < g->m.n_layers; i++)
+        largest = g->m.layers[i].out_size > largest ? g->m.layers[i].out_size : largest;
+    g->params = malloc(p * sizeof *g->params);
+    g->grads = malloc(p * sizeof *g->grads);
+    g->x = malloc(bf * sizeof *g->x);
+    g->y = malloc((size_t)g->batch * largest * sizeof *g->y);
+    if (!g->params || !g->grads || !g->x || !g->y)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for gradcheck");
+    status = model_init_params(&g->m, g->params);
+    if (status == CLNET_OK) status = model_upload_params(&g->m, g->params);
+    size_t b = (size_t)g->batch;
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->x_dev, bf * sizeof(float));
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->labels_dev, b * sizeof(int32_t));
+    if (status == CLNET_OK)
+        status = runtime_alloc(g->rt, &g->dz, b * g->m.output_size * sizeof(float));
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_loss, b * sizeof(float));
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_correct, b * sizeof(float));
+    if (status == CLNET_OK) status = choose_source(g);
+    if (status == CLNET_OK)
+        status = host_model_init(&g->h, &g->m, g->params, g->x, g->labels, g->batch,
+                                 (int)g->e->train.loss);
+    return status;
+}
+
+static void teardown(struct gradcheck *g)
+{
+    cl_mem bufs[] = {g->x_dev, g->labels_dev, g->dz, g->row_loss, g->row_correct};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        runtime_free(bufs[i]);
+    host_model_free(&g->h);
+    if (g->m.layers) model_free(&g->m);
+    runtime_close(g->rt);
+    mnist_free(&g->data);
+    free(g->params), free(g->grads), free(g->x), free(g->y);
+}
+
+static void print_header(struct gradcheck *g, int draw, size_t disagree)
+{
+    FILE *out = g->out;
+    const struct runtime_device_info *d = runtime_device(g->rt);
+    fprintf(out, "gradcheck %s on %s (%s)\n", g->e->name, d->name, d->platform_name);
+    if (g->use_data) {
+        fprintf(out, "inputs: %d training images of %s (", g->batch, g->e->data.dir);
+        for (int b = 0; b < g->batch; b++)
+            fprintf(out, "%s#%d label %d", b ? ", " : "", g->rows[b], g->labels[b]);
+        fprintf(out, ")\n");
+    } else {
+        fprintf(out, "inputs: %d random rows, uniform in [0, 1), random labels (%s)\n", g->batch,
+                g->source);
+    }
+    if (disagree > 0)
+        fprintf(out,
+                "inputs: warning: in all %d draws the device and the host put some units on "
+                "different sides of a ReLU/step kink (%zu in the last): the device's forward "
+                "pass differs from the host's, beyond rounding\n",
+                MAX_DRAWS, disagree);
+    else if (draw > 0)
+        fprintf(out,
+                "inputs: draw %d of %d: the earlier ones had a pre-activation within "
+                "rounding of a ReLU/step kink\n",
+                draw + 1, MAX_DRAWS);
+    for (int i = 0; i < g->e->n_layers; i++)
+        if (g->e->layers[i].type == LAYER_DROPOUT)
+            fprintf(out, "dropout: layer %d runs with p = 0 (the identity) for the check\n", i);
+    fprintf(out,
+            "finite differences: in double on the host, central, h = %g; one-sided where "
+            "the stencil would cross a ReLU/step kink on one side, skipped where on both\n",
+            GRADCHECK_STEP);
+    fprintf(out,
+            "relative error: |device - fd| / max(|device|, |fd|, %g x the tensor's largest "
+            "|fd|); tolerance %g; tensors over %d values: %d of them, drawn with the "
+            "config's seed\n",
+            GRADCHECK_FLOOR, GRADCHECK_TOLERANCE, GRADCHECK_ELEMENTS, GRADCHECK_ELEMENTS);
+}
+
+static void print_notes(struct gradcheck *g)
+{
+    for (int i = 0; i < g->e->n_layers; i++)
+        if (g->e->layers[i].activation == ACTIVATION_STEP &&
+            (g->e->layers[i].type == LAYER_DENSE || g->e->layers[i].type == LAYER_CONV2D ||
+             g->e->layers[i].type == LAYER_ACTIVATION))
+            fprintf(g->out,
+                    "note: layer %d uses the step activation: its derivative is 0 "
+                    "wherever it exists, so no gradient flows through it\n",
+                    i);
+    if (g->classes == 1)
+        fprintf(g->out,
+                "note: the model has one output: %s over one class is the constant 0, "
+                "so every gradient is 0\n",
+                loss_name(g->e->train.loss));
+}
+
+int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE *out)
+{
+    double t0 = clock_seconds();
+    for (int i = 0; i < e->n_layers; i++)
+        if (e->layers[i].type == LAYER_DROPOUT) e->layers[i].dropout.p = 0.0;
+    struct gradcheck g = {.e = e, .out = out, .batch = GRADCHECK_BATCH};
+    int status = setup(&g, o);
+    cl_mem logits = NULL;
+    size_t disagree = 0;
+    int draw = 0;
+    for (; status == CLNET_OK && draw < MAX_DRAWS; draw++) {
+        draw_inputs(&g, draw);
+        status = forward(&g, &logits, &disagree);
+        if (disagree == 0) break;
+    }
+    draw = draw < MAX_DRAWS ? draw : MAX_DRAWS - 1;
+    double device_loss = 0.0;
+    if (status == CLNET_OK) status = backward(&g, logits, &device_loss);
+    if (status != CLNET_OK) {
+        teardown(&g);
+        return status;
+    }
+    print_header(&g, draw, disagree);
+    fprintf(out, "loss (%s, mean over %d rows): device %.9g, host in double %.9g\n",
+            loss_name(e->train.loss), g.batch, device_loss, g.h.base_loss);
+    fprintf(out, "\n  %-16s %-16s %-16s %5s %5s  %11s  %11s  %s\n", "tensor", "shape", "checked",
+            "1-sid", "skip", "max abs err", "max rel err", "result");
+    int tensors = 0, failed = 0;
+    double worst = 0.0;
+    char failures[1024] = "";
+    for (int i = 0; status == CLNET_OK && i < g.m.n_layers; i++)
+        for (int bias = 0; status == CLNET_OK && bias < 2; bias++) {
+            struct tensor_result t;
+            if (!describe_tensor(&g.m, i, bias, &t)) continue;
+            status = check_tensor(&g, i, bias, &t);
+            if (status != CLNET_OK) break;
+            tensors++;
+            print_row(out, &t);
+            if (!t.ok) {
+                size_t used = strlen(failures);
+                snprintf(failures + used, sizeof failures - used, "%s%s", failed ? ", " : "",
+                         t.name);
+                worst = fmax(worst, t.max_rel);
+                failed++;
+            }
+        }
+    if (status == CLNET_OK) {
+        fprintf(out, "\n");
+        print_notes(&g);
+        fprintf(out, "gradcheck: %d tensor%s, %s (%.2f s)\n", tensors, tensors == 1 ? "" : "s",
+                failed ? "FAILED" : "all within tolerance", clock_seconds() - t0);
+        if (tensors == 0) fprintf(out, "note: the model has no parameters\n");
+        if (failed)
+            status = clnet_errorf(CLNET_ERR_CHECK,
+                                  "gradcheck %s: %d of %d tensors differ from finite differences "
+                                  "beyond relative error %g (largest %.3g): %s",
+                                  e->name, failed, tensors, GRADCHECK_TOLERANCE, worst, failures);
+    }
+    teardown(&g);
+    return status;
+}

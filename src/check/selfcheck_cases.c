@@ -1,0 +1,438 @@
+/* The comparisons of `clnet selfcheck` (selfcheck.h): one function per op family, each
+ * running the op on the device and its reference (ops/ref.h) on the host with the same inputs.
+ * Outputs are filled with NaN before the op (a value it fails to write cannot pass) and
+ * followed by canaries (a write past the end changes one). */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check/selfcheck_cases.h"
+#include "config/experiment.h"
+#include "ops/ops.h"
+#include "ops/ref.h"
+#include "util/status.h"
+
+#define TOL 1e-5     /* relative error of float arithmetic against its host twin */
+#define ELEMENT 1e-3 /* floor of elementwise comparisons */
+
+#define SC_OP(c, call)                                                                             \
+    do {                                                                                           \
+        if ((c)->status == CLNET_OK) (c)->status = (call);                                         \
+    } while (0)
+
+/* A host copy of n values (NaN when src is NULL) followed by the canaries. */
+static float *with_canaries(struct sc *c, const float *src, size_t n)
+{
+    float *v = sc_host(c, n + SC_CANARIES, 0.0f, SC_CANARY);
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = src ? src[i] : NAN;
+    return v;
+}
+
+/* A device output of n values (NaN, or init) followed by the canaries. */
+static cl_mem output(struct sc *c, const float *init, size_t n)
+{
+    float *v = with_canaries(c, init, n);
+    return v ? sc_buffer(c, v, (n + SC_CANARIES) * sizeof *v) : NULL;
+}
+
+static float *download_all(struct sc *c, cl_mem buf, size_t n)
+{
+    return sc_download(c, buf, n + SC_CANARIES);
+}
+
+static void check_gather(struct sc *c)
+{
+    enum { N = 9, F = 37, B = 7, OFF = 3 };
+    uint8_t images[N * F], labels[N];
+    int32_t index[OFF + B];
+    for (int i = 0; i < N * F; i++)
+        images[i] = (uint8_t)(i == 0 ? 0 : i == 1 ? 255 : (int)(128.0f + sc_uniform(c, 128.0f)));
+    for (int i = 0; i < N; i++)
+        labels[i] = (uint8_t)(i % 10);
+    for (int b = 0; b < OFF + B; b++)
+        index[b] = b < OFF ? -5 : (b * 4 + 1) % N;
+    index[OFF + B - 1] = N; /* outside the set: zeros and label -1 */
+    cl_mem x = output(c, NULL, B * F), y = output(c, NULL, B);
+    cl_mem im = sc_buffer(c, images, sizeof images), lb = sc_buffer(c, labels, sizeof labels);
+    cl_mem ix = sc_buffer(c, index, sizeof index);
+    float *want_x = with_canaries(c, NULL, B * F), *want_y = with_canaries(c, NULL, B);
+    int32_t ys[B];
+    SC_OP(c, op_gather_batch(c->rt, x, y, im, lb, ix, OFF, B, F, N));
+    if (c->status != CLNET_OK) return;
+    ref_gather_batch(want_x, ys, images, labels, index + OFF, B - 1, F);
+    for (int f = 0; f < F; f++)
+        want_x[(B - 1) * F + f] = 0.0f;
+    for (int b = 0; b < B; b++) { /* labels compared as the floats of their int32 bits */
+        int32_t v = b < B - 1 ? ys[b] : -1;
+        memcpy(&want_y[b], &v, sizeof v);
+    }
+    sc_compare(c, SC_LINE(KERNEL_GATHER_BATCH), "x B=7 F=37", download_all(c, x, B * F), want_x,
+               B * F + SC_CANARIES, ELEMENT, 0.0);
+    float *got_y = download_all(c, y, B);
+    for (int b = 0; got_y && b < B; b++) { /* int32 bits -> values, exact either way */
+        int32_t v;
+        memcpy(&v, &got_y[b], sizeof v);
+        got_y[b] = (float)v;
+        memcpy(&v, &want_y[b], sizeof v);
+        want_y[b] = (float)v;
+    }
+    sc_compare(c, SC_LINE(KERNEL_GATHER_BATCH), "labels B=7", got_y, want_y, B + SC_CANARIES,
+               ELEMENT, 0.0);
+}
+
+static void check_bias_act(struct sc *c, int act)
+{
+    enum { B = 7, O = 33, BIAS_OFF = 11, ARENA = 50, DB_OFF = 9 };
+    const size_t n = B * O;
+    char what[96];
+    float *y0 = sc_host(c, n, 4.0f, 0.0f), *params = sc_host(c, ARENA, 1.0f, 0.0f);
+    if (c->status != CLNET_OK) return;
+    y0[0] = 30.0f, y0[1] = -30.0f, y0[2] = -95.0f; /* saturation; sigmoid(-95) is denormal */
+    cl_mem y = output(c, y0, n), p = sc_buffer(c, params, ARENA * sizeof *params);
+    float *want = with_canaries(c, y0, n);
+    SC_OP(c, op_bias_act_forward(c->rt, y, p, BIAS_OFF, B, O, act));
+    if (c->status != CLNET_OK) return;
+    ref_bias_act_forward(want, params + BIAS_OFF, B, O, act);
+    snprintf(what, sizeof what, "%s B=%d O=%d", activation_name(act), B, O);
+    sc_compare(c, SC_LINE(KERNEL_BIAS_ACT_FORWARD), what, download_all(c, y, n), want,
+               n + SC_CANARIES, ELEMENT, TOL);
+
+    /* Backward in place (dz over dy), as the dense layer runs it; db into a canary arena. */
+    float *act_y = sc_host(c, n, 0.0f, 0.0f), *dy = sc_host(c, n, 1.0f, 0.0f);
+    float *arena = sc_host(c, ARENA, 0.0f, SC_CANARY);
+    float *want_dz = with_canaries(c, dy, n), *want_arena = with_canaries(c, arena, ARENA);
+    if (c->status != CLNET_OK) return;
+    memcpy(act_y, want, n * sizeof *act_y); /* the forward's outputs: valid activations */
+    cl_mem yd = sc_buffer(c, act_y, n * sizeof *act_y), dyd = output(c, dy, n);
+    cl_mem grads = output(c, arena, ARENA);
+    SC_OP(c, op_bias_act_backward(c->rt, dyd, grads, DB_OFF, yd, dyd, B, O, act));
+    if (c->status != CLNET_OK) return;
+    ref_bias_act_backward(want_dz, want_arena + DB_OFF, act_y, want_dz, B, O, act);
+    snprintf(what, sizeof what, "%s dz B=%d O=%d", activation_name(act), B, O);
+    sc_compare(c, SC_LINE(KERNEL_BIAS_ACT_BACKWARD), what, download_all(c, dyd, n), want_dz,
+               n + SC_CANARIES, ELEMENT, TOL);
+    snprintf(what, sizeof what, "%s db (in a canary arena) B=%d O=%d", activation_name(act), B, O);
+    sc_compare(c, SC_LINE(KERNEL_BIAS_ACT_BACKWARD), what, download_all(c, grads, ARENA),
+               want_arena, ARENA + SC_CANARIES, ELEMENT, TOL);
+}
+
+static void check_act(struct sc *c, int act)
+{
+    const size_t n = 101;
+    static const float special[] = {NAN,   INFINITY, -INFINITY, 0.0f,    -0.0f, 1e-40f, -1e-40f,
+                                    88.5f, -88.5f,   100.0f,    -100.0f, 20.0f, -20.0f};
+    const size_t ns = sizeof special / sizeof special[0];
+    char what[96];
+    float *x = sc_host(c, n, 6.0f, 0.0f), *dy = sc_host(c, n, 1.0f, 0.0f);
+    if (c->status != CLNET_OK) return;
+    memcpy(x, special, sizeof special);
+    cl_mem xd = sc_buffer(c, x, n * sizeof *x), y = output(c, NULL, n);
+    float *want = with_canaries(c, NULL, n);
+    SC_OP(c, op_act_forward(c->rt, y, xd, n, act));
+    if (c->status != CLNET_OK) return;
+    ref_act_forward(want, x, n, act);
+    snprintf(what, sizeof what, "%s n=%zu (NaN, infinities, denormals, %zu specials)",
+             activation_name(act), n, ns);
+    sc_compare(c, SC_LINE(KERNEL_ACT_FORWARD), what, download_all(c, y, n), want, n + SC_CANARIES,
+               ELEMENT, TOL);
+    cl_mem yd = sc_buffer(c, want, n * sizeof *want), dyd = sc_buffer(c, dy, n * sizeof *dy);
+    cl_mem dx = output(c, NULL, n);
+    float *want_dx = with_canaries(c, NULL, n);
+    SC_OP(c, op_act_backward(c->rt, dx, yd, dyd, n, act));
+    if (c->status != CLNET_OK) return;
+    ref_act_backward(want_dx, want, dy, n, act);
+    snprintf(what, sizeof what, "%s gradient n=%zu (specials)", activation_name(act), n);
+    sc_compare(c, SC_LINE(KERNEL_ACT_BACKWARD), what, download_all(c, dx, n), want_dx,
+               n + SC_CANARIES, ELEMENT, TOL);
+}
+
+static void check_loss(struct sc *c, int loss)
+{
+    enum { B = 7, C = 13 };
+    char what[128];
+    float *z = sc_host(c, B * C, 3.0f, 0.0f);
+    int32_t labels[B];
+    if (c->status != CLNET_OK) return;
+    for (int b = 0; b < B; b++)
+        labels[b] = (b * 5 + 2) % C;
+    /* Row 1: the label's logit 90 below the largest, so its probability exp(-90) / sum is a
+     * float denormal: a device that flushes denormals turns its finite loss into infinity. */
+    z[1 * C + 0] = 5.0f;
+    z[1 * C + labels[1]] = 5.0f - 90.0f;
+    for (int j = 0; j < C; j++) /* row 2: all tied, the first maximum wins */
+        z[2 * C + j] = 1.0f;
+    labels[3] = C; /* row 3: a label outside [0, C): loss NaN, dz 0 */
+    cl_mem zd = sc_buffer(c, z, B * C * sizeof *z), ld = sc_buffer(c, labels, sizeof labels);
+    cl_mem dz = output(c, NULL, B * C), rl = output(c, NULL, B), rc = output(c, NULL, B);
+    float *want_dz = with_canaries(c, NULL, B * C), *want_rl = with_canaries(c, NULL, B);
+    float *want_rc = with_canaries(c, NULL, B);
+    SC_OP(c, op_loss_forward_backward(c->rt, dz, rl, rc, zd, ld, B, C, loss));
+    if (c->status != CLNET_OK) return;
+    ref_loss_forward_backward(want_dz, want_rl, want_rc, z, labels, B, C, loss);
+    const uint64_t line = SC_LINE(KERNEL_LOSS_FORWARD_BACKWARD);
+    snprintf(what, sizeof what, "%s row loss B=%d C=%d (denormal probability, ties, bad label)",
+             loss_name(loss), B, C);
+    sc_compare(c, line, what, download_all(c, rl, B), want_rl, B + SC_CANARIES, ELEMENT, TOL);
+    snprintf(what, sizeof what, "%s row correct B=%d C=%d", loss_name(loss), B, C);
+    sc_compare(c, line, what, download_all(c, rc, B), want_rc, B + SC_CANARIES, ELEMENT, 0.0);
+    snprintf(what, sizeof what, "%s dz B=%d C=%d", loss_name(loss), B, C);
+    sc_compare(c, line, what, download_all(c, dz, B * C), want_dz, B * C + SC_CANARIES, 0.1 / B,
+               TOL);
+}
+
+static void check_loss_reduce(struct sc *c)
+{
+    enum { B = 7, SLOTS = 4, SLOT = 2 };
+    float *rl = sc_host(c, B, 3.0f, 0.0f), *rc = sc_host(c, B, 0.0f, 0.0f);
+    float *acc0 = sc_host(c, 2 * SLOTS, 0.0f, SC_CANARY);
+    if (c->status != CLNET_OK) return;
+    for (int b = 0; b < B; b++)
+        rc[b] = b % 3 == 0 ? 1.0f : 0.0f;
+    cl_mem rld = sc_buffer(c, rl, B * sizeof *rl), rcd = sc_buffer(c, rc, B * sizeof *rc);
+    cl_mem acc = output(c, acc0, 2 * SLOTS);
+    float *want = with_canaries(c, acc0, 2 * SLOTS);
+    SC_OP(c, op_loss_reduce(c->rt, acc, SLOT, rld, rcd, B));
+    if (c->status != CLNET_OK) return;
+    ref_loss_reduce(want, SLOT, rl, rc, B);
+    sc_compare(c, SC_LINE(KERNEL_LOSS_REDUCE), "slot 2 of 4, B=7", download_all(c, acc, 2 * SLOTS),
+               want, 2 * SLOTS + SC_CANARIES, ELEMENT, 0.0);
+}
+
+static void check_optim(struct sc *c)
+{
+    const size_t n = 1031; /* not a multiple of any work-group size */
+    float *w = sc_host(c, n, 1.0f, 0.0f), *g = sc_host(c, n, 0.1f, 0.0f);
+    float *vel = sc_host(c, n, 0.1f, 0.0f), *m = sc_host(c, n, 0.1f, 0.0f);
+    float *v = sc_host(c, n, 0.01f, 0.0f);
+    if (c->status != CLNET_OK) return;
+    for (size_t i = 0; i < n; i++)
+        v[i] = v[i] * v[i];
+    cl_mem gd = sc_buffer(c, g, n * sizeof *g);
+    /* SGD */
+    cl_mem wd = output(c, w, n);
+    float *want_w = with_canaries(c, w, n);
+    SC_OP(c, op_sgd_update(c->rt, wd, NULL, gd, n, 0.1f, 0.0f, 0.01f, 0));
+    if (c->status != CLNET_OK) return;
+    ref_sgd_update(want_w, NULL, g, n, 0.1f, 0.0f, 0.01f, 0);
+    sc_compare(c, SC_LINE(KERNEL_SGD_UPDATE), "params n=1031 wd 0.01", download_all(c, wd, n),
+               want_w, n + SC_CANARIES, ELEMENT, TOL);
+    /* SGD with momentum, not the first step */
+    cl_mem wm = output(c, w, n), vd = output(c, vel, n);
+    float *want_wm = with_canaries(c, w, n), *want_v = with_canaries(c, vel, n);
+    SC_OP(c, op_sgd_update(c->rt, wm, vd, gd, n, 0.1f, 0.9f, 0.01f, 0));
+    if (c->status != CLNET_OK) return;
+    ref_sgd_update(want_wm, want_v, g, n, 0.1f, 0.9f, 0.01f, 0);
+    const uint64_t mom = SC_LINE(KERNEL_SGD_MOMENTUM_UPDATE);
+    sc_compare(c, mom, "params n=1031 momentum 0.9", download_all(c, wm, n), want_wm,
+               n + SC_CANARIES, ELEMENT, TOL);
+    sc_compare(c, mom, "velocity n=1031", download_all(c, vd, n), want_v, n + SC_CANARIES, ELEMENT,
+               TOL);
+    /* Adam at step 3 */
+    const float bc1 = (float)(1.0 - pow(0.9, 3)), bc2 = (float)(1.0 - pow(0.999, 3));
+    cl_mem wa = output(c, w, n), md = output(c, m, n), vdd = output(c, v, n);
+    float *want_wa = with_canaries(c, w, n), *want_m = with_canaries(c, m, n);
+    float *want_vv = with_canaries(c, v, n);
+    SC_OP(c,
+          op_adam_update(c->rt, wa, md, vdd, gd, n, 0.003f, 0.9, 0.999, 1e-8f, 0.001f, bc1, bc2));
+    if (c->status != CLNET_OK) return;
+    ref_adam_update(want_wa, want_m, want_vv, g, n, 0.003f, 0.9, 0.999, 1e-8f, 0.001f, bc1, bc2);
+    const uint64_t adam = SC_LINE(KERNEL_ADAM_UPDATE);
+    sc_compare(c, adam, "params n=1031 step 3", download_all(c, wa, n), want_wa, n + SC_CANARIES,
+               ELEMENT, TOL);
+    sc_compare(c, adam, "m n=1031", download_all(c, md, n), want_m, n + SC_CANARIES, ELEMENT, TOL);
+    sc_compare(c, adam, "v n=1031", download_all(c, vdd, n), want_vv, n + SC_CANARIES, 1e-6, TOL);
+}
+
+/* c->rt's conv2d forward and backward on geometry g against ref_conv.c. */
+static void check_conv(struct sc *c, struct conv_geom g, int batch, int act)
+{
+    g.p = (g.h + 2 * g.pad_r - g.r) / g.stride_r + 1;
+    g.q = (g.w + 2 * g.pad_c - g.s) / g.stride_c + 1;
+    const size_t nx = (size_t)batch * g.c * g.h * g.w, nw = (size_t)g.k * g.c * g.r * g.s;
+    const size_t ny = (size_t)batch * g.k * g.p * g.q;
+    const size_t w_off = 5, b_off = w_off + nw + 3, arena = b_off + (size_t)g.k + 4;
+    const size_t work_n = op_conv2d_workspace(&g, batch) / sizeof(float);
+    char what[160], shape[96];
+    snprintf(shape, sizeof shape, "%s B=%d C=%d %dx%d K=%d %dx%d/%d,%d pad %d,%d",
+             activation_name(act), batch, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_r, g.stride_c,
+             g.pad_r, g.pad_c);
+    float *x = sc_host(c, nx, 1.0f, 0.0f), *params = sc_host(c, arena, 0.5f, 0.0f);
+    float *nan_work = sc_host(c, work_n, 0.0f, NAN), *dy = sc_host(c, ny, 1.0f, 0.0f);
+    float *grads0 = sc_host(c, arena, 0.0f, SC_CANARY);
+    float *want_y = with_canaries(c, NULL, ny);
+    cl_mem xd = sc_buffer(c, x, nx * sizeof *x), pd = sc_buffer(c, params, arena * sizeof *x);
+    cl_mem work = nan_work ? sc_buffer(c, nan_work, work_n * sizeof *x) : NULL;
+    cl_mem y = output(c, NULL, ny);
+    SC_OP(c, op_conv2d_forward(c->rt, y, xd, pd, w_off, b_off, work, &g, batch, act));
+    if (c->status != CLNET_OK) return;
+    ref_conv2d_forward(want_y, x, params + w_off, params + b_off, &g, batch, act);
+    snprintf(what, sizeof what, "y %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_PAD) | SC_LINE(KERNEL_CONV2D_FORWARD), what,
+               download_all(c, y, ny), want_y, ny + SC_CANARIES, sc_scale(want_y, ny), TOL);
+
+    /* Backward from the host's y, dy overwritten with dz, into a canary arena. */
+    cl_mem yd = sc_buffer(c, want_y, ny * sizeof *x), dyd = output(c, dy, ny);
+    cl_mem grads = output(c, grads0, arena), dx = output(c, NULL, nx);
+    float *want_dz = with_canaries(c, dy, ny), *want_g = with_canaries(c, grads0, arena);
+    float *want_dx = with_canaries(c, NULL, nx);
+    SC_OP(c, op_conv2d_backward(c->rt, dx, grads, w_off, b_off, xd, yd, dyd, pd, w_off, work, &g,
+                                batch, act));
+    if (c->status != CLNET_OK) return;
+    ref_conv2d_backward(want_dx, want_g + w_off, want_g + b_off, x, want_y, want_dz, params + w_off,
+                        &g, batch, act);
+    snprintf(what, sizeof what, "dz %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_BIAS), what, download_all(c, dyd, ny), want_dz,
+               ny + SC_CANARIES, ELEMENT, TOL);
+    float *got_g = download_all(c, grads, arena);
+    if (!got_g) return;
+    snprintf(what, sizeof what, "dW %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_WEIGHTS) | SC_LINE(KERNEL_CONV2D_BACKWARD_REDUCE),
+               what, got_g + w_off, want_g + w_off, nw, sc_scale(want_g + w_off, nw), TOL);
+    snprintf(what, sizeof what, "db %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_BIAS) | SC_LINE(KERNEL_CONV2D_BACKWARD_REDUCE),
+               what, got_g + b_off, want_g + b_off, (size_t)g.k, sc_scale(want_g + b_off, g.k),
+               TOL);
+    /* The arena outside dW and db must hold its canaries: patch the checked parts over. */
+    memcpy(got_g + w_off, want_g + w_off, nw * sizeof *got_g);
+    memcpy(got_g + b_off, want_g + b_off, (size_t)g.k * sizeof *got_g);
+    snprintf(what, sizeof what, "grads arena outside dW, db %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_REDUCE), what, got_g, want_g, arena + SC_CANARIES,
+               ELEMENT, 0.0);
+    snprintf(what, sizeof what, "dx %s", shape);
+    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_DATA), what, download_all(c, dx, nx), want_dx,
+               nx + SC_CANARIES, sc_scale(want_dx, nx), TOL);
+}
+
+static void check_convs(struct sc *c)
+{
+    /* c h w k r s stride_r stride_c pad_r pad_c: rectangular with uneven strides and pads;
+     * the homework's first layer, small; its third (K not a multiple of 4, stride 2). */
+    const struct conv_geom g[] = {
+        {3, 9, 11, 5, 3, 4, 2, 1, 1, 2, 0, 0},
+        {1, 12, 12, 4, 5, 5, 1, 1, 2, 2, 0, 0},
+        {6, 7, 7, 9, 4, 4, 2, 2, 1, 1, 0, 0},
+    };
+    const int batch[] = {2, 3, 2};
+    const int act[] = {ACTIVATION_RELU, ACTIVATION_TANH, ACTIVATION_SIGMOID};
+    for (int i = 0; i < 3 && c->status == CLNET_OK; i++) {
+        check_conv(c, g[i], batch[i], act[i]);
+        sc_release(c);
+    }
+}
+
+static void check_dropout(struct sc *c)
+{
+    const size_t n = 1001;
+    const uint64_t seed = UINT64_C(0x243f6a8885a308d3), iteration = 17;
+    float *x = sc_host(c, n, 1.0f, 0.0f);
+    cl_mem xd = x ? sc_buffer(c, x, n * sizeof *x) : NULL;
+    cl_mem y = output(c, NULL, n), dx = output(c, NULL, n);
+    float *want_y = with_canaries(c, NULL, n), *want_dx = with_canaries(c, NULL, n);
+    SC_OP(c, op_dropout_forward(c->rt, y, xd, n, 0.3f, seed, iteration));
+    SC_OP(c, op_dropout_backward(c->rt, dx, xd, n, 0.3f, seed, iteration));
+    if (c->status != CLNET_OK) return;
+    ref_dropout_forward(want_y, x, n, 0.3f, seed, iteration);
+    ref_dropout_backward(want_dx, x, n, 0.3f, seed, iteration);
+    sc_compare(c, SC_LINE(KERNEL_DROPOUT_FORWARD), "p 0.3 n=1001", download_all(c, y, n), want_y,
+               n + SC_CANARIES, ELEMENT, 0.0);
+    sc_compare(c, SC_LINE(KERNEL_DROPOUT_BACKWARD), "p 0.3 n=1001", download_all(c, dx, n), want_dx,
+               n + SC_CANARIES, ELEMENT, 0.0);
+}
+
+typedef int (*gemm_fn)(struct runtime *, bool, bool, int, int, int, float, cl_mem, size_t, int,
+                       cl_mem, size_t, int, float, cl_mem, size_t, int);
+
+/* C = 0.75 op(A) op(B) + beta C with offsets and row strides wider than the rows; with
+ * beta 0, C starts as NaN, which must not be read. */
+static void check_gemm(struct sc *c, gemm_fn fn, uint64_t line, bool ta, bool tb, int m, int n,
+                       int k, float beta)
+{
+    const int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    const int lda = ac + 2, ldb = bc + 1, ldc = n + 3;
+    const size_t a_off = 3, b_off = 5, c_off = 7;
+    const size_t na = a_off + (size_t)ar * lda, nb = b_off + (size_t)br * ldb;
+    const size_t nc = c_off + (size_t)m * ldc;
+    float *a = sc_host(c, na, 1.0f, 0.0f), *b = sc_host(c, nb, 1.0f, 0.0f);
+    float *c0 = beta == 0.0f ? sc_host(c, nc, 0.0f, NAN) : sc_host(c, nc, 1.0f, 0.0f);
+    cl_mem ad = a ? sc_buffer(c, a, na * sizeof *a) : NULL;
+    cl_mem bd = b ? sc_buffer(c, b, nb * sizeof *b) : NULL;
+    cl_mem cd = c0 ? output(c, c0, nc) : NULL;
+    float *want = with_canaries(c, c0, nc);
+    SC_OP(c,
+          fn(c->rt, ta, tb, m, n, k, 0.75f, ad, a_off, lda, bd, b_off, ldb, beta, cd, c_off, ldc));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(ta, tb, m, n, k, 0.75f, a + a_off, lda, b + b_off, ldb, beta, want + c_off, ldc);
+    double floor = 1e-30;
+    for (int i = 0; i < m; i++)
+        floor = fmax(floor, sc_scale(want + c_off + (size_t)i * ldc, (size_t)n));
+    char what[96];
+    snprintf(what, sizeof what, "%s %s M=%d N=%d K=%d beta %g", ta ? "A^T" : "A", tb ? "B^T" : "B",
+             m, n, k, (double)beta);
+    sc_compare(c, line, what, download_all(c, cd, nc), want, nc + SC_CANARIES, floor, TOL);
+}
+
+static void check_gemms(struct sc *c)
+{
+    /* Not multiples of the own kernels' 6x32 and 5x4 tiles or of 16 tiles per group. */
+    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}};
+    static const float betas[] = {0.0f, -0.5f};
+    static const enum kernel_id own[4] = {KERNEL_GEMM_NN, KERNEL_GEMM_TN, KERNEL_GEMM_NT,
+                                          KERNEL_GEMM_ANY};
+    for (int t = 0; t < 4 && c->status == CLNET_OK; t++) {
+        bool ta = t == 1 || t == 3, tb = t >= 2;
+        for (int s = 0; s < 2 && c->status == CLNET_OK; s++) {
+            check_gemm(c, op_gemm_own, SC_LINE(own[t]), ta, tb, shapes[s][0], shapes[s][1],
+                       shapes[s][2], betas[s]);
+            sc_release(c);
+        }
+        check_gemm(c, op_gemm_clblast, SC_EXTRA(SELFCHECK_CLBLAST), ta, tb, shapes[t % 2][0],
+                   shapes[t % 2][1], shapes[t % 2][2], betas[t / 2]);
+        sc_release(c);
+    }
+}
+
+static void check_fill_copy(struct sc *c)
+{
+    enum { N = 50, OFF = 7, COUNT = 31 };
+    float *v = sc_host(c, N, 1.0f, 0.0f);
+    cl_mem buf = v ? output(c, v, N) : NULL, dst = output(c, NULL, N);
+    float *want = with_canaries(c, v, N);
+    SC_OP(c, op_fill(c->rt, buf, OFF, COUNT, 3.5f));
+    SC_OP(c, op_copy(c->rt, dst, buf, N * sizeof(float)));
+    if (c->status != CLNET_OK) return;
+    for (int i = OFF; i < OFF + COUNT; i++)
+        want[i] = 3.5f;
+    sc_compare(c, SC_EXTRA(SELFCHECK_FILL), "31 floats at 7 of 50", download_all(c, buf, N), want,
+               N + SC_CANARIES, ELEMENT, 0.0);
+    sc_compare(c, SC_EXTRA(SELFCHECK_COPY), "50 floats", download_all(c, dst, N), want,
+               N + SC_CANARIES, ELEMENT, 0.0);
+}
+
+int selfcheck_cases(struct sc *c)
+{
+    check_gather(c);
+    sc_release(c);
+    for (int act = 0; act < ACTIVATION_COUNT && c->status == CLNET_OK; act++) {
+        check_bias_act(c, act);
+        sc_release(c);
+        check_act(c, act);
+        sc_release(c);
+    }
+    for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {
+        check_loss(c, loss);
+        sc_release(c);
+    }
+    if (c->status == CLNET_OK) check_loss_reduce(c);
+    sc_release(c);
+    if (c->status == CLNET_OK) check_optim(c);
+    sc_release(c);
+    if (c->status == CLNET_OK) check_convs(c);
+    if (c->status == CLNET_OK) check_dropout(c);
+    sc_release(c);
+    if (c->status == CLNET_OK) check_gemms(c);
+    if (c->status == CLNET_OK) check_fill_copy(c);
+    sc_release(c);
+    return c->status;
+}

@@ -1,0 +1,57 @@
+/* Internal to selfcheck: the comparisons (selfcheck_cases.c) and what they report through
+ * (selfcheck.c). A case allocates with sc_host/sc_buffer (released by sc_release after it),
+ * runs ops, downloads, and hands each result to sc_compare with the lines (kernel ids, or
+ * KERNEL_COUNT + enum selfcheck_extra) it checks. */
+#ifndef CLNET_CHECK_SELFCHECK_CASES_H
+#define CLNET_CHECK_SELFCHECK_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check/selfcheck.h"
+
+#define SC_LINE(id) (UINT64_C(1) << (id))
+#define SC_EXTRA(x) SC_LINE(KERNEL_COUNT + (x))
+
+/* Written around every device output: a write outside its range changes one. */
+#define SC_CANARY (-77.0f)
+#define SC_CANARIES 16
+
+struct sc {
+    struct runtime *rt;
+    struct selfcheck_report *report;
+    uint64_t rng; /* xorshift64* state */
+    int status;   /* the first failure of an allocation or an op */
+    void *host[64];
+    int n_host;
+    cl_mem dev[32];
+    int n_dev;
+};
+
+/* Uniform in [-scale, scale). */
+float sc_uniform(struct sc *c, float scale);
+
+/* n floats: uniform in [-scale, scale) (scale > 0), or all `fill` (scale == 0). NULL after a
+ * failure (recorded in c->status). Freed by sc_release. */
+float *sc_host(struct sc *c, size_t n, float scale, float fill);
+
+/* A device buffer holding bytes of data. NULL after a failure. Released by sc_release. */
+cl_mem sc_buffer(struct sc *c, const void *data, size_t bytes);
+
+/* Downloads n floats from buf into a new host array (NULL after a failure). */
+float *sc_download(struct sc *c, cl_mem buf, size_t n);
+
+void sc_release(struct sc *c);
+
+/* Compares got with want over n floats: relative error |got - want| / max(|want|, floor), NaN
+ * matching NaN and an infinity itself; the result counts for every line in `lines`. */
+void sc_compare(struct sc *c, uint64_t lines, const char *what, const float *got, const float *want,
+                size_t n, double floor, double tolerance);
+
+/* Largest finite |v| over n values (at least 1e-30): the floor of a sum's comparison. */
+double sc_scale(const float *v, size_t n);
+
+/* Every comparison; returns c->status (OpenCL or allocation failures). */
+int selfcheck_cases(struct sc *c);
+
+#endif

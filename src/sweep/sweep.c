@@ -1,0 +1,124 @@
+/* `clnet sweep DIR` (see sweep.h): plan everything first (every config loaded and validated,
+ * names unique, devices checked), skip what is already done, run the rest as child
+ * processes, then write the table and the plots and list what did not complete. */
+#include "sweep/sweep.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "sweep/internal.h"
+#include "util/interrupt.h"
+#include "util/status.h"
+
+/* Up to date: completed with the config it would run now. A run of another config is started
+ * over (train refuses to resume a checkpoint of another config); anything else is started
+ * again and resumes from its checkpoint. */
+static void decide(struct sweep *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        struct sweep_item *it = &s->items[i];
+        sweep_read_record(it);
+        const struct run_record *r = &it->rec;
+        bool same = r->has && r->has_hash && r->config_hash == it->hash;
+        if (same && strcmp(r->status, "completed") == 0) {
+            it->state = ITEM_UP_TO_DATE;
+        } else {
+            it->state = ITEM_PENDING;
+            it->restart = r->has && r->has_hash && !same;
+        }
+    }
+}
+
+/* The runs that did not complete, to stderr; the names into buf for the error line. */
+static int list_failures(const struct sweep *s, char *names, size_t size)
+{
+    int n = 0;
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; i < s->n; i++)
+        n += sweep_item_failed(&s->items[i]);
+    if (n == 0)
+        return 0;
+    fprintf(stderr, "sweep %s: %d of %d runs did not complete:\n", s->name, n, s->n);
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        if (!sweep_item_failed(it))
+            continue;
+        char code[32] = "";
+        if (it->exit_code > 0)
+            snprintf(code, sizeof code, " (exit %d)", it->exit_code);
+        fprintf(stderr, "  %s: %s%s: %s\n", it->name, sweep_item_status(it), code,
+                it->error ? it->error : "no error message");
+        if (used < size) {
+            int w = snprintf(names + used, size - used, "%s%s", used ? ", " : "", it->name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return n;
+}
+
+static void print_totals(const struct sweep *s, double seconds)
+{
+    int completed = 0, up_to_date = 0, failed = 0, not_run = 0;
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        up_to_date += it->state == ITEM_UP_TO_DATE;
+        completed += strcmp(sweep_item_status(it), "completed") == 0;
+        failed += sweep_item_failed(it);
+        not_run += it->state == ITEM_PENDING || (it->state == ITEM_DONE && it->stopped &&
+                                                 strcmp(sweep_item_status(it), "completed"));
+    }
+    printf("sweep %s: %d of %d completed (%d already were), %d failed, %d not finished, in "
+           "%.1f s; %s/summary.md\n",
+           s->name, completed, s->n, up_to_date, failed, not_run, seconds, s->root);
+}
+
+int sweep_run(const struct sweep_options *o)
+{
+    if (o->jobs < 1)
+        return clnet_errorf(CLNET_ERR_USAGE, "sweep: --jobs %d: need at least 1", o->jobs);
+    double t0 = clock_seconds();
+    struct sweep s = {.opt = o};
+    int status = sweep_plan(&s);
+    if (status == CLNET_OK)
+        status = sweep_check_devices(&s);
+    if (status != CLNET_OK) {
+        sweep_free(&s);
+        return status;
+    }
+    decide(&s);
+    int pending = 0;
+    for (int i = 0; i < s.n; i++)
+        pending += s.items[i].state == ITEM_PENDING;
+    if (!o->quiet) {
+        printf("sweep %s: %d experiments, %d to run, %d at a time%s%s; runs in %s/\n", s.name,
+               s.n, pending, o->jobs, o->devices ? " on " : "", o->devices ? o->devices : "",
+               s.root);
+        for (int i = 0; i < s.n; i++)
+            if (s.items[i].state == ITEM_UP_TO_DATE)
+                printf("%s: up to date (completed with this config in %s/), not run again\n",
+                       s.items[i].name, s.items[i].dir);
+        fflush(stdout);
+    }
+    int run_status = pending ? sweep_execute(&s) : CLNET_OK;
+    /* The table and plots even after an interruption: they show what is done. */
+    status = sweep_write_tables(&s);
+    if (status == CLNET_OK)
+        status = sweep_compare(&s);
+    if (!o->quiet)
+        print_totals(&s, clock_seconds() - t0);
+    char names[512];
+    int failed = list_failures(&s, names, sizeof names);
+    if (run_status == CLNET_ERR_INTERRUPTED)
+        status = clnet_errorf(CLNET_ERR_INTERRUPTED, "sweep %s: stopped by %s; the same "
+                              "command resumes it", s.name,
+                              interrupt_signal_name(interrupt_requested()));
+    else if (run_status != CLNET_OK)
+        status = run_status;
+    else if (status == CLNET_OK && failed)
+        status = clnet_errorf(CLNET_ERR_RUNS_FAILED, "sweep %s: %d of %d runs did not complete: "
+                              "%s", s.name, failed, s.n, names);
+    sweep_free(&s);
+    return status;
+}

@@ -1,0 +1,246 @@
+/* A sweep's results: ROOT/<sweep>/summary.csv and summary.md, one row per experiment (name,
+ * the config keys whose values differ between the experiments, final and best test accuracy,
+ * iterations/s, time, status), and the comparison plots of report/plot.h. */
+#define _GNU_SOURCE
+#include "sweep/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/plot.h"
+#include "util/fs.h"
+#include "util/status.h"
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The keys (sorted; pointers into the items' flat configs) whose value is not the same in
+ * every experiment, a key missing in some counting as different. The name is its own column. */
+static int differing_keys(const struct sweep *s, const char ***out, int *n_out)
+{
+    int total = 0;
+    for (int i = 0; i < s->n; i++)
+        total += s->items[i].flat.n;
+    const char **keys = malloc(((size_t)total + 1) * sizeof *keys);
+    if (!keys)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        for (int k = 0; k < s->items[i].flat.n; k++)
+            keys[n++] = s->items[i].flat.keys[k];
+    qsort(keys, (size_t)n, sizeof *keys, by_string);
+    int kept = 0;
+    for (int k = 0; k < n; k++) {
+        if ((kept > 0 && strcmp(keys[kept - 1], keys[k]) == 0) || strcmp(keys[k], "name") == 0)
+            continue;
+        const char *first = config_flat_get(&s->items[0].flat, keys[k]);
+        bool differs = false;
+        for (int i = 1; i < s->n && !differs; i++)
+            differs = !same(first, config_flat_get(&s->items[i].flat, keys[k]));
+        if (differs)
+            keys[kept++] = keys[k];
+    }
+    *out = keys;
+    *n_out = kept;
+    return CLNET_OK;
+}
+
+/* A run's numbers are shown only when they are this sweep's: it ran now, or was up to date. */
+static const struct run_record *record(const struct sweep_item *it)
+{
+    bool ours = it->state == ITEM_UP_TO_DATE || (it->state == ITEM_DONE && it->rec.has);
+    return ours ? &it->rec : NULL;
+}
+
+static void number(FILE *f, double v, int decimals)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*f", decimals, v);
+}
+
+static void csv_field(FILE *f, const char *v)
+{
+    if (!v)
+        return;
+    if (!strpbrk(v, ",\"\n\r")) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void md_field(FILE *f, const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '|')
+            fputc('\\', f);
+        fputc(*p == '\n' ? ' ' : *p, f);
+    }
+}
+
+static void write_csv(FILE *f, const struct sweep *s, const char *const *keys, int n_keys)
+{
+    fputs("name", f);
+    for (int k = 0; k < n_keys; k++) {
+        fputc(',', f);
+        csv_field(f, keys[k]);
+    }
+    fputs(",final_test_accuracy,best_test_accuracy,iterations_per_second,seconds,status\n", f);
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        const struct run_record *r = record(it);
+        csv_field(f, it->name);
+        for (int k = 0; k < n_keys; k++) {
+            fputc(',', f);
+            csv_field(f, config_flat_get(&it->flat, keys[k]));
+        }
+        fputc(',', f);
+        number(f, r ? r->final_acc : NAN, 4);
+        fputc(',', f);
+        number(f, r ? r->best_acc : NAN, 4);
+        fputc(',', f);
+        number(f, r ? r->iterations_per_second : NAN, 1);
+        fputc(',', f);
+        number(f, r ? r->seconds : NAN, 1);
+        fprintf(f, ",%s\n", sweep_item_status(it));
+    }
+}
+
+static void write_md(FILE *f, const struct sweep *s, const char *const *keys, int n_keys)
+{
+    fprintf(f, "# Sweep %s\n\n", s->name);
+    fprintf(f, "%d experiments from `%s`, runs in `%s/`. %s\n\n", s->n, s->opt->dir, s->root,
+            n_keys ? "The columns between the name and the results are the settings that "
+                     "differ between the experiments."
+                   : "The experiments differ only in their names.");
+    fputs("| name |", f);
+    for (int k = 0; k < n_keys; k++) {
+        fputc(' ', f);
+        md_field(f, keys[k]);
+        fputs(" |", f);
+    }
+    fputs(" final test accuracy | best test accuracy | iterations/s | time (s) | status |\n|---|",
+          f);
+    for (int k = 0; k < n_keys + 4; k++)
+        fputs("---:|", f);
+    fputs("---|\n", f);
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        const struct run_record *r = record(it);
+        fputs("| ", f);
+        md_field(f, it->name);
+        fputs(" |", f);
+        for (int k = 0; k < n_keys; k++) {
+            fputc(' ', f);
+            md_field(f, config_flat_get(&it->flat, keys[k]));
+            fputs(" |", f);
+        }
+        const double v[4] = {r ? r->final_acc : NAN, r ? r->best_acc : NAN,
+                             r ? r->iterations_per_second : NAN, r ? r->seconds : NAN};
+        const int decimals[4] = {4, 4, 1, 1};
+        for (int c = 0; c < 4; c++) {
+            fputc(' ', f);
+            number(f, v[c], decimals[c]);
+            fputs(" |", f);
+        }
+        fprintf(f, " %s |\n", sweep_item_status(it));
+    }
+}
+
+static int write_file(const struct sweep *s, const char *name, const char *const *keys,
+                      int n_keys, bool md)
+{
+    char *text = NULL, *path = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f || asprintf(&path, "%s/%s", s->root, name) < 0) {
+        if (f)
+            fclose(f);
+        free(text);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    }
+    if (md)
+        write_md(f, s, keys, n_keys);
+    else
+        write_csv(f, s, keys, n_keys);
+    int status = fclose(f) == 0 && text ? fs_write_atomic(path, text, len)
+                                        : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    free(text);
+    free(path);
+    return status;
+}
+
+int sweep_write_tables(const struct sweep *s)
+{
+    const char **keys = NULL;
+    int n_keys = 0;
+    int status = differing_keys(s, &keys, &n_keys);
+    if (status == CLNET_OK)
+        status = fs_mkdir_p(s->root);
+    if (status == CLNET_OK)
+        status = write_file(s, "summary.csv", keys, n_keys, false);
+    if (status == CLNET_OK)
+        status = write_file(s, "summary.md", keys, n_keys, true);
+    free(keys);
+    return status;
+}
+
+/* The one differing key when it is a number in every experiment, else NULL. */
+static const char *numeric_param(const struct sweep *s, const char *const *keys, int n_keys,
+                                 double *values)
+{
+    if (n_keys != 1)
+        return NULL;
+    for (int i = 0; i < s->n; i++) {
+        const char *v = config_flat_get(&s->items[i].flat, keys[0]);
+        char *end = NULL;
+        values[i] = v ? strtod(v, &end) : NAN;
+        if (!v || end == v || *end != '\0' || !isfinite(values[i]))
+            return NULL;
+    }
+    return keys[0];
+}
+
+int sweep_compare(const struct sweep *s)
+{
+    const char **keys = NULL;
+    int n_keys = 0;
+    int status = differing_keys(s, &keys, &n_keys);
+    double *values = status == CLNET_OK ? calloc((size_t)s->n, sizeof *values) : NULL;
+    struct report_run_ref *refs = values ? calloc((size_t)s->n, sizeof *refs) : NULL;
+    if (status == CLNET_OK && !refs)
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK) {
+        const char *param = numeric_param(s, keys, n_keys, values);
+        enum report_format fmt = s->items[0].format;
+        int n = 0;
+        for (int i = 0; i < s->n; i++) {
+            const struct sweep_item *it = &s->items[i];
+            if (it->format != fmt)
+                fmt = REPORT_BOTH; /* the experiments disagree: write both kinds */
+            if (record(it))
+                refs[n++] = (struct report_run_ref){it->name, it->dir, param ? values[i] : NAN};
+        }
+        if (n > 0)
+            status = report_compare(s->root, refs, n, param, fmt);
+    }
+    free(refs);
+    free(values);
+    free(keys);
+    return status;
+}

@@ -1,0 +1,36 @@
+/* A run's plots while it trains: the curves redrawn after each evaluation so a long run can be
+ * watched (skipped when drawing would take more than a twentieth of the run's time), and at
+ * the end every plot, predictions.png included. A plotting failure never stops the training:
+ * it is kept and reported once the run's own files are written. */
+#ifndef CLNET_TRAIN_PLOTS_H
+#define CLNET_TRAIN_PLOTS_H
+
+#include <stdbool.h>
+
+#include "config/experiment.h"
+#include "train/session.h"
+
+struct run_plots {
+    const char *dir, *name;
+    bool verbose;
+    double cost;      /* seconds the last refresh took */
+    double next;      /* monotonic seconds before which a refresh is skipped */
+    int drawn, skipped;
+    double total;     /* seconds spent in refreshes */
+    int status;       /* the first plotting failure, or CLNET_OK */
+    char message[512];
+};
+
+void run_plots_init(struct run_plots *p, const char *dir, const char *name, bool verbose);
+
+/* After an evaluation row is in metrics.csv: accuracy.png, loss.png (and lr.png) again. */
+void run_plots_refresh(struct run_plots *p);
+
+/* The end of a run whose status is run_status: the curves once more (never skipped); for a
+ * completed run (CLNET_OK) also predictions.csv and every plot in e's report.format. Returns
+ * run_status when it is a failure (that stays the error reported), else the first plotting
+ * failure (CLNET_ERR_IO, message "NAME: plots: ...; the run itself completed") or CLNET_OK. */
+int run_plots_finish(struct run_plots *p, struct session *s, const struct experiment *e,
+                     int run_status);
+
+#endif

@@ -1,0 +1,349 @@
+/* End-to-end tests of `clnet gradcheck` and `clnet selfcheck`, run as a user runs them: the
+ * gradients of a small dense net and a small CNN (on a tiny synthetic MNIST-shaped set written
+ * here) and of a net on random inputs pass against finite differences; a copy of cl/ with one
+ * backward kernel broken fails, exit 1, naming the tensor; selfcheck passes with a line for
+ * every kernel of the kernel table and fails, naming the kernel, when one is broken, also in
+ * front of `clnet train --selfcheck`, which then writes nothing. Exit 77 without a device. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../cli/run.h"
+#include "data/idx.h"
+#include "harness.h"
+#include "runtime/device.h"
+#include "runtime/kernels.h"
+
+static char data_dir[4200];
+static char cache_env[4300];
+
+/* 20 training and 10 test images of 28x28 noise with a bright square per class (the test
+ * split is the training split's first 10). Called from main: no Check asserts here. */
+static void write_data_set(void)
+{
+    enum { N_TRAIN = 20, N_TEST = 10, SIDE = 28 };
+    snprintf(data_dir, sizeof data_dir, "%s/mnist", harness_tmpdir());
+    if (mkdir(data_dir, 0755) != 0) {
+        perror(data_dir);
+        abort();
+    }
+    static uint8_t images[N_TRAIN * SIDE * SIDE], labels[N_TRAIN];
+    uint32_t x = 12345u;
+    for (int i = 0; i < N_TRAIN; i++) {
+        labels[i] = (uint8_t)(i % 10);
+        for (int p = 0; p < SIDE * SIDE; p++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            int r = p / SIDE, c = p % SIDE, r0 = 4 + (i % 10) / 5 * 12, c0 = 2 + i % 5 * 5;
+            bool square = r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 6;
+            images[(size_t)i * SIDE * SIDE + p] = (uint8_t)(square  ? 180 + x % 76
+                                                            : x % 3 ? 0
+                                                                    : x % 64);
+        }
+    }
+    const struct {
+        const char *name;
+        int rank, n;
+    } files[] = {{"train-images-idx3-ubyte", 3, N_TRAIN},
+                 {"train-labels-idx1-ubyte", 1, N_TRAIN},
+                 {"t10k-images-idx3-ubyte", 3, N_TEST},
+                 {"t10k-labels-idx1-ubyte", 1, N_TEST}};
+    for (int i = 0; i < 4; i++) {
+        char path[4400];
+        int dims[3] = {files[i].n, SIDE, SIDE};
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i].name);
+        if (idx_write(path, files[i].rank == 3 ? images : labels, files[i].rank, dims) != 0) {
+            fprintf(stderr, "idx_write %s failed\n", path);
+            abort();
+        }
+    }
+}
+
+static char *write_config(const char *name, const char *body)
+{
+    char *text = NULL;
+    ck_assert_int_ge(asprintf(&text, "seed: 3\ndata: {dir: \"%s\"}\n%s", data_dir, body), 0);
+    char *path = harness_write(NULL, name, text);
+    free(text);
+    return path;
+}
+
+static const char *dense_yaml = "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 24, activation: sigmoid}\n"
+                                "    - dense: {units: 16, activation: relu}\n"
+                                "    - dense: {units: 10}\n";
+
+static const char *cnn_yaml = "model:\n"
+                              "  input: [1, 28, 28]\n"
+                              "  layers:\n"
+                              "    - conv2d: {filters: 3, size: 5, stride: 2, pad: 1, "
+                              "activation: relu}\n"
+                              "    - conv2d: {filters: 5, size: [3, 2], stride: 2, activation: "
+                              "tanh}\n"
+                              "    - flatten\n"
+                              "    - dropout: {p: 0.5}\n"
+                              "    - dense: {units: 10}\n"
+                              "train: {loss: naive_softmax_log}\n";
+
+static struct run_result *clnet(const char *const *argv)
+{
+    struct run_result *r = calloc(1, sizeof *r);
+    ck_assert_ptr_nonnull(r);
+    const char *env[] = {cache_env, NULL};
+    run_clnet(r, argv, env);
+    return r;
+}
+
+/* The report's row for a tensor or kernel: the line starting with two spaces and name. */
+static const char *row(const char *out, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, "  ", 2) == 0 && strncmp(p + 2, name, n) == 0 && p[2 + n] == ' ') return p;
+    return NULL;
+}
+
+/* Whether the row for name ends its numbers with result ("ok" or "FAIL"). */
+static bool row_says(const char *out, const char *name, const char *result)
+{
+    const char *r = row(out, name);
+    if (!r) return false;
+    const char *end = strchr(r, '\n');
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", end ? (int)(end - r) : (int)strlen(r), r);
+    char word[16];
+    snprintf(word, sizeof word, " %s", result);
+    return strstr(line, word) != NULL;
+}
+
+/* A copy of the source tree's cl/ in TMP/name with `from` replaced by `to` in `file`; the
+ * text must be there, so a changed kernel fails this test instead of escaping sabotage. */
+static char *sabotaged_cl(const char *name, const char *file, const char *from, const char *to)
+{
+    char *src = harness_source_path("cl"), *dst = NULL;
+    ck_assert_int_ge(asprintf(&dst, "%s/%s", harness_tmpdir(), name), 0);
+    ck_assert_int_eq(mkdir(dst, 0755), 0);
+    DIR *d = opendir(src);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    bool found = false;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", src, e->d_name);
+        FILE *f = fopen(path, "rb");
+        ck_assert_ptr_nonnull(f);
+        static char text[1 << 20];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        if (strcmp(e->d_name, file) == 0) {
+            char *at = strstr(text, from);
+            ck_assert_msg(at, "%s: '%s' not found: update the sabotage", path, from);
+            char *changed = NULL;
+            ck_assert_int_ge(
+                asprintf(&changed, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
+            harness_write(dst, e->d_name, changed);
+            free(changed);
+            found = true;
+        } else {
+            harness_write_bytes(dst, e->d_name, text, n);
+        }
+    }
+    closedir(d);
+    ck_assert_msg(found, "no %s in %s", file, src);
+    free(src);
+    return dst;
+}
+
+START_TEST(gradcheck_dense_passes)
+{
+    char *config = write_config("dense.yaml", dense_yaml);
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(strstr(r->out, "training images of"), "%s", r->out);
+    const char *tensors[] = {"layers.0.weight", "layers.0.bias",   "layers.1.weight",
+                             "layers.1.bias",   "layers.2.weight", "layers.2.bias"};
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
+    ck_assert_msg(strstr(r->out, "200 of 18816"), "784 x 24 weights: a subset of 200\n%s", r->out);
+    ck_assert_msg(strstr(r->out, "6 tensors, all within tolerance"), "%s", r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+START_TEST(gradcheck_cnn_passes)
+{
+    char *config = write_config("cnn.yaml", cnn_yaml);
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    const char *tensors[] = {"layers.0.weight", "layers.0.bias",   "layers.1.weight",
+                             "layers.1.bias",   "layers.4.weight", "layers.4.bias"};
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
+    ck_assert_msg(strstr(r->out, "dropout: layer 3 runs with p = 0"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "[5, 3, 3, 2]"), "conv weight shape\n%s", r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+/* Inputs of another width than the data's: random rows; a standalone activation layer. */
+START_TEST(gradcheck_random_inputs_pass)
+{
+    char *config = write_config("small.yaml", "model:\n"
+                                              "  input: [7]\n"
+                                              "  layers:\n"
+                                              "    - dense: {units: 5, activation: tanh}\n"
+                                              "    - activation: sigmoid\n"
+                                              "    - dense: {units: 3}\n");
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(strstr(r->out, "random rows"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layers.2.weight", "ok"), "%s", r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+START_TEST(gradcheck_fails_on_broken_bias_gradient)
+{
+    char *config = write_config("dense_broken.yaml", dense_yaml);
+    char *cl = sabotaged_cl("cl_bias", "elementwise.cl", "grads[db_off + j] = sum;",
+                            "grads[db_off + j] = 1.5f * sum;");
+    const char *argv[] = {"gradcheck", config, "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 3; i++) {
+        char w[32], b[32];
+        snprintf(w, sizeof w, "layers.%d.weight", i);
+        snprintf(b, sizeof b, "layers.%d.bias", i);
+        ck_assert_msg(row_says(r->out, w, "ok"), "%s:\n%s", w, r->out);
+        ck_assert_msg(row_says(r->out, b, "FAIL"), "%s:\n%s", b, r->out);
+        ck_assert_msg(strstr(r->err, b), "%s not named: %s", b, r->err);
+    }
+    ck_assert_msg(strstr(r->out, "worst at [") && strstr(r->out, "finite difference"), "%s",
+                  r->out);
+    ck_assert_int_eq(count_lines(r->err), 1);
+    ck_assert_msg(!strstr(r->err, "layers.0.weight"), "%s", r->err);
+    free(r);
+    free(cl);
+    free(config);
+}
+END_TEST
+
+START_TEST(gradcheck_fails_on_broken_conv_weight_gradient)
+{
+    char *config = write_config("cnn_broken.yaml", cnn_yaml);
+    /* Tap s = 1 of every filter: half its weight gradient. */
+    char *cl = sabotaged_cl("cl_conv", "conv2d.cl", "part[(size_t)(k0 + j) * crs + s] = sum;",
+                            "part[(size_t)(k0 + j) * crs + s] = s == 1 ? 0.5f * sum : sum;");
+    const char *argv[] = {"gradcheck", config, "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "layers.0.weight", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layers.1.weight", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layers.0.bias", "ok"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layers.4.weight", "ok"), "%s", r->out);
+    ck_assert_msg(strstr(r->err, "layers.0.weight") && strstr(r->err, "layers.1.weight"), "%s",
+                  r->err);
+    free(r);
+    free(cl);
+    free(config);
+}
+END_TEST
+
+START_TEST(selfcheck_covers_every_kernel)
+{
+    const char *argv[] = {"selfcheck", NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int id = 0; id < KERNEL_COUNT; id++)
+        ck_assert_msg(row_says(r->out, kernel_name((enum kernel_id)id), "ok"),
+                      "kernel %s has no ok line:\n%s", kernel_name((enum kernel_id)id), r->out);
+    const char *extras[] = {"gemm (CLBlast)", "fill", "copy"};
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(row_says(r->out, extras[i], "ok"), "%s:\n%s", extras[i], r->out);
+    char summary[96];
+    snprintf(summary, sizeof summary, "%d of %d kernels of the table", KERNEL_COUNT, KERNEL_COUNT);
+    ck_assert_msg(strstr(r->out, summary), "%s", r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(selfcheck_fails_on_broken_kernel)
+{
+    char *cl = sabotaged_cl("cl_adam", "optim.cl", "m[i] = mi;", "m[i] = 0.5f * mi;");
+    const char *argv[] = {"selfcheck", "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "adam_update", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "sgd_update", "ok"), "%s", r->out);
+    ck_assert_msg(strstr(r->err, "adam_update"), "%s", r->err);
+    ck_assert_int_eq(count_lines(r->err), 1);
+    /* train --selfcheck stops before it writes anything. */
+    char *config = write_config("train.yaml", dense_yaml), *out = NULL;
+    ck_assert_int_ge(asprintf(&out, "%s/run_selfcheck", harness_tmpdir()), 0);
+    const char *train[] = {"train", config, "--selfcheck", "--cl-dir", cl, "--out", out, NULL};
+    struct run_result *t = clnet(train);
+    ck_assert_msg(t->exit_code == 1, "exit %d\n%s%s", t->exit_code, t->out, t->err);
+    ck_assert_msg(strstr(t->err, "adam_update"), "%s", t->err);
+    struct stat st;
+    ck_assert_msg(stat(out, &st) != 0, "%s was created", out);
+    free(t);
+    free(r);
+    free(out);
+    free(config);
+    free(cl);
+}
+END_TEST
+
+/* Unless told otherwise, keep kernel binaries next to this executable (the build folder):
+ * warm across runs, and the sabotaged programs never reach the user's cache. */
+static void set_cache(const char *argv0)
+{
+    const char *env = getenv("CLNET_CACHE_DIR");
+    const char *slash = strrchr(argv0, '/');
+    if (env && env[0])
+        snprintf(cache_env, sizeof cache_env, "CLNET_CACHE_DIR=%s", env);
+    else
+        snprintf(cache_env, sizeof cache_env, "CLNET_CACHE_DIR=%.*s/clnet-cache",
+                 slash ? (int)(slash - argv0) : 1, slash ? argv0 : ".");
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    struct runtime_device_info *list;
+    int n;
+    if (runtime_list_devices(&list, &n) != 0) {
+        fprintf(stderr, "skipped: no OpenCL device\n");
+        return 77;
+    }
+    free(list);
+    set_cache(argv[0]);
+    write_data_set();
+    Suite *s = suite_create("check");
+    TCase *tc = tcase_create("gradcheck");
+    tcase_set_timeout(tc, 300); /* a cold kernel cache builds every program first */
+    tcase_add_test(tc, gradcheck_dense_passes);
+    tcase_add_test(tc, gradcheck_cnn_passes);
+    tcase_add_test(tc, gradcheck_random_inputs_pass);
+    tcase_add_test(tc, gradcheck_fails_on_broken_bias_gradient);
+    tcase_add_test(tc, gradcheck_fails_on_broken_conv_weight_gradient);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("selfcheck");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, selfcheck_covers_every_kernel);
+    tcase_add_test(tc, selfcheck_fails_on_broken_kernel);
+    suite_add_tcase(s, tc);
+    return harness_run(s, false);
+}

@@ -1,0 +1,492 @@
+/* The plots without a device: the PNG checker itself, reading metrics.csv (good files and
+ * every kind of malformed one, each naming PATH:LINE), curve plots of the expected size that
+ * are not blank, the predictions grid marking exactly the wrong cells in red, a run's plots
+ * from hand-written files, and the comparison of runs with the one parameter that varies. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "png.h"
+#include "report/metrics_read.h"
+#include "report/plot.h"
+#include "util/status.h"
+
+static char *make_dir(const char *name)
+{
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/%s", harness_tmpdir(), name) < 0)
+        abort();
+    ck_assert_msg(mkdir(dir, 0755) == 0, "mkdir %s", dir);
+    return dir;
+}
+
+static char *in_dir(const char *dir, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s", dir, name) < 0)
+        abort();
+    return p;
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char *p = in_dir(dir, name);
+    struct stat st;
+    bool yes = stat(p, &st) == 0;
+    free(p);
+    return yes;
+}
+
+/* Asserts dir/name is a valid PNG of w x h that is not blank. */
+static void assert_png(const char *dir, const char *name, int w, int h)
+{
+    char *path = in_dir(dir, name), err[512];
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(img.width == w && img.height == h, "%s: %dx%d, want %dx%d", path, img.width,
+                  img.height, w, h);
+    double v = pngc_variance(&img);
+    ck_assert_msg(v > 100, "%s: pixel variance %.1f: blank?", path, v);
+    pngc_free(&img);
+    free(path);
+}
+
+/* No NAME.tmp.XXXXXX left behind by the atomic writes. */
+static void assert_no_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert(d);
+    for (struct dirent *e; (e = readdir(d));)
+        ck_assert_msg(!strstr(e->d_name, ".tmp."), "%s/%s left behind", dir, e->d_name);
+    closedir(d);
+}
+
+/* ---- the PNG checker -------------------------------------------------------------------- */
+
+START_TEST(test_png_checker)
+{
+    enum { W = 37, H = 23 };
+    unsigned char rgb[W * H * 3], blank[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) {
+        rgb[i] = (unsigned char)((i * 7 + (i / (W * 3)) * 13) & 0xff);
+        blank[i] = 200;
+    }
+    char err[512];
+    for (int filter = 0; filter <= 4; filter++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%d.png", filter);
+        char *path = in_dir(harness_tmpdir(), name);
+        ck_assert(pngc_write(path, W, H, rgb, filter) == 0);
+        struct pngc_image img;
+        ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "filter %d: %s", filter, err);
+        ck_assert(img.width == W && img.height == H);
+        ck_assert_msg(memcmp(img.rgb, rgb, sizeof rgb) == 0, "filter %d: pixels differ", filter);
+        ck_assert(pngc_variance(&img) > 100);
+        pngc_free(&img);
+        free(path);
+    }
+    char *path = in_dir(harness_tmpdir(), "blank.png");
+    ck_assert(pngc_write(path, W, H, blank, 0) == 0);
+    struct pngc_image img;
+    ck_assert(pngc_read(&img, path, err, sizeof err) == 0);
+    ck_assert_msg(pngc_variance(&img) == 0, "blank image variance %g", pngc_variance(&img));
+    ck_assert(pngc_count_red(&img, 0, 0, W, H) == 0);
+    pngc_free(&img);
+
+    /* A flipped byte inside the image data breaks its CRC; a cut file is truncated. */
+    size_t len;
+    FILE *f = fopen(path, "rb");
+    unsigned char buf[8192];
+    len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    buf[len - 20] ^= 0x40;
+    char *bad = harness_write_bytes(NULL, "bad_crc.png", buf, len);
+    ck_assert(pngc_read(&img, bad, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "CRC"), "%s", err);
+    buf[len - 20] ^= 0x40;
+    char *cut = harness_write_bytes(NULL, "cut.png", buf, len - 16);
+    ck_assert(pngc_read(&img, cut, err, sizeof err) != 0);
+    char *text = harness_write(NULL, "text.png", "not a png at all");
+    ck_assert(pngc_read(&img, text, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "signature"), "%s", err);
+    free(path);
+}
+END_TEST
+
+/* ---- metrics.csv ------------------------------------------------------------------------ */
+
+START_TEST(test_metrics_read_good)
+{
+    const char *text = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n"
+                       "100,0.5,0.3,0.9,0.25,0.92\n"
+                       "200,0.25,nan,0.95,inf,0.94\r\n";
+    struct metrics_table t;
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert_int_eq(t.n, 2);
+    ck_assert(!t.full_train && !t.full_train_acc);
+    ck_assert(t.iteration[0] == 100 && t.iteration[1] == 200);
+    ck_assert(t.lr[1] == 0.25 && t.test_acc[0] == 0.92 && t.train_acc[1] == 0.95);
+    ck_assert(isnan(t.train_loss[1]) && isinf(t.test_loss[1]));
+    metrics_table_free(&t);
+
+    /* Whole-set columns, and a column this reader does not know, in another order. */
+    text = "iteration,seconds,test_acc,test_loss,train_acc,train_loss,lr,full_train_loss,"
+           "full_train_acc\n"
+           "10,1.5,0.5,1.2,0.4,1.3,0.01,1.1,0.55\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 1 && t.full_train);
+    ck_assert(t.test_acc[0] == 0.5 && t.lr[0] == 0.01 && t.full_train_acc[0] == 0.55 &&
+              t.full_train_loss[0] == 1.1 && t.train_loss[0] == 1.3);
+    metrics_table_free(&t);
+
+    /* A run that has not evaluated yet: only the header, or nothing at all. */
+    text = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert_int_eq(t.n, 0);
+    metrics_table_free(&t);
+    ck_assert_int_eq(metrics_parse(&t, "", 0, "m.csv"), CLNET_OK);
+    ck_assert_int_eq(t.n, 0);
+    metrics_table_free(&t);
+
+    /* Many rows (the arrays grow). */
+    char *big = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&big, &len);
+    fprintf(m, "iteration,lr,train_loss,train_acc,test_loss,test_acc\n");
+    for (int i = 1; i <= 1000; i++)
+        fprintf(m, "%d,0.1,1,0.5,1,%g\n", i * 10, i / 1000.0);
+    fclose(m);
+    ck_assert_int_eq(metrics_parse(&t, big, len, "m.csv"), CLNET_OK);
+    ck_assert(t.n == 1000 && t.iteration[999] == 10000 && t.test_acc[999] == 1.0);
+    metrics_table_free(&t);
+    free(big);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *where; /* the message starts with this */
+    const char *what;  /* and contains this */
+} bad_metrics[] = {
+    {"iteration,lr,train_loss,train_acc,test_loss\n1,2,3,4,5\n", "m.csv:1:", "test_acc"},
+    {"step,lr,train_loss,train_acc,test_loss,test_acc\n", "m.csv:1:", "iteration"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc,test_acc\n", "m.csv:1:", "twice"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc,full_train_acc\n", "m.csv:1:",
+     "full_train_loss"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n100,0.5,0.3,0.9,0.25\n",
+     "m.csv:2:", "5 values"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,1\n2,1,1,1,1,1,1\n",
+     "m.csv:3:", "7 values"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,x,1,1\n", "m.csv:2:",
+     "column 4 (train_acc): 'x'"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,,1,1\n", "m.csv:2:",
+     "not a number"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,0.5 x,1,1\n", "m.csv:2:",
+     "not a number"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1.5,1,1,1,1,1\n", "m.csv:2:",
+     "whole number"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n-10,1,1,1,1,1\n", "m.csv:2:",
+     "whole number"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,1\n\n2,1,1,1,1,1\n",
+     "m.csv:3:", "empty line"},
+};
+
+START_TEST(test_metrics_read_bad)
+{
+    struct metrics_table t;
+    const char *text = bad_metrics[_i].text;
+    clnet_error_clear();
+    int status = metrics_parse(&t, text, strlen(text), "m.csv");
+    ck_assert_msg(status == CLNET_ERR_DATA, "case %d: status %d for %s", _i, status, text);
+    const char *msg = clnet_error_message();
+    ck_assert_msg(strncmp(msg, bad_metrics[_i].where, strlen(bad_metrics[_i].where)) == 0 &&
+                      strstr(msg, bad_metrics[_i].what),
+                  "case %d: '%s', want '%s ... %s'", _i, msg, bad_metrics[_i].where,
+                  bad_metrics[_i].what);
+    ck_assert(t.n == 0 && !t.iteration);
+    metrics_table_free(&t);
+}
+END_TEST
+
+START_TEST(test_metrics_read_missing_file)
+{
+    struct metrics_table t;
+    clnet_error_clear();
+    ck_assert_int_eq(metrics_read(&t, "/nonexistent/metrics.csv"), CLNET_ERR_IO);
+    ck_assert(strstr(clnet_error_message(), "/nonexistent/metrics.csv"));
+}
+END_TEST
+
+/* ---- curve plots ------------------------------------------------------------------------ */
+
+START_TEST(test_plot_lines)
+{
+    char *dir = make_dir("lines");
+    double x[50], a[50], b[50];
+    for (int i = 0; i < 50; i++) {
+        x[i] = 10.0 * (i + 1);
+        a[i] = 1 - 0.5 * exp(-i / 10.0);
+        b[i] = i == 20 ? NAN : 0.9 - 0.3 * exp(-i / 8.0);
+    }
+    struct plot_series s[2] = {
+        {.label = "train", .x = x, .y = a, .n = 50, .color = 0, .width = 1, .style = 1},
+        {.label = "test", .x = x, .y = b, .n = 50, .color = 1, .width = 2, .style = 2,
+         .markers = true},
+    };
+    struct plot_axes ax = {.title = "lines", .subtitle = "two curves", .xlabel = "iteration",
+                           .ylabel = "accuracy", .y_floor = 0, .y_ceil = 1};
+    ck_assert_int_eq(plot_lines_files(dir, "acc", REPORT_BOTH, &ax, s, 2), CLNET_OK);
+    assert_png(dir, "acc.png", PLOT_WIDTH, PLOT_HEIGHT);
+    char *pdf = in_dir(dir, "acc.pdf");
+    FILE *f = fopen(pdf, "rb");
+    char head[5] = "";
+    ck_assert_msg(f && fread(head, 1, 4, f) == 4 && memcmp(head, "%PDF", 4) == 0,
+                  "%s is not a PDF", pdf);
+    fclose(f);
+    /* Log axes, one point, and the legend outside. */
+    struct plot_axes lg = {.title = "log", .xlabel = "units", .ylabel = "loss", .log_x = true,
+                           .log_y = true, .y_floor = 0, .y_ceil = INFINITY,
+                           .legend = PLOT_LEGEND_OUTSIDE};
+    ck_assert_int_eq(plot_lines_files(dir, "log", REPORT_PNG, &lg, s, 2), CLNET_OK);
+    assert_png(dir, "log.png", PLOT_WIDTH, PLOT_HEIGHT);
+    s[0].n = s[1].n = 1;
+    ck_assert_int_eq(plot_lines_files(dir, "one", REPORT_PNG, &ax, s, 2), CLNET_OK);
+    assert_png(dir, "one.png", PLOT_WIDTH, PLOT_HEIGHT);
+    ck_assert(!exists_in(dir, "log.pdf"));
+    assert_no_temps(dir);
+    /* A folder that does not exist: an error naming the file, nothing written. */
+    clnet_error_clear();
+    ck_assert_int_eq(plot_lines("/nonexistent/x.png", PLOT_PNG, &ax, s, 2), CLNET_ERR_IO);
+    ck_assert_msg(strstr(clnet_error_message(), "/nonexistent/x.png"), "%s",
+                  clnet_error_message());
+    free(pdf);
+    free(dir);
+}
+END_TEST
+
+/* ---- the predictions grid --------------------------------------------------------------- */
+
+static void check_grid(int n)
+{
+    enum { R = 28, C = 28 };
+    uint8_t *images = malloc((size_t)n * R * C);
+    struct plot_prediction p[PRED_MAX];
+    for (int i = 0; i < n; i++) {
+        uint8_t *img = images + (size_t)i * R * C;
+        for (int k = 0; k < R * C; k++)
+            img[k] = (uint8_t)((k / C - 14) * (k / C - 14) + (k % C - 14) * (k % C - 14) <
+                                       30 + 5 * (i % 10)
+                                   ? 255
+                                   : 0);
+        int wrong = i % 7 == 3 || i == n - 1;
+        p[i] = (struct plot_prediction){img, i % 10, wrong ? (i + 3) % 10 : i % 10};
+    }
+    char *dir = make_dir(n == PRED_MAX ? "grid100" : "grid_few");
+    char *path = in_dir(dir, "predictions.png"), err[512];
+    ck_assert_int_eq(plot_predictions(path, PLOT_PNG, "grid", p, n, R, C), CLNET_OK);
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(img.width == PRED_WIDTH && img.height == PRED_HEIGHT);
+    ck_assert(pngc_variance(&img) > 100);
+    int wrong = 0;
+    for (int i = 0; i < n; i++) {
+        int cell[4], label[4];
+        plot_prediction_cell(i, cell, label);
+        ck_assert(cell[2] <= PRED_WIDTH && cell[3] <= PRED_HEIGHT);
+        int in_label = pngc_count_red(&img, label[0], label[1], label[2], label[3]);
+        int in_cell = pngc_count_red(&img, cell[0], cell[1], cell[2], cell[3]);
+        if (p[i].label != p[i].predicted) {
+            wrong++;
+            ck_assert_msg(in_label >= 20, "cell %d is wrong but its label has %d red pixels", i,
+                          in_label);
+        } else {
+            ck_assert_msg(in_cell == 0, "cell %d is right but has %d red pixels", i, in_cell);
+        }
+    }
+    ck_assert(wrong > 0 && wrong < n);
+    /* Nothing red outside the cells either. */
+    int total = pngc_count_red(&img, 0, 0, PRED_WIDTH, PRED_HEIGHT), cells = 0;
+    for (int i = 0; i < n; i++) {
+        int cell[4], label[4];
+        plot_prediction_cell(i, cell, label);
+        cells += pngc_count_red(&img, cell[0], cell[1], cell[2], cell[3]);
+    }
+    ck_assert_int_eq(total, cells);
+    pngc_free(&img);
+    free(images);
+    free(path);
+    free(dir);
+}
+
+START_TEST(test_plot_predictions_grid)
+{
+    check_grid(PRED_MAX);
+    check_grid(37);
+}
+END_TEST
+
+/* ---- a run's plots from its files ------------------------------------------------------- */
+
+static const char *run_config = "name: handmade\n"
+                                "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 10}\n";
+
+static char *make_run(const char *name, const char *config, bool decaying, double final)
+{
+    char *dir = make_dir(name);
+    harness_write(dir, "config.yaml", config);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "iteration,lr,train_loss,train_acc,test_loss,test_acc\n");
+    for (int i = 1; i <= 20; i++) {
+        double acc = final - (final - 0.3) * exp(-i / 4.0);
+        fprintf(m, "%d,%g,%g,%g,%g,%g\n", i * 50, decaying ? 0.1 * exp(-i / 5.0) : 0.1,
+                2.3 * exp(-i / 3.0), acc + 0.02 * ((i % 3) - 1), 2.3 * exp(-i / 3.5), acc);
+    }
+    fclose(m);
+    harness_write(dir, "metrics.csv", text);
+    free(text);
+    return dir;
+}
+
+START_TEST(test_report_run_files)
+{
+    char *dir = make_run("run_const", run_config, false, 0.95);
+    ck_assert_int_eq(report_run(dir, REPORT_PNG), CLNET_OK);
+    assert_png(dir, "accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "loss.png", PLOT_WIDTH, PLOT_HEIGHT);
+    ck_assert_msg(!exists_in(dir, "lr.png"), "lr.png for a constant learning rate");
+    ck_assert(!exists_in(dir, "predictions.png") && !exists_in(dir, "accuracy.pdf"));
+    assert_no_temps(dir);
+
+    char *decay = make_run("run_decay", run_config, true, 0.97);
+    ck_assert_int_eq(report_run(decay, REPORT_PDF), CLNET_OK);
+    assert_png(decay, "lr.png", PLOT_WIDTH, PLOT_HEIGHT);
+    ck_assert(exists_in(decay, "lr.pdf") && exists_in(decay, "accuracy.pdf") &&
+              exists_in(decay, "loss.pdf") && exists_in(decay, "accuracy.png"));
+
+    /* Malformed metrics.csv: a data error at its line; no metrics.csv: not a run. */
+    harness_write(dir, "metrics.csv", "iteration,lr,train_loss,train_acc,test_loss,test_acc\n"
+                                      "1,1,1,1,1,1\n2,1,1,1,1\n");
+    clnet_error_clear();
+    ck_assert_int_eq(report_run(dir, REPORT_PNG), CLNET_ERR_DATA);
+    char *where = in_dir(dir, "metrics.csv:3:");
+    ck_assert_msg(strncmp(clnet_error_message(), where, strlen(where)) == 0, "%s",
+                  clnet_error_message());
+    char *empty = make_dir("not_a_run");
+    clnet_error_clear();
+    ck_assert_int_eq(report_run(empty, REPORT_PNG), CLNET_ERR_USAGE);
+    ck_assert_msg(strstr(clnet_error_message(), "not a run directory"), "%s",
+                  clnet_error_message());
+    free(where);
+    free(empty);
+    free(dir);
+    free(decay);
+}
+END_TEST
+
+/* ---- comparison ------------------------------------------------------------------------- */
+
+START_TEST(test_compare_runs)
+{
+    char *sweep = make_dir("sweep");
+    const int units[3] = {10, 100, 750};
+    char *dirs[5];
+    for (int i = 0; i < 3; i++) {
+        char name[64], config[512];
+        snprintf(name, sizeof name, "sweep/h%d", units[i]);
+        snprintf(config, sizeof config,
+                 "name: h%d\nmodel:\n  input: [784]\n  layers:\n    - dense: {units: %d}\n"
+                 "    - dense: {units: 10}\n",
+                 units[i], units[i]);
+        dirs[i] = make_run(name, config, false, 0.9 + 0.03 * i);
+    }
+    /* Not started (no metrics.csv) and not evaluated yet (only the header): skipped. */
+    dirs[3] = make_dir("sweep/unstarted");
+    dirs[4] = make_dir("sweep/fresh");
+    harness_write(dirs[4], "metrics.csv", "iteration,lr,train_loss,train_acc,test_loss,test_acc\n");
+
+    char *param = NULL;
+    double values[3];
+    ck_assert_int_eq(report_varying_param(&param, values, (const char *const *)dirs, 3),
+                     CLNET_OK);
+    ck_assert_msg(param && strcmp(param, "model.layers.0.dense.units") == 0, "param %s",
+                  param ? param : "(none)");
+    ck_assert(values[0] == 10 && values[1] == 100 && values[2] == 750);
+
+    struct report_run_ref refs[5] = {{"h10", dirs[0], 10}, {"unstarted", dirs[3], 5},
+                                     {"h100", dirs[1], 100}, {"fresh", dirs[4], 7},
+                                     {"h750", dirs[2], 750}};
+    ck_assert_int_eq(report_compare(sweep, refs, 5, param, REPORT_PNG), CLNET_OK);
+    assert_png(sweep, "compare_accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(sweep, "compare_loss.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(sweep, "final_vs_model.layers.0.dense.units.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_no_temps(sweep);
+
+    /* No parameter: no final_vs plot; no run with rows: nothing, and no error. */
+    char *other = make_dir("sweep2");
+    ck_assert_int_eq(report_compare(other, refs, 5, NULL, REPORT_PNG), CLNET_OK);
+    ck_assert(exists_in(other, "compare_accuracy.png"));
+    DIR *d = opendir(other);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        files += e->d_name[0] != '.';
+    closedir(d);
+    ck_assert_int_eq(files, 2);
+    char *none = make_dir("sweep3");
+    ck_assert_int_eq(report_compare(none, refs + 3, 1, "x", REPORT_PNG), CLNET_OK);
+    ck_assert(!exists_in(none, "compare_accuracy.png"));
+
+    /* Two values differ (units and the seed): no single parameter. */
+    harness_write(dirs[1], "config.yaml",
+                  "name: h100\nseed: 7\nmodel:\n  input: [784]\n  layers:\n"
+                  "    - dense: {units: 100}\n    - dense: {units: 10}\n");
+    free(param);
+    ck_assert_int_eq(report_varying_param(&param, values, (const char *const *)dirs, 3),
+                     CLNET_OK);
+    ck_assert_msg(!param, "param %s with two differing values", param);
+    /* One value differs but is not a number. */
+    for (int i = 0; i < 2; i++)
+        harness_write(dirs[i], "config.yaml",
+                      i ? "name: b\ndevice: cpu\n" : "name: a\ndevice: auto\n");
+    ck_assert_int_eq(report_varying_param(&param, values, (const char *const *)dirs, 2),
+                     CLNET_OK);
+    ck_assert_msg(!param, "param %s is not numeric", param);
+    for (int i = 0; i < 5; i++)
+        free(dirs[i]);
+    free(sweep);
+    free(other);
+    free(none);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("report");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_png_checker);
+    tcase_add_test(tc, test_metrics_read_good);
+    tcase_add_loop_test(tc, test_metrics_read_bad, 0,
+                        (int)(sizeof bad_metrics / sizeof bad_metrics[0]));
+    tcase_add_test(tc, test_metrics_read_missing_file);
+    tcase_add_test(tc, test_plot_lines);
+    tcase_add_test(tc, test_plot_predictions_grid);
+    tcase_add_test(tc, test_report_run_files);
+    tcase_add_test(tc, test_compare_runs);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_run(report_suite(), true);
+}

@@ -1,0 +1,350 @@
+/* End to end, as a user runs clnet: a tiny run on the synthetic data set (tests/train/synth.c)
+ * writes its plots and predictions; predictions.csv agrees with `clnet eval --inputs` on the
+ * same 100 images, and predictions.png is red exactly where they are wrong; the same seed picks
+ * the same images; `clnet report` draws deleted plots again, refuses a malformed metrics.csv
+ * with its line, and compares the runs of a sweep; a plot that cannot be written does not lose
+ * the run. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../train/synth.h"
+#include "data/idx.h"
+#include "harness.h"
+#include "png.h"
+#include "report/plot.h"
+
+/* Few steps of plain SGD: the model is right on some test images and wrong on others. */
+#define HALF_TRAINED                                                                           \
+    "model:\n"                                                                                 \
+    "  input: [784]\n"                                                                         \
+    "  layers:\n"                                                                              \
+    "    - dense: {units: 16, activation: relu}\n"                                             \
+    "    - dense: {units: 10}\n"                                                               \
+    "init:\n"                                                                                  \
+    "  weights: {normal: {std: 0.1}}\n"                                                        \
+    "train:\n"                                                                                 \
+    "  iterations: 20\n"                                                                       \
+    "  batch_size: 16\n"                                                                       \
+    "  optimizer: {sgd: {lr: 0.2}}\n"                                                          \
+    "  eval_every: 4\n"                                                                        \
+    "  eval_batch_size: 50\n"
+
+static void assert_png(const char *dir, const char *name, int w, int h)
+{
+    char *path = path_in(dir, name), err[512];
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(img.width == w && img.height == h, "%s: %dx%d, want %dx%d", path, img.width,
+                  img.height, w, h);
+    ck_assert_msg(pngc_variance(&img) > 100, "%s: blank", path);
+    pngc_free(&img);
+    free(path);
+}
+
+static bool has(const char *dir, const char *name)
+{
+    char *path = path_in(dir, name);
+    bool yes = exists(path);
+    free(path);
+    return yes;
+}
+
+static void completed(const char *config, const char *dir, const char *const *sets)
+{
+    struct run_result *r = train(config, dir, sets);
+    free(completed_summary(r, dir));
+    free(r);
+}
+
+struct prediction {
+    int index, label, predicted;
+};
+
+/* predictions.csv: the header and 100 rows of distinct test images with their true labels. */
+static int read_predictions(struct prediction *p, const char *dir, const struct idx_array *labels)
+{
+    char *text = read_in(dir, "predictions.csv", NULL);
+    ck_assert_msg(text, "%s/predictions.csv missing", dir);
+    const char *header = "index,label,predicted\n";
+    ck_assert_msg(strncmp(text, header, strlen(header)) == 0, "header: %.40s", text);
+    int n = 0, used = 0;
+    bool seen[4096] = {false};
+    for (const char *s = text + strlen(header); *s; s += used) {
+        ck_assert(n < PRED_MAX);
+        ck_assert_msg(sscanf(s, "%d,%d,%d\n%n", &p[n].index, &p[n].label, &p[n].predicted,
+                             &used) == 3,
+                      "row %d: %.40s", n + 1, s);
+        ck_assert(p[n].index >= 0 && p[n].index < labels->dims[0] && !seen[p[n].index]);
+        seen[p[n].index] = true;
+        ck_assert_msg(p[n].label == labels->data[p[n].index], "row %d: label %d, data says %d",
+                      n + 1, p[n].label, labels->data[p[n].index]);
+        ck_assert(p[n].predicted >= 0 && p[n].predicted < 10);
+        n++;
+    }
+    free(text);
+    return n;
+}
+
+static void load_test_set(struct idx_array *images, struct idx_array *labels)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", synth_data_dir);
+    ck_assert(idx_read(images, path) == 0);
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", synth_data_dir);
+    ck_assert(idx_read(labels, path) == 0);
+}
+
+/* `clnet eval DIR --inputs` on the chosen images (scaled to 0..1 as training reads them):
+ * the argmax of each output row. */
+static void eval_argmax(int *out, const char *dir, const struct prediction *p, int n,
+                        const struct idx_array *images)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    size_t features = (size_t)images->dims[1] * (size_t)images->dims[2];
+    for (int i = 0; i < n; i++)
+        for (size_t k = 0; k < features; k++)
+            fprintf(f, "%.9g%s", images->data[(size_t)p[i].index * features + k] / 255.0,
+                    k + 1 < features ? "," : "\n");
+    fclose(f);
+    char *inputs = harness_write(NULL, "chosen.csv", csv);
+    free(csv);
+    const char *argv[] = {"eval", dir, "--inputs", inputs, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "clnet eval: exit %d: %s", r->exit_code, r->err);
+    const char *s = r->out;
+    for (int i = 0; i < n; i++) {
+        int best = 0;
+        double best_v = -INFINITY;
+        for (int k = 0; k < 10; k++) {
+            char *end;
+            double v = strtod(s, &end);
+            ck_assert_msg(end != s, "eval output row %d: %.60s", i + 1, s);
+            if (v > best_v) {
+                best_v = v;
+                best = k;
+            }
+            s = end + 1; /* ',' or '\n' */
+        }
+        out[i] = best;
+    }
+    ck_assert_msg(*s == '\0', "eval printed more than %d rows", n);
+    free(r);
+}
+
+START_TEST(test_predictions_match_eval)
+{
+    char *config = write_config("half.yaml", HALF_TRAINED);
+    char *dir = run_dir("half"), *again = run_dir("half_again"), *seed2 = run_dir("half_seed2");
+    completed(config, dir, NULL);
+    assert_png(dir, "accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "loss.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "predictions.png", PRED_WIDTH, PRED_HEIGHT);
+    ck_assert_msg(!has(dir, "lr.png"), "lr.png for a constant learning rate");
+    ck_assert_msg(!has(dir, "accuracy.pdf"), "a PDF with report.format png");
+
+    struct idx_array images, labels;
+    load_test_set(&images, &labels);
+    struct prediction p[PRED_MAX];
+    int n = read_predictions(p, dir, &labels);
+    ck_assert_int_eq(n, PRED_MAX);
+    int eval[PRED_MAX], wrong = 0;
+    eval_argmax(eval, dir, p, n, &images);
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(eval[i] == p[i].predicted, "image %d (row %d): predictions.csv says %d, "
+                      "clnet eval %d", p[i].index, i + 1, p[i].predicted, eval[i]);
+        wrong += p[i].predicted != p[i].label;
+    }
+    printf("half-trained model: %d of %d chosen test images wrong\n", wrong, n);
+    ck_assert_msg(wrong > 0 && wrong < n, "%d wrong of %d: the test needs both kinds", wrong, n);
+
+    /* The red cells of predictions.png are exactly the wrong ones. */
+    char *png = path_in(dir, "predictions.png"), err[512];
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, png, err, sizeof err) == 0, "%s", err);
+    for (int i = 0; i < n; i++) {
+        int cell[4], label[4];
+        plot_prediction_cell(i, cell, label);
+        int red_label = pngc_count_red(&img, label[0], label[1], label[2], label[3]);
+        int red_cell = pngc_count_red(&img, cell[0], cell[1], cell[2], cell[3]);
+        if (p[i].predicted != p[i].label)
+            ck_assert_msg(red_label >= 20, "cell %d: wrong, yet %d red pixels in its label", i,
+                          red_label);
+        else
+            ck_assert_msg(red_cell == 0, "cell %d: right, yet %d red pixels", i, red_cell);
+    }
+    pngc_free(&img);
+
+    /* The same seed picks the same images (and, trained the same, predicts the same); another
+     * seed other images. */
+    completed(config, again, NULL);
+    ck_assert_msg(same_file(dir, again, "predictions.csv"), "same seed, other predictions.csv");
+    const char *sets[] = {"seed=2", NULL};
+    completed(config, seed2, sets);
+    struct prediction q[PRED_MAX];
+    ck_assert_int_eq(read_predictions(q, seed2, &labels), PRED_MAX);
+    int same = 0;
+    for (int i = 0; i < n; i++)
+        same += p[i].index == q[i].index;
+    ck_assert_msg(same < 10, "seed 2 chose %d of the same images in the same places", same);
+    idx_free(&images);
+    idx_free(&labels);
+    free(png);
+    free(config);
+    free(dir);
+    free(again);
+    free(seed2);
+}
+END_TEST
+
+static struct run_result *report(const char *const *argv)
+{
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    return r;
+}
+
+START_TEST(test_report_draws_again)
+{
+    char *config = write_config("decay.yaml",
+                                HALF_TRAINED "  schedule: {exp_decay: {lr_max: 0.05, lr_min: "
+                                             "0.001, tau: 4}}\n"
+                                             "report: {format: pdf}\n");
+    char *dir = run_dir("decay");
+    completed(config, dir, NULL);
+    const char *plots[] = {"accuracy", "loss", "lr", "predictions"};
+    for (int i = 0; i < 4; i++) {
+        char png[64], pdf[64];
+        snprintf(png, sizeof png, "%s.png", plots[i]);
+        snprintf(pdf, sizeof pdf, "%s.pdf", plots[i]);
+        ck_assert_msg(has(dir, png) && has(dir, pdf), "%s/%s or .pdf missing", dir, plots[i]);
+        char *p = path_in(dir, png), *q = path_in(dir, pdf);
+        ck_assert(unlink(p) == 0 && unlink(q) == 0);
+        free(p);
+        free(q);
+    }
+    const char *argv[] = {"report", dir, NULL};
+    struct run_result *r = report(argv);
+    ck_assert_msg(r->exit_code == 0, "clnet report: exit %d: %s", r->exit_code, r->err);
+    free(r);
+    assert_png(dir, "accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "loss.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "lr.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(dir, "predictions.png", PRED_WIDTH, PRED_HEIGHT);
+    ck_assert_msg(has(dir, "accuracy.pdf") && has(dir, "predictions.pdf"),
+                  "report.format pdf: no PDF drawn again");
+
+    /* --format png: only PNGs. */
+    char *pdf = path_in(dir, "loss.pdf");
+    ck_assert(unlink(pdf) == 0);
+    const char *png_only[] = {"report", dir, "--format", "png", NULL};
+    r = report(png_only);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert(!exists(pdf));
+    free(r);
+    const char *bad_format[] = {"report", dir, "--format", "svg", NULL};
+    r = report(bad_format);
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "--format svg"), "exit %d: %s",
+                  r->exit_code, r->err);
+    free(r);
+
+    /* A malformed metrics.csv: exit 2, one line naming the file and line. */
+    char *metrics = path_in(dir, "metrics.csv");
+    harness_write(dir, "metrics.csv", "iteration,lr,train_loss,train_acc,test_loss,test_acc\n"
+                                      "4,0.05,1.2,0.5,1.3,0.4\n"
+                                      "8,0.05,1.1,zero,1.2,0.5\n");
+    r = report(argv);
+    char want[4600];
+    snprintf(want, sizeof want, "clnet: error: %s:3: ", metrics);
+    ck_assert_msg(r->exit_code == 2, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strncmp(r->err, want, strlen(want)) == 0 && count_lines(r->err) == 1,
+                  "stderr: %s (want %s...)", r->err, want);
+    free(r);
+    const char *missing[] = {"report", "/nonexistent/run", NULL};
+    r = report(missing);
+    ck_assert_msg(r->exit_code == 2 && count_lines(r->err) == 1, "exit %d: %s", r->exit_code,
+                  r->err);
+    free(r);
+    free(metrics);
+    free(pdf);
+    free(config);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_report_sweep)
+{
+    char *config = write_config("sweep.yaml", HALF_TRAINED);
+    char root[4400];
+    snprintf(root, sizeof root, "%s/runs/sweep", harness_tmpdir());
+    ck_assert(mkdir(root, 0755) == 0);
+    const int units[3] = {4, 16, 64};
+    for (int i = 0; i < 3; i++) {
+        char dir[4500], set[64];
+        snprintf(dir, sizeof dir, "%s/u%d", root, units[i]);
+        snprintf(set, sizeof set, "model.layers.0.dense.units=%d", units[i]);
+        const char *sets[] = {set, NULL};
+        completed(config, dir, sets);
+    }
+    const char *argv[] = {"report", root, NULL};
+    struct run_result *r = report(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, "model.layers.0.dense.units"), "stdout: %s", r->out);
+    free(r);
+    assert_png(root, "compare_accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(root, "compare_loss.png", PLOT_WIDTH, PLOT_HEIGHT);
+    assert_png(root, "final_vs_model.layers.0.dense.units.png", PLOT_WIDTH, PLOT_HEIGHT);
+    free(config);
+}
+END_TEST
+
+/* accuracy.png cannot be written (a folder has its name): the run still completes and keeps
+ * its files; the failure is one error line at the end, exit 1. */
+START_TEST(test_plot_failure_keeps_run)
+{
+    char *config = write_config("blocked.yaml", HALF_TRAINED);
+    char *dir = run_dir("blocked");
+    ck_assert(mkdir(dir, 0755) == 0);
+    char *blocker = path_in(dir, "accuracy.png");
+    ck_assert(mkdir(blocker, 0755) == 0);
+    struct run_result *r = train(config, dir, NULL);
+    ck_assert_msg(r->exit_code == 1, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(count_lines(r->err) == 1 && strstr(r->err, "accuracy.png") &&
+                      strstr(r->err, "the run itself completed"),
+                  "stderr: %s", r->err);
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_msg(summary && json_has_string(summary, "status", "completed"), "%s", summary);
+    ck_assert(file_size(dir, "model.safetensors") > 0);
+    free(summary);
+    free(r);
+    free(blocker);
+    free(config);
+    free(dir);
+}
+END_TEST
+
+static Suite *report_run_suite(void)
+{
+    Suite *s = suite_create("report_run");
+    TCase *tc = tcase_create("report_run");
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, test_predictions_match_eval);
+    tcase_add_test(tc, test_report_draws_again);
+    tcase_add_test(tc, test_report_sweep);
+    tcase_add_test(tc, test_plot_failure_keeps_run);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    synth_setup();
+    return harness_run(report_run_suite(), true);
+}

@@ -1,0 +1,629 @@
+/* End-to-end tests of `clnet sweep` and of the progress output, run as a user runs them, on a
+ * tiny synthetic MNIST-shaped set (written here with idx_write): the table has one row per
+ * experiment and a column for the setting that differs; a failing run does not stop the
+ * others (unless --fail-fast) and is listed; a sweep killed half way finishes only the missing
+ * runs when started again; --jobs 2 gives the rows of --jobs 1; bad configs and clashing
+ * names stop the sweep before anything runs; progress is updated in place on a terminal
+ * (pseudo-terminal) and one plain line per evaluation in a pipe. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cli/run.h"
+#include "data/idx.h"
+#include "harness.h"
+
+#define N_TRAIN 400
+#define N_TEST 100
+#define SIDE 28
+
+static char data_dir[4200];
+static char cache_env[4300];
+
+/* ---- the synthetic set: class c is a bright square at one of ten places on noise ------------ */
+
+static uint32_t rng_state = 2468u;
+
+static uint32_t rng_next(void)
+{
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return rng_state = x;
+}
+
+static void make_split(uint8_t *images, uint8_t *labels, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int c = i % 10;
+        uint8_t *img = images + (size_t)i * SIDE * SIDE;
+        labels[i] = (uint8_t)c;
+        for (int p = 0; p < SIDE * SIDE; p++)
+            img[p] = (uint8_t)(rng_next() % 64);
+        int r0 = 3 + (c / 5) * 13, c0 = 1 + (c % 5) * 5;
+        for (int r = r0; r < r0 + 6; r++)
+            for (int q = c0; q < c0 + 6; q++)
+                img[r * SIDE + q] = (uint8_t)(180 + rng_next() % 76);
+    }
+}
+
+static void write_data_set(void)
+{
+    snprintf(data_dir, sizeof data_dir, "%s/mnist", harness_tmpdir());
+    if (mkdir(data_dir, 0755) != 0)
+        abort();
+    static uint8_t ti[N_TRAIN * SIDE * SIDE], tl[N_TRAIN], vi[N_TEST * SIDE * SIDE], vl[N_TEST];
+    make_split(ti, tl, N_TRAIN);
+    make_split(vi, vl, N_TEST);
+    const struct {
+        const char *name;
+        const uint8_t *data;
+        int rank;
+        int dims[3];
+    } files[] = {
+        {"train-images-idx3-ubyte", ti, 3, {N_TRAIN, SIDE, SIDE}},
+        {"train-labels-idx1-ubyte", tl, 1, {N_TRAIN}},
+        {"t10k-images-idx3-ubyte", vi, 3, {N_TEST, SIDE, SIDE}},
+        {"t10k-labels-idx1-ubyte", vl, 1, {N_TEST}},
+    };
+    for (int i = 0; i < 4; i++) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i].name);
+        if (idx_write(path, files[i].data, files[i].rank, files[i].dims) != 0)
+            abort();
+    }
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static char *str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return s;
+}
+
+/* A fresh folder under the temp folder. */
+static char *folder(const char *name)
+{
+    char *path = str("%s/%s", harness_tmpdir(), name);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        abort();
+    return path;
+}
+
+/* The base every experiment here starts from: the synthetic set, a small dense net, a few
+ * dozen steps (iterations as given). */
+static void write_base(const char *dir, int iterations)
+{
+    char *text = str("seed: 1\n"
+                     "data: {dir: \"%s\"}\n"
+                     "model:\n"
+                     "  input: [784]\n"
+                     "  layers:\n"
+                     "    - dense: {units: 16, activation: relu}\n"
+                     "    - dense: {units: 10}\n"
+                     "train:\n"
+                     "  iterations: %d\n"
+                     "  batch_size: 16\n"
+                     "  optimizer: {adam: {lr: 0.01}}\n"
+                     "  eval_every: 20\n"
+                     "  eval_batch_size: 100\n",
+                     data_dir, iterations);
+    harness_write(dir, "_base.yaml", text);
+    free(text);
+}
+
+/* dir/file: an experiment on the base (a relative path) with `units` hidden units and extra
+ * YAML after it. */
+static void write_experiment(const char *dir, const char *file, const char *base, int units,
+                             const char *extra)
+{
+    char *text = str("base: %s\n"
+                     "model:\n"
+                     "  layers:\n"
+                     "    - dense: {units: %d, activation: relu}\n"
+                     "    - dense: {units: 10}\n"
+                     "%s",
+                     base, units, extra ? extra : "");
+    harness_write(dir, file, text);
+    free(text);
+}
+
+static struct run_result *clnet(const char *const *argv)
+{
+    const char *env[] = {cache_env, NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    run_clnet(r, argv, env);
+    return r;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Line i (0-based) of text, without its newline (malloc'd), or NULL. */
+static char *line_at(const char *text, int i)
+{
+    const char *p = text;
+    for (int k = 0; k < i && p; k++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p || !*p)
+        return NULL;
+    return strndup(p, strcspn(p, "\n"));
+}
+
+static int count_prefix(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        n += strncmp(p, prefix, len) == 0;
+    return n;
+}
+
+static void assert_exit(const struct run_result *r, int want, const char *what)
+{
+    ck_assert_msg(r->exit_code == want, "%s: exit %d (signal %d), want %d; stderr: %s; stdout: %s",
+                  what, r->exit_code, r->signal, want, r->err, r->out);
+}
+
+/* ---- 1. a sweep's table ------------------------------------------------------------------ */
+
+START_TEST(test_sweep_table)
+{
+    char *dir = folder("grid"), *more = str("%s/more", dir), *root = folder("out1");
+    write_base(dir, 100); /* --set below makes it 60 in every experiment */
+    write_experiment(dir, "u8.yaml", "_base.yaml", 8, NULL);
+    write_experiment(dir, "u16.yaml", "_base.yaml", 16, NULL);
+    write_experiment(dir, "u32.yaml", "_base.yaml", 32, NULL);
+    if (mkdir(more, 0755) != 0)
+        abort();
+    write_experiment(more, "u64.yaml", "../_base.yaml", 64, NULL);
+    const char *argv[] = {"sweep", dir, "--out", root, "--set", "train.iterations=60", NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 0, "sweep grid");
+    printf("sweep of 4: %.2f s\n", r->seconds);
+
+    /* One row per experiment, in path order with numbers compared as numbers (more/u64.yaml
+     * sorts before u8.yaml), and one column for the one setting that differs (the name is the
+     * first column, not a setting). */
+    char *csv = read_text(str("%s/grid/summary.csv", root));
+    ck_assert_msg(csv, "no summary.csv; stdout: %s", r->out);
+    const char *header = "name,model.layers.0.dense.units,final_test_accuracy,"
+                         "best_test_accuracy,iterations_per_second,seconds,status";
+    ck_assert_msg(strcmp(line_at(csv, 0), header) == 0, "header: %s", csv);
+    ck_assert_msg(count_lines(csv) == 5, "want 4 rows: %s", csv);
+    const char *names[] = {"u64", "u8", "u16", "u32"};
+    const int units[] = {64, 8, 16, 32};
+    for (int i = 0; i < 4; i++) {
+        char *row = line_at(csv, i + 1);
+        char *want = str("%s,%d,", names[i], units[i]);
+        ck_assert_msg(strncmp(row, want, strlen(want)) == 0, "row %d: %s", i, csv);
+        ck_assert_msg(strstr(row, ",completed") && strlen(strstr(row, ",completed")) == 10,
+                      "row %d: %s", i, csv);
+        double acc = strtod(row + strlen(want), NULL);
+        ck_assert_msg(acc > 0.5, "row %d: final accuracy %g (chance 0.1): %s", i, acc, csv);
+        char *summary = read_text(str("%s/grid/%s/summary.json", root, names[i]));
+        ck_assert_msg(summary && strstr(summary, "\"status\": \"completed\"") &&
+                          strstr(summary, "\"config_hash\": \"") &&
+                          strstr(summary, "\"iterations\": 60,"),
+                      "%s/summary.json: %s", names[i], summary);
+    }
+    char *md = read_text(str("%s/grid/summary.md", root));
+    ck_assert_msg(md && strstr(md, "| u64 | 64 |"), "summary.md: %s", md);
+    ck_assert_msg(exists(str("%s/grid/compare_accuracy.png", root)), "no compare_accuracy.png");
+    ck_assert_msg(exists(str("%s/grid/final_vs_model.layers.0.dense.units.png", root)),
+                  "no final_vs_model.layers.0.dense.units.png");
+
+    /* In a pipe: plain lines, each prefixed by its run (or the sweep), one per evaluation. */
+    ck_assert_msg(!strchr(r->out, '\r'), "a carriage return in piped output: %s", r->out);
+    for (int i = 0; line_at(r->out, i); i++) {
+        char *l = line_at(r->out, i);
+        ck_assert_msg(strncmp(l, "sweep grid: ", 12) == 0 || strncmp(l, "u8: ", 4) == 0 ||
+                          strncmp(l, "u16: ", 5) == 0 || strncmp(l, "u32: ", 5) == 0 ||
+                          strncmp(l, "u64: ", 5) == 0,
+                      "line %d has no run name: '%s'", i, l);
+    }
+    ck_assert_msg(count_prefix(r->out, "u32: iter ") == 3, "want 3 evaluations of u32: %s",
+                  r->out);
+    free(r);
+}
+END_TEST
+
+/* ---- 2. failures ------------------------------------------------------------------------- */
+
+static char *failing_dir(const char *name)
+{
+    char *dir = folder(name);
+    write_base(dir, 40);
+    /* a: diverges at once; c: its data folder is missing, found only when it runs. */
+    write_experiment(dir, "a.yaml", "_base.yaml", 16,
+                     "train: {optimizer: {sgd: {lr: 1e30}}}\n");
+    write_experiment(dir, "b.yaml", "_base.yaml", 16, NULL);
+    write_experiment(dir, "c.yaml", "_base.yaml", 16, "data: {dir: /nonexistent/mnist}\n");
+    return dir;
+}
+
+START_TEST(test_sweep_failures_listed)
+{
+    char *dir = failing_dir("bad"), *root = folder("out2");
+    const char *argv[] = {"sweep", dir, "--out", root, NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 1, "sweep with a diverging and a failing run");
+    char *csv = read_text(str("%s/bad/summary.csv", root));
+    ck_assert_msg(csv, "no summary.csv");
+    ck_assert_msg(strstr(csv, "\na,") && strstr(line_at(csv, 1), ",diverged"), "a: %s", csv);
+    ck_assert_msg(strstr(line_at(csv, 2), ",completed"), "b did not complete: %s", csv);
+    ck_assert_msg(strstr(line_at(csv, 3), ",failed"), "c: %s", csv);
+    ck_assert_msg(strstr(r->err, "2 of 3 runs did not complete"), "stderr: %s", r->err);
+    ck_assert_msg(strstr(r->err, "\n  a: diverged (exit 1): ") &&
+                      strstr(r->err, "\n  c: failed (exit 2): ") &&
+                      strstr(r->err, "/nonexistent/mnist"),
+                  "the list names each failure and its error: %s", r->err);
+    const char *last = strstr(r->err, "clnet: error: sweep bad: 2 of 3 runs did not complete: "
+                                      "a, c\n");
+    ck_assert_msg(last && last[strcspn(last, "\n") + 1] == '\0', "last line: %s", r->err);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_sweep_fail_fast)
+{
+    char *dir = failing_dir("badff"), *root = folder("out3");
+    const char *argv[] = {"sweep", dir, "--out", root, "--fail-fast", NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 1, "sweep --fail-fast");
+    char *csv = read_text(str("%s/badff/summary.csv", root));
+    ck_assert_msg(csv && strstr(line_at(csv, 1), ",diverged") &&
+                      strstr(line_at(csv, 2), ",not run") && strstr(line_at(csv, 3), ",not run"),
+                  "after a fails, b and c are not run: %s", csv);
+    ck_assert_msg(!exists(str("%s/badff/b", root)), "b ran");
+    ck_assert_msg(strstr(r->err, "1 of 3 runs did not complete: a"), "stderr: %s", r->err);
+    free(r);
+}
+END_TEST
+
+/* ---- 3. resume after a kill ---------------------------------------------------------------- */
+
+static long long mtime_ns(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    return (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+START_TEST(test_sweep_resumes_after_kill)
+{
+    char *dir = folder("resume"), *root = folder("out4");
+    write_base(dir, 200);
+    write_experiment(dir, "r1.yaml", "_base.yaml", 16, NULL);
+    write_experiment(dir, "r2.yaml", "_base.yaml", 24, NULL);
+    write_experiment(dir, "r3.yaml", "_base.yaml", 32, NULL);
+    char *first = str("%s/resume/r1/summary.json", root);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0); /* a group of its own, to kill as a group */
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        putenv(cache_env);
+        execl(getenv("CLNET_BIN"), "clnet", "sweep", dir, "--out", root, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    /* Kill it as soon as the first run's summary says completed. */
+    bool done = false;
+    for (int i = 0; i < 6000 && !done; i++) {
+        char *s = read_text(first);
+        done = s && strstr(s, "\"status\": \"completed\"");
+        free(s);
+        if (!done)
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    ck_assert_msg(done, "the first run did not complete within 60 s");
+    kill(-pid, SIGKILL);
+    int ws;
+    waitpid(pid, &ws, 0);
+    ck_assert_msg(WIFSIGNALED(ws), "the sweep ended before it was killed");
+    char *bytes = read_text(first);
+    long long mtime = mtime_ns(first);
+    char *third = str("%s/resume/r3/summary.json", root);
+    ck_assert_msg(!exists(third) || !strstr(read_text(third), "\"completed\""),
+                  "r3 completed before the kill: make the runs longer");
+
+    const char *argv[] = {"sweep", dir, "--out", root, NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 0, "the sweep run again");
+    ck_assert_msg(strstr(r->out, "r1: up to date"), "r1 is not reported up to date: %s", r->out);
+    ck_assert_msg(!strstr(r->out, "r1: iter"), "r1 trained again: %s", r->out);
+    char *again = read_text(first);
+    ck_assert_msg(mtime_ns(first) == mtime && strcmp(again, bytes) == 0,
+                  "r1's summary.json changed");
+    char *csv = read_text(str("%s/resume/summary.csv", root));
+    ck_assert_msg(csv && count_prefix(csv, "r") == 3 && strstr(line_at(csv, 1), ",completed") &&
+                      strstr(line_at(csv, 2), ",completed") &&
+                      strstr(line_at(csv, 3), ",completed"),
+                  "every run completed: %s", csv);
+    free(r);
+}
+END_TEST
+
+/* ---- 4. --jobs 2 ------------------------------------------------------------------------- */
+
+/* The CSV without its iterations_per_second and seconds columns (the last three columns are
+ * iterations_per_second, seconds, status): what does not depend on timing. */
+static char *without_times(const char *csv)
+{
+    char *out = calloc(strlen(csv) + 1, 1);
+    if (!out)
+        abort();
+    for (int i = 0; line_at(csv, i); i++) {
+        char *l = line_at(csv, i);
+        char *status = strrchr(l, ',');
+        ck_assert_msg(status, "line %d: %s", i, csv);
+        *status = '\0';
+        char *seconds = strrchr(l, ',');
+        ck_assert_msg(seconds, "line %d: %s", i, csv);
+        *seconds = '\0';
+        char *ips = strrchr(l, ',');
+        ck_assert_msg(ips, "line %d: %s", i, csv);
+        *ips = '\0';
+        strcat(out, l);
+        strcat(out, ",");
+        strcat(out, status + 1);
+        strcat(out, "\n");
+        free(l);
+    }
+    return out;
+}
+
+START_TEST(test_sweep_jobs_same_rows)
+{
+    char *dir = folder("jobs"), *one = folder("out5"), *two = folder("out6");
+    write_base(dir, 40);
+    write_experiment(dir, "j1.yaml", "_base.yaml", 8, NULL);
+    write_experiment(dir, "j2.yaml", "_base.yaml", 16, NULL);
+    write_experiment(dir, "j3.yaml", "_base.yaml", 24, "seed: 7\n");
+    const char *argv1[] = {"sweep", dir, "--out", one, "--jobs", "1", NULL};
+    const char *argv2[] = {"sweep", dir, "--out", two, "-j", "2", NULL};
+    struct run_result *r1 = clnet(argv1), *r2 = clnet(argv2);
+    assert_exit(r1, 0, "--jobs 1");
+    assert_exit(r2, 0, "--jobs 2");
+    printf("3 runs: --jobs 1 %.2f s, --jobs 2 %.2f s\n", r1->seconds, r2->seconds);
+    char *a = read_text(str("%s/jobs/summary.csv", one));
+    char *b = read_text(str("%s/jobs/summary.csv", two));
+    ck_assert_msg(a && b, "summary.csv missing");
+    ck_assert_msg(strncmp(a, "name,model.layers.0.dense.units,seed,", 37) == 0,
+                  "two settings differ: %s", a);
+    char *ta = without_times(a), *tb = without_times(b);
+    ck_assert_msg(strcmp(ta, tb) == 0, "--jobs 1:\n%s--jobs 2:\n%s", a, b);
+    ck_assert_msg(count_prefix(ta, "j") == 3, "%s", ta);
+    free(r1);
+    free(r2);
+}
+END_TEST
+
+/* ---- 5. refused before anything runs ------------------------------------------------------ */
+
+START_TEST(test_sweep_bad_config_first)
+{
+    char *dir = folder("badcfg"), *root = folder("out7");
+    write_base(dir, 40);
+    write_experiment(dir, "a_good.yaml", "_base.yaml", 8, NULL);
+    write_experiment(dir, "b_bad.yaml", "_base.yaml", 8, "train: {iteratons: 5}\n");
+    const char *argv[] = {"sweep", dir, "--out", root, NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 2, "a bad config");
+    ck_assert_msg(count_lines(r->err) == 1, "want one error line: %s", r->err);
+    ck_assert_msg(strstr(r->err, "b_bad.yaml:6:") && strstr(r->err, "iterations"),
+                  "want file:line:col and a suggestion: %s", r->err);
+    ck_assert_msg(!exists(str("%s/badcfg", root)), "something ran");
+    free(r);
+}
+END_TEST
+
+START_TEST(test_sweep_same_name_refused)
+{
+    char *dir = folder("clash"), *root = folder("out8");
+    write_base(dir, 40);
+    write_experiment(dir, "x.yaml", "_base.yaml", 8, "name: same\n");
+    write_experiment(dir, "y.yaml", "_base.yaml", 16, "name: same\n");
+    const char *argv[] = {"sweep", dir, "--out", root, NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 2, "two experiments of one name");
+    ck_assert_msg(count_lines(r->err) == 1 && strstr(r->err, "'same'") &&
+                      strstr(r->err, "/clash/x.yaml") && strstr(r->err, "/clash/y.yaml"),
+                  "want one line naming both files: %s", r->err);
+    ck_assert_msg(!exists(str("%s/clash", root)), "something ran");
+    free(r);
+}
+END_TEST
+
+START_TEST(test_sweep_bad_device_refused)
+{
+    char *dir = folder("dev"), *root = folder("out9");
+    write_base(dir, 40);
+    write_experiment(dir, "d.yaml", "_base.yaml", 8, NULL);
+    const char *argv[] = {"sweep", dir, "--out", root, "--devices", "nosuchdevice", NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 2, "--devices nosuchdevice");
+    ck_assert_msg(count_lines(r->err) == 1 && strstr(r->err, "nosuchdevice"), "%s", r->err);
+    ck_assert_msg(!exists(str("%s/dev", root)), "something ran");
+    free(r);
+}
+END_TEST
+
+/* ---- 6. progress output ------------------------------------------------------------------- */
+
+/* Runs $CLNET_BIN argv on a pseudo-terminal; returns what it printed there (malloc'd). */
+static char *run_on_pty(const char *const *argv, int *exit_code)
+{
+    int master;
+    struct winsize ws = {.ws_row = 40, .ws_col = 160};
+    pid_t pid = forkpty(&master, NULL, NULL, &ws);
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        putenv(cache_env);
+        const char *args[32] = {"clnet"};
+        int n = 1;
+        for (const char *const *a = argv; *a && n < 31; a++)
+            args[n++] = *a;
+        execv(getenv("CLNET_BIN"), (char *const *)args);
+        _exit(127);
+    }
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    for (;;) {
+        ssize_t k = read(master, out + len, cap - 1 - len);
+        if (k <= 0) /* EIO once the child has exited and closed the terminal */
+            break;
+        len += (size_t)k;
+    }
+    out[len] = '\0';
+    close(master);
+    int ws_status;
+    waitpid(pid, &ws_status, 0);
+    *exit_code = WIFEXITED(ws_status) ? WEXITSTATUS(ws_status) : -1;
+    return out;
+}
+
+START_TEST(test_train_progress_tty_and_pipe)
+{
+    char *dir = folder("progress");
+    write_base(dir, 60);
+    write_experiment(dir, "p.yaml", "_base.yaml", 16, NULL);
+    char *config = str("%s/p.yaml", dir);
+    char *out_tty = str("%s/runs-tty", dir), *out_pipe = str("%s/runs-pipe", dir);
+    const char *argv_tty[] = {"train", config, "--out", out_tty, NULL};
+    int code;
+    char *tty = run_on_pty(argv_tty, &code);
+    ck_assert_msg(code == 0, "exit %d: %s", code, tty);
+    /* In place: carriage returns, every step of log_every (10) shown, and the final line. */
+    int updates = 0;
+    for (const char *p = tty; (p = strstr(p, "\riter ")) != NULL; p++)
+        updates++;
+    ck_assert_msg(updates >= 6, "want an in-place update every 10 of 60 steps: %d in %s", updates,
+                  tty);
+    ck_assert_msg(strstr(tty, "\riter 60/60  loss "), "no final update: %s", tty);
+    ck_assert_msg(strstr(tty, "p: test accuracy "), "no final line: %s", tty);
+    const char *fields[] = {"loss ", "acc ", "test ", "lr ", "img/s", "ETA "};
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(strstr(tty, fields[i]), "the progress line has no '%s': %s", fields[i], tty);
+
+    const char *argv_pipe[] = {"train", config, "--out", out_pipe, NULL};
+    struct run_result *r = clnet(argv_pipe);
+    assert_exit(r, 0, "train in a pipe");
+    ck_assert_msg(!strchr(r->out, '\r'), "a carriage return in a pipe: %s", r->out);
+    ck_assert_msg(count_prefix(r->out, "iter ") == 3, "want one line per evaluation (20, 40, "
+                  "60): %s", r->out);
+    ck_assert_msg(count_prefix(r->out, "iter 40/60  loss ") == 1, "%s", r->out);
+    free(r);
+}
+END_TEST
+
+START_TEST(test_sweep_progress_tty)
+{
+    char *dir = folder("sweeptty"), *root = folder("out10");
+    write_base(dir, 60);
+    write_experiment(dir, "t1.yaml", "_base.yaml", 8, NULL);
+    write_experiment(dir, "t2.yaml", "_base.yaml", 16, NULL);
+    const char *argv[] = {"sweep", dir, "--out", root, "--jobs", "2", NULL};
+    int code;
+    char *tty = run_on_pty(argv, &code);
+    ck_assert_msg(code == 0, "exit %d: %s", code, tty);
+    /* Live lines (name, then the run's progress) redrawn in place with cursor movements; the
+     * lines that stay are each run's first and last and the sweep's. */
+    ck_assert_msg(strstr(tty, "\033[") && strstr(tty, "t1  iter ") && strstr(tty, "t2  iter "),
+                  "no live lines: %s", tty);
+    ck_assert_msg(strstr(tty, "t1: test accuracy ") && strstr(tty, "t2: test accuracy "),
+                  "no final lines: %s", tty);
+    ck_assert_msg(strstr(tty, "sweep sweeptty: 2 of 2 completed"), "no closing line: %s", tty);
+}
+END_TEST
+
+static double test_started;
+
+static void timer_start(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    test_started = (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void timer_report(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    printf("  %.2f s\n", (double)t.tv_sec + 1e-9 * (double)t.tv_nsec - test_started);
+}
+
+static Suite *sweep_suite(void)
+{
+    Suite *s = suite_create("sweep");
+    TCase *tc = tcase_create("sweep");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, timer_start, timer_report);
+    tcase_add_test(tc, test_sweep_table);
+    tcase_add_test(tc, test_sweep_failures_listed);
+    tcase_add_test(tc, test_sweep_fail_fast);
+    tcase_add_test(tc, test_sweep_resumes_after_kill);
+    tcase_add_test(tc, test_sweep_jobs_same_rows);
+    tcase_add_test(tc, test_sweep_bad_config_first);
+    tcase_add_test(tc, test_sweep_same_name_refused);
+    tcase_add_test(tc, test_sweep_bad_device_refused);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("progress");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, timer_start, timer_report);
+    tcase_add_test(tc, test_train_progress_tty_and_pipe);
+    tcase_add_test(tc, test_sweep_progress_tty);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    write_data_set();
+    snprintf(cache_env, sizeof cache_env, "CLNET_CACHE_DIR=%s/cache", harness_tmpdir());
+    return harness_run(sweep_suite(), true);
+}
