@@ -25,9 +25,12 @@ static MPI_Win counter_win = MPI_WIN_NULL;
 static long *counter_mem;
 
 /* Open MPI, MPICH/Hydra, Slurm's PMI and PMIx all leave one of these in each rank's
- * environment; a plain `clnet ...` has none, and does not pay for MPI_Init. */
+ * environment; a plain `clnet ...` has none, and does not pay for MPI_Init. CLNET_NO_MPI
+ * set: never a rank. */
 static bool launched_by_mpi(void)
 {
+    if (getenv("CLNET_NO_MPI")) /* a child process of a rank, e.g. a sweep's run */
+        return false;
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
                                        "PMI_SIZE", "MPI_LOCALNRANKS"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -101,11 +104,11 @@ int dist_sum_double(double *buf, size_t n)
                  "MPI_Allreduce");
 }
 
-int dist_max_int(int *value)
+int dist_max_int(int *values, size_t n)
 {
-    if (world.size == 1)
+    if (world.size == 1 || n == 0)
         return CLNET_OK;
-    return check(MPI_Allreduce(MPI_IN_PLACE, value, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD),
+    return check(MPI_Allreduce(MPI_IN_PLACE, values, (int)n, MPI_INT, MPI_MAX, MPI_COMM_WORLD),
                  "MPI_Allreduce");
 }
 
@@ -178,7 +181,7 @@ void dist_finalize(void) {}
 void dist_abort(int exit_code) { (void)exit_code; }
 int dist_sum_float(float *buf, size_t n) { (void)buf; (void)n; return CLNET_OK; }
 int dist_sum_double(double *buf, size_t n) { (void)buf; (void)n; return CLNET_OK; }
-int dist_max_int(int *value) { (void)value; return CLNET_OK; }
+int dist_max_int(int *values, size_t n) { (void)values; (void)n; return CLNET_OK; }
 int dist_barrier(void) { return CLNET_OK; }
 
 static long local_counter;

@@ -34,8 +34,9 @@ const struct dist *dist_world(void);
 int dist_sum_float(float *buf, size_t n);
 int dist_sum_double(double *buf, size_t n);
 
-/* The largest of every rank's value (agreeing on "someone was interrupted"). */
-int dist_max_int(int *value);
+/* Element-wise the largest of every rank's values, in place (agreeing on "someone was
+ * interrupted", gathering which rank ran what). */
+int dist_max_int(int *values, size_t n);
 
 int dist_barrier(void);
 

@@ -466,7 +466,7 @@ static void draw_grid(const void *p)
     plschr(0, 1.25);
     plptex(PRED_WIDTH / 2.0, page_y(24), 1, 0, 0.5, c->title);
     plschr(0, 0.8);
-    plptex(PRED_WIDTH / 2.0, page_y(50), 1, 0, 0.5,
+    plptex(PRED_WIDTH / 2.0, page_y(53), 1, 0, 0.5,
            "predicted label under each image; wrong ones in red, true label in parentheses");
     double scale = fmin((double)IMG_BOX / c->cols, (double)IMG_BOX / c->rows);
     double w = scale * c->cols, h = scale * c->rows;

@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "dist/dist.h"
 #include "report/report.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -34,20 +35,24 @@ extern char **environ;
 
 /* ---- spawning --------------------------------------------------------------------------- */
 
-/* environ without CLNET_PROGRESS, plus CLNET_PROGRESS=mode. */
+/* environ without CLNET_PROGRESS, plus CLNET_PROGRESS=mode, and CLNET_NO_MPI=1: a run
+ * started by a rank of an MPI sweep inherits the launcher's variables, but is a process of its
+ * own, not a rank (src/dist/dist.c). */
 static char **child_env(const char *setting)
 {
     int n = 0;
     while (environ[n])
         n++;
-    char **env = malloc((size_t)(n + 2) * sizeof *env);
+    char **env = malloc((size_t)(n + 3) * sizeof *env);
     if (!env)
         return NULL;
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "CLNET_PROGRESS=", 15) != 0)
+        if (strncmp(environ[i], "CLNET_PROGRESS=", 15) != 0 &&
+            strncmp(environ[i], "CLNET_NO_MPI=", 13) != 0)
             env[k++] = environ[i];
     env[k++] = (char *)setting;
+    env[k++] = "CLNET_NO_MPI=1";
     env[k] = NULL;
     return env;
 }
@@ -324,6 +329,29 @@ static bool stopping(const struct sweep_runner *r)
     return r->o->fail_fast && r->failed > 0;
 }
 
+/* The next item to run: the next pending one in order; in an MPI sweep, the next value of
+ * the job-wide counter that is pending (every rank planned the same items), so whichever rank
+ * frees a slot first takes it. NULL when there is none left. */
+static struct sweep_item *next_pending(struct sweep_runner *r, int *next)
+{
+    struct sweep *s = r->s;
+    if (dist_world()->size == 1) {
+        while (*next < s->n && s->items[*next].state != ITEM_PENDING)
+            (*next)++;
+        return *next < s->n ? &s->items[*next] : NULL;
+    }
+    while (*next < s->n) {
+        long v;
+        if (dist_counter_next(&v) != CLNET_OK || v >= s->n) {
+            *next = s->n; /* a failed counter hands out nothing more on this rank */
+            break;
+        }
+        if (s->items[v].state == ITEM_PENDING)
+            return &s->items[v];
+    }
+    return NULL;
+}
+
 static int loop(struct sweep_runner *r)
 {
     struct sweep *s = r->s;
@@ -347,12 +375,13 @@ static int loop(struct sweep_runner *r)
         for (int i = 0; i < r->n_jobs && !stopping(r) && status == CLNET_OK; i++) {
             if (r->jobs[i].it)
                 continue;
-            while (next < s->n && s->items[next].state != ITEM_PENDING)
-                next++;
-            if (next == s->n)
+            struct sweep_item *it = next_pending(r, &next);
+            if (!it)
                 break;
-            const char *device = s->n_devices ? s->devices[i % s->n_devices] : NULL;
-            status = start(r, &r->jobs[i], &s->items[next], device);
+            /* Job slots of all ranks on one node share the node's --devices list. */
+            int slot = dist_world()->local_rank * r->n_jobs + i;
+            const char *device = s->n_devices ? s->devices[slot % s->n_devices] : NULL;
+            status = start(r, &r->jobs[i], it, device);
         }
         int nfds = 0, running = 0;
         for (int i = 0; i < r->n_jobs; i++) {
@@ -370,6 +399,7 @@ static int loop(struct sweep_runner *r)
             sweep_output_draw(r);
         /* A bounded wait: a signal arriving just before poll is seen within 0.2 s. */
         int ready = poll(fds, (nfds_t)nfds, 200);
+        dist_progress();
         if (ready < 0 && errno != EINTR) {
             status = clnet_errorf(CLNET_ERR_IO, "sweep: poll: %s", strerror(errno));
             stop_all(r, SIGTERM);
@@ -399,7 +429,9 @@ int sweep_execute(struct sweep *s)
 {
     const struct sweep_options *o = s->opt;
     struct sweep_runner r = {.s = s, .o = o, .n_jobs = o->jobs};
-    r.tty = !o->quiet && isatty(STDOUT_FILENO);
+    /* Open MPI hands its ranks a pseudo-terminal; lines redrawn in place by several ranks
+     * would overwrite each other, so an MPI sweep prints plain lines. */
+    r.tty = !o->quiet && isatty(STDOUT_FILENO) && dist_world()->size == 1;
     for (int i = 0; i < s->n; i++)
         r.to_run += s->items[i].state == ITEM_PENDING;
     r.jobs = calloc((size_t)r.n_jobs, sizeof *r.jobs);

@@ -3,9 +3,12 @@
  * processes, then write the table and the plots and list what did not complete. */
 #include "sweep/sweep.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "report/report.h"
 #include "sweep/internal.h"
 #include "util/interrupt.h"
@@ -30,16 +33,17 @@ static void decide(struct sweep *s)
     }
 }
 
-/* The runs that did not complete, to stderr; the names into buf for the error line. */
-static int list_failures(const struct sweep *s, char *names, size_t size)
+/* The runs that did not complete, to stderr when print; the names into buf for the error
+ * line. */
+static int list_failures(const struct sweep *s, char *names, size_t size, bool print)
 {
     int n = 0;
     size_t used = 0;
     names[0] = '\0';
     for (int i = 0; i < s->n; i++)
         n += sweep_item_failed(&s->items[i]);
-    if (n == 0)
-        return 0;
+    if (n == 0 || !print)
+        return n;
     fprintf(stderr, "sweep %s: %d of %d runs did not complete:\n", s->name, n, s->n);
     for (int i = 0; i < s->n; i++) {
         const struct sweep_item *it = &s->items[i];
@@ -74,6 +78,38 @@ static void print_totals(const struct sweep *s, double seconds)
            s->name, completed, s->n, up_to_date, failed, not_run, seconds, s->root);
 }
 
+/* Under MPI every rank planned the same items and ran some of them: gather what became of
+ * each (exit code, signal, whether the sweep stopped it) so every rank holds the whole
+ * table, and read the summaries other ranks' runs wrote. */
+static int gather_ranks(struct sweep *s)
+{
+    if (dist_world()->size == 1 || s->n == 0)
+        return CLNET_OK;
+    int *v = malloc((size_t)s->n * 3 * sizeof *v);
+    if (!v)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        bool mine = it->state == ITEM_DONE;
+        v[3 * i] = mine ? it->exit_code : INT_MIN;
+        v[3 * i + 1] = mine ? it->term_signal : INT_MIN;
+        v[3 * i + 2] = mine ? it->stopped : INT_MIN;
+    }
+    int status = dist_max_int(v, (size_t)s->n * 3);
+    for (int i = 0; i < s->n && status == CLNET_OK; i++) {
+        struct sweep_item *it = &s->items[i];
+        if (it->state == ITEM_DONE || v[3 * i] == INT_MIN)
+            continue;
+        it->state = ITEM_DONE;
+        it->exit_code = v[3 * i];
+        it->term_signal = v[3 * i + 1];
+        it->stopped = v[3 * i + 2] != 0;
+        sweep_read_record(it);
+    }
+    free(v);
+    return status;
+}
+
 int sweep_run(const struct sweep_options *o)
 {
     if (o->jobs < 1)
@@ -91,7 +127,8 @@ int sweep_run(const struct sweep_options *o)
     int pending = 0;
     for (int i = 0; i < s.n; i++)
         pending += s.items[i].state == ITEM_PENDING;
-    if (!o->quiet) {
+    bool lead = dist_world()->rank == 0; /* the rank that prints the plan and the tables */
+    if (!o->quiet && lead) {
         printf("sweep %s: %d experiments, %d to run, %d at a time%s%s; runs in %s/\n", s.name,
                s.n, pending, o->jobs, o->devices ? " on " : "", o->devices ? o->devices : "",
                s.root);
@@ -101,15 +138,25 @@ int sweep_run(const struct sweep_options *o)
                        s.items[i].name, s.items[i].dir);
         fflush(stdout);
     }
-    int run_status = pending ? sweep_execute(&s) : CLNET_OK;
+    int run_status = CLNET_OK;
+    if (pending) { /* the same on every rank: all of them open and close the counter */
+        run_status = dist_counter_open();
+        if (run_status == CLNET_OK)
+            run_status = sweep_execute(&s);
+        int st = dist_counter_close(); /* returns when every rank's runs have ended */
+        if (st == CLNET_OK)
+            st = gather_ranks(&s);
+        if (run_status == CLNET_OK)
+            run_status = st;
+    }
     /* The table and plots even after an interruption: they show what is done. */
-    status = sweep_write_tables(&s);
-    if (status == CLNET_OK)
+    status = lead ? sweep_write_tables(&s) : CLNET_OK;
+    if (status == CLNET_OK && lead)
         status = sweep_compare(&s);
-    if (!o->quiet)
+    if (!o->quiet && lead)
         print_totals(&s, clock_seconds() - t0);
     char names[512];
-    int failed = list_failures(&s, names, sizeof names);
+    int failed = list_failures(&s, names, sizeof names, lead);
     if (run_status == CLNET_ERR_INTERRUPTED)
         status = clnet_errorf(CLNET_ERR_INTERRUPTED, "sweep %s: stopped by %s; the same "
                               "command resumes it", s.name,

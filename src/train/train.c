@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "config/flat.h"
 #include "data/sampler.h"
+#include "dist/dist.h"
 #include "model/checkpoint.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
@@ -35,6 +36,9 @@ struct trainer {
     struct optim optim;
     struct sampler sampler;
     int batch;          /* B */
+    int ranks, rows, row0; /* data-parallel: this rank trains rows [row0, row0 + rows) of B */
+    bool lead;          /* rank 0: the one that evaluates and writes the run directory */
+    float *grad_host;   /* (P) the gradient arena on its way through MPI; NULL for one rank */
     long chunk_max;     /* S: most steps in one chunk */
     int32_t *index;     /* (S, B) host indices of the chunk */
     cl_mem index_dev;   /* (S, B) */
@@ -52,15 +56,45 @@ struct trainer {
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
 
+/* Data-parallel: each rank's gradient is the mean over its rows; their mean over the ranks
+ * is the whole batch's, so every rank applies the same update. One MPI_Allreduce over the
+ * whole arena per step. */
+static int average_gradients(struct trainer *t)
+{
+    struct session *s = &t->s;
+    size_t n = s->model.n_params;
+    int status = runtime_download(s->rt, t->grad_host, s->model.grads, 0, n * sizeof(float));
+    if (status == CLNET_OK)
+        status = dist_sum_float(t->grad_host, n);
+    float inv = 1.0f / (float)t->ranks;
+    for (size_t i = 0; i < n && status == CLNET_OK; i++)
+        t->grad_host[i] *= inv;
+    if (status == CLNET_OK)
+        status = runtime_upload(s->rt, s->model.grads, 0, t->grad_host, n * sizeof(float));
+    return status;
+}
+
+/* The signal that stops the run, or 0. Under MPI the ranks agree on it at chunk boundaries
+ * only (boundary true), so every rank stops after the same step. */
+static int stop_signal(const struct trainer *t, bool boundary)
+{
+    int sig = interrupt_requested();
+    if (t->ranks == 1)
+        return sig;
+    if (!boundary || dist_max_int(&sig, 1) != CLNET_OK)
+        return 0;
+    return sig;
+}
+
 static int step(struct trainer *t, long iteration, int slot, bool train)
 {
     struct session *s = &t->s;
     cl_mem logits;
-    int b = t->batch;
+    int b = t->rows;
     s->model.step = (uint64_t)iteration;
     int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
-                                 t->index_dev, (size_t)slot * (size_t)b, b, s->features,
-                                 s->train.n);
+                                 t->index_dev, (size_t)slot * (size_t)t->batch + (size_t)t->row0,
+                                 b, s->features, s->train.n);
     if (status == CLNET_OK)
         status = model_forward(&s->model, &logits, s->x, b, train);
     if (status == CLNET_OK)
@@ -70,6 +104,8 @@ static int step(struct trainer *t, long iteration, int slot, bool train)
         status = op_loss_reduce(s->rt, t->acc, slot, s->row_loss, s->row_correct, b);
     if (status == CLNET_OK)
         status = model_backward(&s->model, s->x, s->dz, b);
+    if (status == CLNET_OK && t->grad_host)
+        status = average_gradients(t);
     if (status == CLNET_OK)
         status = optim_step(&t->optim, s->model.params, s->model.grads,
                             schedule_lr(&t->exp->train, iteration));
@@ -101,10 +137,12 @@ static int diagnose(struct trainer *t, long first, int steps)
         float a[2];
         if (status == CLNET_OK)
             status = runtime_download(s->rt, a, t->acc, (size_t)k * 2 * sizeof(float), sizeof a);
+        if (status == CLNET_OK)
+            status = dist_sum_float(a, 2);
         if (status != CLNET_OK || isfinite(a[0]))
             continue;
         int layer = -1;
-        status = model_first_nonfinite_layer(&s->model, &layer, t->batch);
+        status = model_first_nonfinite_layer(&s->model, &layer, t->rows);
         if (status != CLNET_OK)
             return status;
         char where[128];
@@ -146,6 +184,8 @@ static const char *const summary_keys[SUMMARY_KEYS] = {
 
 static int save_checkpoint(struct trainer *t, long iteration)
 {
+    if (!t->lead) /* every rank holds the same state; rank 0 writes it */
+        return CLNET_OK;
     struct session *s = &t->s;
     size_t n = s->model.n_params;
     float *host = malloc((1 + (size_t)t->optim.n_state) * (n ? n : 1) * sizeof *host);
@@ -254,7 +294,7 @@ static int run_loop(struct trainer *t)
 {
     const struct train_spec *ts = &t->exp->train;
     struct progress p;
-    progress_init(&p, t->start, ts->iterations, t->opt->quiet);
+    progress_init(&p, t->start, ts->iterations, t->opt->quiet || !t->lead);
     p.verbose = t->opt->verbose;
     t->sum.startup_seconds = clock_seconds() - t->opt->process_start;
     if (t->opt->verbose && !t->opt->quiet) {
@@ -270,13 +310,14 @@ static int run_loop(struct trainer *t)
                      ? CLNET_OK
                      : clnet_errorf(CLNET_ERR_INTERNAL, "sampler state larger than expected");
     long it = t->start, saved = -1;
-    if (status == CLNET_OK && ts->layer_stats > 0) {
+    if (status == CLNET_OK && ts->layer_stats > 0 && t->lead) {
         char *path = path_in(t->dir, "layer_stats.csv");
-        status = path ? layer_stats_open(&t->stats, &t->s.model, t->batch, path, t->start)
+        status = path ? layer_stats_open(&t->stats, &t->s.model, t->rows, path, t->start)
                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
         free(path);
     }
-    while (it < ts->iterations && status == CLNET_OK && !interrupt_requested()) {
+    int sig = 0;
+    while (it < ts->iterations && status == CLNET_OK && !(sig = stop_signal(t, true))) {
         long end = ts->iterations;
         long marks[4] = {next_multiple(it, ts->log_every), next_multiple(it, ts->eval_every),
                          next_multiple(it, ts->checkpoint_every),
@@ -293,7 +334,7 @@ static int run_loop(struct trainer *t)
                                 (size_t)steps * (size_t)t->batch * sizeof *t->index);
         if (status == CLNET_OK)
             status = snapshot(t, false);
-        for (; done < steps && status == CLNET_OK && !interrupt_requested(); done++)
+        for (; done < steps && status == CLNET_OK && !stop_signal(t, false); done++)
             status = step(t, it + done, done, true);
         if (status == CLNET_OK && done < steps) {
             /* Interrupted inside the chunk: give back the batches it did not train on. */
@@ -304,6 +345,8 @@ static int run_loop(struct trainer *t)
         if (status == CLNET_OK && done > 0)
             status = runtime_download(t->s.rt, t->acc_host, t->acc, 0,
                                       (size_t)done * 2 * sizeof *t->acc_host);
+        if (status == CLNET_OK && done > 0) /* each rank summed its rows: the batch's sums */
+            status = dist_sum_float(t->acc_host, (size_t)done * 2);
         t->train_seconds += clock_seconds() - t0;
         if (status != CLNET_OK || done == 0)
             break;
@@ -316,9 +359,9 @@ static int run_loop(struct trainer *t)
         t->sum.iterations = it;
         t->sum.final_train_loss = last[0] / t->batch;
         /* Before evaluating: an evaluation overwrites the layer outputs of the last step. */
-        if (ts->layer_stats > 0 && it % ts->layer_stats == 0)
+        if (ts->layer_stats > 0 && it % ts->layer_stats == 0 && t->lead)
             status = layer_stats_record(t->stats, &t->s.model, it);
-        if (status == CLNET_OK && (it % ts->eval_every == 0 || it == ts->iterations))
+        if (status == CLNET_OK && t->lead && (it % ts->eval_every == 0 || it == ts->iterations))
             status = evaluate(t, it, last, t->metrics, &p, ips);
         else
             progress_update(&p, it, last[0] / t->batch, last[1] / t->batch, NAN,
@@ -336,7 +379,8 @@ static int run_loop(struct trainer *t)
     int st = layer_stats_close(t->stats);
     t->stats = NULL;
     status = status ? status : st;
-    int sig = interrupt_requested();
+    if (!sig && t->ranks == 1)
+        sig = interrupt_requested(); /* it stopped inside a chunk */
     if (status == CLNET_OK && sig && it < ts->iterations) {
         if (saved != it)
             status = save_checkpoint(t, it);
@@ -356,6 +400,11 @@ static int trainer_open(struct trainer *t)
         return status;
     struct session *s = &t->s;
     t->batch = e->train.batch_size;
+    const struct dist *w = dist_world();
+    t->ranks = w->size;
+    t->rows = t->batch / w->size;
+    t->row0 = w->rank * t->rows;
+    t->lead = w->rank == 0;
     t->chunk_max = e->train.log_every;
     if (e->train.eval_every < t->chunk_max)
         t->chunk_max = e->train.eval_every;
@@ -376,6 +425,8 @@ static int trainer_open(struct trainer *t)
     t->acc_host = malloc((size_t)t->chunk_max * 2 * sizeof *t->acc_host);
     if (status == CLNET_OK && (!t->index || !t->acc_host))
         status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for batch indices");
+    if (status == CLNET_OK && t->ranks > 1 && !(t->grad_host = malloc((n ? n : 1) * sizeof(float))))
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the gradients");
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &t->index_dev, idx * sizeof *t->index);
     if (status == CLNET_OK)
@@ -397,6 +448,7 @@ static void trainer_close(struct trainer *t)
     sampler_free(&t->sampler);
     free(t->index);
     free(t->acc_host);
+    free(t->grad_host);
     session_close(&t->s);
     free(t->dir);
 }
@@ -449,9 +501,9 @@ static int resume_from(struct trainer *t, const struct safetensors *ck, long it)
             status = clnet_errorf(CLNET_ERR_DATA, "%s: checkpoint metadata '%s' is missing or "
                                   "not a number", ck->path, summary_keys[i]);
     }
-    if (status == CLNET_OK)
+    if (status == CLNET_OK && t->lead)
         status = fs_write_atomic(t->metrics_path, log->data, log->bytes);
-    if (status == CLNET_OK && !(t->metrics = fopen(t->metrics_path, "a")))
+    if (status == CLNET_OK && t->lead && !(t->metrics = fopen(t->metrics_path, "a")))
         status = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", t->metrics_path,
                               strerror(errno));
     t->optim.step = it;
@@ -547,9 +599,17 @@ int train_run(const struct experiment *e, const struct train_options *o)
     if (!e->has_train)
         return clnet_errorf(CLNET_ERR_CONFIG, "%s: nothing to train: the config has no train: "
                             "section (use clnet eval for a hand-set model)", e->path);
+#ifndef CLNET_HAVE_MPI
     if (e->train.parallel != PARALLEL_NONE)
         return clnet_errorf(CLNET_ERR_CONFIG, "%s: train.parallel: data needs clnet built with "
                             "MPI, which this build is not (use parallel: none)", e->path);
+#endif
+    /* Under mpirun/srun with N > 1 ranks, training is data-parallel (README, Scale-out). */
+    const struct dist *w = dist_world();
+    if (w->size > 1 && e->train.batch_size % w->size != 0)
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: train.batch_size %d does not split evenly "
+                            "over %d ranks", e->path, e->train.batch_size, w->size);
+    bool lead = w->rank == 0; /* only rank 0 writes the run directory */
     struct trainer t = {.exp = e, .opt = o};
     t.sum = (struct run_summary){.name = e->name, .status = RUN_FAILED,
                                  .final_test_accuracy = NAN, .best_test_accuracy = NAN,
@@ -573,12 +633,12 @@ int train_run(const struct experiment *e, const struct train_options *o)
     bool existed = fs_exists(t.dir), completed = false;
     struct safetensors ck = {0};
     long resume_at = -1;
-    if (status == CLNET_OK && existed)
+    if (status == CLNET_OK && existed && lead)
         status = fs_lock_dir(t.dir, &lock);
     if (status == CLNET_OK && existed && !o->restart)
         status = examine_run_dir(&t, &ck, &resume_at, &completed);
     if (status == CLNET_OK && completed) {
-        if (!o->quiet)
+        if (!o->quiet && lead)
             printf("%s: already completed (%ld iterations) in %s/; --restart trains it again\n",
                    e->name, resume_at, t.dir);
         resume_at = -1;
@@ -587,34 +647,40 @@ int train_run(const struct experiment *e, const struct train_options *o)
     if (status == CLNET_OK)
         status = trainer_open(&t);
     bool wrote_dir = false;
-    if (status == CLNET_OK)
+    if (status == CLNET_OK && lead)
         status = fs_mkdir_p(t.dir);
-    if (status == CLNET_OK && lock < 0)
+    if (status == CLNET_OK && lead && lock < 0)
         status = fs_lock_dir(t.dir, &lock);
-    if (status == CLNET_OK) {
+    if (status == CLNET_OK && lead) {
         fs_remove_stale_temps(t.dir);
         if (o->restart)
             status = remove_previous_run(t.dir);
     }
-    if (status == CLNET_OK) {
+    if (status == CLNET_OK && lead) {
         wrote_dir = true;
         run_plots_init(&t.plots, t.dir, e->name, o->verbose);
         status = config_save_resolved(e, config_path);
     }
-    if (status == CLNET_OK)
-        status = resume_at >= 0 ? resume_from(&t, &ck, resume_at)
-                                : metrics_open(&t.metrics, t.metrics_path,
-                                               e->train.eval_train == EVAL_TRAIN_FULL);
+    if (status == CLNET_OK && resume_at >= 0)
+        status = resume_from(&t, &ck, resume_at);
+    else if (status == CLNET_OK && lead)
+        status = metrics_open(&t.metrics, t.metrics_path, e->train.eval_train == EVAL_TRAIN_FULL);
     safetensors_free(&ck);
     if (status == CLNET_OK) {
         const struct runtime_device_info *d = runtime_device(t.s.rt);
         t.sum.device = d->name;
         t.sum.platform = d->platform_name;
         t.sum.parameters = (long long)t.s.model.n_params;
-        if (!o->quiet && resume_at >= 0)
+        if (o->quiet || !lead)
+            ;
+        else if (resume_at >= 0)
             printf("%s: resuming at iteration %ld of %ld from %s/checkpoint.bin on %s\n", e->name,
                    resume_at, e->train.iterations, t.dir, d->name);
-        else if (!o->quiet)
+        else if (w->size > 1)
+            printf("%s: %lld parameters, %ld iterations of %d (%d per rank on %d ranks) on %s\n",
+                   e->name, t.sum.parameters, e->train.iterations, t.batch, t.rows, w->size,
+                   d->name);
+        else
             printf("%s: %lld parameters, %ld iterations of %d on %s\n", e->name,
                    t.sum.parameters, e->train.iterations, t.batch, d->name);
         status = run_loop(&t);
@@ -623,7 +689,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         int st = metrics_close(t.metrics, t.metrics_path);
         status = status ? status : st;
     }
-    if (status == CLNET_OK)
+    if (status == CLNET_OK && lead)
         status = save_weights(&t);
     /* Predictions and plots come before summary.json says completed, so a run killed while
      * drawing them is resumed, not taken for a finished one; a plotting failure is reported

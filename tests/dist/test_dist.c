@@ -35,9 +35,9 @@ int main(int argc, char **argv)
     if (f[0] != (float)w->size || f[1] != (float)ranks || f[2] != 0.5f * (float)w->size ||
         d[0] != 2.0 * w->size || d[1] != ranks)
         FAIL("sums %g %g %g %g %g", f[0], f[1], f[2], d[0], d[1]);
-    int m = w->rank * 7;
-    if (dist_max_int(&m) != CLNET_OK || m != (w->size - 1) * 7)
-        FAIL("max %d", m);
+    int m[2] = {w->rank * 7, -w->rank};
+    if (dist_max_int(m, 2) != CLNET_OK || m[0] != (w->size - 1) * 7 || m[1] != 0)
+        FAIL("max %d %d", m[0], m[1]);
 
     /* 200 values drawn by whoever asks first: their count and sum over all ranks say each of
      * 0..199 was handed out once. */

@@ -33,7 +33,8 @@ by step 85. The CNN with SGD at lr 0.1: clnet leaves float64 at step 25, PyTorch
 weights at step 15-20 (its losses at step ~80). The CNN with Adam: clnet stays within 4e-7 of
 float64 to step 93, while PyTorch float32 is 2.8e-4 away at step 84. Each clnet step itself
 matches float64 to rounding (its gradients, from its own weights, agree to 2e-7 of their
-largest element). The CNN also trains slowly in PyTorch here (4-8 steps/s on one thread).
+largest element). Most of the test's time goes to the test-set passes (three or four per case on
+each side) and loading MNIST, not to the steps.
 Exits 77 (skipped) when torch cannot be imported or data/mnist is absent.
 """
 

@@ -108,7 +108,7 @@ char *run_dir(const char *name)
     char *path = NULL;
     if (asprintf(&path, "%s/runs/%s", harness_tmpdir(), name) < 0)
         abort();
-    return path;
+    return harness_keep(path);
 }
 
 char *path_in(const char *dir, const char *name)
@@ -116,7 +116,7 @@ char *path_in(const char *dir, const char *name)
     char *path = NULL;
     if (asprintf(&path, "%s/%s", dir, name) < 0)
         abort();
-    return path;
+    return harness_keep(path);
 }
 
 void clnet(struct run_result *r, const char *const *argv)

@@ -18,7 +18,7 @@ void synth_setup(void);
 
 /* Writes TMP/name: "seed: 1", "data: {dir: ...}" then body; returns the path (malloc'd). */
 char *write_config(const char *name, const char *body);
-/* TMP/runs/name (not created; malloc'd). */
+/* TMP/runs/name (not created) and dir/name: malloc'd, kept until exit (harness_keep). */
 char *run_dir(const char *name);
 char *path_in(const char *dir, const char *name);
 
