@@ -330,11 +330,11 @@ static void check_dropout(struct sc *c)
     cl_mem xd = x ? sc_buffer(c, x, n * sizeof *x) : NULL;
     cl_mem y = output(c, NULL, n), dx = output(c, NULL, n);
     float *want_y = with_canaries(c, NULL, n), *want_dx = with_canaries(c, NULL, n);
-    SC_OP(c, op_dropout_forward(c->rt, y, xd, n, 0.3f, seed, iteration));
-    SC_OP(c, op_dropout_backward(c->rt, dx, xd, n, 0.3f, seed, iteration));
+    SC_OP(c, op_dropout_forward(c->rt, y, xd, n, 1000, 0.3f, seed, iteration));
+    SC_OP(c, op_dropout_backward(c->rt, dx, xd, n, 1000, 0.3f, seed, iteration));
     if (c->status != CLNET_OK) return;
-    ref_dropout_forward(want_y, x, n, 0.3f, seed, iteration);
-    ref_dropout_backward(want_dx, x, n, 0.3f, seed, iteration);
+    ref_dropout_forward(want_y, x, n, 1000, 0.3f, seed, iteration);
+    ref_dropout_backward(want_dx, x, n, 1000, 0.3f, seed, iteration);
     sc_compare(c, SC_LINE(KERNEL_DROPOUT_FORWARD), "p 0.3 n=1001", download_all(c, y, n), want_y,
                n + SC_CANARIES, ELEMENT, 0.0);
     sc_compare(c, SC_LINE(KERNEL_DROPOUT_BACKWARD), "p 0.3 n=1001", download_all(c, dx, n), want_dx,

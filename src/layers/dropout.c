@@ -35,7 +35,8 @@ static int dropout_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x
     }
     *y = l->y;
     return op_dropout_forward(m->rt, l->y, x, (size_t)batch * l->out_size,
-                              (float)l->spec->dropout.p, layer_seed(l, m), m->step);
+                              m->first_row * l->out_size, (float)l->spec->dropout.p,
+                              layer_seed(l, m), m->step);
 }
 
 static int dropout_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
@@ -46,7 +47,8 @@ static int dropout_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem
     if (!need_dx)
         return CLNET_OK;
     return op_dropout_backward(m->rt, dy, dy, (size_t)batch * l->in_size,
-                               (float)l->spec->dropout.p, layer_seed(l, m), m->step);
+                               m->first_row * l->in_size, (float)l->spec->dropout.p,
+                               layer_seed(l, m), m->step);
 }
 
 const struct layer_kind layer_dropout = {

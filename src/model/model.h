@@ -28,6 +28,7 @@ struct model {
     size_t input_size;   /* F */
     size_t output_size;  /* K */
     uint64_t step;       /* the training iteration being run (dropout masks are keyed by it) */
+    uint64_t first_row;  /* the batch row this process's row 0 is (data-parallel ranks) */
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at

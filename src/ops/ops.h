@@ -120,15 +120,16 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
                        size_t db_off, cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
                        cl_mem work, const struct conv_geom *g, int batch, int act);
 
-/* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, i) >=
- * p 2^32 (util/rng.h, reproduced bit for bit on the device), y = keep ? x * scale : 0 with
+/* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, first + i)
+ * >= p 2^32 (util/rng.h, reproduced bit for bit on the device; first numbers the buffer's
+ * elements within the whole batch, 0 except on data-parallel ranks after the first), y = keep ? x * scale : 0 with
  * scale = 1 / (1 - p) rounded to float (PyTorch's factor; p = 0 is the identity, p = 1 drops
  * everything). The backward recomputes the same mask: dx = keep ? dy * scale : 0. No mask
  * buffer. y may alias x, dx dy. 0 <= p <= 1. */
-int op_dropout_forward(struct runtime *rt, cl_mem y, cl_mem x, size_t n, float p, uint64_t seed,
-                       uint64_t iteration);
-int op_dropout_backward(struct runtime *rt, cl_mem dx, cl_mem dy, size_t n, float p,
-                        uint64_t seed, uint64_t iteration);
+int op_dropout_forward(struct runtime *rt, cl_mem y, cl_mem x, size_t n, uint64_t first, float p,
+                       uint64_t seed, uint64_t iteration);
+int op_dropout_backward(struct runtime *rt, cl_mem dx, cl_mem dy, size_t n, uint64_t first,
+                        float p, uint64_t seed, uint64_t iteration);
 
 /* Sets n floats from off to value (clEnqueueFillBuffer); n == 0 does nothing. */
 int op_fill(struct runtime *rt, cl_mem buf, size_t off, size_t n, float value);

@@ -60,11 +60,11 @@ void ref_conv2d_backward(float *dx, float *dw, float *db, const float *x, const 
                          int act);
 
 /* As op_dropout_forward/backward, the mask straight from rng_hash3: keep element i when
- * (double)rng_hash3(seed, iteration, i) >= p * 2^32. */
-void ref_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
-                         uint64_t iteration);
-void ref_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
-                          uint64_t iteration);
+ * (double)rng_hash3(seed, iteration, first + i) >= p * 2^32. */
+void ref_dropout_forward(float *y, const float *x, size_t n, uint64_t first, float p,
+                         uint64_t seed, uint64_t iteration);
+void ref_dropout_backward(float *dx, const float *dy, size_t n, uint64_t first, float p,
+                          uint64_t seed, uint64_t iteration);
 
 void ref_fill(float *buf, size_t n, float value);
 

@@ -94,24 +94,24 @@ void ref_conv2d_backward(float *dx, float *dw, float *db, const float *x, const 
                 }
 }
 
-static void dropout(float *out, const float *in, size_t n, float p, uint64_t seed,
-                    uint64_t iteration)
+static void dropout(float *out, const float *in, size_t n, uint64_t first, float p,
+                    uint64_t seed, uint64_t iteration)
 {
     const float scale = p < 1.0f ? 1.0f / (float)(1.0 - (double)p) : 0.0f;
     for (size_t i = 0; i < n; i++) {
-        bool keep = (double)rng_hash3(seed, iteration, i) >= (double)p * 4294967296.0;
+        bool keep = (double)rng_hash3(seed, iteration, first + i) >= (double)p * 4294967296.0;
         out[i] = keep ? in[i] * scale : 0.0f;
     }
 }
 
-void ref_dropout_forward(float *y, const float *x, size_t n, float p, uint64_t seed,
-                         uint64_t iteration)
+void ref_dropout_forward(float *y, const float *x, size_t n, uint64_t first, float p,
+                         uint64_t seed, uint64_t iteration)
 {
-    dropout(y, x, n, p, seed, iteration);
+    dropout(y, x, n, first, p, seed, iteration);
 }
 
-void ref_dropout_backward(float *dx, const float *dy, size_t n, float p, uint64_t seed,
-                          uint64_t iteration)
+void ref_dropout_backward(float *dx, const float *dy, size_t n, uint64_t first, float p,
+                          uint64_t seed, uint64_t iteration)
 {
-    dropout(dx, dy, n, p, seed, iteration);
+    dropout(dx, dy, n, first, p, seed, iteration);
 }

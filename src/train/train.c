@@ -404,6 +404,7 @@ static int trainer_open(struct trainer *t)
     t->ranks = w->size;
     t->rows = t->batch / w->size;
     t->row0 = w->rank * t->rows;
+    s->model.first_row = (uint64_t)t->row0;
     t->lead = w->rank == 0;
     t->chunk_max = e->train.log_every;
     if (e->train.eval_every < t->chunk_max)

@@ -21,8 +21,8 @@ static float *run(bool forward, const float *in, size_t n, float p, uint64_t see
                   uint64_t iteration)
 {
     cl_mem min = ops_buffer(in, n * 4), mout = ops_buffer(NULL, n * 4);
-    int status = forward ? op_dropout_forward(ops_rt, mout, min, n, p, seed, iteration)
-                         : op_dropout_backward(ops_rt, mout, min, n, p, seed, iteration);
+    int status = forward ? op_dropout_forward(ops_rt, mout, min, n, 0, p, seed, iteration)
+                         : op_dropout_backward(ops_rt, mout, min, n, 0, p, seed, iteration);
     ck_assert_msg(status == 0, "%s", clnet_error_message());
     float *out = ops_download(mout, 0, n);
     runtime_free(min);
@@ -36,9 +36,9 @@ static float *reference(bool forward, const float *in, size_t n, float p, uint64
     float *out = malloc(n * sizeof *out);
     ck_assert_ptr_nonnull(out);
     if (forward)
-        ref_dropout_forward(out, in, n, p, seed, iteration);
+        ref_dropout_forward(out, in, n, 0, p, seed, iteration);
     else
-        ref_dropout_backward(out, in, n, p, seed, iteration);
+        ref_dropout_backward(out, in, n, 0, p, seed, iteration);
     return out;
 }
 
@@ -110,6 +110,17 @@ START_TEST(dropout_statistics)
     ck_assert_double_eq_tol((double)count_differences(other, y, N) / N, 0.375, 0.01);
     float *prefix = run(true, x, 1000, 0.25f, 42, 6000);
     ck_assert_int_lt(ops_first_difference(prefix, y, 1000), 0);
+    /* A buffer holding elements from `first` on (a data-parallel rank's rows) draws the whole
+     * batch's mask for them. */
+    cl_mem tail_in = ops_buffer(x + 1000, (N - 1000) * 4);
+    cl_mem tail_out = ops_buffer(NULL, (N - 1000) * 4);
+    ck_assert_int_eq(
+        op_dropout_forward(ops_rt, tail_out, tail_in, N - 1000, 1000, 0.25f, 42, 6000), 0);
+    float *tail = ops_download(tail_out, 0, N - 1000);
+    ck_assert_int_lt(ops_first_difference(tail, y + 1000, N - 1000), 0);
+    runtime_free(tail_in);
+    runtime_free(tail_out);
+    free(tail);
     free(x);
     free(y);
     free(again);
@@ -134,14 +145,14 @@ START_TEST(dropout_edges)
 
     /* In place, as a layer may run it. */
     cl_mem m = ops_buffer(x, N * 4);
-    ck_assert_int_eq(op_dropout_forward(ops_rt, m, m, N, 0.25f, 7, 1), 0);
+    ck_assert_int_eq(op_dropout_forward(ops_rt, m, m, N, 0, 0.25f, 7, 1), 0);
     float *inplace = ops_download(m, 0, N), *want = reference(true, x, N, 0.25f, 7, 1);
     ck_assert_int_lt(ops_first_difference(inplace, want, N), 0);
 
     clnet_error_clear();
-    ck_assert_int_eq(op_dropout_forward(ops_rt, m, m, N, -0.1f, 7, 1), CLNET_ERR_INTERNAL);
+    ck_assert_int_eq(op_dropout_forward(ops_rt, m, m, N, 0, -0.1f, 7, 1), CLNET_ERR_INTERNAL);
     clnet_error_clear();
-    ck_assert_int_eq(op_dropout_backward(ops_rt, m, m, N, 1.5f, 7, 1), CLNET_ERR_INTERNAL);
+    ck_assert_int_eq(op_dropout_backward(ops_rt, m, m, N, 0, 1.5f, 7, 1), CLNET_ERR_INTERNAL);
     clnet_error_clear();
     runtime_free(m);
     free(x);
