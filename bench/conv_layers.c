@@ -51,14 +51,14 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nx + ny + np; i++)
             h[i % (nx > ny ? nx : ny)] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
         cl_mem x, y, dy, dx, p, gr, work;
-        CK(runtime_alloc(rt, &x, nx * 4));
-        CK(runtime_alloc(rt, &dx, nx * 4));
-        CK(runtime_alloc(rt, &y, ny * 4));
-        CK(runtime_alloc(rt, &dy, ny * 4));
-        CK(runtime_alloc(rt, &p, np * 4));
-        CK(runtime_alloc(rt, &gr, np * 4));
+        CK(runtime_alloc(rt, &x, nx * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &dx, nx * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &y, ny * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &dy, ny * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &p, np * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &gr, np * 4, "a benchmark buffer"));
         size_t ws = op_conv2d_workspace(&g, B);
-        CK(runtime_alloc(rt, &work, ws ? ws : 4));
+        CK(runtime_alloc(rt, &work, ws ? ws : 4, "a benchmark buffer"));
         CK(runtime_upload(rt, x, 0, h, nx * 4));
         CK(runtime_upload(rt, dy, 0, h, ny * 4));
         CK(runtime_upload(rt, p, 0, h, np * 4));

@@ -63,9 +63,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < na + nb + nc; i++)
             h[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
         cl_mem a, b, c;
-        CK(runtime_alloc(rt, &a, na * 4));
-        CK(runtime_alloc(rt, &b, nb * 4));
-        CK(runtime_alloc(rt, &c, nc * 4));
+        CK(runtime_alloc(rt, &a, na * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &b, nb * 4, "a benchmark buffer"));
+        CK(runtime_alloc(rt, &c, nc * 4, "a benchmark buffer"));
         CK(runtime_upload(rt, a, 0, h, na * 4));
         CK(runtime_upload(rt, b, 0, h + na, nb * 4));
         int lda = ta ? m : k, ldb = tb ? k : n;

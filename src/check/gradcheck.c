@@ -362,12 +362,12 @@ static int setup(struct gradcheck *g, const struct gradcheck_options *o)
     status = model_init_params(&g->m, g->params);
     if (status == CLNET_OK) status = model_upload_params(&g->m, g->params);
     size_t b = (size_t)g->batch;
-    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->x_dev, bf * sizeof(float));
-    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->labels_dev, b * sizeof(int32_t));
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->x_dev, bf * sizeof(float), "gradcheck inputs");
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->labels_dev, b * sizeof(int32_t), "gradcheck labels");
     if (status == CLNET_OK)
-        status = runtime_alloc(g->rt, &g->dz, b * g->m.output_size * sizeof(float));
-    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_loss, b * sizeof(float));
-    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_correct, b * sizeof(float));
+        status = runtime_alloc(g->rt, &g->dz, b * g->m.output_size * sizeof(float), "the loss gradient");
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_loss, b * sizeof(float), "per-row losses");
+    if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_correct, b * sizeof(float), "per-row hits");
     if (status == CLNET_OK) status = choose_source(g);
     if (status == CLNET_OK)
         status = host_model_init(&g->h, &g->m, g->params, g->x, g->labels, g->batch,

@@ -50,7 +50,7 @@ cl_mem sc_buffer(struct sc *c, const void *data, size_t bytes)
         return NULL;
     }
     cl_mem m = NULL;
-    c->status = runtime_alloc(c->rt, &m, bytes);
+    c->status = runtime_alloc(c->rt, &m, bytes, "a selfcheck buffer");
     if (c->status == CLNET_OK && data) c->status = runtime_upload(c->rt, m, 0, data, bytes);
     if (m) c->dev[c->n_dev++] = m;
     return c->status == CLNET_OK ? m : NULL;

@@ -45,7 +45,7 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
     int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
-        status = runtime_alloc(m->rt, &st->work, work);
+        status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");
     return status;
 }
 

@@ -23,9 +23,9 @@ const struct layer_kind *layer_kind_find(enum layer_type t)
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx)
 {
     size_t rows = (size_t)max_batch;
-    int status = runtime_alloc(m->rt, &l->y, rows * l->out_size * sizeof(float));
+    int status = runtime_alloc(m->rt, &l->y, rows * l->out_size * sizeof(float), "a layer's outputs");
     if (status == CLNET_OK && need_dx)
-        status = runtime_alloc(m->rt, &l->dx, rows * l->in_size * sizeof(float));
+        status = runtime_alloc(m->rt, &l->dx, rows * l->in_size * sizeof(float), "a layer's input gradients");
     return status;
 }
 

@@ -52,9 +52,9 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
     m->n_params = off;
     m->output_size = m->n_layers ? m->layers[m->n_layers - 1].out_size : m->input_size;
     if (m->n_params > 0) {
-        status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float));
+        status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float), "the parameters");
         if (status == CLNET_OK)
-            status = runtime_alloc(rt, &m->grads, m->n_params * sizeof(float));
+            status = runtime_alloc(rt, &m->grads, m->n_params * sizeof(float), "the gradients");
     }
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);

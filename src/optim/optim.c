@@ -24,7 +24,7 @@ int optim_init(struct optim *o, struct runtime *rt, const struct optim_spec *spe
     }
     int status = CLNET_OK;
     for (int i = 0; i < o->n_state && status == CLNET_OK && n > 0; i++) {
-        status = runtime_alloc(rt, &o->state[i], n * sizeof(float));
+        status = runtime_alloc(rt, &o->state[i], n * sizeof(float), o->state_names[i]);
         if (status == CLNET_OK)
             status = op_fill(rt, o->state[i], 0, n, 0.0f);
     }

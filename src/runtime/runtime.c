@@ -205,19 +205,21 @@ int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n)
                          "clEnqueueNDRangeKernel", kernel_name(id));
 }
 
-int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes)
+int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *what)
 {
     *mem = NULL;
     if (bytes == 0 || bytes > rt->info.max_alloc_bytes)
         return clnet_errorf(CL_INVALID_BUFFER_SIZE,
-                            "clCreateBuffer (%zu bytes; %s allows 1 to %llu): "
+                            "clCreateBuffer for %s (%zu bytes; %s allows 1 to %llu): "
                             "CL_INVALID_BUFFER_SIZE",
-                            bytes, rt->info.name, (unsigned long long)rt->info.max_alloc_bytes);
+                            what, bytes, rt->info.name,
+                            (unsigned long long)rt->info.max_alloc_bytes);
     cl_int err;
     *mem = clCreateBuffer(rt->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS) {
         *mem = NULL;
-        return clnet_errorf(err, "clCreateBuffer (%zu bytes): %s", bytes, clnet_status_name(err));
+        return clnet_errorf(err, "clCreateBuffer for %s (%zu bytes on %s): %s", what, bytes,
+                            rt->info.name, clnet_status_name(err));
     }
     return CLNET_OK;
 }

@@ -77,8 +77,9 @@ int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n);
  * what is not NULL) and returns err unchanged. */
 int runtime_check(cl_int err, const char *call, const char *what);
 
-/* A read-write device buffer of bytes (> 0, <= the device's max alloc). */
-int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes);
+/* A read-write device buffer of bytes (> 0, <= the device's max alloc); what names it in the
+ * error ("the parameters"), so a failed allocation says what could not be had. */
+int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *what);
 
 /* Releases a buffer from runtime_alloc; NULL is fine. */
 void runtime_free(cl_mem mem);

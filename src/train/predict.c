@@ -92,7 +92,7 @@ int predict_csv(const struct experiment *e, const char *weights, const char *dev
     if (status == CLNET_OK)
         status = model_upload_params(&m, params);
     if (status == CLNET_OK)
-        status = runtime_alloc(rt, &x, PREDICT_ROWS * m.input_size * sizeof(float));
+        status = runtime_alloc(rt, &x, PREDICT_ROWS * m.input_size * sizeof(float), "input rows");
     int rows = 0;
     long lineno = 0;
     while (status == CLNET_OK && getline(&line, &cap, in) >= 0) {

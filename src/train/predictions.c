@@ -82,7 +82,7 @@ int train_write_predictions(struct session *s, const char *run_dir, uint64_t see
                                 : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     cl_mem index = NULL;
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &index, (size_t)n * sizeof *chosen);
+        status = runtime_alloc(s->rt, &index, (size_t)n * sizeof *chosen, "prediction indices");
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, index, 0, chosen, (size_t)n * sizeof *chosen);
     if (status == CLNET_OK)

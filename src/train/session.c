@@ -14,11 +14,11 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
 {
     size_t bytes = (size_t)n * (size_t)s->features;
     d->n = n;
-    int status = runtime_alloc(s->rt, &d->images, bytes);
+    int status = runtime_alloc(s->rt, &d->images, bytes, "the images");
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, d->images, 0, images, bytes);
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &d->labels, (size_t)n);
+        status = runtime_alloc(s->rt, &d->labels, (size_t)n, "the labels");
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, d->labels, 0, labels, (size_t)n);
     return status;
@@ -27,27 +27,27 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
 static int alloc_buffers(struct session *s)
 {
     size_t b = (size_t)s->max_batch;
-    int status = runtime_alloc(s->rt, &s->x, b * (size_t)s->features * sizeof(float));
+    int status = runtime_alloc(s->rt, &s->x, b * (size_t)s->features * sizeof(float), "a batch of inputs");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->y, b * sizeof(int32_t));
+        status = runtime_alloc(s->rt, &s->y, b * sizeof(int32_t), "a batch of labels");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->dz, b * (size_t)s->classes * sizeof(float));
+        status = runtime_alloc(s->rt, &s->dz, b * (size_t)s->classes * sizeof(float), "the loss gradient");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->row_loss, b * sizeof(float));
+        status = runtime_alloc(s->rt, &s->row_loss, b * sizeof(float), "per-row losses");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float));
+        status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float), "per-row hits");
     int n = s->train.n > s->test.n ? s->train.n : s->test.n;
     int eb = s->exp->train.eval_batch_size;
     s->eval_slots = (n + eb - 1) / eb;
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->eval_acc, (size_t)s->eval_slots * 2 * sizeof(float));
+        status = runtime_alloc(s->rt, &s->eval_acc, (size_t)s->eval_slots * 2 * sizeof(float), "evaluation sums");
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     if (!ids)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d indices", n);
     for (int i = 0; i < n; i++)
         ids[i] = i;
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &s->eval_index, (size_t)n * sizeof *ids);
+        status = runtime_alloc(s->rt, &s->eval_index, (size_t)n * sizeof *ids, "evaluation indices");
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, s->eval_index, 0, ids, (size_t)n * sizeof *ids);
     free(ids);

@@ -429,11 +429,11 @@ static int trainer_open(struct trainer *t)
     if (status == CLNET_OK && t->ranks > 1 && !(t->grad_host = malloc((n ? n : 1) * sizeof(float))))
         status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the gradients");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &t->index_dev, idx * sizeof *t->index);
+        status = runtime_alloc(s->rt, &t->index_dev, idx * sizeof *t->index, "batch indices");
     if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &t->acc, (size_t)t->chunk_max * 2 * sizeof(float));
+        status = runtime_alloc(s->rt, &t->acc, (size_t)t->chunk_max * 2 * sizeof(float), "step losses");
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && n > 0; i++)
-        status = runtime_alloc(s->rt, &t->snapshot[i], n * sizeof(float));
+        status = runtime_alloc(s->rt, &t->snapshot[i], n * sizeof(float), "a snapshot for divergence replay");
     return status;
 }
 

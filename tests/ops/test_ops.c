@@ -25,7 +25,8 @@ uint64_t ops_random(uint64_t *state)
 cl_mem ops_buffer(const void *data, size_t bytes)
 {
     cl_mem m;
-    ck_assert_msg(runtime_alloc(ops_rt, &m, bytes) == 0, "%s", clnet_error_message());
+    ck_assert_msg(runtime_alloc(ops_rt, &m, bytes, "a test buffer") == 0, "%s",
+                  clnet_error_message());
     if (data)
         ck_assert_msg(runtime_upload(ops_rt, m, 0, data, bytes) == 0, "%s",
                       clnet_error_message());

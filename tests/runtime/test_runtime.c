@@ -32,11 +32,11 @@ void runtime_tests_check_gather(struct runtime *rt)
     const unsigned char labels[N] = {3, 1, 4, 1};
     const int index[B] = {2, 0, 3, 3, 1};
     cl_mem m_images, m_labels, m_index, m_x, m_y;
-    ck_assert_int_eq(runtime_alloc(rt, &m_images, sizeof images), 0);
-    ck_assert_int_eq(runtime_alloc(rt, &m_labels, sizeof labels), 0);
-    ck_assert_int_eq(runtime_alloc(rt, &m_index, sizeof index), 0);
-    ck_assert_int_eq(runtime_alloc(rt, &m_x, B * F * sizeof(float)), 0);
-    ck_assert_int_eq(runtime_alloc(rt, &m_y, B * sizeof(int)), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m_images, sizeof images, "a test buffer"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m_labels, sizeof labels, "a test buffer"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m_index, sizeof index, "a test buffer"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m_x, B * F * sizeof(float), "a test buffer"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m_y, B * sizeof(int), "a test buffer"), 0);
     ck_assert_int_eq(runtime_upload(rt, m_images, 0, images, sizeof images), 0);
     ck_assert_int_eq(runtime_upload(rt, m_labels, 0, labels, sizeof labels), 0);
     ck_assert_int_eq(runtime_upload(rt, m_index, 0, index, sizeof index), 0);
@@ -364,14 +364,14 @@ START_TEST(alloc_limits)
     ck_assert_int_eq(runtime_open(&rt, "auto", NULL), 0);
     cl_mem m = (cl_mem)1;
     clnet_error_clear();
-    ck_assert_int_eq(runtime_alloc(rt, &m, 0), CL_INVALID_BUFFER_SIZE);
+    ck_assert_int_eq(runtime_alloc(rt, &m, 0, "a test buffer"), CL_INVALID_BUFFER_SIZE);
     ck_assert_ptr_null(m);
     clnet_error_clear();
     size_t too_big = (size_t)runtime_device(rt)->max_alloc_bytes + 1;
-    ck_assert_int_eq(runtime_alloc(rt, &m, too_big), CL_INVALID_BUFFER_SIZE);
-    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "clCreateBuffer"));
+    ck_assert_int_eq(runtime_alloc(rt, &m, too_big, "the parameters"), CL_INVALID_BUFFER_SIZE);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "clCreateBuffer for the parameters ("));
     clnet_error_clear();
-    ck_assert_int_eq(runtime_alloc(rt, &m, 16), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &m, 16, "a test buffer"), 0);
     /* A wrong argument size names the kernel and the argument. */
     char c = 0;
     const struct runtime_arg args[] = {RUNTIME_ARG(m), RUNTIME_ARG(c)};
