@@ -1,5 +1,5 @@
 /* End-to-end tests of `clnet sweep` and of the progress output, run as a user runs them, on a
- * tiny synthetic MNIST-shaped set (written here with idx_write): the table has one row per
+ * tiny synthetic MNIST-shaped set (tests/train/synth_data.c): the table has one row per
  * experiment and a column for the setting that differs; a failing run does not stop the
  * others (unless --fail-fast) and is listed; a sweep killed half way finishes only the missing
  * runs when started again; --jobs 2 gives the rows of --jobs 1; bad configs and clashing
@@ -22,70 +22,11 @@
 #include <unistd.h>
 
 #include "../cli/run.h"
-#include "data/idx.h"
+#include "../train/synth_data.h"
 #include "harness.h"
-
-#define N_TRAIN 400
-#define N_TEST 100
-#define SIDE 28
 
 static char data_dir[4200];
 static char cache_env[4300];
-
-/* ---- the synthetic set: class c is a bright square at one of ten places on noise ------------ */
-
-static uint32_t rng_state = 2468u;
-
-static uint32_t rng_next(void)
-{
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return rng_state = x;
-}
-
-static void make_split(uint8_t *images, uint8_t *labels, int n)
-{
-    for (int i = 0; i < n; i++) {
-        int c = i % 10;
-        uint8_t *img = images + (size_t)i * SIDE * SIDE;
-        labels[i] = (uint8_t)c;
-        for (int p = 0; p < SIDE * SIDE; p++)
-            img[p] = (uint8_t)(rng_next() % 64);
-        int r0 = 3 + (c / 5) * 13, c0 = 1 + (c % 5) * 5;
-        for (int r = r0; r < r0 + 6; r++)
-            for (int q = c0; q < c0 + 6; q++)
-                img[r * SIDE + q] = (uint8_t)(180 + rng_next() % 76);
-    }
-}
-
-static void write_data_set(void)
-{
-    snprintf(data_dir, sizeof data_dir, "%s/mnist", harness_tmpdir());
-    if (mkdir(data_dir, 0755) != 0)
-        abort();
-    static uint8_t ti[N_TRAIN * SIDE * SIDE], tl[N_TRAIN], vi[N_TEST * SIDE * SIDE], vl[N_TEST];
-    make_split(ti, tl, N_TRAIN);
-    make_split(vi, vl, N_TEST);
-    const struct {
-        const char *name;
-        const uint8_t *data;
-        int rank;
-        int dims[3];
-    } files[] = {
-        {"train-images-idx3-ubyte", ti, 3, {N_TRAIN, SIDE, SIDE}},
-        {"train-labels-idx1-ubyte", tl, 1, {N_TRAIN}},
-        {"t10k-images-idx3-ubyte", vi, 3, {N_TEST, SIDE, SIDE}},
-        {"t10k-labels-idx1-ubyte", vl, 1, {N_TEST}},
-    };
-    for (int i = 0; i < 4; i++) {
-        char path[4300];
-        snprintf(path, sizeof path, "%s/%s", data_dir, files[i].name);
-        if (idx_write(path, files[i].data, files[i].rank, files[i].dims) != 0)
-            abort();
-    }
-}
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -623,7 +564,8 @@ static Suite *sweep_suite(void)
 
 int main(void)
 {
-    write_data_set();
+    snprintf(data_dir, sizeof data_dir, "%s/mnist", harness_tmpdir());
+    synth_data_write(data_dir);
     snprintf(cache_env, sizeof cache_env, "CLNET_CACHE_DIR=%s/cache", harness_tmpdir());
     return harness_run(sweep_suite(), true);
 }
