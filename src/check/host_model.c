@@ -8,7 +8,7 @@
 
 #include "util/status.h"
 
-static double act_value_d(double z, int act)
+double host_act(double z, int act)
 {
     switch (act) {
     case ACTIVATION_SIGMOID:
@@ -176,7 +176,7 @@ static bool layer_forward(const struct host_model *h, const struct host_layer *l
             else
                 crossed = crossed || side != l->side[i];
         }
-        out[i] = act_value_d(out[i], l->act);
+        out[i] = host_act(out[i], l->act);
     }
     return crossed;
 }

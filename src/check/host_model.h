@@ -63,4 +63,7 @@ double host_model_loss_from(struct host_model *h, int first, bool *crossed);
  * buffer they alias. */
 const double *host_model_output(const struct host_model *h, int i);
 
+/* act(z) in double for an enum activation (the formulas of cl/common.h, one precision up). */
+double host_act(double z, int act);
+
 #endif

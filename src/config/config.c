@@ -7,6 +7,7 @@
 #include "config/node.h"
 #include "config/schema.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/status.h"
 
 #include <errno.h>
@@ -384,6 +385,33 @@ int config_write_resolved(const struct experiment *e, FILE *f)
     if (schema_emit(e, f) != 0 || fflush(f) != 0)
         return clnet_errorf(CLNET_ERR_IO, "cannot write the resolved config: %s", strerror(errno));
     return 0;
+}
+
+int config_resolved_text(const struct experiment *e, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *f = open_memstream(text, len);
+    if (!f)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    int rc = config_write_resolved(e, f);
+    if (fclose(f) != 0 && rc == CLNET_OK)
+        rc = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (rc != CLNET_OK) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
+int config_resolved_hash(const struct experiment *e, uint64_t *hash)
+{
+    char *text;
+    size_t len;
+    int rc = config_resolved_text(e, &text, &len);
+    *hash = rc == CLNET_OK ? hash_bytes(text, len, HASH_SEED) : 0;
+    free(text);
+    return rc;
 }
 
 int config_save_resolved(const struct experiment *e, const char *path)

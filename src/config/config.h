@@ -6,6 +6,8 @@
 
 #include "config/experiment.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Loads path, merges its base: chain, applies sets ("key.path=value" strings, in order),
@@ -18,6 +20,13 @@ int config_load(struct experiment *e, const char *path, const char *const *sets,
  * loading it gives the same experiment and writing that again gives the same bytes.
  * 0 or CLNET_ERR_IO. */
 int config_write_resolved(const struct experiment *e, FILE *f);
+
+/* The resolved config's bytes (malloc'd; *text is NULL on failure). */
+int config_resolved_text(const struct experiment *e, char **text, size_t *len);
+
+/* hash_bytes of those bytes with HASH_SEED: what a checkpoint and summary.json record, so a
+ * run directory is known to belong to a config. */
+int config_resolved_hash(const struct experiment *e, uint64_t *hash);
 
 /* The same into path, through a temporary file renamed into place. 0 or CLNET_ERR_IO. */
 int config_save_resolved(const struct experiment *e, const char *path);

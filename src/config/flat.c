@@ -104,13 +104,9 @@ static int flatten_text(const char *text, size_t len, const char *name, struct c
 
 int config_flatten(const struct experiment *e, struct config_flat *out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    int status = config_write_resolved(e, f);
-    fclose(f);
+    char *text;
+    size_t len;
+    int status = config_resolved_text(e, &text, &len);
     if (status == CLNET_OK)
         status = flatten_text(text, len, e->path, out);
     free(text);

@@ -18,7 +18,6 @@
 #include "config/config.h"
 #include "config/node.h"
 #include "util/fs.h"
-#include "util/hash.h"
 #include "util/status.h"
 
 bool sweep_is_experiment_name(const char *f)
@@ -93,18 +92,7 @@ static int compare_paths(const void *a, const void *b)
  * summary.json. */
 static int resolve(struct sweep_item *it, const struct experiment *e)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    int status = config_write_resolved(e, f);
-    fclose(f);
-    if (status == CLNET_OK && !text)
-        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    if (status == CLNET_OK)
-        it->hash = hash_bytes(text, len, HASH_SEED);
-    free(text);
+    int status = config_resolved_hash(e, &it->hash);
     return status == CLNET_OK ? config_flatten(e, &it->flat) : status;
 }
 

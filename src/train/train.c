@@ -25,7 +25,6 @@
 #include "train/plots.h"
 #include "train/session.h"
 #include "util/fs.h"
-#include "util/hash.h"
 #include "util/interrupt.h"
 #include "util/status.h"
 
@@ -454,21 +453,6 @@ static void trainer_close(struct trainer *t)
     free(t->dir);
 }
 
-/* The resolved config's bytes, hashed: what a checkpoint belongs to. */
-static int config_hash(const struct experiment *e, uint64_t *hash)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    int status = config_write_resolved(e, f);
-    fclose(f);
-    *hash = hash_bytes(text, len, HASH_SEED);
-    free(text);
-    return status;
-}
-
 /* Where the checkpoint ck (at iteration it) left the run: weights, optimizer state and step,
  * sampler, run totals, and metrics.csv's rows up to it (rewritten, then appended to). */
 static int resume_from(struct trainer *t, const struct safetensors *ck, long it)
@@ -625,7 +609,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
     char *summary_path = path_in(t.dir, "summary.json");
     t.metrics_path = path_in(t.dir, "metrics.csv");
     int status = config_path && t.metrics_path && summary_path
-                     ? config_hash(e, &t.config_hash)
+                     ? config_resolved_hash(e, &t.config_hash)
                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     /* Everything that can be refused is checked before the run directory is written: another
      * process on it (its lock, taken first when it exists), a checkpoint of another config,

@@ -67,18 +67,10 @@ static pid_t start(int ranks, const char *log, const char *const *args)
     return pid;
 }
 
-static int finish(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            abort();
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static int run(int ranks, const char *log, const char *const *args)
 {
-    return finish(start(ranks, log, args));
+    return synth_wait(start(ranks, log, args));
 }
 
 static char *tmp_path(const char *name)
@@ -310,7 +302,7 @@ START_TEST(test_killed_rank_keeps_finished_runs)
     char *weights = path_in(finished, "model.safetensors");
     long long before = mtime_ns(weights);
     kill(rank, SIGKILL);
-    int code = finish(pid);
+    int code = synth_wait(pid);
     ck_assert_msg(code != 0, "mpirun exit 0 after a rank was killed");
     ck_assert_msg(mtime_ns(weights) == before, "%s changed", weights);
     /* The rerun (one process here) completes the rest and leaves the finished run alone. */

@@ -1,26 +1,11 @@
-/* The activations and their gradients in double, for the finite-difference checks: the same
- * formulas as cl/common.h and ops/ref.c, one precision up. */
+/* The activation gradients in double, for the finite-difference checks: the same formulas as
+ * cl/common.h and ops/ref.c, one precision up (the activations themselves: host_act of
+ * src/check/host_model.h). */
 #include "act_double.h"
 
 #include <math.h>
 
 #include "config/experiment.h"
-
-double act_d(double z, int act)
-{
-    switch (act) {
-    case ACTIVATION_SIGMOID:
-        return 1.0 / (1.0 + exp(-z));
-    case ACTIVATION_RELU:
-        return z < 0.0 ? 0.0 : z;
-    case ACTIVATION_TANH:
-        return tanh(z);
-    case ACTIVATION_STEP:
-        return z >= 0.0 ? 1.0 : 0.0;
-    default:
-        return z;
-    }
-}
 
 double act_grad_d(double dy, double y, int act)
 {

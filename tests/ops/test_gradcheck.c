@@ -26,7 +26,7 @@ static void dense_forward_d(double *y, const double *x, const double *w, const d
             double z = b[j];
             for (int i = 0; i < I; i++)
                 z += x[r * I + i] * w[i * O + j];
-            y[r * O + j] = act_d(z, act);
+            y[r * O + j] = host_act(z, act);
         }
 }
 

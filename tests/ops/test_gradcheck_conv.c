@@ -66,7 +66,7 @@ static void forward_d(const struct problem *pr, double *z, double *y)
                                     sum += pr->x[xi(g, b, c, h, v)] * pr->w[wi(g, k, c, r, s)];
                             }
                     z[yi(g, b, k, p, q)] = sum;
-                    y[yi(g, b, k, p, q)] = act_d(sum, pr->act);
+                    y[yi(g, b, k, p, q)] = host_act(sum, pr->act);
                 }
 }
 

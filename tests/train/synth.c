@@ -3,12 +3,14 @@
 #define _GNU_SOURCE
 #include "synth.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "synth_data.h"
@@ -175,4 +177,13 @@ void synth_setup(void)
         perror(runs);
         abort();
     }
+}
+
+int synth_wait(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            abort();
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

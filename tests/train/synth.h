@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../cli/run.h"
 
@@ -40,5 +41,8 @@ bool json_has_string(const char *json, const char *key, const char *value);
 bool same_file(const char *dir_a, const char *dir_b, const char *name);
 /* Asserts a completed run (exit 0, summary.json status completed); returns summary.json. */
 char *completed_summary(const struct run_result *r, const char *dir);
+
+/* Waits for a child process; its exit code, or 128 + the signal that ended it. */
+int synth_wait(pid_t pid);
 
 #endif

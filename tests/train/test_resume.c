@@ -84,15 +84,6 @@ static pid_t start_train(const char *dir, const char *extra, long fsize)
     return pid;
 }
 
-/* Waits for pid; its exit code, or 128 + signal. */
-static int finish(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            abort();
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static char *log_of(const char *dir)
 {
@@ -142,7 +133,7 @@ static void setup_reference(void)
     config = write_config("long.yaml", LONG_RUN);
     reference = run_dir("reference");
     double t0 = now();
-    int code = finish(start_train(reference, NULL, 0));
+    int code = synth_wait(start_train(reference, NULL, 0));
     run_seconds = now() - t0;
     if (code != 0) {
         fprintf(stderr, "reference run failed (%d): %s\n", code, log_of(reference));
@@ -195,11 +186,11 @@ START_TEST(test_kill9_then_resume_is_identical)
             inside += seen == want;
         }
         kill(pid, SIGKILL);
-        finish(pid);
+        synth_wait(pid);
     }
     if (_i % 2 == 1)
         ck_assert_msg(inside > 0, "%s: never saw a checkpoint being written", dir);
-    int code = finish(start_train(dir, NULL, 0));
+    int code = synth_wait(start_train(dir, NULL, 0));
     char *log = log_of(dir);
     ck_assert_msg(code == 0, "%s: resumed run exit %d: %s", dir, code, log);
     assert_same_as_reference(dir);
@@ -215,7 +206,7 @@ START_TEST(test_sigint_checkpoints_and_resumes)
     char *dir = run_dir("sigint");
     pid_t pid = start_train(dir, NULL, 0);
     signal_after_first_checkpoint(pid, dir, SIGINT);
-    int code = finish(pid);
+    int code = synth_wait(pid);
     ck_assert_msg(code == 130, "exit %d after SIGINT: %s", code, log_of(dir));
     char *log = log_of(dir);
     ck_assert_msg(strstr(log, "stopped by SIGINT at iteration") && count_lines(log) == 1,
@@ -226,13 +217,13 @@ START_TEST(test_sigint_checkpoints_and_resumes)
     ck_assert_msg(done > 0 && done < 600, "interrupted at %g", done);
     char *ckpt = path_in(dir, "checkpoint.bin");
     ck_assert_msg(exists(ckpt), "no checkpoint after SIGINT");
-    ck_assert_int_eq(finish(start_train(dir, NULL, 0)), 0);
+    ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
     assert_same_as_reference(dir);
     /* Completed: running it again changes nothing. */
     struct stat before, after;
     char *weights = path_in(dir, "model.safetensors");
     ck_assert_int_eq(stat(weights, &before), 0);
-    ck_assert_int_eq(finish(start_train(dir, NULL, 0)), 0);
+    ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
     ck_assert_int_eq(stat(weights, &after), 0);
     ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
               before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
@@ -258,7 +249,7 @@ START_TEST(test_second_process_is_refused)
     const char *argv[] = {"train", config, "--out", dir, NULL};
     clnet(&r, argv);
     kill(pid, SIGKILL);
-    finish(pid);
+    synth_wait(pid);
     ck_assert_msg(r.exit_code == 1 && strstr(r.err, "in use by another clnet process (pid") &&
                       count_lines(r.err) == 1,
                   "exit %d: %s", r.exit_code, r.err);
@@ -273,7 +264,7 @@ START_TEST(test_changed_config_is_refused_then_restarted)
     char *dir = run_dir("changed");
     pid_t pid = start_train(dir, NULL, 0);
     signal_after_first_checkpoint(pid, dir, SIGINT);
-    ck_assert_int_eq(finish(pid), 130);
+    ck_assert_int_eq(synth_wait(pid), 130);
     struct run_result r;
     const char *argv[] = {"train", config, "--out", dir, "--set", "train.optimizer.adam.lr=0.002",
                           NULL};
@@ -297,12 +288,12 @@ START_TEST(test_full_disk_keeps_last_checkpoint)
     char *dir = run_dir("full");
     pid_t pid = start_train(dir, NULL, 0);
     signal_after_first_checkpoint(pid, dir, SIGINT);
-    ck_assert_int_eq(finish(pid), 130);
+    ck_assert_int_eq(synth_wait(pid), 130);
     size_t len_before;
     char *ckpt_before = read_in(dir, "checkpoint.bin", &len_before);
     ck_assert(ckpt_before);
     /* Files of at most 1 MB: the run resumes, then cannot write its next checkpoint. */
-    int code = finish(start_train(dir, NULL, 1 << 20));
+    int code = synth_wait(start_train(dir, NULL, 1 << 20));
     char *log = log_of(dir);
     ck_assert_msg(code == 1 && strstr(log, "checkpoint.bin") && strstr(log, "File too large"),
                   "exit %d: %s", code, log);
@@ -314,7 +305,7 @@ START_TEST(test_full_disk_keeps_last_checkpoint)
     ck_assert_msg(temp_files(dir) == 0, "temporary files left behind");
     char *summary = read_in(dir, "summary.json", NULL);
     ck_assert_msg(summary && json_has_string(summary, "status", "failed"), "%s", summary);
-    ck_assert_int_eq(finish(start_train(dir, NULL, 0)), 0);
+    ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
     assert_same_as_reference(dir);
     free(summary);
     free(ckpt_before);
