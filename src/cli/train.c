@@ -1,9 +1,11 @@
 /* `clnet train CONFIG.yaml [--device SPEC] [--out DIR] [--restart] [--set key.path=value ...]`. */
 #include <stdio.h>
+#include <string.h>
 
 #include "check/selfcheck.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "dist/dist.h"
 #include "runtime/device.h"
 #include "train/train.h"
 #include "util/interrupt.h"
@@ -21,6 +23,24 @@ static int run_selfcheck(const struct cli_args *args, const struct experiment *e
     return status;
 }
 
+/* --device A,B,...: under MPI, the rank with local rank k on its node uses entry k (mod the
+ * count), so the ranks of a node spread over its GPUs. One process uses the first. */
+static const char *rank_device(const char *list, char *buf, size_t size)
+{
+    if (!list || !strchr(list, ','))
+        return list;
+    int want = dist_world()->local_rank, count = 1;
+    for (const char *p = list; *p; p++)
+        count += *p == ',';
+    want %= count;
+    const char *start = list;
+    for (int i = 0; i < want; i++)
+        start = strchr(start, ',') + 1;
+    size_t len = strcspn(start, ",");
+    snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), start);
+    return buf;
+}
+
 int cli_train(const struct cli_args *args)
 {
     struct experiment e;
@@ -31,9 +51,10 @@ int cli_train(const struct cli_args *args)
         experiment_free(&e);
         return status;
     }
+    char device[256];
     struct train_options o = {
         .out_dir = args->out,
-        .device_flag = args->device,
+        .device_flag = rank_device(args->device, device, sizeof device),
         .cl_dir = args->cl_dir,
         .quiet = args->quiet,
         .verbose = args->verbose,
