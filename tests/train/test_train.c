@@ -100,6 +100,8 @@ START_TEST(test_learns)
                   "layers.0.weight");
     ck_assert_msg(b1 && b1->rank == 1 && b1->shape[0] == 10, "layers.1.bias");
     safetensors_free(&st);
+    free(metrics);
+    free(summary);
     free(r);
     free(s);
 }
@@ -455,6 +457,82 @@ START_TEST(test_eval_inputs_hand_set)
 }
 END_TEST
 
+/* Question 1, exhaustively: every 5-tuple over {0, 1, 2, 3, 4} (3,125, ties included) and
+ * 100,000 random real tuples (a quarter of them strictly descending, a quarter with one tie
+ * or one pair of neighbouring floats, so both answers and the boundary are well covered);
+ * the network must answer 1 exactly for x1 > x2 > x3 > x4 > x5 of the float32 values it
+ * reads. */
+static bool descending(const float *x)
+{
+    return x[0] > x[1] && x[1] > x[2] && x[2] > x[3] && x[3] > x[4];
+}
+
+START_TEST(test_q1_exhaustive)
+{
+    enum { GRID = 3125, RANDOM = 100000, N = GRID + RANDOM };
+    float(*x)[5] = malloc(sizeof(float[5]) * N);
+    ck_assert_ptr_nonnull(x);
+    for (int i = 0; i < GRID; i++)
+        for (int k = 0, v = i; k < 5; k++, v /= 5)
+            x[i][4 - k] = (float)(v % 5);
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    for (int i = GRID; i < N; i++) {
+        float *t = x[i];
+        for (int k = 0; k < 5; k++) {
+            state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+            t[k] = (float)((double)(state >> 11) / 9007199254740992.0 * 2000.0 - 1000.0);
+        }
+        int kind = i % 4, k = (int)(state % 4);
+        if (kind >= 1) /* sorted descending */
+            for (int a = 0; a < 5; a++)
+                for (int b = a + 1; b < 5; b++)
+                    if (t[b] > t[a]) {
+                        float tmp = t[a];
+                        t[a] = t[b];
+                        t[b] = tmp;
+                    }
+        if (kind == 2) /* one tie */
+            t[k + 1] = t[k];
+        else if (kind == 3) /* one pair of neighbouring floats, still descending */
+            t[k + 1] = nextafterf(t[k], -INFINITY);
+    }
+    char *csv_path = path_in(harness_tmpdir(), "q1_all.csv");
+    FILE *f = fopen(csv_path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%.9g,%.9g,%.9g,%.9g,%.9g\n", x[i][0], x[i][1], x[i][2], x[i][3], x[i][4]);
+    ck_assert_int_eq(fclose(f), 0);
+    char *config = harness_source_path("configs/hw2/q1_descending.yaml");
+    char *out_path = path_in(harness_tmpdir(), "q1_all.out");
+    char *cmd = NULL;
+    ck_assert_int_ge(asprintf(&cmd, "\"%s\" eval \"%s\" --inputs \"%s\" > \"%s\"",
+                              getenv("CLNET_BIN"), config, csv_path, out_path), 0);
+    ck_assert_int_eq(system(cmd), 0);
+    char *out = read_all(out_path, NULL);
+    ck_assert_ptr_nonnull(out);
+    int positives = 0, boundary = 0;
+    char *line = out;
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(*line, "only %d output rows for %d inputs", i, N);
+        char *end = strchr(line, '\n');
+        ck_assert_ptr_nonnull(end);
+        *end = '\0';
+        bool want = descending(x[i]);
+        positives += want;
+        boundary += i >= GRID && i % 4 >= 2;
+        ck_assert_msg(strcmp(line, want ? "1" : "0") == 0,
+                      "row %d (%.9g, %.9g, %.9g, %.9g, %.9g): got %s, want %d", i + 1, x[i][0],
+                      x[i][1], x[i][2], x[i][3], x[i][4], line, want);
+        line = end + 1;
+    }
+    ck_assert_msg(*line == '\0', "more output rows than inputs");
+    /* The grid has C(5,5) = 1 descending tuple; the random part about half of its rows. */
+    ck_assert_int_gt(positives, RANDOM / 2 - 1000);
+    ck_assert_int_eq(boundary, RANDOM / 2);
+    free(out), free(cmd), free(out_path), free(config), free(csv_path), free(x);
+}
+END_TEST
+
 START_TEST(test_eval_inputs_stdin)
 {
     char *config = harness_source_path("configs/hw2/q1_descending.yaml");
@@ -576,6 +654,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_eval_run_dir_matches_summary);
     tcase_add_test(tc, test_eval_inputs_hand_set);
+    tcase_add_test(tc, test_q1_exhaustive);
     tcase_add_test(tc, test_eval_inputs_stdin);
     tcase_add_loop_test(tc, test_eval_inputs_malformed, 0,
                         (int)(sizeof bad_csv / sizeof bad_csv[0]));
