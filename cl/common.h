@@ -16,6 +16,14 @@ float clnet_byte_unit(uchar b)
     return fma(r, 1.0f / 255.0f, q);
 }
 
+/* clnet_byte_unit of 16 bytes at once, already converted to float (exact: bytes fit). */
+float16 clnet_byte_unit16(float16 v)
+{
+    const float16 q = v * (1.0f / 255.0f);
+    const float16 r = fma(-q, (float16)(255.0f), v);
+    return fma(r, (float16)(1.0f / 255.0f), q);
+}
+
 /* enum activation (config/experiment.h); ops/elementwise.c asserts the values match. */
 #define ACT_IDENTITY 0
 #define ACT_SIGMOID 1
@@ -34,6 +42,23 @@ float act_value(float z, int act)
         return tanh(z);
     case ACT_STEP:
         return z >= 0.0f ? 1.0f : 0.0f;
+    default:
+        return z;
+    }
+}
+
+/* act_value over 16 values at once (vector exp and tanh; the same formulas). */
+float16 act_value16(float16 z, int act)
+{
+    switch (act) {
+    case ACT_SIGMOID:
+        return 1.0f / (1.0f + exp(-z));
+    case ACT_RELU:
+        return select(z, (float16)(0.0f), z < 0.0f); /* NaN passes through */
+    case ACT_TANH:
+        return tanh(z);
+    case ACT_STEP:
+        return select((float16)(0.0f), (float16)(1.0f), z >= 0.0f);
     default:
         return z;
     }

@@ -5,18 +5,25 @@
  * library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* y (B, O) = act(y + bias) in place; bias (O) at bias_off in params. One work-item per
- * element; the global size is rounded up, hence the bounds check. */
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off in params. One work-item per row
+ * (the global size is rounded up, hence the bounds check), in float16 vectors along the row
+ * and the last O % 16 values one by one: on PoCL one work-item per element (an index modulo O
+ * and a scalar exp each) measured 3-6x slower. */
 __kernel void bias_act_forward(__global float *y,            /* (B, O) */
                                __global const float *params, /* bias (O) at bias_off */
                                const ulong bias_off, const int batch, const int out,
                                const int act)
 {
-    const size_t i = get_global_id(0);
-    if (i >= (size_t)batch * (size_t)out)
+    const size_t r = get_global_id(0);
+    if (r >= (size_t)batch)
         return;
-    const size_t j = i % (size_t)out;
-    y[i] = act_value(y[i] + params[bias_off + j], act);
+    __global float *yr = y + r * (size_t)out;
+    __global const float *bias = params + bias_off;
+    int j = 0;
+    for (; j + 16 <= out; j += 16)
+        vstore16(act_value16(vload16(0, yr + j) + vload16(0, bias + j), act), 0, yr + j);
+    for (; j < out; j++)
+        yr[j] = act_value(yr[j] + bias[j], act);
 }
 
 /* dz (B, O) = dy * act'(y) and db (O) = column sums of dz, summed over rows in order (the

@@ -18,6 +18,8 @@
 #define GEMM_TM 6 /* gemm_nn/tn: rows of C per work-item */
 #define GEMM_NV 2 /* gemm_nn/tn: float16 column vectors of C per work-item */
 #define GEMM_W (16 * GEMM_NV)
+#define GEMM_NARROW_TM 12 /* gemm_nn/tn when N <= 16: rows of C per work-item, one float16 each */
+#define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
 #define GEMM_DM 5 /* gemm_nt: rows of C per work-item */
 #define GEMM_DN 4 /* gemm_nt: columns of C per work-item */
 #define GEMM_KV 8 /* gemm_nt: k per vector step (8 or 16) */
@@ -49,12 +51,16 @@ void gemm_store1(__global float *c, float s, float alpha, float beta)
     *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
 }
 
-/* The B-row panel of GEMM_W floats starting at column j0: whole vectors when the panel lies
- * inside the row (guarded == 0), else lane by lane with columns at or past n read as 0. */
+/* Vector v of the B-row panel starting at column j0: a whole vector when the panel lies inside
+ * the row (guarded == 0) or, guarded, when its 16 floats end at or before bend (the end of
+ * the matrix's last row): its lanes at or past column n then hold whatever follows in the
+ * matrix (the next row, or padding), which only feeds C columns that are never stored. Else
+ * lane by lane with columns at or past n read as 0. */
 static inline __attribute__((always_inline)) float16 gemm_brow(const __global float *brow, int j0,
-                                                               int v, int n, int guarded)
+                                                               int v, int n, int guarded,
+                                                               const __global float *bend)
 {
-    if (!guarded) return vload16(0, brow + j0 + 16 * v);
+    if (!guarded || brow + j0 + 16 * v + 16 <= bend) return vload16(0, brow + j0 + 16 * v);
     float t[16];
 #pragma unroll
     for (int l = 0; l < 16; l++) {
@@ -64,46 +70,48 @@ static inline __attribute__((always_inline)) float16 gemm_brow(const __global fl
     return vload16(0, t);
 }
 
-/* The tile of gemm_nn/gemm_tn; trans_a and guarded are constants after inlining. */
+/* The tile of gemm_nn/gemm_tn: tm rows x nv float16 vectors; tm, nv, trans_a and guarded are
+ * constants after inlining. */
 static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
-             const int trans_a, const int guarded)
+             const int tm, const int nv, const int trans_a, const int guarded)
 {
-    int rows[GEMM_TM];                   /* A^T: the tile's columns of each row of A^T */
-    const __global float *arow[GEMM_TM]; /* A: the tile's rows */
+    int rows[GEMM_TM_MAX];                   /* A^T: the tile's columns of each row of A^T */
+    const __global float *arow[GEMM_TM_MAX]; /* A: the tile's rows */
 #pragma unroll
-    for (int r = 0; r < GEMM_TM; r++) {
+    for (int r = 0; r < tm; r++) {
         rows[r] = min(i0 + r, m - 1);
         arow[r] = a + (size_t)rows[r] * (size_t)lda;
     }
-    float16 acc[GEMM_TM][GEMM_NV];
+    const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
+    float16 acc[GEMM_TM_MAX][GEMM_NV];
 #pragma unroll
-    for (int r = 0; r < GEMM_TM; r++)
+    for (int r = 0; r < tm; r++)
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++)
+        for (int v = 0; v < nv; v++)
             acc[r][v] = (float16)(0.0f);
     for (int p = 0; p < k; p++) {
         const __global float *brow = b + (size_t)p * (size_t)ldb;
         float16 bv[GEMM_NV];
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++)
-            bv[v] = gemm_brow(brow, j0, v, n, guarded);
+        for (int v = 0; v < nv; v++)
+            bv[v] = gemm_brow(brow, j0, v, n, guarded, bend);
 #pragma unroll
-        for (int r = 0; r < GEMM_TM; r++) {
+        for (int r = 0; r < tm; r++) {
             const float av = trans_a ? a[(size_t)p * (size_t)lda + rows[r]] : arow[r][p];
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++)
+            for (int v = 0; v < nv; v++)
                 acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
         }
     }
     const bool whole = !guarded && shift == 0;
 #pragma unroll
-    for (int r = 0; r < GEMM_TM; r++) {
+    for (int r = 0; r < tm; r++) {
         if (i0 + r >= m) break;
         __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++) {
+        for (int v = 0; v < nv; v++) {
             if (whole) {
                 float16 y = (float16)(alpha)*acc[r][v];
                 if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
@@ -121,22 +129,32 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     }
 }
 
-/* Global size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), any local size: work-items past the
- * matrix return at once. The last column tile shifts its window left to end at column N
- * (when N >= GEMM_W) so its loads stay whole vectors, and stores only its own columns. */
+/* Global size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) when
+ * N <= 16, any local size: work-items past the matrix return at once. N <= 16: one guarded
+ * float16 per row of GEMM_NARROW_TM rows (the wide tile would compute 32 columns, and with
+ * few rows of C there would be few work-items). N < GEMM_W: one guarded tile. Else the last
+ * column tile shifts its window left to end at column N so its loads stay whole vectors,
+ * and stores only its own columns. */
 static inline __attribute__((always_inline)) void
 gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,
         const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha, float beta,
         const int trans_a)
 {
-    const int i0 = (int)get_global_id(1) * GEMM_TM;
+    const bool narrow = n <= 16;
+    const int i0 = (int)get_global_id(1) * (narrow ? GEMM_NARROW_TM : GEMM_TM);
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (i0 >= m || j0 >= n) return;
     c += c_off;
     a += a_off;
     b += b_off;
+    if (narrow) {
+        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, 0, 0, GEMM_NARROW_TM, 1,
+                     trans_a, 1);
+        return;
+    }
     if (n < GEMM_W) {
-        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, 0, trans_a, 1);
+        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, 0, GEMM_TM, GEMM_NV,
+                     trans_a, 1);
         return;
     }
     int shift = 0;
@@ -144,7 +162,8 @@ gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong 
         shift = j0 + GEMM_W - n;
         j0 = n - GEMM_W;
     }
-    gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, trans_a, 0);
+    gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, GEMM_TM, GEMM_NV,
+                 trans_a, 0);
 }
 
 /* C = alpha A B + beta C; A (M, K), B (K, N). */
@@ -208,7 +227,7 @@ __kernel void gemm_nt(__global float *c, const ulong c_off, const int ldc, __glo
     for (int r = 0; r < GEMM_DM; r++) {
         if (i0 + r >= m) break;
         __global float *crow = c + c_off + (size_t)(i0 + r) * (size_t)ldc;
-#pragma unroll
+        /* not unrolled: with the tail loop inside, LLVM cannot (it warned on every build) */
         for (int s = 0; s < GEMM_DN; s++) {
             if (j0 + s >= n) break;
             float sum = gemm_ksum(acc[r][s]);
@@ -236,4 +255,19 @@ __kernel void gemm_any(__global float *c, const ulong c_off, const int ldc, __gl
     for (int p = 0; p < k; p++)
         sum = fma(ap[(size_t)p * sa_p], bp[(size_t)p * sb_p], sum);
     gemm_store1(c + c_off + (size_t)i * (size_t)ldc + j, sum, alpha, beta);
+}
+
+/* dst (cols, rows) = src (rows, cols)^T, src starting src_off floats into its buffer with row
+ * stride ld, dst dense from offset 0. One work-item per row of dst (global size >= cols,
+ * rounded up). A B^T products with a small K run as this plus gemm_nn (dense layers' dx on CPU
+ * devices: layers/dense.c), faster there than gemm_nt's dot products. */
+__kernel void gemm_transpose(__global float *dst, __global const float *src, const ulong src_off,
+                             const int ld, const int rows, const int cols)
+{
+    const size_t j = get_global_id(0);
+    if (j >= (size_t)cols) return;
+    __global const float *s = src + src_off + j;
+    __global float *d = dst + j * (size_t)rows;
+    for (int i = 0; i < rows; i++)
+        d[i] = s[(size_t)i * (size_t)ld];
 }

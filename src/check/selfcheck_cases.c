@@ -375,14 +375,15 @@ static void check_gemm(struct sc *c, gemm_fn fn, uint64_t line, bool ta, bool tb
 
 static void check_gemms(struct sc *c)
 {
-    /* Not multiples of the own kernels' 6x32 and 5x4 tiles or of 16 tiles per group. */
-    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}};
-    static const float betas[] = {0.0f, -0.5f};
+    /* Not multiples of the own kernels' 6x32, 12x16 (N <= 16) and 5x4 tiles or of 16 tiles
+     * per group. */
+    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}, {29, 10, 23}};
+    static const float betas[] = {0.0f, -0.5f, 0.0f};
     static const enum kernel_id own[4] = {KERNEL_GEMM_NN, KERNEL_GEMM_TN, KERNEL_GEMM_NT,
                                           KERNEL_GEMM_ANY};
     for (int t = 0; t < 4 && c->status == CLNET_OK; t++) {
         bool ta = t == 1 || t == 3, tb = t >= 2;
-        for (int s = 0; s < 2 && c->status == CLNET_OK; s++) {
+        for (int s = 0; s < 3 && c->status == CLNET_OK; s++) {
             check_gemm(c, op_gemm_own, SC_LINE(own[t]), ta, tb, shapes[s][0], shapes[s][1],
                        shapes[s][2], betas[s]);
             sc_release(c);
@@ -391,6 +392,22 @@ static void check_gemms(struct sc *c)
                    shapes[t % 2][1], shapes[t % 2][2], betas[t / 2]);
         sc_release(c);
     }
+}
+
+/* op_transpose: an exact copy, the source at an offset with a wider row stride. */
+static void check_transpose(struct sc *c)
+{
+    enum { ROWS = 7, COLS = 13, LD = 15, OFF = 4, NS = OFF + ROWS * LD, N = ROWS * COLS };
+    float *src = sc_host(c, NS, 1.0f, 0.0f);
+    cl_mem sd = src ? sc_buffer(c, src, NS * sizeof *src) : NULL, dst = output(c, NULL, N);
+    float *want = with_canaries(c, NULL, N);
+    SC_OP(c, op_transpose(c->rt, dst, sd, OFF, LD, ROWS, COLS));
+    if (c->status != CLNET_OK) return;
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < COLS; j++)
+            want[j * ROWS + i] = src[OFF + i * LD + j];
+    sc_compare(c, SC_LINE(KERNEL_GEMM_TRANSPOSE), "7 x 13, stride 15", download_all(c, dst, N),
+               want, N + SC_CANARIES, ELEMENT, 0.0);
 }
 
 static void check_fill_copy(struct sc *c)
@@ -432,6 +449,8 @@ int selfcheck_cases(struct sc *c)
     if (c->status == CLNET_OK) check_dropout(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_gemms(c);
+    if (c->status == CLNET_OK) check_transpose(c);
+    sc_release(c);
     if (c->status == CLNET_OK) check_fill_copy(c);
     sc_release(c);
     return c->status;

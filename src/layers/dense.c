@@ -1,6 +1,11 @@
 /* dense: y = act(x W + b) with W (I, O) as the homework's X.mm(W). Forward is one GEMM and one
  * fused bias + activation kernel; backward is one fused kernel for dz = dy * act'(y) and
- * db = column sums of dz, then dW = x^T dz and dx = dz W^T as two GEMMs. */
+ * db = column sums of dz, then dW = x^T dz and dx = dz W^T as two GEMMs. Where op_gemm runs
+ * clnet's own kernels (CPU devices) and I > DENSE_NT_MAX_IN, dx is dz (W^T) through a
+ * transposed copy of W (l->priv, I x O floats, refreshed each step): with its small K
+ * (O = 10..200) gemm_nt's dot products measured 2-4x slower there than a transpose plus
+ * gemm_nn, except for the narrowest layers (I = 10: 5.5 against 9.9 us; I = 30: even;
+ * bench/step_profile). */
 #include "layers/layer.h"
 
 #include <string.h>
@@ -11,9 +16,26 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
+#define DENSE_NT_MAX_IN 32
+
 static int dense_setup(struct layer *l, struct model *m, int max_batch)
 {
-    return layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    if (status == CLNET_OK && l->index > 0 && l->in_size > DENSE_NT_MAX_IN &&
+        op_gemm_choice(m->rt) == OP_GEMM_OWN) {
+        cl_mem wt = NULL;
+        status = runtime_alloc(m->rt, &wt, l->in_size * l->out_size * sizeof(float),
+                               "a dense layer's transposed weights");
+        l->priv = wt;
+    }
+    return status;
+}
+
+static void dense_free(struct layer *l)
+{
+    layer_free_outputs(l);
+    runtime_free(l->priv);
+    l->priv = NULL;
 }
 
 static int dense_init(struct layer *l, const struct model *m, float *w, float *b,
@@ -72,8 +94,14 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
                          m->grads, l->w_off, out);
     if (status == CLNET_OK && need_dx) { /* dx (B, I) = dz W^T */
         *dx = l->dx;
-        status = op_gemm(m->rt, false, true, batch, in, out, 1.0f, dy, 0, out, m->params,
-                         l->w_off, out, 0.0f, l->dx, 0, in);
+        cl_mem wt = l->priv;
+        if (!wt)
+            return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dy, 0, out, m->params,
+                           l->w_off, out, 0.0f, l->dx, 0, in);
+        status = op_transpose(m->rt, wt, m->params, l->w_off, out, in, out);
+        if (status == CLNET_OK)
+            status = op_gemm(m->rt, false, false, batch, in, out, 1.0f, dy, 0, out, wt, 0, in,
+                             0.0f, l->dx, 0, in);
     }
     return status;
 }
@@ -84,5 +112,5 @@ const struct layer_kind layer_dense = {
     .init_params = dense_init,
     .forward = dense_forward,
     .backward = dense_backward,
-    .free = layer_free_outputs,
+    .free = dense_free,
 };

@@ -35,7 +35,7 @@ int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias
                                        RUNTIME_ARG(b), RUNTIME_ARG(o),      RUNTIME_ARG(a)};
     if ((status = runtime_set_args(rt, KERNEL_BIAS_ACT_FORWARD, args, N_ARGS(args))) != CLNET_OK)
         return status;
-    return runtime_launch_1d(rt, KERNEL_BIAS_ACT_FORWARD, (size_t)batch * (size_t)out);
+    return runtime_launch_1d(rt, KERNEL_BIAS_ACT_FORWARD, (size_t)batch);
 }
 
 int op_bias_act_backward(struct runtime *rt, cl_mem dz, cl_mem grads, size_t db_off, cl_mem y,

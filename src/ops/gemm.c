@@ -16,6 +16,8 @@
 /* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
 #define OWN_XN_ROWS 6  /* gemm_nn/gemm_tn: GEMM_TM */
 #define OWN_XN_COLS 32 /* gemm_nn/gemm_tn: 16 * GEMM_NV */
+#define OWN_NARROW_N 16    /* gemm_nn/gemm_tn at N <= this: */
+#define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
 #define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
 #define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
 /* Work-items per work-group along the column tiles. PoCL runs a group's work-items as a loop,
@@ -98,7 +100,9 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
     if (status != CLNET_OK) return status;
     if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
 
-    size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS : OWN_XN_ROWS;
+    size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
+                       : n <= OWN_NARROW_N ? OWN_NARROW_ROWS
+                                           : OWN_XN_ROWS;
     size_t tile_cols = id == KERNEL_GEMM_NT ? OWN_NT_COLS : OWN_XN_COLS;
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};
@@ -107,6 +111,24 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
     return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt), runtime_kernel(rt, id), 2, NULL,
                                                 global, local, 0, NULL, NULL),
                          "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
+int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,
+                 int cols)
+{
+    int status = rows > 0 && cols > 0
+                     ? CLNET_OK
+                     : clnet_errorf(CLNET_ERR_INTERNAL, "transpose: bad shape %d x %d", rows,
+                                    cols);
+    if (status == CLNET_OK) status = check_matrix("the source", src, src_off, rows, cols, ld);
+    if (status == CLNET_OK) status = check_matrix("the destination", dst, 0, cols, rows, rows);
+    if (status != CLNET_OK) return status;
+    cl_ulong off = src_off;
+    const struct runtime_arg args[] = {RUNTIME_ARG(dst), RUNTIME_ARG(src),  RUNTIME_ARG(off),
+                                       RUNTIME_ARG(ld),  RUNTIME_ARG(rows), RUNTIME_ARG(cols)};
+    status = runtime_set_args(rt, KERNEL_GEMM_TRANSPOSE, args, N_ARGS(args));
+    if (status != CLNET_OK) return status;
+    return runtime_launch_1d(rt, KERNEL_GEMM_TRANSPOSE, (size_t)cols);
 }
 
 int op_gemm_choice(const struct runtime *rt)

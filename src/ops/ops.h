@@ -41,6 +41,12 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                 float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                 float beta, cl_mem c, size_t c_off, int ldc);
 
+/* dst (cols, rows) = src (rows, cols)^T: src at src_off floats with row stride ld (>= cols),
+ * dst dense from offset 0; both must lie inside their buffers (else CLNET_ERR_INTERNAL). For
+ * running an A B^T product as op_gemm(A, B^T) where that is faster (layers/dense.c). */
+int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,
+                 int cols);
+
 /* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
  * measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any other. Any
  * other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */

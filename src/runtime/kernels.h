@@ -40,6 +40,7 @@ enum kernel_id {
     KERNEL_GEMM_TN,                 /* gemm.cl: gemm_tn */
     KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
     KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
+    KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */
     KERNEL_COUNT
 };
 

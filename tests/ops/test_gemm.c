@@ -244,6 +244,48 @@ START_TEST(gemm_bad_shape)
 }
 END_TEST
 
+/* op_transpose (dense layers' dx on CPU devices runs through it): exact copies at odd shapes,
+ * the source at an offset with a padded row stride; the destination's floats past the matrix
+ * stay untouched; a destination too small is refused. */
+START_TEST(gemm_transpose_exact)
+{
+    static const int shapes[][2] = {{1, 1}, {3, 7}, {7, 3}, {200, 10}, {100, 60}, {17, 33}};
+    uint64_t seed = 0x5eed7a9b01c3d2e4u;
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        int rows = shapes[t][0], cols = shapes[t][1], ld = cols + (int)(t % 3);
+        size_t off = t * 5, src_len = off + (size_t)rows * (size_t)ld,
+               dst_len = (size_t)rows * cols + 5;
+        float *src = ops_random_floats(&seed, src_len, 1.0f);
+        float *dst = ops_random_floats(&seed, dst_len, 1.0f);
+        cl_mem ms = ops_buffer(src, src_len * sizeof *src);
+        cl_mem md = ops_buffer(dst, dst_len * sizeof *dst);
+        ck_assert_msg(op_transpose(ops_rt, md, ms, off, ld, rows, cols) == 0, "%s",
+                      clnet_error_message());
+        float *got = ops_download(md, 0, dst_len);
+        for (int j = 0; j < cols; j++)
+            for (int i = 0; i < rows; i++)
+                ck_assert_msg(got[(size_t)j * rows + i] == src[off + (size_t)i * ld + j],
+                              "transpose %d x %d: dst[%d][%d] = %.9g, src %.9g", rows, cols, j, i,
+                              got[(size_t)j * rows + i], src[off + (size_t)i * ld + j]);
+        for (size_t k = (size_t)rows * cols; k < dst_len; k++)
+            ck_assert_msg(got[k] == dst[k], "transpose %d x %d wrote past the matrix at %zu", rows,
+                          cols, k);
+        free(got);
+        free(src);
+        free(dst);
+        runtime_free(ms);
+        runtime_free(md);
+    }
+    float a[6] = {0};
+    cl_mem m = ops_buffer(a, sizeof a);
+    clnet_error_clear();
+    ck_assert_int_eq(op_transpose(ops_rt, m, m, 0, 4, 2, 4), CLNET_ERR_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "the source"));
+    clnet_error_clear();
+    runtime_free(m);
+}
+END_TEST
+
 TCase *ops_gemm_tcase(void)
 {
     TCase *tc = tcase_create("gemm");
@@ -254,5 +296,6 @@ TCase *ops_gemm_tcase(void)
     tcase_add_test(tc, gemm_dense_widths);
     tcase_add_test(tc, gemm_beta_zero_ignores_nan);
     tcase_add_test(tc, gemm_bad_shape);
+    tcase_add_test(tc, gemm_transpose_exact);
     return tc;
 }
