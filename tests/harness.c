@@ -53,6 +53,13 @@ void *harness_keep(void *p)
     return p;
 }
 
+double harness_time_limit(double seconds)
+{
+    const char *scale = getenv("CLNET_TEST_TIME_SCALE");
+    double k = scale ? strtod(scale, NULL) : 1.0;
+    return k >= 1.0 ? seconds * k : seconds;
+}
+
 char *harness_write_bytes(const char *dir, const char *name, const void *data, size_t len)
 {
     char *path = NULL;

@@ -28,4 +28,8 @@ char *harness_source_path(const char *rel);
  * library's own. */
 void *harness_keep(void *p);
 
+/* A time limit of seconds on an ordinary build, scaled by $CLNET_TEST_TIME_SCALE where the
+ * build or the run is slower by design (sanitizers, valgrind; set in tests/meson.build). */
+double harness_time_limit(double seconds);
+
 #endif

@@ -340,6 +340,54 @@ static int jtree_event(struct jtree *t, const yaml_event_t *ev)
                         anchor ? "anchor" : "tag");
 }
 
+/* Characters JSON allows raw inside strings but YAML does not read as themselves: DEL, the
+ * C1 controls U+0080..U+009F and U+FFFE/U+FFFF (libyaml refuses them), U+0085, U+2028 and
+ * U+2029 (line breaks to YAML: folded to a space, or refused in a key). Returns how many
+ * bytes the character at h[i] takes when it is one of them, else 0. scan_json has already
+ * refused them outside strings. */
+static size_t yaml_unsafe(const unsigned char *h, size_t n, size_t i, unsigned *code)
+{
+    if (h[i] == 0x7F) return *code = 0x7F, 1;
+    if (h[i] == 0xC2 && i + 1 < n && h[i + 1] >= 0x80 && h[i + 1] <= 0x9F)
+        return *code = h[i + 1], 2;
+    if (h[i] == 0xE2 && i + 2 < n && h[i + 1] == 0x80 && (h[i + 2] == 0xA8 || h[i + 2] == 0xA9))
+        return *code = 0x2000u | (h[i + 2] - 0x80u), 3;
+    if (h[i] == 0xEF && i + 2 < n && h[i + 1] == 0xBF && (h[i + 2] == 0xBE || h[i + 2] == 0xBF))
+        return *code = 0xFF00u | (h[i + 2] + 0x40u), 3;
+    return 0;
+}
+
+/* The header with those characters written as \uXXXX escapes, which libyaml decodes to the
+ * same characters; *out is NULL when there are none. */
+static int escape_yaml_unsafe(const char *file, const unsigned char *h, size_t n, char **out,
+                              size_t *out_len)
+{
+    size_t extra = 0;
+    unsigned code;
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = yaml_unsafe(h, n, i, &code);
+        if (k) extra += 6 - k, i += k - 1;
+    }
+    if (!extra) return 0;
+    char *e = malloc(n + extra + 1);
+    if (!e) return clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory", file);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = yaml_unsafe(h, n, i, &code);
+        if (!k) {
+            e[o++] = (char)h[i];
+            continue;
+        }
+        snprintf(e + o, 7, "\\u%04X", code);
+        o += 6;
+        i += k - 1;
+    }
+    *out = e;
+    *out_len = o;
+    return 0;
+}
+
 static int jtree_parse(struct jtree *t, const char *h, size_t n)
 {
     yaml_parser_t y;
@@ -643,7 +691,12 @@ static int parse_owned(struct safetensors *st, unsigned char *buf, size_t len, c
         data = st->data_copy;
     }
     rc = scan_json(name, buf + 8, (size_t)hlen);
-    if (!rc) rc = jtree_parse(&t, (const char *)buf + 8, (size_t)hlen);
+    char *escaped = NULL;
+    size_t escaped_len = 0;
+    if (!rc) rc = escape_yaml_unsafe(name, buf + 8, (size_t)hlen, &escaped, &escaped_len);
+    if (!rc && escaped) rc = jtree_parse(&t, escaped, escaped_len);
+    else if (!rc) rc = jtree_parse(&t, (const char *)buf + 8, (size_t)hlen);
+    free(escaped);
     if (!rc) rc = read_header(st, &t, data, data_len);
 done:
     jtree_free(&t);

@@ -375,6 +375,39 @@ static const struct bad_case bad_cases[] = {
     {"{\"a\": tru}", 0, "not an object"},
 };
 
+/* Characters JSON allows raw in strings but YAML does not read as themselves (found by
+ * fuzzing): DEL, C1 controls, U+0085 (YAML folded it to a space), U+2028/U+2029 (refused in a
+ * key), U+FFFE/U+FFFF. They read back exactly, raw or escaped. */
+START_TEST(test_reads_yaml_unsafe_characters)
+{
+    static const char *const raw[] = {"\x7f", "\xc2\x80", "\xc2\x85", "\xc2\x91", "\xc2\x9f",
+                                      "\xe2\x80\xa8", "\xe2\x80\xa9", "\xef\xbf\xbe",
+                                      "\xef\xbf\xbf"};
+    for (int i = 0; i < (int)(sizeof raw / sizeof raw[0]); i++) {
+        char header[128], want[32];
+        snprintf(want, sizeof want, "a%sb", raw[i]);
+        snprintf(header, sizeof header,
+                 "{\"__metadata__\":{\"k%s\":\"%s\"},\"t%s\":{\"dtype\":\"U8\",\"shape\":[0],"
+                 "\"data_offsets\":[0,0]}}",
+                 raw[i], want, raw[i]);
+        size_t len;
+        unsigned char *b = make(&len, header, NULL, 0);
+        struct safetensors st;
+        clnet_error_clear();
+        ck_assert_msg(safetensors_parse(&st, b, len, "c.safetensors") == 0, "%d: %s", i,
+                      clnet_error_message());
+        char key[16];
+        snprintf(key, sizeof key, "k%s", raw[i]);
+        ck_assert_msg(safetensors_meta(&st, key), "%d: metadata key changed", i);
+        ck_assert_str_eq(safetensors_meta(&st, key), want);
+        snprintf(key, sizeof key, "t%s", raw[i]);
+        ck_assert_msg(safetensors_find(&st, key), "%d: tensor name changed", i);
+        safetensors_free(&st);
+        free(b);
+    }
+}
+END_TEST
+
 START_TEST(test_rejects_malformed)
 {
     const struct bad_case *c = &bad_cases[_i];
@@ -527,6 +560,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_writer_refuses_bad_arguments);
     tcase_add_test(tc, test_reads_reference_style);
+    tcase_add_test(tc, test_reads_yaml_unsafe_characters);
     tcase_add_loop_test(tc, test_rejects_malformed, 0,
                         (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, test_rejects_short_and_long_header);
