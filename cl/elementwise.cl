@@ -6,8 +6,8 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off in params. One work-item per row
- * (the global size is rounded up, hence the bounds check), in float16 vectors along the row
- * and the last O % 16 values one by one: on PoCL one work-item per element (an index modulo O
+ * (the global size is rounded up, hence the bounds check), in float16 vectors along the row,
+ * the last O % 16 values in one zero-padded vector: on PoCL one work-item per element (an index modulo O
  * and a scalar exp each) measured 3-6x slower. */
 __kernel void bias_act_forward(__global float *y,            /* (B, O) */
                                __global const float *params, /* bias (O) at bias_off */
@@ -22,8 +22,16 @@ __kernel void bias_act_forward(__global float *y,            /* (B, O) */
     int j = 0;
     for (; j + 16 <= out; j += 16)
         vstore16(act_value16(vload16(0, yr + j) + vload16(0, bias + j), act), 0, yr + j);
-    for (; j < out; j++)
-        yr[j] = act_value(yr[j] + bias[j], act);
+    if (j < out) {
+        /* The tail through the same vector function, zero-padded: a value's result must not
+         * depend on its column (zero-initialised units have to stay identical). */
+        float t[16];
+        for (int k = 0; k < 16; k++)
+            t[k] = j + k < out ? yr[j + k] + bias[j + k] : 0.0f;
+        vstore16(act_value16(vload16(0, t), act), 0, t);
+        for (int k = 0; j + k < out; k++)
+            yr[j + k] = t[k];
+    }
 }
 
 /* dz (B, O) = dy * act'(y) and db (O) = column sums of dz, summed over rows in order (the
