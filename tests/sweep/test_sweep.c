@@ -39,7 +39,7 @@ static char *str(const char *fmt, ...)
     if (vasprintf(&s, fmt, ap) < 0)
         abort();
     va_end(ap);
-    return s;
+    return harness_keep(s);
 }
 
 /* A fresh folder under the temp folder. */
@@ -108,7 +108,7 @@ static char *read_text(const char *path)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    return strdup(buf);
+    return harness_keep(strdup(buf));
 }
 
 static bool exists(const char *path)
@@ -128,7 +128,7 @@ static char *line_at(const char *text, int i)
     }
     if (!p || !*p)
         return NULL;
-    return strndup(p, strcspn(p, "\n"));
+    return harness_keep(strndup(p, strcspn(p, "\n")));
 }
 
 static int count_prefix(const char *text, const char *prefix)
@@ -355,7 +355,7 @@ static char *without_times(const char *csv)
         strcat(out, "\n");
         free(l);
     }
-    return out;
+    return harness_keep(out);
 }
 
 START_TEST(test_sweep_jobs_same_rows)
@@ -465,7 +465,7 @@ static char *run_on_pty(const char *const *argv, int *exit_code)
     int ws_status;
     waitpid(pid, &ws_status, 0);
     *exit_code = WIFEXITED(ws_status) ? WEXITSTATUS(ws_status) : -1;
-    return out;
+    return harness_keep(out);
 }
 
 START_TEST(test_train_progress_tty_and_pipe)
