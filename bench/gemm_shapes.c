@@ -1,8 +1,14 @@
 /* GFLOP/s of both GEMM implementations (op_gemm_own, op_gemm_clblast) at the dense layers'
  * shapes, warm, median of REPS timed calls each (clFinish after every call):
- *     build/bench/gemm_shapes [REPS]    (default 20) */
+ *     build/bench/gemm_shapes [--json] [REPS]    (default 20)
+ * --json: one JSON object per line, per shape and implementation (what bench/gemm_blas.py
+ * reads); otherwise one text line per shape. Shapes as src/layers/dense.c runs them at batch
+ * B = 100: forward y = x W (nn, M=B N=O K=I), dW = x^T dz (tn, M=I N=O K=B), and dx = dz W^T,
+ * which on CPU devices (the own GEMM) is a transpose of W then nn (M=B N=I K=O) when I > 32,
+ * else nt; the first layer computes no dx. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ops/ops.h"
@@ -27,6 +33,22 @@ typedef int (*gemm_fn)(struct runtime *rt, bool trans_a, bool trans_b, int m, in
                        float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
                        int ldb, float beta, cl_mem c, size_t c_off, int ldc);
 
+/* s as a JSON string. */
+static void json_string_out(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
 static int cmp_double(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
@@ -35,8 +57,17 @@ static int cmp_double(const void *x, const void *y)
 
 int main(int argc, char **argv)
 {
-    int reps = argc > 1 ? atoi(argv[1]) : 20;
-    if (reps < 1) reps = 1;
+    int reps = 20;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if ((reps = atoi(argv[i])) < 1) {
+            fprintf(stderr, "gemm_shapes: %s: want --json or a number of repetitions >= 1\n",
+                    argv[i]);
+            return 2;
+        }
+    }
     struct runtime *rt;
     CK(runtime_open(&rt, runtime_device_spec(NULL, NULL), NULL));
     static const struct {
@@ -46,15 +77,21 @@ int main(int argc, char **argv)
     } shapes[] = {
         {false, false, 100, 200, 784, "forward X W, B=100 I=784 O=200"},
         {true, false, 784, 200, 100, "dW = X^T dZ"},
-        {false, true, 100, 784, 200, "dX = dZ W^T"},
+        {false, true, 100, 784, 200, "dX = dZ W^T as nt, I=784 O=200"},
         {false, false, 100, 10, 200, "forward, I=200 O=10"},
+        {true, false, 200, 10, 100, "dW, I=200 O=10"},
+        {false, false, 100, 200, 10, "dX = dZ (W^T), I=200 O=10, after a transpose"},
+        {false, false, 100, 750, 784, "forward, I=784 O=750"},
+        {true, false, 784, 750, 100, "dW, I=784 O=750"},
     };
     static const struct {
         const char *name;
         gemm_fn fn;
     } impls[] = {{"own", op_gemm_own}, {"clblast", op_gemm_clblast}};
     double *t = malloc((size_t)reps * sizeof *t);
-    printf("device: %s; median of %d warm calls\n", runtime_device(rt)->name, reps);
+    const char *device = runtime_device(rt)->name;
+    if (!json)
+        printf("device: %s; median of %d warm calls\n", device, reps);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         bool ta = shapes[s].ta, tb = shapes[s].tb;
         int m = shapes[s].m, n = shapes[s].n, k = shapes[s].k;
@@ -69,8 +106,12 @@ int main(int argc, char **argv)
         CK(runtime_upload(rt, a, 0, h, na * 4));
         CK(runtime_upload(rt, b, 0, h + na, nb * 4));
         int lda = ta ? m : k, ldb = tb ? k : n;
-        printf("%s%s M=%4d N=%4d K=%4d (%s):", ta ? "T" : "N", tb ? "T" : "N", m, n, k,
-               shapes[s].what);
+        char shape[160];
+        snprintf(shape, sizeof shape, "%s%s M=%d N=%d K=%d (%s)", ta ? "T" : "N", tb ? "T" : "N",
+                 m, n, k, shapes[s].what);
+        if (!json)
+            printf("%s%s M=%4d N=%4d K=%4d (%s):", ta ? "T" : "N", tb ? "T" : "N", m, n, k,
+                   shapes[s].what);
         for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
             for (int w = 0; w < 3; w++)
                 CK(impls[i].fn(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb, 0.0f, c, 0, n));
@@ -82,11 +123,22 @@ int main(int argc, char **argv)
                 t[r] = now() - t0;
             }
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
-            double med = t[reps / 2];
-            printf("  %s %.3f ms %.1f GFLOP/s", impls[i].name, med * 1e3,
-                   2.0 * m * n * k / med * 1e-9);
+            double med = t[reps / 2], gflops = 2.0 * m * n * k / med * 1e-9;
+            if (json) {
+                printf("{\"shape\": ");
+                json_string_out(shape);
+                printf(", \"m\": %d, \"n\": %d, \"k\": %d, \"trans_a\": %s, \"trans_b\": %s, "
+                       "\"impl\": \"%s\", \"median_ms\": %.4f, \"gflops\": %.2f, "
+                       "\"reps\": %d, \"device\": ",
+                       m, n, k, ta ? "true" : "false", tb ? "true" : "false", impls[i].name,
+                       med * 1e3, gflops, reps);
+                json_string_out(device);
+                printf("}\n");
+            } else
+                printf("  %s %.3f ms %.1f GFLOP/s", impls[i].name, med * 1e3, gflops);
         }
-        printf("\n");
+        if (!json)
+            printf("\n");
         runtime_free(a);
         runtime_free(b);
         runtime_free(c);

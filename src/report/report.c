@@ -101,6 +101,10 @@ int summary_write(const char *path, const struct run_summary *s)
     json_double(&w, s->iterations_per_second);
     json_key(&w, "eval_seconds");
     json_double(&w, s->eval_seconds);
+    json_key(&w, "peak_host_rss_bytes");
+    json_int(&w, s->peak_host_rss_bytes);
+    json_key(&w, "device_bytes_allocated");
+    json_int(&w, s->device_bytes_allocated);
     json_key(&w, "device");
     json_string(&w, s->device ? s->device : "");
     json_key(&w, "platform");

@@ -20,6 +20,7 @@ struct runtime {
     const char *cl_dir;                     /* during runtime_open only; NULL: embedded */
     char cache_dir[RUNTIME_PATH_MAX];       /* "" when caching is off */
     struct runtime_stats stats;
+    size_t bytes_allocated; /* every runtime_alloc's bytes, summed (runtime_bytes_allocated) */
 };
 
 /* device.c: a device with its OpenCL handles. */

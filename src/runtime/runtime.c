@@ -221,7 +221,13 @@ int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *wha
         return clnet_errorf(err, "clCreateBuffer for %s (%zu bytes on %s): %s", what, bytes,
                             rt->info.name, clnet_status_name(err));
     }
+    rt->bytes_allocated += bytes;
     return CLNET_OK;
+}
+
+size_t runtime_bytes_allocated(const struct runtime *rt)
+{
+    return rt->bytes_allocated;
 }
 
 void runtime_free(cl_mem mem)

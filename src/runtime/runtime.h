@@ -81,6 +81,11 @@ int runtime_check(cl_int err, const char *call, const char *what);
  * error ("the parameters"), so a failed allocation says what could not be had. */
 int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *what);
 
+/* The bytes of every buffer runtime_alloc created on this runtime, summed (released ones
+ * included; buffers CLBlast creates for itself are not counted): summary.json's
+ * device_bytes_allocated. */
+size_t runtime_bytes_allocated(const struct runtime *rt);
+
 /* Releases a buffer from runtime_alloc; NULL is fine. */
 void runtime_free(cl_mem mem);
 

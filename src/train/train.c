@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -691,6 +692,9 @@ int train_run(const struct experiment *e, const struct train_options *o)
         t.sum.config_hash = t.config_hash;
         t.sum.iterations_per_second =
             t.train_seconds > 0 ? (double)t.sum.iterations / t.train_seconds : 0;
+        struct rusage ru; /* this process's peak so far: a resumed run counts from its resume */
+        t.sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
+        t.sum.device_bytes_allocated = t.s.rt ? (long long)runtime_bytes_allocated(t.s.rt) : 0;
         int st = summary_write(summary_path, &t.sum);
         status = status ? status : st;
         if (status == CLNET_OK && !o->quiet)

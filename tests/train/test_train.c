@@ -107,6 +107,30 @@ START_TEST(test_learns)
 }
 END_TEST
 
+/* summary.json's memory fields (bench/startup.py reads them): the process's peak RSS, and the
+ * device bytes clnet allocated, at least the parameters, their gradients and Adam's two
+ * moments plus the data set's images (one byte a pixel), and far below a GiB for this run. */
+START_TEST(test_summary_memory)
+{
+    char *config = write_config("memory.yaml", DENSE_RELU_ADAM);
+    char *dir = run_dir("memory");
+    const char *const sets[] = {"train.iterations=5", "train.eval_every=5", NULL};
+    struct run_result *r = train(config, dir, sets);
+    char *summary = completed_summary(r, dir);
+    double params = json_number(summary, "parameters");
+    double rss = json_number(summary, "peak_host_rss_bytes");
+    double dev = json_number(summary, "device_bytes_allocated");
+    double images = (600.0 + 200.0) * 784.0;
+    ck_assert_msg(params == 25450, "%s", summary);
+    ck_assert_msg(rss > 1e6 && rss < 64.0 * (1 << 30), "peak_host_rss_bytes %g: %s", rss, summary);
+    ck_assert_msg(dev >= 4 * 4 * params + images, "device_bytes_allocated %g, want >= %g: %s", dev,
+                  4 * 4 * params + images, summary);
+    ck_assert_msg(dev < (double)(1 << 30), "device_bytes_allocated %g: %s", dev, summary);
+    free(summary);
+    free(r);
+}
+END_TEST
+
 /* ---- 2. deterministic --------------------------------------------------------------------- */
 
 START_TEST(test_deterministic)
@@ -641,6 +665,7 @@ static Suite *train_suite(void)
     TCase *tc = tcase_create("training");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_learns);
+    tcase_add_test(tc, test_summary_memory);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
