@@ -22,6 +22,7 @@
  * output's sum runs in one fixed order, so results are bitwise reproducible. */
 #define CONV_BLOCK 4
 #define CONV_LANES 8
+#define CONV_DW_TAPS 5 /* conv2d_backward_weights: column taps per pass (5 x 4 accumulators) */
 
 /* The padded copies in the workspace (ops/conv2d.c computes the layout, the int8 l):
  *   xp  (B, C, H + 2 PR, WP): x with its zero border, and zeros to the right up to WP columns
@@ -151,10 +152,58 @@ __kernel void conv2d_backward_bias(__global float *dy,      /* (B, K, P, Q), bec
     work[i / K * (kcrs + K) + kcrs + i % K] = sum;
 }
 
+/* The sums of conv2d_backward_weights for the taps s of one (b, filter block, c, r), SS of
+ * them at once (a constant after inlining, so the SS x 4 float8 accumulators stay in
+ * registers): each dz vector is loaded once per (p, q block) and used for every s, where a
+ * loop over s outside would load it S times. Per (k, s) the lanes still add the (p, q block)
+ * terms in the same order, so the sums are bitwise those of one s at a time. */
+static inline __attribute__((always_inline)) void
+conv_dw_taps(__global float *part, const size_t crs, __global const float *xc,
+             __global const float *dz0, __global const float *dz1, __global const float *dz2,
+             __global const float *dz3, const int s0, const int SS, const int P, const int QB,
+             const int SR, const int SC, const int WP, const int QQ, const int K, const int k0)
+{
+    float8 acc[CONV_DW_TAPS][CONV_BLOCK];
+#pragma unroll
+    for (int s = 0; s < SS; s++)
+#pragma unroll
+        for (int j = 0; j < CONV_BLOCK; j++)
+            acc[s][j] = 0.0f;
+    for (int p = 0; p < P; p++) {
+        __global const float *xr = xc + (size_t)p * SR * WP + s0;
+        const int t = p * QQ;
+        for (int q0 = 0; q0 < QB * CONV_LANES; q0 += CONV_LANES) {
+            const float8 d0 = vload8(0, dz0 + t + q0), d1 = vload8(0, dz1 + t + q0);
+            const float8 d2 = vload8(0, dz2 + t + q0), d3 = vload8(0, dz3 + t + q0);
+#pragma unroll
+            for (int s = 0; s < SS; s++) {
+                const float8 v = conv_load8(xr + q0 * SC + s, SC);
+                acc[s][0] += d0 * v;
+                acc[s][1] += d1 * v;
+                acc[s][2] += d2 * v;
+                acc[s][3] += d3 * v;
+            }
+        }
+    }
+#pragma unroll
+    for (int s = 0; s < SS; s++) {
+        float out[CONV_BLOCK][CONV_LANES];
+#pragma unroll
+        for (int j = 0; j < CONV_BLOCK; j++)
+            vstore8(acc[s][j], 0, out[j]);
+        for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
+            float sum = out[j][0];
+            for (int e = 1; e < CONV_LANES; e++)
+                sum += out[j][e];
+            part[(size_t)(k0 + j) * crs + s0 + s] = sum;
+        }
+    }
+}
+
 /* part[b][kcrs] = sum over p, q of dz[b, k, p, q] * x[b, c, p*SR - PR + r, q*SC - PC + s]: the
  * weight gradient of one image, from dzp and xp. One work-item per (b, block of 4 filters, c,
- * r), for every s in turn; lane e sums the columns q = e mod 8, then the lanes are added in
- * order. */
+ * r), for the taps s in groups of at most CONV_DW_TAPS (conv_dw_taps); lane e sums the columns
+ * q = e mod 8, then the lanes are added in order. */
 __kernel void conv2d_backward_weights(__global float *work, /* part at 0, xp, dzp */
                                       const ulong xp_off, const ulong dzp_off, const int16 g,
                                       const int8 l)
@@ -174,30 +223,19 @@ __kernel void conv2d_backward_weights(__global float *work, /* part at 0, xp, dz
     __global const float *dz3 = dzb + (size_t)min(k0 + 3, K - 1) * plane;
     __global const float *xc = work + xp_off + ((size_t)b * C + c) * HP * WP + (size_t)r * WP;
     __global float *part = work + (size_t)b * (kcrs + K) + ((size_t)c * R + r) * S;
-    for (int s = 0; s < S; s++) {
-        float8 a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-        for (int p = 0; p < P; p++) {
-            __global const float *xr = xc + (size_t)p * SR * WP + s;
-            const int t = p * QQ;
-            for (int q0 = 0; q0 < QB * CONV_LANES; q0 += CONV_LANES) {
-                const float8 v = conv_load8(xr + q0 * SC, SC);
-                a0 += vload8(0, dz0 + t + q0) * v;
-                a1 += vload8(0, dz1 + t + q0) * v;
-                a2 += vload8(0, dz2 + t + q0) * v;
-                a3 += vload8(0, dz3 + t + q0) * v;
-            }
-        }
-        float out[CONV_BLOCK][CONV_LANES];
-        vstore8(a0, 0, out[0]);
-        vstore8(a1, 0, out[1]);
-        vstore8(a2, 0, out[2]);
-        vstore8(a3, 0, out[3]);
-        for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
-            float sum = out[j][0];
-            for (int e = 1; e < CONV_LANES; e++)
-                sum += out[j][e];
-            part[(size_t)(k0 + j) * crs + s] = sum;
-        }
+    for (int s0 = 0; s0 < S; s0 += CONV_DW_TAPS) {
+        const int left = S - s0;
+        if (left >= CONV_DW_TAPS)
+            conv_dw_taps(part, crs, xc, dz0, dz1, dz2, dz3, s0, CONV_DW_TAPS, P, QB, SR, SC, WP,
+                         QQ, K, k0);
+        else if (left == 4)
+            conv_dw_taps(part, crs, xc, dz0, dz1, dz2, dz3, s0, 4, P, QB, SR, SC, WP, QQ, K, k0);
+        else if (left == 3)
+            conv_dw_taps(part, crs, xc, dz0, dz1, dz2, dz3, s0, 3, P, QB, SR, SC, WP, QQ, K, k0);
+        else if (left == 2)
+            conv_dw_taps(part, crs, xc, dz0, dz1, dz2, dz3, s0, 2, P, QB, SR, SC, WP, QQ, K, k0);
+        else
+            conv_dw_taps(part, crs, xc, dz0, dz1, dz2, dz3, s0, 1, P, QB, SR, SC, WP, QQ, K, k0);
     }
 }
 
