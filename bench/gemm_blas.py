@@ -4,8 +4,9 @@ OpenBLAS, and the CPU's measured FMA limit.
 
     /usr/bin/python3 bench/gemm_blas.py [--build build] [--reps 20]
 
-clnet's figures come from BUILD/bench/gemm_shapes --json (its own kernels and CLBlast, each
-call timed with the clFinish that follows it, median of --reps warm calls), the limit from
+clnet's figures come from BUILD/bench/gemm_shapes --json (its own kernels and CLBlast; per
+call, from batches of 10 calls enqueued back to back, as training enqueues them, and one
+clFinish; median of --reps batches), the limit from
 BUILD/bench/fma_peak --json (independent FMA chains on registers, 1 and 2 threads). numpy's
 float32 np.matmul runs at the SAME shapes and transposes (a transposed operand is the .T view
 of a C-contiguous array, so OpenBLAS gets the transpose flag, as CLBlast does; the output is
@@ -18,8 +19,9 @@ not a row of the table.
 
 Prints one markdown table (shape | clnet own | CLBlast | OpenBLAS 1 thread | OpenBLAS 2
 threads | own / best OpenBLAS | own / FMA peak at 2 threads), then the FMA line. A clnet
-call's time includes its launch and the clFinish round trip (tens of microseconds on PoCL), which
-dominates the smallest shapes; numpy's includes only the Python call."""
+call's time includes its launch (a few microseconds on PoCL back to back) and a tenth of the
+clFinish round trip (tens of microseconds), which still weighs on the smallest shapes; numpy's
+includes the Python call."""
 import argparse
 import ctypes
 import json
@@ -157,7 +159,7 @@ def main():
     info = blas[1]
     print(f"clnet on {clnet[0]['device']}; numpy {info['numpy']} on {info['sgemm']} "
           f"({info['config']}; core {info['corename']}, OPENBLAS_CORETYPE=SkylakeX); "
-          f"median of {a.reps} warm calls each\n")
+          f"median of {a.reps} warm batches of 10 back-to-back calls (clnet) or calls (numpy)\n")
     print("| shape | clnet own GFLOP/s | CLBlast | OpenBLAS 1 thread | OpenBLAS 2 threads "
           "| own / best OpenBLAS | own / FMA peak (2 threads) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
