@@ -19,9 +19,7 @@
 #define GEMM_NV 2 /* gemm_nn/tn: float16 column vectors of C per work-item */
 #define GEMM_W (16 * GEMM_NV)
 #define GEMM_NARROW_TM 12 /* gemm_nn/tn when N <= 16: rows of C per work-item, one float16 each */
-#define GEMM_TALL_TM 10   /* gemm_nn when B is larger than GEMM_TALL_FLOATS: rows per work-item */
-#define GEMM_TALL_FLOATS (512 * 1024) /* 2 MiB of B, about twice a core's L2 here */
-#define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM, GEMM_TALL_TM) */
+#define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
 #define GEMM_DM 5 /* gemm_nt: rows of C per work-item */
 #define GEMM_DN 4 /* gemm_nt: columns of C per work-item */
 #define GEMM_KV 8 /* gemm_nt: k per vector step (8 or 16) */
@@ -132,12 +130,7 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
 }
 
 /* Global size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) when
- * N <= 16, or (ceil(N / GEMM_W), ceil(M / GEMM_TALL_TM)) for gemm_nn when N >= GEMM_W and B
- * (K x N) holds more than GEMM_TALL_FLOATS: B then no longer stays in a core's L2 and is read
- * again from L3 for every row tile, so taller tiles read it fewer times (measured on one
- * PoCL thread at 100 x 750 x 784: 999 -> 682 us; at N = 200 and 400, where B fits, the
- * 6-row tile was as fast or faster). Any local size: work-items past the matrix return at
- * once. N <= 16: one guarded
+ * N <= 16, any local size: work-items past the matrix return at once. N <= 16: one guarded
  * float16 per row of GEMM_NARROW_TM rows (the wide tile would compute 32 columns, and with
  * few rows of C there would be few work-items). N < GEMM_W: one guarded tile. Else the last
  * column tile shifts its window left to end at column N so its loads stay whole vectors,
@@ -148,8 +141,7 @@ gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong 
         const int trans_a)
 {
     const bool narrow = n <= 16;
-    const bool tall = !trans_a && n >= GEMM_W && (ulong)k * (ulong)n > GEMM_TALL_FLOATS;
-    const int i0 = (int)get_global_id(1) * (narrow ? GEMM_NARROW_TM : tall ? GEMM_TALL_TM : GEMM_TM);
+    const int i0 = (int)get_global_id(1) * (narrow ? GEMM_NARROW_TM : GEMM_TM);
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (i0 >= m || j0 >= n) return;
     c += c_off;
@@ -170,12 +162,8 @@ gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong 
         shift = j0 + GEMM_W - n;
         j0 = n - GEMM_W;
     }
-    if (tall)
-        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, GEMM_TALL_TM,
-                     GEMM_NV, trans_a, 0);
-    else
-        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, GEMM_TM,
-                     GEMM_NV, trans_a, 0);
+    gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, GEMM_TM, GEMM_NV,
+                 trans_a, 0);
 }
 
 /* C = alpha A B + beta C; A (M, K), B (K, N). */

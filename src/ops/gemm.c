@@ -14,14 +14,12 @@
 #define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
-#define OWN_XN_ROWS 6          /* gemm_nn/gemm_tn: GEMM_TM */
-#define OWN_XN_COLS 32         /* gemm_nn/gemm_tn: 16 * GEMM_NV */
-#define OWN_NARROW_N 16        /* gemm_nn/gemm_tn at N <= this: */
-#define OWN_NARROW_ROWS 12     /* GEMM_NARROW_TM rows per work-item */
-#define OWN_TALL_ROWS 10       /* gemm_nn when N >= OWN_XN_COLS and K N > OWN_TALL_FLOATS: */
-#define OWN_TALL_FLOATS 524288 /* GEMM_TALL_TM and GEMM_TALL_FLOATS */
-#define OWN_NT_ROWS 5          /* gemm_nt: GEMM_DM */
-#define OWN_NT_COLS 4          /* gemm_nt: GEMM_DN */
+#define OWN_XN_ROWS 6  /* gemm_nn/gemm_tn: GEMM_TM */
+#define OWN_XN_COLS 32 /* gemm_nn/gemm_tn: 16 * GEMM_NV */
+#define OWN_NARROW_N 16    /* gemm_nn/gemm_tn at N <= this: */
+#define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
+#define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
+#define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
 /* Work-items per work-group along the column tiles. PoCL runs a group's work-items as a loop,
  * so groups of several tiles cost less scheduling than one group per tile (measured on PoCL
  * with 2 cores: 16 beat 1 and 4, most at the 4900 tiles of dX = dZ W^T). */
@@ -102,11 +100,9 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
     if (status != CLNET_OK) return status;
     if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
 
-    bool tall = id == KERNEL_GEMM_NN && n >= OWN_XN_COLS && (size_t)k * (size_t)n > OWN_TALL_FLOATS;
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
-                       : n <= OWN_NARROW_N  ? OWN_NARROW_ROWS
-                       : tall               ? OWN_TALL_ROWS
-                                            : OWN_XN_ROWS;
+                       : n <= OWN_NARROW_N ? OWN_NARROW_ROWS
+                                           : OWN_XN_ROWS;
     size_t tile_cols = id == KERNEL_GEMM_NT ? OWN_NT_COLS : OWN_XN_COLS;
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};

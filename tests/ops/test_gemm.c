@@ -1,6 +1,6 @@
 /* Both GEMM implementations (op_gemm_own, op_gemm_clblast) against ref_gemm: all four
- * transpose combinations on shapes with odd sizes (1, 3, 7, 127, 1000; 13 x 777 x 700 takes
- * gemm_nn's tall tiles, whose B exceeds 2 MiB) and random ones, the
+ * transpose combinations on shapes with odd sizes (1, 3, 7, 127, 1000; and 13 x 777 x 700,
+ * whose B exceeds a core's L2) and random ones, the
  * dense layers' products, offsets into larger buffers, padded row strides, beta 0 (over NaN),
  * 1 and -0.5. Error is norm-wise: ||C - Cref|| / ||Cref|| < 1e-5; the own kernels must also
  * give the same bits when run twice. */
