@@ -11,23 +11,26 @@ and configs/hw2/q5_iii_cnn_decay.yaml. Each run is
 COLD: both kernel caches empty. PoCL's through POCL_CACHE_DIR, clnet's own program-binary cache
 through XDG_CACHE_HOME (src/runtime/cache.c: $CLNET_CACHE_DIR, else $XDG_CACHE_HOME/clnet,
 else ~/.cache/clnet; CLNET_CACHE_DIR and CLNET_NO_CACHE are removed from the runs' environment),
-both pointed at a fresh empty folder for every cold run. WARM: one such pair of folders, filled
-by a first untimed run. Cold and warm runs alternate, R of each per config. ~/.cache is never
+both pointed at a fresh empty folder for every cold run (on PoCL clnet leaves caching to PoCL's
+cache and writes nothing to its own: src/runtime/runtime.h). WARM: one such pair of folders,
+filled by a first untimed run. Cold and warm runs alternate, R of each per config. ~/.cache is never
 touched.
 
 Reported per config and mode, medians over the R runs:
-  - startup s: summary.json's startup_seconds, from the first thing clnet's main does
-    (cli_parse, src/cli/cli.c) to just before the first training step (run_loop,
-    src/train/train.c): reading the config, loading MNIST, opening the OpenCL device, building
-    or loading every kernel program and creating every kernel, building the model, allocating
-    and uploading to the device. Not in it: the dynamic loader before main;
+  - first step s: summary.json's first_step_seconds, THE start-up figure, checked against the
+    issue's targets: from the first thing clnet's main does (cli_parse, src/cli/cli.c) to the
+    first training step finished (a clFinish after it, src/train/train.c): everything in
+    startup s below, plus the step itself with what the driver compiles at each kernel's first
+    launch (PoCL: the kernel's work-group function for its local size, the larger part of a
+    cold start: cl/gemm.cl's gemm_nn and gemm_tn take about 7-9 s each here). Not in it: the
+    dynamic loader before main;
+  - startup s: summary.json's startup_seconds, main to just before the first step: reading the
+    config, loading MNIST while the OpenCL device opens and builds the kernel programs the
+    model uses, creating their kernels, building the model, allocating and uploading to the
+    device;
   - wall s: the whole process, as the user waits for it: start-up, the one step, the one
     evaluation of the test set, writing the run directory and its plots, exit;
-  - after start s: wall minus startup. PoCL compiles a kernel for its work-group size at the
-    kernel's first launch, after start-up: in a cold run most of this column is that
-    compiling, inside the first step and the first evaluation (a cold q5_iii run measured
-    29 s of start-up, then PoCL cache files written 38-48 s after the process started and the
-    first step's line at 49 s);
+  - after first step s: wall minus first step (the evaluation's own first launches are in it);
   - peak RSS: the process's, from os.wait4's rusage, and summary.json's peak_host_rss_bytes
     (getrusage in the process when it writes the summary: without what exit costs);
   - device MiB: summary.json's device_bytes_allocated (every buffer clnet created on the
@@ -47,7 +50,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIGS = ["configs/hw2/q4_v_two_sigmoid.yaml", "configs/hw2/q5_iii_cnn_decay.yaml"]
-TARGET = {"cold": 10.0, "warm": 1.0}  # seconds to the first step (issue 7)
+TARGET = {"cold": 10.0, "warm": 1.0}  # seconds to the first step done (issue 7)
 MIB = 1024.0 * 1024.0
 
 
@@ -72,11 +75,12 @@ def run_once(clnet, config, out, caches):
                      f"{err.read().decode(errors='replace').strip()}")
     with open(os.path.join(out, "summary.json")) as f:
         s = json.load(f)
-    for key in ("startup_seconds", "peak_host_rss_bytes", "device_bytes_allocated"):
+    for key in ("startup_seconds", "first_step_seconds", "peak_host_rss_bytes",
+                "device_bytes_allocated"):
         if not isinstance(s.get(key), (int, float)):
-            sys.exit(f"startup: {out}/summary.json has no {key}: is {clnet} older than the "
-                     "memory fields?")
-    return {"startup": s["startup_seconds"], "wall": wall,
+            sys.exit(f"startup: {out}/summary.json has no {key}: is {clnet} older than "
+                     "first_step_seconds and the memory fields?")
+    return {"first": s["first_step_seconds"], "startup": s["startup_seconds"], "wall": wall,
             "rss_wait4": usage.ru_maxrss * 1024.0, "rss_summary": s["peak_host_rss_bytes"],
             "device": s["device_bytes_allocated"]}
 
@@ -104,10 +108,10 @@ def main():
     try:
         print(f"{a.repeats} cold and {a.repeats} warm runs per config, alternating; "
               f"1 iteration each; medians\n")
-        print("| config | mode | startup s (min-max) | target | wall s | after start s "
-              "| peak RSS MiB (wait4) | peak RSS MiB (summary) | device MiB "
-              "| cache files (PoCL, clnet) |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| config | mode | first step s (min-max) | target | startup s | wall s "
+              "| after first step s | peak RSS MiB (wait4) | peak RSS MiB (summary) "
+              "| device MiB | cache files (PoCL, clnet) |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for n, config in enumerate(a.configs):
             path = config if os.path.isabs(config) else os.path.join(ROOT, config)
             name = os.path.splitext(os.path.basename(config))[0]
@@ -125,11 +129,12 @@ def main():
             for mode in ("cold", "warm"):
                 rs = runs[mode]
                 med = lambda key: statistics.median(x[key] for x in rs)  # noqa: E731
-                starts = sorted(x["startup"] for x in rs)
-                verdict = "met" if med("startup") < TARGET[mode] else "MISSED"
-                print(f"| {name} | {mode} | {med('startup'):.3f} ({starts[0]:.3f}-"
-                      f"{starts[-1]:.3f}) | < {TARGET[mode]:g} s: {verdict} | {med('wall'):.2f} | "
-                      f"{statistics.median(x['wall'] - x['startup'] for x in rs):.2f} | "
+                firsts = sorted(x["first"] for x in rs)
+                verdict = "met" if med("first") < TARGET[mode] else "MISSED"
+                print(f"| {name} | {mode} | {med('first'):.3f} ({firsts[0]:.3f}-"
+                      f"{firsts[-1]:.3f}) | < {TARGET[mode]:g} s: {verdict} | "
+                      f"{med('startup'):.3f} | {med('wall'):.2f} | "
+                      f"{statistics.median(x['wall'] - x['first'] for x in rs):.2f} | "
                       f"{med('rss_wait4') / MIB:.0f} | {med('rss_summary') / MIB:.0f} | "
                       f"{med('device') / MIB:.1f} | {files[mode][0]}, {files[mode][1]} |",
                       flush=True)

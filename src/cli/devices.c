@@ -56,8 +56,10 @@ static int build_kernels(const struct cli_args *args, const char *spec)
     printf("built %d programs in %.3f s (open %.3f s); binary cache: %s, %d hits, %d misses, "
            "%d rejected\n",
            st->programs, st->build_seconds, st->open_seconds,
-           st->cache_enabled ? runtime_cache_dir(rt) : "off", st->cache_hits, st->cache_misses,
-           st->cache_rejected);
+           st->cache_enabled ? runtime_cache_dir(rt)
+           : st->cache_pocl  ? "off, PoCL caches itself"
+                             : "off",
+           st->cache_hits, st->cache_misses, st->cache_rejected);
     runtime_close(rt);
     return CLNET_OK;
 }

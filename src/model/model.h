@@ -36,6 +36,11 @@ struct model {
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
 void model_free(struct model *m);
 
+/* The kernel programs a run of e needs (RUNTIME_PROGRAM bits, for runtime_open_with): the
+ * batch gather and the loss, each layer's own, and the optimizer's when training. A layer type
+ * model/programs.c does not know is CLNET_ERR_INTERNAL. */
+int model_programs(unsigned *programs, const struct experiment *e, bool training);
+
 /* Fills host_params (P) from the experiment's init schemes, inline weights and files, with one
  * rng seeded by the experiment's seed, layer by layer, weights before biases. */
 int model_init_params(const struct model *m, float *host_params);

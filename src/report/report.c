@@ -95,6 +95,8 @@ int summary_write(const char *path, const struct run_summary *s)
     json_int(&w, s->parameters);
     json_key(&w, "startup_seconds");
     json_double(&w, s->startup_seconds);
+    json_key(&w, "first_step_seconds");
+    json_double(&w, s->first_step_seconds);
     json_key(&w, "train_seconds");
     json_double(&w, s->train_seconds);
     json_key(&w, "iterations_per_second");

@@ -37,6 +37,7 @@ struct run_summary {
     double final_test_accuracy, best_test_accuracy, final_test_loss, final_train_loss;
     long long parameters;
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
+    double first_step_seconds; /* process start to the first step finished; NaN: none ran */
     long long peak_host_rss_bytes;    /* getrusage's ru_maxrss * 1024 when the run ended */
     long long device_bytes_allocated; /* runtime_bytes_allocated when the run ended */
     const char *device, *platform;

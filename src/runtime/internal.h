@@ -43,7 +43,9 @@ struct cl_source {
 int source_load(struct cl_source *src, const char *file, const char *cl_dir);
 void source_free(struct cl_source *src);
 
-/* program.c: builds program `id` (prelude + file) for rt's device, through the cache. */
-int program_build(struct runtime *rt, cl_program *program, enum program_id id);
+/* program.c: builds program `id` (prelude + file) for rt's device, through the cache, counting
+ * cache hits, misses, rejections and writes into *st. */
+int program_build(const struct runtime *rt, cl_program *program, enum program_id id,
+                  struct runtime_stats *st);
 
 #endif

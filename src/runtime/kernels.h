@@ -1,7 +1,8 @@
 /* The kernel table: every kernel clnet launches, the program (cl/ file) it lives in, and the
- * programs' build options. All of them are built and created by runtime_open, so a compile
- * error stops a run before its first step. Adding a kernel: one enum value here, one row in
- * kernels.c (a static assert catches a missing row). */
+ * programs' build options. runtime_open builds all of them, or the set a run needs
+ * (model_programs), and creates their kernels, so a compile error stops a run before its first
+ * step. Adding a kernel: one enum value here, one row in kernels.c (a static assert catches a
+ * missing row); adding a program or a layer kind: a row in model/programs.c too. */
 #ifndef CLNET_RUNTIME_KERNELS_H
 #define CLNET_RUNTIME_KERNELS_H
 

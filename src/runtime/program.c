@@ -103,7 +103,8 @@ static void first_error_line(char *buf, size_t size, const char *log)
     snprintf(buf, size, "%.*s", len > 300 ? 300 : len, pick);
 }
 
-static int build_failed(struct runtime *rt, cl_program program, cl_int err, const char *display)
+static int build_failed(const struct runtime *rt, cl_program program, cl_int err,
+                        const char *display)
 {
     if (err != CL_BUILD_PROGRAM_FAILURE && err != CL_INVALID_BUILD_OPTIONS)
         return runtime_check(err, "clBuildProgram", display);
@@ -118,8 +119,8 @@ static int build_failed(struct runtime *rt, cl_program program, cl_int err, cons
 }
 
 /* The cache entry's program, built; false when it is refused (then it is rebuilt). */
-static bool load_binary(struct runtime *rt, cl_program *program, const unsigned char *binary,
-                        size_t len, const char *options)
+static bool load_binary(const struct runtime *rt, cl_program *program,
+                        const unsigned char *binary, size_t len, const char *options)
 {
     cl_int err, binary_status = CL_SUCCESS;
     cl_program p = clCreateProgramWithBinary(rt->context, 1, &rt->device, &len, &binary,
@@ -138,7 +139,8 @@ static bool load_binary(struct runtime *rt, cl_program *program, const unsigned 
 }
 
 /* Writes the built program's binary to the cache; failures only cost the next start. */
-static void store_binary(struct runtime *rt, cl_program program, const char *path, uint64_t key)
+static void store_binary(cl_program program, const char *path, uint64_t key,
+                         struct runtime_stats *st)
 {
     size_t len = 0;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) !=
@@ -150,11 +152,12 @@ static void store_binary(struct runtime *rt, cl_program program, const char *pat
         clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binary, &binary, NULL) ==
             CL_SUCCESS &&
         cache_store(path, key, binary, len))
-        rt->stats.cache_writes++;
+        st->cache_writes++;
     free(binary);
 }
 
-int program_build(struct runtime *rt, cl_program *program, enum program_id id)
+int program_build(const struct runtime *rt, cl_program *program, enum program_id id,
+                  struct runtime_stats *st)
 {
     *program = NULL;
     const char *file = program_file(id);
@@ -183,13 +186,13 @@ int program_build(struct runtime *rt, cl_program *program, enum program_id id)
         enum cache_result r = cache_load(path, key, &binary, &binary_len);
         if (r == CACHE_FOUND && load_binary(rt, program, binary, binary_len, options)) {
             free(binary);
-            rt->stats.cache_hits++;
+            st->cache_hits++;
             goto done;
         }
         free(binary);
         if (r != CACHE_MISSING)
-            rt->stats.cache_rejected++;
-        rt->stats.cache_misses++;
+            st->cache_rejected++;
+        st->cache_misses++;
     }
 
     cl_int err;
@@ -204,7 +207,7 @@ int program_build(struct runtime *rt, cl_program *program, enum program_id id)
         goto done;
     }
     if (path[0])
-        store_binary(rt, p, path, key);
+        store_binary(p, path, key, st);
     *program = p;
 done:
     free(text);

@@ -48,8 +48,10 @@ static int create_kernels(struct runtime *rt)
         const char *name = kernel_name((enum kernel_id)k);
         if (!name)
             return clnet_errorf(CLNET_ERR_INTERNAL, "kernel %d has no row in runtime/kernels.c", k);
-        cl_int err;
         cl_program p = rt->programs[kernel_program((enum kernel_id)k)];
+        if (!p)
+            continue; /* not built for this run: runtime_set_args says so if it is used */
+        cl_int err;
         rt->kernels[k] = clCreateKernel(p, name, &err);
         int status = runtime_check(err, "clCreateKernel", name);
         if (status != CLNET_OK)
@@ -69,10 +71,45 @@ static int create_kernels(struct runtime *rt)
     return CLNET_OK;
 }
 
+/* Builds the programs in rt->stats.program_set one after another. (One thread per program
+ * measured no faster on PoCL, the CPU driver here: PoCL 3.1 holds one process-wide lock around
+ * all its LLVM work, lib/CL/pocl_llvm_build.cc and devices/common.c's codegen lock.) */
+static int build_programs(struct runtime *rt)
+{
+    for (int p = 0; p < PROGRAM_COUNT; p++) {
+        if (!(rt->stats.program_set & RUNTIME_PROGRAM(p)))
+            continue;
+        double t0 = now_seconds();
+        int status = program_build(rt, &rt->programs[p], (enum program_id)p, &rt->stats);
+        rt->stats.program_seconds[p] = now_seconds() - t0;
+        if (status != CLNET_OK)
+            return status;
+        rt->stats.programs++;
+    }
+    return CLNET_OK;
+}
+
+/* PoCL names itself in its platform name and version. */
+static bool is_pocl(const struct runtime_device_info *d)
+{
+    return strcmp(d->platform_name, "Portable Computing Language") == 0 ||
+           strstr(d->platform_version, "PoCL") != NULL;
+}
+
 int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
+{
+    return runtime_open_with(out, spec, cl_dir, NULL);
+}
+
+int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir,
+                      const struct runtime_options *options)
 {
     double t0 = now_seconds();
     *out = NULL;
+    unsigned set = options && options->programs ? options->programs : RUNTIME_PROGRAMS_ALL;
+    if (set & ~RUNTIME_PROGRAMS_ALL)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "runtime_open: program set 0x%x names no program",
+                            set);
     struct runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
@@ -81,7 +118,7 @@ int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
         cl_dir = env && env[0] ? env : NULL;
     }
     rt->cl_dir = cl_dir;
-    rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
+    rt->stats.program_set = set;
 
     struct device_entry dev;
     int status = device_select(&dev, spec);
@@ -90,6 +127,9 @@ int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
     rt->info = dev.info;
     rt->platform = dev.platform;
     rt->device = dev.device;
+    rt->stats.cache_pocl = is_pocl(&rt->info) && !(options && options->pocl_cache);
+    if (!rt->stats.cache_pocl)
+        rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
 
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
@@ -101,11 +141,8 @@ int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
         goto fail;
 
     double t1 = now_seconds();
-    for (int p = 0; p < PROGRAM_COUNT; p++) {
-        if ((status = program_build(rt, &rt->programs[p], (enum program_id)p)) != CLNET_OK)
-            goto fail;
-        rt->stats.programs++;
-    }
+    if ((status = build_programs(rt)) != CLNET_OK)
+        goto fail;
     if ((status = create_kernels(rt)) != CLNET_OK)
         goto fail;
     double t2 = now_seconds();
@@ -182,9 +219,23 @@ size_t runtime_kernel_local_size(const struct runtime *rt, enum kernel_id id)
     return rt->kernel_local_size[id];
 }
 
+/* CLNET_ERR_INTERNAL when the kernel's program was not built for this runtime. */
+static int check_built(const struct runtime *rt, enum kernel_id id)
+{
+    if (rt->kernels[id])
+        return CLNET_OK;
+    return clnet_errorf(CLNET_ERR_INTERNAL,
+                        "kernel %s: its program cl/%s was not built for this run (the model's "
+                        "program set, model_programs, lacks it)",
+                        kernel_name(id), program_file(kernel_program(id)));
+}
+
 int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
                      int n)
 {
+    int status = check_built(rt, id);
+    if (status != CLNET_OK)
+        return status;
     for (int i = 0; i < n; i++) {
         cl_int err = clSetKernelArg(rt->kernels[id], (cl_uint)i, args[i].size, args[i].value);
         if (err != CL_SUCCESS)
@@ -198,6 +249,9 @@ int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n)
 {
     if (n == 0)
         return CLNET_OK;
+    int status = check_built(rt, id);
+    if (status != CLNET_OK)
+        return status;
     size_t local = rt->kernel_local_size[id];
     size_t global = (n + local - 1) / local * local;
     return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global,

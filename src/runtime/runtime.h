@@ -21,12 +21,24 @@ struct runtime;
 struct runtime_stats {
     double open_seconds;  /* all of runtime_open */
     double build_seconds; /* the programs and kernels alone: source builds or cache loads */
+    double program_seconds[PROGRAM_COUNT]; /* each program's build or load; 0: not built */
     int programs;         /* programs built or loaded */
+    unsigned program_set; /* which: RUNTIME_PROGRAM bits */
     int cache_hits;       /* programs loaded from the binary cache */
     int cache_misses;     /* programs built from source while the cache was enabled */
     int cache_rejected;   /* cache entries found corrupt or refused by the driver, rebuilt */
     int cache_writes;     /* cache entries written */
-    bool cache_enabled;   /* false: CLNET_NO_CACHE, or no usable cache folder */
+    bool cache_enabled;   /* false: CLNET_NO_CACHE, no usable cache folder, or cache_pocl */
+    bool cache_pocl;      /* off because the platform is PoCL, which caches itself */
+};
+
+/* A set of programs: RUNTIME_PROGRAM(PROGRAM_GEMM) | ...; RUNTIME_PROGRAMS_ALL is every one. */
+#define RUNTIME_PROGRAM(id) (1u << (unsigned)(id))
+#define RUNTIME_PROGRAMS_ALL ((1u << PROGRAM_COUNT) - 1u)
+
+struct runtime_options {
+    unsigned programs; /* the programs to build (RUNTIME_PROGRAM bits); 0 means every one */
+    bool pocl_cache;   /* use clnet's binary cache on PoCL too (the cache tests do) */
 };
 
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates
@@ -34,8 +46,20 @@ struct runtime_stats {
  * $CLNET_CL_DIR when set and non-empty, is a folder to read the cl/ sources from instead of
  * the embedded copies; a file missing there is CLNET_ERR_IO. A compile error is
  * CLNET_ERR_BUILD: the full build log goes to stderr, the message names the file and the
- * first error line. On failure *rt is NULL. */
+ * first error line. On failure *rt is NULL.
+ *
+ * The binary cache is not used on PoCL: PoCL keeps its own cache of both the programs and the
+ * per-launch work-group functions ($POCL_CACHE_DIR, else ~/.cache/pocl), and asking PoCL for a
+ * program's binary makes it compile every kernel's generic work-group function first
+ * (measured: 22-30 s of CPU for all programs on this 2-core machine, most of it cl/gemm.cl's
+ * gemm_nn and gemm_tn, more than the rest of a cold start). */
 int runtime_open(struct runtime **rt, const char *spec, const char *cl_dir);
+
+/* runtime_open building only the programs in options->programs (NULL options: as
+ * runtime_open). Launching a kernel of a program that was not built is CLNET_ERR_INTERNAL,
+ * naming the kernel and its file. */
+int runtime_open_with(struct runtime **rt, const char *spec, const char *cl_dir,
+                      const struct runtime_options *options);
 
 /* Releases everything; NULL is fine. */
 void runtime_close(struct runtime *rt);
@@ -48,6 +72,7 @@ cl_context runtime_context(const struct runtime *rt);
 cl_command_queue runtime_queue(const struct runtime *rt);
 cl_device_id runtime_device_id(const struct runtime *rt);
 
+/* The kernel, or NULL when its program was not built (runtime_set_args reports that). */
 cl_kernel runtime_kernel(const struct runtime *rt, enum kernel_id id);
 
 /* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device. */
@@ -64,7 +89,8 @@ struct runtime_arg {
 };
 #define RUNTIME_ARG(x) ((struct runtime_arg){sizeof(x), &(x)})
 
-/* Sets the kernel's arguments 0 .. n-1; a failure names the kernel and the argument index. */
+/* Sets the kernel's arguments 0 .. n-1; a failure names the kernel and the argument index. A
+ * kernel whose program was not built is CLNET_ERR_INTERNAL. */
 int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
                      int n);
 

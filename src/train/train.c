@@ -285,6 +285,19 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
     return status;
 }
 
+/* summary.json's first_step_seconds: process start to this process's first step finished,
+ * which includes what the driver compiles at a kernel's first launch (PoCL: each kernel's
+ * work-group function for its local size). One wait, at this step only. */
+static int time_first_step(struct trainer *t, struct progress *p)
+{
+    int status = runtime_finish(t->s.rt);
+    t->sum.first_step_seconds = clock_seconds() - t->opt->process_start;
+    if (status == CLNET_OK && t->opt->verbose)
+        progress_note(p, "%s: first step done %.2f s after start", t->exp->name,
+                      t->sum.first_step_seconds);
+    return status;
+}
+
 static long next_multiple(long t, long every)
 {
     return every > 0 ? (t / every + 1) * every : -1;
@@ -302,8 +315,16 @@ static int run_loop(struct trainer *t)
         printf("%s: started in %.2f s; OpenCL %.2f s, of it %d kernel programs %.2f s (binary "
                "cache %s: %d loaded, %d built, %d rejected)\n", t->exp->name,
                t->sum.startup_seconds, st->open_seconds, st->programs, st->build_seconds,
-               st->cache_enabled ? runtime_cache_dir(t->s.rt) : "off", st->cache_hits,
-               st->cache_misses, st->cache_rejected);
+               st->cache_enabled ? runtime_cache_dir(t->s.rt)
+               : st->cache_pocl  ? "off, PoCL caches itself"
+                                 : "off",
+               st->cache_hits, st->cache_misses, st->cache_rejected);
+        char split[512] = "";
+        for (int i = 0, n = 0; i < PROGRAM_COUNT && n >= 0 && (size_t)n < sizeof split; i++)
+            if (st->program_set & RUNTIME_PROGRAM(i))
+                n += snprintf(split + n, sizeof split - (size_t)n, "%s%s %.2f s", n ? ", " : "",
+                              program_file((enum program_id)i), st->program_seconds[i]);
+        printf("%s: kernel programs: %s\n", t->exp->name, split);
     }
     unsigned char chunk_start[256]; /* the sampler before the chunk's batches were drawn */
     int status = sampler_state_size() <= sizeof chunk_start
@@ -334,8 +355,11 @@ static int run_loop(struct trainer *t)
                                 (size_t)steps * (size_t)t->batch * sizeof *t->index);
         if (status == CLNET_OK)
             status = snapshot(t, false);
-        for (; done < steps && status == CLNET_OK && !stop_signal(t, false); done++)
+        for (; done < steps && status == CLNET_OK && !stop_signal(t, false); done++) {
             status = step(t, it + done, done, true);
+            if (status == CLNET_OK && isnan(t->sum.first_step_seconds))
+                status = time_first_step(t, &p);
+        }
         if (status == CLNET_OK && done < steps) {
             /* Interrupted inside the chunk: give back the batches it did not train on. */
             status = sampler_state_load(&t->sampler, chunk_start, sampler_state_size());
@@ -599,7 +623,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
     struct trainer t = {.exp = e, .opt = o};
     t.sum = (struct run_summary){.name = e->name, .status = RUN_FAILED,
                                  .final_test_accuracy = NAN, .best_test_accuracy = NAN,
-                                 .final_test_loss = NAN, .final_train_loss = NAN};
+                                 .final_test_loss = NAN, .final_train_loss = NAN,
+                                 .first_step_seconds = NAN};
     if (o->out_dir)
         t.dir = strdup(o->out_dir);
     else if (asprintf(&t.dir, "runs/%s", e->name) < 0)

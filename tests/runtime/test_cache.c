@@ -1,8 +1,10 @@
 /* The program binary cache: a first open writes one entry per program, a second loads them;
  * truncated, bit-flipped and driver-refused entries are rebuilt (and overwritten) rather than
- * trusted; CLNET_NO_CACHE and an unusable folder turn it off without failing. */
+ * trusted; CLNET_NO_CACHE and an unusable folder turn it off without failing. On PoCL it is off
+ * unless asked for (runtime_options.pocl_cache): these tests ask, and check that default too. */
 #define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +37,15 @@ static int for_each_entry(const char *dir, void (*fn)(const char *path))
     return n;
 }
 
+/* The cache in use whatever the driver (PoCL leaves it off by default). */
+static const struct runtime_options with_cache = {.pocl_cache = true};
+
 /* Opens with the cache in dir, checks what the stats say, checks the kernels work. */
 static void open_expect(const char *dir, int hits, int misses, int rejected, int writes)
 {
     setenv("CLNET_CACHE_DIR", dir, 1);
     struct runtime *rt;
-    int status = runtime_open(&rt, "auto", NULL);
+    int status = runtime_open_with(&rt, "auto", NULL, &with_cache);
     ck_assert_msg(status == 0, "%s", clnet_error_message());
     const struct runtime_stats *st = runtime_stats(rt);
     ck_assert(st->cache_enabled);
@@ -153,9 +158,10 @@ START_TEST(cache_off)
     setenv("CLNET_CACHE_DIR", dir, 1);
     setenv("CLNET_NO_CACHE", "1", 1);
     struct runtime *rt;
-    ck_assert_int_eq(runtime_open(&rt, "auto", NULL), 0);
+    ck_assert_int_eq(runtime_open_with(&rt, "auto", NULL, &with_cache), 0);
     const struct runtime_stats *st = runtime_stats(rt);
     ck_assert(!st->cache_enabled);
+    ck_assert(!st->cache_pocl);
     ck_assert_str_eq(runtime_cache_dir(rt), "");
     ck_assert_int_eq(st->cache_hits + st->cache_misses + st->cache_writes, 0);
     runtime_close(rt);
@@ -164,11 +170,34 @@ START_TEST(cache_off)
 
     /* A folder that cannot be made (even by root): no cache, no failure, no noise. */
     setenv("CLNET_CACHE_DIR", "/proc/clnet-no-such-dir/cache", 1);
-    ck_assert_int_eq(runtime_open(&rt, "auto", NULL), 0);
+    ck_assert_int_eq(runtime_open_with(&rt, "auto", NULL, &with_cache), 0);
     ck_assert(!runtime_stats(rt)->cache_enabled);
+    ck_assert(!runtime_stats(rt)->cache_pocl);
     runtime_tests_check_gather(rt);
     runtime_close(rt);
     setenv("CLNET_CACHE_DIR", dir, 1);
+    free(dir);
+}
+END_TEST
+
+/* By default PoCL keeps the binaries (its own cache): clnet's is off there, writes nothing and
+ * says why; on any other platform it is on. */
+START_TEST(cache_default_pocl)
+{
+    char *dir = runtime_tests_dir("cache-pocl");
+    setenv("CLNET_CACHE_DIR", dir, 1);
+    struct runtime *rt;
+    ck_assert_int_eq(runtime_open(&rt, "auto", NULL), 0);
+    const struct runtime_device_info *d = runtime_device(rt);
+    bool pocl = strcmp(d->platform_name, "Portable Computing Language") == 0 ||
+                strstr(d->platform_version, "PoCL");
+    const struct runtime_stats *st = runtime_stats(rt);
+    ck_assert(st->cache_pocl == pocl);
+    ck_assert(st->cache_enabled == !pocl);
+    ck_assert_int_eq(st->cache_writes, pocl ? 0 : PROGRAM_COUNT);
+    runtime_tests_check_gather(rt);
+    runtime_close(rt);
+    ck_assert_int_eq(for_each_entry(dir, NULL), pocl ? 0 : PROGRAM_COUNT);
     free(dir);
 }
 END_TEST
@@ -181,5 +210,6 @@ TCase *runtime_cache_tcase(void)
     tcase_add_test(tc, cache_write_then_hit);
     tcase_add_test(tc, cache_corrupt_rebuilt);
     tcase_add_test(tc, cache_off);
+    tcase_add_test(tc, cache_default_pocl);
     return tc;
 }

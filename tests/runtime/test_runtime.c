@@ -213,6 +213,7 @@ START_TEST(open_embedded)
     ck_assert_msg(status == 0, "%s", clnet_error_message());
     const struct runtime_stats *st = runtime_stats(rt);
     ck_assert_int_eq(st->programs, PROGRAM_COUNT);
+    ck_assert_uint_eq(st->program_set, RUNTIME_PROGRAMS_ALL);
     ck_assert(st->open_seconds >= st->build_seconds && st->build_seconds > 0);
     ck_assert_ptr_nonnull(runtime_context(rt));
     ck_assert_ptr_nonnull(runtime_queue(rt));
@@ -230,6 +231,49 @@ START_TEST(open_embedded)
     runtime_tests_check_gather(rt);
     runtime_close(rt);
     runtime_close(NULL);
+}
+END_TEST
+
+/* Only the programs asked for are built; a kernel of another is an internal error naming the
+ * kernel and its file when used, never a crash; a set naming no program is refused. */
+START_TEST(open_program_subset)
+{
+    struct runtime *rt;
+    struct runtime_options o = {.programs = RUNTIME_PROGRAM(PROGRAM_DATA)};
+    int status = runtime_open_with(&rt, "auto", NULL, &o);
+    ck_assert_msg(status == 0, "%s", clnet_error_message());
+    const struct runtime_stats *st = runtime_stats(rt);
+    ck_assert_int_eq(st->programs, 1);
+    ck_assert_uint_eq(st->program_set, RUNTIME_PROGRAM(PROGRAM_DATA));
+    ck_assert(st->program_seconds[PROGRAM_DATA] > 0);
+    ck_assert(st->program_seconds[PROGRAM_GEMM] == 0);
+    ck_assert_ptr_nonnull(runtime_kernel(rt, KERNEL_GATHER_BATCH));
+    ck_assert_ptr_null(runtime_kernel(rt, KERNEL_GEMM_NN));
+    ck_assert_ptr_null(runtime_kernel(rt, KERNEL_CONV2D_FORWARD));
+    runtime_tests_check_gather(rt);
+
+    cl_mem m;
+    ck_assert_int_eq(runtime_alloc(rt, &m, 64 * sizeof(float), "a test buffer"), 0);
+    clnet_error_clear();
+    ck_assert_int_eq(op_gemm_own(rt, false, false, 2, 2, 2, 1.0f, m, 0, 2, m, 8, 2, 0.0f, m, 16,
+                                 2),
+                     CLNET_ERR_INTERNAL);
+    ck_assert_str_eq(clnet_error_message(), "kernel gemm_nn: its program cl/gemm.cl was not built "
+                     "for this run (the model's program set, model_programs, lacks it)");
+    clnet_error_clear();
+    ck_assert_int_eq(runtime_launch_1d(rt, KERNEL_SGD_UPDATE, 10), CLNET_ERR_INTERNAL);
+    ck_assert_msg(strstr(clnet_error_message(), "kernel sgd_update: its program cl/optim.cl"),
+                  "%s", clnet_error_message());
+    clnet_error_clear();
+    ck_assert_int_eq(runtime_finish(rt), 0);
+    runtime_free(m);
+    runtime_close(rt);
+
+    o.programs = RUNTIME_PROGRAMS_ALL + 1u;
+    rt = (struct runtime *)1;
+    ck_assert_int_eq(runtime_open_with(&rt, "auto", NULL, &o), CLNET_ERR_INTERNAL);
+    ck_assert_ptr_null(rt);
+    clnet_error_clear();
 }
 END_TEST
 
@@ -418,6 +462,7 @@ static Suite *runtime_suite(void)
     tc = tcase_create("programs");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, open_embedded);
+    tcase_add_test(tc, open_program_subset);
     tcase_add_test(tc, open_cl_dir);
     tcase_add_test(tc, missing_cl_file);
     tcase_add_test(tc, build_error);

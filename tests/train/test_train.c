@@ -131,6 +131,58 @@ START_TEST(test_summary_memory)
 }
 END_TEST
 
+/* A run builds only the kernel programs its model uses (a cold start compiles each): --verbose
+ * lists them. The dense net skips conv2d.cl and dropout.cl; the CNN with dropout builds both.
+ * summary.json's first_step_seconds comes after startup_seconds. */
+static char *programs_line(const char *name, const char *body)
+{
+    char file[64];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    char *config = write_config(file, body);
+    char *dir = run_dir(name);
+    const char *argv[] = {"train", config, "--out", dir, "--verbose", "--set",
+                          "train.iterations=2", "--set", "train.eval_every=2", NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    char *summary = completed_summary(r, dir);
+    double startup = json_number(summary, "startup_seconds");
+    double first = json_number(summary, "first_step_seconds");
+    ck_assert_msg(startup > 0 && first >= startup && first < 600, "%s", summary);
+    const char *line = strstr(r->out, ": kernel programs: ");
+    ck_assert_msg(line, "no 'kernel programs' line: %s", r->out);
+    char *copy = strndup(line, strcspn(line, "\n"));
+    printf("%s%s\n", name, copy);
+    free(summary);
+    free(r);
+    return copy;
+}
+
+START_TEST(test_programs_built)
+{
+    char *dense = programs_line("programs_dense", DENSE_RELU_ADAM);
+    const char *want[] = {"data.cl", "elementwise.cl", "loss.cl", "optim.cl", "gemm.cl"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(dense, want[i]), "dense: no %s in '%s'", want[i], dense);
+    ck_assert_msg(!strstr(dense, "conv2d.cl") && !strstr(dense, "dropout.cl"),
+                  "dense net built a program it does not use: '%s'", dense);
+    char *cnn = programs_line("programs_cnn",
+                              "model:\n"
+                              "  input: [1, 28, 28]\n"
+                              "  layers:\n"
+                              "    - conv2d: {filters: 2, size: 3, stride: 2, pad: 1}\n"
+                              "    - flatten\n"
+                              "    - dropout: {p: 0.25}\n"
+                              "    - dense: {units: 10}\n"
+                              "train:\n"
+                              "  batch_size: 16\n"
+                              "  eval_batch_size: 100\n");
+    ck_assert_msg(strstr(cnn, "conv2d.cl") && strstr(cnn, "dropout.cl") && strstr(cnn, "gemm.cl"),
+                  "cnn: '%s'", cnn);
+    free(dense);
+    free(cnn);
+}
+END_TEST
+
 /* ---- 2. deterministic --------------------------------------------------------------------- */
 
 START_TEST(test_deterministic)
@@ -666,6 +718,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_learns);
     tcase_add_test(tc, test_summary_memory);
+    tcase_add_test(tc, test_programs_built);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
