@@ -7,19 +7,7 @@
 #include "util/status.h"
 #include "config/experiment.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-#define CK(x)                                                                                      \
-    do {                                                                                           \
-        if ((x) != 0) {                                                                            \
-            fprintf(stderr, "%s: %s\n", #x, clnet_error_message());                                \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "bench.h"
 
 int main(int argc, char **argv)
 {

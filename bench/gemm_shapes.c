@@ -17,20 +17,7 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-#define CK(x)                                                                                      \
-    do {                                                                                           \
-        if ((x) != 0) {                                                                            \
-            fprintf(stderr, "%s: %s\n", #x, clnet_error_message());                                \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "bench.h"
 
 typedef int (*gemm_fn)(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
                        float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,

@@ -17,24 +17,11 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
+#include "bench.h"
+
 #define B 100
 #define MAX_LAYERS 8
 #define N_IMAGES 1000
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-#define CK(x)                                                                                      \
-    do {                                                                                           \
-        if ((x) != 0) {                                                                            \
-            fprintf(stderr, "%s: %s\n", #x, clnet_error_message());                                \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 struct net {
     struct runtime *rt;
