@@ -21,7 +21,8 @@
 
 #define B 100
 #define MAX_LAYERS 8
-#define N_IMAGES 1000
+#define N_IMAGES 60000 /* MNIST's training set: gathers miss the caches as training's do */
+#define N_BATCHES 600  /* batches of one shuffled epoch; gathers walk through them in turn */
 
 struct net {
     struct runtime *rt;
@@ -31,6 +32,7 @@ struct net {
     cl_mem params, grads, images, labels, index, x, y, dz, row_loss, row_correct, acc;
     cl_mem out[MAX_LAYERS], dx[MAX_LAYERS], wt[MAX_LAYERS];
     bool dx_transposed; /* the step's dx as transpose + gemm_nn, as layers/dense.c on CPUs */
+    int next_batch;     /* the index batch the next gather reads */
 };
 
 static int act_of(const struct net *n, int l)
@@ -83,8 +85,9 @@ static int run_op(struct net *n, struct op o)
     cl_mem dy = l == n->n_layers - 1 ? n->dz : n->dx[l + 1];
     switch (o.kind) {
     case OP_GATHER:
-        return op_gather_batch(n->rt, n->x, n->y, n->images, n->labels, n->index, 0, B,
-                               n->size[0], N_IMAGES);
+        n->next_batch = (n->next_batch + 1) % N_BATCHES;
+        return op_gather_batch(n->rt, n->x, n->y, n->images, n->labels, n->index,
+                               (size_t)n->next_batch * B, B, n->size[0], N_IMAGES);
     case OP_GEMM_FWD:
         return op_gemm(n->rt, false, false, B, out, in, 1.0f, input_of(n, l), 0, in, n->params,
                        n->w_off[l], out, 0.0f, n->out[l], 0, out);
@@ -245,9 +248,17 @@ int main(int argc, char **argv)
     CK(runtime_alloc(rt, &n.labels, N_IMAGES, "labels"));
     CK(runtime_upload(rt, n.labels, 0, lab, N_IMAGES));
     free(lab);
-    int32_t idx[B];
-    for (int i = 0; i < B; i++)
-        idx[i] = (i * 37) % N_IMAGES;
+    /* a shuffled epoch, as data/sampler.c draws them (any permutation will do here) */
+    static int32_t idx[N_BATCHES * B];
+    for (int i = 0; i < N_BATCHES * B; i++)
+        idx[i] = i;
+    unsigned long long r = 88172645463325252ull;
+    for (int i = N_BATCHES * B - 1; i > 0; i--) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        int j = (int)(r % (unsigned long long)(i + 1));
+        int32_t t = idx[i];
+        idx[i] = idx[j], idx[j] = t;
+    }
     CK(runtime_alloc(rt, &n.index, sizeof idx, "index"));
     CK(runtime_upload(rt, n.index, 0, idx, sizeof idx));
     n.x = float_buffer(rt, (size_t)B * (size_t)n.size[0], 9);

@@ -7,6 +7,7 @@
 
 /* Most work-items per group: a row of up to 64 vectors (1024 features) is one group. */
 #define GATHER_LOCAL 64
+#define GATHER_ROWS 5 /* cl/data.cl */
 
 int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
                     cl_mem index, size_t index_off, int batch, int features, int n_images)
@@ -25,10 +26,11 @@ int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_me
         runtime_set_args(rt, KERNEL_GATHER_BATCH, args, (int)(sizeof args / sizeof args[0]));
     if (status != CLNET_OK)
         return status;
-    /* (ceil(F / 16), B) over groups of one row, or GATHER_LOCAL vectors of one: see cl/data.cl */
+    /* (ceil(F / 16), ceil(B / GATHER_ROWS)), groups of GATHER_LOCAL pieces: see cl/data.cl */
     size_t vectors = ((size_t)features + 15) / 16;
     size_t local[2] = {vectors < GATHER_LOCAL ? vectors : GATHER_LOCAL, 1};
-    size_t global[2] = {(vectors + local[0] - 1) / local[0] * local[0], (size_t)batch};
+    size_t global[2] = {(vectors + local[0] - 1) / local[0] * local[0],
+                        ((size_t)batch + GATHER_ROWS - 1) / GATHER_ROWS};
     return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt),
                                                 runtime_kernel(rt, KERNEL_GATHER_BATCH), 2, NULL,
                                                 global, local, 0, NULL, NULL),
