@@ -1,5 +1,6 @@
 /* runtime_open and close, the accessors ops use, kernel launches, buffers, and the checked
  * OpenCL call helper every OpenCL call in clnet goes through. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +121,14 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->cl_dir = cl_dir;
     rt->stats.program_set = set;
 
+    if (options && options->pocl_threads > 0 && !getenv("POCL_MAX_PTHREAD_COUNT")) {
+        char n[16];
+        snprintf(n, sizeof n, "%d", options->pocl_threads);
+        if (setenv("POCL_MAX_PTHREAD_COUNT", n, 0) != 0) {
+            free(rt);
+            return clnet_errorf(CLNET_ERR_NOMEM, "setenv POCL_MAX_PTHREAD_COUNT: out of memory");
+        }
+    }
     struct device_entry dev;
     int status = device_select(&dev, spec);
     if (status != CLNET_OK)

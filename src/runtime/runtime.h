@@ -39,6 +39,11 @@ struct runtime_stats {
 struct runtime_options {
     unsigned programs; /* the programs to build (RUNTIME_PROGRAM bits); 0 means every one */
     bool pocl_cache;   /* use clnet's binary cache on PoCL too (the cache tests do) */
+    /* PoCL's pthread device: its worker threads when this is > 0 and the user has not set
+     * POCL_MAX_PTHREAD_COUNT (0: PoCL's default, one per core). It takes effect only if
+     * OpenCL is not yet initialised in this process (PoCL reads it once, at its first call);
+     * other platforms ignore it. See session.c for why a run asks for one. */
+    int pocl_threads;
 };
 
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates

@@ -119,6 +119,26 @@ static int check_memory(const struct session *s, const struct model_shape *shape
     return CLNET_OK;
 }
 
+/* PoCL's worker threads for this run: one when a training step is small, else PoCL's default
+ * (one per core). PoCL 3.1's pthread device wakes every worker for every command and splits
+ * each kernel's work-groups among them, so on the 2-core machine of bench/RESULTS.md every
+ * small kernel of a step ran slower on two workers than on one (bias_act_forward 14 -> 20 us,
+ * sgd_update 28 -> 50 us at 784 -> 200), and a whole dense step back to back was as fast or
+ * faster on one worker, with the host thread enqueueing on the other core: 784 -> 10 1.13x,
+ * 784 -> 200 -> 10 1.0-1.1x, the five-layer relu net 1.2-1.3x, 784 -> 400 -> 10 even
+ * (bench/step_profile with POCL_MAX_PTHREAD_COUNT=1 and 2). The CNN (258 MFLOP a step) and the
+ * 750-unit layer (357) trained faster on two: their kernels are long enough to share. Hence
+ * the line at 200 MFLOP of training (3x the forward FLOPs) per step. */
+#define SESSION_SMALL_STEP_FLOPS 2e8
+
+static int pocl_threads_for(const struct experiment *e, const struct model_shape *shape)
+{
+    if (!e->has_train)
+        return 0;
+    double step = 3.0 * (double)shape->flops * (double)e->train.batch_size;
+    return step < SESSION_SMALL_STEP_FLOPS ? 1 : 0;
+}
+
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
                  const char *cl_dir)
 {
@@ -131,7 +151,7 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
     /* The device opens after the data loads, on this thread. Opening it on a thread of its
      * own while the data loaded saved 0.1 s of a warm start, but PoCL's compiler replaces that
      * thread's alternate signal stack, and AddressSanitizer aborts when the thread ends. */
-    struct runtime_options options = {0};
+    struct runtime_options options = {.pocl_threads = pocl_threads_for(e, &shape)};
     status = model_programs(&options.programs, e, e->has_train);
     if (status == CLNET_OK)
         status = mnist_load(&s->data, e->data.dir);

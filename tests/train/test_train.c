@@ -131,6 +131,75 @@ START_TEST(test_summary_memory)
 }
 END_TEST
 
+/* PoCL's worker threads (session.c): one for a small training step, PoCL's default (one per
+ * core, as `clnet devices` shows in a fresh process) for a large one, and the user's
+ * POCL_MAX_PTHREAD_COUNT over both. summary.json's device_compute_units shows which ran. Only
+ * PoCL's pthread device has worker threads; on any other device the test says so and stops. */
+static double units_of_run(const char *name, const char *body)
+{
+    char file[64];
+    snprintf(file, sizeof file, "%s.yaml", name);
+    char *config = write_config(file, body);
+    char *dir = run_dir(name);
+    const char *const sets[] = {"train.iterations=2", "train.eval_every=2", NULL};
+    struct run_result *r = train(config, dir, sets);
+    char *summary = completed_summary(r, dir);
+    double units = json_number(summary, "device_compute_units");
+    free(summary);
+    free(r);
+    return units;
+}
+
+START_TEST(test_pocl_worker_threads)
+{
+    const char *user = getenv("POCL_MAX_PTHREAD_COUNT");
+    char *saved = user ? strdup(user) : NULL;
+    unsetenv("POCL_MAX_PTHREAD_COUNT");
+    struct run_result *r = malloc(sizeof *r);
+    const char *argv[] = {"devices", NULL};
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "clnet devices: %s", r->err);
+    const char *sel = strstr(r->out, "(selected)");
+    ck_assert_msg(sel, "no selected device: %s", r->out);
+    const char *line = sel;
+    while (line > r->out && line[-1] != '\n')
+        line--;
+    if (!strstr(line, "pthread") || strstr(line, "pthread") > sel) {
+        printf("pocl worker threads: the selected device is not PoCL's pthread device; "
+               "nothing to check\n");
+    } else {
+        const char *cu = strstr(sel, "compute units");
+        ck_assert_msg(cu, "no compute units: %s", r->out);
+        double cores = strtod(cu + strlen("compute units"), NULL);
+        /* 3 x 2 x 784 x 32 x 32 = 5 MFLOP a step: one worker */
+        double small = units_of_run("threads_small", DENSE_RELU_ADAM);
+        /* 3 x 2 x (784 x 3000 + 3000 x 10) x 50 = 714 MFLOP a step: PoCL's default */
+        double large = units_of_run("threads_large", "model:\n"
+                                                     "  input: [784]\n"
+                                                     "  layers:\n"
+                                                     "    - dense: {units: 3000, activation: relu}\n"
+                                                     "    - dense: {units: 10}\n"
+                                                     "train:\n"
+                                                     "  batch_size: 50\n"
+                                                     "  optimizer: {sgd: {lr: 0.1}}\n");
+        setenv("POCL_MAX_PTHREAD_COUNT", "2", 1);
+        double asked = units_of_run("threads_user", DENSE_RELU_ADAM);
+        printf("pocl worker threads: default %g, small step %g, large step %g, "
+               "POCL_MAX_PTHREAD_COUNT=2 %g\n", cores, small, large, asked);
+        ck_assert_msg(small == 1, "small step ran on %g worker threads, want 1", small);
+        ck_assert_msg(large == cores, "large step ran on %g worker threads, want %g", large,
+                      cores);
+        ck_assert_msg(asked == 2, "POCL_MAX_PTHREAD_COUNT=2 gave %g worker threads", asked);
+    }
+    if (saved)
+        setenv("POCL_MAX_PTHREAD_COUNT", saved, 1);
+    else
+        unsetenv("POCL_MAX_PTHREAD_COUNT");
+    free(saved);
+    free(r);
+}
+END_TEST
+
 /* A run builds only the kernel programs its model uses (a cold start compiles each): --verbose
  * lists them. The dense net skips conv2d.cl and dropout.cl; the CNN with dropout builds both.
  * summary.json's first_step_seconds comes after startup_seconds. */
@@ -718,6 +787,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_learns);
     tcase_add_test(tc, test_summary_memory);
+    tcase_add_test(tc, test_pocl_worker_threads);
     tcase_add_test(tc, test_programs_built);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
