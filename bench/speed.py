@@ -11,7 +11,8 @@ Prints a markdown table: iterations/s of each (median), the ratio clnet / PyTorc
     python3 bench/speed.py [--iterations 500] [--rounds 3] [--only q4_v ...] [--clnet build/clnet]
 
 clnet's figure is summary.json's iterations_per_second (training steps only, evaluation
-excluded); PyTorch's is torch_ref.py's (the same definition)."""
+excluded, the first step too: its one-time costs are summary.json's first_step_seconds);
+PyTorch's is torch_ref.py's (the same definition: steps after the first)."""
 import argparse
 import glob
 import json

@@ -52,6 +52,7 @@ struct trainer {
     char *metrics_path;
     struct run_summary sum;
     double train_seconds, eval_seconds;
+    double first_step_train_seconds; /* the part of train_seconds the first step took */
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
@@ -288,10 +289,12 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
 /* summary.json's first_step_seconds: process start to this process's first step finished,
  * which includes what the driver compiles at a kernel's first launch (PoCL: each kernel's
  * work-group function for its local size). One wait, at this step only. */
-static int time_first_step(struct trainer *t, struct progress *p)
+static int time_first_step(struct trainer *t, struct progress *p, double chunk_start)
 {
     int status = runtime_finish(t->s.rt);
-    t->sum.first_step_seconds = clock_seconds() - t->opt->process_start;
+    double now = clock_seconds();
+    t->sum.first_step_seconds = now - t->opt->process_start;
+    t->first_step_train_seconds = now - chunk_start;
     if (status == CLNET_OK && t->opt->verbose)
         progress_note(p, "%s: first step done %.2f s after start", t->exp->name,
                       t->sum.first_step_seconds);
@@ -358,7 +361,7 @@ static int run_loop(struct trainer *t)
         for (; done < steps && status == CLNET_OK && !stop_signal(t, false); done++) {
             status = step(t, it + done, done, true);
             if (status == CLNET_OK && isnan(t->sum.first_step_seconds))
-                status = time_first_step(t, &p);
+                status = time_first_step(t, &p, t0);
         }
         if (status == CLNET_OK && done < steps) {
             /* Interrupted inside the chunk: give back the batches it did not train on. */
@@ -681,6 +684,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         const struct runtime_device_info *d = runtime_device(t.s.rt);
         t.sum.device = d->name;
         t.sum.platform = d->platform_name;
+        t.sum.device_compute_units = d->compute_units;
         t.sum.parameters = (long long)t.s.model.n_params;
         if (o->quiet || !lead)
             ;
@@ -715,8 +719,15 @@ int train_run(const struct experiment *e, const struct train_options *o)
         t.sum.train_seconds = t.train_seconds;
         t.sum.eval_seconds = t.eval_seconds;
         t.sum.config_hash = t.config_hash;
-        t.sum.iterations_per_second =
-            t.train_seconds > 0 ? (double)t.sum.iterations / t.train_seconds : 0;
+        /* Steps after the first: the first step's one-time costs (the driver loading or
+         * compiling each kernel at its first launch, one wait) are first_step_seconds' part;
+         * bench/torch_ref.py leaves out PyTorch's first step likewise. */
+        double steps = (double)(t.sum.iterations - t.start), secs = t.train_seconds;
+        if (steps > 1 && secs > t.first_step_train_seconds) {
+            steps -= 1;
+            secs -= t.first_step_train_seconds;
+        }
+        t.sum.iterations_per_second = secs > 0 ? steps / secs : 0;
         struct rusage ru; /* this process's peak so far: a resumed run counts from its resume */
         t.sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
         t.sum.device_bytes_allocated = t.s.rt ? (long long)runtime_bytes_allocated(t.s.rt) : 0;
