@@ -21,9 +21,10 @@ Reported per config and mode, medians over the R runs:
     issue's targets: from the first thing clnet's main does (cli_parse, src/cli/cli.c) to the
     first training step finished (a clFinish after it, src/train/train.c): everything in
     startup s below, plus the step itself with what the driver compiles at each kernel's first
-    launch (PoCL: the kernel's work-group function for its local size, the larger part of a
-    cold start: cl/gemm.cl's gemm_nn and gemm_tn take about 7-9 s each here). Not in it: the
-    dynamic loader before main;
+    launch (PoCL: the kernel's work-group function for its local size; cl/gemm.cl's GEMM
+    kernels, one per tile path, take 0.2-0.5 s each here, where gemm_nn and gemm_tn holding all
+    three paths took 7-13 s each, most of a cold start). Not in it: the dynamic loader before
+    main;
   - startup s: summary.json's startup_seconds, main to just before the first step: reading the
     config, loading MNIST while the OpenCL device opens and builds the kernel programs the
     model uses, creating their kernels, building the model, allocating and uploading to the

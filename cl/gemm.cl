@@ -4,8 +4,12 @@
  * vectorises across them only in simple cases, so here ONE work-item computes a whole
  * register tile with explicit float16 vectors, which LLVM maps onto AVX-512 (or pairs of
  * AVX2) registers.
- *   gemm_nn / gemm_tn (B not transposed): a tile of GEMM_TM rows x 16*GEMM_NV columns; per k
- *     one or two vload16 of a B row and GEMM_TM scalar broadcasts of A.
+ *   gemm_nn_* / gemm_tn_* (B not transposed): a tile of GEMM_TM rows x 16*GEMM_NV columns;
+ *     per k one or two vload16 of a B row and GEMM_TM scalar broadcasts of A. One kernel per
+ *     tile path (narrow, guarded, wide: see gemm_xn_narrow): PoCL compiles a kernel at its
+ *     first launch, so a run compiles only the paths it uses, and measured cold here one
+ *     kernel holding all three took 7-13 s, the three apart 1-2.5 s each, and 0.2-0.5 s each
+ *     with the edge tiles' per-lane loops left rolled.
  *   gemm_nt (B transposed): A's rows and B's rows are both contiguous along k, so the tile is
  *     GEMM_DM x GEMM_DN dot products, each a vector accumulator over GEMM_KV k's, reduced at
  *     the end (float8 measured faster than float16 at K = 200: less reduction and scalar tail).
@@ -15,14 +19,14 @@
  * read to the matrix and store only their own elements. */
 #pragma OPENCL FP_CONTRACT OFF
 
-#define GEMM_TM 6 /* gemm_nn/tn: rows of C per work-item */
-#define GEMM_NV 2 /* gemm_nn/tn: float16 column vectors of C per work-item */
+#define GEMM_TM 6 /* gemm_nn_* / gemm_tn_*: rows of C per work-item */
+#define GEMM_NV 2 /* gemm_nn_* / gemm_tn_*: float16 column vectors of C per work-item */
 #define GEMM_W (16 * GEMM_NV)
-#define GEMM_NARROW_TM 12 /* gemm_nn/tn when N <= 16: rows of C per work-item, one float16 each */
+#define GEMM_NARROW_TM 12 /* gemm_*_narrow (N <= 16): rows of C per work-item, one float16 each */
 #define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
-#define GEMM_DM 5 /* gemm_nt: rows of C per work-item */
-#define GEMM_DN 4 /* gemm_nt: columns of C per work-item */
-#define GEMM_KV 8 /* gemm_nt: k per vector step (8 or 16) */
+#define GEMM_DM 5         /* gemm_nt: rows of C per work-item */
+#define GEMM_DN 4         /* gemm_nt: columns of C per work-item */
+#define GEMM_KV 8         /* gemm_nt: k per vector step (8 or 16) */
 #if GEMM_KV == 16
 #define gemm_kvec float16
 #define gemm_kload vload16
@@ -55,14 +59,14 @@ void gemm_store1(__global float *c, float s, float alpha, float beta)
  * the row (guarded == 0) or, guarded, when its 16 floats end at or before bend (the end of
  * the matrix's last row): its lanes at or past column n then hold whatever follows in the
  * matrix (the next row, or padding), which only feeds C columns that are never stored. Else
- * lane by lane with columns at or past n read as 0. */
-static inline __attribute__((always_inline)) float16 gemm_brow(const __global float *brow, int j0,
-                                                               int v, int n, int guarded,
-                                                               const __global float *bend)
+ * lane by lane with columns at or past n read as 0, in a loop left rolled (only the last rows
+ * of B take it; unrolled it cost compile time). */
+static inline __attribute__((always_inline)) float16
+gemm_brow(const __global float *brow, int j0, int v, int n, int guarded, const __global float *bend)
 {
     if (!guarded || brow + j0 + 16 * v + 16 <= bend) return vload16(0, brow + j0 + 16 * v);
     float t[16];
-#pragma unroll
+#pragma unroll 1
     for (int l = 0; l < 16; l++) {
         const int j = j0 + 16 * v + l;
         t[l] = j < n ? brow[j] : 0.0f;
@@ -70,8 +74,9 @@ static inline __attribute__((always_inline)) float16 gemm_brow(const __global fl
     return vload16(0, t);
 }
 
-/* The tile of gemm_nn/gemm_tn: tm rows x nv float16 vectors; tm, nv, trans_a and guarded are
- * constants after inlining. */
+/* The tile of gemm_nn_* / gemm_tn_*: tm rows x nv float16 vectors; tm, nv, trans_a and guarded
+ * are constants after inlining. Whole tiles store vectors; edge tiles (guarded, or shifted)
+ * store their own elements one by one. */
 static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
@@ -93,95 +98,153 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
             acc[r][v] = (float16)(0.0f);
     for (int p = 0; p < k; p++) {
         const __global float *brow = b + (size_t)p * (size_t)ldb;
+        /* A^T: row p of stored A. Indexed as a[p * lda + rows[r]], LLVM vectorised the six
+         * index sums in the split kernels and extracted them one by one (gemm_tn_wide 9-14%
+         * slower than in the combined kernel). */
+        const __global float *ap = a + (size_t)p * (size_t)lda;
         float16 bv[GEMM_NV];
 #pragma unroll
         for (int v = 0; v < nv; v++)
             bv[v] = gemm_brow(brow, j0, v, n, guarded, bend);
 #pragma unroll
         for (int r = 0; r < tm; r++) {
-            const float av = trans_a ? a[(size_t)p * (size_t)lda + rows[r]] : arow[r][p];
+            const float av = trans_a ? ap[rows[r]] : arow[r][p];
 #pragma unroll
             for (int v = 0; v < nv; v++)
                 acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
         }
     }
-    const bool whole = !guarded && shift == 0;
+    /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
+     * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
+    if (__builtin_expect(!guarded && shift == 0, 1)) {
 #pragma unroll
-    for (int r = 0; r < tm; r++) {
-        if (i0 + r >= m) break;
-        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+        for (int r = 0; r < tm; r++) {
+            if (i0 + r >= m) break;
+            __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
 #pragma unroll
-        for (int v = 0; v < nv; v++) {
-            if (whole) {
+            for (int v = 0; v < nv; v++) {
                 float16 y = (float16)(alpha)*acc[r][v];
                 if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
                 vstore16(y, v, crow);
-            } else {
-                float t[16];
-                vstore16(acc[r][v], 0, t);
-#pragma unroll
-                for (int l = 0; l < 16; l++) {
-                    const int jl = 16 * v + l;
-                    if (jl >= shift && j0 + jl < n) gemm_store1(crow + jl, t[l], alpha, beta);
-                }
             }
         }
+        return;
+    }
+    /* An edge tile, through private memory in loops left rolled: only edge tiles run them, and
+     * unrolled (a conditional store per lane) they were most of the kernel's compile time. */
+    float t[GEMM_TM_MAX][GEMM_W];
+#pragma unroll
+    for (int r = 0; r < tm; r++)
+#pragma unroll
+        for (int v = 0; v < nv; v++)
+            vstore16(acc[r][v], v, t[r]);
+    const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
+#pragma unroll 1
+    for (int r = 0; r < n_rows; r++) {
+        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+#pragma unroll 1
+        for (int jl = shift; jl < n_cols; jl++)
+            gemm_store1(crow + jl, t[r][jl], alpha, beta);
     }
 }
 
-/* Global size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) when
- * N <= 16, any local size: work-items past the matrix return at once. N <= 16: one guarded
- * float16 per row of GEMM_NARROW_TM rows (the wide tile would compute 32 columns, and with
- * few rows of C there would be few work-items). N < GEMM_W: one guarded tile. Else the last
- * column tile shifts its window left to end at column N so its loads stay whole vectors,
- * and stores only its own columns. */
+/* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
+ * size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) for narrow,
+ * any local size: work-items past the matrix return at once.
+ *   narrow (N <= 16): one guarded float16 per row of GEMM_NARROW_TM rows (the wide tile would
+ *     compute 32 columns, and with few rows of C there would be few work-items);
+ *   guarded (16 < N < GEMM_W): one guarded tile;
+ *   wide (N >= GEMM_W): the last column tile shifts its window left to end at column N so its
+ *     loads stay whole vectors, and stores only its own columns. */
 static inline __attribute__((always_inline)) void
-gemm_xn(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,
-        const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha, float beta,
-        const int trans_a)
+gemm_xn_narrow(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off,
+               int lda, const __global float *b, ulong b_off, int ldb, int m, int n, int k,
+               float alpha, float beta, const int trans_a)
 {
-    const bool narrow = n <= 16;
-    const int i0 = (int)get_global_id(1) * (narrow ? GEMM_NARROW_TM : GEMM_TM);
+    const int i0 = (int)get_global_id(1) * GEMM_NARROW_TM, j0 = (int)get_global_id(0) * GEMM_W;
+    if (i0 >= m || j0 >= n) return;
+    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, 0, 0,
+                 GEMM_NARROW_TM, 1, trans_a, 1);
+}
+
+static inline __attribute__((always_inline)) void
+gemm_xn_guarded(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off,
+                int lda, const __global float *b, ulong b_off, int ldb, int m, int n, int k,
+                float alpha, float beta, const int trans_a)
+{
+    const int i0 = (int)get_global_id(1) * GEMM_TM, j0 = (int)get_global_id(0) * GEMM_W;
+    if (i0 >= m || j0 >= n) return;
+    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, j0, 0,
+                 GEMM_TM, GEMM_NV, trans_a, 1);
+}
+
+static inline __attribute__((always_inline)) void
+gemm_xn_wide(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,
+             const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,
+             float beta, const int trans_a)
+{
+    const int i0 = (int)get_global_id(1) * GEMM_TM;
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (i0 >= m || j0 >= n) return;
-    c += c_off;
-    a += a_off;
-    b += b_off;
-    if (narrow) {
-        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, 0, 0, GEMM_NARROW_TM, 1,
-                     trans_a, 1);
-        return;
-    }
-    if (n < GEMM_W) {
-        gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, 0, GEMM_TM, GEMM_NV,
-                     trans_a, 1);
-        return;
-    }
     int shift = 0;
     if (j0 + GEMM_W > n) {
         shift = j0 + GEMM_W - n;
         j0 = n - GEMM_W;
     }
-    gemm_xn_tile(c, ldc, a, lda, b, ldb, m, n, k, alpha, beta, i0, j0, shift, GEMM_TM, GEMM_NV,
-                 trans_a, 0);
+    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, j0,
+                 shift, GEMM_TM, GEMM_NV, trans_a, 0);
 }
 
-/* C = alpha A B + beta C; A (M, K), B (K, N). */
-__kernel void gemm_nn(__global float *c, const ulong c_off, const int ldc, __global const float *a,
-                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
-                      const int ldb, const int m, const int n, const int k, const float alpha,
-                      const float beta)
+/* C = alpha A B + beta C; A (M, K), B (K, N): N <= 16, 16 < N < 32, N >= 32. */
+__kernel void gemm_nn_narrow(__global float *c, const ulong c_off, const int ldc,
+                             __global const float *a, const ulong a_off, const int lda,
+                             __global const float *b, const ulong b_off, const int ldb, const int m,
+                             const int n, const int k, const float alpha, const float beta)
 {
-    gemm_xn(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
+    gemm_xn_narrow(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
 }
 
-/* C = alpha A^T B + beta C; A stored (K, M), B (K, N). */
-__kernel void gemm_tn(__global float *c, const ulong c_off, const int ldc, __global const float *a,
-                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
-                      const int ldb, const int m, const int n, const int k, const float alpha,
-                      const float beta)
+__kernel void gemm_nn_guarded(__global float *c, const ulong c_off, const int ldc,
+                              __global const float *a, const ulong a_off, const int lda,
+                              __global const float *b, const ulong b_off, const int ldb,
+                              const int m, const int n, const int k, const float alpha,
+                              const float beta)
 {
-    gemm_xn(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
+    gemm_xn_guarded(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
+}
+
+__kernel void gemm_nn_wide(__global float *c, const ulong c_off, const int ldc,
+                           __global const float *a, const ulong a_off, const int lda,
+                           __global const float *b, const ulong b_off, const int ldb, const int m,
+                           const int n, const int k, const float alpha, const float beta)
+{
+    gemm_xn_wide(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
+}
+
+/* C = alpha A^T B + beta C; A stored (K, M), B (K, N): N <= 16, 16 < N < 32, N >= 32. */
+__kernel void gemm_tn_narrow(__global float *c, const ulong c_off, const int ldc,
+                             __global const float *a, const ulong a_off, const int lda,
+                             __global const float *b, const ulong b_off, const int ldb, const int m,
+                             const int n, const int k, const float alpha, const float beta)
+{
+    gemm_xn_narrow(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
+}
+
+__kernel void gemm_tn_guarded(__global float *c, const ulong c_off, const int ldc,
+                              __global const float *a, const ulong a_off, const int lda,
+                              __global const float *b, const ulong b_off, const int ldb,
+                              const int m, const int n, const int k, const float alpha,
+                              const float beta)
+{
+    gemm_xn_guarded(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
+}
+
+__kernel void gemm_tn_wide(__global float *c, const ulong c_off, const int ldc,
+                           __global const float *a, const ulong a_off, const int lda,
+                           __global const float *b, const ulong b_off, const int ldb, const int m,
+                           const int n, const int k, const float alpha, const float beta)
+{
+    gemm_xn_wide(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
 }
 
 /* C = alpha A B^T + beta C; A (M, K), B stored (N, K). Global size (ceil(N / GEMM_DN),
@@ -259,7 +322,7 @@ __kernel void gemm_any(__global float *c, const ulong c_off, const int ldc, __gl
 
 /* dst (cols, rows) = src (rows, cols)^T, src starting src_off floats into its buffer with row
  * stride ld, dst dense from offset 0. One work-item per row of dst (global size >= cols,
- * rounded up). A B^T products with a small K run as this plus gemm_nn (dense layers' dx on CPU
+ * rounded up). A B^T products with a small K run as this plus gemm_nn_* (dense layers' dx on CPU
  * devices: layers/dense.c), faster there than gemm_nt's dot products. */
 __kernel void gemm_transpose(__global float *dst, __global const float *src, const ulong src_off,
                              const int ld, const int rows, const int cols)

@@ -376,15 +376,19 @@ static void check_gemm(struct sc *c, gemm_fn fn, uint64_t line, bool ta, bool tb
 static void check_gemms(struct sc *c)
 {
     /* Not multiples of the own kernels' 6x32, 12x16 (N <= 16) and 5x4 tiles or of 16 tiles
-     * per group. */
-    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}, {29, 10, 23}};
-    static const float betas[] = {0.0f, -0.5f, 0.0f};
-    static const enum kernel_id own[4] = {KERNEL_GEMM_NN, KERNEL_GEMM_TN, KERNEL_GEMM_NT,
-                                          KERNEL_GEMM_ANY};
+     * per group; one shape per tile path of A B and A^T B: N <= 16 (narrow), 16 < N < 32
+     * (guarded), N >= 32 (wide, its last tile shifted). */
+    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}, {29, 10, 23}, {11, 23, 17}};
+    static const float betas[] = {0.0f, -0.5f, 0.0f, -0.5f};
+    static const enum kernel_id own[4][4] = {
+        {KERNEL_GEMM_NN_WIDE, KERNEL_GEMM_NN_WIDE, KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED},
+        {KERNEL_GEMM_TN_WIDE, KERNEL_GEMM_TN_WIDE, KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED},
+        {KERNEL_GEMM_NT, KERNEL_GEMM_NT, KERNEL_GEMM_NT, KERNEL_GEMM_NT},
+        {KERNEL_GEMM_ANY, KERNEL_GEMM_ANY, KERNEL_GEMM_ANY, KERNEL_GEMM_ANY}};
     for (int t = 0; t < 4 && c->status == CLNET_OK; t++) {
         bool ta = t == 1 || t == 3, tb = t >= 2;
-        for (int s = 0; s < 3 && c->status == CLNET_OK; s++) {
-            check_gemm(c, op_gemm_own, SC_LINE(own[t]), ta, tb, shapes[s][0], shapes[s][1],
+        for (int s = 0; s < 4 && c->status == CLNET_OK; s++) {
+            check_gemm(c, op_gemm_own, SC_LINE(own[t][s]), ta, tb, shapes[s][0], shapes[s][1],
                        shapes[s][2], betas[s]);
             sc_release(c);
         }

@@ -14,9 +14,9 @@
 #define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
-#define OWN_XN_ROWS 6  /* gemm_nn/gemm_tn: GEMM_TM */
-#define OWN_XN_COLS 32 /* gemm_nn/gemm_tn: 16 * GEMM_NV */
-#define OWN_NARROW_N 16    /* gemm_nn/gemm_tn at N <= this: */
+#define OWN_XN_ROWS 6  /* gemm_nn_* / gemm_tn_*: GEMM_TM */
+#define OWN_XN_COLS 32 /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
+#define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
 #define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
 #define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
 #define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
@@ -85,10 +85,15 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
     if (status == CLNET_OK) status = check_matrix("C", c, c_off, m, n, ldc);
     if (status != CLNET_OK) return status;
 
+    /* B not transposed: one kernel per tile path (cl/gemm.cl), so a run compiles only the
+     * paths its shapes use: narrow N <= 16, guarded N < 32, else wide. */
+    static const enum kernel_id xn[2][3] = {
+        {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
+        {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
+    const int path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS ? 1 : 2;
     enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
                         : trans_b          ? KERNEL_GEMM_NT
-                        : trans_a          ? KERNEL_GEMM_TN
-                                           : KERNEL_GEMM_NN;
+                                           : xn[trans_a][path];
     cl_ulong ao = a_off, bo = b_off, co = c_off;
     cl_int ta = trans_a, tb = trans_b;
     const struct runtime_arg args[] = {
@@ -101,8 +106,8 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
     if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
 
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
-                       : n <= OWN_NARROW_N ? OWN_NARROW_ROWS
-                                           : OWN_XN_ROWS;
+                       : path == 0          ? OWN_NARROW_ROWS
+                                            : OWN_XN_ROWS;
     size_t tile_cols = id == KERNEL_GEMM_NT ? OWN_NT_COLS : OWN_XN_COLS;
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};

@@ -37,8 +37,12 @@ enum kernel_id {
     KERNEL_CONV2D_BACKWARD_DATA,    /* conv2d.cl: conv2d_backward_data */
     KERNEL_DROPOUT_FORWARD,         /* dropout.cl: dropout_forward */
     KERNEL_DROPOUT_BACKWARD,        /* dropout.cl: dropout_backward */
-    KERNEL_GEMM_NN,                 /* gemm.cl: gemm_nn */
-    KERNEL_GEMM_TN,                 /* gemm.cl: gemm_tn */
+    KERNEL_GEMM_NN_NARROW,          /* gemm.cl: gemm_nn_narrow (N <= 16) */
+    KERNEL_GEMM_NN_GUARDED,         /* gemm.cl: gemm_nn_guarded (16 < N < 32) */
+    KERNEL_GEMM_NN_WIDE,            /* gemm.cl: gemm_nn_wide (N >= 32) */
+    KERNEL_GEMM_TN_NARROW,          /* gemm.cl: gemm_tn_narrow */
+    KERNEL_GEMM_TN_GUARDED,         /* gemm.cl: gemm_tn_guarded */
+    KERNEL_GEMM_TN_WIDE,            /* gemm.cl: gemm_tn_wide */
     KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
     KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
     KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */

@@ -56,8 +56,9 @@ struct runtime_options {
  * The binary cache is not used on PoCL: PoCL keeps its own cache of both the programs and the
  * per-launch work-group functions ($POCL_CACHE_DIR, else ~/.cache/pocl), and asking PoCL for a
  * program's binary makes it compile every kernel's generic work-group function first
- * (measured: 22-30 s of CPU for all programs on this 2-core machine, most of it cl/gemm.cl's
- * gemm_nn and gemm_tn, more than the rest of a cold start). */
+ * (measured on this 2-core machine: 21-22 s of CPU for all programs while cl/gemm.cl's
+ * gemm_nn and gemm_tn held all three tile paths each, 7-8 s with one kernel per path; a cold
+ * start compiles only the kernels it launches). */
 int runtime_open(struct runtime **rt, const char *spec, const char *cl_dir);
 
 /* runtime_open building only the programs in options->programs (NULL options: as

@@ -145,6 +145,21 @@ START_TEST(gemm_random_shapes)
 }
 END_TEST
 
+/* Every tile path of the own A B and A^T B kernels (ops/gemm.c picks one kernel per N): narrow
+ * (N <= 16), guarded (16 < N < 32), wide (N >= 32) with whole tiles only (N a multiple of 32)
+ * or a shifted last tile; at the paths' boundaries, M not a multiple of the tiles' 6 or 12 rows,
+ * beta 0 (over NaN) and -0.5. */
+START_TEST(gemm_every_tile_path)
+{
+    static const int ns[] = {1, 16, 17, 31, 32, 33, 64, 95};
+    uint64_t seed = 0x3f84d5b5b5470917u;
+    for (int ta = 0; ta < 2; ta++)
+        for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
+            check_gemm(0 /* own */, &seed, ta, false, 13 + 2 * i, ns[i], 9 + 5 * i, 0.75f,
+                       i % 2 ? -0.5f : 0.0f, i % 3);
+}
+END_TEST
+
 /* The dense layers' three products (Y = X W, dW = X^T dZ, dX = dZ W^T) at B = 100 for the
  * (I, O) widths of configs/. */
 START_TEST(gemm_dense_widths)
@@ -294,6 +309,7 @@ TCase *ops_gemm_tcase(void)
     tcase_add_test(tc, gemm_dense_layer);
     tcase_add_test(tc, gemm_transposes_odd_shapes);
     tcase_add_test(tc, gemm_random_shapes);
+    tcase_add_test(tc, gemm_every_tile_path);
     tcase_add_test(tc, gemm_dense_widths);
     tcase_add_test(tc, gemm_beta_zero_ignores_nan);
     tcase_add_test(tc, gemm_bad_shape);

@@ -248,7 +248,7 @@ START_TEST(open_program_subset)
     ck_assert(st->program_seconds[PROGRAM_DATA] > 0);
     ck_assert(st->program_seconds[PROGRAM_GEMM] == 0);
     ck_assert_ptr_nonnull(runtime_kernel(rt, KERNEL_GATHER_BATCH));
-    ck_assert_ptr_null(runtime_kernel(rt, KERNEL_GEMM_NN));
+    ck_assert_ptr_null(runtime_kernel(rt, KERNEL_GEMM_NN_NARROW));
     ck_assert_ptr_null(runtime_kernel(rt, KERNEL_CONV2D_FORWARD));
     runtime_tests_check_gather(rt);
 
@@ -258,8 +258,9 @@ START_TEST(open_program_subset)
     ck_assert_int_eq(op_gemm_own(rt, false, false, 2, 2, 2, 1.0f, m, 0, 2, m, 8, 2, 0.0f, m, 16,
                                  2),
                      CLNET_ERR_INTERNAL);
-    ck_assert_str_eq(clnet_error_message(), "kernel gemm_nn: its program cl/gemm.cl was not built "
-                     "for this run (the model's program set, model_programs, lacks it)");
+    ck_assert_str_eq(clnet_error_message(),
+                     "kernel gemm_nn_narrow: its program cl/gemm.cl was not built for this run "
+                     "(the model's program set, model_programs, lacks it)");
     clnet_error_clear();
     ck_assert_int_eq(runtime_launch_1d(rt, KERNEL_SGD_UPDATE, 10), CLNET_ERR_INTERNAL);
     ck_assert_msg(strstr(clnet_error_message(), "kernel sgd_update: its program cl/optim.cl"),
