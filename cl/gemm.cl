@@ -195,57 +195,24 @@ gemm_xn_wide(__global float *c, ulong c_off, int ldc, const __global float *a, u
                  shift, GEMM_TM, GEMM_NV, trans_a, 0);
 }
 
-/* C = alpha A B + beta C; A (M, K), B (K, N): N <= 16, 16 < N < 32, N >= 32. */
-__kernel void gemm_nn_narrow(__global float *c, const ulong c_off, const int ldc,
-                             __global const float *a, const ulong a_off, const int lda,
-                             __global const float *b, const ulong b_off, const int ldb, const int m,
-                             const int n, const int k, const float alpha, const float beta)
-{
-    gemm_xn_narrow(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
-}
-
-__kernel void gemm_nn_guarded(__global float *c, const ulong c_off, const int ldc,
-                              __global const float *a, const ulong a_off, const int lda,
-                              __global const float *b, const ulong b_off, const int ldb,
-                              const int m, const int n, const int k, const float alpha,
-                              const float beta)
-{
-    gemm_xn_guarded(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
-}
-
-__kernel void gemm_nn_wide(__global float *c, const ulong c_off, const int ldc,
-                           __global const float *a, const ulong a_off, const int lda,
-                           __global const float *b, const ulong b_off, const int ldb, const int m,
-                           const int n, const int k, const float alpha, const float beta)
-{
-    gemm_xn_wide(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 0);
-}
-
-/* C = alpha A^T B + beta C; A stored (K, M), B (K, N): N <= 16, 16 < N < 32, N >= 32. */
-__kernel void gemm_tn_narrow(__global float *c, const ulong c_off, const int ldc,
-                             __global const float *a, const ulong a_off, const int lda,
-                             __global const float *b, const ulong b_off, const int ldb, const int m,
-                             const int n, const int k, const float alpha, const float beta)
-{
-    gemm_xn_narrow(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
-}
-
-__kernel void gemm_tn_guarded(__global float *c, const ulong c_off, const int ldc,
-                              __global const float *a, const ulong a_off, const int lda,
-                              __global const float *b, const ulong b_off, const int ldb,
-                              const int m, const int n, const int k, const float alpha,
-                              const float beta)
-{
-    gemm_xn_guarded(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
-}
-
-__kernel void gemm_tn_wide(__global float *c, const ulong c_off, const int ldc,
-                           __global const float *a, const ulong a_off, const int lda,
-                           __global const float *b, const ulong b_off, const int ldb, const int m,
-                           const int n, const int k, const float alpha, const float beta)
-{
-    gemm_xn_wide(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, 1);
-}
+/* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow
+ * N <= 16, guarded 16 < N < 32, wide N >= 32), so a run compiles only the paths it launches:
+ *   gemm_nn_*: C = alpha A B + beta C; A (M, K), B (K, N);
+ *   gemm_tn_*: C = alpha A^T B + beta C; A stored (K, M), B (K, N). */
+#define GEMM_XN_KERNEL(NAME, PATH, TRANS_A)                                                    \
+    __kernel void NAME(__global float *c, const ulong c_off, const int ldc,                    \
+                       __global const float *a, const ulong a_off, const int lda,              \
+                       __global const float *b, const ulong b_off, const int ldb, const int m, \
+                       const int n, const int k, const float alpha, const float beta)          \
+    {                                                                                          \
+        PATH(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, TRANS_A);      \
+    }
+GEMM_XN_KERNEL(gemm_nn_narrow, gemm_xn_narrow, 0)
+GEMM_XN_KERNEL(gemm_nn_guarded, gemm_xn_guarded, 0)
+GEMM_XN_KERNEL(gemm_nn_wide, gemm_xn_wide, 0)
+GEMM_XN_KERNEL(gemm_tn_narrow, gemm_xn_narrow, 1)
+GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
+GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 
 /* C = alpha A B^T + beta C; A (M, K), B stored (N, K). Global size (ceil(N / GEMM_DN),
  * ceil(M / GEMM_DM)). Each C element is a vector dot product over k in steps of GEMM_KV,
