@@ -2,6 +2,7 @@
  * gives exit code 2 and exactly one line on stderr that says where and what, fast, before
  * any device is touched; and the commands that work print what they should. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,18 @@ START_TEST(test_devices_lists_and_selects)
     ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
     ck_assert_msg(strstr(r->out, "0:0"), "%s", r->out);
     ck_assert_msg(strstr(r->out, "(selected)"), "%s", r->out);
+    /* a case-insensitive name substring: the selected device's first four letters, upper
+     * case ("PTHR" on PoCL's pthread device, "BASI" on its basic one) */
+    const char *sel = strstr(r->out, "(selected)");
+    const char *name = sel;
+    while (name > r->out && name[-1] != '\n')
+        name--;
+    name = strstr(name, "  ");
+    ck_assert_msg(name && name < sel, "no device name before (selected): %s", r->out);
+    name += strspn(name, " ");
+    char upper[5] = "";
+    for (int i = 0; i < 4 && name[i] && name[i] != ' '; i++)
+        upper[i] = (char)toupper((unsigned char)name[i]);
     const char *build[] = {"devices", "--build", NULL};
     char cache[4200];
     snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/cache", harness_tmpdir());
@@ -219,7 +232,7 @@ START_TEST(test_devices_lists_and_selects)
     run_clnet(r, build, env);
     ck_assert_msg(r->exit_code == 0, "--build: exit %d: %s", r->exit_code, r->err);
     ck_assert_msg(strstr(r->out, "built "), "--build: %s", r->out);
-    const char *specs[] = {"0:0", "auto", "PTHREAD"};
+    const char *specs[] = {"0:0", "auto", upper};
     for (int i = 0; i < 3; i++) {
         const char *argv2[] = {"devices", "--device", specs[i], NULL};
         run_clnet(r, argv2, NULL);
