@@ -123,23 +123,6 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
     }
 }
 
-/* act_gradient (common.h) on eight values: the same formulas in the same order. */
-float8 conv_act_gradient8(float8 dy, float8 y, int act)
-{
-    switch (act) {
-    case ACT_SIGMOID:
-        return dy * (1.0f - y) * y;
-    case ACT_RELU:
-        return select((float8)(0.0f), dy, y > 0.0f);
-    case ACT_TANH:
-        return dy * (1.0f - y * y);
-    case ACT_STEP:
-        return (float8)(0.0f);
-    default:
-        return dy;
-    }
-}
-
 /* dz = dy * act'(y), written over dy and into dzp (with its zero margins), and part
  * (B, K*C*R*S + K): the per-image bias gradient at part[b][KCRS + k]. One work-item per
  * (b, k); each row of the plane in float8 vectors, its last Q % 8 columns one by one. The sum
@@ -175,7 +158,7 @@ __kernel void conv2d_backward_bias(__global float *dy,      /* (B, K, P, Q), bec
         __global float *dyr = dy + base + (size_t)p * Q;
         __global const float *yr = y + base + (size_t)p * Q;
         for (int q = 0; q < qv; q += CONV_LANES) {
-            const float8 dz = conv_act_gradient8(vload8(0, dyr + q), vload8(0, yr + q), act);
+            const float8 dz = act_gradient8(vload8(0, dyr + q), vload8(0, yr + q), act);
             vstore8(dz, 0, dyr + q);
             vstore8(dz, 0, prow + ML + q);
             acc += dz;
