@@ -14,6 +14,14 @@
  *     GEMM_DM x GEMM_DN dot products, each a vector accumulator over GEMM_KV k's, reduced at
  *     the end (float8 measured faster than float16 at K = 200: less reduction and scalar tail).
  *   gemm_any: one work-item per element, any transposes (A^T B^T only; never hot).
+ * Epilogues (gemm_nn_* / gemm_tn_*, ops/gemm.c checks beta == 0 with any): what a dense layer
+ * would otherwise run as a kernel of its own after the GEMM, one pass less over C each:
+ *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
+ *     the same vector functions (act_value16) as bias_act_forward, so the same bits;
+ *   GEMM_EPI_ACT_GRAD: C = act'(alpha A B) through e (M, N, row stride e_ld), the layer
+ *     below's activation output: its dz straight from the dx product (act_gradient's formulas);
+ *   GEMM_EPI_COLSUM (A^T B only): also e[j] = sum over p of B[p][j], in order from p = 0, by
+ *     one extra row of work-items: a dense layer's db beside its dW = x^T dz.
  * Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
  * never reads C (it may hold NaN). Tiles at the matrix's edges clamp the rows and columns they
  * read to the matrix and store only their own elements. */
@@ -27,6 +35,11 @@
 #define GEMM_DM 5         /* gemm_nt: rows of C per work-item */
 #define GEMM_DN 4         /* gemm_nt: columns of C per work-item */
 #define GEMM_KV 8         /* gemm_nt: k per vector step (8 or 16) */
+/* Epilogues of gemm_nn_* / gemm_tn_*; ops/gemm.c mirrors these values. */
+#define GEMM_EPI_NONE 0
+#define GEMM_EPI_BIAS_ACT 1
+#define GEMM_EPI_ACT_GRAD 2
+#define GEMM_EPI_COLSUM 3
 #if GEMM_KV == 16
 #define gemm_kvec float16
 #define gemm_kload vload16
@@ -74,13 +87,56 @@ gemm_brow(const __global float *brow, int j0, int v, int n, int guarded, const _
     return vload16(0, t);
 }
 
+/* 16 floats of p from column j0, lanes at or past column n read as 0 (p may end at n). */
+static inline __attribute__((always_inline)) float16 gemm_vec_upto(const __global float *p,
+                                                                   int j0, int n)
+{
+    if (j0 + 16 <= n) return vload16(0, p + j0);
+    float t[16];
+#pragma unroll 1
+    for (int l = 0; l < 16; l++)
+        t[l] = j0 + l < n ? p[j0 + l] : 0.0f;
+    return vload16(0, t);
+}
+
+float16 gemm_act_gradient16(float16 dy, float16 y, int act)
+{
+    return (float16)(act_gradient8(dy.lo, y.lo, act), act_gradient8(dy.hi, y.hi, act));
+}
+
+/* GEMM_EPI_COLSUM: e[j] = sum of B's rows (k of them) at the columns of the tile from j0,
+ * storing from lane shift on, as the tile's own columns are. */
+static inline __attribute__((always_inline)) void
+gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, int j0, int shift,
+            const int nv, const int guarded)
+{
+    const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
+    float16 s[GEMM_NV];
+#pragma unroll
+    for (int v = 0; v < nv; v++)
+        s[v] = (float16)(0.0f);
+    for (int p = 0; p < k; p++)
+#pragma unroll
+        for (int v = 0; v < nv; v++)
+            s[v] += gemm_brow(b + (size_t)p * (size_t)ldb, j0, v, n, guarded, bend);
+    float t[GEMM_W];
+#pragma unroll
+    for (int v = 0; v < nv; v++)
+        vstore16(s[v], v, t);
+    const int n_cols = min(16 * nv, n - j0);
+#pragma unroll 1
+    for (int jl = shift; jl < n_cols; jl++)
+        e[j0 + jl] = t[jl];
+}
+
 /* The tile of gemm_nn_* / gemm_tn_*: tm rows x nv float16 vectors; tm, nv, trans_a and guarded
  * are constants after inlining. Whole tiles store vectors; edge tiles (guarded, or shifted)
  * store their own elements one by one. */
 static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
-             const int tm, const int nv, const int trans_a, const int guarded)
+             const int tm, const int nv, const int trans_a, const int guarded,
+             const __global float *e, int e_ld, int epi, int act)
 {
     int rows[GEMM_TM_MAX];                   /* A^T: the tile's columns of each row of A^T */
     const __global float *arow[GEMM_TM_MAX]; /* A: the tile's rows */
@@ -125,6 +181,11 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
             for (int v = 0; v < nv; v++) {
                 float16 y = (float16)(alpha)*acc[r][v];
                 if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
+                if (epi == GEMM_EPI_BIAS_ACT)
+                    y = act_value16(y + vload16(v, e + j0), act);
+                else if (epi == GEMM_EPI_ACT_GRAD)
+                    y = gemm_act_gradient16(y, vload16(v, e + (size_t)(i0 + r) * (size_t)e_ld + j0),
+                                            act);
                 vstore16(y, v, crow);
             }
         }
@@ -136,63 +197,85 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
 #pragma unroll
     for (int r = 0; r < tm; r++)
 #pragma unroll
-        for (int v = 0; v < nv; v++)
-            vstore16(acc[r][v], v, t[r]);
+        for (int v = 0; v < nv; v++) {
+            float16 y = (float16)(alpha)*acc[r][v];
+            /* whole vectors, as bias_act_forward's zero-padded tail: a value's result must
+             * not depend on its column */
+            if (epi == GEMM_EPI_BIAS_ACT) y = act_value16(y + gemm_vec_upto(e, j0 + 16 * v, n), act);
+            vstore16(y, v, t[r]);
+        }
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
 #pragma unroll 1
     for (int r = 0; r < n_rows; r++) {
         __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+        const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
 #pragma unroll 1
-        for (int jl = shift; jl < n_cols; jl++)
-            gemm_store1(crow + jl, t[r][jl], alpha, beta);
+        for (int jl = shift; jl < n_cols; jl++) {
+            float y = beta == 0.0f ? t[r][jl] : t[r][jl] + beta * crow[jl];
+            if (epi == GEMM_EPI_ACT_GRAD) y = act_gradient(y, erow[jl], act);
+            crow[jl] = y;
+        }
     }
 }
 
 /* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
- * size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) for narrow,
- * any local size: work-items past the matrix return at once.
+ * size (ceil(N / GEMM_W), ceil(M / GEMM_TM)), or (1, ceil(M / GEMM_NARROW_TM)) for narrow, one
+ * row more with GEMM_EPI_COLSUM (its work-items sum B's columns), any local size: work-items
+ * past the matrix return at once.
  *   narrow (N <= 16): one guarded float16 per row of GEMM_NARROW_TM rows (the wide tile would
  *     compute 32 columns, and with few rows of C there would be few work-items);
  *   guarded (16 < N < GEMM_W): one guarded tile;
  *   wide (N >= GEMM_W): the last column tile shifts its window left to end at column N so its
- *     loads stay whole vectors, and stores only its own columns. */
-static inline __attribute__((always_inline)) void
-gemm_xn_narrow(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off,
-               int lda, const __global float *b, ulong b_off, int ldb, int m, int n, int k,
-               float alpha, float beta, const int trans_a)
+ *     loads stay whole vectors, and stores only its own columns.
+ * e is the epilogue's operand at e_off (any buffer when epi is GEMM_EPI_NONE). */
+#define GEMM_XN_PARAMS                                                                         \
+    __global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,   \
+        const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,       \
+        float beta, __global float *e, ulong e_off, int e_ld, int epi, int act
+#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, TM, NV, GUARDED)                                      \
+    c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, TM,  \
+        NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
+
+static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a)
 {
     const int i0 = (int)get_global_id(1) * GEMM_NARROW_TM, j0 = (int)get_global_id(0) * GEMM_W;
-    if (i0 >= m || j0 >= n) return;
-    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, 0, 0,
-                 GEMM_NARROW_TM, 1, trans_a, 1);
+    if (j0 >= n) return;
+    if (i0 >= m) {
+        if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_NARROW_TM)
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1);
+        return;
+    }
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, GEMM_NARROW_TM, 1, 1));
 }
 
-static inline __attribute__((always_inline)) void
-gemm_xn_guarded(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off,
-                int lda, const __global float *b, ulong b_off, int ldb, int m, int n, int k,
-                float alpha, float beta, const int trans_a)
+static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a)
 {
     const int i0 = (int)get_global_id(1) * GEMM_TM, j0 = (int)get_global_id(0) * GEMM_W;
-    if (i0 >= m || j0 >= n) return;
-    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, j0, 0,
-                 GEMM_TM, GEMM_NV, trans_a, 1);
+    if (j0 >= n) return;
+    if (i0 >= m) {
+        if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, GEMM_NV, 1);
+        return;
+    }
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, GEMM_TM, GEMM_NV, 1));
 }
 
-static inline __attribute__((always_inline)) void
-gemm_xn_wide(__global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,
-             const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,
-             float beta, const int trans_a)
+static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a)
 {
     const int i0 = (int)get_global_id(1) * GEMM_TM;
     int j0 = (int)get_global_id(0) * GEMM_W;
-    if (i0 >= m || j0 >= n) return;
+    if (j0 >= n) return;
     int shift = 0;
     if (j0 + GEMM_W > n) {
         shift = j0 + GEMM_W - n;
         j0 = n - GEMM_W;
     }
-    gemm_xn_tile(c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, i0, j0,
-                 shift, GEMM_TM, GEMM_NV, trans_a, 0);
+    if (i0 >= m) {
+        if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, GEMM_NV, 0);
+        return;
+    }
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, GEMM_NV, 0));
 }
 
 /* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow
@@ -203,9 +286,12 @@ gemm_xn_wide(__global float *c, ulong c_off, int ldc, const __global float *a, u
     __kernel void NAME(__global float *c, const ulong c_off, const int ldc,                    \
                        __global const float *a, const ulong a_off, const int lda,              \
                        __global const float *b, const ulong b_off, const int ldb, const int m, \
-                       const int n, const int k, const float alpha, const float beta)          \
+                       const int n, const int k, const float alpha, const float beta,          \
+                       __global float *e, const ulong e_off, const int e_ld, const int epi,    \
+                       const int act)                                                          \
     {                                                                                          \
-        PATH(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, TRANS_A);      \
+        PATH(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, e, e_off, e_ld, \
+             epi, act, TRANS_A);                                                               \
     }
 GEMM_XN_KERNEL(gemm_nn_narrow, gemm_xn_narrow, 0)
 GEMM_XN_KERNEL(gemm_nn_guarded, gemm_xn_guarded, 0)

@@ -1,13 +1,21 @@
-/* dense: y = act(x W + b) with W (I, O) as the homework's X.mm(W). Forward is one GEMM and one
- * fused bias + activation kernel; backward is one fused kernel for dz = dy * act'(y) and
- * db = column sums of dz, then dW = x^T dz and dx = dz W^T as two GEMMs. Where op_gemm runs
- * clnet's own kernels (CPU devices) and I > DENSE_NT_MAX_IN, dx is dz (W^T) through a
- * transposed copy of W (l->priv, I x O floats, refreshed each step): with its small K
- * (O = 10..200) gemm_nt's dot products measured 2-4x slower there than a transpose plus
- * gemm_nn, except for the narrowest layers (I = 10: 5.5 against 9.9 us; I = 30: even;
- * bench/step_profile). */
+/* dense: y = act(x W + b) with W (I, O) as the homework's X.mm(W). Backward: dz = dy * act'(y),
+ * db = column sums of dz, dW = x^T dz, dx = dz W^T.
+ *
+ * Where op_gemm runs clnet's own kernels (CPU devices) the elementwise passes ride in the GEMMs'
+ * epilogues (op_gemm_own_epi), one launch each fewer: forward is one GEMM with bias +
+ * activation; db comes from the dW GEMM; and when the layer below is dense too, its
+ * dz = dx * act'(y) comes straight out of this layer's dx GEMM (struct dense.dy_is_dz tells it
+ * so). Each launch saved is 5-15 us of PoCL command cost on a step of 0.5 ms (bench/
+ * step_profile); the results are the same bits as the separate kernels'. Elsewhere (CLBlast)
+ * forward is GEMM + bias_act_forward and backward starts with bias_act_backward (dz and db).
+ *
+ * With the own kernels and I > DENSE_NT_MAX_IN, dx is dz (W^T) through a transposed copy of W
+ * (I x O floats, refreshed each step): with its small K (O = 10..200) gemm_nt's dot products
+ * measured 2-4x slower there than a transpose plus gemm_nn, except for the narrowest layers
+ * (I = 10: 5.5 against 9.9 us; I = 30: even; bench/step_profile). */
 #include "layers/layer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -18,23 +26,38 @@
 
 #define DENSE_NT_MAX_IN 32
 
+struct dense {
+    bool own;      /* op_gemm runs clnet's own kernels: epilogues available */
+    cl_mem wt;     /* W^T (O, I) for dx, or NULL (see above) */
+    bool dy_is_dz; /* this backward pass's dy already holds dz (set by the dense layer above) */
+};
+
 static int dense_setup(struct layer *l, struct model *m, int max_batch)
 {
     int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
-    if (status == CLNET_OK && l->index > 0 && l->in_size > DENSE_NT_MAX_IN &&
-        op_gemm_choice(m->rt) == OP_GEMM_OWN) {
-        cl_mem wt = NULL;
-        status = runtime_alloc(m->rt, &wt, l->in_size * l->out_size * sizeof(float),
+    struct dense *d = status == CLNET_OK ? calloc(1, sizeof *d) : NULL;
+    if (status == CLNET_OK && !d)
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
+    if (status != CLNET_OK)
+        return status;
+    l->priv = d;
+    int choice = op_gemm_choice(m->rt);
+    if (choice < 0)
+        return choice;
+    d->own = choice == OP_GEMM_OWN;
+    if (d->own && l->index > 0 && l->in_size > DENSE_NT_MAX_IN)
+        status = runtime_alloc(m->rt, &d->wt, l->in_size * l->out_size * sizeof(float),
                                "a dense layer's transposed weights");
-        l->priv = wt;
-    }
     return status;
 }
 
 static void dense_free(struct layer *l)
 {
     layer_free_outputs(l);
-    runtime_free(l->priv);
+    struct dense *d = l->priv;
+    if (d)
+        runtime_free(d->wt);
+    free(d);
     l->priv = NULL;
 }
 
@@ -72,36 +95,71 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
                          bool train)
 {
     (void)train;
-    int in = (int)l->in_size, out = (int)l->out_size;
+    const struct dense *d = l->priv;
+    int in = (int)l->in_size, out = (int)l->out_size, act = (int)l->spec->activation;
     *y = l->y;
+    if (d->own) {
+        const struct gemm_epilogue e = {
+            .kind = GEMM_EPI_BIAS_ACT, .buf = m->params, .off = l->b_off, .act = act};
+        return op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
+                               l->w_off, out, 0.0f, l->y, 0, out, &e);
+    }
     int status = op_gemm(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params, l->w_off,
                          out, 0.0f, l->y, 0, out);
     if (status == CLNET_OK)
-        status = op_bias_act_forward(m->rt, l->y, m->params, l->b_off, batch, out,
-                                     l->spec->activation);
+        status = op_bias_act_forward(m->rt, l->y, m->params, l->b_off, batch, out, act);
     return status;
+}
+
+/* dx (B, I) = dz W^T, and with the own kernels, when the layer below is dense, times its act'
+ * in the same launch (it then skips its own dz pass). */
+static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
+{
+    struct dense *d = l->priv;
+    int in = (int)l->in_size, out = (int)l->out_size;
+    struct layer *below = &m->layers[l->index - 1];
+    struct dense *bd = below->kind == &layer_dense ? below->priv : NULL;
+    if (!d->wt) {
+        if (bd)
+            bd->dy_is_dz = false;
+        return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
+                       out, 0.0f, l->dx, 0, in);
+    }
+    int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
+    if (status != CLNET_OK)
+        return status;
+    const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
+                                    .buf = bd ? below->y : NULL,
+                                    .ld = in,
+                                    .act = bd ? (int)below->spec->activation : 0};
+    if (bd)
+        bd->dy_is_dz = true;
+    return op_gemm_own_epi(m->rt, false, false, batch, in, out, 1.0f, dz, 0, out, d->wt, 0, in, 0.0f,
+                           l->dx, 0, in, &e);
 }
 
 static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                           int batch, bool need_dx)
 {
+    struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
-    /* dz overwrites dy: nothing reads dy after this layer. */
-    int status = op_bias_act_backward(m->rt, dy, m->grads, l->b_off, l->y, dy, batch, out,
+    bool dz_ready = d->own && (d->dy_is_dz || l->spec->activation == ACTIVATION_IDENTITY);
+    d->dy_is_dz = false;
+    int status = CLNET_OK;
+    if (dz_ready) { /* dW (I, O) = x^T dz, and db from the same launch */
+        const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = m->grads, .off = l->b_off};
+        status = op_gemm_own_epi(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out,
+                                 0.0f, m->grads, l->w_off, out, &e);
+    } else { /* dz overwrites dy: nothing reads dy after this layer */
+        status = op_bias_act_backward(m->rt, dy, m->grads, l->b_off, l->y, dy, batch, out,
                                       l->spec->activation);
-    if (status == CLNET_OK) /* dW (I, O) = x^T dz */
-        status = op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
-                         m->grads, l->w_off, out);
-    if (status == CLNET_OK && need_dx) { /* dx (B, I) = dz W^T */
-        *dx = l->dx;
-        cl_mem wt = l->priv;
-        if (!wt)
-            return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dy, 0, out, m->params,
-                           l->w_off, out, 0.0f, l->dx, 0, in);
-        status = op_transpose(m->rt, wt, m->params, l->w_off, out, in, out);
         if (status == CLNET_OK)
-            status = op_gemm(m->rt, false, false, batch, in, out, 1.0f, dy, 0, out, wt, 0, in,
-                             0.0f, l->dx, 0, in);
+            status = op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
+                             m->grads, l->w_off, out);
+    }
+    if (status == CLNET_OK && need_dx) {
+        *dx = l->dx;
+        status = dense_dx(l, m, dy, batch);
     }
     return status;
 }

@@ -4,10 +4,12 @@
  * ops tests' timings). op_gemm picks one per runtime: CLNET_GEMM=own|clblast when set, else
  * the own kernels on CPU devices (measured 5-10x faster than CLBlast through PoCL at the
  * dense layers' shapes: bench/gemm_shapes.c) and CLBlast on every other device. */
+#include <assert.h>
 #include <clblast_c.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/experiment.h"
 #include "ops/ops.h"
 #include "util/status.h"
 
@@ -73,16 +75,40 @@ static int check_matrix(const char *what, cl_mem buf, size_t off, int rows, int 
     return CLNET_OK;
 }
 
-int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-                cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
-                cl_mem c, size_t c_off, int ldc)
+/* cl/gemm.cl mirrors enum gemm_epi with #defines. */
+static_assert(GEMM_EPI_NONE == 0 && GEMM_EPI_BIAS_ACT == 1 && GEMM_EPI_ACT_GRAD == 2 &&
+                  GEMM_EPI_COLSUM == 3,
+              "update the GEMM_EPI_ constants in cl/gemm.cl");
+
+static int check_epilogue(const struct gemm_epilogue *e, bool trans_a, bool trans_b, int m, int n,
+                          float beta)
 {
+    if (e->kind == GEMM_EPI_NONE) return CLNET_OK;
+    if (e->kind < GEMM_EPI_NONE || e->kind > GEMM_EPI_COLSUM || trans_b || beta != 0.0f ||
+        (e->kind == GEMM_EPI_COLSUM && !trans_a) || e->act < 0 || e->act >= ACTIVATION_COUNT)
+        return clnet_errorf(CLNET_ERR_INTERNAL,
+                            "gemm (own): epilogue %d (act %d) with %s%s, beta %g: unsupported",
+                            (int)e->kind, e->act, trans_a ? "A^T" : "A", trans_b ? " B^T" : " B",
+                            (double)beta);
+    if (e->kind == GEMM_EPI_ACT_GRAD)
+        return check_matrix("the epilogue's y", e->buf, e->off, m, n, e->ld);
+    return check_matrix(e->kind == GEMM_EPI_COLSUM ? "the column sums" : "the bias", e->buf,
+                        e->off, 1, n, n);
+}
+
+int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                    float beta, cl_mem c, size_t c_off, int ldc, const struct gemm_epilogue *epi)
+{
+    const struct gemm_epilogue none = {.kind = GEMM_EPI_NONE, .buf = c};
+    const struct gemm_epilogue *e = epi ? epi : &none;
     int status = check_shape(m, n, k, lda, ldb, ldc);
     if (status == CLNET_OK)
         status = check_matrix("A", a, a_off, trans_a ? k : m, trans_a ? m : k, lda);
     if (status == CLNET_OK)
         status = check_matrix("B", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb);
     if (status == CLNET_OK) status = check_matrix("C", c, c_off, m, n, ldc);
+    if (status == CLNET_OK) status = check_epilogue(e, trans_a, trans_b, m, n, beta);
     if (status != CLNET_OK) return status;
 
     /* B not transposed: one kernel per tile path (cl/gemm.cl), so a run compiles only the
@@ -96,26 +122,47 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                                            : xn[trans_a][path];
     cl_ulong ao = a_off, bo = b_off, co = c_off;
     cl_int ta = trans_a, tb = trans_b;
-    const struct runtime_arg args[] = {
-        RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc), RUNTIME_ARG(a),
-        RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),   RUNTIME_ARG(bo),
-        RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),   RUNTIME_ARG(k),
-        RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(ta),  RUNTIME_ARG(tb)};
-    status = runtime_set_args(rt, id, args, id == KERNEL_GEMM_ANY ? N_ARGS(args) : 14);
-    if (status != CLNET_OK) return status;
-    if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
-
+    if (id == KERNEL_GEMM_ANY || id == KERNEL_GEMM_NT) {
+        const struct runtime_arg args[] = {
+            RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc), RUNTIME_ARG(a),
+            RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),   RUNTIME_ARG(bo),
+            RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),   RUNTIME_ARG(k),
+            RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(ta),  RUNTIME_ARG(tb)};
+        status = runtime_set_args(rt, id, args, id == KERNEL_GEMM_ANY ? N_ARGS(args) : 14);
+        if (status != CLNET_OK) return status;
+        if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
+    } else {
+        cl_ulong eo = e->off;
+        cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
+        const struct runtime_arg args[] = {
+            RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc),  RUNTIME_ARG(a),
+            RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),    RUNTIME_ARG(bo),
+            RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),    RUNTIME_ARG(k),
+            RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(e->buf), RUNTIME_ARG(eo),
+            RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act)};
+        status = runtime_set_args(rt, id, args, N_ARGS(args));
+        if (status != CLNET_OK) return status;
+    }
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
                        : path == 0          ? OWN_NARROW_ROWS
                                             : OWN_XN_ROWS;
     size_t tile_cols = id == KERNEL_GEMM_NT ? OWN_NT_COLS : OWN_XN_COLS;
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};
+    if (e->kind == GEMM_EPI_COLSUM) tiles[1]++; /* the row of work-items that sums B's columns */
     size_t local[2] = {OWN_LOCAL, 1}; /* fixed: PoCL compiles a variant per local size */
     size_t global[2] = {(tiles[0] + local[0] - 1) / local[0] * local[0], tiles[1]};
     return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt), runtime_kernel(rt, id), 2, NULL,
                                                 global, local, 0, NULL, NULL),
                          "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
+int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
+                cl_mem c, size_t c_off, int ldc)
+{
+    return op_gemm_own_epi(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta,
+                           c, c_off, ldc, NULL);
 }
 
 int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,

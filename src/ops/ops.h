@@ -41,6 +41,28 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                 float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                 float beta, cl_mem c, size_t c_off, int ldc);
 
+/* What op_gemm_own_epi does in the GEMM's own launch, instead of a kernel after it (a dense
+ * layer's elementwise passes; cl/gemm.cl). Only A B and A^T B (trans_b false), beta == 0:
+ *   GEMM_EPI_BIAS_ACT: C = act(alpha op(A) B + bias), bias (N) at off in buf; the same bits as
+ *     op_gemm then op_bias_act_forward;
+ *   GEMM_EPI_ACT_GRAD: C = (alpha op(A) B) * act'(y), y (M, N) at off in buf with row stride
+ *     ld, the activation's output; the same bits as op_act_backward after op_gemm;
+ *   GEMM_EPI_COLSUM (A^T B only): also buf[off + j] = sum over rows p of B[p][j], in order,
+ *     the same bits as op_bias_act_backward's db.
+ * Anything else is CLNET_ERR_INTERNAL. */
+enum gemm_epi { GEMM_EPI_NONE, GEMM_EPI_BIAS_ACT, GEMM_EPI_ACT_GRAD, GEMM_EPI_COLSUM };
+struct gemm_epilogue {
+    enum gemm_epi kind;
+    cl_mem buf;
+    size_t off; /* floats */
+    int ld;     /* GEMM_EPI_ACT_GRAD: y's row stride */
+    int act;    /* GEMM_EPI_BIAS_ACT, GEMM_EPI_ACT_GRAD: enum activation */
+};
+int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off,
+                    int ldb, float beta, cl_mem c, size_t c_off, int ldc,
+                    const struct gemm_epilogue *epi);
+
 /* dst (cols, rows) = src (rows, cols)^T: src at src_off floats with row stride ld (>= cols),
  * dst dense from offset 0; both must lie inside their buffers (else CLNET_ERR_INTERNAL). For
  * running an A B^T product as op_gemm(A, B^T) where that is faster (layers/dense.c). */

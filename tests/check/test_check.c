@@ -77,6 +77,15 @@ static const char *dense_yaml = "model:\n"
                                 "    - dense: {units: 16, activation: relu}\n"
                                 "    - dense: {units: 10}\n";
 
+/* Hidden layers wider than 32 units: each layer's dx GEMM applies the act' of the layer below
+ * in its epilogue, and every bias gradient comes from the column sums of a dW GEMM. */
+static const char *fused_yaml = "model:\n"
+                                "  input: [784]\n"
+                                "  layers:\n"
+                                "    - dense: {units: 40, activation: sigmoid}\n"
+                                "    - dense: {units: 36, activation: relu}\n"
+                                "    - dense: {units: 10}\n";
+
 static const char *cnn_yaml = "model:\n"
                               "  input: [1, 28, 28]\n"
                               "  layers:\n"
@@ -162,19 +171,23 @@ static char *sabotaged_cl(const char *name, const char *file, const char *from, 
 
 START_TEST(gradcheck_dense_passes)
 {
-    char *config = write_config("dense.yaml", dense_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
-    struct run_result *r = clnet(argv);
-    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    ck_assert_msg(strstr(r->out, "training images of"), "%s", r->out);
-    const char *tensors[] = {"layers.0.weight", "layers.0.bias",   "layers.1.weight",
-                             "layers.1.bias",   "layers.2.weight", "layers.2.bias"};
-    for (int i = 0; i < 6; i++)
-        ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
-    ck_assert_msg(strstr(r->out, "200 of 18816"), "784 x 24 weights: a subset of 200\n%s", r->out);
-    ck_assert_msg(strstr(r->out, "6 tensors, all within tolerance"), "%s", r->out);
-    free(r);
-    free(config);
+    /* dense_yaml's dz passes run as kernels of their own, fused_yaml's in the GEMMs */
+    const char *yamls[] = {dense_yaml, fused_yaml}, *weights[] = {"200 of 18816", "200 of 31360"};
+    for (int y = 0; y < 2; y++) {
+        char *config = write_config(y ? "fused.yaml" : "dense.yaml", yamls[y]);
+        const char *argv[] = {"gradcheck", config, NULL};
+        struct run_result *r = clnet(argv);
+        ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+        ck_assert_msg(strstr(r->out, "training images of"), "%s", r->out);
+        const char *tensors[] = {"layers.0.weight", "layers.0.bias",   "layers.1.weight",
+                                 "layers.1.bias",   "layers.2.weight", "layers.2.bias"};
+        for (int i = 0; i < 6; i++)
+            ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
+        ck_assert_msg(strstr(r->out, weights[y]), "784 x O weights: a subset of 200\n%s", r->out);
+        ck_assert_msg(strstr(r->out, "6 tensors, all within tolerance"), "%s", r->out);
+        free(r);
+        free(config);
+    }
 }
 END_TEST
 
@@ -214,29 +227,63 @@ START_TEST(gradcheck_random_inputs_pass)
 }
 END_TEST
 
-START_TEST(gradcheck_fails_on_broken_bias_gradient)
+/* Runs gradcheck on yaml with one line of a cl/ file changed, expects exit 1, and checks each
+ * of the three layers' weight and bias rows against want ("ok" or "FAIL"; "FAIL" rows also
+ * named on the one error line). */
+static void gradcheck_sabotaged(const char *yaml, const char *file, const char *from,
+                                const char *to, const char *const want[3][2])
 {
-    char *config = write_config("dense_broken.yaml", dense_yaml);
-    char *cl = sabotaged_cl("cl_bias", "elementwise.cl", "grads[db_off + j] = sum;",
-                            "grads[db_off + j] = 1.5f * sum;");
+    static int serial;
+    char name[32], cfg[32];
+    snprintf(name, sizeof name, "cl_sabotage%d", serial);
+    snprintf(cfg, sizeof cfg, "sabotage%d.yaml", serial++);
+    char *config = write_config(cfg, yaml);
+    char *cl = sabotaged_cl(name, file, from, to);
     const char *argv[] = {"gradcheck", config, "--cl-dir", cl, NULL};
     struct run_result *r = clnet(argv);
     ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 3; i++) {
-        char w[32], b[32];
-        snprintf(w, sizeof w, "layers.%d.weight", i);
-        snprintf(b, sizeof b, "layers.%d.bias", i);
-        ck_assert_msg(row_says(r->out, w, "ok"), "%s:\n%s", w, r->out);
-        ck_assert_msg(row_says(r->out, b, "FAIL"), "%s:\n%s", b, r->out);
-        ck_assert_msg(strstr(r->err, b), "%s not named: %s", b, r->err);
-    }
+    for (int i = 0; i < 3; i++)
+        for (int bias = 0; bias < 2; bias++) {
+            char t[32];
+            snprintf(t, sizeof t, "layers.%d.%s", i, bias ? "bias" : "weight");
+            ck_assert_msg(row_says(r->out, t, want[i][bias]), "%s not %s:\n%s", t, want[i][bias],
+                          r->out);
+            ck_assert_msg(!strstr(r->err, t) == !strcmp(want[i][bias], "ok"), "%s: %s", t, r->err);
+        }
     ck_assert_msg(strstr(r->out, "worst at [") && strstr(r->out, "finite difference"), "%s",
                   r->out);
     ck_assert_int_eq(count_lines(r->err), 1);
-    ck_assert_msg(!strstr(r->err, "layers.0.weight"), "%s", r->err);
     free(r);
     free(cl);
     free(config);
+}
+
+/* dense_yaml's layers take 784, 24 and 16 inputs: the two upper ones compute dx with gemm_nt
+ * (narrow inputs; layers/dense.c), so the layers below them run bias_act_backward for dz and
+ * db; the top layer (no activation) takes db from its dW GEMM, on devices where clnet's own
+ * GEMM runs (CPUs, as here). */
+START_TEST(gradcheck_fails_on_broken_bias_gradient)
+{
+    static const char *const want[3][2] = {{"ok", "FAIL"}, {"ok", "FAIL"}, {"ok", "ok"}};
+    gradcheck_sabotaged(dense_yaml, "elementwise.cl", "grads[db_off + j] = sum;",
+                        "grads[db_off + j] = 1.5f * sum;", want);
+}
+END_TEST
+
+START_TEST(gradcheck_fails_on_broken_fused_bias_gradient)
+{
+    static const char *const want[3][2] = {{"ok", "FAIL"}, {"ok", "FAIL"}, {"ok", "FAIL"}};
+    gradcheck_sabotaged(fused_yaml, "gemm.cl", "e[j0 + jl] = t[jl];", "e[j0 + jl] = 1.5f * t[jl];",
+                        want);
+}
+END_TEST
+
+START_TEST(gradcheck_fails_without_fused_activation_gradient)
+{
+    /* The epilogue never multiplies by act': both hidden layers get dy for dz. */
+    static const char *const want[3][2] = {{"FAIL", "FAIL"}, {"FAIL", "FAIL"}, {"ok", "ok"}};
+    gradcheck_sabotaged(fused_yaml, "gemm.cl", "#define GEMM_EPI_ACT_GRAD 2",
+                        "#define GEMM_EPI_ACT_GRAD 9", want);
 }
 END_TEST
 
@@ -339,6 +386,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_cnn_passes);
     tcase_add_test(tc, gradcheck_random_inputs_pass);
     tcase_add_test(tc, gradcheck_fails_on_broken_bias_gradient);
+    tcase_add_test(tc, gradcheck_fails_on_broken_fused_bias_gradient);
+    tcase_add_test(tc, gradcheck_fails_without_fused_activation_gradient);
     tcase_add_test(tc, gradcheck_fails_on_broken_conv_weight_gradient);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");

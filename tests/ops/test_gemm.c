@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/experiment.h"
 #include "ops/ref.h"
 #include "ops_tests.h"
 #include "util/status.h"
@@ -157,6 +158,123 @@ START_TEST(gemm_every_tile_path)
         for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
             check_gemm(0 /* own */, &seed, ta, false, 13 + 2 * i, ns[i], 9 + 5 * i, 0.75f,
                        i % 2 ? -0.5f : 0.0f, i % 3);
+}
+END_TEST
+
+/* op_gemm_own_epi's epilogues give the same bits as the separate kernels they replace in a
+ * dense layer (op_gemm_own, then op_bias_act_forward / op_act_backward; op_bias_act_backward's
+ * column sums), on every tile path (N = 1..200) and every activation. */
+static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
+{
+    const size_t off = 3; /* the operands sit at an offset in their buffers */
+    float *a = ops_random_floats(seed, off + (size_t)m * k, 1.0f);
+    float *at = ops_random_floats(seed, off + (size_t)k * m, 1.0f);
+    float *b = ops_random_floats(seed, off + (size_t)k * n, 1.0f);
+    float *bias = ops_random_floats(seed, off + (size_t)n, 1.0f);
+    float *y = ops_random_floats(seed, (size_t)m * n, 1.0f);
+    for (size_t i = 0; i < (size_t)m * n; i++) /* an activation's output: relu's zeros too */
+        y[i] = act == ACTIVATION_RELU && i % 3 == 0 ? 0.0f : 0.5f + 0.5f * y[i];
+    cl_mem ma = ops_buffer(a, (off + (size_t)m * k) * sizeof *a);
+    cl_mem mat = ops_buffer(at, (off + (size_t)k * m) * sizeof *at);
+    cl_mem mb = ops_buffer(b, (off + (size_t)k * n) * sizeof *b);
+    cl_mem mbias = ops_buffer(bias, (off + (size_t)n) * sizeof *bias);
+    cl_mem my = ops_buffer(y, (size_t)m * n * sizeof *y);
+    cl_mem fused = ops_buffer(y, (size_t)m * n * sizeof *y), sep = ops_buffer(y, (size_t)m * n * sizeof *y);
+    size_t cn = (size_t)m * n;
+    char what[96];
+    snprintf(what, sizeof what, "M=%d N=%d K=%d act %d", m, n, k, act);
+
+    /* forward: act(A B + bias) */
+    struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT, .buf = mbias, .off = off, .act = act};
+    ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n,
+                                     0.0f, fused, 0, n, &e), 0);
+    ck_assert_int_eq(op_gemm_own(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n, 0.0f,
+                                 sep, 0, n), 0);
+    ck_assert_int_eq(op_bias_act_forward(ops_rt, sep, mbias, off, m, n, act), 0);
+    float *got = ops_download(fused, 0, cn), *want = ops_download(sep, 0, cn);
+    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "bias+act %s: differs at %ld", what,
+                  ops_first_difference(got, want, cn));
+    free(got);
+    free(want);
+
+    /* dx with act': (A B) * act'(y) */
+    e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = my, .ld = n, .act = act};
+    ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n,
+                                     0.0f, fused, 0, n, &e), 0);
+    ck_assert_int_eq(op_gemm_own(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n, 0.0f,
+                                 sep, 0, n), 0);
+    ck_assert_int_eq(op_act_backward(ops_rt, sep, my, sep, cn, act), 0);
+    got = ops_download(fused, 0, cn);
+    want = ops_download(sep, 0, cn);
+    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "act' %s: differs at %ld", what,
+                  ops_first_difference(got, want, cn));
+    free(got);
+    free(want);
+
+    /* dW = A^T B with db = column sums of B, into one arena [dW ((M-1) x N); db (N)] as a
+     * dense layer's; B from offset 0 here, as op_bias_act_backward takes its dy */
+    cl_mem grads = ops_buffer(y, cn * sizeof *y), grads2 = ops_buffer(y, cn * sizeof *y);
+    cl_mem b0 = ops_buffer(b + off, (size_t)k * n * sizeof *b);
+    cl_mem dz = ops_buffer(b + off, (size_t)k * n * sizeof *b);
+    int mw = m - 1;
+    e = (struct gemm_epilogue){.kind = GEMM_EPI_COLSUM, .buf = grads, .off = (size_t)mw * n};
+    ck_assert_int_eq(op_gemm_own_epi(ops_rt, true, false, mw, n, k, 1.0f, mat, off, m, b0, 0, n,
+                                     0.0f, grads, 0, n, &e), 0);
+    ck_assert_int_eq(op_bias_act_backward(ops_rt, dz, grads2, (size_t)mw * n, b0, b0, k, n,
+                                          ACTIVATION_IDENTITY), 0);
+    ck_assert_int_eq(op_gemm_own(ops_rt, true, false, mw, n, k, 1.0f, mat, off, m, b0, 0, n, 0.0f,
+                                 grads2, 0, n), 0);
+    got = ops_download(grads, 0, cn);
+    want = ops_download(grads2, 0, cn);
+    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "dW+db %s: differs at %ld", what,
+                  ops_first_difference(got, want, cn));
+    free(got);
+    free(want);
+    cl_mem bufs[] = {ma, mat, mb, mbias, my, fused, sep, grads, grads2, b0, dz};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        runtime_free(bufs[i]);
+    free(a);
+    free(at);
+    free(b);
+    free(bias);
+    free(y);
+}
+
+START_TEST(gemm_epilogues_match_separate_kernels)
+{
+    static const int ns[] = {1, 10, 16, 17, 31, 32, 33, 64, 95, 200};
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
+        for (int act = 0; act < ACTIVATION_COUNT; act++)
+            check_epilogues(&seed, 11 + 3 * i, ns[i], 7 + 4 * act + i, act);
+}
+END_TEST
+
+/* What an epilogue cannot do is an internal error, before any launch. */
+START_TEST(gemm_epilogue_misuse)
+{
+    float v[64] = {0};
+    cl_mem mb = ops_buffer(v, sizeof v), small = ops_buffer(v, 3 * sizeof *v);
+    const struct {
+        bool ta, tb;
+        float beta;
+        struct gemm_epilogue e;
+    } bad[] = {
+        {false, false, 0.5f, {.kind = GEMM_EPI_BIAS_ACT, .buf = mb}},   /* beta != 0 */
+        {false, true, 0.0f, {.kind = GEMM_EPI_ACT_GRAD, .buf = mb, .ld = 4}}, /* B^T */
+        {false, false, 0.0f, {.kind = GEMM_EPI_COLSUM, .buf = mb}},     /* colsum needs A^T */
+        {false, false, 0.0f, {.kind = GEMM_EPI_BIAS_ACT, .buf = small}}, /* bias of 3 < N */
+        {false, false, 0.0f, {.kind = GEMM_EPI_ACT_GRAD, .buf = small, .ld = 4}}, /* y too small */
+        {false, false, 0.0f, {.kind = GEMM_EPI_BIAS_ACT, .buf = mb, .act = ACTIVATION_COUNT}},
+        {false, false, 0.0f, {.kind = (enum gemm_epi)7, .buf = mb}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int status = op_gemm_own_epi(ops_rt, bad[i].ta, bad[i].tb, 4, 4, 4, 1.0f, mb, 0, 4, mb, 0,
+                                     4, bad[i].beta, mb, 16, 4, &bad[i].e);
+        ck_assert_msg(status == CLNET_ERR_INTERNAL, "case %zu: status %d", i, status);
+    }
+    runtime_free(mb);
+    runtime_free(small);
 }
 END_TEST
 
@@ -310,6 +428,8 @@ TCase *ops_gemm_tcase(void)
     tcase_add_test(tc, gemm_transposes_odd_shapes);
     tcase_add_test(tc, gemm_random_shapes);
     tcase_add_test(tc, gemm_every_tile_path);
+    tcase_add_test(tc, gemm_epilogues_match_separate_kernels);
+    tcase_add_test(tc, gemm_epilogue_misuse);
     tcase_add_test(tc, gemm_dense_widths);
     tcase_add_test(tc, gemm_beta_zero_ignores_nan);
     tcase_add_test(tc, gemm_bad_shape);
