@@ -375,7 +375,7 @@ static void check_gemm(struct sc *c, gemm_fn fn, uint64_t line, bool ta, bool tb
 
 static void check_gemms(struct sc *c)
 {
-    /* Not multiples of the own kernels' 6x32, 12x16 (N <= 16) and 5x4 tiles or of 16 tiles
+    /* Not multiples of the own kernels' 10x32, 12x16 (N <= 16) and 5x4 tiles or of 16 tiles
      * per group; one shape per tile path of A B and A^T B: N <= 16 (narrow), 16 < N < 32
      * (guarded), N >= 32 (wide, its last tile shifted). */
     static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}, {29, 10, 23}, {11, 23, 17}};

@@ -123,12 +123,12 @@ START_TEST(gemm_transposes_odd_shapes)
 }
 END_TEST
 
-/* Random sizes around the own kernels' tile edges (6 x 32 and 4 x 4 tiles, k in steps of
+/* Random sizes around the own kernels' tile edges (10 x 32, 12 x 16 and 5 x 4 tiles, k in steps of
  * 8), every transpose, both implementations on the same cases. */
 START_TEST(gemm_random_shapes)
 {
-    static const int sizes[] = {1,  2,  3,  4,  5,  6,  7,  13,  15,  16, 17,
-                                31, 32, 33, 47, 63, 64, 65, 100, 127, 200};
+    static const int sizes[] = {1,  2,  3,  4,  5,  6,  7,  9,   10,  11, 13, 15,
+                                16, 17, 31, 32, 33, 47, 63, 64,  65,  100, 127, 200};
     const int n_sizes = (int)(sizeof sizes / sizeof sizes[0]);
     uint64_t seed = 0xa4093822299f31d0u;
     for (int c = 0; c < 24; c++) {
