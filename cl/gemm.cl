@@ -269,17 +269,28 @@ static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, c
     const int i0 = (int)get_global_id(1) * GEMM_TM;
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (j0 >= n) return;
+    /* The last tile: at most 16 columns left, one vector wide (at N = 200 the shifted
+     * 32-column tile computed 224 columns, this one 208); else two vectors, shifted. */
+    const int last16 = j0 + 16 >= n;
     int shift = 0;
     if (j0 + GEMM_W > n) {
-        shift = j0 + GEMM_W - n;
-        j0 = n - GEMM_W;
+        const int w = last16 ? 16 : GEMM_W;
+        shift = j0 + w - n;
+        j0 = n - w;
     }
     if (i0 >= m) {
-        if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
-            gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, GEMM_NV, 0);
+        if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM) {
+            if (last16)
+                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, 1, 0);
+            else
+                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, GEMM_NV, 0);
+        }
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, GEMM_NV, 0));
+    if (last16)
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, 1, 0));
+    else
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, GEMM_NV, 0));
 }
 
 /* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow

@@ -147,12 +147,13 @@ START_TEST(gemm_random_shapes)
 END_TEST
 
 /* Every tile path of the own A B and A^T B kernels (ops/gemm.c picks one kernel per N): narrow
- * (N <= 16), guarded (16 < N < 32), wide (N >= 32) with whole tiles only (N a multiple of 32)
- * or a shifted last tile; at the paths' boundaries, M not a multiple of the tiles' 6 or 12 rows,
+ * (N <= 16), guarded (16 < N < 32), wide (N >= 32) with whole tiles only (N a multiple of 32),
+ * a shifted last tile of 32 columns, or of 16 where at most 16 are left (40, 48, 200); at the
+ * paths' boundaries, M not a multiple of the tiles' 10 or 12 rows,
  * beta 0 (over NaN) and -0.5. */
 START_TEST(gemm_every_tile_path)
 {
-    static const int ns[] = {1, 16, 17, 31, 32, 33, 64, 95};
+    static const int ns[] = {1, 16, 17, 31, 32, 33, 40, 48, 64, 95, 200};
     uint64_t seed = 0x3f84d5b5b5470917u;
     for (int ta = 0; ta < 2; ta++)
         for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
