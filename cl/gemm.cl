@@ -14,14 +14,16 @@
  *     GEMM_DM x GEMM_DN dot products, each a vector accumulator over GEMM_KV k's, reduced at
  *     the end (float8 measured faster than float16 at K = 200: less reduction and scalar tail).
  *   gemm_any: one work-item per element, any transposes (A^T B^T only; never hot).
- * Epilogues (gemm_nn_* / gemm_tn_*, ops/gemm.c checks beta == 0 with any): what a dense layer
- * would otherwise run as a kernel of its own after the GEMM, one pass less over C each:
+ * Epilogues (ops/gemm.c checks where each may run): what a dense layer would otherwise run as
+ * a kernel of its own after the GEMM, one pass less over C each:
  *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
  *     the same vector functions (act_value16) as bias_act_forward, so the same bits;
- *   GEMM_EPI_ACT_GRAD: C = act'(alpha A B) through e (M, N, row stride e_ld), the layer
- *     below's activation output: its dz straight from the dx product (act_gradient's formulas);
- *   GEMM_EPI_COLSUM (A^T B only): also e[j] = sum over p of B[p][j], in order from p = 0, by
- *     one extra row of work-items: a dense layer's db beside its dW = x^T dz.
+ *   GEMM_EPI_ACT_GRAD (also gemm_nt): C = act'(alpha op(A) op(B)) through e (M, N, row
+ *     stride e_ld), the layer below's activation output: its dz straight from the dx product
+ *     (act_gradient's formulas);
+ *   GEMM_EPI_COLSUM (A^T B only): also e[j] = alpha s + beta e[j], s = sum over p of B[p][j]
+ *     in order from p = 0, by one extra row of work-items: a dense layer's db beside its
+ *     dW = x^T dz, or with alpha = -lr and beta = 1 its SGD step beside W's.
  * Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
  * never reads C (it may hold NaN). Tiles at the matrix's edges clamp the rows and columns they
  * read to the matrix and store only their own elements. */
@@ -112,7 +114,7 @@ float16 gemm_act_gradient16(float16 dy, float16 y, int act)
  * storing from lane shift on, as the tile's own columns are. */
 static inline __attribute__((always_inline)) void
 gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, int j0, int shift,
-            const int nv, const int guarded)
+            const int nv, const int guarded, float alpha, float beta)
 {
     const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
     float16 s[GEMM_NV];
@@ -130,7 +132,7 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
     const int n_cols = min(16 * nv, n - j0);
 #pragma unroll 1
     for (int jl = shift; jl < n_cols; jl++)
-        e[j0 + jl] = t[jl];
+        gemm_store1(e + j0 + jl, t[jl], alpha, beta);
 }
 
 /* The tile of gemm_nn_* / gemm_tn_*: tm rows x nv float16 vectors; tm, nv, trans_a and guarded
@@ -246,7 +248,7 @@ static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS,
     if (j0 >= n) return;
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_NARROW_TM)
-            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1);
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1, alpha, beta);
         return;
     }
     gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, GEMM_NARROW_TM, 1, 1));
@@ -258,7 +260,7 @@ static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS
     if (j0 >= n) return;
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
-            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, GEMM_NV, 1);
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, GEMM_NV, 1, alpha, beta);
         return;
     }
     gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, GEMM_TM, GEMM_NV, 1));
@@ -281,9 +283,9 @@ static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, c
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM) {
             if (last16)
-                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, 1, 0);
+                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, 1, 0, alpha, beta);
             else
-                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, GEMM_NV, 0);
+                gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, shift, GEMM_NV, 0, alpha, beta);
         }
         return;
     }
@@ -321,7 +323,8 @@ GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 __kernel void gemm_nt(__global float *c, const ulong c_off, const int ldc, __global const float *a,
                       const ulong a_off, const int lda, __global const float *b, const ulong b_off,
                       const int ldb, const int m, const int n, const int k, const float alpha,
-                      const float beta)
+                      const float beta, __global const float *e, const ulong e_off,
+                      const int e_ld, const int epi, const int act)
 {
     const int i0 = (int)get_global_id(1) * GEMM_DM, j0 = (int)get_global_id(0) * GEMM_DN;
     if (i0 >= m || j0 >= n) return;
@@ -364,7 +367,10 @@ __kernel void gemm_nt(__global float *c, const ulong c_off, const int ldc, __glo
             float sum = gemm_ksum(acc[r][s]);
             for (int p = GEMM_KV * kv; p < k; p++)
                 sum = fma(ar[r][p], br[s][p], sum);
-            gemm_store1(crow + j0 + s, sum, alpha, beta);
+            float y = beta == 0.0f ? alpha * sum : alpha * sum + beta * crow[j0 + s];
+            if (epi == GEMM_EPI_ACT_GRAD)
+                y = act_gradient(y, e[e_off + (size_t)(i0 + r) * (size_t)e_ld + j0 + s], act);
+            crow[j0 + s] = y;
         }
     }
 }

@@ -2,12 +2,13 @@
  * db = column sums of dz, dW = x^T dz, dx = dz W^T.
  *
  * Where op_gemm runs clnet's own kernels (CPU devices) the elementwise passes ride in the GEMMs'
- * epilogues (op_gemm_own_epi), one launch each fewer: forward is one GEMM with bias +
- * activation; db comes from the dW GEMM; and when the layer below is dense too, its
- * dz = dx * act'(y) comes straight out of this layer's dx GEMM (struct dense.dy_is_dz tells it
- * so). Each launch saved is 5-15 us of PoCL command cost on a step of 0.5 ms (bench/
- * step_profile); the results are the same bits as the separate kernels'. Elsewhere (CLBlast)
- * forward is GEMM + bias_act_forward and backward starts with bias_act_backward (dz and db).
+ * epilogues (op_gemm_own_epi): forward is one GEMM with bias + activation; db comes from the dW
+ * GEMM; and when the layer below is dense too, its dz = dx * act'(y) comes straight out of this
+ * layer's dx GEMM (struct dense.dy_is_dz tells it so). In an all-dense model the trainer then
+ * folds plain SGD into the dW GEMMs as well (model.sgd_fused: W += -lr dW through the GEMM's
+ * alpha and beta, b likewise), which drops the update pass and the gradient arena's write and
+ * read. Each gives the same bits as the separate kernels. Elsewhere (CLBlast) forward is GEMM +
+ * bias_act_forward and backward starts with bias_act_backward (dz and db).
  *
  * With the own kernels and I > DENSE_NT_MAX_IN, dx is dz (W^T) through a transposed copy of W
  * (I x O floats, refreshed each step): with its small K (O = 10..200) gemm_nt's dot products
@@ -118,26 +119,27 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
     struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
     struct layer *below = &m->layers[l->index - 1];
-    struct dense *bd = below->kind == &layer_dense ? below->priv : NULL;
-    if (!d->wt) {
-        if (bd)
-            bd->dy_is_dz = false;
-        return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
-                       out, 0.0f, l->dx, 0, in);
-    }
-    int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
-    if (status != CLNET_OK)
-        return status;
+    struct dense *bd = d->own && below->kind == &layer_dense ? below->priv : NULL;
     const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
                                     .buf = bd ? below->y : NULL,
                                     .ld = in,
                                     .act = bd ? (int)below->spec->activation : 0};
-    if (bd)
-        bd->dy_is_dz = true;
+    if (below->kind == &layer_dense)
+        ((struct dense *)below->priv)->dy_is_dz = bd != NULL;
+    if (!d->own)
+        return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
+                       out, 0.0f, l->dx, 0, in);
+    if (!d->wt)
+        return op_gemm_own_epi(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params,
+                               l->w_off, out, 0.0f, l->dx, 0, in, &e);
+    int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
+    if (status != CLNET_OK)
+        return status;
     return op_gemm_own_epi(m->rt, false, false, batch, in, out, 1.0f, dz, 0, out, d->wt, 0, in, 0.0f,
                            l->dx, 0, in, &e);
 }
 
+/* dx first (it reads W, which a fused SGD step then overwrites), then dW and db. */
 static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                           int batch, bool need_dx)
 {
@@ -145,23 +147,39 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
     int in = (int)l->in_size, out = (int)l->out_size;
     bool dz_ready = d->own && (d->dy_is_dz || l->spec->activation == ACTIVATION_IDENTITY);
     d->dy_is_dz = false;
+    if (m->sgd_fused && !dz_ready)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "layer %d: a fused SGD step needs dz from the "
+                            "GEMMs (layer_dense_fuses_sgd)", l->index);
     int status = CLNET_OK;
-    if (dz_ready) { /* dW (I, O) = x^T dz, and db from the same launch */
-        const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = m->grads, .off = l->b_off};
-        status = op_gemm_own_epi(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out,
-                                 0.0f, m->grads, l->w_off, out, &e);
-    } else { /* dz overwrites dy: nothing reads dy after this layer */
+    if (!dz_ready) /* dz overwrites dy: nothing reads dy after this layer */
         status = op_bias_act_backward(m->rt, dy, m->grads, l->b_off, l->y, dy, batch, out,
                                       l->spec->activation);
-        if (status == CLNET_OK)
-            status = op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
-                             m->grads, l->w_off, out);
-    }
     if (status == CLNET_OK && need_dx) {
         *dx = l->dx;
         status = dense_dx(l, m, dy, batch);
     }
-    return status;
+    if (status != CLNET_OK)
+        return status;
+    if (!dz_ready) /* dW (I, O) = x^T dz */
+        return op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
+                       m->grads, l->w_off, out);
+    /* dW and db from one launch, into the grads arena or, fused, as W -= lr dW, b -= lr db */
+    cl_mem to = m->sgd_fused ? m->params : m->grads;
+    float alpha = m->sgd_fused ? -m->sgd_lr : 1.0f, beta = m->sgd_fused ? 1.0f : 0.0f;
+    const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
+    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, 0, in, dy, 0, out, beta, to,
+                           l->w_off, out, &e);
+}
+
+bool layer_dense_fuses_sgd(const struct model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const struct layer *l = &m->layers[i];
+        if (l->kind != &layer_dense || !((const struct dense *)l->priv)->own)
+            return false;
+    }
+    return m->n_layers > 0 &&
+           m->layers[m->n_layers - 1].spec->activation == ACTIVATION_IDENTITY;
 }
 
 const struct layer_kind layer_dense = {

@@ -55,6 +55,11 @@ const struct layer_kind *layer_kind_find(enum layer_type t);
 extern const struct layer_kind layer_dense, layer_conv2d, layer_flatten, layer_dropout,
     layer_activation;
 
+/* Whether m's backward can apply plain SGD inside its GEMMs (model.sgd_fused): every layer is
+ * dense on clnet's own GEMM kernels and the top one has no activation, so every layer's dz
+ * and db come out of GEMMs (layers/dense.c). */
+bool layer_dense_fuses_sgd(const struct model *m);
+
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx);
 void layer_free_outputs(struct layer *l);

@@ -29,6 +29,11 @@ struct model {
     size_t output_size;  /* K */
     uint64_t step;       /* the training iteration being run (dropout masks are keyed by it) */
     uint64_t first_row;  /* the batch row this process's row 0 is (data-parallel ranks) */
+    /* When sgd_fused is set (by the trainer: layer_dense_fuses_sgd), model_backward also applies
+     * plain SGD with rate sgd_lr to every parameter inside the layers' dW GEMMs, and leaves the
+     * grads arena unwritten. */
+    bool sgd_fused;
+    float sgd_lr;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at

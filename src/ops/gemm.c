@@ -84,8 +84,11 @@ static int check_epilogue(const struct gemm_epilogue *e, bool trans_a, bool tran
                           float beta)
 {
     if (e->kind == GEMM_EPI_NONE) return CLNET_OK;
-    if (e->kind < GEMM_EPI_NONE || e->kind > GEMM_EPI_COLSUM || trans_b || beta != 0.0f ||
-        (e->kind == GEMM_EPI_COLSUM && !trans_a) || e->act < 0 || e->act >= ACTIVATION_COUNT)
+    bool ok = e->kind == GEMM_EPI_BIAS_ACT   ? !trans_b && beta == 0.0f
+              : e->kind == GEMM_EPI_ACT_GRAD ? !(trans_a && trans_b) && beta == 0.0f
+              : e->kind == GEMM_EPI_COLSUM   ? trans_a && !trans_b
+                                             : false;
+    if (!ok || e->act < 0 || e->act >= ACTIVATION_COUNT)
         return clnet_errorf(CLNET_ERR_INTERNAL,
                             "gemm (own): epilogue %d (act %d) with %s%s, beta %g: unsupported",
                             (int)e->kind, e->act, trans_a ? "A^T" : "A", trans_b ? " B^T" : " B",
@@ -120,29 +123,28 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
                         : trans_b          ? KERNEL_GEMM_NT
                                            : xn[trans_a][path];
-    cl_ulong ao = a_off, bo = b_off, co = c_off;
+    cl_ulong ao = a_off, bo = b_off, co = c_off, eo = e->off;
     cl_int ta = trans_a, tb = trans_b;
-    if (id == KERNEL_GEMM_ANY || id == KERNEL_GEMM_NT) {
+    cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
+    if (id == KERNEL_GEMM_ANY) {
         const struct runtime_arg args[] = {
             RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc), RUNTIME_ARG(a),
             RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),   RUNTIME_ARG(bo),
             RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),   RUNTIME_ARG(k),
             RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(ta),  RUNTIME_ARG(tb)};
-        status = runtime_set_args(rt, id, args, id == KERNEL_GEMM_ANY ? N_ARGS(args) : 14);
-        if (status != CLNET_OK) return status;
-        if (id == KERNEL_GEMM_ANY) return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
-    } else {
-        cl_ulong eo = e->off;
-        cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
-        const struct runtime_arg args[] = {
-            RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc),  RUNTIME_ARG(a),
-            RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),    RUNTIME_ARG(bo),
-            RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),    RUNTIME_ARG(k),
-            RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(e->buf), RUNTIME_ARG(eo),
-            RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act)};
         status = runtime_set_args(rt, id, args, N_ARGS(args));
         if (status != CLNET_OK) return status;
+        return runtime_launch_1d(rt, id, (size_t)m * (size_t)n);
     }
+    const struct runtime_arg args[] = {
+        RUNTIME_ARG(c),     RUNTIME_ARG(co),   RUNTIME_ARG(ldc),    RUNTIME_ARG(a),
+        RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),      RUNTIME_ARG(bo),
+        RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),      RUNTIME_ARG(k),
+        RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(e->buf), RUNTIME_ARG(eo),
+        RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act)};
+    status = runtime_set_args(rt, id, args, N_ARGS(args));
+    if (status != CLNET_OK) return status;
+
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
                        : path == 0          ? OWN_NARROW_ROWS
                                             : OWN_XN_ROWS;

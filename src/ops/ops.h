@@ -42,13 +42,16 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                 float beta, cl_mem c, size_t c_off, int ldc);
 
 /* What op_gemm_own_epi does in the GEMM's own launch, instead of a kernel after it (a dense
- * layer's elementwise passes; cl/gemm.cl). Only A B and A^T B (trans_b false), beta == 0:
- *   GEMM_EPI_BIAS_ACT: C = act(alpha op(A) B + bias), bias (N) at off in buf; the same bits as
- *     op_gemm then op_bias_act_forward;
- *   GEMM_EPI_ACT_GRAD: C = (alpha op(A) B) * act'(y), y (M, N) at off in buf with row stride
- *     ld, the activation's output; the same bits as op_act_backward after op_gemm;
- *   GEMM_EPI_COLSUM (A^T B only): also buf[off + j] = sum over rows p of B[p][j], in order,
- *     the same bits as op_bias_act_backward's db.
+ * layer's elementwise passes; cl/gemm.cl):
+ *   GEMM_EPI_BIAS_ACT (A B, A^T B; beta 0): C = act(alpha op(A) B + bias), bias (N) at off in
+ *     buf; the same bits as op_gemm then op_bias_act_forward;
+ *   GEMM_EPI_ACT_GRAD (A B, A^T B, A B^T; beta 0): C = (alpha op(A) op(B)) * act'(y), y (M, N)
+ *     at off in buf with row stride ld, the activation's output; the same bits as
+ *     op_act_backward after op_gemm;
+ *   GEMM_EPI_COLSUM (A^T B only; any beta): also buf[off + j] = alpha s + beta buf[off + j]
+ *     (beta 0: not read), s = sum over rows p of B[p][j] in order: at alpha 1, beta 0 the same
+ *     bits as op_bias_act_backward's db; at alpha -lr, beta 1 (C the weights) an SGD step of
+ *     weights and bias with the same bits as op_sgd_update's.
  * Anything else is CLNET_ERR_INTERNAL. */
 enum gemm_epi { GEMM_EPI_NONE, GEMM_EPI_BIAS_ACT, GEMM_EPI_ACT_GRAD, GEMM_EPI_COLSUM };
 struct gemm_epilogue {

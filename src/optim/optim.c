@@ -57,6 +57,17 @@ int optim_step(struct optim *o, cl_mem params, cl_mem grads, double lr)
                          (float)lr, (float)s->momentum, (float)s->weight_decay, o->step == 1);
 }
 
+bool optim_is_plain_sgd(const struct optim *o)
+{
+    const struct optim_spec *s = o->spec;
+    return s->kind == OPTIM_SGD && s->momentum == 0.0 && s->weight_decay == 0.0;
+}
+
+void optim_count_step(struct optim *o)
+{
+    o->step++;
+}
+
 double schedule_lr(const struct train_spec *train, long t)
 {
     const struct schedule_spec *s = &train->schedule;

@@ -25,6 +25,11 @@ void optim_free(struct optim *o);
 /* params -= update(grads) at learning rate lr; one launch. */
 int optim_step(struct optim *o, cl_mem params, cl_mem grads, double lr);
 
+/* Plain SGD (no momentum, no weight decay): an update w -= lr g that a model can apply inside
+ * its backward pass (model.sgd_fused); optim_count_step then stands for optim_step. */
+bool optim_is_plain_sgd(const struct optim *o);
+void optim_count_step(struct optim *o);
+
 /* The learning rate at iteration t (from 0). */
 double schedule_lr(const struct train_spec *train, long t);
 

@@ -42,6 +42,7 @@ struct run_summary {
     long long device_bytes_allocated; /* runtime_bytes_allocated when the run ended */
     const char *device, *platform;
     long long device_compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS: PoCL's worker threads */
+    bool sgd_fused; /* the SGD update ran inside the backward GEMMs (model.sgd_fused) */
     const char *message; /* why it diverged or failed, or NULL */
     uint64_t config_hash; /* of the resolved config (train.c), as 16 hex digits: what a sweep
                            * compares to skip a run that completed with the same config */

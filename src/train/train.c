@@ -18,6 +18,7 @@
 #include "config/flat.h"
 #include "data/sampler.h"
 #include "dist/dist.h"
+#include "layers/layer.h"
 #include "model/checkpoint.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
@@ -103,13 +104,18 @@ static int step(struct trainer *t, long iteration, int slot, bool train)
                                           s->y, b, s->classes, t->exp->train.loss);
     if (status == CLNET_OK)
         status = op_loss_reduce(s->rt, t->acc, slot, s->row_loss, s->row_correct, b);
+    double lr = schedule_lr(&t->exp->train, iteration);
+    s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
     if (status == CLNET_OK)
         status = model_backward(&s->model, s->x, s->dz, b);
+    if (status == CLNET_OK && s->model.sgd_fused) {
+        optim_count_step(&t->optim); /* the update ran inside model_backward */
+        return status;
+    }
     if (status == CLNET_OK && t->grad_host)
         status = average_gradients(t);
     if (status == CLNET_OK)
-        status = optim_step(&t->optim, s->model.params, s->model.grads,
-                            schedule_lr(&t->exp->train, iteration));
+        status = optim_step(&t->optim, s->model.params, s->model.grads, lr);
     return status;
 }
 
@@ -448,6 +454,15 @@ static int trainer_open(struct trainer *t)
         status = optim_init(&t->optim, s->rt, &e->train.optimizer, n);
     if (status == CLNET_OK)
         status = sampler_init(&t->sampler, s->train.n, t->batch, e->data.shuffle, e->seed);
+    /* Plain SGD on an all-dense model runs inside the backward GEMMs; not where the gradients
+     * themselves are needed (averaged across ranks, or written by layer_stats), nor with
+     * CLNET_FUSED_SGD=0 (for measurements: the same bits either way). */
+    const char *fuse = getenv("CLNET_FUSED_SGD");
+    if (fuse && *fuse && strcmp(fuse, "0") != 0 && strcmp(fuse, "1") != 0 && status == CLNET_OK)
+        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_FUSED_SGD=%s: expected 0 or 1", fuse);
+    s->model.sgd_fused = status == CLNET_OK && !(fuse && strcmp(fuse, "0") == 0) &&
+                         optim_is_plain_sgd(&t->optim) && t->ranks == 1 &&
+                         e->train.layer_stats == 0 && layer_dense_fuses_sgd(&s->model);
     size_t idx = (size_t)t->chunk_max * (size_t)t->batch;
     t->index = malloc(idx * sizeof *t->index);
     t->acc_host = malloc((size_t)t->chunk_max * 2 * sizeof *t->acc_host);
@@ -685,6 +700,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         t.sum.device = d->name;
         t.sum.platform = d->platform_name;
         t.sum.device_compute_units = d->compute_units;
+        t.sum.sgd_fused = t.s.model.sgd_fused;
         t.sum.parameters = (long long)t.s.model.n_params;
         if (o->quiet || !lead)
             ;

@@ -77,13 +77,14 @@ static const char *dense_yaml = "model:\n"
                                 "    - dense: {units: 16, activation: relu}\n"
                                 "    - dense: {units: 10}\n";
 
-/* Hidden layers wider than 32 units: each layer's dx GEMM applies the act' of the layer below
- * in its epilogue, and every bias gradient comes from the column sums of a dW GEMM. */
+/* Dense under dense: each layer's dx GEMM applies the act' of the layer below in its epilogue
+ * (layer 1 through W's transposed copy, 40 inputs; layer 2 through gemm_nt, 24 inputs), and
+ * every bias gradient comes from the column sums of a dW GEMM. */
 static const char *fused_yaml = "model:\n"
                                 "  input: [784]\n"
                                 "  layers:\n"
                                 "    - dense: {units: 40, activation: sigmoid}\n"
-                                "    - dense: {units: 36, activation: relu}\n"
+                                "    - dense: {units: 24, activation: relu}\n"
                                 "    - dense: {units: 10}\n";
 
 static const char *cnn_yaml = "model:\n"
@@ -171,7 +172,7 @@ static char *sabotaged_cl(const char *name, const char *file, const char *from, 
 
 START_TEST(gradcheck_dense_passes)
 {
-    /* dense_yaml's dz passes run as kernels of their own, fused_yaml's in the GEMMs */
+    /* dz through the GEMMs' epilogues, W's transposed copy and gemm_nt for dx */
     const char *yamls[] = {dense_yaml, fused_yaml}, *weights[] = {"200 of 18816", "200 of 31360"};
     for (int y = 0; y < 2; y++) {
         char *config = write_config(y ? "fused.yaml" : "dense.yaml", yamls[y]);
@@ -228,10 +229,11 @@ START_TEST(gradcheck_random_inputs_pass)
 END_TEST
 
 /* Runs gradcheck on yaml with one line of a cl/ file changed, expects exit 1, and checks each
- * of the three layers' weight and bias rows against want ("ok" or "FAIL"; "FAIL" rows also
- * named on the one error line). */
+ * named tensor's row for want[i] ("ok" or "FAIL"; "FAIL" rows also named on the one error
+ * line). */
 static void gradcheck_sabotaged(const char *yaml, const char *file, const char *from,
-                                const char *to, const char *const want[3][2])
+                                const char *to, int n, const char *const tensors[],
+                                const char *const want[])
 {
     static int serial;
     char name[32], cfg[32];
@@ -242,14 +244,12 @@ static void gradcheck_sabotaged(const char *yaml, const char *file, const char *
     const char *argv[] = {"gradcheck", config, "--cl-dir", cl, NULL};
     struct run_result *r = clnet(argv);
     ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 3; i++)
-        for (int bias = 0; bias < 2; bias++) {
-            char t[32];
-            snprintf(t, sizeof t, "layers.%d.%s", i, bias ? "bias" : "weight");
-            ck_assert_msg(row_says(r->out, t, want[i][bias]), "%s not %s:\n%s", t, want[i][bias],
-                          r->out);
-            ck_assert_msg(!strstr(r->err, t) == !strcmp(want[i][bias], "ok"), "%s: %s", t, r->err);
-        }
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(row_says(r->out, tensors[i], want[i]), "%s not %s:\n%s", tensors[i],
+                      want[i], r->out);
+        ck_assert_msg(!strstr(r->err, tensors[i]) == !strcmp(want[i], "ok"), "%s: %s",
+                      tensors[i], r->err);
+    }
     ck_assert_msg(strstr(r->out, "worst at [") && strstr(r->out, "finite difference"), "%s",
                   r->out);
     ck_assert_int_eq(count_lines(r->err), 1);
@@ -258,32 +258,44 @@ static void gradcheck_sabotaged(const char *yaml, const char *file, const char *
     free(config);
 }
 
-/* dense_yaml's layers take 784, 24 and 16 inputs: the two upper ones compute dx with gemm_nt
- * (narrow inputs; layers/dense.c), so the layers below them run bias_act_backward for dz and
- * db; the top layer (no activation) takes db from its dW GEMM, on devices where clnet's own
- * GEMM runs (CPUs, as here). */
+static const char *const dense3[6] = {"layers.0.weight", "layers.0.bias",   "layers.1.weight",
+                                      "layers.1.bias",   "layers.2.weight", "layers.2.bias"};
+
+/* A dense layer under a standalone activation layer gets its dz and db from
+ * bias_act_backward; the top one (no activation) its db from its dW GEMM's column sums, on
+ * devices where clnet's own GEMM runs (CPUs, as here). */
 START_TEST(gradcheck_fails_on_broken_bias_gradient)
 {
-    static const char *const want[3][2] = {{"ok", "FAIL"}, {"ok", "FAIL"}, {"ok", "ok"}};
-    gradcheck_sabotaged(dense_yaml, "elementwise.cl", "grads[db_off + j] = sum;",
-                        "grads[db_off + j] = 1.5f * sum;", want);
+    static const char *yaml = "model:\n"
+                              "  input: [784]\n"
+                              "  layers:\n"
+                              "    - dense: {units: 24, activation: sigmoid}\n"
+                              "    - activation: tanh\n"
+                              "    - dense: {units: 10}\n";
+    static const char *const tensors[] = {"layers.0.weight", "layers.0.bias", "layers.2.weight",
+                                          "layers.2.bias"};
+    static const char *const want[] = {"ok", "FAIL", "ok", "ok"};
+    gradcheck_sabotaged(yaml, "elementwise.cl", "grads[db_off + j] = sum;",
+                        "grads[db_off + j] = 1.5f * sum;", 4, tensors, want);
 }
 END_TEST
 
+/* fused_yaml: every bias gradient comes from the column sums of a dW GEMM. */
 START_TEST(gradcheck_fails_on_broken_fused_bias_gradient)
 {
-    static const char *const want[3][2] = {{"ok", "FAIL"}, {"ok", "FAIL"}, {"ok", "FAIL"}};
-    gradcheck_sabotaged(fused_yaml, "gemm.cl", "e[j0 + jl] = t[jl];", "e[j0 + jl] = 1.5f * t[jl];",
-                        want);
+    static const char *const want[6] = {"ok", "FAIL", "ok", "FAIL", "ok", "FAIL"};
+    gradcheck_sabotaged(fused_yaml, "gemm.cl", "gemm_store1(e + j0 + jl, t[jl], alpha, beta);",
+                        "gemm_store1(e + j0 + jl, 1.5f * t[jl], alpha, beta);", 6, dense3, want);
 }
 END_TEST
 
 START_TEST(gradcheck_fails_without_fused_activation_gradient)
 {
-    /* The epilogue never multiplies by act': both hidden layers get dy for dz. */
-    static const char *const want[3][2] = {{"FAIL", "FAIL"}, {"FAIL", "FAIL"}, {"ok", "ok"}};
+    /* The epilogues (gemm_nn's and gemm_nt's) never multiply by act': both hidden layers get
+     * dy for dz. */
+    static const char *const want[6] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok", "ok"};
     gradcheck_sabotaged(fused_yaml, "gemm.cl", "#define GEMM_EPI_ACT_GRAD 2",
-                        "#define GEMM_EPI_ACT_GRAD 9", want);
+                        "#define GEMM_EPI_ACT_GRAD 9", 6, dense3, want);
 }
 END_TEST
 

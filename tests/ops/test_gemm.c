@@ -212,6 +212,24 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
     free(got);
     free(want);
 
+    /* dx through B^T (gemm_nt): (A (B^T)^T) * act'(y), B^T stored (N, K) */
+    float *bt = ops_random_floats(seed, (size_t)n * k, 1.0f);
+    cl_mem mbt = ops_buffer(bt, (size_t)n * k * sizeof *bt);
+    e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = my, .ld = n, .act = act};
+    ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, true, m, n, k, 1.0f, ma, off, k, mbt, 0, k,
+                                     0.0f, fused, 0, n, &e), 0);
+    ck_assert_int_eq(op_gemm_own(ops_rt, false, true, m, n, k, 1.0f, ma, off, k, mbt, 0, k, 0.0f,
+                                 sep, 0, n), 0);
+    ck_assert_int_eq(op_act_backward(ops_rt, sep, my, sep, cn, act), 0);
+    got = ops_download(fused, 0, cn);
+    want = ops_download(sep, 0, cn);
+    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "nt act' %s: differs at %ld", what,
+                  ops_first_difference(got, want, cn));
+    free(got);
+    free(want);
+    free(bt);
+    runtime_free(mbt);
+
     /* dW = A^T B with db = column sums of B, into one arena [dW ((M-1) x N); db (N)] as a
      * dense layer's; B from offset 0 here, as op_bias_act_backward takes its dy */
     cl_mem grads = ops_buffer(y, cn * sizeof *y), grads2 = ops_buffer(y, cn * sizeof *y);
@@ -231,6 +249,23 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
                   ops_first_difference(got, want, cn));
     free(got);
     free(want);
+
+    /* An SGD step in the same launch: [W; b] += -lr [dW; db] against op_sgd_update with the
+     * gradients just checked (grads2) */
+    const float lr = 0.0625f + 0.001f * (float)act;
+    cl_mem w1 = ops_buffer(y, cn * sizeof *y), w2 = ops_buffer(y, cn * sizeof *y);
+    e = (struct gemm_epilogue){.kind = GEMM_EPI_COLSUM, .buf = w1, .off = (size_t)mw * n};
+    ck_assert_int_eq(op_gemm_own_epi(ops_rt, true, false, mw, n, k, -lr, mat, off, m, b0, 0, n,
+                                     1.0f, w1, 0, n, &e), 0);
+    ck_assert_int_eq(op_sgd_update(ops_rt, w2, NULL, grads2, cn, lr, 0.0f, 0.0f, true), 0);
+    got = ops_download(w1, 0, cn);
+    want = ops_download(w2, 0, cn);
+    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "SGD step %s: differs at %ld", what,
+                  ops_first_difference(got, want, cn));
+    free(got);
+    free(want);
+    runtime_free(w1);
+    runtime_free(w2);
     cl_mem bufs[] = {ma, mat, mb, mbias, my, fused, sep, grads, grads2, b0, dz};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
@@ -262,7 +297,10 @@ START_TEST(gemm_epilogue_misuse)
         struct gemm_epilogue e;
     } bad[] = {
         {false, false, 0.5f, {.kind = GEMM_EPI_BIAS_ACT, .buf = mb}},   /* beta != 0 */
-        {false, true, 0.0f, {.kind = GEMM_EPI_ACT_GRAD, .buf = mb, .ld = 4}}, /* B^T */
+        {true, true, 0.0f, {.kind = GEMM_EPI_ACT_GRAD, .buf = mb, .ld = 4}}, /* A^T B^T */
+        {false, false, 0.5f, {.kind = GEMM_EPI_ACT_GRAD, .buf = mb, .ld = 4}}, /* beta != 0 */
+        {false, true, 0.0f, {.kind = GEMM_EPI_BIAS_ACT, .buf = mb}},          /* B^T */
+        {true, true, 0.0f, {.kind = GEMM_EPI_COLSUM, .buf = mb}},             /* B^T */
         {false, false, 0.0f, {.kind = GEMM_EPI_COLSUM, .buf = mb}},     /* colsum needs A^T */
         {false, false, 0.0f, {.kind = GEMM_EPI_BIAS_ACT, .buf = small}}, /* bias of 3 < N */
         {false, false, 0.0f, {.kind = GEMM_EPI_ACT_GRAD, .buf = small, .ld = 4}}, /* y too small */

@@ -278,6 +278,68 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* Plain SGD on an all-dense model runs inside the backward GEMMs where clnet's own GEMM runs
+ * (CPU devices): the same bits as the separate update (CLNET_FUSED_SGD=0), every layer's dz
+ * through the GEMMs' epilogues, layer widths on both dx paths (transposed copy for 40 inputs,
+ * gemm_nt for 24). summary.json says which ran; Adam never fuses. */
+START_TEST(test_fused_sgd_same_bits)
+{
+    const char *body = "model:\n"
+                       "  input: [784]\n"
+                       "  layers:\n"
+                       "    - dense: {units: 40, activation: sigmoid}\n"
+                       "    - dense: {units: 24, activation: relu}\n"
+                       "    - dense: {units: 12, activation: tanh}\n"
+                       "    - dense: {units: 10}\n"
+                       "init:\n"
+                       "  weights: {normal: {std: 0.1}}\n"
+                       "train:\n"
+                       "  iterations: 40\n"
+                       "  batch_size: 32\n"
+                       "  optimizer: {sgd: {lr: 0.5}}\n"
+                       "  schedule: {step: {every: 10, gamma: 0.5}}\n"
+                       "  eval_every: 20\n"
+                       "  eval_batch_size: 100\n";
+    char *config = write_config("fused.yaml", body);
+    const char *user = getenv("CLNET_FUSED_SGD");
+    char *saved = user ? strdup(user) : NULL;
+    char *dirs[2] = {run_dir("fused_on"), run_dir("fused_off")};
+    double fused[2];
+    for (int off = 0; off < 2; off++) {
+        if (off)
+            setenv("CLNET_FUSED_SGD", "0", 1);
+        else
+            unsetenv("CLNET_FUSED_SGD");
+        struct run_result *r = train(config, dirs[off], NULL);
+        char *summary = completed_summary(r, dirs[off]);
+        ck_assert_msg(strstr(summary, "\"sgd_fused\": "), "%s", summary);
+        fused[off] = strstr(summary, "\"sgd_fused\": true") ? 1 : 0;
+        free(summary);
+        free(r);
+    }
+    ck_assert_msg(fused[1] == 0, "CLNET_FUSED_SGD=0 still fused");
+    printf("fused sgd: %s\n", fused[0] ? "on (own GEMM)" : "off on this device (CLBlast GEMM)");
+    ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
+                  "fused and separate SGD trained different weights");
+    ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
+    setenv("CLNET_FUSED_SGD", "2", 1); /* a bad value is a usage error */
+    char *bad = run_dir("fused_bad");
+    struct run_result *r = train(config, bad, NULL);
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "CLNET_FUSED_SGD=2"), "exit %d: %s",
+                  r->exit_code, r->err);
+    free(r);
+    free(bad);
+    if (saved)
+        setenv("CLNET_FUSED_SGD", saved, 1);
+    else
+        unsetenv("CLNET_FUSED_SGD");
+    free(saved);
+    for (int i = 0; i < 2; i++)
+        free(dirs[i]);
+    free(config);
+}
+END_TEST
+
 /* ---- 3. SGD and a single layer ------------------------------------------------------------ */
 
 START_TEST(test_sgd_sigmoid_learns)
@@ -790,6 +852,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_pocl_worker_threads);
     tcase_add_test(tc, test_programs_built);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_fused_sgd_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);
