@@ -95,11 +95,11 @@ static int run_op(struct net *n, struct op o)
         return op_bias_act_forward(n->rt, n->out[l], n->params, n->b_off[l], B, out,
                                    act_of(n, l));
     case OP_LOSS:
-        return op_loss_forward_backward(n->rt, n->dz, n->row_loss, n->row_correct,
+        return op_loss_forward_backward(n->rt, n->dz, n->row_loss, n->row_correct, 0,
                                         n->out[n->n_layers - 1], n->y, B, n->size[n->n_layers],
                                         LOSS_CROSS_ENTROPY);
     case OP_REDUCE:
-        return op_loss_reduce(n->rt, n->acc, 0, n->row_loss, n->row_correct, B);
+        return op_loss_reduce(n->rt, n->acc, 0, 1, n->row_loss, n->row_correct, 0, B);
     case OP_BIAS_ACT_BWD:
         return op_bias_act_backward(n->rt, dy, n->grads, n->b_off[l], n->out[l], dy, B, out,
                                     act_of(n, l));

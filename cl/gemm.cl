@@ -207,7 +207,8 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
             float16 y = (float16)(alpha)*acc[r][v];
             /* whole vectors, as bias_act_forward's zero-padded tail: a value's result must
              * not depend on its column */
-            if (epi == GEMM_EPI_BIAS_ACT) y = act_value16(y + gemm_vec_upto(e, j0 + 16 * v, n), act);
+            if (epi == GEMM_EPI_BIAS_ACT)
+                y = act_value16(y + gemm_vec_upto(e, j0 + 16 * v, n), act);
             vstore16(y, v, t[r]);
         }
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);

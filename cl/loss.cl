@@ -1,5 +1,6 @@
-/* Softmax, loss and its gradient in one kernel, and the per-step sum of the batch's loss and
- * accuracy into a device-side slot (read back by the host only every log_every steps).
+/* Softmax, loss and its gradient in one kernel, and the per-step sums of the batch's loss and
+ * accuracy into device-side slots, for all of a chunk's steps in one launch (read back by the
+ * host only every log_every steps).
  * Letters: B batch rows, C classes. Contraction off: see elementwise.cl. */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -15,15 +16,18 @@
  * correct = argmax(z) == label, the first maximum winning. A label outside [0, C) cannot come
  * from the data; it gives loss NaN, correct 0 and dz 0 rather than a stray read. */
 __kernel void loss_forward_backward(__global float *dz,             /* (B, C) */
-                                    __global float *row_loss,       /* (B) */
-                                    __global float *row_correct,    /* (B) */
+                                    __global float *row_loss,       /* (B) at row_off */
+                                    __global float *row_correct,    /* (B) at row_off */
                                     __global const float *z,        /* (B, C) logits */
                                     __global const int *labels,     /* (B) */
-                                    const int batch, const int classes, const int loss)
+                                    const int batch, const int classes, const int loss,
+                                    const ulong row_off)
 {
     const size_t r = get_global_id(0);
     if (r >= (size_t)batch)
         return;
+    row_loss += row_off;
+    row_correct += row_off;
     __global const float *zr = z + r * (size_t)classes;
     __global float *dr = dz + r * (size_t)classes;
     const int label = labels[r];
@@ -66,17 +70,20 @@ __kernel void loss_forward_backward(__global float *dz,             /* (B, C) */
         dr[j] = dr[j] * ((j == label ? g : 0.0f) - dot);
 }
 
-/* acc[2 slot] = sum of row_loss, acc[2 slot + 1] = sum of row_correct, each summed by one
- * work-item in row order: deterministic, and the same float sum as the host's. */
+/* For each of `slots` steps i: acc[2 (slot + i)] = sum of its row_loss, acc[2 (slot + i) + 1]
+ * = sum of its row_correct, the step's B rows at row_off + i B; each sum by one work-item in
+ * row order: deterministic, and the same float sum as the host's. */
 __kernel void loss_reduce(__global float *acc, __global const float *row_loss,
-                          __global const float *row_correct, const int slot, const int batch)
+                          __global const float *row_correct, const int slot, const int batch,
+                          const int slots, const ulong row_off)
 {
     const size_t w = get_global_id(0);
-    if (w >= 2)
+    if (w >= 2 * (size_t)slots)
         return;
-    __global const float *v = w == 0 ? row_loss : row_correct;
+    const size_t i = w / 2, rows = row_off + i * (size_t)batch;
+    __global const float *v = (w % 2 == 0 ? row_loss : row_correct) + rows;
     float sum = 0.0f;
     for (int r = 0; r < batch; r++)
         sum += v[r];
-    acc[2 * (size_t)slot + w] = sum;
+    acc[2 * ((size_t)slot + i) + w % 2] = sum;
 }

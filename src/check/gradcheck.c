@@ -149,7 +149,7 @@ static int backward(struct gradcheck *g, cl_mem logits, double *device_loss)
     int status = op_fill(g->rt, g->m.grads, 0, g->m.n_params, NAN);
     if (status == CLNET_OK)
         status =
-            op_loss_forward_backward(g->rt, g->dz, g->row_loss, g->row_correct, logits,
+            op_loss_forward_backward(g->rt, g->dz, g->row_loss, g->row_correct, 0, logits,
                                      g->labels_dev, g->batch, g->classes, (int)g->e->train.loss);
     if (status == CLNET_OK) status = model_backward(&g->m, g->x_dev, g->dz, g->batch);
     if (status == CLNET_OK && g->m.n_params > 0)

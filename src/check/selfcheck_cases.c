@@ -168,7 +168,7 @@ static void check_loss(struct sc *c, int loss)
     cl_mem dz = output(c, NULL, B * C), rl = output(c, NULL, B), rc = output(c, NULL, B);
     float *want_dz = with_canaries(c, NULL, B * C), *want_rl = with_canaries(c, NULL, B);
     float *want_rc = with_canaries(c, NULL, B);
-    SC_OP(c, op_loss_forward_backward(c->rt, dz, rl, rc, zd, ld, B, C, loss));
+    SC_OP(c, op_loss_forward_backward(c->rt, dz, rl, rc, 0, zd, ld, B, C, loss));
     if (c->status != CLNET_OK) return;
     ref_loss_forward_backward(want_dz, want_rl, want_rc, z, labels, B, C, loss);
     const uint64_t line = SC_LINE(KERNEL_LOSS_FORWARD_BACKWARD);
@@ -193,7 +193,7 @@ static void check_loss_reduce(struct sc *c)
     cl_mem rld = sc_buffer(c, rl, B * sizeof *rl), rcd = sc_buffer(c, rc, B * sizeof *rc);
     cl_mem acc = output(c, acc0, 2 * SLOTS);
     float *want = with_canaries(c, acc0, 2 * SLOTS);
-    SC_OP(c, op_loss_reduce(c->rt, acc, SLOT, rld, rcd, B));
+    SC_OP(c, op_loss_reduce(c->rt, acc, SLOT, 1, rld, rcd, 0, B));
     if (c->status != CLNET_OK) return;
     ref_loss_reduce(want, SLOT, rl, rc, B);
     sc_compare(c, SC_LINE(KERNEL_LOSS_REDUCE), "slot 2 of 4, B=7", download_all(c, acc, 2 * SLOTS),

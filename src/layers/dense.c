@@ -135,8 +135,8 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
     int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
     if (status != CLNET_OK)
         return status;
-    return op_gemm_own_epi(m->rt, false, false, batch, in, out, 1.0f, dz, 0, out, d->wt, 0, in, 0.0f,
-                           l->dx, 0, in, &e);
+    return op_gemm_own_epi(m->rt, false, false, batch, in, out, 1.0f, dz, 0, out, d->wt, 0, in,
+                           0.0f, l->dx, 0, in, &e);
 }
 
 /* dx first (it reads W, which a fused SGD step then overwrites), then dW and db. */
@@ -167,8 +167,8 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
     cl_mem to = m->sgd_fused ? m->params : m->grads;
     float alpha = m->sgd_fused ? -m->sgd_lr : 1.0f, beta = m->sgd_fused ? 1.0f : 0.0f;
     const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
-    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, 0, in, dy, 0, out, beta, to,
-                           l->w_off, out, &e);
+    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, 0, in, dy, 0, out, beta,
+                           to, l->w_off, out, &e);
 }
 
 bool layer_dense_fuses_sgd(const struct model *m)

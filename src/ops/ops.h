@@ -99,15 +99,18 @@ int op_act_backward(struct runtime *rt, cl_mem dx, cl_mem y, cl_mem dy, size_t n
  * stable log-sum-exp, dz = (softmax - onehot) / B. naive_softmax_log: softmax then log in
  * float32 with no clamping and PyTorch's autograd through both, so a probability that
  * underflows to 0 gives loss +inf and dz NaN on purpose. dz may alias z. A label outside
- * [0, C) gives loss NaN, correct 0, dz 0. */
+ * [0, C) gives loss NaN, correct 0, dz 0. row_loss and row_correct are written from float
+ * row_off on (a chunk's steps each keep their rows until op_loss_reduce). */
 int op_loss_forward_backward(struct runtime *rt, cl_mem dz, cl_mem row_loss, cl_mem row_correct,
-                             cl_mem z, cl_mem labels, int batch, int classes, int loss);
+                             size_t row_off, cl_mem z, cl_mem labels, int batch, int classes,
+                             int loss);
 
-/* acc[2 slot] = sum of row_loss (B), acc[2 slot + 1] = sum of row_correct (B), overwriting the
- * slot; summed in row order, so the result is deterministic. One slot per step, read back by
- * the host every log_every steps: no host sync per step, no atomics. */
-int op_loss_reduce(struct runtime *rt, cl_mem acc, int slot, cl_mem row_loss, cl_mem row_correct,
-                   int batch);
+/* For `slots` steps i from 0: acc[2 (slot + i)] = sum of row_loss's B values at
+ * row_off + i B, acc[2 (slot + i) + 1] the same of row_correct, overwriting those slots;
+ * summed in row order, so the result is deterministic. One launch per chunk of steps, read
+ * back by the host every log_every steps: no host sync per step, no atomics. */
+int op_loss_reduce(struct runtime *rt, cl_mem acc, int slot, int slots, cl_mem row_loss,
+                   cl_mem row_correct, size_t row_off, int batch);
 
 /* One launch over n (P) parameters, as torch.optim.SGD: g = grad + wd * w; with momentum
  * v = mu v + g (v = g when first_step), w -= lr v; without, w -= lr g. velocity may be NULL

@@ -215,10 +215,11 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
-            status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, logits,
+            status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, 0, logits,
                                               s->y, b, s->classes, loss_kind);
         if (status == CLNET_OK)
-            status = op_loss_reduce(s->rt, s->eval_acc, slots, s->row_loss, s->row_correct, b);
+            status = op_loss_reduce(s->rt, s->eval_acc, slots, 1, s->row_loss, s->row_correct, 0,
+                                    b);
     }
     float *acc_host = malloc((size_t)slots * 2 * sizeof *acc_host);
     if (!acc_host)

@@ -44,6 +44,8 @@ struct trainer {
     int32_t *index;     /* (S, B) host indices of the chunk */
     cl_mem index_dev;   /* (S, B) */
     cl_mem acc;         /* (S, 2) loss sum and correct count of each step */
+    cl_mem row_loss, row_correct; /* (S, rows) each step's per-row values, summed into acc by
+                                   * one op_loss_reduce at the chunk's end */
     float *acc_host;    /* (S, 2) */
     cl_mem snapshot[3]; /* params and optimizer state at the chunk start */
     char *dir;
@@ -100,10 +102,9 @@ static int step(struct trainer *t, long iteration, int slot, bool train)
     if (status == CLNET_OK)
         status = model_forward(&s->model, &logits, s->x, b, train);
     if (status == CLNET_OK)
-        status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, logits,
-                                          s->y, b, s->classes, t->exp->train.loss);
-    if (status == CLNET_OK)
-        status = op_loss_reduce(s->rt, t->acc, slot, s->row_loss, s->row_correct, b);
+        status = op_loss_forward_backward(s->rt, s->dz, t->row_loss, t->row_correct,
+                                          (size_t)slot * (size_t)b, logits, s->y, b, s->classes,
+                                          t->exp->train.loss);
     double lr = schedule_lr(&t->exp->train, iteration);
     s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
     if (status == CLNET_OK)
@@ -142,6 +143,9 @@ static int diagnose(struct trainer *t, long first, int steps)
     for (int k = 0; k < steps && status == CLNET_OK; k++) {
         status = step(t, first + k, k, true);
         float a[2];
+        if (status == CLNET_OK)
+            status = op_loss_reduce(s->rt, t->acc, k, 1, t->row_loss, t->row_correct,
+                                    (size_t)k * (size_t)t->rows, t->rows);
         if (status == CLNET_OK)
             status = runtime_download(s->rt, a, t->acc, (size_t)k * 2 * sizeof(float), sizeof a);
         if (status == CLNET_OK)
@@ -376,6 +380,9 @@ static int run_loop(struct trainer *t)
                 status = sampler_next(&t->sampler, t->index + (size_t)k * (size_t)t->batch);
         }
         if (status == CLNET_OK && done > 0)
+            status = op_loss_reduce(t->s.rt, t->acc, 0, done, t->row_loss, t->row_correct, 0,
+                                    t->rows);
+        if (status == CLNET_OK && done > 0)
             status = runtime_download(t->s.rt, t->acc_host, t->acc, 0,
                                       (size_t)done * 2 * sizeof *t->acc_host);
         if (status == CLNET_OK && done > 0) /* each rank summed its rows: the batch's sums */
@@ -474,6 +481,11 @@ static int trainer_open(struct trainer *t)
         status = runtime_alloc(s->rt, &t->index_dev, idx * sizeof *t->index, "batch indices");
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &t->acc, (size_t)t->chunk_max * 2 * sizeof(float), "step losses");
+    size_t rows = (size_t)t->chunk_max * (size_t)t->rows * sizeof(float);
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &t->row_loss, rows, "per-row losses of a chunk");
+    if (status == CLNET_OK)
+        status = runtime_alloc(s->rt, &t->row_correct, rows, "per-row hits of a chunk");
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && n > 0; i++)
         status = runtime_alloc(s->rt, &t->snapshot[i], n * sizeof(float), "a snapshot for divergence replay");
     return status;
@@ -484,6 +496,8 @@ static void trainer_close(struct trainer *t)
     layer_stats_close(t->stats); /* run_loop closes it, except when it stops on a divergence */
     runtime_free(t->index_dev);
     runtime_free(t->acc);
+    runtime_free(t->row_loss);
+    runtime_free(t->row_correct);
     for (int i = 0; i < 3; i++)
         runtime_free(t->snapshot[i]);
     if (t->optim.rt)

@@ -180,7 +180,8 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
     cl_mem mb = ops_buffer(b, (off + (size_t)k * n) * sizeof *b);
     cl_mem mbias = ops_buffer(bias, (off + (size_t)n) * sizeof *bias);
     cl_mem my = ops_buffer(y, (size_t)m * n * sizeof *y);
-    cl_mem fused = ops_buffer(y, (size_t)m * n * sizeof *y), sep = ops_buffer(y, (size_t)m * n * sizeof *y);
+    cl_mem fused = ops_buffer(y, (size_t)m * n * sizeof *y);
+    cl_mem sep = ops_buffer(y, (size_t)m * n * sizeof *y);
     size_t cn = (size_t)m * n;
     char what[96];
     snprintf(what, sizeof what, "M=%d N=%d K=%d act %d", m, n, k, act);

@@ -20,14 +20,14 @@ static void device_loss(float *dz, float *row_loss, float *row_correct, const fl
     cl_mem mz = ops_buffer(z, n * 4), ml = ops_buffer(labels, (size_t)batch * 4);
     cl_mem mdz = ops_buffer(NULL, n * 4), mloss = ops_buffer(NULL, (size_t)batch * 4),
            mcorrect = ops_buffer(NULL, (size_t)batch * 4);
-    ck_assert_msg(op_loss_forward_backward(ops_rt, mdz, mloss, mcorrect, mz, ml, batch, classes,
+    ck_assert_msg(op_loss_forward_backward(ops_rt, mdz, mloss, mcorrect, 0, mz, ml, batch, classes,
                                            loss) == 0, "%s", clnet_error_message());
     ck_assert_int_eq(runtime_download(ops_rt, dz, mdz, 0, n * 4), 0);
     ck_assert_int_eq(runtime_download(ops_rt, row_loss, mloss, 0, (size_t)batch * 4), 0);
     ck_assert_int_eq(runtime_download(ops_rt, row_correct, mcorrect, 0, (size_t)batch * 4), 0);
     /* dz aliasing z gives the same gradient. */
-    ck_assert_int_eq(op_loss_forward_backward(ops_rt, mz, mloss, mcorrect, mz, ml, batch, classes,
-                                              loss), 0);
+    ck_assert_int_eq(
+        op_loss_forward_backward(ops_rt, mz, mloss, mcorrect, 0, mz, ml, batch, classes, loss), 0);
     float *in_place = ops_download(mz, 0, n);
     ops_check_close(in_place, dz, n, 0.0, 0.0, "loss %s B=%d C=%d with dz aliasing z",
                     loss_name(loss), batch, classes);
@@ -133,7 +133,7 @@ START_TEST(loss_ties_and_bad_label)
     }
     cl_mem m = ops_buffer(NULL, 64);
     clnet_error_clear();
-    ck_assert_int_eq(op_loss_forward_backward(ops_rt, m, m, m, m, m, 1, 2, LOSS_COUNT),
+    ck_assert_int_eq(op_loss_forward_backward(ops_rt, m, m, m, 0, m, m, 1, 2, LOSS_COUNT),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
     runtime_free(m);
@@ -157,7 +157,7 @@ START_TEST(loss_reduce_slots)
     ck_assert_int_eq(op_fill(ops_rt, macc, 0, (size_t)slots * 2, -7.0f), 0);
     for (int round = 0; round < 3; round++)
         for (int s = slots - 1; s >= 1; s--) /* slot 0 left alone */
-            ck_assert_msg(op_loss_reduce(ops_rt, macc, s, ml, mc, batch) == 0, "%s",
+            ck_assert_msg(op_loss_reduce(ops_rt, macc, s, 1, ml, mc, 0, batch) == 0, "%s",
                           clnet_error_message());
     float *acc = ops_download(macc, 0, (size_t)slots * 2);
     float want[2];
@@ -170,7 +170,16 @@ START_TEST(loss_reduce_slots)
     }
     /* A slot beyond the buffer is refused before anything is enqueued. */
     clnet_error_clear();
-    ck_assert_int_eq(op_loss_reduce(ops_rt, macc, slots, ml, mc, batch), CLNET_ERR_INTERNAL);
+    ck_assert_int_eq(op_loss_reduce(ops_rt, macc, slots, 1, ml, mc, 0, batch), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(op_loss_reduce(ops_rt, macc, 0, slots + 1, ml, mc, 0, 1), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    /* rows beyond the row buffers, too */
+    ck_assert_int_eq(op_loss_reduce(ops_rt, macc, 0, 2, ml, mc, 1, batch / 2), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(op_loss_forward_backward(ops_rt, ml, ml, mc, (size_t)batch - 2, ml, ml, 4, 2,
+                                              LOSS_CROSS_ENTROPY),
+                     CLNET_ERR_INTERNAL);
     clnet_error_clear();
     free(loss);
     free(correct);
@@ -178,6 +187,56 @@ START_TEST(loss_reduce_slots)
     runtime_free(ml);
     runtime_free(mc);
     runtime_free(macc);
+}
+END_TEST
+
+/* A chunk of steps as training runs them: each step's loss_forward_backward writes its rows at
+ * slot x B, then one loss_reduce sums every slot; the same bits as one step at a time. */
+START_TEST(loss_chunk_of_steps)
+{
+    enum { B = 37, C = 10, S = 6 };
+    uint64_t seed = 0x6a09e667f3bcc908u;
+    cl_mem rl = ops_buffer(NULL, S * B * 4), rc = ops_buffer(NULL, S * B * 4);
+    cl_mem rl1 = ops_buffer(NULL, B * 4), rc1 = ops_buffer(NULL, B * 4);
+    cl_mem chunk = ops_buffer(NULL, S * 2 * 4), single = ops_buffer(NULL, S * 2 * 4);
+    cl_mem dz = ops_buffer(NULL, B * C * 4);
+    for (int s = 0; s < S; s++) {
+        float *z = ops_random_floats(&seed, B * C, 4.0f);
+        int labels[B];
+        for (int r = 0; r < B; r++)
+            labels[r] = (int)(ops_random(&seed) % C);
+        cl_mem mz = ops_buffer(z, B * C * 4), ml = ops_buffer(labels, sizeof labels);
+        ck_assert_int_eq(op_loss_forward_backward(ops_rt, dz, rl, rc, (size_t)s * B, mz, ml, B, C,
+                                                  LOSS_CROSS_ENTROPY),
+                         0);
+        ck_assert_int_eq(op_loss_forward_backward(ops_rt, dz, rl1, rc1, 0, mz, ml, B, C,
+                                                  LOSS_CROSS_ENTROPY),
+                         0);
+        ck_assert_int_eq(op_loss_reduce(ops_rt, single, s, 1, rl1, rc1, 0, B), 0);
+        runtime_free(mz);
+        runtime_free(ml);
+        free(z);
+    }
+    ck_assert_int_eq(op_loss_reduce(ops_rt, chunk, 0, S, rl, rc, 0, B), 0);
+    float *got = ops_download(chunk, 0, S * 2), *want = ops_download(single, 0, S * 2);
+    ck_assert_msg(ops_first_difference(got, want, S * 2) < 0, "slot value %ld differs",
+                  ops_first_difference(got, want, S * 2));
+    for (int s = 0; s < S; s++)
+        ck_assert_msg(got[2 * s] > 0.0f && got[2 * s + 1] >= 0.0f, "slot %d: %g %g", s,
+                      (double)got[2 * s], (double)got[2 * s + 1]);
+    /* the last two steps again, from their rows' offset, into slots 4 and 5 only */
+    ck_assert_int_eq(op_fill(ops_rt, chunk, 0, S * 2, -1.0f), 0);
+    ck_assert_int_eq(op_loss_reduce(ops_rt, chunk, 4, 2, rl, rc, 4 * B, B), 0);
+    float *again = ops_download(chunk, 0, S * 2);
+    for (int i = 0; i < S * 2; i++)
+        ck_assert_msg(i < 8 ? again[i] == -1.0f : again[i] == want[i], "value %d: %g", i,
+                      (double)again[i]);
+    free(got);
+    free(want);
+    free(again);
+    cl_mem bufs[] = {rl, rc, rl1, rc1, chunk, single, dz};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        runtime_free(bufs[i]);
 }
 END_TEST
 
@@ -189,5 +248,6 @@ TCase *ops_loss_tcase(void)
     tcase_add_test(tc, loss_overflow);
     tcase_add_test(tc, loss_ties_and_bad_label);
     tcase_add_test(tc, loss_reduce_slots);
+    tcase_add_test(tc, loss_chunk_of_steps);
     return tc;
 }
