@@ -308,6 +308,16 @@ int runtime_upload(struct runtime *rt, cl_mem mem, size_t offset, const void *sr
         "clEnqueueWriteBuffer", NULL);
 }
 
+int runtime_upload_async(struct runtime *rt, cl_mem mem, size_t offset, const void *src,
+                         size_t bytes)
+{
+    if (bytes == 0)
+        return CLNET_OK;
+    return runtime_check(
+        clEnqueueWriteBuffer(rt->queue, mem, CL_FALSE, offset, bytes, src, 0, NULL, NULL),
+        "clEnqueueWriteBuffer", NULL);
+}
+
 int runtime_download(struct runtime *rt, void *dst, cl_mem mem, size_t offset, size_t bytes)
 {
     if (bytes == 0)

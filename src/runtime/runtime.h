@@ -125,6 +125,13 @@ void runtime_free(cl_mem mem);
 int runtime_upload(struct runtime *rt, cl_mem mem, size_t offset, const void *src, size_t bytes);
 int runtime_download(struct runtime *rt, void *dst, cl_mem mem, size_t offset, size_t bytes);
 
+/* runtime_upload without the wait: the copy runs in queue order, and src must stay allocated
+ * and unchanged until a blocking call (runtime_download, runtime_finish) has returned. Each
+ * blocking call is a round trip to the device's threads (on PoCL here 0.1 ms or more: a
+ * sleeping worker wakes slowly on this virtual machine, bench/RESULTS.md). */
+int runtime_upload_async(struct runtime *rt, cl_mem mem, size_t offset, const void *src,
+                         size_t bytes);
+
 /* Waits for everything queued (clFinish), turning a failed kernel into a status. */
 int runtime_finish(struct runtime *rt);
 
