@@ -398,6 +398,81 @@ static void check_gemms(struct sc *c)
     }
 }
 
+/* op_gemm_own_epi's epilogues (the dense layers' path on CPU devices) on each tile path:
+ * act(A B + bias), (A B) * act'(y) also through B^T, and A^T B with the column sums of B, as
+ * a fused SGD step (alpha -0.5, beta 1) onto C and the sums' row. Errors relative to the
+ * outputs' scale, as check_gemm's: the products' rounding differs from the host's. */
+static void check_gemm_epilogues(struct sc *c, int n, int act)
+{
+    enum { M = 13, K = 19 };
+    static const enum kernel_id nn[3] = {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED,
+                                         KERNEL_GEMM_NN_WIDE};
+    static const enum kernel_id tn[3] = {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED,
+                                         KERNEL_GEMM_TN_WIDE};
+    const int path = n <= 16 ? 0 : n < 32 ? 1 : 2;
+    const size_t nc = (size_t)M * n;
+    float *a = sc_host(c, (size_t)M * K, 1.0f, 0.0f), *b = sc_host(c, (size_t)K * n, 1.0f, 0.0f);
+    float *bt = sc_host(c, (size_t)n * K, 1.0f, 0.0f), *bias = sc_host(c, (size_t)n, 1.0f, 0.0f);
+    float *y = sc_host(c, nc, 0.5f, 0.5f), *w0 = sc_host(c, nc + (size_t)n, 1.0f, 0.0f);
+    if (c->status != CLNET_OK) return;
+    cl_mem ad = sc_buffer(c, a, (size_t)M * K * sizeof *a);
+    cl_mem bd = sc_buffer(c, b, (size_t)K * n * sizeof *b);
+    cl_mem btd = sc_buffer(c, bt, (size_t)n * K * sizeof *bt);
+    cl_mem biasd = sc_buffer(c, bias, (size_t)n * sizeof *bias);
+    cl_mem yd = sc_buffer(c, y, nc * sizeof *y);
+    char what[96];
+
+    cl_mem out = output(c, NULL, nc);
+    float *want = with_canaries(c, NULL, nc);
+    if (c->status != CLNET_OK) return;
+    struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT, .buf = biasd, .act = act};
+    SC_OP(c, op_gemm_own_epi(c->rt, false, false, M, n, K, 1.0f, ad, 0, K, bd, 0, n, 0.0f, out, 0,
+                             n, &e));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(false, false, M, n, K, 1.0f, a, K, b, n, 0.0f, want, n);
+    ref_bias_act_forward(want, bias, M, n, act);
+    snprintf(what, sizeof what, "+ bias, %s M=%d N=%d K=%d", activation_name(act), M, n, K);
+    sc_compare(c, SC_LINE(nn[path]), what, download_all(c, out, nc), want, nc + SC_CANARIES,
+               fmax(ELEMENT, sc_scale(want, nc)), TOL);
+
+    for (int trans_b = 0; trans_b < 2 && c->status == CLNET_OK; trans_b++) {
+        out = output(c, NULL, nc);
+        want = with_canaries(c, NULL, nc);
+        if (c->status != CLNET_OK) return;
+        e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = yd, .ld = n, .act = act};
+        SC_OP(c, op_gemm_own_epi(c->rt, false, trans_b, M, n, K, 1.0f, ad, 0, K,
+                                 trans_b ? btd : bd, 0, trans_b ? K : n, 0.0f, out, 0, n, &e));
+        if (c->status != CLNET_OK) return;
+        ref_gemm(false, trans_b, M, n, K, 1.0f, a, K, trans_b ? bt : b, trans_b ? K : n, 0.0f,
+                 want, n);
+        ref_act_backward(want, y, want, nc, act);
+        snprintf(what, sizeof what, "* %s', B%s M=%d N=%d K=%d", activation_name(act),
+                 trans_b ? "^T" : "", M, n, K);
+        sc_compare(c, SC_LINE(trans_b ? KERNEL_GEMM_NT : nn[path]), what,
+                   download_all(c, out, nc), want, nc + SC_CANARIES,
+                   fmax(ELEMENT, sc_scale(want, nc)), TOL);
+    }
+
+    /* [C; e] = -0.5 [A^T B; colsum(B)] + [C; e]: A stored (K, M) */
+    cl_mem wd = output(c, w0, nc + (size_t)n);
+    want = with_canaries(c, w0, nc + (size_t)n);
+    if (c->status != CLNET_OK) return;
+    e = (struct gemm_epilogue){.kind = GEMM_EPI_COLSUM, .buf = wd, .off = nc};
+    SC_OP(c, op_gemm_own_epi(c->rt, true, false, M, n, K, -0.5f, ad, 0, M, bd, 0, n, 1.0f, wd, 0,
+                             n, &e));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(true, false, M, n, K, -0.5f, a, M, b, n, 1.0f, want, n);
+    for (int j = 0; j < n; j++) {
+        float sum = 0.0f;
+        for (int p = 0; p < K; p++)
+            sum += b[(size_t)p * n + j];
+        want[nc + j] = -0.5f * sum + want[nc + j];
+    }
+    snprintf(what, sizeof what, "SGD step with column sums M=%d N=%d K=%d", M, n, K);
+    sc_compare(c, SC_LINE(tn[path]), what, download_all(c, wd, nc + (size_t)n), want,
+               nc + (size_t)n + SC_CANARIES, fmax(ELEMENT, sc_scale(want, nc + (size_t)n)), TOL);
+}
+
 /* op_transpose: an exact copy, the source at an offset with a wider row stride. */
 static void check_transpose(struct sc *c)
 {
@@ -453,6 +528,11 @@ int selfcheck_cases(struct sc *c)
     if (c->status == CLNET_OK) check_dropout(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_gemms(c);
+    static const int epi_n[] = {10, 23, 45}; /* narrow, guarded, wide (a shifted last tile) */
+    for (int i = 0; i < 3 && c->status == CLNET_OK; i++) {
+        check_gemm_epilogues(c, epi_n[i], i == 1 ? ACTIVATION_RELU : ACTIVATION_SIGMOID);
+        sc_release(c);
+    }
     if (c->status == CLNET_OK) check_transpose(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_fill_copy(c);
