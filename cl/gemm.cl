@@ -178,7 +178,8 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     }
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
-    if (__builtin_expect(!guarded && shift == 0, 1)) {
+    const int elementwise = epi == GEMM_EPI_BIAS_ACT || epi == GEMM_EPI_ACT_GRAD;
+    if (__builtin_expect(!guarded && shift == 0 && !elementwise, 1)) {
 #pragma unroll
         for (int r = 0; r < tm; r++) {
             if (i0 + r >= m) break;
@@ -187,31 +188,50 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
             for (int v = 0; v < nv; v++) {
                 float16 y = (float16)(alpha)*acc[r][v];
                 if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
-                if (epi == GEMM_EPI_BIAS_ACT)
-                    y = act_value16(y + vload16(v, e + j0), act);
-                else if (epi == GEMM_EPI_ACT_GRAD)
-                    y = gemm_act_gradient16(y, vload16(v, e + (size_t)(i0 + r) * (size_t)e_ld + j0),
-                                            act);
                 vstore16(y, v, crow);
             }
         }
         return;
     }
-    /* An edge tile, through private memory in loops left rolled: only edge tiles run them, and
-     * unrolled (a conditional store per lane) they were most of the kernel's compile time. */
+    /* Through private memory in loops left rolled: the activation's vector code (exp, tanh)
+     * is then inlined once per loop, not once per accumulator (unrolled, gemm.cl's cold
+     * compile took 3x as long), and only edge tiles run the per-element loop; unrolled, its
+     * conditional store per lane was most of the kernel's compile time. */
     float t[GEMM_TM_MAX][GEMM_W];
 #pragma unroll
     for (int r = 0; r < tm; r++)
 #pragma unroll
-        for (int v = 0; v < nv; v++) {
-            float16 y = (float16)(alpha)*acc[r][v];
-            /* whole vectors, as bias_act_forward's zero-padded tail: a value's result must
-             * not depend on its column */
-            if (epi == GEMM_EPI_BIAS_ACT)
-                y = act_value16(y + gemm_vec_upto(e, j0 + 16 * v, n), act);
-            vstore16(y, v, t[r]);
-        }
+        for (int v = 0; v < nv; v++)
+            vstore16((float16)(alpha)*acc[r][v], v, t[r]);
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
+    if (!guarded && shift == 0) { /* a whole tile with an elementwise epilogue */
+#pragma unroll 1
+        for (int r = 0; r < n_rows; r++) {
+            __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+            const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
+#pragma unroll 1
+            for (int v = 0; v < nv; v++) {
+                float16 y = vload16(v, t[r]);
+                if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
+                if (epi == GEMM_EPI_BIAS_ACT)
+                    y = act_value16(y + vload16(v, e + j0), act);
+                else
+                    y = gemm_act_gradient16(y, vload16(v, erow), act);
+                vstore16(y, v, crow);
+            }
+        }
+        return;
+    }
+    /* An edge tile. Bias + activation on whole vectors, as bias_act_forward's zero-padded tail:
+     * a value's result must not depend on its column. */
+    if (epi == GEMM_EPI_BIAS_ACT) {
+#pragma unroll 1
+        for (int r = 0; r < n_rows; r++)
+#pragma unroll 1
+            for (int v = 0; v < nv; v++)
+                vstore16(act_value16(vload16(v, t[r]) + gemm_vec_upto(e, j0 + 16 * v, n), act), v,
+                         t[r]);
+    }
 #pragma unroll 1
     for (int r = 0; r < n_rows; r++) {
         __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
