@@ -162,6 +162,18 @@ START_TEST(gemm_every_tile_path)
 }
 END_TEST
 
+/* The first n floats of two buffers are the same bits. */
+static void assert_same_bits(cl_mem got_buf, cl_mem want_buf, size_t n, const char *step,
+                             const char *what)
+{
+    float *got = ops_download(got_buf, 0, n), *want = ops_download(want_buf, 0, n);
+    long at = ops_first_difference(got, want, n);
+    ck_assert_msg(at < 0, "%s %s: differs at %ld (%.9g, separate kernels %.9g)", step, what, at,
+                  at >= 0 ? (double)got[at] : 0.0, at >= 0 ? (double)want[at] : 0.0);
+    free(got);
+    free(want);
+}
+
 /* op_gemm_own_epi's epilogues give the same bits as the separate kernels they replace in a
  * dense layer (op_gemm_own, then op_bias_act_forward / op_act_backward; op_bias_act_backward's
  * column sums), on every tile path (N = 1..200) and every activation. */
@@ -193,41 +205,23 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
     ck_assert_int_eq(op_gemm_own(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n, 0.0f,
                                  sep, 0, n), 0);
     ck_assert_int_eq(op_bias_act_forward(ops_rt, sep, mbias, off, m, n, act), 0);
-    float *got = ops_download(fused, 0, cn), *want = ops_download(sep, 0, cn);
-    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "bias+act %s: differs at %ld", what,
-                  ops_first_difference(got, want, cn));
-    free(got);
-    free(want);
+    assert_same_bits(fused, sep, cn, "bias+act", what);
 
-    /* dx with act': (A B) * act'(y) */
-    e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = my, .ld = n, .act = act};
-    ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n,
-                                     0.0f, fused, 0, n, &e), 0);
-    ck_assert_int_eq(op_gemm_own(ops_rt, false, false, m, n, k, 1.0f, ma, off, k, mb, off, n, 0.0f,
-                                 sep, 0, n), 0);
-    ck_assert_int_eq(op_act_backward(ops_rt, sep, my, sep, cn, act), 0);
-    got = ops_download(fused, 0, cn);
-    want = ops_download(sep, 0, cn);
-    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "act' %s: differs at %ld", what,
-                  ops_first_difference(got, want, cn));
-    free(got);
-    free(want);
-
-    /* dx through B^T (gemm_nt): (A (B^T)^T) * act'(y), B^T stored (N, K) */
+    /* dx with act': (A B) * act'(y), then through B^T (gemm_nt), B^T stored (N, K) */
     float *bt = ops_random_floats(seed, (size_t)n * k, 1.0f);
     cl_mem mbt = ops_buffer(bt, (size_t)n * k * sizeof *bt);
-    e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = my, .ld = n, .act = act};
-    ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, true, m, n, k, 1.0f, ma, off, k, mbt, 0, k,
-                                     0.0f, fused, 0, n, &e), 0);
-    ck_assert_int_eq(op_gemm_own(ops_rt, false, true, m, n, k, 1.0f, ma, off, k, mbt, 0, k, 0.0f,
-                                 sep, 0, n), 0);
-    ck_assert_int_eq(op_act_backward(ops_rt, sep, my, sep, cn, act), 0);
-    got = ops_download(fused, 0, cn);
-    want = ops_download(sep, 0, cn);
-    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "nt act' %s: differs at %ld", what,
-                  ops_first_difference(got, want, cn));
-    free(got);
-    free(want);
+    for (int tb = 0; tb < 2; tb++) {
+        cl_mem mbx = tb ? mbt : mb;
+        size_t bo = tb ? 0 : off;
+        int ldb = tb ? k : n;
+        e = (struct gemm_epilogue){.kind = GEMM_EPI_ACT_GRAD, .buf = my, .ld = n, .act = act};
+        ck_assert_int_eq(op_gemm_own_epi(ops_rt, false, tb, m, n, k, 1.0f, ma, off, k, mbx, bo,
+                                         ldb, 0.0f, fused, 0, n, &e), 0);
+        ck_assert_int_eq(op_gemm_own(ops_rt, false, tb, m, n, k, 1.0f, ma, off, k, mbx, bo, ldb,
+                                     0.0f, sep, 0, n), 0);
+        ck_assert_int_eq(op_act_backward(ops_rt, sep, my, sep, cn, act), 0);
+        assert_same_bits(fused, sep, cn, tb ? "nt act'" : "act'", what);
+    }
     free(bt);
     runtime_free(mbt);
 
@@ -244,12 +238,7 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
                                           ACTIVATION_IDENTITY), 0);
     ck_assert_int_eq(op_gemm_own(ops_rt, true, false, mw, n, k, 1.0f, mat, off, m, b0, 0, n, 0.0f,
                                  grads2, 0, n), 0);
-    got = ops_download(grads, 0, cn);
-    want = ops_download(grads2, 0, cn);
-    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "dW+db %s: differs at %ld", what,
-                  ops_first_difference(got, want, cn));
-    free(got);
-    free(want);
+    assert_same_bits(grads, grads2, cn, "dW+db", what);
 
     /* An SGD step in the same launch: [W; b] += -lr [dW; db] against op_sgd_update with the
      * gradients just checked (grads2) */
@@ -259,12 +248,7 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
     ck_assert_int_eq(op_gemm_own_epi(ops_rt, true, false, mw, n, k, -lr, mat, off, m, b0, 0, n,
                                      1.0f, w1, 0, n, &e), 0);
     ck_assert_int_eq(op_sgd_update(ops_rt, w2, NULL, grads2, cn, lr, 0.0f, 0.0f, true), 0);
-    got = ops_download(w1, 0, cn);
-    want = ops_download(w2, 0, cn);
-    ck_assert_msg(ops_first_difference(got, want, cn) < 0, "SGD step %s: differs at %ld", what,
-                  ops_first_difference(got, want, cn));
-    free(got);
-    free(want);
+    assert_same_bits(w1, w2, cn, "SGD step", what);
     runtime_free(w1);
     runtime_free(w2);
     cl_mem bufs[] = {ma, mat, mb, mbias, my, fused, sep, grads, grads2, b0, dz};
