@@ -299,23 +299,25 @@ void runtime_free(cl_mem mem)
         clReleaseMemObject(mem);
 }
 
-int runtime_upload(struct runtime *rt, cl_mem mem, size_t offset, const void *src, size_t bytes)
+static int upload(struct runtime *rt, cl_mem mem, size_t offset, const void *src, size_t bytes,
+                  cl_bool blocking)
 {
     if (bytes == 0)
         return CLNET_OK;
     return runtime_check(
-        clEnqueueWriteBuffer(rt->queue, mem, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
+        clEnqueueWriteBuffer(rt->queue, mem, blocking, offset, bytes, src, 0, NULL, NULL),
         "clEnqueueWriteBuffer", NULL);
+}
+
+int runtime_upload(struct runtime *rt, cl_mem mem, size_t offset, const void *src, size_t bytes)
+{
+    return upload(rt, mem, offset, src, bytes, CL_TRUE);
 }
 
 int runtime_upload_async(struct runtime *rt, cl_mem mem, size_t offset, const void *src,
                          size_t bytes)
 {
-    if (bytes == 0)
-        return CLNET_OK;
-    return runtime_check(
-        clEnqueueWriteBuffer(rt->queue, mem, CL_FALSE, offset, bytes, src, 0, NULL, NULL),
-        "clEnqueueWriteBuffer", NULL);
+    return upload(rt, mem, offset, src, bytes, CL_FALSE);
 }
 
 int runtime_download(struct runtime *rt, void *dst, cl_mem mem, size_t offset, size_t bytes)
