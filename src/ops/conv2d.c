@@ -16,8 +16,6 @@ static_assert(ACTIVATION_IDENTITY == 0 && ACTIVATION_SIGMOID == 1 && ACTIVATION_
                   ACTIVATION_TANH == 3 && ACTIVATION_STEP == 4 && ACTIVATION_COUNT == 5,
               "update the ACT_ constants in cl/conv2d.cl");
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* a*b*c*d <= INT_MAX: the kernels' work-item counts (at most B*K*P*Q, B*C*H*(W + stride_c),
  * B*(K*C*R*S + K)), which they index with int, stay in range. */
 static bool fits(size_t a, size_t b, size_t c, size_t d)

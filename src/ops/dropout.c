@@ -6,8 +6,6 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static int dropout(struct runtime *rt, enum kernel_id id, const char *op, cl_mem out, cl_mem in,
                    size_t n, uint64_t first, float p, uint64_t seed, uint64_t iteration)
 {

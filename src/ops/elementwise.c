@@ -21,8 +21,6 @@ static int check_shape(const char *op, int batch, int out, int act)
     return CLNET_OK;
 }
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
                         int out, int act)
 {

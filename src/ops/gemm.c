@@ -13,8 +13,6 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
 #define OWN_XN_ROWS 10  /* gemm_nn_* / gemm_tn_*: GEMM_TM */
 #define OWN_XN_COLS 32 /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */

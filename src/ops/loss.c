@@ -10,7 +10,6 @@
 static_assert(LOSS_CROSS_ENTROPY == 0 && LOSS_NAIVE_SOFTMAX_LOG == 1 && LOSS_COUNT == 2,
               "update the LOSS_ constants in cl/loss.cl");
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* The float range [off, off + count) must lie inside buf. */
 static int check_rows(cl_mem buf, size_t off, size_t count, const char *op, const char *what)

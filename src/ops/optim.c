@@ -5,8 +5,6 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 int op_sgd_update(struct runtime *rt, cl_mem params, cl_mem velocity, cl_mem grads, size_t n,
                   float lr, float momentum, float weight_decay, int first_step)
 {

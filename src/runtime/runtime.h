@@ -94,6 +94,8 @@ struct runtime_arg {
     const void *value;
 };
 #define RUNTIME_ARG(x) ((struct runtime_arg){sizeof(x), &(x)})
+/* The number of entries of an array of them, for runtime_set_args. */
+#define N_ARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* Sets the kernel's arguments 0 .. n-1; a failure names the kernel and the argument index. A
  * kernel whose program was not built is CLNET_ERR_INTERNAL. */
