@@ -97,3 +97,59 @@ float8 act_gradient8(float8 dy, float8 y, int act)
         return dy;
     }
 }
+
+/* enum loss_kind (config/experiment.h); ops/loss.c asserts the values match. */
+#define LOSS_CROSS_ENTROPY 0
+#define LOSS_NAIVE_SOFTMAX_LOG 1
+
+/* The loss of one row of logits zr (C classes, B rows in the batch) into *row_loss and
+ * *row_correct, and its gradient into dr. The row's exp(z - max) are parked in dr and
+ * normalised there, so dr may alias zr (loss.cl's kernel and gemm.cl's dense_tail use it).
+ * cross_entropy: loss = log(sum) - (z_label - max), dz = (p - onehot) / B.
+ * naive_softmax_log, as PyTorch's log(softmax(z)) and its autograd: p = exp(z - max) / sum,
+ * loss = -log(p_label) unclamped (+inf once p_label underflows), g_label = (-1/B) / p_label,
+ * dz_j = p_j * ([j == label] g_label - p_label g_label): NaN when p_label == 0, as PyTorch.
+ * correct = argmax(z) == label, the first maximum winning. A label outside [0, C) cannot come
+ * from the data; it gives loss NaN, correct 0 and dz 0 rather than a stray read. */
+static inline void loss_row(__global float *dr, __global float *row_loss,
+                            __global float *row_correct, __global const float *zr, const int label,
+                            const int batch, const int classes, const int loss)
+{
+    float max = zr[0];
+    int arg = 0;
+    for (int j = 1; j < classes; j++)
+        if (zr[j] > max) {
+            max = zr[j];
+            arg = j;
+        }
+    if (label < 0 || label >= classes) {
+        for (int j = 0; j < classes; j++)
+            dr[j] = 0.0f;
+        *row_loss = NAN;
+        *row_correct = 0.0f;
+        return;
+    }
+    const float z_label = zr[label];
+    *row_correct = arg == label ? 1.0f : 0.0f;
+    float sum = 0.0f;
+    for (int j = 0; j < classes; j++) {
+        const float e = exp(zr[j] - max);
+        dr[j] = e;
+        sum += e;
+    }
+    const float b = (float)batch;
+    if (loss == LOSS_CROSS_ENTROPY) {
+        *row_loss = log(sum) - (z_label - max);
+        for (int j = 0; j < classes; j++)
+            dr[j] = (dr[j] / sum - (j == label ? 1.0f : 0.0f)) / b;
+        return;
+    }
+    for (int j = 0; j < classes; j++)
+        dr[j] = dr[j] / sum;
+    const float p_label = dr[label];
+    *row_loss = -log(p_label);
+    const float g = (-1.0f / b) / p_label;
+    const float dot = p_label * g;
+    for (int j = 0; j < classes; j++)
+        dr[j] = dr[j] * ((j == label ? g : 0.0f) - dot);
+}

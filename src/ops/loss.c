@@ -6,10 +6,9 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-/* cl/loss.cl mirrors enum loss_kind with #defines. */
+/* cl/common.h mirrors enum loss_kind with #defines. */
 static_assert(LOSS_CROSS_ENTROPY == 0 && LOSS_NAIVE_SOFTMAX_LOG == 1 && LOSS_COUNT == 2,
-              "update the LOSS_ constants in cl/loss.cl");
-
+              "update the LOSS_ constants in cl/common.h");
 
 /* The float range [off, off + count) must lie inside buf. */
 static int check_rows(cl_mem buf, size_t off, size_t count, const char *op, const char *what)
