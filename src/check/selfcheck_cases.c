@@ -473,6 +473,72 @@ static void check_gemm_epilogues(struct sc *c, int n, int act)
                nc + (size_t)n + SC_CANARIES, fmax(ELEMENT, sc_scale(want, nc + (size_t)n)), TOL);
 }
 
+/* op_dense_tail on three layers (a sigmoid first layer's output given, 21 -> 18 relu -> 7
+ * logits above it) for 19 rows of at most 23 (a 16-row block and a partial one), parameters
+ * at offsets into their arena, against the per-layer references: each upper layer's y, the
+ * loss, and every layer's dz. Rows past the batch must stay unwritten (NaN). */
+static void check_dense_tail(struct sc *c, int loss)
+{
+    enum { B = 19, MAX_B = 23, N0 = 21, N1 = 18, N2 = 7, W1 = 3, B1 = W1 + N0 * N1,
+           W2 = B1 + N1 + 2, B2 = W2 + N1 * N2, P = B2 + N2 };
+    const int units[4] = {5, N0, N1, N2};
+    const int act[3] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_IDENTITY};
+    const size_t w_off[3] = {0, W1, W2}, b_off[3] = {0, B1, B2};
+    struct dense_tail_layout t;
+    SC_OP(c, dense_tail_layout(&t, 3, units, act, w_off, b_off, MAX_B));
+    if (c->status != CLNET_OK) return;
+    const size_t na = t.arena_floats, nw = t.scratch_off; /* what is compared: all but scratch */
+    float *params = sc_host(c, P, 0.4f, 0.0f), *arena = with_canaries(c, NULL, na);
+    float *want = with_canaries(c, NULL, na), *y0 = sc_host(c, (size_t)B * N0, 0.5f, 0.0f);
+    float *want_rl = with_canaries(c, NULL, B), *want_rc = with_canaries(c, NULL, B);
+    int32_t labels[B];
+    if (c->status != CLNET_OK) {
+        dense_tail_layout_free(&t);
+        return;
+    }
+    for (int i = 0; i < B * N0; i++) /* a sigmoid's outputs */
+        arena[t.y_off[0] + (size_t)i] = want[t.y_off[0] + (size_t)i] = y0[i] + 0.5f;
+    for (int b = 0; b < B; b++)
+        labels[b] = (b * 3 + 1) % N2;
+    const size_t table_bytes = 2 * DENSE_TAIL_FIELDS * sizeof *t.table;
+    cl_mem pd = sc_buffer(c, params, P * sizeof *params), td = sc_buffer(c, t.table, table_bytes);
+    cl_mem ad = sc_buffer(c, arena, (na + SC_CANARIES) * sizeof *arena);
+    cl_mem ld = sc_buffer(c, labels, sizeof labels), rl = output(c, NULL, B);
+    cl_mem rc = output(c, NULL, B);
+    SC_OP(c, op_dense_tail(c->rt, &t, ad, pd, td, ld, rl, rc, 0, B, loss));
+    if (c->status == CLNET_OK) {
+        float *y[3], *dz[3];
+        for (int i = 0; i < 3; i++) {
+            y[i] = want + t.y_off[i];
+            dz[i] = want + t.dz_off[i];
+        }
+        ref_gemm(false, false, B, N1, N0, 1.0f, y[0], N0, params + W1, N1, 0.0f, y[1], N1);
+        ref_bias_act_forward(y[1], params + B1, B, N1, act[1]);
+        ref_gemm(false, false, B, N2, N1, 1.0f, y[1], N1, params + W2, N2, 0.0f, y[2], N2);
+        ref_bias_act_forward(y[2], params + B2, B, N2, act[2]);
+        ref_loss_forward_backward(dz[2], want_rl, want_rc, y[2], labels, B, N2, loss);
+        ref_gemm(false, true, B, N1, N2, 1.0f, dz[2], N2, params + W2, N2, 0.0f, dz[1], N1);
+        ref_act_backward(dz[1], y[1], dz[1], (size_t)B * N1, act[1]);
+        ref_gemm(false, true, B, N0, N1, 1.0f, dz[1], N1, params + W1, N1, 0.0f, dz[0], N0);
+        ref_act_backward(dz[0], y[0], dz[0], (size_t)B * N0, act[0]);
+        float *got = download_all(c, ad, na);
+        char what[128];
+        const uint64_t line = SC_LINE(KERNEL_DENSE_TAIL);
+        snprintf(what, sizeof what, "%s, 21 -> 18 relu -> 7, B=%d of %d: y and dz", loss_name(loss),
+                 B, MAX_B);
+        if (got) {
+            sc_compare(c, line, what, got, want, nw, fmax(ELEMENT, sc_scale(want, nw)), TOL);
+            snprintf(what, sizeof what, "%s: canaries past the arena", loss_name(loss));
+            sc_compare(c, line, what, got + na, want + na, SC_CANARIES, ELEMENT, 0.0);
+        }
+        snprintf(what, sizeof what, "%s row loss B=%d", loss_name(loss), B);
+        sc_compare(c, line, what, download_all(c, rl, B), want_rl, B + SC_CANARIES, ELEMENT, TOL);
+        snprintf(what, sizeof what, "%s row correct B=%d", loss_name(loss), B);
+        sc_compare(c, line, what, download_all(c, rc, B), want_rc, B + SC_CANARIES, ELEMENT, 0.0);
+    }
+    dense_tail_layout_free(&t);
+}
+
 /* op_transpose: an exact copy, the source at an offset with a wider row stride. */
 static void check_transpose(struct sc *c)
 {
@@ -531,6 +597,10 @@ int selfcheck_cases(struct sc *c)
     static const int epi_n[] = {10, 23, 45}; /* narrow, guarded, wide (a shifted last tile) */
     for (int i = 0; i < 3 && c->status == CLNET_OK; i++) {
         check_gemm_epilogues(c, epi_n[i], i == 1 ? ACTIVATION_RELU : ACTIVATION_SIGMOID);
+        sc_release(c);
+    }
+    for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {
+        check_dense_tail(c, loss);
         sc_release(c);
     }
     if (c->status == CLNET_OK) check_transpose(c);

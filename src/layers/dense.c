@@ -10,10 +10,14 @@
  * read. Each gives the same bits as the separate kernels. Elsewhere (CLBlast) forward is GEMM +
  * bias_act_forward and backward starts with bias_act_backward (dz and db).
  *
- * With the own kernels and I > DENSE_NT_MAX_IN, dx is dz (W^T) through a transposed copy of W
- * (I x O floats, refreshed each step): with its small K (O = 10..200) gemm_nt's dot products
- * measured 2-4x slower there than a transpose plus gemm_nn, except for the narrowest layers
- * (I = 10: 5.5 against 9.9 us; I = 30: even; bench/step_profile). */
+ * With the own kernels dx is dz (W^T) through a transposed copy of W (I x O floats, refreshed
+ * each step): with its small K (O = 10..200) gemm_nt's dot products measured 2-4x slower than
+ * a transpose plus gemm_nn (bench/step_profile), except for the narrowest layers (I = 10: 5.5
+ * against 9.9 us; I = 30: even), which take the transpose too: then every dx sums in the
+ * order dense_stack's fused step does, and the two paths give the same bits.
+ *
+ * layers/dense_stack.c runs a whole training step of an all-dense model on the own kernels in
+ * fewer launches; it calls layer_dense_dw for the dW part. */
 #include "layers/layer.h"
 
 #include <stdlib.h>
@@ -25,11 +29,9 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-#define DENSE_NT_MAX_IN 32
-
 struct dense {
     bool own;      /* op_gemm runs clnet's own kernels: epilogues available */
-    cl_mem wt;     /* W^T (O, I) for dx, or NULL (see above) */
+    cl_mem wt;     /* W^T (O, I) for dx, or NULL (no dx, or CLBlast) */
     bool dy_is_dz; /* this backward pass's dy already holds dz (set by the dense layer above) */
 };
 
@@ -46,7 +48,7 @@ static int dense_setup(struct layer *l, struct model *m, int max_batch)
     if (choice < 0)
         return choice;
     d->own = choice == OP_GEMM_OWN;
-    if (d->own && l->index > 0 && l->in_size > DENSE_NT_MAX_IN)
+    if (d->own && l->index > 0)
         status = runtime_alloc(m->rt, &d->wt, l->in_size * l->out_size * sizeof(float),
                                "a dense layer's transposed weights");
     return status;
@@ -129,9 +131,6 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
     if (!d->own)
         return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
                        out, 0.0f, l->dx, 0, in);
-    if (!d->wt)
-        return op_gemm_own_epi(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params,
-                               l->w_off, out, 0.0f, l->dx, 0, in, &e);
     int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
     if (status != CLNET_OK)
         return status;
@@ -163,12 +162,19 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
     if (!dz_ready) /* dW (I, O) = x^T dz */
         return op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
                        m->grads, l->w_off, out);
+    return layer_dense_dw(l, m, x, 0, dy, 0, batch);
+}
+
+int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
+                   size_t dz_off, int batch)
+{
+    int in = (int)l->in_size, out = (int)l->out_size;
     /* dW and db from one launch, into the grads arena or, fused, as W -= lr dW, b -= lr db */
     cl_mem to = m->sgd_fused ? m->params : m->grads;
     float alpha = m->sgd_fused ? -m->sgd_lr : 1.0f, beta = m->sgd_fused ? 1.0f : 0.0f;
     const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
-    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, 0, in, dy, 0, out, beta,
-                           to, l->w_off, out, &e);
+    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, x_off, in, dz, dz_off,
+                           out, beta, to, l->w_off, out, &e);
 }
 
 bool layer_dense_fuses_sgd(const struct model *m)

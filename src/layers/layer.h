@@ -60,6 +60,25 @@ extern const struct layer_kind layer_dense, layer_conv2d, layer_flatten, layer_d
  * and db come out of GEMMs (layers/dense.c). */
 bool layer_dense_fuses_sgd(const struct model *m);
 
+/* A dense layer on clnet's own kernels: dW = x^T dz and db from one launch, into the grads
+ * arena or, with model.sgd_fused, applied to the parameters; x and dz at offsets (in floats)
+ * into their buffers (dense_backward's and dense_stack's common part). */
+int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
+                   size_t dz_off, int batch);
+
+/* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c):
+ * usable when the model has 2 or more layers and layer_dense_fuses_sgd holds; open allocates
+ * its arena for m's largest batch; step runs the forward of rows x (B, I) with labels (B), the
+ * loss into row_loss / row_correct at row_off (as op_loss_forward_backward), and the backward
+ * into the grads arena or, with model.sgd_fused, the update. The layers' y and dx buffers are
+ * not written. */
+struct dense_stack;
+bool dense_stack_usable(const struct model *m);
+int dense_stack_open(struct dense_stack **s, const struct model *m);
+int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
+                     cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
+void dense_stack_free(struct dense_stack *s);
+
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx);
 void layer_free_outputs(struct layer *l);

@@ -72,6 +72,36 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
 int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,
                  int cols);
 
+/* cl/gemm.cl's dense_tail: the upper layers of an all-dense model's training step (forward,
+ * loss and every dz) in one launch; layers/dense_stack.c runs the first layer's forward
+ * before it and the dW GEMMs after it. Its buffers follow a layout: an arena with every
+ * layer's y and dz (B, units) for batches up to max_batch, then a scratch for each work-item
+ * of DENSE_TAIL_ROWS rows (two dz^T, then every layer's y^T), and a table of
+ * DENSE_TAIL_FIELDS ints per upper layer (see cl/gemm.cl). */
+#define DENSE_TAIL_ROWS 16   /* cl/gemm.cl: TAIL_ROWS */
+#define DENSE_TAIL_FIELDS 12 /* cl/gemm.cl: TAIL_FIELDS */
+struct dense_tail_layout {
+    int n_layers, max_batch;  /* the first layer and n_layers - 1 upper ones */
+    size_t *y_off, *dz_off;   /* (n_layers) floats into the arena */
+    size_t arena_floats;      /* the arena's size */
+    size_t scratch_off;       /* the first work-item's scratch */
+    int scratch_len, dzt_len; /* floats of one work-item's scratch, of one dz^T in it */
+    int *table;               /* (n_layers - 1, DENSE_TAIL_FIELDS) */
+};
+/* The layout of n_layers (>= 2) dense layers: units[0] the input's width, units[i + 1] layer
+ * i's; act[i] its activation; w_off[i] and b_off[i] its weights (units[i], units[i + 1]) and
+ * biases in the parameter arena. CLNET_ERR_NOMEM, or CLNET_ERR_INTERNAL when an offset does
+ * not fit the table's ints. */
+int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *units, const int *act,
+                      const size_t *w_off, const size_t *b_off, int max_batch);
+void dense_tail_layout_free(struct dense_tail_layout *t);
+/* One launch for batch rows (<= max_batch): layer 0's y must be in the arena; writes every
+ * upper layer's y, every layer's dz, and the loss into row_loss / row_correct at row_off, as
+ * op_loss_forward_backward does. table holds t->table on the device. */
+int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem arena,
+                  cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
+                  cl_mem row_correct, size_t row_off, int batch, int loss);
+
 /* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
  * measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any other. Any
  * other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */

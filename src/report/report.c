@@ -115,6 +115,8 @@ int summary_write(const char *path, const struct run_summary *s)
     json_int(&w, s->device_compute_units);
     json_key(&w, "sgd_fused");
     json_bool(&w, s->sgd_fused);
+    json_key(&w, "dense_stack");
+    json_bool(&w, s->dense_stack);
     json_key(&w, "clnet_version");
     json_string(&w, CLNET_VERSION);
     char hash[17];

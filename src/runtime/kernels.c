@@ -53,6 +53,7 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_NT] = {"gemm_nt", PROGRAM_GEMM},
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
+    [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_GEMM},
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,

@@ -46,6 +46,7 @@ enum kernel_id {
     KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
     KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
     KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */
+    KERNEL_DENSE_TAIL,              /* gemm.cl: dense_tail */
     KERNEL_COUNT
 };
 

@@ -40,6 +40,8 @@ struct trainer {
     int ranks, rows, row0; /* data-parallel: this rank trains rows [row0, row0 + rows) of B */
     bool lead;          /* rank 0: the one that evaluates and writes the run directory */
     float *grad_host;   /* (P) the gradient arena on its way through MPI; NULL for one rank */
+    struct dense_stack *stack; /* the all-dense step in fewer launches, or NULL */
+    bool diagnosing;    /* replaying a chunk: the per-layer path, which leaves each output */
     long chunk_max;     /* S: most steps in one chunk */
     long chunk_steps;   /* the current chunk length: a multiple of log_every, at most S */
     int32_t *index;     /* (S, B) host indices of the chunk */
@@ -97,19 +99,24 @@ static int step(struct trainer *t, long iteration, int slot, bool train)
     cl_mem logits;
     int b = t->rows;
     s->model.step = (uint64_t)iteration;
+    double lr = schedule_lr(&t->exp->train, iteration);
+    s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
     int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
                                  t->index_dev, (size_t)slot * (size_t)t->batch + (size_t)t->row0,
                                  b, s->features, s->train.n);
-    if (status == CLNET_OK)
-        status = model_forward(&s->model, &logits, s->x, b, train);
-    if (status == CLNET_OK)
-        status = op_loss_forward_backward(s->rt, s->dz, t->row_loss, t->row_correct,
-                                          (size_t)slot * (size_t)b, logits, s->y, b, s->classes,
-                                          t->exp->train.loss);
-    double lr = schedule_lr(&t->exp->train, iteration);
-    s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
-    if (status == CLNET_OK)
-        status = model_backward(&s->model, s->x, s->dz, b);
+    if (status == CLNET_OK && t->stack && !t->diagnosing) {
+        status = dense_stack_step(t->stack, &s->model, s->x, s->y, t->row_loss, t->row_correct,
+                                  (size_t)slot * (size_t)b, b, t->exp->train.loss);
+    } else {
+        if (status == CLNET_OK)
+            status = model_forward(&s->model, &logits, s->x, b, train);
+        if (status == CLNET_OK)
+            status = op_loss_forward_backward(s->rt, s->dz, t->row_loss, t->row_correct,
+                                              (size_t)slot * (size_t)b, logits, s->y, b,
+                                              s->classes, t->exp->train.loss);
+        if (status == CLNET_OK)
+            status = model_backward(&s->model, s->x, s->dz, b);
+    }
     if (status == CLNET_OK && s->model.sgd_fused) {
         optim_count_step(&t->optim); /* the update ran inside model_backward */
         return status;
@@ -141,6 +148,7 @@ static int diagnose(struct trainer *t, long first, int steps)
     long step0 = t->optim.step - steps;
     int status = snapshot(t, true);
     t->optim.step = step0;
+    t->diagnosing = true; /* the same bits as the stack's step, and every layer's output kept */
     for (int k = 0; k < steps && status == CLNET_OK; k++) {
         status = step(t, first + k, k, true);
         float a[2];
@@ -506,6 +514,15 @@ static int trainer_open(struct trainer *t)
     s->model.sgd_fused = status == CLNET_OK && !(fuse && strcmp(fuse, "0") == 0) &&
                          optim_is_plain_sgd(&t->optim) && t->ranks == 1 &&
                          e->train.layer_stats == 0 && layer_dense_fuses_sgd(&s->model);
+    /* The all-dense step in fewer launches, unless layer_stats reads the layers' outputs, or
+     * CLNET_DENSE_STACK=0 (for measurements and the tests: the same bits either way). */
+    const char *stack = getenv("CLNET_DENSE_STACK");
+    if (stack && *stack && strcmp(stack, "0") != 0 && strcmp(stack, "1") != 0 &&
+        status == CLNET_OK)
+        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_DENSE_STACK=%s: expected 0 or 1", stack);
+    if (status == CLNET_OK && !(stack && strcmp(stack, "0") == 0) &&
+        e->train.layer_stats == 0 && dense_stack_usable(&s->model))
+        status = dense_stack_open(&t->stack, &s->model);
     size_t idx = (size_t)t->chunk_max * (size_t)t->batch;
     t->index = malloc(idx * sizeof *t->index);
     t->acc_host = malloc((size_t)t->chunk_max * 2 * sizeof *t->acc_host);
@@ -532,6 +549,7 @@ static void trainer_close(struct trainer *t)
     if (t->s.rt) /* an index upload may still be pending on an error path */
         runtime_finish(t->s.rt);
     layer_stats_close(t->stats); /* run_loop closes it, except when it stops on a divergence */
+    dense_stack_free(t->stack);
     runtime_free(t->index_dev);
     runtime_free(t->acc);
     runtime_free(t->row_loss);
@@ -753,6 +771,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         t.sum.platform = d->platform_name;
         t.sum.device_compute_units = d->compute_units;
         t.sum.sgd_fused = t.s.model.sgd_fused;
+        t.sum.dense_stack = t.stack != NULL;
         t.sum.parameters = (long long)t.s.model.n_params;
         if (o->quiet || !lead)
             ;

@@ -280,8 +280,7 @@ END_TEST
 
 /* Plain SGD on an all-dense model runs inside the backward GEMMs where clnet's own GEMM runs
  * (CPU devices): the same bits as the separate update (CLNET_FUSED_SGD=0), every layer's dz
- * through the GEMMs' epilogues, layer widths on both dx paths (transposed copy for 40 inputs,
- * gemm_nt for 24). summary.json says which ran; Adam never fuses. */
+ * through the GEMMs' epilogues. summary.json says which ran; Adam never fuses. */
 START_TEST(test_fused_sgd_same_bits)
 {
     const char *body = "model:\n"
@@ -337,6 +336,84 @@ START_TEST(test_fused_sgd_same_bits)
     for (int i = 0; i < 2; i++)
         free(dirs[i]);
     free(config);
+}
+END_TEST
+
+/* An all-dense model's step as layers/dense_stack.c's few launches (the default where clnet's
+ * own GEMM runs) trains the same bits as the layers' own forward and backward
+ * (CLNET_DENSE_STACK=0): with fused SGD, Adam and momentum (the gradient arena), both losses,
+ * batches that fill the kernel's 16-row blocks or not, and layers narrower than its 16-unit
+ * tiles. */
+START_TEST(test_dense_stack_same_bits)
+{
+    static const char *const variants[][2] = {
+        {"sgd: {lr: 0.5}", "cross_entropy\n  batch_size: 37"},
+        {"adam: {lr: 0.003}", "naive_softmax_log\n  batch_size: 32"},
+        {"sgd: {lr: 0.1, momentum: 0.9}", "cross_entropy\n  batch_size: 16"}};
+    const char *user = getenv("CLNET_DENSE_STACK");
+    char *saved = user ? strdup(user) : NULL;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        char body[1024], name[64];
+        snprintf(body, sizeof body,
+                 "model:\n"
+                 "  input: [784]\n"
+                 "  layers:\n"
+                 "    - dense: {units: 40, activation: sigmoid}\n"
+                 "    - dense: {units: 24, activation: relu}\n"
+                 "    - dense: {units: 5, activation: tanh}\n"
+                 "    - dense: {units: 10}\n"
+                 "init:\n"
+                 "  weights: {normal: {std: 0.1}}\n"
+                 "train:\n"
+                 "  iterations: 40\n"
+                 "  optimizer: {%s}\n"
+                 "  eval_every: 20\n"
+                 "  eval_batch_size: 100\n"
+                 "  loss: %s\n",
+                 variants[v][0], variants[v][1]);
+        snprintf(name, sizeof name, "stack%zu.yaml", v);
+        char *config = write_config(name, body);
+        char *dirs[2];
+        bool stacked[2];
+        for (int off = 0; off < 2; off++) {
+            snprintf(name, sizeof name, "stack%zu_%s", v, off ? "off" : "on");
+            dirs[off] = run_dir(name);
+            if (off)
+                setenv("CLNET_DENSE_STACK", "0", 1);
+            else
+                unsetenv("CLNET_DENSE_STACK");
+            struct run_result *r = train(config, dirs[off], NULL);
+            char *summary = completed_summary(r, dirs[off]);
+            ck_assert_msg(strstr(summary, "\"dense_stack\": "), "%s", summary);
+            stacked[off] = strstr(summary, "\"dense_stack\": true") != NULL;
+            free(summary);
+            free(r);
+        }
+        ck_assert_msg(!stacked[1], "CLNET_DENSE_STACK=0 still ran the stack");
+        printf("dense stack (%s): %s\n", variants[v][0],
+               stacked[0] ? "on (own GEMM)" : "off on this device (CLBlast GEMM)");
+        ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
+                      "%s: the stack and the layers trained different weights", variants[v][0]);
+        ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "%s: metrics.csv differs",
+                      variants[v][0]);
+        for (int i = 0; i < 2; i++)
+            free(dirs[i]);
+        free(config);
+    }
+    setenv("CLNET_DENSE_STACK", "yes", 1); /* a bad value is a usage error */
+    char *config = write_config("stack_bad.yaml", DENSE_RELU_ADAM);
+    char *bad = run_dir("stack_bad");
+    struct run_result *r = train(config, bad, NULL);
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "CLNET_DENSE_STACK=yes"), "exit %d: %s",
+                  r->exit_code, r->err);
+    free(r);
+    free(bad);
+    free(config);
+    if (saved)
+        setenv("CLNET_DENSE_STACK", saved, 1);
+    else
+        unsetenv("CLNET_DENSE_STACK");
+    free(saved);
 }
 END_TEST
 
@@ -853,6 +930,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_programs_built);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_fused_sgd_same_bits);
+    tcase_add_test(tc, test_dense_stack_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);

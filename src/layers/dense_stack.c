@@ -1,0 +1,103 @@
+/* A training step of an all-dense model on clnet's own GEMM kernels in L + 2 launches instead
+ * of about 4 L: the first layer's forward (one GEMM with bias and activation), then
+ * cl/gemm.cl's dense_tail for everything above it (their forward, the loss and every layer's
+ * dz), then each layer's dW (layer_dense_dw: db, and plain SGD when model.sgd_fused, in the
+ * same launch). The layers' own forward and backward (layers/dense.c) run each upper layer's
+ * GEMMs, W's transposes and the loss as launches of their own, and on PoCL every launch costs
+ * the worker microseconds. Every value is computed as there, so both paths give the same bits
+ * (tests/train: test_dense_stack_same_bits); bench/RESULTS.md has what it gains.
+ *
+ * Its buffers: an arena with every layer's output and dz for the largest batch and the
+ * kernel's scratch, and the table it reads (ops.h: struct dense_tail_layout). The layers' own
+ * y and dx buffers stay for evaluation and the per-layer path. */
+#include "layers/layer.h"
+
+#include <stdlib.h>
+
+#include "model/model.h"
+#include "ops/ops.h"
+#include "util/status.h"
+
+struct dense_stack {
+    struct dense_tail_layout layout;
+    cl_mem arena, table;
+};
+
+bool dense_stack_usable(const struct model *m)
+{
+    return m->n_layers >= 2 && layer_dense_fuses_sgd(m);
+}
+
+void dense_stack_free(struct dense_stack *s)
+{
+    if (!s)
+        return;
+    runtime_free(s->arena);
+    runtime_free(s->table);
+    dense_tail_layout_free(&s->layout);
+    free(s);
+}
+
+int dense_stack_open(struct dense_stack **out, const struct model *m)
+{
+    *out = NULL;
+    if (!dense_stack_usable(m))
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: the model is not all dense on "
+                            "clnet's own kernels with 2 or more layers");
+    int n = m->n_layers;
+    struct dense_stack *s = calloc(1, sizeof *s);
+    int *units = calloc((size_t)n + 1, sizeof *units), *act = calloc((size_t)n, sizeof *act);
+    size_t *w_off = calloc((size_t)n, sizeof *w_off), *b_off = calloc((size_t)n, sizeof *b_off);
+    int status = CLNET_OK;
+    if (!s || !units || !act || !w_off || !b_off)
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the dense stack");
+    for (int i = 0; i < n && status == CLNET_OK; i++) {
+        const struct layer *l = &m->layers[i];
+        units[i] = (int)l->in_size;
+        units[i + 1] = (int)l->out_size;
+        act[i] = (int)l->spec->activation;
+        w_off[i] = l->w_off;
+        b_off[i] = l->b_off;
+    }
+    if (status == CLNET_OK)
+        status = dense_tail_layout(&s->layout, n, units, act, w_off, b_off, m->max_batch);
+    free(units);
+    free(act);
+    free(w_off);
+    free(b_off);
+    size_t table_bytes = (size_t)(n - 1) * DENSE_TAIL_FIELDS * sizeof *s->layout.table;
+    if (status == CLNET_OK)
+        status = runtime_alloc(m->rt, &s->arena, s->layout.arena_floats * sizeof(float),
+                               "the dense stack's activations");
+    if (status == CLNET_OK)
+        status = runtime_alloc(m->rt, &s->table, table_bytes, "the dense stack's table");
+    if (status == CLNET_OK)
+        status = runtime_upload(m->rt, s->table, 0, s->layout.table, table_bytes);
+    if (status != CLNET_OK) {
+        dense_stack_free(s);
+        return status;
+    }
+    *out = s;
+    return CLNET_OK;
+}
+
+int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
+                     cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss)
+{
+    const struct dense_tail_layout *t = &s->layout;
+    struct layer *first = &m->layers[0];
+    int in = (int)first->in_size, out = (int)first->out_size;
+    const struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT,
+                                    .buf = m->params,
+                                    .off = first->b_off,
+                                    .act = (int)first->spec->activation};
+    int status = op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
+                                 first->w_off, out, 0.0f, s->arena, t->y_off[0], out, &e);
+    if (status == CLNET_OK)
+        status = op_dense_tail(m->rt, t, s->arena, m->params, s->table, labels, row_loss,
+                               row_correct, row_off, batch, loss);
+    for (int i = m->n_layers - 1; i >= 0 && status == CLNET_OK; i--)
+        status = layer_dense_dw(&m->layers[i], m, i > 0 ? s->arena : x,
+                                i > 0 ? t->y_off[i - 1] : 0, s->arena, t->dz_off[i], batch);
+    return status;
+}

@@ -1,0 +1,113 @@
+/* The buffer layout of cl/gemm.cl's dense_tail and its launch. */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "config/experiment.h"
+#include "ops/ops.h"
+#include "util/status.h"
+
+void dense_tail_layout_free(struct dense_tail_layout *t)
+{
+    free(t->y_off);
+    free(t->dz_off);
+    free(t->table);
+    t->y_off = t->dz_off = NULL;
+    t->table = NULL;
+}
+
+int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *units, const int *act,
+                      const size_t *w_off, const size_t *b_off, int max_batch)
+{
+    *t = (struct dense_tail_layout){.n_layers = n_layers, .max_batch = max_batch};
+    if (n_layers < 2 || max_batch < 1)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: %d layers, batch %d", n_layers,
+                            max_batch);
+    size_t n = (size_t)n_layers;
+    t->y_off = calloc(n, sizeof *t->y_off);
+    t->dz_off = calloc(n, sizeof *t->dz_off);
+    t->table = calloc((n - 1) * DENSE_TAIL_FIELDS, sizeof *t->table);
+    if (!t->y_off || !t->dz_off || !t->table) {
+        dense_tail_layout_free(t);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the dense tail's layout");
+    }
+    size_t off = 0, widest = 0, rows = (size_t)max_batch;
+    for (size_t i = 0; i < n; i++) {
+        size_t o = (size_t)units[i + 1];
+        widest = o > widest ? o : widest;
+        t->y_off[i] = off;
+        off += rows * o;
+        t->dz_off[i] = off;
+        off += rows * o;
+    }
+    /* a work-item's scratch: dz^T twice, then each layer's y^T, DENSE_TAIL_ROWS floats a unit */
+    size_t dzt = DENSE_TAIL_ROWS * widest, scratch = 2 * dzt;
+    for (size_t i = 0; i < n; i++)
+        scratch += DENSE_TAIL_ROWS * (size_t)units[i + 1];
+    t->scratch_off = off;
+    t->arena_floats = off + (rows + DENSE_TAIL_ROWS - 1) / DENSE_TAIL_ROWS * scratch;
+    t->scratch_len = (int)scratch;
+    t->dzt_len = (int)dzt;
+    bool fits = t->arena_floats <= (size_t)INT_MAX;
+    size_t yt = 2 * dzt; /* layer u's y^T in the scratch */
+    for (size_t u = 0; u + 1 < n; u++) {
+        fits = fits && w_off[u + 1] <= (size_t)INT_MAX && b_off[u + 1] <= (size_t)INT_MAX;
+        int *d = t->table + u * DENSE_TAIL_FIELDS;
+        d[0] = units[u + 1];
+        d[1] = units[u + 2];
+        d[2] = (int)w_off[u + 1];
+        d[3] = (int)b_off[u + 1];
+        d[4] = act[u + 1];
+        d[5] = (int)t->y_off[u];
+        d[6] = (int)t->y_off[u + 1];
+        d[7] = (int)t->dz_off[u];
+        d[8] = (int)t->dz_off[u + 1];
+        d[9] = act[u];
+        d[10] = (int)yt;
+        yt += DENSE_TAIL_ROWS * (size_t)units[u + 1];
+        d[11] = (int)yt;
+    }
+    if (!fits) {
+        dense_tail_layout_free(t);
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: offsets past the table's ints");
+    }
+    return CLNET_OK;
+}
+
+static size_t floats_in(cl_mem m)
+{
+    size_t bytes = 0;
+    if (clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS)
+        return 0;
+    return bytes / sizeof(float);
+}
+
+int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem arena,
+                  cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
+                  cl_mem row_correct, size_t row_off, int batch, int loss)
+{
+    if (batch <= 0 || batch > t->max_batch || loss < 0 || loss >= LOSS_COUNT)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: B=%d (at most %d), loss %d", batch,
+                            t->max_batch, loss);
+    if (t->arena_floats > floats_in(arena) || row_off + (size_t)batch > floats_in(row_loss) ||
+        row_off + (size_t)batch > floats_in(row_correct))
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: the arena (%zu floats) or B=%d "
+                            "rows from %zu lie past their buffers", t->arena_floats, batch,
+                            row_off);
+    cl_int nu = t->n_layers - 1, b = batch, l = loss, sl = t->scratch_len, dl = t->dzt_len;
+    cl_ulong ro = row_off, so = t->scratch_off;
+    const struct runtime_arg args[] = {
+        RUNTIME_ARG(arena),  RUNTIME_ARG(params),   RUNTIME_ARG(table),       RUNTIME_ARG(nu),
+        RUNTIME_ARG(labels), RUNTIME_ARG(row_loss), RUNTIME_ARG(row_correct), RUNTIME_ARG(ro),
+        RUNTIME_ARG(b),      RUNTIME_ARG(l),        RUNTIME_ARG(so),          RUNTIME_ARG(sl),
+        RUNTIME_ARG(dl)};
+    int status = runtime_set_args(rt, KERNEL_DENSE_TAIL, args, N_ARGS(args));
+    if (status != CLNET_OK)
+        return status;
+    /* one work-item per group: on PoCL's workers each group is a share of the work */
+    size_t items = ((size_t)batch + DENSE_TAIL_ROWS - 1) / DENSE_TAIL_ROWS, local = 1;
+    return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt),
+                                                runtime_kernel(rt, KERNEL_DENSE_TAIL), 1, NULL,
+                                                &items, &local, 0, NULL, NULL),
+                         "clEnqueueNDRangeKernel", kernel_name(KERNEL_DENSE_TAIL));
+}
