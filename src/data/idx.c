@@ -1,6 +1,10 @@
 /* IDX reader and writer (see idx.h). Plain files are checked against their size before
- * anything is allocated; gzip files go through zlib's gzread, growing the buffer as data
- * arrives so a corrupt header cannot make us allocate 2 GiB for a small file. */
+ * anything is allocated, then read into an anonymous mapping populated in one call: on the
+ * virtual machines of bench/RESULTS.md every page faulted in one at a time cost about 19 us, so
+ * a malloc'd buffer for the 47 MB of MNIST's training images took 0.21 s to read against 0.13 s;
+ * gzip files go through zlib's gzread, growing a malloc'd buffer as data arrives so a corrupt
+ * header cannot make us allocate 2 GiB for a small file. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE */
 #include "data/idx.h"
 
 #include "util/fs.h"
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -181,6 +186,27 @@ static int check_plain_length(const struct idx_array *a, struct input *in)
     return 0;
 }
 
+/* A plain file's data, a->size bytes (check_plain_length agreed), into a populated mapping. */
+static int read_plain(struct idx_array *a, struct input *in)
+{
+    uint8_t *buf = mmap(NULL, a->size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (buf == MAP_FAILED)
+        return clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory (%zu bytes)", in->path, a->size);
+    size_t got;
+    int rc = input_read(in, buf, a->size, &got);
+    if (!rc && got < a->size)
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: truncated: expected %zu bytes of data, found %zu",
+                          in->path, a->size, got);
+    if (rc) {
+        munmap(buf, a->size);
+        return rc;
+    }
+    a->data = buf;
+    a->mapped = true;
+    return 0;
+}
+
 static int read_data(struct idx_array *a, struct input *in)
 {
     size_t cap = a->size < ((size_t)1 << 24) ? a->size : (size_t)1 << 24;
@@ -242,10 +268,14 @@ int idx_read(struct idx_array *out, const char *path)
     if (rc)
         return rc;
     rc = read_header(out, &in);
-    if (!rc && in.f)
+    bool plain = false;
+    if (!rc && in.f) {
+        struct stat st;
+        plain = fstat(fileno(in.f), &st) == 0 && S_ISREG(st.st_mode);
         rc = check_plain_length(out, &in);
+    }
     if (!rc)
-        rc = read_data(out, &in);
+        rc = plain ? read_plain(out, &in) : read_data(out, &in);
     input_close(&in);
     if (rc)
         memset(out, 0, sizeof *out);
@@ -254,7 +284,10 @@ int idx_read(struct idx_array *out, const char *path)
 
 void idx_free(struct idx_array *a)
 {
-    free(a->data);
+    if (a->mapped)
+        munmap(a->data, a->size);
+    else
+        free(a->data);
     memset(a, 0, sizeof *a);
 }
 

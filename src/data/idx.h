@@ -4,6 +4,7 @@
 #ifndef CLNET_DATA_IDX_H
 #define CLNET_DATA_IDX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,8 @@ struct idx_array {
     int rank;               /* 1..IDX_MAX_RANK */
     int dims[IDX_MAX_RANK]; /* dims[0..rank-1] > 0; the rest 0 */
     size_t size;            /* product of the dims = number of bytes in data */
-    uint8_t *data;          /* (dims[0], ..., dims[rank-1]) row-major, malloc'd */
+    uint8_t *data;          /* (dims[0], ..., dims[rank-1]) row-major */
+    bool mapped;            /* data is an anonymous mapping (plain files), else malloc'd */
 };
 
 /* Reads path into *out. Errors (CLNET_ERR_DATA, message starting with the path): missing

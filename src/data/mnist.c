@@ -11,6 +11,8 @@
 #include <string.h>
 
 enum { TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS, MNIST_FILES };
+_Static_assert(MNIST_FILES == sizeof ((struct mnist *)0)->files / sizeof(struct idx_array),
+               "struct mnist holds one idx_array per file");
 
 static const char *const file_names[MNIST_FILES] = {
     "train-images-idx3-ubyte",
@@ -89,14 +91,13 @@ int mnist_load(struct mnist *m, const char *dir)
     m->train_labels = a[TRAIN_LABELS].data;
     m->test_images = a[TEST_IMAGES].data;
     m->test_labels = a[TEST_LABELS].data;
+    memcpy(m->files, a, sizeof a);
     return 0;
 }
 
 void mnist_free(struct mnist *m)
 {
-    free(m->train_images);
-    free(m->train_labels);
-    free(m->test_images);
-    free(m->test_labels);
+    for (int i = 0; i < MNIST_FILES; i++)
+        idx_free(&m->files[i]);
     memset(m, 0, sizeof *m);
 }

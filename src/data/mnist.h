@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "data/idx.h"
+
 #define MNIST_CLASSES 10
 
 struct mnist {
@@ -15,6 +17,7 @@ struct mnist {
     uint8_t *train_labels; /* (n_train) 0..9 */
     uint8_t *test_images;  /* (n_test, R, C) */
     uint8_t *test_labels;  /* (n_test) */
+    struct idx_array files[4]; /* what the pointers above point into (mnist_free's) */
 };
 
 /* Loads dir/{train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,

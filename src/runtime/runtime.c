@@ -288,6 +288,34 @@ int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *wha
     return CLNET_OK;
 }
 
+int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t bytes,
+                       const char *what)
+{
+    if (rt->info.type != RUNTIME_DEVICE_CPU) {
+        int status = runtime_alloc(rt, mem, bytes, what);
+        if (status == CLNET_OK)
+            status = runtime_upload(rt, *mem, 0, host, bytes);
+        return status;
+    }
+    *mem = NULL;
+    if (bytes == 0 || bytes > rt->info.max_alloc_bytes)
+        return clnet_errorf(CL_INVALID_BUFFER_SIZE,
+                            "clCreateBuffer for %s (%zu bytes; %s allows 1 to %llu): "
+                            "CL_INVALID_BUFFER_SIZE",
+                            what, bytes, rt->info.name,
+                            (unsigned long long)rt->info.max_alloc_bytes);
+    cl_int err;
+    *mem = clCreateBuffer(rt->context, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, bytes,
+                          (void *)host, &err);
+    if (err != CL_SUCCESS) {
+        *mem = NULL;
+        return clnet_errorf(err, "clCreateBuffer for %s (%zu bytes of host memory on %s): %s",
+                            what, bytes, rt->info.name, clnet_status_name(err));
+    }
+    rt->bytes_allocated += bytes;
+    return CLNET_OK;
+}
+
 size_t runtime_bytes_allocated(const struct runtime *rt)
 {
     return rt->bytes_allocated;

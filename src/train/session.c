@@ -14,13 +14,10 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
 {
     size_t bytes = (size_t)n * (size_t)s->features;
     d->n = n;
-    int status = runtime_alloc(s->rt, &d->images, bytes, "the images");
+    /* s->data outlives them: session_close releases them first */
+    int status = runtime_alloc_from(s->rt, &d->images, images, bytes, "the images");
     if (status == CLNET_OK)
-        status = runtime_upload(s->rt, d->images, 0, images, bytes);
-    if (status == CLNET_OK)
-        status = runtime_alloc(s->rt, &d->labels, (size_t)n, "the labels");
-    if (status == CLNET_OK)
-        status = runtime_upload(s->rt, d->labels, 0, labels, (size_t)n);
+        status = runtime_alloc_from(s->rt, &d->labels, labels, (size_t)n, "the labels");
     return status;
 }
 
