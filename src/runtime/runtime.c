@@ -1,9 +1,13 @@
 /* runtime_open and close, the accessors ops use, kernel launches, buffers, and the checked
  * OpenCL call helper every OpenCL call in clnet goes through. */
+#define _DEFAULT_SOURCE /* madvise, MADV_POPULATE_WRITE */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime/cache.h"
 #include "runtime/internal.h"
@@ -291,29 +295,25 @@ int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *wha
 int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t bytes,
                        const char *what)
 {
-    if (rt->info.type != RUNTIME_DEVICE_CPU) {
-        int status = runtime_alloc(rt, mem, bytes, what);
-        if (status == CLNET_OK)
-            status = runtime_upload(rt, *mem, 0, host, bytes);
-        return status;
-    }
-    *mem = NULL;
-    if (bytes == 0 || bytes > rt->info.max_alloc_bytes)
-        return clnet_errorf(CL_INVALID_BUFFER_SIZE,
-                            "clCreateBuffer for %s (%zu bytes; %s allows 1 to %llu): "
-                            "CL_INVALID_BUFFER_SIZE",
-                            what, bytes, rt->info.name,
-                            (unsigned long long)rt->info.max_alloc_bytes);
+    int status = runtime_alloc(rt, mem, bytes, what);
+    if (status != CLNET_OK || rt->info.type != RUNTIME_DEVICE_CPU)
+        return status == CLNET_OK ? runtime_upload(rt, *mem, 0, host, bytes) : status;
+    /* A CPU device's buffer is host memory: fault its pages in with one call, then copy. */
     cl_int err;
-    *mem = clCreateBuffer(rt->context, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, bytes,
-                          (void *)host, &err);
-    if (err != CL_SUCCESS) {
-        *mem = NULL;
-        return clnet_errorf(err, "clCreateBuffer for %s (%zu bytes of host memory on %s): %s",
-                            what, bytes, rt->info.name, clnet_status_name(err));
+    void *p = clEnqueueMapBuffer(rt->queue, *mem, CL_TRUE, CL_MAP_WRITE_INVALIDATE_REGION, 0,
+                                 bytes, 0, NULL, NULL, &err);
+    if ((status = runtime_check(err, "clEnqueueMapBuffer", what)) != CLNET_OK)
+        return status;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) { /* best effort: without it (Linux < 5.14) memcpy faults them in */
+        uintptr_t first = ((uintptr_t)p + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+        uintptr_t end = ((uintptr_t)p + bytes) / (uintptr_t)page * (uintptr_t)page;
+        if (end > first)
+            (void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
     }
-    rt->bytes_allocated += bytes;
-    return CLNET_OK;
+    memcpy(p, host, bytes);
+    return runtime_check(clEnqueueUnmapMemObject(rt->queue, *mem, p, 0, NULL, NULL),
+                         "clEnqueueUnmapMemObject", what);
 }
 
 size_t runtime_bytes_allocated(const struct runtime *rt)

@@ -115,11 +115,12 @@ int runtime_check(cl_int err, const char *call, const char *what);
  * error ("the parameters"), so a failed allocation says what could not be had. */
 int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *what);
 
-/* A read-only device buffer holding a copy of bytes of host data. On a CPU device it is the
- * host memory itself (CL_MEM_USE_HOST_PTR: no copy, no fresh pages to fault in, which cost
- * 0.22 s for MNIST's 47 MB of training images on the machine of bench/RESULTS.md), so host
- * must stay unchanged and alive until the buffer is released; elsewhere a new buffer and a
- * blocking upload. Counted as runtime_alloc's. */
+/* runtime_alloc, then a copy of bytes of host data into it. On a CPU device the buffer is
+ * mapped and its pages faulted in with one madvise before the copy: one by one they cost
+ * about 19 us each on the virtual machine of bench/RESULTS.md (0.22 s for MNIST's 47 MB of
+ * training images). Wrapping the host memory instead (CL_MEM_USE_HOST_PTR) started faster
+ * still but trained slower on PoCL (q4_i 7186-7796 it/s against 9024-9843). Elsewhere a
+ * blocking upload. */
 int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t bytes,
                        const char *what);
 

@@ -14,7 +14,6 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
 {
     size_t bytes = (size_t)n * (size_t)s->features;
     d->n = n;
-    /* s->data outlives them: session_close releases them first */
     int status = runtime_alloc_from(s->rt, &d->images, images, bytes, "the images");
     if (status == CLNET_OK)
         status = runtime_alloc_from(s->rt, &d->labels, labels, (size_t)n, "the labels");
