@@ -5,8 +5,8 @@
  * --json: one JSON object per line, per shape and implementation (what bench/gemm_blas.py
  * reads); otherwise one text line per shape. Shapes as src/layers/dense.c runs them at batch
  * B = 100: forward y = x W (nn, M=B N=O K=I), dW = x^T dz (tn, M=I N=O K=B), and dx = dz W^T,
- * which on CPU devices (the own GEMM) is a transpose of W then nn (M=B N=I K=O) when I > 32,
- * else nt; the first layer computes no dx. */
+ * which on CPU devices (the own GEMM) is a transpose of W then nn (M=B N=I K=O), nt timed
+ * beside it; the first layer computes no dx. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

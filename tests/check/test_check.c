@@ -172,7 +172,7 @@ static char *sabotaged_cl(const char *name, const char *file, const char *from, 
 
 START_TEST(gradcheck_dense_passes)
 {
-    /* dz through the GEMMs' epilogues, W's transposed copy and gemm_nt for dx */
+    /* dz through the GEMMs' epilogues and W's transposed copy for dx */
     const char *yamls[] = {dense_yaml, fused_yaml}, *weights[] = {"200 of 18816", "200 of 31360"};
     for (int y = 0; y < 2; y++) {
         char *config = write_config(y ? "fused.yaml" : "dense.yaml", yamls[y]);

@@ -278,6 +278,25 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* A measurement switch (CLNET_FUSED_SGD, CLNET_DENSE_STACK) set to a bad value: training config
+ * is a usage error naming it. Then the switch is put back to saved (the user's value, or unset),
+ * which is freed. */
+static void expect_bad_switch(const char *var, const char *value, const char *config, char *saved)
+{
+    setenv(var, value, 1);
+    char *bad = run_dir("switch_bad"), want[64];
+    struct run_result *r = train(config, bad, NULL);
+    snprintf(want, sizeof want, "%s=%s", var, value);
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, want), "exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(bad);
+    if (saved)
+        setenv(var, saved, 1);
+    else
+        unsetenv(var);
+    free(saved);
+}
+
 /* Plain SGD on an all-dense model runs inside the backward GEMMs where clnet's own GEMM runs
  * (CPU devices): the same bits as the separate update (CLNET_FUSED_SGD=0), every layer's dz
  * through the GEMMs' epilogues. summary.json says which ran; Adam never fuses. */
@@ -321,18 +340,7 @@ START_TEST(test_fused_sgd_same_bits)
     ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
                   "fused and separate SGD trained different weights");
     ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
-    setenv("CLNET_FUSED_SGD", "2", 1); /* a bad value is a usage error */
-    char *bad = run_dir("fused_bad");
-    struct run_result *r = train(config, bad, NULL);
-    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "CLNET_FUSED_SGD=2"), "exit %d: %s",
-                  r->exit_code, r->err);
-    free(r);
-    free(bad);
-    if (saved)
-        setenv("CLNET_FUSED_SGD", saved, 1);
-    else
-        unsetenv("CLNET_FUSED_SGD");
-    free(saved);
+    expect_bad_switch("CLNET_FUSED_SGD", "2", config, saved);
     for (int i = 0; i < 2; i++)
         free(dirs[i]);
     free(config);
@@ -400,20 +408,9 @@ START_TEST(test_dense_stack_same_bits)
             free(dirs[i]);
         free(config);
     }
-    setenv("CLNET_DENSE_STACK", "yes", 1); /* a bad value is a usage error */
     char *config = write_config("stack_bad.yaml", DENSE_RELU_ADAM);
-    char *bad = run_dir("stack_bad");
-    struct run_result *r = train(config, bad, NULL);
-    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "CLNET_DENSE_STACK=yes"), "exit %d: %s",
-                  r->exit_code, r->err);
-    free(r);
-    free(bad);
+    expect_bad_switch("CLNET_DENSE_STACK", "yes", config, saved);
     free(config);
-    if (saved)
-        setenv("CLNET_DENSE_STACK", saved, 1);
-    else
-        unsetenv("CLNET_DENSE_STACK");
-    free(saved);
 }
 END_TEST
 
