@@ -278,6 +278,26 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* Trains config into dir with the measurement switch var unset (off false) or at 0, and
+ * returns summary.json's boolean key: whether what it switches ran. */
+static bool train_switched(const char *config, const char *dir, const char *var, bool off,
+                           const char *key)
+{
+    if (off)
+        setenv(var, "0", 1);
+    else
+        unsetenv(var);
+    struct run_result *r = train(config, dir, NULL);
+    char *summary = completed_summary(r, dir), want[64];
+    snprintf(want, sizeof want, "\"%s\": ", key);
+    char *at = strstr(summary, want);
+    ck_assert_msg(at, "%s", summary);
+    bool on = strncmp(at + strlen(want), "true", 4) == 0;
+    free(summary);
+    free(r);
+    return on;
+}
+
 /* A measurement switch (CLNET_FUSED_SGD, CLNET_DENSE_STACK) set to a bad value: training config
  * is a usage error naming it. Then the switch is put back to saved (the user's value, or unset),
  * which is freed. */
@@ -322,19 +342,9 @@ START_TEST(test_fused_sgd_same_bits)
     const char *user = getenv("CLNET_FUSED_SGD");
     char *saved = user ? strdup(user) : NULL;
     char *dirs[2] = {run_dir("fused_on"), run_dir("fused_off")};
-    double fused[2];
-    for (int off = 0; off < 2; off++) {
-        if (off)
-            setenv("CLNET_FUSED_SGD", "0", 1);
-        else
-            unsetenv("CLNET_FUSED_SGD");
-        struct run_result *r = train(config, dirs[off], NULL);
-        char *summary = completed_summary(r, dirs[off]);
-        ck_assert_msg(strstr(summary, "\"sgd_fused\": "), "%s", summary);
-        fused[off] = strstr(summary, "\"sgd_fused\": true") ? 1 : 0;
-        free(summary);
-        free(r);
-    }
+    bool fused[2];
+    for (int off = 0; off < 2; off++)
+        fused[off] = train_switched(config, dirs[off], "CLNET_FUSED_SGD", off, "sgd_fused");
     ck_assert_msg(fused[1] == 0, "CLNET_FUSED_SGD=0 still fused");
     printf("fused sgd: %s\n", fused[0] ? "on (own GEMM)" : "off on this device (CLBlast GEMM)");
     ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
@@ -386,16 +396,8 @@ START_TEST(test_dense_stack_same_bits)
         for (int off = 0; off < 2; off++) {
             snprintf(name, sizeof name, "stack%zu_%s", v, off ? "off" : "on");
             dirs[off] = run_dir(name);
-            if (off)
-                setenv("CLNET_DENSE_STACK", "0", 1);
-            else
-                unsetenv("CLNET_DENSE_STACK");
-            struct run_result *r = train(config, dirs[off], NULL);
-            char *summary = completed_summary(r, dirs[off]);
-            ck_assert_msg(strstr(summary, "\"dense_stack\": "), "%s", summary);
-            stacked[off] = strstr(summary, "\"dense_stack\": true") != NULL;
-            free(summary);
-            free(r);
+            stacked[off] = train_switched(config, dirs[off], "CLNET_DENSE_STACK", off,
+                                          "dense_stack");
         }
         ck_assert_msg(!stacked[1], "CLNET_DENSE_STACK=0 still ran the stack");
         printf("dense stack (%s): %s\n", variants[v][0],
