@@ -445,16 +445,17 @@ __kernel void gemm_transpose(__global float *dst, __global const float *src, con
  * of y^T: per k one vector of the input's y^T and 16 broadcasts from one row of W (one base
  * pointer); backward, TAIL_DZ_TILE units of dz_below^T = W dz^T: per k one vector of dz^T and
  * a broadcast from each of TAIL_DZ_TILE rows of W, so W^T is never formed, and act' reads y^T
- * as vectors. The batch-major y and dz the dW GEMMs read are stored element by element.
+ * as vectors. The batch-major y and dz the dW GEMMs read go out as rows of 16 x 16 tiles
+ * transposed in registers (tail_transpose16).
  *   arena: every layer's y and dz, batch-major, at the offsets of table; from scratch_off,
  *     scratch_len floats per work-item: dz^T twice (dzt_len floats each), then y^T of each
  *     layer at the table's offsets;
- *   table: TAIL_FIELDS ints per upper layer (layers/dense_stack.c fills it): in, out, w_off,
+ *   table: TAIL_FIELDS ints per upper layer (ops/dense_tail.c lays it out): in, out, w_off,
  *     b_off, act, y_in, y_out, dz_in, dz_out, act_in (act of the layer below), yt_in, yt_out;
  *   labels (B), row_loss / row_correct (B at row_off), as loss_forward_backward. */
-#define TAIL_ROWS 16
+#define TAIL_ROWS 16 /* ops/ops.h: DENSE_TAIL_ROWS */
 #define TAIL_DZ_TILE 8 /* rows of W per backward k loop (two make a 16-unit tile) */
-#define TAIL_FIELDS 12 /* layers/dense_stack.c: keep in step */
+#define TAIL_FIELDS 12 /* ops/ops.h: DENSE_TAIL_FIELDS */
 
 /* v[c].s[l] <-> v[l].s[c]: four rounds, each swapping one bit of the vector's index with the
  * same bit of the lane's (vector literals of swizzles: LLVM emits two-source permutes). */
