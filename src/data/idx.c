@@ -168,10 +168,12 @@ static int read_header(struct idx_array *a, struct input *in)
 }
 
 /* Plain files: compare the data length with the header before reading anything. */
-static int check_plain_length(const struct idx_array *a, struct input *in)
+/* *plain: whether it is a regular file (its length known). */
+static int check_plain_length(const struct idx_array *a, struct input *in, bool *plain)
 {
     struct stat st;
-    if (fstat(fileno(in->f), &st) != 0 || !S_ISREG(st.st_mode))
+    *plain = fstat(fileno(in->f), &st) == 0 && S_ISREG(st.st_mode);
+    if (!*plain)
         return 0; /* not a regular file: let the reads find out */
     size_t header = 4 + 4 * (size_t)a->rank;
     size_t have = (size_t)st.st_size - header;
@@ -269,11 +271,8 @@ int idx_read(struct idx_array *out, const char *path)
         return rc;
     rc = read_header(out, &in);
     bool plain = false;
-    if (!rc && in.f) {
-        struct stat st;
-        plain = fstat(fileno(in.f), &st) == 0 && S_ISREG(st.st_mode);
-        rc = check_plain_length(out, &in);
-    }
+    if (!rc && in.f)
+        rc = check_plain_length(out, &in, &plain);
     if (!rc)
         rc = plain ? read_plain(out, &in) : read_data(out, &in);
     input_close(&in);

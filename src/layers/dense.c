@@ -101,17 +101,25 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
     const struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size, act = (int)l->spec->activation;
     *y = l->y;
-    if (d->own) {
-        const struct gemm_epilogue e = {
-            .kind = GEMM_EPI_BIAS_ACT, .buf = m->params, .off = l->b_off, .act = act};
-        return op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
-                               l->w_off, out, 0.0f, l->y, 0, out, &e);
-    }
+    if (d->own)
+        return layer_dense_forward_own(l, m, x, l->y, 0, batch);
     int status = op_gemm(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params, l->w_off,
                          out, 0.0f, l->y, 0, out);
     if (status == CLNET_OK)
         status = op_bias_act_forward(m->rt, l->y, m->params, l->b_off, batch, out, act);
     return status;
+}
+
+int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
+                            int batch)
+{
+    int in = (int)l->in_size, out = (int)l->out_size;
+    const struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT,
+                                    .buf = m->params,
+                                    .off = l->b_off,
+                                    .act = (int)l->spec->activation};
+    return op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
+                           l->w_off, out, 0.0f, y, y_off, out, &e);
 }
 
 /* dx (B, I) = dz W^T, and with the own kernels, when the layer below is dense, times its act'

@@ -1,5 +1,5 @@
-/* A training step of an all-dense model on clnet's own GEMM kernels in L + 2 launches instead
- * of about 4 L: the first layer's forward (one GEMM with bias and activation), then
+/* A training step of an all-dense model on clnet's own GEMM kernels in L + 2 launches after the
+ * batch's gather, instead of about 4 L: the first layer's forward (one GEMM with bias and activation), then
  * cl/gemm.cl's dense_tail for everything above it (their forward, the loss and every layer's
  * dz), then each layer's dW (layer_dense_dw: db, and plain SGD when model.sgd_fused, in the
  * same launch). The layers' own forward and backward (layers/dense.c) run each upper layer's
@@ -85,14 +85,7 @@ int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss)
 {
     const struct dense_tail_layout *t = &s->layout;
-    struct layer *first = &m->layers[0];
-    int in = (int)first->in_size, out = (int)first->out_size;
-    const struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT,
-                                    .buf = m->params,
-                                    .off = first->b_off,
-                                    .act = (int)first->spec->activation};
-    int status = op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
-                                 first->w_off, out, 0.0f, s->arena, t->y_off[0], out, &e);
+    int status = layer_dense_forward_own(&m->layers[0], m, x, s->arena, t->y_off[0], batch);
     if (status == CLNET_OK)
         status = op_dense_tail(m->rt, t, s->arena, m->params, s->table, labels, row_loss,
                                row_correct, row_off, batch, loss);

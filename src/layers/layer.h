@@ -60,6 +60,11 @@ extern const struct layer_kind layer_dense, layer_conv2d, layer_flatten, layer_d
  * and db come out of GEMMs (layers/dense.c). */
 bool layer_dense_fuses_sgd(const struct model *m);
 
+/* A dense layer's forward on clnet's own kernels, y = act(x W + b) in one GEMM, into y at y_off
+ * floats (dense_forward's and dense_stack's common part). */
+int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
+                            int batch);
+
 /* A dense layer on clnet's own kernels: dW = x^T dz and db from one launch, into the grads
  * arena or, with model.sgd_fused, applied to the parameters; x and dz at offsets (in floats)
  * into their buffers (dense_backward's and dense_stack's common part). */
