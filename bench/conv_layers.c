@@ -1,4 +1,5 @@
-/* Per-layer forward and backward times of the conv2d ops on the homework CNN at batch 100:
+/* Per-layer forward and backward times of the conv2d ops on the homework CNN at batch 100,
+ * with the layouts training uses:
  *     build/bench/conv_layers [REPS]    (minimum over REPS runs, default 20) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,12 @@ int main(int argc, char **argv)
                               .pad_c = v[10]};
         g.p = (g.h + 2 * g.pad_r - g.r) / g.stride_r + 1;
         g.q = (g.w + 2 * g.pad_c - g.s) / g.stride_c + 1;
+        /* As in training: batch-minor tensors between the layers. */
+        g.x_batch_minor = l > 0;
+        g.y_batch_minor = l < 2;
         int B = v[0];
-        size_t nx = (size_t)B * g.c * g.h * g.w, ny = (size_t)B * g.k * g.p * g.q,
+        size_t bp = op_conv2d_batch_stride(B);
+        size_t nx = bp * g.c * g.h * g.w, ny = bp * g.k * g.p * g.q,
                np = (size_t)g.k * g.c * g.r * g.s + g.k;
         float *h = malloc((nx > ny ? nx : ny) * 4 + np * 4);
         for (size_t i = 0; i < nx + ny + np; i++)
@@ -53,7 +58,7 @@ int main(int argc, char **argv)
         size_t w_off = 0, b_off = np - g.k;
         for (int i = 0; i < 3; i++) {
             CK(op_conv2d_forward(rt, y, x, p, w_off, b_off, work, &g, B, ACTIVATION_RELU));
-            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
         }
         CK(runtime_finish(rt));
@@ -63,11 +68,11 @@ int main(int argc, char **argv)
             CK(op_conv2d_forward(rt, y, x, p, w_off, b_off, work, &g, B, ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t1 = now();
-            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t2 = now();
-            CK(op_conv2d_backward(rt, NULL, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, NULL, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t3 = now();
@@ -75,7 +80,7 @@ int main(int argc, char **argv)
             b = b < (t2 - t1) * 1e3 ? b : (t2 - t1) * 1e3;
             bn = bn < (t3 - t2) * 1e3 ? bn : (t3 - t2) * 1e3;
         }
-        double flop = 2.0 * ny * g.c * g.r * g.s;
+        double flop = 2.0 * B * g.k * g.p * g.q * g.c * g.r * g.s;
         printf("layer %d: forward %.2f ms (%.1f GFLOP/s), backward %.2f ms = dz,db,dW %.2f + dx "
                "%.2f, fwd+bwd %.2f ms\n",
                l + 1, f, flop / f / 1e6, b, bn, b - bn, f + b);

@@ -81,18 +81,18 @@ float act_gradient(float dy, float y, int act)
     }
 }
 
-/* act_gradient over 8 values at once (the same formulas in the same order). */
-float8 act_gradient8(float8 dy, float8 y, int act)
+/* act_gradient over 16 values at once (the same formulas in the same order). */
+float16 act_gradient16(float16 dy, float16 y, int act)
 {
     switch (act) {
     case ACT_SIGMOID:
         return dy * (1.0f - y) * y;
     case ACT_RELU:
-        return select((float8)(0.0f), dy, y > 0.0f);
+        return select((float16)(0.0f), dy, y > 0.0f);
     case ACT_TANH:
         return dy * (1.0f - y * y);
     case ACT_STEP:
-        return (float8)(0.0f);
+        return (float16)(0.0f);
     default:
         return dy;
     }

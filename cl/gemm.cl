@@ -105,11 +105,6 @@ static inline __attribute__((always_inline)) float16 gemm_vec_upto(const __globa
     return vload16(0, t);
 }
 
-float16 gemm_act_gradient16(float16 dy, float16 y, int act)
-{
-    return (float16)(act_gradient8(dy.lo, y.lo, act), act_gradient8(dy.hi, y.hi, act));
-}
-
 /* GEMM_EPI_COLSUM: e[j] = alpha s + beta e[j], s the sum of B's k rows at column j, for the
  * tile's columns from j0, storing from lane shift on, as the tile's own columns are. */
 static inline __attribute__((always_inline)) void
@@ -216,7 +211,7 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
                 if (epi == GEMM_EPI_BIAS_ACT)
                     y = act_value16(y + vload16(v, e + j0), act);
                 else
-                    y = gemm_act_gradient16(y, vload16(v, erow), act);
+                    y = act_gradient16(y, vload16(v, erow), act);
                 vstore16(y, v, crow);
             }
         }
@@ -636,7 +631,7 @@ __kernel void dense_tail(__global float *arena, __global const float *params,
             const int n = min(16, in - i0);
 #pragma unroll 1
             for (int c = 0; c < n; c++) {
-                v[c] = gemm_act_gradient16(v[c], vload16(i0 + c, xt), act_in);
+                v[c] = act_gradient16(v[c], vload16(i0 + c, xt), act_in);
                 vstore16(v[c], i0 + c, dzt_next);
             }
             tail_transpose16(v);

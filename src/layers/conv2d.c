@@ -35,6 +35,22 @@ static struct conv_geom geometry(const struct layer *l)
     };
 }
 
+/* Layer i runs conv2d. */
+static bool is_conv(const struct model *m, int i)
+{
+    return i >= 0 && i < m->n_layers && m->layers[i].spec->type == LAYER_CONV2D;
+}
+
+/* The geometry with the tensors' layouts: batch-minor between two conv layers, unless the
+ * outputs are read on the host (model.plain_outputs). */
+static struct conv_geom geometry_in(const struct layer *l, const struct model *m)
+{
+    struct conv_geom g = ((const struct conv2d_state *)l->priv)->g;
+    g.x_batch_minor = !m->plain_outputs && is_conv(m, l->index - 1);
+    g.y_batch_minor = !m->plain_outputs && is_conv(m, l->index + 1);
+    return g;
+}
+
 static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
 {
     struct conv2d_state *st = calloc(1, sizeof *st);
@@ -42,7 +58,9 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     l->priv = st;
     st->g = geometry(l);
-    int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
+    int status =
+        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->index > 0);
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
         status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");
@@ -71,18 +89,21 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
 {
     (void)train;
     struct conv2d_state *st = l->priv;
+    const struct conv_geom g = geometry_in(l, m);
     *y = l->y;
-    return op_conv2d_forward(m->rt, l->y, x, m->params, l->w_off, l->b_off, st->work, &st->g,
-                             batch, l->spec->activation);
+    return op_conv2d_forward(m->rt, l->y, x, m->params, l->w_off, l->b_off, st->work, &g, batch,
+                             l->spec->activation);
 }
 
 static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                            int batch, bool need_dx)
 {
+    (void)x; /* the workspace holds the forward's padded copy */
     struct conv2d_state *st = l->priv;
+    const struct conv_geom g = geometry_in(l, m);
     *dx = need_dx ? l->dx : NULL;
-    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
-                              l->w_off, st->work, &st->g, batch, l->spec->activation);
+    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, l->y, dy, m->params,
+                              l->w_off, st->work, &g, batch, l->spec->activation);
 }
 
 static void conv2d_free(struct layer *l)

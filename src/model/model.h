@@ -34,6 +34,10 @@ struct model {
      * grads arena unwritten. */
     bool sgd_fused;
     float sgd_lr;
+    /* Set while every layer's output is read on the host as (B, O) rows (layer_stats, a
+     * divergence replay); otherwise conv layers pass batch-minor tensors to each other
+     * (ops.h's conv_geom). */
+    bool plain_outputs;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at

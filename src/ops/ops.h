@@ -159,29 +159,36 @@ int op_adam_update(struct runtime *rt, cl_mem params, cl_mem m, cl_mem v, cl_mem
                    float bc1, float bc2);
 
 /* Convolution letters: B batch, C input channels, H W input rows/cols, K output channels
- * (filters), R S kernel rows/cols, P Q output rows/cols. NCHW, row-major. PyTorch's conv2d
- * (cross-correlation), zero padding, P = (H + 2 pad_r - R) / stride_r + 1. Weights (K, C, R, S)
- * at w_off and bias (K) at b_off inside the params arena (floats). */
+ * (filters), R S kernel rows/cols, P Q output rows/cols. PyTorch's conv2d (cross-correlation),
+ * zero padding, P = (H + 2 pad_r - R) / stride_r + 1. Weights (K, C, R, S) at w_off and bias
+ * (K) at b_off inside the params arena (floats). x and dx are (B, C, H, W), y and dy
+ * (B, K, P, Q), row-major (NCHW), unless x_batch_minor (y_batch_minor) is set: then they are
+ * (C, H, W, BP) ((K, P, Q, BP)) with BP = op_conv2d_batch_stride(B), the image index fastest
+ * and the values of images B to BP - 1 zero (the ops write them so). Between two conv layers
+ * that layout saves a transpose each way (layers/conv2d.c). */
 struct conv_geom {
     int c, h, w, k, r, s, stride_r, stride_c, pad_r, pad_c, p, q;
+    bool x_batch_minor, y_batch_minor;
 };
 
+/* BP: batch rounded up to the kernels' 16 images per vector (0 when batch <= 0). */
+size_t op_conv2d_batch_stride(int batch);
+
 /* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0); the
- * caller allocates it once. Both ops need it: it holds a zero-padded copy of x, a zero-margined
- * copy of dz and the per-image weight and bias gradients (B, K*C*R*S + K), summed over the
- * images in order. Nothing in it lives from one call to the next, so layers may share one. */
+ * caller allocates it once per layer. It holds a zero-padded copy of x, which the forward
+ * writes and the backward reads, and a zero-margined copy of dz. */
 size_t op_conv2d_workspace(const struct conv_geom *g, int batch);
 
-/* y (B, K, P, Q) = act(conv(x (B, C, H, W), W) + b); work as op_conv2d_workspace. */
+/* y = act(conv(x, W) + b); work as op_conv2d_workspace. */
 int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
                       size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act);
 
-/* Given y (the activation OUTPUT) and dy (B, K, P, Q), which it overwrites with
- * dz = dy * act'(y): dW (K, C, R, S) into grads at dw_off and db (K) at db_off (overwritten,
- * not accumulated), and, when dx is not NULL, dx (B, C, H, W) (the first layer needs none:
- * pass NULL). work holds at least op_conv2d_workspace(g, batch) bytes. */
+/* The backward of the last op_conv2d_forward on `work` (its padded copy of x stands for x),
+ * given y (the activation OUTPUT) and dy, which it leaves as they are: dW (K, C, R, S) into
+ * grads at dw_off and db (K) at db_off (overwritten, not accumulated), and, when dx is not
+ * NULL, dx (the first layer needs none: pass NULL). */
 int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off,
-                       size_t db_off, cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
+                       size_t db_off, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
                        cl_mem work, const struct conv_geom *g, int batch, int act);
 
 /* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, first + i)

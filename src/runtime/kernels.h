@@ -31,9 +31,8 @@ enum kernel_id {
     KERNEL_ADAM_UPDATE,           /* optim.cl: adam_update */
     KERNEL_CONV2D_PAD,              /* conv2d.cl: conv2d_pad */
     KERNEL_CONV2D_FORWARD,          /* conv2d.cl: conv2d_forward */
-    KERNEL_CONV2D_BACKWARD_BIAS,    /* conv2d.cl: conv2d_backward_bias */
+    KERNEL_CONV2D_BACKWARD_DZ,      /* conv2d.cl: conv2d_backward_dz */
     KERNEL_CONV2D_BACKWARD_WEIGHTS, /* conv2d.cl: conv2d_backward_weights */
-    KERNEL_CONV2D_BACKWARD_REDUCE,  /* conv2d.cl: conv2d_backward_reduce */
     KERNEL_CONV2D_BACKWARD_DATA,    /* conv2d.cl: conv2d_backward_data */
     KERNEL_DROPOUT_FORWARD,         /* dropout.cl: dropout_forward */
     KERNEL_DROPOUT_BACKWARD,        /* dropout.cl: dropout_backward */

@@ -260,12 +260,19 @@ int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct r
 
 int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n)
 {
+    return runtime_launch_1d_local(rt, id, n, rt->kernel_local_size[id]);
+}
+
+int runtime_launch_1d_local(struct runtime *rt, enum kernel_id id, size_t n, size_t local)
+{
     if (n == 0)
         return CLNET_OK;
     int status = check_built(rt, id);
     if (status != CLNET_OK)
         return status;
-    size_t local = rt->kernel_local_size[id];
+    if (local == 0 || local > rt->kernel_local_size[id])
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%s: work-group size %zu (1 to %zu)",
+                            kernel_name(id), local, rt->kernel_local_size[id]);
     size_t global = (n + local - 1) / local * local;
     return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global,
                                                 &local, 0, NULL, NULL),

@@ -106,6 +106,8 @@ int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct r
  * a multiple of runtime_kernel_local_size: kernels bounds-check their index. n == 0 does
  * nothing. */
 int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n);
+/* runtime_launch_1d in work-groups of `local` items (1 to runtime_kernel_local_size). */
+int runtime_launch_1d_local(struct runtime *rt, enum kernel_id id, size_t n, size_t local);
 
 /* 0 when err is CL_SUCCESS; otherwise records "call: CL_NAME" (or "call (what): CL_NAME" when
  * what is not NULL) and returns err unchanged. */

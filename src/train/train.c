@@ -149,6 +149,7 @@ static int diagnose(struct trainer *t, long first, int steps)
     int status = snapshot(t, true);
     t->optim.step = step0;
     t->diagnosing = true; /* the same bits as the stack's step, and every layer's output kept */
+    s->model.plain_outputs = true; /* as (B, O) rows, for model_first_nonfinite_layer */
     for (int k = 0; k < steps && status == CLNET_OK; k++) {
         status = step(t, first + k, k, true);
         float a[2];
@@ -514,6 +515,7 @@ static int trainer_open(struct trainer *t)
     s->model.sgd_fused = status == CLNET_OK && !(fuse && strcmp(fuse, "0") == 0) &&
                          optim_is_plain_sgd(&t->optim) && t->ranks == 1 &&
                          e->train.layer_stats == 0 && layer_dense_fuses_sgd(&s->model);
+    s->model.plain_outputs = e->train.layer_stats > 0; /* layer_stats reads them */
     /* The all-dense step in fewer launches, unless layer_stats reads the layers' outputs, or
      * CLNET_DENSE_STACK=0 (for measurements and the tests: the same bits either way). */
     const char *stack = getenv("CLNET_DENSE_STACK");

@@ -304,8 +304,8 @@ START_TEST(gradcheck_fails_on_broken_conv_weight_gradient)
     char *config = write_config("cnn_broken.yaml", cnn_yaml);
     /* Tap s = 1 of every filter: half its weight gradient. */
     char *cl =
-        sabotaged_cl("cl_conv", "conv2d.cl", "part[(size_t)(k0 + j) * crs + s0 + s] = sum;",
-                     "part[(size_t)(k0 + j) * crs + s0 + s] = s0 + s == 1 ? 0.5f * sum : sum;");
+        sabotaged_cl("cl_conv", "conv2d.cl", "dw[s] = conv_hsum(tot[s][j]);",
+                     "dw[s] = (s0 + s == 1 ? 0.5f : 1.0f) * conv_hsum(tot[s][j]);");
     const char *argv[] = {"gradcheck", config, "--cl-dir", cl, NULL};
     struct run_result *r = clnet(argv);
     ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);

@@ -1,9 +1,10 @@
-/* cl/conv2d.cl against ops/ref_conv.c: forward, dz, dW, db and dx on odd shapes (pad 0 and
+/* cl/conv2d.cl against ops/ref_conv.c: forward, dW, db and dx on odd shapes (pad 0 and
  * more, stride above the kernel, 1x1 to 7x7, rectangular kernels, strides and pads, one and
  * several channels and filters) for every activation, and the homework CNN's three layers at
  * batch 100. Weights and bias sit at offsets inside arenas whose other values must stay
  * untouched; errors are norm-wise (||got - want|| / ||want|| < 1e-5). Two runs of the same
- * step are bitwise identical. */
+ * step are bitwise identical, and so are the batch-minor layouts' results (NaN in the lanes
+ * past the batch of the inputs, zeros there in the outputs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,69 @@ static float *floats(size_t n)
     return v;
 }
 
+/* t (B, n) as batch-minor (n, bp), the lanes past B set to fill. */
+static float *to_batch_minor(const float *t, int batch, size_t n, size_t bp, float fill)
+{
+    float *v = floats(n * bp);
+    for (size_t i = 0; i < n; i++)
+        for (size_t b = 0; b < bp; b++)
+            v[i * bp + b] = b < (size_t)batch ? t[b * n + i] : fill;
+    return v;
+}
+
+/* Fails unless the batch-minor got (n, bp) holds want (B, n) bit for bit and zeros past B. */
+static void check_batch_minor(cl_mem got_dev, const float *want, int batch, size_t n, size_t bp,
+                              const char *what)
+{
+    float *got = ops_download(got_dev, 0, n * bp);
+    for (size_t i = 0; i < n; i++)
+        for (size_t b = 0; b < bp; b++) {
+            float w = b < (size_t)batch ? want[b * n + i] : 0.0f;
+            ck_assert_msg(memcmp(&got[i * bp + b], &w, sizeof w) == 0,
+                          "conv2d batch-minor %s: value %zu of image %zu is %.9g, NCHW %.9g", what,
+                          i, b, (double)got[i * bp + b], (double)w);
+        }
+    free(got);
+}
+
+/* The same forward and backward as check_conv's NCHW run (whose device results are y, grads
+ * and dx) with x, dx, y and dy batch-minor: bitwise the same values. */
+static void check_layouts(struct conv_geom g, int batch, int act, const float *x, const float *dy,
+                          const float *host_y, const float *grads0, size_t arena, cl_mem mp,
+                          size_t w_off, size_t b_off, const float *y, const float *grads,
+                          const float *dx)
+{
+    g.x_batch_minor = g.y_batch_minor = true;
+    const size_t bp = op_conv2d_batch_stride(batch), chw = (size_t)g.c * g.h * g.w;
+    const size_t kpq = (size_t)g.k * g.p * g.q;
+    float *xb = to_batch_minor(x, batch, chw, bp, NAN);
+    float *dyb = to_batch_minor(dy, batch, kpq, bp, NAN);
+    float *yb = to_batch_minor(host_y, batch, kpq, bp, NAN);
+    cl_mem mx = ops_buffer(xb, chw * bp * 4), my = ops_buffer(NULL, kpq * bp * 4);
+    cl_mem mdy = ops_buffer(dyb, kpq * bp * 4), mg = ops_buffer(grads0, arena * 4);
+    cl_mem mdx = ops_buffer(NULL, chw * bp * 4);
+    cl_mem work = ops_buffer(NULL, op_conv2d_workspace(&g, batch));
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, my, mx, mp, w_off, b_off, work, &g, batch, act), 0);
+    check_batch_minor(my, y, batch, kpq, bp, "y");
+    ck_assert_int_eq(runtime_upload(ops_rt, my, 0, yb, kpq * bp * 4), 0);
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, my, mdy, mp, w_off, work, &g,
+                                        batch, act), 0);
+    check_batch_minor(mdx, dx, batch, chw, bp, "dx");
+    float *g2 = ops_download(mg, 0, arena);
+    long d = ops_first_difference(g2, grads, arena);
+    ck_assert_msg(d < 0, "conv2d batch-minor grads differ from NCHW's at %ld", d);
+    free(g2);
+    free(xb);
+    free(dyb);
+    free(yb);
+    runtime_free(mx);
+    runtime_free(my);
+    runtime_free(mdy);
+    runtime_free(mg);
+    runtime_free(mdx);
+    runtime_free(work);
+}
+
 /* One geometry and activation end to end; `twice` reruns forward and backward and requires
  * bitwise equal results. */
 static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
@@ -129,36 +193,35 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
 
     /* Backward from the host's y, so that both sides take the same activation gradient. */
     ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
-    ck_assert_msg(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, mx, my, mdy, mp, w_off, work,
-                                     &g, batch, act) == 0,
+    ck_assert_msg(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, my, mdy, mp, w_off, work, &g,
+                                     batch, act) == 0,
                   "%s", clnet_error_message());
-    float *dz = ops_download(mdy, 0, ny), *grads = ops_download(mg, 0, arena);
+    float *dy_after = ops_download(mdy, 0, ny), *grads = ops_download(mg, 0, arena);
     float *dx = ops_download(mdx, 0, nx);
-    check_norm(dz, want_dz, ny, "backward dz", &g, batch, act);
+    ck_assert_msg(ops_first_difference(dy_after, dy, ny) < 0, "conv2d backward changed dy");
     check_norm(grads + w_off, want_grads + w_off, nw, "backward dW", &g, batch, act);
     check_norm(grads + b_off, want_grads + b_off, nb, "backward db", &g, batch, act);
     check_norm(dx, want_dx, nx, "backward dx", &g, batch, act);
     check_untouched(grads, grads0, b_off, w_off, nw, "dW");
     check_untouched(grads + b_off, grads0 + b_off, arena - b_off, 0, nb, "db");
 
+    check_layouts(g, batch, act, x, dy, want_y, grads0, arena, mp, w_off, b_off, y, grads, dx);
+
     if (twice) {
-        /* Same inputs again (dy restored, dx NULL): bitwise the same y, dz, dW and db. */
+        /* Same inputs again (dx NULL): bitwise the same y, dW and db. */
         ck_assert_int_eq(op_conv2d_forward(ops_rt, my, mx, mp, w_off, b_off, work, &g, batch,
                                            act), 0);
         float *y2 = ops_download(my, 0, ny);
         ck_assert_msg(ops_first_difference(y2, y, ny) < 0, "conv2d forward not reproducible");
         ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
-        ck_assert_int_eq(runtime_upload(ops_rt, mdy, 0, dy, ny * 4), 0);
         ck_assert_int_eq(runtime_upload(ops_rt, mg, 0, grads0, arena * 4), 0);
-        ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, mx, my, mdy, mp, w_off,
-                                         work, &g, batch, act) == 0,
+        ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, my, mdy, mp, w_off, work,
+                                         &g, batch, act) == 0,
                       "%s", clnet_error_message());
-        float *dz2 = ops_download(mdy, 0, ny), *grads2 = ops_download(mg, 0, arena);
-        ck_assert_msg(ops_first_difference(dz2, dz, ny) < 0, "conv2d dz not reproducible");
+        float *grads2 = ops_download(mg, 0, arena);
         long d = ops_first_difference(grads2, grads, arena);
         ck_assert_msg(d < 0, "conv2d grads not reproducible at %ld", d);
         free(y2);
-        free(dz2);
         free(grads2);
     }
     free(x);
@@ -170,7 +233,7 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
     free(want_dx);
     free(want_grads);
     free(y);
-    free(dz);
+    free(dy_after);
     free(grads);
     free(dx);
     runtime_free(mx);
@@ -214,10 +277,10 @@ START_TEST(conv2d_bad_arguments)
     ck_assert_int_eq(op_conv2d_forward(ops_rt, m, m, m, 0, 0, NULL, &g, 1, ACTIVATION_COUNT),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
-    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, work, &g, 2, 0),
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, 0, work, &g, 2, 0),
                      CLNET_ERR_INTERNAL); /* workspace too small */
     clnet_error_clear();
-    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, NULL, &g, 2, 0),
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, 0, NULL, &g, 2, 0),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
     ck_assert_uint_eq(op_conv2d_workspace(&g, 0), 0);
