@@ -105,55 +105,10 @@ __kernel void conv2d_pad(__global float *work, __global const float *x, const ul
         vstore16(conv_load(x, XB, (size_t)C * H * W, pos, BP, b0, B), 0, dst + b0);
 }
 
-/* The forward of N (a constant after inlining) output columns q0 .. q0 + N - 1 of row p for
- * filters k0 .. k0 + 3 and images b0 .. b0 + 15; x0 is xp at (c 0, row p*SR, column q0*SC). */
-static inline __attribute__((always_inline)) void
-conv_forward_cols(__global float *y, __global const float *x0, __global const float *params,
-                  const ulong w_off, const ulong b_off, const int16 g, const int8 l,
-                  const int act, const int k0, const int p, const int q0, const int b0,
-                  const int N)
-{
-    CONV_GEOM(g);
-    CONV_LAYOUT(l);
-    const size_t crs = (size_t)C * R * S, col = (size_t)SC * BP;
-    __global const float *wk[CONV_BLOCK];
-    float16 acc[CONV_BLOCK][CONV_COLS];
-#pragma unroll
-    for (int j = 0; j < CONV_BLOCK; j++) {
-        wk[j] = params + w_off + (size_t)min(k0 + j, K - 1) * crs; /* lanes past K: not stored */
-#pragma unroll
-        for (int n = 0; n < N; n++)
-            acc[j][n] = 0.0f;
-    }
-    for (int c = 0; c < C; c++)
-        for (int r = 0; r < R; r++) {
-            __global const float *row = x0 + ((size_t)c * HP + r) * WP * BP;
-            const int t0 = (c * R + r) * S;
-            for (int s = 0; s < S; s++) {
-                float16 v[CONV_COLS];
-#pragma unroll
-                for (int n = 0; n < N; n++)
-                    v[n] = vload16(0, row + (size_t)s * BP + n * col);
-#pragma unroll
-                for (int j = 0; j < CONV_BLOCK; j++) {
-                    const float16 wv = (float16)(wk[j][t0 + s]);
-#pragma unroll
-                    for (int n = 0; n < N; n++)
-                        acc[j][n] = fma(v[n], wv, acc[j][n]);
-                }
-            }
-        }
-    for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
-        const float bias = params[b_off + k0 + j];
-#pragma unroll
-        for (int n = 0; n < N; n++)
-            conv_store(y, YB, (size_t)K * P * Q, ((size_t)(k0 + j) * P + p) * Q + q0 + n, BP, b0,
-                       B, act_value16(acc[j][n] + bias, act));
-    }
-}
-
 /* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp. One work-item
- * per (block of 16 images, block of 4 columns, p, block of 4 filters). */
+ * per (block of 16 images, block of 4 columns, p, block of 4 filters); a block's columns past
+ * Q repeat its last one and are not stored (one code path: PoCL compiles each kernel at its
+ * first launch, and a cold start is timed). */
 __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
                              __global const float *work,   /* xp at xp_off */
                              __global const float *params, /* w (K, C, R, S), bias (K) */
@@ -167,17 +122,49 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
         return;
     const int i = (int)get_global_id(0); /* ops/conv2d.c keeps every count below 2^31 */
     const int b0 = i % NB * CONV_V, q0 = i / NB % QB * CONV_COLS, p = i / (NB * QB) % P;
-    const int k0 = i / (NB * QB * P) * CONV_BLOCK, left = Q - q0;
+    const int k0 = i / (NB * QB * P) * CONV_BLOCK, N = min(Q - q0, CONV_COLS);
     __global const float *x0 =
         work + xp_off + ((size_t)p * SR * WP + (size_t)q0 * SC) * BP + b0;
-    if (left >= 4)
-        conv_forward_cols(y, x0, params, w_off, b_off, g, l, act, k0, p, q0, b0, 4);
-    else if (left == 3)
-        conv_forward_cols(y, x0, params, w_off, b_off, g, l, act, k0, p, q0, b0, 3);
-    else if (left == 2)
-        conv_forward_cols(y, x0, params, w_off, b_off, g, l, act, k0, p, q0, b0, 2);
-    else
-        conv_forward_cols(y, x0, params, w_off, b_off, g, l, act, k0, p, q0, b0, 1);
+    const size_t crs = (size_t)C * R * S;
+    __global const float *wk[CONV_BLOCK];
+    size_t col[CONV_COLS];
+    float16 acc[CONV_BLOCK][CONV_COLS];
+#pragma unroll
+    for (int n = 0; n < CONV_COLS; n++)
+        col[n] = (size_t)min(n, N - 1) * SC * BP;
+#pragma unroll
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        wk[j] = params + w_off + (size_t)min(k0 + j, K - 1) * crs; /* lanes past K: not stored */
+#pragma unroll
+        for (int n = 0; n < CONV_COLS; n++)
+            acc[j][n] = 0.0f;
+    }
+    for (int c = 0; c < C; c++)
+        for (int r = 0; r < R; r++) {
+            __global const float *row = x0 + ((size_t)c * HP + r) * WP * BP;
+            const int t0 = (c * R + r) * S;
+            for (int s = 0; s < S; s++) {
+                float16 v[CONV_COLS];
+#pragma unroll
+                for (int n = 0; n < CONV_COLS; n++)
+                    v[n] = vload16(0, row + (size_t)s * BP + col[n]);
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++) {
+                    const float16 wv = (float16)(wk[j][t0 + s]);
+#pragma unroll
+                    for (int n = 0; n < CONV_COLS; n++)
+                        acc[j][n] = fma(v[n], wv, acc[j][n]);
+                }
+            }
+        }
+    for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
+        const float bias = params[b_off + k0 + j];
+#pragma unroll
+        for (int n = 0; n < CONV_COLS; n++)
+            if (n < N)
+                conv_store(y, YB, (size_t)K * P * Q, ((size_t)(k0 + j) * P + p) * Q + q0 + n, BP,
+                           b0, B, act_value16(acc[j][n] + bias, act));
+    }
 }
 
 /* dzp = dy * act'(y) with its zero margins. One work-item per position (k, row, column) of
@@ -207,20 +194,26 @@ __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
                  0, dst + b0);
 }
 
-/* The sums of conv2d_backward_weights for NS taps s0 .. s0 + NS - 1 of one (filter block, c,
- * r), NS a constant after inlining so that the NS x 4 accumulators stay in registers; with
+/* The sums of conv2d_backward_weights for the taps s0 .. s0 + min(NS, left) - 1 of one (filter
+ * block, c, r), NS a constant after inlining so that the NS x 4 accumulators stay in registers
+ * (taps past `left` repeat the last one and are not stored); with
  * `bias`, the filters' sums of dz too. Each lane adds its images' terms over q of each row p in
  * order, then the rows' sums in order, then the lanes are added by halves. */
 static inline __attribute__((always_inline)) void
 conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
              __global const float *xc, __global const float *dz, const int16 g, const int8 l,
-             const int k0, const int c, const int r, const int s0, const int NS, const int bias)
+             const int k0, const int c, const int r, const int s0, const int NS, const int left,
+             const int bias)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
     const size_t plane = (size_t)PP * QQ * BP;
     __global const float *dk[CONV_BLOCK];
     float16 tot[CONV_DW_TAPS][CONV_BLOCK], totb[CONV_BLOCK];
+    size_t tap[CONV_DW_TAPS];
+#pragma unroll
+    for (int s = 0; s < NS; s++)
+        tap[s] = (size_t)min(s, left - 1) * BP;
 #pragma unroll
     for (int j = 0; j < CONV_BLOCK; j++) {
         dk[j] = dz + (size_t)min(k0 + j, K - 1) * plane; /* lanes past K: not stored */
@@ -250,7 +243,7 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
                     d[j] = vload16(0, dk[j] + t + b0);
 #pragma unroll
                 for (int s = 0; s < NS; s++) {
-                    const float16 v = vload16(0, xr + (size_t)s * BP + b0);
+                    const float16 v = vload16(0, xr + tap[s] + b0);
 #pragma unroll
                     for (int j = 0; j < CONV_BLOCK; j++)
                         acc[s][j] = fma(d[j], v, acc[s][j]);
@@ -273,7 +266,8 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
         __global float *dw = grads + dw_off + (((size_t)(k0 + j) * C + c) * R + r) * S + s0;
 #pragma unroll
         for (int s = 0; s < NS; s++)
-            dw[s] = conv_hsum(tot[s][j]);
+            if (s < left)
+                dw[s] = conv_hsum(tot[s][j]);
         if (bias)
             grads[db_off + k0 + j] = conv_hsum(totb[j]);
     }
@@ -281,7 +275,8 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
 
 /* dW[k, c, r, s] = sum over images, p, q of dz[k, p, q] * xp[c, p*SR + r, q*SC + s], and db[k]
  * = the sum of dz[k] (by the work-items of c = r = 0). One work-item per (block of 4 filters,
- * c, r), the taps s in groups of at most CONV_DW_TAPS (conv_dw_taps). */
+ * c, r), the taps s in groups of CONV_DW_TAPS, the last one of 4 (conv_dw_taps: two code
+ * paths, each compiled at a kernel's first launch). */
 __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off, db at db_off */
                                       __global const float *work, /* xp, dzp */
                                       const ulong xp_off, const ulong dzp_off, const ulong dw_off,
@@ -300,62 +295,10 @@ __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off
     for (int s0 = 0; s0 < S; s0 += CONV_DW_TAPS) {
         const int left = S - s0, b = bias && s0 == 0;
         if (left >= CONV_DW_TAPS)
-            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, CONV_DW_TAPS, b);
-        else if (left == 4)
-            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, 4, b);
-        else if (left == 3)
-            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, 3, b);
-        else if (left == 2)
-            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, 2, b);
+            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, CONV_DW_TAPS, left, b);
         else
-            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, 1, b);
+            conv_dw_taps(grads, dw_off, db_off, xc, dz, g, l, k0, c, r, s0, 4, left, b);
     }
-}
-
-/* dx of N (a constant after inlining) input columns w0, w0 + SC, ... of row h for channels
- * c0 .. c0 + 3 and images b0 .. b0 + 15 (conv2d_backward_data); dz0 is dzp at (k 0, row
- * MR + a, column ML + m0). */
-static inline __attribute__((always_inline)) void
-conv_data_cols(__global float *dx, __global const float *dz0, __global const float *params,
-               const ulong w_off, const int16 g, const int8 l, const int c0, const int h,
-               const int w0, const int ph, const int pw, const int b0, const int N)
-{
-    CONV_GEOM(g);
-    CONV_LAYOUT(l);
-    const int n_r = R > ph ? (R - ph + SR - 1) / SR : 0, n_s = S > pw ? (S - pw + SC - 1) / SC : 0;
-    const size_t plane = (size_t)PP * QQ * BP, rs = (size_t)R * S, crs = (size_t)C * rs;
-    __global const float *wc[CONV_BLOCK];
-    float16 acc[CONV_BLOCK][CONV_COLS];
-#pragma unroll
-    for (int j = 0; j < CONV_BLOCK; j++) {
-        wc[j] = params + w_off + (size_t)min(c0 + j, C - 1) * rs; /* past C: not stored */
-#pragma unroll
-        for (int n = 0; n < N; n++)
-            acc[j][n] = 0.0f;
-    }
-    for (int k = 0; k < K; k++)
-        for (int jr = 0; jr < n_r; jr++) {
-            __global const float *row = dz0 + k * plane - (size_t)jr * QQ * BP;
-            const size_t t0 = k * crs + (size_t)(ph + jr * SR) * S + pw;
-            for (int js = 0; js < n_s; js++) {
-                float16 v[CONV_COLS];
-#pragma unroll
-                for (int n = 0; n < N; n++)
-                    v[n] = vload16(0, row + (n - js) * BP);
-#pragma unroll
-                for (int j = 0; j < CONV_BLOCK; j++) {
-                    const float16 wv = (float16)(wc[j][t0 + (size_t)js * SC]);
-#pragma unroll
-                    for (int n = 0; n < N; n++)
-                        acc[j][n] = fma(v[n], wv, acc[j][n]);
-                }
-            }
-        }
-    for (int j = 0; j < CONV_BLOCK && c0 + j < C; j++)
-#pragma unroll
-        for (int n = 0; n < N; n++)
-            conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w0 + n * SC,
-                       BP, b0, B, acc[j][n]);
 }
 
 /* dx (B, C, H, W) = sum over k, r, s of dz[k, p, q] * w[k, c, r, s] with p*SR + r = h + PR
@@ -363,7 +306,8 @@ conv_data_cols(__global float *dx, __global const float *dz0, __global const flo
  * r = ph + jr*SR, s = pw + js*SC and read dz at p = a - jr, q = m - js, so the inputs of one
  * column phase pw and consecutive m read consecutive dz columns, and dzp's zero margins stand
  * for the positions outside dz. One work-item per (block of 16 images, block of 4 values of m,
- * pw, h, block of 4 input channels). */
+ * pw, h, block of 4 input channels); a block's columns past W repeat its last one and are not
+ * stored. */
 __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W) */
                                    __global const float *work,   /* dzp at dzp_off */
                                    __global const float *params, /* w (K, C, R, S) */
@@ -384,15 +328,45 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
     const int w0 = m0 * SC + pw - PC;
     if (w0 >= W)
         return;
-    const int left = (W - 1 - w0) / SC + 1;
-    __global const float *dz0 =
-        work + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
-    if (left >= 4)
-        conv_data_cols(dx, dz0, params, w_off, g, l, c0, h, w0, ph, pw, b0, 4);
-    else if (left == 3)
-        conv_data_cols(dx, dz0, params, w_off, g, l, c0, h, w0, ph, pw, b0, 3);
-    else if (left == 2)
-        conv_data_cols(dx, dz0, params, w_off, g, l, c0, h, w0, ph, pw, b0, 2);
-    else
-        conv_data_cols(dx, dz0, params, w_off, g, l, c0, h, w0, ph, pw, b0, 1);
+    const int N = min((W - 1 - w0) / SC + 1, CONV_COLS);
+    __global const float *dz0 = work + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
+    const int n_r = R > ph ? (R - ph + SR - 1) / SR : 0, n_s = S > pw ? (S - pw + SC - 1) / SC : 0;
+    const size_t plane = (size_t)PP * QQ * BP, rs = (size_t)R * S, crs = (size_t)C * rs;
+    __global const float *wc[CONV_BLOCK];
+    int col[CONV_COLS];
+    float16 acc[CONV_BLOCK][CONV_COLS];
+#pragma unroll
+    for (int n = 0; n < CONV_COLS; n++)
+        col[n] = min(n, N - 1) * BP;
+#pragma unroll
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        wc[j] = params + w_off + (size_t)min(c0 + j, C - 1) * rs; /* past C: not stored */
+#pragma unroll
+        for (int n = 0; n < CONV_COLS; n++)
+            acc[j][n] = 0.0f;
+    }
+    for (int k = 0; k < K; k++)
+        for (int jr = 0; jr < n_r; jr++) {
+            __global const float *row = dz0 + k * plane - (size_t)jr * QQ * BP;
+            const size_t t0 = k * crs + (size_t)(ph + jr * SR) * S + pw;
+            for (int js = 0; js < n_s; js++) {
+                float16 v[CONV_COLS];
+#pragma unroll
+                for (int n = 0; n < CONV_COLS; n++)
+                    v[n] = vload16(0, row + col[n] - js * BP);
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++) {
+                    const float16 wv = (float16)(wc[j][t0 + (size_t)js * SC]);
+#pragma unroll
+                    for (int n = 0; n < CONV_COLS; n++)
+                        acc[j][n] = fma(v[n], wv, acc[j][n]);
+                }
+            }
+        }
+    for (int j = 0; j < CONV_BLOCK && c0 + j < C; j++)
+#pragma unroll
+        for (int n = 0; n < CONV_COLS; n++)
+            if (n < N)
+                conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w0 + n * SC,
+                           BP, b0, B, acc[j][n]);
 }

@@ -138,18 +138,19 @@ static cl_int8 pack_layout(const struct layout *l, const struct conv_geom *g)
     return v;
 }
 
-/* Launches over n work-items in groups of at most the kernel's size and at most n / (8
- * compute units): a conv kernel's work-items are few and heavy (a layer's forward is 294 of
- * them for the homework CNN's third layer), and one group of 256 would run on one thread. */
+/* Launches over n work-items in groups of GROUP (or the kernel's limit, if smaller): a conv
+ * kernel's work-items are few and heavy (the homework CNN's third layer's forward is 294 of
+ * them, its first layer's dW 5), and in the usual groups of 256 they would run on one thread.
+ * One size for every launch: PoCL compiles a kernel again for each work-group size. */
+enum { GROUP = 4 };
+
 static int launch(struct runtime *rt, enum kernel_id id, const struct runtime_arg *args, int n,
                   size_t items)
 {
     int status = runtime_set_args(rt, id, args, n);
-    if (status != CLNET_OK)
-        return status;
-    size_t units = runtime_device(rt)->compute_units, local = items / (8 * (units ? units : 1));
     size_t max = runtime_kernel_local_size(rt, id);
-    return runtime_launch_1d_local(rt, id, items, local < 1 ? 1 : local > max ? max : local);
+    return status != CLNET_OK ? status
+                              : runtime_launch_1d_local(rt, id, items, max < GROUP ? max : GROUP);
 }
 
 /* Checks that work holds op_conv2d_workspace(g, batch) bytes. */
