@@ -131,19 +131,23 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
 }
 
 /* The tile of gemm_nn_* / gemm_tn_*: tm rows x nv float16 vectors; tm, nv, trans_a and guarded
- * are constants after inlining. Whole tiles store vectors; edge tiles (guarded, or shifted)
- * store their own elements one by one. */
+ * are constants after inlining. Guarded tiles clamp the rows they read to the matrix; the wide
+ * path's tiles lie inside it (its last row of tiles shifted up by rshift rows to end at row
+ * m), so A^T's tile is tm consecutive floats of each row of stored A, read from one pointer
+ * (with the rows clamped, LLVM kept tm pointers and advanced each one every k: gemm_tn_wide took
+ * 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now, perf). Whole tiles store vectors; edge
+ * tiles (guarded, or shifted) store their own elements one by one. */
 static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
-             const int tm, const int nv, const int trans_a, const int guarded,
+             int rshift, const int tm, const int nv, const int trans_a, const int guarded,
              const __global float *e, int e_ld, int epi, int act)
 {
     int rows[GEMM_TM_MAX];                   /* A^T: the tile's columns of each row of A^T */
     const __global float *arow[GEMM_TM_MAX]; /* A: the tile's rows */
 #pragma unroll
     for (int r = 0; r < tm; r++) {
-        rows[r] = min(i0 + r, m - 1);
+        rows[r] = guarded ? min(i0 + r, m - 1) : i0 + r;
         arow[r] = a + (size_t)rows[r] * (size_t)lda;
     }
     const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
@@ -159,13 +163,14 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
          * index sums in the split kernels and extracted them one by one (gemm_tn_wide 9-14%
          * slower than in the combined kernel). */
         const __global float *ap = a + (size_t)p * (size_t)lda;
+        const __global float *ap0 = ap + i0; /* A^T in a wide tile: rows i0 .. i0 + tm - 1 */
         float16 bv[GEMM_NV];
 #pragma unroll
         for (int v = 0; v < nv; v++)
             bv[v] = gemm_brow(brow, j0, v, n, guarded, bend);
 #pragma unroll
         for (int r = 0; r < tm; r++) {
-            const float av = trans_a ? ap[rows[r]] : arow[r][p];
+            const float av = trans_a ? (guarded ? ap[rows[r]] : ap0[r]) : arow[r][p];
 #pragma unroll
             for (int v = 0; v < nv; v++)
                 acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
@@ -174,7 +179,7 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
     const int elementwise = epi == GEMM_EPI_BIAS_ACT || epi == GEMM_EPI_ACT_GRAD;
-    if (__builtin_expect(!guarded && shift == 0 && !elementwise, 1)) {
+    if (__builtin_expect(!guarded && shift == 0 && rshift == 0 && !elementwise, 1)) {
 #pragma unroll
         for (int r = 0; r < tm; r++) {
             if (i0 + r >= m) break;
@@ -199,7 +204,7 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
         for (int v = 0; v < nv; v++)
             vstore16((float16)(alpha)*acc[r][v], v, t[r]);
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
-    if (!guarded && shift == 0) { /* a whole tile with an elementwise epilogue */
+    if (!guarded && shift == 0 && rshift == 0) { /* a whole tile with an elementwise epilogue */
 #pragma unroll 1
         for (int r = 0; r < n_rows; r++) {
             __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
@@ -221,14 +226,14 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
      * a value's result must not depend on its column. */
     if (epi == GEMM_EPI_BIAS_ACT) {
 #pragma unroll 1
-        for (int r = 0; r < n_rows; r++)
+        for (int r = rshift; r < n_rows; r++)
 #pragma unroll 1
             for (int v = 0; v < nv; v++)
                 vstore16(act_value16(vload16(v, t[r]) + gemm_vec_upto(e, j0 + 16 * v, n), act), v,
                          t[r]);
     }
 #pragma unroll 1
-    for (int r = 0; r < n_rows; r++) {
+    for (int r = rshift; r < n_rows; r++) {
         __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
         const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
 #pragma unroll 1
@@ -246,17 +251,18 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
  * past the matrix return at once.
  *   narrow (N <= 16): one guarded float16 per row of GEMM_NARROW_TM rows (the wide tile would
  *     compute 32 columns, and with few rows of C there would be few work-items);
- *   guarded (16 < N < GEMM_W): one guarded tile;
- *   wide (N >= GEMM_W): the last column tile shifts its window left to end at column N so its
- *     loads stay whole vectors, and stores only its own columns.
+ *   guarded (16 < N < GEMM_W, or M < GEMM_TM): guarded tiles;
+ *   wide (N >= GEMM_W, M >= GEMM_TM): the last column tile shifts its window left to end at
+ *     column N, and the last row of tiles up to end at row M, so its loads stay whole vectors
+ *     and in the matrix; it stores only its own columns and rows.
  * e is the epilogue's operand at e_off (any buffer when epi is GEMM_EPI_NONE). */
 #define GEMM_XN_PARAMS                                                                         \
     __global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,   \
         const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,       \
         float beta, __global float *e, ulong e_off, int e_ld, int epi, int act
-#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, TM, NV, GUARDED)                                      \
-    c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, TM,  \
-        NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
+#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, RSHIFT, TM, NV, GUARDED)                              \
+    c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, RSHIFT, \
+        TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
 
 static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a)
 {
@@ -267,7 +273,7 @@ static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS,
             gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, GEMM_NARROW_TM, 1, 1));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1));
 }
 
 static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a)
@@ -276,15 +282,15 @@ static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS
     if (j0 >= n) return;
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
-            gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, GEMM_NV, 1, alpha, beta);
+            gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, 0, GEMM_NV, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, GEMM_TM, GEMM_NV, 1));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1));
 }
 
 static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a)
 {
-    const int i0 = (int)get_global_id(1) * GEMM_TM;
+    int i0 = (int)get_global_id(1) * GEMM_TM;
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (j0 >= n) return;
     /* The last tile: at most 16 columns left, one vector wide (at N = 200 the shifted
@@ -305,10 +311,15 @@ static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, c
         }
         return;
     }
+    int rshift = 0; /* M >= GEMM_TM here (ops/gemm.c): the last row of tiles shifts up */
+    if (i0 + GEMM_TM > m) {
+        rshift = i0 + GEMM_TM - m;
+        i0 = m - GEMM_TM;
+    }
     if (last16)
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, 1, 0));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0));
     else
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, GEMM_TM, GEMM_NV, 0));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0));
 }
 
 /* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow

@@ -113,11 +113,11 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     if (status != CLNET_OK) return status;
 
     /* B not transposed: one kernel per tile path (cl/gemm.cl), so a run compiles only the
-     * paths its shapes use: narrow N <= 16, guarded N < 32, else wide. */
+     * paths its shapes use: narrow N <= 16, guarded N < 32 or M < 10 rows, else wide. */
     static const enum kernel_id xn[2][3] = {
         {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
         {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
-    const int path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS ? 1 : 2;
+    const int path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
     enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
                         : trans_b          ? KERNEL_GEMM_NT
                                            : xn[trans_a][path];

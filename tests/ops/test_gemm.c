@@ -268,6 +268,9 @@ START_TEST(gemm_epilogues_match_separate_kernels)
     for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
         for (int act = 0; act < ACTIVATION_COUNT; act++)
             check_epilogues(&seed, 11 + 3 * i, ns[i], 7 + 4 * act + i, act);
+    /* Fewer than GEMM_TM rows with several column tiles: the guarded path's column sums. */
+    check_epilogues(&seed, 5, 64, 9, ACTIVATION_RELU);
+    check_epilogues(&seed, 3, 200, 13, ACTIVATION_SIGMOID);
 }
 END_TEST
 
