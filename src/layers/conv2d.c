@@ -1,6 +1,6 @@
-/* conv2d: y = act(conv(x, W) + b), NCHW, weights (K, C, R, S) as PyTorch's F.conv2d. The
- * kernels (and their choice of direct or im2col + GEMM) live in ops/conv2d.c; this file
- * only lays out buffers and parameters. */
+/* conv2d: y = act(conv(x, W) + b), weights (K, C, R, S) as PyTorch's F.conv2d. The direct
+ * kernels live in ops/conv2d.c; this file lays out buffers and parameters and picks each
+ * tensor's layout: NCHW at the edges of a run of conv layers, batch-minor inside it. */
 #include "layers/layer.h"
 
 #include <stdlib.h>

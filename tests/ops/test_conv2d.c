@@ -120,6 +120,15 @@ static void check_batch_minor(cl_mem got_dev, const float *want, int batch, size
     free(got);
 }
 
+/* Fails unless the device's grads arena holds want (n floats) bit for bit. */
+static void check_same_grads(cl_mem got_dev, const float *want, size_t n, const char *what)
+{
+    float *got = ops_download(got_dev, 0, n);
+    long d = ops_first_difference(got, want, n);
+    ck_assert_msg(d < 0, "conv2d grads %s at %ld", what, d);
+    free(got);
+}
+
 /* The same forward and backward as check_conv's NCHW run (whose device results are y, grads
  * and dx) with x, dx, y and dy batch-minor: bitwise the same values. */
 static void check_layouts(struct conv_geom g, int batch, int act, const float *x, const float *dy,
@@ -143,10 +152,7 @@ static void check_layouts(struct conv_geom g, int batch, int act, const float *x
     ck_assert_int_eq(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, my, mdy, mp, w_off, work, &g,
                                         batch, act), 0);
     check_batch_minor(mdx, dx, batch, chw, bp, "dx");
-    float *g2 = ops_download(mg, 0, arena);
-    long d = ops_first_difference(g2, grads, arena);
-    ck_assert_msg(d < 0, "conv2d batch-minor grads differ from NCHW's at %ld", d);
-    free(g2);
+    check_same_grads(mg, grads, arena, "batch-minor differ from NCHW's");
     free(xb);
     free(dyb);
     free(yb);
@@ -218,11 +224,8 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
         ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, my, mdy, mp, w_off, work,
                                          &g, batch, act) == 0,
                       "%s", clnet_error_message());
-        float *grads2 = ops_download(mg, 0, arena);
-        long d = ops_first_difference(grads2, grads, arena);
-        ck_assert_msg(d < 0, "conv2d grads not reproducible at %ld", d);
+        check_same_grads(mg, grads, arena, "not reproducible");
         free(y2);
-        free(grads2);
     }
     free(x);
     free(params);

@@ -266,6 +266,15 @@ START_TEST(open_program_subset)
     ck_assert_msg(strstr(clnet_error_message(), "kernel sgd_update: its program cl/optim.cl"),
                   "%s", clnet_error_message());
     clnet_error_clear();
+    /* A work-group size of 0 or past the kernel's is refused before any launch. */
+    size_t max = runtime_kernel_local_size(rt, KERNEL_GATHER_BATCH);
+    ck_assert_int_eq(runtime_launch_1d_local(rt, KERNEL_GATHER_BATCH, 10, 0), CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(runtime_launch_1d_local(rt, KERNEL_GATHER_BATCH, 10, max + 1),
+                     CLNET_ERR_INTERNAL);
+    ck_assert_msg(strstr(clnet_error_message(), "gather_batch: work-group size"), "%s",
+                  clnet_error_message());
+    clnet_error_clear();
     ck_assert_int_eq(runtime_finish(rt), 0);
     runtime_free(m);
     runtime_close(rt);
