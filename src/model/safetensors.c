@@ -596,6 +596,10 @@ static int read_header(struct safetensors *st, struct jtree *t, const unsigned c
                 rc = read_metadata(st, t, key->next);
             continue;
         }
+        if (!*key->text) { /* safetensors_write refuses it too: no way to name it back */
+            rc = clnet_errorf(CLNET_ERR_DATA, "%s: a tensor with an empty name", file);
+            break;
+        }
         struct st_entry *e = &st->entries[st->n];
         struct span *sp = &spans[st->n];
         rc = read_tensor(file, t, key->text, key->next, e, sp);

@@ -357,6 +357,7 @@ static const struct bad_case bad_cases[] = {
     {"{\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},"
      "\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}",
      0, "given twice"},
+    {"{\"\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0, "empty name"},
     {"{\"__metadata__\":{\"k\":1}}", 0, "not a string"},
     {"{\"__metadata__\":[]}", 0, "not an object"},
     {"{\"__metadata__\":{\"k\":\"v\",\"k\":\"w\"}}", 0, "given twice"},
