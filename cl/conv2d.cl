@@ -83,6 +83,26 @@ float conv_hsum(const float16 v)
     return a2.x + a2.y;
 }
 
+/* Item i of a grid of planes of rows_b x cols_b positions that hold a rows x cols tensor from
+ * row r0 and column c0 on (zeros around it, as xp and dzp): the index of its value in the
+ * tensor without the border, or -1 on the border. */
+long conv_inner(const size_t i, const int rows_b, const int cols_b, const int r0, const int c0,
+                const int rows, const int cols)
+{
+    const int v = (int)(i % cols_b) - c0, u = (int)(i / cols_b % rows_b) - r0;
+    const size_t plane = i / ((size_t)cols_b * rows_b);
+    if (u < 0 || u >= rows || v < 0 || v >= cols)
+        return -1;
+    return (long)((plane * rows + u) * cols + v);
+}
+
+/* The BP values of one position of xp or dzp set to zero. */
+void conv_zero(__global float *dst, const int BP)
+{
+    for (int b0 = 0; b0 < BP; b0 += CONV_V)
+        vstore16((float16)(0.0f), 0, dst + b0);
+}
+
 /* xp = x with its zero border. One work-item per position (c, row, column) of xp, all images. */
 __kernel void conv2d_pad(__global float *work, __global const float *x, const ulong xp_off,
                          const int16 g, const int8 l)
@@ -92,15 +112,12 @@ __kernel void conv2d_pad(__global float *work, __global const float *x, const ul
     const size_t i = get_global_id(0);
     if (i >= (size_t)C * HP * WP)
         return;
-    const int v = (int)(i % WP), u = (int)(i / WP % HP), c = (int)(i / ((size_t)WP * HP));
-    const int h = u - PR, w = v - PC;
     __global float *dst = work + xp_off + i * BP;
-    if (h < 0 || h >= H || w < 0 || w >= W) {
-        for (int b0 = 0; b0 < BP; b0 += CONV_V)
-            vstore16((float16)(0.0f), 0, dst + b0);
+    const long pos = conv_inner(i, HP, WP, PR, PC, H, W);
+    if (pos < 0) {
+        conv_zero(dst, BP);
         return;
     }
-    const size_t pos = ((size_t)c * H + h) * W + w;
     for (int b0 = 0; b0 < BP; b0 += CONV_V)
         vstore16(conv_load(x, XB, (size_t)C * H * W, pos, BP, b0, B), 0, dst + b0);
 }
@@ -179,15 +196,13 @@ __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
     const size_t i = get_global_id(0);
     if (i >= (size_t)K * PP * QQ)
         return;
-    const int v = (int)(i % QQ), u = (int)(i / QQ % PP), k = (int)(i / ((size_t)QQ * PP));
-    const int p = u - MR, q = v - ML;
     __global float *dst = work + dzp_off + i * BP;
-    if (p < 0 || p >= P || q < 0 || q >= Q) {
-        for (int b0 = 0; b0 < BP; b0 += CONV_V)
-            vstore16((float16)(0.0f), 0, dst + b0);
+    const long pos = conv_inner(i, PP, QQ, MR, ML, P, Q);
+    const size_t n = (size_t)K * P * Q;
+    if (pos < 0) {
+        conv_zero(dst, BP);
         return;
     }
-    const size_t pos = ((size_t)k * P + p) * Q + q, n = (size_t)K * P * Q;
     for (int b0 = 0; b0 < BP; b0 += CONV_V) /* lanes past B: dy 0, so dz 0 */
         vstore16(act_gradient16(conv_load(dy, YB, n, pos, BP, b0, B),
                                 conv_load(y, YB, n, pos, BP, b0, B), act),
