@@ -31,10 +31,7 @@ int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_me
     size_t local[2] = {vectors < GATHER_LOCAL ? vectors : GATHER_LOCAL, 1};
     size_t global[2] = {(vectors + local[0] - 1) / local[0] * local[0],
                         ((size_t)batch + GATHER_ROWS - 1) / GATHER_ROWS};
-    return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt),
-                                                runtime_kernel(rt, KERNEL_GATHER_BATCH), 2, NULL,
-                                                global, local, 0, NULL, NULL),
-                         "clEnqueueNDRangeKernel", kernel_name(KERNEL_GATHER_BATCH));
+    return runtime_launch(rt, KERNEL_GATHER_BATCH, 2, global, local);
 }
 
 int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes)

@@ -106,8 +106,5 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
         return status;
     /* one work-item per group: on PoCL's workers each group is a share of the work */
     size_t items = ((size_t)batch + DENSE_TAIL_ROWS - 1) / DENSE_TAIL_ROWS, local = 1;
-    return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt),
-                                                runtime_kernel(rt, KERNEL_DENSE_TAIL), 1, NULL,
-                                                &items, &local, 0, NULL, NULL),
-                         "clEnqueueNDRangeKernel", kernel_name(KERNEL_DENSE_TAIL));
+    return runtime_launch(rt, KERNEL_DENSE_TAIL, 1, &items, &local);
 }

@@ -152,9 +152,7 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     if (e->kind == GEMM_EPI_COLSUM) tiles[1]++; /* the row of work-items that sums B's columns */
     size_t local[2] = {OWN_LOCAL, 1}; /* fixed: PoCL compiles a variant per local size */
     size_t global[2] = {(tiles[0] + local[0] - 1) / local[0] * local[0], tiles[1]};
-    return runtime_check(clEnqueueNDRangeKernel(runtime_queue(rt), runtime_kernel(rt, id), 2, NULL,
-                                                global, local, 0, NULL, NULL),
-                         "clEnqueueNDRangeKernel", kernel_name(id));
+    return runtime_launch(rt, id, 2, global, local);
 }
 
 int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,

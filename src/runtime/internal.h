@@ -21,6 +21,10 @@ struct runtime {
     char cache_dir[RUNTIME_PATH_MAX];       /* "" when caching is off */
     struct runtime_stats stats;
     size_t bytes_allocated; /* every runtime_alloc's bytes, summed (runtime_bytes_allocated) */
+    enum runtime_launch_mode launch_mode;
+    int launch_skip;                  /* RUNTIME_LAUNCH_SKIP_FIRST: how many kernels */
+    int first_launch[KERNEL_COUNT];   /* 1 + its place among the kernels first launched; 0 */
+    int kernels_launched;             /* distinct kernels launched (or recorded) so far */
 };
 
 /* device.c: a device with its OpenCL handles. */

@@ -101,6 +101,11 @@ static bool is_pocl(const struct runtime_device_info *d)
            strstr(d->platform_version, "PoCL") != NULL;
 }
 
+bool runtime_compiles_at_launch(const struct runtime *rt)
+{
+    return is_pocl(&rt->info) && rt->info.type == RUNTIME_DEVICE_CPU;
+}
+
 int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
 {
     return runtime_open_with(out, spec, cl_dir, NULL);
@@ -274,9 +279,34 @@ int runtime_launch_1d_local(struct runtime *rt, enum kernel_id id, size_t n, siz
         return clnet_errorf(CLNET_ERR_INTERNAL, "%s: work-group size %zu (1 to %zu)",
                             kernel_name(id), local, rt->kernel_local_size[id]);
     size_t global = (n + local - 1) / local * local;
-    return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], 1, NULL, &global,
-                                                &local, 0, NULL, NULL),
+    return runtime_launch(rt, id, 1, &global, &local);
+}
+
+int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
+                   const size_t *local)
+{
+    int status = check_built(rt, id);
+    if (status != CLNET_OK)
+        return status;
+    if (rt->first_launch[id] == 0)
+        rt->first_launch[id] = ++rt->kernels_launched;
+    if (rt->launch_mode == RUNTIME_LAUNCH_RECORD ||
+        (rt->launch_mode == RUNTIME_LAUNCH_SKIP_FIRST && rt->first_launch[id] <= rt->launch_skip))
+        return CLNET_OK;
+    return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], dims, NULL, global,
+                                                local, 0, NULL, NULL),
                          "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
+void runtime_set_launch_mode(struct runtime *rt, enum runtime_launch_mode mode, int skip)
+{
+    rt->launch_mode = mode;
+    rt->launch_skip = skip;
+}
+
+int runtime_kernels_launched(const struct runtime *rt)
+{
+    return rt->kernels_launched;
 }
 
 int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *what)

@@ -11,6 +11,7 @@
 #include <CL/cl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/device.h"
 #include "runtime/kernels.h"
@@ -72,6 +73,12 @@ void runtime_close(struct runtime *rt);
 
 const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
+/* h continued (cache_hash) over the cl/ sources embedded in this build, names and bytes. */
+uint64_t runtime_sources_hash(uint64_t h);
+
+/* Whether the driver compiles each kernel at its first launch rather than at the program's
+ * build: PoCL's CPU devices (their work-group functions, per local size). */
+bool runtime_compiles_at_launch(const struct runtime *rt);
 const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
 
 cl_context runtime_context(const struct runtime *rt);
@@ -101,6 +108,24 @@ struct runtime_arg {
  * kernel whose program was not built is CLNET_ERR_INTERNAL. */
 int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
                      int n);
+
+/* Enqueues the kernel (arguments already set) over a dims-dimensional range in work-groups of
+ * local (global a multiple of it). Every launch of clnet goes through here, so the launch mode
+ * below applies to all of them. */
+int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
+                   const size_t *local);
+
+/* What runtime_launch does with a launch. The compile helper of a cold start (train/train.c)
+ * records which kernels a training step launches and in what order, then runs the step again
+ * enqueueing only the launches of the second half of them, so that their first-launch
+ * compiles (PoCL's) happen in its process while the training process compiles the first half.
+ *   ALL: enqueue it (the default);
+ *   RECORD: enqueue nothing, note the kernel's place among those launched;
+ *   SKIP_FIRST: enqueue it unless it is one of the first `skip` kernels noted. */
+enum runtime_launch_mode { RUNTIME_LAUNCH_ALL, RUNTIME_LAUNCH_RECORD, RUNTIME_LAUNCH_SKIP_FIRST };
+void runtime_set_launch_mode(struct runtime *rt, enum runtime_launch_mode mode, int skip);
+/* How many distinct kernels have been launched (or recorded) on rt. */
+int runtime_kernels_launched(const struct runtime *rt);
 
 /* Enqueues the kernel (arguments already set) over n work-items, the global size rounded up to
  * a multiple of runtime_kernel_local_size: kernels bounds-check their index. n == 0 does

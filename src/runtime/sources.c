@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/cache.h"
 #include "runtime/embedded.h"
 #include "runtime/internal.h"
 #include "util/status.h"
@@ -73,4 +74,13 @@ void source_free(struct cl_source *src)
     free(src->data);
     src->data = NULL;
     src->size = 0;
+}
+
+uint64_t runtime_sources_hash(uint64_t h)
+{
+    for (size_t i = 0; i < cl_embedded_count; i++) {
+        h = cache_hash_string(h, cl_embedded_files[i].name);
+        h = cache_hash(h, cl_embedded_files[i].data, cl_embedded_files[i].size);
+    }
+    return h;
 }

@@ -37,13 +37,15 @@ extern char **environ;
 
 /* environ without CLNET_PROGRESS, plus CLNET_PROGRESS=mode, and CLNET_NO_MPI=1: a run
  * started by a rank of an MPI sweep inherits the launcher's variables, but is a process of its
- * own, not a rank (src/dist/dist.c). */
-static char **child_env(const char *setting)
+ * own, not a rank (src/dist/dist.c). With several jobs at once also CLNET_COMPILE_HELPER=0
+ * unless the user set it: the jobs already share the cores, a helper per job would only add
+ * processes (train/compile_helper.h). */
+static char **child_env(const char *setting, int jobs)
 {
     int n = 0;
     while (environ[n])
         n++;
-    char **env = malloc((size_t)(n + 3) * sizeof *env);
+    char **env = malloc((size_t)(n + 4) * sizeof *env);
     if (!env)
         return NULL;
     int k = 0;
@@ -53,6 +55,8 @@ static char **child_env(const char *setting)
             env[k++] = environ[i];
     env[k++] = (char *)setting;
     env[k++] = "CLNET_NO_MPI=1";
+    if (jobs > 1 && !getenv("CLNET_COMPILE_HELPER"))
+        env[k++] = "CLNET_COMPILE_HELPER=0";
     env[k] = NULL;
     return env;
 }
@@ -435,7 +439,7 @@ int sweep_execute(struct sweep *s)
     for (int i = 0; i < s->n; i++)
         r.to_run += s->items[i].state == ITEM_PENDING;
     r.jobs = calloc((size_t)r.n_jobs, sizeof *r.jobs);
-    r.env = child_env(r.tty ? "CLNET_PROGRESS=tty" : "CLNET_PROGRESS=plain");
+    r.env = child_env(r.tty ? "CLNET_PROGRESS=tty" : "CLNET_PROGRESS=plain", r.n_jobs);
     if (!r.jobs || !r.env) {
         free(r.jobs);
         free(r.env);

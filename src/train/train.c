@@ -23,6 +23,7 @@
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "report/report.h"
+#include "train/compile_helper.h"
 #include "train/layer_stats.h"
 #include "train/plots.h"
 #include "train/session.h"
@@ -59,6 +60,9 @@ struct trainer {
     struct run_summary sum;
     double train_seconds, eval_seconds;
     double first_step_train_seconds; /* the part of train_seconds the first step took */
+    pid_t helper; /* the cold start's compile helper until the first step is done, or 0 */
+    bool compile_record;  /* record compile_key once the first step is done */
+    uint64_t compile_key; /* compile_helper_key of this run */
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
@@ -313,11 +317,19 @@ static int time_first_step(struct trainer *t, struct progress *p, double chunk_s
 {
     int status = runtime_finish(t->s.rt);
     double now = clock_seconds();
+    enum compile_helper_end helper = compile_helper_stop(t->helper);
+    t->helper = 0;
+    if (status == CLNET_OK && t->compile_record)
+        compile_helper_record(t->compile_key);
     t->sum.first_step_seconds = now - t->opt->process_start;
     t->first_step_train_seconds = now - chunk_start;
+    static const char *const end[] = {
+        [COMPILE_HELPER_NONE] = "", [COMPILE_HELPER_DONE] = " (compile helper: done)",
+        [COMPILE_HELPER_FAILED] = " (compile helper: failed)",
+        [COMPILE_HELPER_STOPPED] = " (compile helper: stopped)"};
     if (status == CLNET_OK && t->opt->verbose)
-        progress_note(p, "%s: first step done %.2f s after start", t->exp->name,
-                      t->sum.first_step_seconds);
+        progress_note(p, "%s: first step done %.2f s after start%s", t->exp->name,
+                      t->sum.first_step_seconds, end[helper]);
     return status;
 }
 
@@ -546,8 +558,65 @@ static int trainer_open(struct trainer *t)
     return status;
 }
 
+/* The compile helper's process (train/compile_helper.h), forked before trainer_open: it opens
+ * a trainer of its own as the training process does (the same programs, model and launch
+ * sizes, so PoCL's kernel cache keys match), notes in what order one training step first
+ * launches its kernels without enqueueing anything, then runs the step enqueueing only the
+ * launches of the second half of those kernels. The training process meanwhile compiles the
+ * first half at their first launches and finds the rest in the cache, ready or nearly. Its
+ * step computes nothing that is read: the kernels skipped leave their outputs as they are,
+ * and every kernel bounds its reads by its size arguments, not by data (the gather kernel and
+ * the loss check indices and labels). On a device that compiles at build time it does
+ * nothing. */
+static int compile_helper_body(void *arg)
+{
+    const struct trainer *parent = arg;
+    struct trainer t = {.exp = parent->exp, .opt = parent->opt};
+    int status = trainer_open(&t);
+    if (status == CLNET_OK && runtime_compiles_at_launch(t.s.rt)) {
+        runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_RECORD, 0);
+        status = step(&t, t.start, 0, true);
+        runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_SKIP_FIRST,
+                                runtime_kernels_launched(t.s.rt) / 2);
+        if (status == CLNET_OK)
+            status = step(&t, t.start, 0, true);
+        if (status == CLNET_OK)
+            status = runtime_finish(t.s.rt);
+    }
+    return status;
+}
+
+/* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no
+ * earlier run recorded these kernels compiled. */
+static int start_compile_helper(struct trainer *t)
+{
+    bool want = false;
+    int status = compile_helper_wanted(&want);
+    if (status != CLNET_OK || !want || dist_world()->size > 1)
+        return status;
+    t->compile_key = compile_helper_key(
+        t->config_hash, runtime_device_spec(t->opt->device_flag, t->exp->device), t->opt->cl_dir);
+    t->compile_record = true;
+    bool verbose = t->opt->verbose && !t->opt->quiet;
+    if (compile_helper_recorded(t->compile_key)) {
+        if (verbose)
+            printf("%s: no compile helper: an earlier run of this config compiled its kernels\n",
+                   t->exp->name);
+        return CLNET_OK;
+    }
+    t->helper = compile_helper_start(compile_helper_body, t);
+    if (t->helper < 0) {
+        if (verbose)
+            printf("%s: no compile helper: fork: %s\n", t->exp->name, strerror(errno));
+        t->helper = 0;
+    }
+    return CLNET_OK;
+}
+
 static void trainer_close(struct trainer *t)
 {
+    compile_helper_stop(t->helper);
+    t->helper = 0;
     if (t->s.rt) /* an index upload may still be pending on an error path */
         runtime_finish(t->s.rt);
     layer_stats_close(t->stats); /* run_loop closes it, except when it stops on a divergence */
@@ -745,6 +814,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
         resume_at = -1;
         goto done;
     }
+    if (status == CLNET_OK)
+        status = start_compile_helper(&t);
     if (status == CLNET_OK)
         status = trainer_open(&t);
     bool wrote_dir = false;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "config/experiment.h"
 #include "harness.h"
 #include "ops/ops.h"
 #include "runtime_tests.h"
@@ -287,6 +288,56 @@ START_TEST(open_program_subset)
 }
 END_TEST
 
+/* Launch modes (the compile helper's): RECORD enqueues nothing and notes the kernels in the
+ * order of their first launch; SKIP_FIRST leaves out the launches of the first k noted and
+ * enqueues the rest; ALL enqueues everything again. act_forward and act_backward (identity)
+ * copy x into y and into dx, so the buffers show which ran. */
+START_TEST(launch_modes)
+{
+    struct runtime *rt;
+    struct runtime_options o = {.programs = RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE)};
+    int status = runtime_open_with(&rt, "auto", NULL, &o);
+    ck_assert_msg(status == 0, "%s", clnet_error_message());
+    enum { N = 40 };
+    float host[N], y[N], dx[N];
+    for (int i = 0; i < N; i++)
+        host[i] = (float)i + 1.0f;
+    cl_mem x, out_y, out_dx;
+    ck_assert_int_eq(runtime_alloc_from(rt, &x, host, sizeof host, "x"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &out_y, sizeof host, "y"), 0);
+    ck_assert_int_eq(runtime_alloc(rt, &out_dx, sizeof host, "dx"), 0);
+    const int id = ACTIVATION_IDENTITY;
+    struct { enum runtime_launch_mode mode; int skip; bool y, dx; } cases[] = {
+        {RUNTIME_LAUNCH_RECORD, 0, false, false},
+        {RUNTIME_LAUNCH_SKIP_FIRST, 1, false, true},
+        {RUNTIME_LAUNCH_SKIP_FIRST, 2, false, false},
+        {RUNTIME_LAUNCH_SKIP_FIRST, 0, true, true},
+        {RUNTIME_LAUNCH_ALL, 0, true, true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ck_assert_int_eq(op_fill(rt, out_y, 0, N, -1.0f), 0);
+        ck_assert_int_eq(op_fill(rt, out_dx, 0, N, -1.0f), 0);
+        runtime_set_launch_mode(rt, cases[c].mode, cases[c].skip);
+        ck_assert_int_eq(op_act_forward(rt, out_y, x, N, id), 0);
+        ck_assert_int_eq(op_act_backward(rt, out_dx, x, x, N, id), 0);
+        runtime_set_launch_mode(rt, RUNTIME_LAUNCH_ALL, 0);
+        ck_assert_int_eq(runtime_download(rt, y, out_y, 0, sizeof y), 0);
+        ck_assert_int_eq(runtime_download(rt, dx, out_dx, 0, sizeof dx), 0);
+        ck_assert_int_eq(runtime_kernels_launched(rt), 2);
+        for (int i = 0; i < N; i++) {
+            ck_assert_msg(y[i] == (cases[c].y ? host[i] : -1.0f), "case %zu: y[%d] = %g", c, i,
+                          (double)y[i]);
+            ck_assert_msg(dx[i] == (cases[c].dx ? host[i] : -1.0f), "case %zu: dx[%d] = %g", c,
+                          i, (double)dx[i]);
+        }
+    }
+    runtime_free(x);
+    runtime_free(out_y);
+    runtime_free(out_dx);
+    runtime_close(rt);
+}
+END_TEST
+
 START_TEST(open_cl_dir)
 {
     /* The source tree's cl/ folder, by argument and by CLNET_CL_DIR. */
@@ -473,6 +524,7 @@ static Suite *runtime_suite(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, open_embedded);
     tcase_add_test(tc, open_program_subset);
+    tcase_add_test(tc, launch_modes);
     tcase_add_test(tc, open_cl_dir);
     tcase_add_test(tc, missing_cl_file);
     tcase_add_test(tc, build_error);

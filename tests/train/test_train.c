@@ -416,6 +416,82 @@ START_TEST(test_dense_stack_same_bits)
 }
 END_TEST
 
+/* The cold start's compile helper (train/compile_helper.h) changes no result: a small CNN
+ * trained from empty kernel caches (a fresh POCL_CACHE_DIR and clnet cache folder for each
+ * run) with the helper and without gives the same weights and metrics; --verbose says the
+ * helper had finished or was stopped, never that it failed. A second run of the config on the
+ * helper's caches starts none (the first run recorded its kernels compiled), and a bad
+ * CLNET_COMPILE_HELPER is a usage error. */
+static struct run_result *train_helper(const char *config, const char *dir, const char *helper,
+                                       const char *caches)
+{
+    char cache[4400], pocl[4400], env_helper[64];
+    snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/clnet", caches);
+    snprintf(pocl, sizeof pocl, "POCL_CACHE_DIR=%s/pocl", caches);
+    snprintf(env_helper, sizeof env_helper, "CLNET_COMPILE_HELPER=%s", helper);
+    const char *env[] = {cache, pocl, env_helper, NULL};
+    const char *argv[] = {"train", config, "--out", dir, "--verbose", NULL};
+    struct run_result *r = malloc(sizeof *r);
+    memset(r, 0, sizeof *r);
+    run_clnet(r, argv, env);
+    return r;
+}
+
+START_TEST(test_compile_helper_same_bits)
+{
+    char *config = write_config("helper.yaml", "model:\n"
+                                               "  input: [1, 28, 28]\n"
+                                               "  layers:\n"
+                                               "    - conv2d: {filters: 4, size: 5, stride: 2, "
+                                               "pad: 2, activation: relu}\n"
+                                               "    - flatten\n"
+                                               "    - dense: {units: 10}\n"
+                                               "init:\n"
+                                               "  weights: {normal: {std: 0.1}}\n"
+                                               "train:\n"
+                                               "  iterations: 6\n"
+                                               "  optimizer: {adam: {lr: 0.003}}\n"
+                                               "  eval_every: 3\n"
+                                               "  eval_batch_size: 100\n");
+    const char *names[] = {"helper_on", "helper_off"}, *values[] = {"1", "0"};
+    char *dirs[2], *caches[2];
+    for (int h = 0; h < 2; h++) {
+        dirs[h] = run_dir(names[h]);
+        caches[h] = path_in(harness_tmpdir(), names[h]);
+        struct run_result *r = train_helper(config, dirs[h], values[h], caches[h]);
+        free(completed_summary(r, dirs[h]));
+        const char *line = strstr(r->out, "first step done");
+        ck_assert_msg(line, "no first-step line: %s", r->out);
+        bool done = strstr(line, "(compile helper: done)") != NULL,
+             stopped = strstr(line, "(compile helper: stopped)") != NULL;
+        if (h == 0)
+            ck_assert_msg(done || stopped, "the helper did not end well: %s", r->out);
+        else
+            ck_assert_msg(!strstr(r->out, "compile helper"), "helper off, yet: %s", r->out);
+        printf("compile helper %s: %.*s\n", values[h], (int)strcspn(line, "\n"), line);
+        free(r);
+    }
+    ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
+                  "with and without the helper: different weights");
+    ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
+    char *again = run_dir("helper_again");
+    struct run_result *r = train_helper(config, again, "1", caches[0]);
+    free(completed_summary(r, again));
+    ck_assert_msg(strstr(r->out, "no compile helper: an earlier run of this config compiled"),
+                  "%s", r->out);
+    ck_assert_msg(!strstr(r->out, "(compile helper:"), "%s", r->out);
+    free(r);
+    r = train_helper(config, run_dir("helper_bad"), "2", caches[0]);
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "CLNET_COMPILE_HELPER=2: expected 0 or 1"),
+                  "exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(again);
+    for (int h = 0; h < 2; h++)
+        free(dirs[h]);
+    free(config);
+}
+END_TEST
+
 /* ---- 3. SGD and a single layer ------------------------------------------------------------ */
 
 START_TEST(test_sgd_sigmoid_learns)
@@ -930,6 +1006,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_fused_sgd_same_bits);
     tcase_add_test(tc, test_dense_stack_same_bits);
+    tcase_add_test(tc, test_compile_helper_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);
