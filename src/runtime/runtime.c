@@ -79,9 +79,17 @@ static int create_kernels(struct runtime *rt)
 /* Builds the programs in rt->stats.program_set one after another. (One thread per program
  * measured no faster on PoCL, the CPU driver here: PoCL 3.1 holds one process-wide lock around
  * all its LLVM work, lib/CL/pocl_llvm_build.cc and devices/common.c's codegen lock.) */
+static bool build_reversed; /* runtime_build_reversed */
+
+void runtime_build_reversed(bool reversed)
+{
+    build_reversed = reversed;
+}
+
 static int build_programs(struct runtime *rt)
 {
-    for (int p = 0; p < PROGRAM_COUNT; p++) {
+    for (int i = 0; i < PROGRAM_COUNT; i++) {
+        int p = build_reversed ? PROGRAM_COUNT - 1 - i : i;
         if (!(rt->stats.program_set & RUNTIME_PROGRAM(p)))
             continue;
         double t0 = now_seconds();

@@ -558,10 +558,11 @@ static int trainer_open(struct trainer *t)
     return status;
 }
 
-/* The compile helper's process (train/compile_helper.h), forked before trainer_open: it opens
+/* The compile helper's process (train/compile_helper.h), forked before trainer_open. It opens
  * a trainer of its own as the training process does (the same programs, model and launch
- * sizes, so PoCL's kernel cache keys match), notes in what order one training step first
- * launches its kernels without enqueueing anything, then runs the step enqueueing only the
+ * sizes, so PoCL's kernel cache keys match), building the programs in reverse order so that
+ * the training process finds the last ones in the cache. It notes in what order one training
+ * step first launches its kernels, enqueueing nothing, then runs the step enqueueing only the
  * launches of the second half of those kernels. The training process meanwhile compiles the
  * first half at their first launches and finds the rest in the cache, ready or nearly. Its
  * step computes nothing that is read: the kernels skipped leave their outputs as they are,
@@ -572,6 +573,7 @@ static int compile_helper_body(void *arg)
 {
     const struct trainer *parent = arg;
     struct trainer t = {.exp = parent->exp, .opt = parent->opt};
+    runtime_build_reversed(true);
     int status = trainer_open(&t);
     if (status == CLNET_OK && runtime_compiles_at_launch(t.s.rt)) {
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_RECORD, 0);
