@@ -76,9 +76,6 @@ static int create_kernels(struct runtime *rt)
     return CLNET_OK;
 }
 
-/* Builds the programs in rt->stats.program_set one after another. (One thread per program
- * measured no faster on PoCL, the CPU driver here: PoCL 3.1 holds one process-wide lock around
- * all its LLVM work, lib/CL/pocl_llvm_build.cc and devices/common.c's codegen lock.) */
 static bool build_reversed; /* runtime_build_reversed */
 
 void runtime_build_reversed(bool reversed)
@@ -86,6 +83,9 @@ void runtime_build_reversed(bool reversed)
     build_reversed = reversed;
 }
 
+/* Builds the programs in rt->stats.program_set one after another. (One thread per program
+ * measured no faster on PoCL, the CPU driver here: PoCL 3.1 holds one process-wide lock around
+ * all its LLVM work, lib/CL/pocl_llvm_build.cc and devices/common.c's codegen lock.) */
 static int build_programs(struct runtime *rt)
 {
     for (int i = 0; i < PROGRAM_COUNT; i++) {
@@ -109,9 +109,9 @@ static bool is_pocl(const struct runtime_device_info *d)
            strstr(d->platform_version, "PoCL") != NULL;
 }
 
-bool runtime_compiles_at_launch(const struct runtime *rt)
+bool runtime_compiles_at_launch(const struct runtime_device_info *d)
 {
-    return is_pocl(&rt->info) && rt->info.type == RUNTIME_DEVICE_CPU;
+    return is_pocl(d) && d->type == RUNTIME_DEVICE_CPU;
 }
 
 int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)

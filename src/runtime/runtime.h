@@ -79,13 +79,14 @@ void runtime_build_reversed(bool reversed);
 
 const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
+const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
+
+/* Whether the device's driver compiles each kernel at its first launch rather than at the
+ * program's build: PoCL's CPU devices (their work-group functions, per local size). */
+bool runtime_compiles_at_launch(const struct runtime_device_info *d);
+
 /* h continued (cache_hash) over the cl/ sources embedded in this build, names and bytes. */
 uint64_t runtime_sources_hash(uint64_t h);
-
-/* Whether the driver compiles each kernel at its first launch rather than at the program's
- * build: PoCL's CPU devices (their work-group functions, per local size). */
-bool runtime_compiles_at_launch(const struct runtime *rt);
-const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
 
 cl_context runtime_context(const struct runtime *rt);
 cl_command_queue runtime_queue(const struct runtime *rt);

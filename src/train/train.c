@@ -567,15 +567,16 @@ static int trainer_open(struct trainer *t)
  * first half at their first launches and finds the rest in the cache, ready or nearly. Its
  * step computes nothing that is read: the kernels skipped leave their outputs as they are,
  * and every kernel bounds its reads by its size arguments, not by data (the gather kernel and
- * the loss check indices and labels). On a device that compiles at build time it does
- * nothing. */
+ * the loss check indices and labels). On a device that compiles at build time it ends once
+ * the trainer is open (where the device is known: opening OpenCL first would make PoCL miss
+ * POCL_MAX_PTHREAD_COUNT, which session_open sets). */
 static int compile_helper_body(void *arg)
 {
     const struct trainer *parent = arg;
     struct trainer t = {.exp = parent->exp, .opt = parent->opt};
     runtime_build_reversed(true);
-    int status = trainer_open(&t);
-    if (status == CLNET_OK && runtime_compiles_at_launch(t.s.rt)) {
+    int status = trainer_open(&t); /* it opens the device: nothing may touch OpenCL before */
+    if (status == CLNET_OK && runtime_compiles_at_launch(runtime_device(t.s.rt))) {
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_RECORD, 0);
         status = step(&t, t.start, 0, true);
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_SKIP_FIRST,
