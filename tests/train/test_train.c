@@ -425,11 +425,18 @@ END_TEST
 static struct run_result *train_helper(const char *config, const char *dir, const char *helper,
                                        const char *caches)
 {
-    char cache[4400], pocl[4400], env_helper[64];
+    char cache[4400], pocl[4400], env_helper[64], asan[1024];
     snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/clnet", caches);
     snprintf(pocl, sizeof pocl, "POCL_CACHE_DIR=%s/pocl", caches);
     snprintf(env_helper, sizeof env_helper, "CLNET_COMPILE_HELPER=%s", helper);
-    const char *env[] = {cache, pocl, env_helper, NULL};
+    /* The only runs of the suite with an empty PoCL cache. In the sanitizer build LeakSanitizer
+     * reports 16 bytes that PoCL's kernel compiler leaks there (helper on or off), with a stack
+     * cut at operator new by the frame-pointer unwinder; unwound fully, it is inside libpocl or
+     * libLLVM, which tests/sanitizer/lsan.supp names. Elsewhere ASAN_OPTIONS is ignored. */
+    const char *user_asan = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sfast_unwind_on_malloc=0",
+             user_asan ? user_asan : "", user_asan && *user_asan ? ":" : "");
+    const char *env[] = {cache, pocl, env_helper, asan, NULL};
     const char *argv[] = {"train", config, "--out", dir, "--verbose", NULL};
     struct run_result *r = malloc(sizeof *r);
     memset(r, 0, sizeof *r);
@@ -1006,7 +1013,6 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_fused_sgd_same_bits);
     tcase_add_test(tc, test_dense_stack_same_bits);
-    tcase_add_test(tc, test_compile_helper_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);
@@ -1014,6 +1020,12 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_huge_lr_diverges);
     tcase_add_test(tc, test_zero_init_units_stay_identical);
     tcase_add_test(tc, test_zero_init_five_relu_stays_at_chance);
+    suite_add_tcase(s, tc);
+    /* Three runs, two from empty kernel caches, stack traces unwound fully in the sanitizer
+     * build (train_helper): longer than the others. */
+    tc = tcase_create("compile helper");
+    tcase_set_timeout(tc, harness_time_limit(120));
+    tcase_add_test(tc, test_compile_helper_same_bits);
     suite_add_tcase(s, tc);
     tc = tcase_create("eval");
     tcase_set_timeout(tc, 120);
