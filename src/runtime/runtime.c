@@ -271,6 +271,20 @@ int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct r
     return CLNET_OK;
 }
 
+/* runtime_launch of a kernel whose program is built (check_built done by the caller). */
+static int launch_built(struct runtime *rt, enum kernel_id id, unsigned dims,
+                        const size_t *global, const size_t *local)
+{
+    if (rt->first_launch[id] == 0)
+        rt->first_launch[id] = ++rt->kernels_launched;
+    if (rt->launch_mode == RUNTIME_LAUNCH_RECORD ||
+        (rt->launch_mode == RUNTIME_LAUNCH_SKIP_FIRST && rt->first_launch[id] <= rt->launch_skip))
+        return CLNET_OK;
+    return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], dims, NULL, global,
+                                                local, 0, NULL, NULL),
+                         "clEnqueueNDRangeKernel", kernel_name(id));
+}
+
 int runtime_launch_1d(struct runtime *rt, enum kernel_id id, size_t n)
 {
     return runtime_launch_1d_local(rt, id, n, rt->kernel_local_size[id]);
@@ -287,23 +301,14 @@ int runtime_launch_1d_local(struct runtime *rt, enum kernel_id id, size_t n, siz
         return clnet_errorf(CLNET_ERR_INTERNAL, "%s: work-group size %zu (1 to %zu)",
                             kernel_name(id), local, rt->kernel_local_size[id]);
     size_t global = (n + local - 1) / local * local;
-    return runtime_launch(rt, id, 1, &global, &local);
+    return launch_built(rt, id, 1, &global, &local);
 }
 
 int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
                    const size_t *local)
 {
     int status = check_built(rt, id);
-    if (status != CLNET_OK)
-        return status;
-    if (rt->first_launch[id] == 0)
-        rt->first_launch[id] = ++rt->kernels_launched;
-    if (rt->launch_mode == RUNTIME_LAUNCH_RECORD ||
-        (rt->launch_mode == RUNTIME_LAUNCH_SKIP_FIRST && rt->first_launch[id] <= rt->launch_skip))
-        return CLNET_OK;
-    return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], dims, NULL, global,
-                                                local, 0, NULL, NULL),
-                         "clEnqueueNDRangeKernel", kernel_name(id));
+    return status != CLNET_OK ? status : launch_built(rt, id, dims, global, local);
 }
 
 void runtime_set_launch_mode(struct runtime *rt, enum runtime_launch_mode mode, int skip)

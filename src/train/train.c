@@ -61,7 +61,7 @@ struct trainer {
     double train_seconds, eval_seconds;
     double first_step_train_seconds; /* the part of train_seconds the first step took */
     pid_t helper; /* the cold start's compile helper until the first step is done, or 0 */
-    bool compile_record;  /* record compile_key once the first step is done */
+    bool compile_record;  /* record compile_key once the first step is done (not yet recorded) */
     uint64_t compile_key; /* compile_helper_key of this run */
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
@@ -599,7 +599,6 @@ static int start_compile_helper(struct trainer *t)
         return status;
     t->compile_key = compile_helper_key(
         t->config_hash, runtime_device_spec(t->opt->device_flag, t->exp->device), t->opt->cl_dir);
-    t->compile_record = true;
     bool verbose = t->opt->verbose && !t->opt->quiet;
     if (compile_helper_recorded(t->compile_key)) {
         if (verbose)
@@ -607,6 +606,7 @@ static int start_compile_helper(struct trainer *t)
                    t->exp->name);
         return CLNET_OK;
     }
+    t->compile_record = true;
     t->helper = compile_helper_start(compile_helper_body, t);
     if (t->helper < 0) {
         if (verbose)
