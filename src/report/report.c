@@ -117,6 +117,12 @@ int summary_write(const char *path, const struct run_summary *s)
     json_bool(&w, s->sgd_fused);
     json_key(&w, "dense_stack");
     json_bool(&w, s->dense_stack);
+    json_key(&w, "spin_wait_us");
+    json_int(&w, s->spin_wait_us);
+    json_key(&w, "spin_waits_caught");
+    json_int(&w, s->spin_waits_caught);
+    json_key(&w, "spin_waits_spun_out");
+    json_int(&w, s->spin_waits_spun_out);
     json_key(&w, "clnet_version");
     json_string(&w, CLNET_VERSION);
     char hash[17];

@@ -44,6 +44,8 @@ struct run_summary {
     long long device_compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS: PoCL's worker threads */
     bool sgd_fused; /* the SGD update ran inside the backward GEMMs (model.sgd_fused) */
     bool dense_stack; /* training steps ran as layers/dense_stack.c's fewer launches */
+    long long spin_wait_us; /* PoCL's waits spun this long first (runtime/spinwait.h); 0: off */
+    long long spin_waits_caught, spin_waits_spun_out; /* spinwait_counts at the end */
     const char *message; /* why it diverged or failed, or NULL */
     uint64_t config_hash; /* of the resolved config (train.c), as 16 hex digits: what a sweep
                            * compares to skip a run that completed with the same config */

@@ -11,6 +11,7 @@
 
 #include "runtime/cache.h"
 #include "runtime/internal.h"
+#include "runtime/spinwait.h"
 #include "util/status.h"
 
 #define RUNTIME_MAX_LOCAL 256
@@ -146,8 +147,14 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
             return clnet_errorf(CLNET_ERR_NOMEM, "setenv POCL_MAX_PTHREAD_COUNT: out of memory");
         }
     }
+    long spin_us;
+    int status = spinwait_setting(&spin_us);
+    if (status != CLNET_OK) {
+        free(rt);
+        return status;
+    }
     struct device_entry dev;
-    int status = device_select(&dev, spec);
+    status = device_select(&dev, spec);
     if (status != CLNET_OK)
         goto fail;
     rt->info = dev.info;
@@ -165,6 +172,11 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
     if ((status = runtime_check(err, "clCreateCommandQueue", rt->info.name)) != CLNET_OK)
         goto fail;
+    /* PoCL's workers hand each other every command (spinwait.h); with one worker only the
+     * host thread waits on it, and spinning is no gain there. */
+    if (is_pocl(&rt->info) && rt->info.type == RUNTIME_DEVICE_CPU && rt->info.compute_units >= 2 &&
+        spinwait_start("libpocl", spin_us))
+        rt->stats.spin_us = spin_us;
 
     double t1 = now_seconds();
     if ((status = build_programs(rt)) != CLNET_OK)

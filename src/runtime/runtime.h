@@ -4,7 +4,8 @@
  * runtime/ and ops/ include the OpenCL headers.
  *
  * Environment: CLNET_DEVICE (see runtime_device_spec), CLNET_CL_DIR (like --cl-dir),
- * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1. */
+ * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1,
+ * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers). */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -31,6 +32,7 @@ struct runtime_stats {
     int cache_writes;     /* cache entries written */
     bool cache_enabled;   /* false: CLNET_NO_CACHE, no usable cache folder, or cache_pocl */
     bool cache_pocl;      /* off because the platform is PoCL, which caches itself */
+    long spin_us;         /* PoCL's waits spin this long first (runtime/spinwait.h); 0: off */
 };
 
 /* A set of programs: RUNTIME_PROGRAM(PROGRAM_GEMM) | ...; RUNTIME_PROGRAMS_ALL is every one. */

@@ -38,14 +38,15 @@ extern char **environ;
 /* environ without CLNET_PROGRESS, plus CLNET_PROGRESS=mode, and CLNET_NO_MPI=1: a run
  * started by a rank of an MPI sweep inherits the launcher's variables, but is a process of its
  * own, not a rank (src/dist/dist.c). With several jobs at once also CLNET_COMPILE_HELPER=0
- * unless the user set it: the jobs already share the cores, a helper per job would only add
- * processes (train/compile_helper.h). */
+ * and CLNET_SPIN_US=0 unless the user set them: the jobs already share the cores, a helper per
+ * job would only add processes (train/compile_helper.h) and a spinning wait would hold a core
+ * another job's thread could use (runtime/spinwait.h). */
 static char **child_env(const char *setting, int jobs)
 {
     int n = 0;
     while (environ[n])
         n++;
-    char **env = malloc((size_t)(n + 4) * sizeof *env);
+    char **env = malloc((size_t)(n + 5) * sizeof *env);
     if (!env)
         return NULL;
     int k = 0;
@@ -57,6 +58,8 @@ static char **child_env(const char *setting, int jobs)
     env[k++] = "CLNET_NO_MPI=1";
     if (jobs > 1 && !getenv("CLNET_COMPILE_HELPER"))
         env[k++] = "CLNET_COMPILE_HELPER=0";
+    if (jobs > 1 && !getenv("CLNET_SPIN_US"))
+        env[k++] = "CLNET_SPIN_US=0";
     env[k] = NULL;
     return env;
 }

@@ -23,6 +23,7 @@
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "report/report.h"
+#include "runtime/spinwait.h"
 #include "train/compile_helper.h"
 #include "train/layer_stats.h"
 #include "train/plots.h"
@@ -894,6 +895,12 @@ int train_run(const struct experiment *e, const struct train_options *o)
         struct rusage ru; /* this process's peak so far: a resumed run counts from its resume */
         t.sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
         t.sum.device_bytes_allocated = t.s.rt ? (long long)runtime_bytes_allocated(t.s.rt) : 0;
+        if (t.s.rt && runtime_stats(t.s.rt)->spin_us > 0) {
+            struct spinwait_counts c = spinwait_counts();
+            t.sum.spin_wait_us = runtime_stats(t.s.rt)->spin_us;
+            t.sum.spin_waits_caught = (long long)c.caught;
+            t.sum.spin_waits_spun_out = (long long)c.spun_out;
+        }
         int st = summary_write(summary_path, &t.sum);
         status = status ? status : st;
         if (status == CLNET_OK && !o->quiet)

@@ -1,5 +1,5 @@
 /* The runtime suite's parts: device listing and selection, program building and --cl-dir
- * (test_runtime.c), the binary cache (test_cache.c). */
+ * (test_runtime.c), the binary cache (test_cache.c), spinning waits (test_spinwait.c). */
 #ifndef CLNET_TESTS_RUNTIME_TESTS_H
 #define CLNET_TESTS_RUNTIME_TESTS_H
 
@@ -8,6 +8,7 @@
 #include "runtime/runtime.h"
 
 TCase *runtime_cache_tcase(void);
+TCase *runtime_spinwait_tcase(void);
 
 /* Runs gather_batch on rt over a tiny set and checks the result: proof that the programs rt
  * holds (built or loaded from the cache) work. */

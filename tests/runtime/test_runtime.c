@@ -531,6 +531,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, alloc_limits);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, runtime_cache_tcase());
+    suite_add_tcase(s, runtime_spinwait_tcase());
     return s;
 }
 

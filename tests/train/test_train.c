@@ -132,8 +132,9 @@ START_TEST(test_summary_memory)
 END_TEST
 
 /* PoCL's worker threads (session.c): one for a small training step, PoCL's default (one per
- * core, as `clnet devices` shows in a fresh process) for a large one, and the user's
- * POCL_MAX_PTHREAD_COUNT over both. summary.json's device_compute_units shows which ran. Only
+ * core, as `clnet devices` shows in a fresh process) for a large one (a middle one too, unless
+ * CLNET_SPIN_US=0 keeps the waits from spinning), and the user's POCL_MAX_PTHREAD_COUNT over
+ * all. summary.json's device_compute_units shows which ran. Only
  * PoCL's pthread device has worker threads; on any other device the test says so and stops. */
 static double units_of_run(const char *name, const char *body)
 {
@@ -182,11 +183,36 @@ START_TEST(test_pocl_worker_threads)
                                                      "train:\n"
                                                      "  batch_size: 50\n"
                                                      "  optimizer: {sgd: {lr: 0.1}}\n");
+        /* 3 x 2 x (784 x 100 + 100 x 10) x 100 = 48 MFLOP a step: PoCL's default while waits
+         * spin, else one worker */
+        const char *mid_body = "model:\n"
+                               "  input: [784]\n"
+                               "  layers:\n"
+                               "    - dense: {units: 100, activation: sigmoid}\n"
+                               "    - dense: {units: 10}\n"
+                               "train:\n"
+                               "  batch_size: 100\n"
+                               "  optimizer: {sgd: {lr: 0.1}}\n";
+        const char *user_spin = getenv("CLNET_SPIN_US");
+        char *saved_spin = user_spin ? strdup(user_spin) : NULL;
+        unsetenv("CLNET_SPIN_US");
+        double mid = units_of_run("threads_mid", mid_body);
+        setenv("CLNET_SPIN_US", "0", 1);
+        double mid_still = units_of_run("threads_mid_still", mid_body);
+        if (saved_spin)
+            setenv("CLNET_SPIN_US", saved_spin, 1);
+        else
+            unsetenv("CLNET_SPIN_US");
+        free(saved_spin);
         setenv("POCL_MAX_PTHREAD_COUNT", "2", 1);
         double asked = units_of_run("threads_user", DENSE_RELU_ADAM);
-        printf("pocl worker threads: default %g, small step %g, large step %g, "
-               "POCL_MAX_PTHREAD_COUNT=2 %g\n", cores, small, large, asked);
+        printf("pocl worker threads: default %g, small step %g, large step %g, middle step %g "
+               "(%g with CLNET_SPIN_US=0), POCL_MAX_PTHREAD_COUNT=2 %g\n", cores, small, large,
+               mid, mid_still, asked);
         ck_assert_msg(small == 1, "small step ran on %g worker threads, want 1", small);
+        ck_assert_msg(mid == cores, "middle step ran on %g worker threads, want %g", mid, cores);
+        ck_assert_msg(mid_still == 1, "middle step without spinning ran on %g worker threads, "
+                      "want 1", mid_still);
         ck_assert_msg(large == cores, "large step ran on %g worker threads, want %g", large,
                       cores);
         ck_assert_msg(asked == 2, "POCL_MAX_PTHREAD_COUNT=2 gave %g worker threads", asked);
@@ -495,6 +521,80 @@ START_TEST(test_compile_helper_same_bits)
     free(again);
     for (int h = 0; h < 2; h++)
         free(dirs[h]);
+    free(config);
+}
+END_TEST
+
+/* PoCL's waits spinning first (runtime/spinwait.h, on by default with two or more workers)
+ * change timing only: two workers with and without (CLNET_SPIN_US=0) train the same bits.
+ * summary.json shows the waits reached clnet's pthread_cond_wait from PoCL and caught signals
+ * while spinning; a bad CLNET_SPIN_US is a usage error. On a device other than PoCL's pthread
+ * device nothing spins, which the test checks and says. */
+static char *train_spin(const char *config, const char *dir, const char *spin)
+{
+    char env_spin[64];
+    snprintf(env_spin, sizeof env_spin, "CLNET_SPIN_US=%s", spin);
+    const char *env[] = {"POCL_MAX_PTHREAD_COUNT=2", env_spin, NULL};
+    const char *argv[] = {"train", config, "--out", dir, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    run_clnet(r, argv, env);
+    char *summary = completed_summary(r, dir);
+    free(r);
+    return summary;
+}
+
+START_TEST(test_spin_wait_same_bits)
+{
+    char *config = write_config("spin.yaml", "model:\n"
+                                             "  input: [784]\n"
+                                             "  layers:\n"
+                                             "    - dense: {units: 48, activation: sigmoid}\n"
+                                             "    - dense: {units: 10}\n"
+                                             "init:\n"
+                                             "  weights: {normal: {std: 0.1}}\n"
+                                             "train:\n"
+                                             "  iterations: 100\n"
+                                             "  batch_size: 32\n"
+                                             "  optimizer: {sgd: {lr: 0.5}}\n"
+                                             "  eval_every: 50\n"
+                                             "  eval_batch_size: 100\n");
+    char *dirs[2] = {run_dir("spin_on"), run_dir("spin_off")};
+    /* a long bound, so that even on a loaded machine some signal comes while a wait spins */
+    char *on = train_spin(config, dirs[0], "2000"), *off = train_spin(config, dirs[1], "0");
+    double us = json_number(on, "spin_wait_us"), caught = json_number(on, "spin_waits_caught");
+    bool pocl_pthread = json_has_string(on, "platform", "Portable Computing Language") &&
+                        json_number(on, "device_compute_units") == 2;
+    printf("spin wait: %g us, %g waits caught spinning, %g spun out (%s)\n", us, caught,
+           json_number(on, "spin_waits_spun_out"),
+           pocl_pthread ? "PoCL, two workers" : "not PoCL's pthread device: nothing spins");
+    if (pocl_pthread)
+        ck_assert_msg(us == 2000 && caught > 0, "no wait spun: %s", on);
+    else
+        ck_assert_msg(us == 0 && caught == 0, "%s", on);
+    ck_assert_msg(json_number(off, "spin_wait_us") == 0 &&
+                      json_number(off, "spin_waits_caught") == 0,
+                  "CLNET_SPIN_US=0 still spun: %s", off);
+    ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
+                  "with and without spinning waits: different weights");
+    ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
+    const char *bad[] = {"x", "-1", "100001", "50us"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char env_spin[64], want[128];
+        snprintf(env_spin, sizeof env_spin, "CLNET_SPIN_US=%s", bad[i]);
+        snprintf(want, sizeof want, "%s: expected microseconds", env_spin);
+        const char *env[] = {env_spin, NULL};
+        const char *argv[] = {"train", config, "--out", run_dir("spin_bad"), NULL};
+        struct run_result *r = malloc(sizeof *r);
+        run_clnet(r, argv, env);
+        ck_assert_msg(r->exit_code == 2 && strstr(r->err, want), "%s: exit %d: %s", env_spin,
+                      r->exit_code, r->err);
+        free((char *)argv[3]);
+        free(r);
+    }
+    free(on);
+    free(off);
+    for (int i = 0; i < 2; i++)
+        free(dirs[i]);
     free(config);
 }
 END_TEST
@@ -1013,6 +1113,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_fused_sgd_same_bits);
     tcase_add_test(tc, test_dense_stack_same_bits);
+    tcase_add_test(tc, test_spin_wait_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
     tcase_add_test(tc, test_single_layer_learns);

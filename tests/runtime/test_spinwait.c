@@ -1,0 +1,189 @@
+/* runtime/spinwait.h: CLNET_SPIN_US's parsing, and condition-variable hand-offs that must never
+ * lose a wake-up whether the waits spin and catch the signal, spin out and sleep, or do not
+ * spin at all. The waits here are called from the test program itself, which spinwait_start
+ * names with NULL. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/spinwait.h"
+#include "runtime_tests.h"
+#include "util/status.h"
+
+static void set_spin_env(const char *value)
+{
+    if (value)
+        setenv("CLNET_SPIN_US", value, 1);
+    else
+        unsetenv("CLNET_SPIN_US");
+}
+
+START_TEST(spin_setting)
+{
+    const char *user = getenv("CLNET_SPIN_US");
+    char *saved = user ? strdup(user) : NULL;
+    const struct {
+        const char *value;
+        long us;
+    } good[] = {{NULL, SPINWAIT_DEFAULT_US}, {"", SPINWAIT_DEFAULT_US}, {"0", 0}, {"250", 250},
+                {"100000", 100000}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        set_spin_env(good[i].value);
+        long us = -1;
+        ck_assert_int_eq(spinwait_setting(&us), CLNET_OK);
+        ck_assert_int_eq(us, good[i].us);
+    }
+    const char *bad[] = {"x", "-1", "100001", "50us", " 5", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        set_spin_env(bad[i]);
+        long us;
+        ck_assert_int_eq(spinwait_setting(&us), CLNET_ERR_USAGE);
+        ck_assert_msg(strstr(clnet_error_message(), "expected microseconds"), "%s",
+                      clnet_error_message());
+        clnet_error_clear();
+    }
+    set_spin_env(saved);
+    free(saved);
+}
+END_TEST
+
+/* Two threads hand a token back and forth `rounds` times, each waiting for its turn on its own
+ * condition variable; a third condition variable, broadcast at the end, releases `sleepers`
+ * threads waiting on it. Returns once everything finished; a lost wake-up hangs (the test's
+ * timeout). */
+struct pingpong {
+    pthread_mutex_t mu;
+    pthread_cond_t turn[2], done_cv;
+    long token, rounds;
+    int done, released;
+    long delay_ns; /* each hand-off waits this long before it signals */
+};
+
+static void nap(long ns)
+{
+    if (ns > 0) {
+        struct timespec t = {ns / 1000000000, ns % 1000000000};
+        nanosleep(&t, NULL);
+    }
+}
+
+static void play(struct pingpong *p, int me)
+{
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->token < p->rounds && p->token % 2 != me)
+            pthread_cond_wait(&p->turn[me], &p->mu);
+        if (p->token >= p->rounds)
+            break;
+        pthread_mutex_unlock(&p->mu);
+        nap(p->delay_ns);
+        pthread_mutex_lock(&p->mu);
+        p->token++;
+        pthread_cond_signal(&p->turn[1 - me]);
+    }
+    pthread_cond_signal(&p->turn[1 - me]);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *player_one(void *arg)
+{
+    play(arg, 1);
+    return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+    struct pingpong *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->done)
+        pthread_cond_wait(&p->done_cv, &p->mu);
+    p->released++;
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static struct spinwait_counts pingpong(long rounds, long delay_ns)
+{
+    enum { SLEEPERS = 3 };
+    struct pingpong p = {.rounds = rounds, .delay_ns = delay_ns};
+    pthread_mutex_init(&p.mu, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_cond_init(&p.turn[i], NULL);
+    pthread_cond_init(&p.done_cv, NULL);
+    struct spinwait_counts before = spinwait_counts();
+    pthread_t one, sleepers[SLEEPERS];
+    for (int i = 0; i < SLEEPERS; i++)
+        ck_assert_int_eq(pthread_create(&sleepers[i], NULL, sleeper, &p), 0);
+    ck_assert_int_eq(pthread_create(&one, NULL, player_one, &p), 0);
+    play(&p, 0);
+    pthread_join(one, NULL);
+    nap(delay_ns);
+    pthread_mutex_lock(&p.mu);
+    p.done = 1;
+    pthread_cond_broadcast(&p.done_cv);
+    pthread_mutex_unlock(&p.mu);
+    for (int i = 0; i < SLEEPERS; i++)
+        pthread_join(sleepers[i], NULL);
+    ck_assert_int_eq(p.token, rounds);
+    ck_assert_int_eq(p.released, SLEEPERS);
+    struct spinwait_counts after = spinwait_counts();
+    for (int i = 0; i < 2; i++)
+        pthread_cond_destroy(&p.turn[i]);
+    pthread_cond_destroy(&p.done_cv);
+    pthread_mutex_destroy(&p.mu);
+    return (struct spinwait_counts){after.caught - before.caught,
+                                    after.spun_out - before.spun_out};
+}
+
+/* Spinning long: most hand-offs are caught while spinning. */
+START_TEST(spin_catches)
+{
+    ck_assert(spinwait_start(NULL, 20000));
+    struct spinwait_counts c = pingpong(5000, 0);
+    spinwait_stop();
+    printf("spin wait, 20 ms bound: %llu caught, %llu spun out of 5000 hand-offs\n",
+           (unsigned long long)c.caught, (unsigned long long)c.spun_out);
+    ck_assert_msg(c.caught > 0, "no wait caught a signal while spinning");
+}
+END_TEST
+
+/* Spinning 2 us against hand-offs 2 ms apart: every wait spins out, then sleeps, and is woken. */
+START_TEST(spin_outs_then_sleeps)
+{
+    ck_assert(spinwait_start(NULL, 2));
+    struct spinwait_counts c = pingpong(40, 2000000);
+    spinwait_stop();
+    printf("spin wait, 2 us bound: %llu caught, %llu spun out of 40 hand-offs 2 ms apart\n",
+           (unsigned long long)c.caught, (unsigned long long)c.spun_out);
+    ck_assert_msg(c.spun_out >= 20, "only %llu waits spun out", (unsigned long long)c.spun_out);
+}
+END_TEST
+
+/* Off (stopped, a bound of 0, or an object that is not loaded): nothing spins. */
+START_TEST(spin_off)
+{
+    ck_assert(!spinwait_start("no-such-object-is-loaded", 50));
+    struct spinwait_counts c = pingpong(2000, 0);
+    ck_assert(!spinwait_start(NULL, 0));
+    struct spinwait_counts z = pingpong(2000, 0);
+    ck_assert(spinwait_start(NULL, 50));
+    spinwait_stop();
+    struct spinwait_counts s = pingpong(2000, 0);
+    ck_assert_msg(c.caught + c.spun_out + z.caught + z.spun_out + s.caught + s.spun_out == 0,
+                  "waits spun while off");
+}
+END_TEST
+
+TCase *runtime_spinwait_tcase(void)
+{
+    TCase *tc = tcase_create("spinwait");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, spin_setting);
+    tcase_add_test(tc, spin_catches);
+    tcase_add_test(tc, spin_outs_then_sleeps);
+    tcase_add_test(tc, spin_off);
+    return tc;
+}
