@@ -138,14 +138,22 @@ static struct spinwait_counts pingpong(long rounds, long delay_ns)
                                     after.spun_out - before.spun_out};
 }
 
+/* pingpong with waits spinning up to us microseconds; prints what they did. */
+static struct spinwait_counts spun_pingpong(long us, long rounds, long delay_ns)
+{
+    ck_assert(spinwait_start(NULL, us));
+    struct spinwait_counts c = pingpong(rounds, delay_ns);
+    spinwait_stop();
+    printf("spin wait, %ld us bound, %ld hand-offs %ld us apart: %llu caught, %llu spun out\n",
+           us, rounds, delay_ns / 1000, (unsigned long long)c.caught,
+           (unsigned long long)c.spun_out);
+    return c;
+}
+
 /* Spinning long: most hand-offs are caught while spinning. */
 START_TEST(spin_catches)
 {
-    ck_assert(spinwait_start(NULL, 20000));
-    struct spinwait_counts c = pingpong(5000, 0);
-    spinwait_stop();
-    printf("spin wait, 20 ms bound: %llu caught, %llu spun out of 5000 hand-offs\n",
-           (unsigned long long)c.caught, (unsigned long long)c.spun_out);
+    struct spinwait_counts c = spun_pingpong(20000, 5000, 0);
     ck_assert_msg(c.caught > 0, "no wait caught a signal while spinning");
 }
 END_TEST
@@ -153,11 +161,7 @@ END_TEST
 /* Spinning 2 us against hand-offs 2 ms apart: every wait spins out, then sleeps, and is woken. */
 START_TEST(spin_outs_then_sleeps)
 {
-    ck_assert(spinwait_start(NULL, 2));
-    struct spinwait_counts c = pingpong(40, 2000000);
-    spinwait_stop();
-    printf("spin wait, 2 us bound: %llu caught, %llu spun out of 40 hand-offs 2 ms apart\n",
-           (unsigned long long)c.caught, (unsigned long long)c.spun_out);
+    struct spinwait_counts c = spun_pingpong(2, 40, 2000000);
     ck_assert_msg(c.spun_out >= 20, "only %llu waits spun out", (unsigned long long)c.spun_out);
 }
 END_TEST

@@ -530,7 +530,7 @@ END_TEST
  * summary.json shows the waits reached clnet's pthread_cond_wait from PoCL and caught signals
  * while spinning; a bad CLNET_SPIN_US is a usage error. On a device other than PoCL's pthread
  * device nothing spins, which the test checks and says. */
-static char *train_spin(const char *config, const char *dir, const char *spin)
+static struct run_result *train_spin(const char *config, const char *dir, const char *spin)
 {
     char env_spin[64];
     snprintf(env_spin, sizeof env_spin, "CLNET_SPIN_US=%s", spin);
@@ -538,6 +538,12 @@ static char *train_spin(const char *config, const char *dir, const char *spin)
     const char *argv[] = {"train", config, "--out", dir, NULL};
     struct run_result *r = malloc(sizeof *r);
     run_clnet(r, argv, env);
+    return r;
+}
+
+static char *spin_summary(const char *config, const char *dir, const char *spin)
+{
+    struct run_result *r = train_spin(config, dir, spin);
     char *summary = completed_summary(r, dir);
     free(r);
     return summary;
@@ -560,7 +566,7 @@ START_TEST(test_spin_wait_same_bits)
                                              "  eval_batch_size: 100\n");
     char *dirs[2] = {run_dir("spin_on"), run_dir("spin_off")};
     /* a long bound, so that even on a loaded machine some signal comes while a wait spins */
-    char *on = train_spin(config, dirs[0], "2000"), *off = train_spin(config, dirs[1], "0");
+    char *on = spin_summary(config, dirs[0], "2000"), *off = spin_summary(config, dirs[1], "0");
     double us = json_number(on, "spin_wait_us"), caught = json_number(on, "spin_waits_caught");
     bool pocl_pthread = json_has_string(on, "platform", "Portable Computing Language") &&
                         json_number(on, "device_compute_units") == 2;
@@ -579,16 +585,12 @@ START_TEST(test_spin_wait_same_bits)
     ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
     const char *bad[] = {"x", "-1", "100001", "50us"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char env_spin[64], want[128];
-        snprintf(env_spin, sizeof env_spin, "CLNET_SPIN_US=%s", bad[i]);
-        snprintf(want, sizeof want, "%s: expected microseconds", env_spin);
-        const char *env[] = {env_spin, NULL};
-        const char *argv[] = {"train", config, "--out", run_dir("spin_bad"), NULL};
-        struct run_result *r = malloc(sizeof *r);
-        run_clnet(r, argv, env);
-        ck_assert_msg(r->exit_code == 2 && strstr(r->err, want), "%s: exit %d: %s", env_spin,
+        char want[128], *dir = run_dir("spin_bad");
+        snprintf(want, sizeof want, "CLNET_SPIN_US=%s: expected microseconds", bad[i]);
+        struct run_result *r = train_spin(config, dir, bad[i]);
+        ck_assert_msg(r->exit_code == 2 && strstr(r->err, want), "%s: exit %d: %s", bad[i],
                       r->exit_code, r->err);
-        free((char *)argv[3]);
+        free(dir);
         free(r);
     }
     free(on);
