@@ -145,8 +145,8 @@ static int pocl_threads_for(const struct experiment *e, const struct model_shape
     if (!e->has_train)
         return 0;
     double step = 3.0 * (double)shape->flops * (double)e->train.batch_size;
-    return step < (spinning ? SESSION_SMALL_STEP_FLOPS_SPINNING : SESSION_SMALL_STEP_FLOPS) ? 1
-                                                                                           : 0;
+    double line = spinning ? SESSION_SMALL_STEP_FLOPS_SPINNING : SESSION_SMALL_STEP_FLOPS;
+    return step < line ? 1 : 0;
 }
 
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
