@@ -7,11 +7,12 @@
  * the worker microseconds. Every value is computed as there, so both paths give the same bits
  * (tests/train: test_dense_stack_same_bits); bench/RESULTS.md has what it gains.
  *
- * Its buffers: an arena with every layer's output and dz for the largest batch and the
+ * Its buffers: an arena with every layer's output and dz for the training batch and the
  * kernel's scratch, and the table it reads (ops.h: struct dense_tail_layout). The layers' own
  * y and dx buffers stay for evaluation and the per-layer path. */
 #include "layers/layer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "model/model.h"
@@ -38,7 +39,26 @@ void dense_stack_free(struct dense_stack *s)
     free(s);
 }
 
-int dense_stack_open(struct dense_stack **out, const struct model *m)
+/* The plan's choice for a layout that does not fit: the per-layer path computes the same values
+ * with size_t offsets and buffers of one layer each, so a model too wide for the stack's int
+ * offsets or for one device buffer still trains (summary.json "dense_stack": false). */
+static bool layout_fits(const struct dense_tail_layout *t, const struct model *m, char *why,
+                        size_t why_size)
+{
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    size_t max_alloc = (size_t)runtime_device(m->rt)->max_alloc_bytes;
+    if (!t->fits)
+        snprintf(why, why_size, "its offsets (%zu floats) pass the kernel's ints",
+                 t->arena_floats);
+    else if (t->arena_floats > max_alloc / sizeof(float))
+        snprintf(why, why_size, "its buffer (%.2f GiB) is larger than the device allows "
+                 "(%.2f GiB)", (double)t->arena_floats * sizeof(float) / gib,
+                 (double)max_alloc / gib);
+    return t->fits && t->arena_floats <= max_alloc / sizeof(float);
+}
+
+int dense_stack_open(struct dense_stack **out, const struct model *m, int rows, char *why,
+                     size_t why_size)
 {
     *out = NULL;
     if (!dense_stack_usable(m))
@@ -60,11 +80,15 @@ int dense_stack_open(struct dense_stack **out, const struct model *m)
         b_off[i] = l->b_off;
     }
     if (status == CLNET_OK)
-        status = dense_tail_layout(&s->layout, n, units, act, w_off, b_off, m->max_batch);
+        status = dense_tail_layout(&s->layout, n, units, act, w_off, b_off, rows);
     free(units);
     free(act);
     free(w_off);
     free(b_off);
+    if (status == CLNET_OK && !layout_fits(&s->layout, m, why, why_size)) {
+        dense_stack_free(s);
+        return CLNET_OK;
+    }
     size_t table_bytes = (size_t)(n - 1) * DENSE_TAIL_FIELDS * sizeof *s->layout.table;
     if (status == CLNET_OK)
         status = runtime_alloc(m->rt, &s->arena, s->layout.arena_floats * sizeof(float),

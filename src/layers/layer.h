@@ -73,13 +73,16 @@ int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_
 
 /* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c):
  * usable when the model has 2 or more layers and layer_dense_fuses_sgd holds; open allocates
- * its arena for m's largest batch; step runs the forward of rows x (B, I) with labels (B), the
+ * its arena for batches of up to rows, or leaves *s NULL and says why (a sentence after "the
+ * dense stack is off: ") when its layout does not fit the kernel's int offsets or one device
+ * buffer, where the per-layer path trains the model instead; step runs the forward of rows x (B, I) with labels (B), the
  * loss into row_loss / row_correct at row_off (as op_loss_forward_backward), and the backward
  * into the grads arena or, with model.sgd_fused, the update. The layers' y and dx buffers are
  * not written. */
 struct dense_stack;
 bool dense_stack_usable(const struct model *m);
-int dense_stack_open(struct dense_stack **s, const struct model *m);
+int dense_stack_open(struct dense_stack **s, const struct model *m, int rows, char *why,
+                     size_t why_size);
 int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
 void dense_stack_free(struct dense_stack *s);

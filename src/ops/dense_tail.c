@@ -48,6 +48,7 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
     t->arena_floats = off + (rows + DENSE_TAIL_ROWS - 1) / DENSE_TAIL_ROWS * scratch;
     t->scratch_len = (int)scratch;
     t->dzt_len = (int)dzt;
+    /* The kernel adds the table's ints to pointers and takes its scratch lengths as ints. */
     bool fits = t->arena_floats <= (size_t)INT_MAX;
     size_t yt = 2 * dzt; /* layer u's y^T in the scratch */
     for (size_t u = 0; u + 1 < n; u++) {
@@ -67,10 +68,7 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
         yt += DENSE_TAIL_ROWS * (size_t)units[u + 1];
         d[11] = (int)yt;
     }
-    if (!fits) {
-        dense_tail_layout_free(t);
-        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: offsets past the table's ints");
-    }
+    t->fits = fits;
     return CLNET_OK;
 }
 
@@ -86,6 +84,8 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
                   cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
                   cl_mem row_correct, size_t row_off, int batch, int loss)
 {
+    if (!t->fits)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: a layout past the table's ints");
     if (batch <= 0 || batch > t->max_batch || loss < 0 || loss >= LOSS_COUNT)
         return clnet_errorf(CLNET_ERR_INTERNAL, "dense_tail: B=%d (at most %d), loss %d", batch,
                             t->max_batch, loss);

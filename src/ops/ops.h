@@ -87,11 +87,13 @@ struct dense_tail_layout {
     size_t scratch_off;       /* the first work-item's scratch */
     int scratch_len, dzt_len; /* floats of one work-item's scratch, of one dz^T in it */
     int *table;               /* (n_layers - 1, DENSE_TAIL_FIELDS) */
+    bool fits;                /* every offset and length fits the kernel's ints */
 };
 /* The layout of n_layers (>= 2) dense layers: units[0] the input's width, units[i + 1] layer
  * i's; act[i] its activation; w_off[i] and b_off[i] its weights (units[i], units[i + 1]) and
- * biases in the parameter arena. CLNET_ERR_NOMEM, or CLNET_ERR_INTERNAL when an offset does
- * not fit the table's ints. */
+ * biases in the parameter arena. CLNET_ERR_NOMEM, or CLNET_ERR_INTERNAL for fewer than 2
+ * layers or no rows. A layout whose offsets or lengths pass INT_MAX (t->fits false) is made
+ * all the same; op_dense_tail refuses it (the caller takes the per-layer path instead). */
 int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *units, const int *act,
                       const size_t *w_off, const size_t *b_off, int max_batch);
 void dense_tail_layout_free(struct dense_tail_layout *t);

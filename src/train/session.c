@@ -1,6 +1,7 @@
 /* Setting up a device for training or evaluation (see session.h). */
 #include "train/session.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,30 @@ static int check_data_fits(const struct experiment *e, const struct model_shape 
         return config_errorf_at(where, "the last layer must give one score per class (10 for "
                                 "MNIST); it gives %lld values",
                                 (long long)tensor_shape_size(out));
+    return CLNET_OK;
+}
+
+/* clnet's kernels index one batch of a layer's inputs or outputs with int (work-item counts
+ * and row offsets), so a batch of a tensor holds at most INT_MAX values. Devices that allow
+ * buffers past 8 GiB would otherwise reach an internal error inside an op. */
+static int check_index_range(const struct experiment *e, const struct model_shape *shape,
+                             int rows)
+{
+    for (int i = 0; i < shape->n_layers; i++) {
+        const struct layer_shape *l = &shape->layers[i];
+        int64_t in = tensor_shape_size(&l->in), out = tensor_shape_size(&l->out);
+        int64_t widest = in > out ? in : out;
+        if (widest > INT_MAX / rows) {
+            struct src_pos pos = e->layers[i].pos;
+            if (!pos.file)
+                pos.file = e->path;
+            return config_errorf_at(pos, "layer %d (%s): a batch of %d rows of %lld values "
+                                    "passes the %d values clnet's kernels index in one tensor; "
+                                    "lower train.batch_size and train.eval_batch_size or the "
+                                    "layer's size", i, layer_type_name(e->layers[i].type), rows,
+                                    (long long)widest, INT_MAX);
+        }
+    }
     return CLNET_OK;
 }
 
@@ -168,15 +193,17 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
     status = model_programs(&options.programs, e, e->has_train);
     if (status == CLNET_OK)
         status = mnist_load(&s->data, e->data.dir);
+    s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
+                       ? e->train.batch_size
+                       : e->train.eval_batch_size;
     if (status == CLNET_OK)
         status = check_data_fits(e, &shape, &s->data);
+    if (status == CLNET_OK)
+        status = check_index_range(e, &shape, s->max_batch);
     if (status == CLNET_OK)
         status = runtime_open_with(&s->rt, runtime_device_spec(device_flag, e->device), cl_dir,
                                    &options);
     s->features = s->data.rows * s->data.cols;
-    s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
-                       ? e->train.batch_size
-                       : e->train.eval_batch_size;
     if (status == CLNET_OK)
         status = check_memory(s, &shape);
     shape_free(&shape);

@@ -536,8 +536,12 @@ static int trainer_open(struct trainer *t)
         status == CLNET_OK)
         status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_DENSE_STACK=%s: expected 0 or 1", stack);
     if (status == CLNET_OK && !(stack && strcmp(stack, "0") == 0) &&
-        e->train.layer_stats == 0 && dense_stack_usable(&s->model))
-        status = dense_stack_open(&t->stack, &s->model);
+        e->train.layer_stats == 0 && dense_stack_usable(&s->model)) {
+        char why[160] = "";
+        status = dense_stack_open(&t->stack, &s->model, t->rows, why, sizeof why);
+        if (status == CLNET_OK && !t->stack && t->opt->verbose && !t->opt->quiet)
+            printf("%s: the dense stack is off: %s\n", e->name, why);
+    }
     size_t idx = (size_t)t->chunk_max * (size_t)t->batch;
     t->index = malloc(idx * sizeof *t->index);
     t->acc_host = malloc((size_t)t->chunk_max * 2 * sizeof *t->acc_host);

@@ -1,9 +1,8 @@
 /* Nothing is lost: a run killed with SIGKILL at random moments (and inside checkpoint writes)
  * and started again ends byte-identical to an uninterrupted one; SIGINT checkpoints and exits
  * 130; a second process on one run directory is refused; a changed config is refused naming
- * the keys; a full disk (a file-size limit) fails the run but keeps the last good checkpoint;
- * a model too large for the device is refused before anything is allocated. All through the
- * clnet binary, on the synthetic data set of synth.c. */
+ * the keys; a full disk (a file-size limit) fails the run but keeps the last good checkpoint
+ * (models too large for the device: test_limits.c). All through the clnet binary, on the synthetic data set of synth.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -315,30 +314,6 @@ START_TEST(test_full_disk_keeps_last_checkpoint)
 }
 END_TEST
 
-/* ---- too large for the device ------------------------------------------------------------- */
-
-START_TEST(test_model_too_large_for_device)
-{
-    char *big = write_config("big.yaml", "model:\n"
-                                         "  input: [784]\n"
-                                         "  layers:\n"
-                                         "    - dense: {units: 1000000, activation: relu}\n"
-                                         "    - dense: {units: 10}\n"
-                                         "train: {iterations: 10, batch_size: 10}\n");
-    char *dir = run_dir("big");
-    struct run_result r;
-    const char *argv[] = {"train", big, "--out", dir, NULL};
-    clnet(&r, argv);
-    ck_assert_msg(r.exit_code == 2 && strstr(r.err, "GiB") && strstr(r.err, "big.yaml") &&
-                      count_lines(r.err) == 1,
-                  "exit %d: %s", r.exit_code, r.err);
-    ck_assert_msg(r.seconds < 10, "took %.1f s to refuse", r.seconds);
-    ck_assert_msg(!exists(dir), "the run directory was created");
-    free(dir);
-    free(big);
-}
-END_TEST
-
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("resume");
@@ -352,7 +327,6 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, test_second_process_is_refused);
     tcase_add_test(tc, test_changed_config_is_refused_then_restarted);
     tcase_add_test(tc, test_full_disk_keeps_last_checkpoint);
-    tcase_add_test(tc, test_model_too_large_for_device);
     suite_add_tcase(s, tc);
     return s;
 }
