@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "config/config.h"
 #include "train/predict.h"
 #include "train/train.h"
+#include "util/fs.h"
 #include "util/status.h"
 
 int cli_eval(const struct cli_args *args)
@@ -37,11 +39,18 @@ int cli_eval(const struct cli_args *args)
     int status = config_load(&e, config, args->sets, args->n_sets);
     if (status == CLNET_OK && args->inputs) {
         bool stdin_input = strcmp(args->inputs, "-") == 0;
-        FILE *in = stdin_input ? stdin : fopen(args->inputs, "r");
-        if (!in)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s: cannot open: %s", args->inputs,
-                                  strerror(errno));
-        else
+        FILE *in = stdin_input ? stdin : NULL;
+        int fd = -1;
+        size_t size;
+        if (!stdin_input) /* a regular file: a FIFO or /dev/zero would hang or never end */
+            status = fs_open_regular(args->inputs, &fd, &size);
+        if (status == CLNET_ERR_IO)
+            status = CLNET_ERR_DATA; /* a missing --inputs file is the user's input */
+        if (status == CLNET_OK && !in && !(in = fdopen(fd, "r"))) {
+            close(fd);
+            status = clnet_errorf(CLNET_ERR_NOMEM, "%s: %s", args->inputs, strerror(errno));
+        }
+        if (status == CLNET_OK)
             status = predict_csv(&e, weights, args->device, args->cl_dir, in,
                                  stdin_input ? "<stdin>" : args->inputs, stdout);
         if (in && !stdin_input)

@@ -44,52 +44,28 @@ static const char *pool_add(struct loader *L, const char *prefix, const char *na
     return s;
 }
 
-static int read_all(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -errno;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    int err = buf ? 0 : ENOMEM;
-    while (!err) {
-        if (n == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b) {
-                err = ENOMEM;
-                break;
-            }
-            buf = b;
-        }
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) {
-            if (ferror(f)) err = errno ? errno : EIO;
-            break;
-        }
-    }
-    fclose(f);
-    if (err) {
-        free(buf);
-        return -err;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
 
 /* Reads and parses one file; from is the base: value that named it (NULL for the top). */
+/* An experiment file is a few KiB; a larger limit only bounds what a wrong path can cost. */
+#define CONFIG_MAX_BYTES (16u << 20)
+
 static int load_file(struct loader *L, const char *path, const struct node *from, struct node **out)
 {
     const char *name = pool_add(L, "", path);
     if (!name) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
-    char *buf = NULL;
+    void *data = NULL;
     size_t len = 0;
-    int rc = read_all(path, &buf, &len);
-    if (rc == -ENOMEM) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory reading %s", path);
-    if (rc && from)
-        return node_error_at(from->file, from->line, from->col, "base: cannot read '%s': %s", path,
-                             strerror(-rc));
-    if (rc) return clnet_errorf(CLNET_ERR_CONFIG, "%s: cannot read: %s", path, strerror(-rc));
+    /* A regular file of at most CONFIG_MAX_BYTES: never /dev/zero, a FIFO or a folder. */
+    int rc = fs_read_file_max(&data, &len, path, CONFIG_MAX_BYTES);
+    char *buf = data;
+    if (rc == CLNET_ERR_NOMEM) return rc;
+    if (rc) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", clnet_error_message());
+        clnet_error_clear();
+        if (from) return node_error_at(from->file, from->line, from->col, "base: %s", why);
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s", why);
+    }
     rc = node_parse(&L->arena, out, buf, len, name, true);
     free(buf);
     if (rc) return rc;
@@ -368,6 +344,10 @@ int config_load(struct experiment *e, const char *path, const char *const *sets,
     if (!rc) rc = schema_validate(e, &L.arena, root);
     if (!rc && !e->name && !(e->name = name_from_path(path)))
         rc = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    const char *why = rc ? NULL : fs_name_problem(e->name);
+    if (why)
+        rc = clnet_errorf(CLNET_ERR_CONFIG, "%s: the run name taken from the file's name cannot "
+                          "name a run folder (%s); set name:", path, why);
     if (!rc && (!(e->path = strdup(path)) || (base && !(e->base = strdup(base)))))
         rc = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
     e->src_names = L.names;

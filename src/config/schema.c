@@ -290,7 +290,7 @@ static const struct table report_table = TABLE(report_fields, NULL);
 
 static const struct field top_fields[] = {
     {.key = "name", .type = FT_STR, .off = offsetof(struct experiment, name),
-     .flags = FL_NONEMPTY, .doc = "run name (default: the file name without .yaml)"},
+     .flags = FL_NONEMPTY | FL_NAME, .doc = "run name (default: the file name without .yaml)"},
     {.key = "base", .type = FT_STR, .off = offsetof(struct experiment, base),
      .flags = FL_LOADER, .doc = "file to start from, relative to this file; keys here win"},
     {.key = "seed", .type = FT_U64, .off = offsetof(struct experiment, seed), .def = "1", NONNEG,

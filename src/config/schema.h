@@ -34,6 +34,7 @@ enum {
     FL_PRESENT = 1u << 3,  /* FT_MAP: sets the bool at present_off when the key is given */
     FL_NONEMPTY = 1u << 4, /* FT_STR, FT_LAYERS: must not be empty */
     FL_SQUARE = 1u << 5,   /* FT_PAIR: written as one number when rows == cols */
+    FL_NAME = 1u << 6,     /* FT_STR: one folder's name (fs_name_problem) */
 };
 
 enum {

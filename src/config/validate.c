@@ -5,6 +5,7 @@
 
 #include "config/experiment.h"
 #include "config/node.h"
+#include "util/fs.h"
 #include "util/status.h"
 
 #include <errno.h>
@@ -375,8 +376,11 @@ static int convert_field(struct vctx *v, const struct field *f, const struct nod
         const char *t;
         if ((rc = expect_scalar(v, n, "a string", &t))) break;
         char *s = NULL;
+        const char *why = f->flags & FL_NAME ? fs_name_problem(t) : NULL;
         if ((f->flags & FL_NONEMPTY) && !t[0])
             rc = verr(v, n, "must not be empty");
+        else if (why) /* not echoed: it may hold a newline */
+            rc = verr(v, n, "cannot name a run folder: %s", why);
         else if (f->flags & FL_PATH)
             rc = resolve_path(v, n, &s);
         else if (!(s = strdup(t)))

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* One open input, plain or gzip. */
@@ -30,23 +31,37 @@ static int input_open(struct input *in, const char *path)
 {
     in->path = path;
     in->gz = NULL;
-    in->f = fopen(path, "rb");
-    if (!in->f)
-        return clnet_errorf(CLNET_ERR_DATA, "%s: cannot open: %s", path, strerror(errno));
+    /* A regular file only: a FIFO or /dev/zero would hang or never end. */
+    int fd;
+    size_t size;
+    int rc = fs_open_regular(path, &fd, &size);
+    if (rc != CLNET_OK) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", clnet_error_message());
+        clnet_error_clear();
+        return clnet_errorf(CLNET_ERR_DATA, "%s", why);
+    }
+    in->f = fdopen(fd, "rb");
+    if (!in->f) {
+        close(fd);
+        return clnet_errorf(CLNET_ERR_NOMEM, "%s: cannot open: %s", path, strerror(errno));
+    }
     unsigned char magic[2];
     size_t n = fread(magic, 1, 2, in->f);
     if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        fclose(in->f);
-        in->f = NULL;
-        in->gz = gzopen(path, "rb");
-        if (!in->gz)
+        if (fseek(in->f, 0, SEEK_SET) != 0 || !(in->gz = gzdopen(dup(fileno(in->f)), "rb"))) {
+            fclose(in->f);
+            in->f = NULL;
             return clnet_errorf(CLNET_ERR_DATA, "%s: cannot open: %s", path,
                                 errno ? strerror(errno) : "out of memory");
+        }
+        fclose(in->f);
+        in->f = NULL;
         gzbuffer(in->gz, 1 << 17);
         return 0;
     }
     if (ferror(in->f) || fseek(in->f, 0, SEEK_SET) != 0) {
-        int rc = clnet_errorf(CLNET_ERR_DATA, "%s: read error: %s", path, strerror(errno));
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: read error: %s", path, strerror(errno));
         fclose(in->f);
         in->f = NULL;
         return rc;

@@ -34,12 +34,13 @@ double clock_seconds(void)
 
 int metrics_open(FILE **f, const char *path, bool full_train)
 {
-    *f = fopen(path, "w");
-    if (!*f)
-        return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fprintf(*f, "iteration,lr,train_loss,train_acc,test_loss,test_acc%s\n",
-            full_train ? ",full_train_loss,full_train_acc" : "");
-    return CLNET_OK;
+    /* A new file renamed into place (a link planted at path is replaced, its target never
+     * written), then appended to through no link. */
+    char header[128];
+    int n = snprintf(header, sizeof header, "iteration,lr,train_loss,train_acc,test_loss,"
+                     "test_acc%s\n", full_train ? ",full_train_loss,full_train_acc" : "");
+    int status = fs_write_atomic(path, header, (size_t)n);
+    return status == CLNET_OK ? fs_open_write(f, path, true) : status;
 }
 
 /* %.9g keeps every float digit; a non-finite value is written as nan or inf. */

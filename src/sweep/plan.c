@@ -47,8 +47,61 @@ static int list_add(struct file_list *l, char *path)
     return CLNET_OK;
 }
 
+/* The folders above the one being listed, to find a symbolic link that leads back up. */
+struct ancestor {
+    dev_t dev;
+    ino_t ino;
+    const struct ancestor *up;
+};
+
+/* A folder that is not experiments: a run directory (clnet's .lock in it) or the sweep's own
+ * output root, so that `clnet sweep .` run twice, or with --out inside DIR, never reads its
+ * runs' config.yaml as experiments. */
+static bool is_output(const char *dir, const struct stat *st, const struct stat *root)
+{
+    if (root && st->st_dev == root->st_dev && st->st_ino == root->st_ino)
+        return true;
+    char *lock = NULL;
+    struct stat ls;
+    bool run = asprintf(&lock, "%s/.lock", dir) >= 0 && lstat(lock, &ls) == 0 &&
+               S_ISREG(ls.st_mode);
+    free(lock);
+    return run;
+}
+
+static int find_in(struct file_list *l, const char *dir, const struct ancestor *up,
+                   const struct stat *root);
+
+/* One entry of a listed folder: an experiment file is added, a folder listed in turn. */
+static int find_entry(struct file_list *l, char *path, const char *name,
+                      const struct ancestor *up, const struct stat *root)
+{
+    struct stat st;
+    int status = CLNET_OK;
+    if (stat(path, &st) != 0) {
+        status = clnet_errorf(errno == ENOENT || errno == ELOOP ? CLNET_ERR_USAGE : CLNET_ERR_IO,
+                              "sweep: %s: %s", path, errno == ENOENT ? "a dangling symbolic link"
+                              : strerror(errno));
+    } else if (S_ISDIR(st.st_mode) && !is_output(path, &st, root)) {
+        for (const struct ancestor *a = up; a; a = a->up)
+            if (a->dev == st.st_dev && a->ino == st.st_ino) {
+                status = clnet_errorf(CLNET_ERR_USAGE, "sweep: %s: a symbolic link back to a "
+                                      "folder above it (a cycle)", path);
+                free(path);
+                return status;
+            }
+        struct ancestor here = {st.st_dev, st.st_ino, up};
+        status = find_in(l, path, &here, root);
+    } else if (S_ISREG(st.st_mode) && sweep_is_experiment_name(name)) {
+        return list_add(l, path);
+    }
+    free(path);
+    return status;
+}
+
 /* Every experiment file under dir, recursively; hidden folders are left out like files. */
-static int find_files(struct file_list *l, const char *dir)
+static int find_in(struct file_list *l, const char *dir, const struct ancestor *up,
+                   const struct stat *root)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -61,25 +114,23 @@ static int find_files(struct file_list *l, const char *dir)
             continue;
         char *path = NULL;
         size_t n = strlen(dir);
-        if (asprintf(&path, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", e->d_name) < 0) {
+        if (asprintf(&path, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", e->d_name) < 0)
             status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-            break;
-        }
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            status = clnet_errorf(CLNET_ERR_IO, "sweep: %s: %s", path, strerror(errno));
-            free(path);
-        } else if (S_ISDIR(st.st_mode)) {
-            status = find_files(l, path);
-            free(path);
-        } else if (S_ISREG(st.st_mode) && sweep_is_experiment_name(e->d_name)) {
-            status = list_add(l, path);
-        } else {
-            free(path);
-        }
+        else
+            status = find_entry(l, path, e->d_name, up, root);
     }
     closedir(d);
     return status;
+}
+
+static int find_files(struct file_list *l, const char *dir, const char *out_root)
+{
+    struct stat top, root;
+    bool have_root = stat(out_root, &root) == 0;
+    if (stat(dir, &top) != 0)
+        return clnet_errorf(CLNET_ERR_USAGE, "sweep: %s: %s", dir, strerror(errno));
+    struct ancestor here = {top.st_dev, top.st_ino, NULL};
+    return find_in(l, dir, &here, have_root ? &root : NULL);
 }
 
 /* By path, with runs of digits compared as numbers (h10, h25, h100), as `ls -v` does. */
@@ -205,9 +256,6 @@ static char *sweep_name(const char *dir)
 
 static int plan_item(struct sweep *s, struct sweep_item *it, const struct experiment *e)
 {
-    if (strchr(e->name, '/') || strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
-        return clnet_errorf(CLNET_ERR_CONFIG, "%s: name '%s' cannot name a run folder (no '/', "
-                            "'.' or '..')", e->path, e->name);
     for (int j = 0; j < s->n; j++)
         if (strcmp(s->items[j].name, e->name) == 0)
             return clnet_errorf(CLNET_ERR_CONFIG, "sweep %s: two experiments are named '%s': "
@@ -233,7 +281,7 @@ int sweep_plan(struct sweep *s)
     if (!S_ISDIR(st.st_mode))
         return clnet_errorf(CLNET_ERR_USAGE, "sweep: %s: not a folder", o->dir);
     struct file_list files = {NULL, 0, 0};
-    int status = find_files(&files, o->dir);
+    int status = find_files(&files, o->dir, s->root);
     if (status == CLNET_OK && files.n == 0)
         status = clnet_errorf(CLNET_ERR_USAGE, "sweep: %s: no experiment files (*.yaml whose "
                               "name does not start with '_')", o->dir);

@@ -57,8 +57,8 @@ static int reopen(struct layer_stats *s, long start)
     }
     status = fs_write_atomic(s->path, text, (size_t)(keep - text));
     free(text);
-    if (status == CLNET_OK && !(s->f = fopen(s->path, "a")))
-        status = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+    if (status == CLNET_OK)
+        status = fs_open_write(&s->f, s->path, true);
     return status;
 }
 
@@ -93,8 +93,8 @@ int layer_stats_open(struct layer_stats **ls, const struct model *m, int batch, 
         !s->keys)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer statistics");
     if (start > 0 && fs_exists(path)) return reopen(s, start);
-    s->f = fopen(path, "w");
-    if (!s->f) return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    int status = fs_open_write(&s->f, path, false);
+    if (status != CLNET_OK) return status;
     fputs(HEADER, s->f);
     return CLNET_OK;
 }

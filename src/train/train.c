@@ -27,6 +27,7 @@
 #include "train/compile_helper.h"
 #include "train/layer_stats.h"
 #include "train/plots.h"
+#include "train/run_dir.h"
 #include "train/session.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -680,9 +681,8 @@ static int resume_from(struct trainer *t, const struct safetensors *ck, long it)
     }
     if (status == CLNET_OK && t->lead)
         status = fs_write_atomic(t->metrics_path, log->data, log->bytes);
-    if (status == CLNET_OK && t->lead && !(t->metrics = fopen(t->metrics_path, "a")))
-        status = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", t->metrics_path,
-                              strerror(errno));
+    if (status == CLNET_OK && t->lead)
+        status = fs_open_write(&t->metrics, t->metrics_path, true);
     t->optim.step = it;
     t->start = t->sum.iterations = it;
     return status;
@@ -808,6 +808,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
      * process on it (its lock, taken first when it exists), a checkpoint of another config,
      * bad data, a device that cannot hold the model. */
     int lock = -1;
+    if (status == CLNET_OK)
+        status = run_dir_check(t.dir, o->out_dir != NULL);
     bool existed = fs_exists(t.dir), completed = false;
     struct safetensors ck = {0};
     long resume_at = -1;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -22,55 +24,119 @@ static char *dup_str(const char *s)
     return p;
 }
 
-int fs_read_file(void **data, size_t *len, const char *path)
+static const char *kind_of(mode_t m)
+{
+    return S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
+           : S_ISCHR(m) || S_ISBLK(m) ? "a device" : S_ISLNK(m) ? "a symbolic link"
+           : "not a regular file";
+}
+
+int fs_open_regular(const char *path, int *fd, size_t *size)
+{
+    /* O_NONBLOCK: opening a FIFO with no writer would wait for one forever. */
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return clnet_errorf(errno == ENOENT ? CLNET_ERR_IO : CLNET_ERR_DATA,
+                            "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int rc = CLNET_OK;
+    if (fstat(*fd, &st) != 0)
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: is %s, not a regular file", path,
+                          kind_of(st.st_mode));
+    else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: %s", path, strerror(errno));
+    if (rc != CLNET_OK) {
+        close(*fd);
+        *fd = -1;
+        return rc;
+    }
+    *size = (size_t)st.st_size;
+    return CLNET_OK;
+}
+
+int fs_read_file_max(void **data, size_t *len, const char *path, size_t max_bytes)
 {
     *data = NULL;
     *len = 0;
-    int rc = 0;
+    int fd;
+    size_t size;
+    int rc = fs_open_regular(path, &fd, &size);
+    if (rc != CLNET_OK)
+        return rc;
     char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return clnet_errorf(CLNET_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto done;
-    }
-    /* Regular files: one read of the known size; anything else: grow as we go. */
-    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+    if (size > max_bytes)
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: %zu bytes, more than the %zu this file may hold",
+                          path, size, max_bytes);
+    else if (!(buf = malloc(size + 1)))
+        rc = clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, size);
+    /* Exactly the size fstat gave: a file growing meanwhile is read as it was. */
     size_t n = 0;
-    buf = malloc(cap);
-    if (!buf) {
-        rc = clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, cap);
-        goto done;
-    }
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *p = realloc(buf, cap * 2);
-            if (!p) {
-                rc = clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0)
+    while (rc == CLNET_OK && n < size) {
+        ssize_t k = read(fd, buf + n, size - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            rc = k < 0 ? clnet_errorf(CLNET_ERR_IO, "%s: read error: %s", path, strerror(errno))
+                       : clnet_errorf(CLNET_ERR_DATA, "%s: shrank while being read", path);
             break;
+        }
+        n += (size_t)k;
     }
-    if (ferror(f)) {
-        rc = clnet_errorf(CLNET_ERR_IO, "%s: read error: %s", path, strerror(errno));
-        goto done;
+    close(fd);
+    if (rc != CLNET_OK) {
+        free(buf);
+        return rc;
     }
     buf[n] = '\0';
     *data = buf;
     *len = n;
-    buf = NULL;
-done:
-    free(buf);
-    fclose(f);
+    return CLNET_OK;
+}
+
+int fs_read_file(void **data, size_t *len, const char *path)
+{
+    return fs_read_file_max(data, len, path, SIZE_MAX - 1);
+}
+
+int fs_open_write(FILE **f, const char *path, bool append)
+{
+    *f = NULL;
+    int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = open(path, flags | (append ? O_APPEND : 0), 0644);
+    if (fd < 0)
+        return clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path,
+                            errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    struct stat st;
+    int rc = CLNET_OK;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: it is not a regular file", path);
+    else if (!append && ftruncate(fd, 0) != 0)
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+             !(*f = fdopen(fd, append ? "a" : "w")))
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: %s", path, strerror(errno));
+    if (rc != CLNET_OK)
+        close(fd);
     return rc;
+}
+
+const char *fs_name_problem(const char *name)
+{
+    if (!name[0])
+        return "it is empty";
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return "'.' and '..' are not folders of their own";
+    if (strlen(name) > 255)
+        return "it is longer than 255 bytes";
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        if (*c == '/')
+            return "it contains '/'";
+        if (*c < 0x20 || *c == 0x7f)
+            return "it contains a control character";
+    }
+    return NULL;
 }
 
 /* fsync of the folder holding path, so the rename itself is durable. */
@@ -222,10 +288,15 @@ int fs_lock_dir(const char *dir, int *fd)
     if (!path)
         return clnet_errorf(CLNET_ERR_NOMEM, "%s: out of memory", dir);
     snprintf(path, n, "%s/.lock", dir);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* Never through a planted link or into a FIFO: O_NOFOLLOW, O_NONBLOCK, then a regular file. */
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    struct stat st;
     int rc = 0;
     if (*fd < 0) {
-        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot create: %s", path,
+                          errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    } else if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot lock: it is not a regular file", path);
     } else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         char pid[32] = "";

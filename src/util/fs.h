@@ -9,8 +9,21 @@
 #include <stdio.h>
 
 /* Reads the whole file into *data (malloc'd, with a NUL byte after the end so text can be
- * used as a string; not counted in *len). */
+ * used as a string; not counted in *len). It must be a regular file (fs_open_regular). */
 int fs_read_file(void **data, size_t *len, const char *path);
+/* The same, refusing a file of more than max_bytes (CLNET_ERR_DATA) before reading it. */
+int fs_read_file_max(void **data, size_t *len, const char *path, size_t max_bytes);
+
+/* Opens path for reading only if it is a regular file (symbolic links to one are followed),
+ * without blocking on a FIFO or a device: a folder, FIFO, socket, device or link loop is
+ * CLNET_ERR_DATA "PATH: is a FIFO, not a regular file" at once, never a hang or a read
+ * without end. *size is its size. Returns the descriptor in *fd. */
+int fs_open_regular(const char *path, int *fd, size_t *size);
+
+/* fopen(path, "w" or "a") for a file clnet writes in place (metrics.csv, layer_stats.csv),
+ * but never through a symbolic link and never into anything but a regular file: a link or a
+ * special file planted at path is CLNET_ERR_IO naming it, and its target stays untouched. */
+int fs_open_write(FILE **f, const char *path, bool append);
 
 /* Writes len bytes to path atomically; the file gets mode 0644. */
 int fs_write_atomic(const char *path, const void *data, size_t len);
@@ -29,6 +42,11 @@ void fs_atomic_abort(struct fs_atomic *a);
 
 /* Creates path and its missing parents (mode 0755); an existing folder is fine. */
 int fs_mkdir_p(const char *path);
+
+/* Why name cannot be one folder's name inside another (a run's name under runs/ or a sweep's
+ * root): empty, "." or "..", a '/', a control character, or past NAME_MAX bytes; NULL when
+ * it can. The one rule for every name clnet turns into a folder. */
+const char *fs_name_problem(const char *name);
 
 /* True when path exists (any kind of file). */
 bool fs_exists(const char *path);

@@ -528,11 +528,11 @@ START_TEST(test_missing_file)
     clnet_error_clear();
     ck_assert_int_eq(config_load(&e, "/nonexistent/dir/x.yaml", NULL, 0), CLNET_ERR_CONFIG);
     ck_assert_str_eq(clnet_error_message(),
-                     "/nonexistent/dir/x.yaml: cannot read: No such file or directory");
+                     "/nonexistent/dir/x.yaml: cannot open: No such file or directory");
     clnet_error_clear();
     ck_assert_int_eq(config_load(&e, harness_tmpdir(), NULL, 0), CLNET_ERR_CONFIG);
     char want[4300];
-    snprintf(want, sizeof want, "%s: cannot read: Is a directory", harness_tmpdir());
+    snprintf(want, sizeof want, "%s: is a folder, not a regular file", harness_tmpdir());
     ck_assert_str_eq(clnet_error_message(), want);
 }
 END_TEST

@@ -118,7 +118,7 @@ START_TEST(test_missing_base)
 {
     char want[4300];
     snprintf(want, sizeof want,
-             "2:7: base: cannot read '%s/nothere.yaml': No such file or directory",
+             "2:7: base: %s/nothere.yaml: cannot open: No such file or directory",
              harness_tmpdir());
     cfg_expect_error("nobase.yaml", "seed: 1\nbase: nothere.yaml\n" MODEL4, want);
 }
