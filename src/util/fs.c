@@ -277,8 +277,8 @@ int fs_mkdir_p(const char *path)
 
 bool fs_exists(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0;
+    struct stat st; /* lstat: a dangling or looping link is there too, to be refused */
+    return lstat(path, &st) == 0;
 }
 
 int fs_lock_dir(const char *dir, int *fd)

@@ -48,7 +48,7 @@ int fs_mkdir_p(const char *path);
  * it can. The one rule for every name clnet turns into a folder. */
 const char *fs_name_problem(const char *name);
 
-/* True when path exists (any kind of file). */
+/* True when path exists (any kind of file, a symbolic link to nothing included). */
 bool fs_exists(const char *path);
 
 /* Takes an exclusive lock on dir (which must exist) through dir/.lock (flock, so it goes away

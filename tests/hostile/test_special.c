@@ -1,0 +1,295 @@
+/* Hostile input, special files and sweeps (issue 21, classes 2 and 7): every file clnet reads
+ * must be a regular file of bounded size. /dev/zero, a FIFO, a folder or a link loop in place
+ * of a config, a base, a weights file, a checkpoint, an IDX file, --inputs or a metrics.csv
+ * each gets one line and exit 2 at once, under a memory limit so that a regression fails
+ * instead of eating the machine. A sweep never reads its own output as experiments, and a link
+ * cycle or a dangling link in its folder is a clean exit 2. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness.h"
+#include "hostile.h"
+
+#define SECONDS 20 /* a refusal is immediate; a hang is killed here and fails */
+#define MEM_MIB 2048
+
+enum special { ZERO, FIFO, FOLDER, LOOP, SPECIAL_COUNT };
+static const char *const special_word[] = {"a device", "a FIFO", "a folder",
+                                           "symbolic links"};
+
+/* Puts the special file `kind` at dir/name. */
+static void plant(const char *dir, const char *name, enum special kind)
+{
+    char *path = NULL, *other = NULL;
+    ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
+    unlink(path);
+    switch (kind) {
+    case ZERO:
+        ck_assert_int_eq(symlink("/dev/zero", path), 0);
+        break;
+    case FIFO:
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        break;
+    case FOLDER:
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        break;
+    case LOOP: /* name -> name.2 -> name */
+        ck_assert_int_ge(asprintf(&other, "%s.2", path), 0);
+        ck_assert_int_eq(symlink(other, path), 0);
+        ck_assert_int_eq(symlink(path, other), 0);
+        break;
+    default:
+        ck_abort();
+    }
+    free(path);
+    free(other);
+}
+
+/* Runs clnet in dir; nothing in the test folder may change but what allowed names. */
+static void run_in(struct run_result *r, const char *dir, const char *const *argv,
+                   const char *const *allowed)
+{
+    struct tree *before = tree_snapshot(harness_tmpdir());
+    hostile_run(r, dir, argv, NULL, SECONDS, MEM_MIB);
+    struct tree *after = tree_snapshot(harness_tmpdir());
+    tree_assert_same(before, after, allowed);
+    tree_free(before);
+    tree_free(after);
+    assert_no_temp_files(harness_tmpdir());
+}
+
+static void expect_refused(const struct run_result *r, const char *name, enum special kind)
+{
+    const char *const words[] = {name, special_word[kind], NULL};
+    hostile_assert_error(r, 2, words);
+}
+
+/* The config itself. */
+START_TEST(special_config)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-config-%d", _i);
+    char *dir = hostile_dir(folder);
+    plant(dir, "c.yaml", (enum special)_i);
+    struct run_result r;
+    const char *argv[] = {"train", "c.yaml", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, "c.yaml", (enum special)_i);
+}
+END_TEST
+
+/* base: naming it. */
+START_TEST(special_base)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-base-%d", _i);
+    char *dir = hostile_dir(folder);
+    plant(dir, "b.yaml", (enum special)_i);
+    hostile_config(dir, "c.yaml", NULL, "base: b.yaml\n");
+    struct run_result r;
+    const char *argv[] = {"summary", "c.yaml", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, "b.yaml", (enum special)_i);
+}
+END_TEST
+
+/* init: {file:} naming it. */
+START_TEST(special_weights)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-weights-%d", _i);
+    char *dir = hostile_dir(folder);
+    plant(dir, "w.safetensors", (enum special)_i);
+    hostile_config(dir, "c.yaml", NULL, "init: {weights: {file: w.safetensors}}\n");
+    struct run_result r;
+    const char *argv[] = {"train", "c.yaml", "--out", "run", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, "w.safetensors", (enum special)_i);
+}
+END_TEST
+
+/* eval --inputs naming it. */
+START_TEST(special_inputs)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-inputs-%d", _i);
+    char *dir = hostile_dir(folder);
+    plant(dir, "x.csv", (enum special)_i);
+    hostile_config(dir, "c.yaml", NULL, NULL);
+    struct run_result r;
+    const char *argv[] = {"eval", "c.yaml", "--inputs", "x.csv", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, "x.csv", (enum special)_i);
+}
+END_TEST
+
+/* One of the four IDX files of data.dir. */
+START_TEST(special_idx)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-idx-%d", _i);
+    char *dir = hostile_dir(folder);
+    char *data = hostile_dir(strcat(folder, "/data"));
+    static const char *const files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 4; i++) {
+        char *src = NULL, *dst = NULL;
+        ck_assert_int_ge(asprintf(&src, "%s/%s", hostile_data_dir, files[i]), 0);
+        ck_assert_int_ge(asprintf(&dst, "%s/%s", data, files[i]), 0);
+        ck_assert_int_eq(symlink(src, dst), 0);
+        free(src);
+        free(dst);
+    }
+    plant(data, files[0], (enum special)_i);
+    char text[400];
+    snprintf(text, sizeof text, "data: {dir: %s}\nmodel:\n  input: [784]\n  layers:\n"
+             "    - dense: {units: 10}\ntrain: {iterations: 2, batch_size: 10}\n", data);
+    hostile_file(dir, "c.yaml", text);
+    struct run_result r;
+    const char *argv[] = {"train", "c.yaml", "--out", "run", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, files[0], (enum special)_i);
+}
+END_TEST
+
+/* A run folder of clnet's whose checkpoint.bin is special: resuming refuses it. */
+START_TEST(special_checkpoint)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-ckpt-%d", _i);
+    char *dir = hostile_dir(folder);
+    char *run = hostile_dir(strcat(folder, "/run"));
+    hostile_file(run, ".lock", "");
+    plant(run, "checkpoint.bin", (enum special)_i);
+    hostile_config(dir, "c.yaml", NULL, NULL);
+    struct run_result r;
+    const char *argv[] = {"train", "c.yaml", "--out", "run", NULL};
+    char allowed[48];
+    snprintf(allowed, sizeof allowed, "%s/.lock", folder); /* folder is now ".../run" */
+    const char *const allow[] = {allowed, NULL};
+    run_in(&r, dir, argv, allow);
+    expect_refused(&r, "checkpoint.bin", (enum special)_i);
+}
+END_TEST
+
+/* clnet report on a run whose metrics.csv is special. */
+START_TEST(special_metrics)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-metrics-%d", _i);
+    char *dir = hostile_dir(folder);
+    char *run = hostile_dir(strcat(folder, "/run"));
+    hostile_file(run, ".lock", "");
+    hostile_config(run, "config.yaml", "run", NULL);
+    plant(run, "metrics.csv", (enum special)_i);
+    struct run_result r;
+    const char *argv[] = {"report", "run", NULL};
+    run_in(&r, dir, argv, NULL);
+    expect_refused(&r, "metrics.csv", (enum special)_i);
+}
+END_TEST
+
+/* A config file past the size a config may have (16 MiB): refused before it is read. */
+START_TEST(config_too_large)
+{
+    char *dir = hostile_dir("s-large");
+    char *path = NULL;
+    ck_assert_int_ge(asprintf(&path, "%s/c.yaml", dir), 0);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, (16L << 20) + 1, SEEK_SET), 0);
+    fputc('\n', f);
+    fclose(f);
+    struct run_result r;
+    const char *argv[] = {"summary", "c.yaml", NULL};
+    run_in(&r, dir, argv, NULL);
+    const char *const words[] = {"c.yaml", "more than", NULL};
+    hostile_assert_error(&r, 2, words);
+    free(path);
+}
+END_TEST
+
+/* ---- sweeps ------------------------------------------------------------------------------ */
+
+/* `clnet sweep .` twice in a folder of experiments: the second finds its runs completed and
+ * reads none of their config.yaml as an experiment; the same with --out inside the folder. */
+static void sweep_twice(const char *folder, const char *out)
+{
+    char *dir = hostile_dir(folder);
+    hostile_config(dir, "a.yaml", NULL, NULL);
+    hostile_config(dir, "b.yaml", "bee", NULL);
+    const char *argv[] = {"sweep", ".", out ? "--out" : NULL, out, NULL};
+    struct run_result r;
+    const char *const allowed[] = {folder, NULL};
+    for (int round = 0; round < 2; round++) {
+        run_in(&r, dir, argv, allowed);
+        ck_assert_msg(r.exit_code == 0 && r.signal == 0, "round %d: exit %d: %s%s", round,
+                      r.exit_code, r.out, r.err);
+    }
+    ck_assert_msg(!strstr(r.out, "config.yaml") && !strstr(r.err, "config.yaml"),
+                  "the second sweep read a run's config.yaml: %s%s", r.out, r.err);
+}
+
+START_TEST(sweep_twice_default_out) { sweep_twice("w1", NULL); }
+END_TEST
+START_TEST(sweep_twice_out_inside) { sweep_twice("w2", "results"); }
+END_TEST
+
+/* A link in the sweep's folder to a folder above it, and a dangling link. */
+static void sweep_bad_link(const char *folder, const char *target, const char *word)
+{
+    char *dir = hostile_dir(folder);
+    hostile_config(dir, "a.yaml", NULL, NULL);
+    char *sub = NULL, *link = NULL;
+    ck_assert_int_ge(asprintf(&sub, "%s/sub", dir), 0);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    ck_assert_int_ge(asprintf(&link, "%s/sub/link", dir), 0);
+    ck_assert_int_eq(symlink(target ? target : dir, link), 0);
+    const char *argv[] = {"sweep", ".", NULL};
+    struct run_result r;
+    run_in(&r, dir, argv, NULL);
+    const char *const words[] = {"sub/link", word, NULL};
+    hostile_assert_error(&r, 2, words);
+    free(sub);
+    free(link);
+}
+
+START_TEST(sweep_link_cycle) { sweep_bad_link("w3", NULL, "cycle"); }
+END_TEST
+START_TEST(sweep_dangling_link) { sweep_bad_link("w4", "/nonexistent/clnet", "dangling"); }
+END_TEST
+
+static Suite *special_suite(void)
+{
+    Suite *s = suite_create("hostile special files");
+    TCase *tc = tcase_create("special files");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, special_config, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_base, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_weights, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_inputs, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_idx, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_checkpoint, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_metrics, 0, SPECIAL_COUNT);
+    tcase_add_test(tc, config_too_large);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("sweeps");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, sweep_twice_default_out);
+    tcase_add_test(tc, sweep_twice_out_inside);
+    tcase_add_test(tc, sweep_link_cycle);
+    tcase_add_test(tc, sweep_dangling_link);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    hostile_setup();
+    return harness_run(special_suite(), true);
+}
