@@ -43,6 +43,10 @@ static const char *rank_device(const char *list, char *buf, size_t size)
 
 int cli_train(const struct cli_args *args)
 {
+    /* SIGINT/SIGTERM: at once until the first step is done (interrupt.h), then a checkpoint
+     * and exit 130 (143 for SIGTERM). */
+    interrupt_install();
+    interrupt_set_immediate(true);
     struct experiment e;
     int status = config_load(&e, args->positional[0], args->sets, args->n_sets);
     if (status != CLNET_OK)
@@ -61,7 +65,6 @@ int cli_train(const struct cli_args *args)
         .restart = args->restart,
         .process_start = args->process_start,
     };
-    interrupt_install(); /* SIGINT/SIGTERM: checkpoint, then exit 130 */
     status = train_run(&e, &o);
     experiment_free(&e);
     return status;

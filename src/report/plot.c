@@ -16,6 +16,7 @@
 
 #include <plplot.h>
 
+#include "util/interrupt.h"
 #include "util/status.h"
 
 /* cmap0 indices: 0 background, 1..PLOT_PALETTE the series, then fixed colours; 15 is what
@@ -97,6 +98,7 @@ static int render(const char *path, enum plot_device dev, int width, int height,
     }
     fchmod(fd, 0644);
     close(fd);
+    int slot = interrupt_temp_add(tmp); /* an interrupted start-up removes it */
 
     pthread_mutex_lock(&plot_lock);
     int status = check_device(device_name(dev));
@@ -146,6 +148,7 @@ static int render(const char *path, enum plot_device dev, int width, int height,
                               strerror(errno));
     if (status != CLNET_OK)
         unlink(tmp);
+    interrupt_temp_remove(slot);
     free(tmp);
     return status;
 }

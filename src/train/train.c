@@ -415,8 +415,10 @@ static int run_loop(struct trainer *t)
             status = snapshot(t, false);
         for (; done < steps && status == CLNET_OK && !stop_signal(t, false); done++) {
             status = step(t, it + done, done, true);
-            if (status == CLNET_OK && isnan(t->sum.first_step_seconds))
+            if (status == CLNET_OK && isnan(t->sum.first_step_seconds)) {
                 status = time_first_step(t, &p, t0);
+                interrupt_set_immediate(false); /* from now on a signal checkpoints */
+            }
         }
         if (status == CLNET_OK && done < steps) {
             /* Interrupted inside the chunk: give back the batches it did not train on (redrawn

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE
 #include "util/fs.h"
 
+#include "util/interrupt.h"
 #include "util/status.h"
 
 #include <errno.h>
@@ -176,6 +177,7 @@ int fs_atomic_open(struct fs_atomic *a, const char *path)
     }
     snprintf(a->tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(a->tmp);
+    a->slot = fd >= 0 ? interrupt_temp_add(a->tmp) : -1;
     if (fd < 0) {
         int rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot create: %s", a->tmp, strerror(errno));
         free(a->tmp);
@@ -199,6 +201,8 @@ void fs_atomic_abort(struct fs_atomic *a)
         fclose(a->f);
     if (a->tmp)
         unlink(a->tmp);
+    if (a->tmp)
+        interrupt_temp_remove(a->slot);
     free(a->tmp);
     free(a->path);
     a->f = NULL;
@@ -222,6 +226,7 @@ int fs_atomic_commit(struct fs_atomic *a)
         fs_atomic_abort(a);
         return rc;
     }
+    interrupt_temp_remove(a->slot);
     rc = sync_parent(a->path);
     free(a->tmp);
     free(a->path);

@@ -35,6 +35,7 @@ struct fs_atomic {
     FILE *f;
     char *path; /* the destination (malloc'd copy) */
     char *tmp;  /* path.tmp.XXXXXX (malloc'd) */
+    int slot;   /* interrupt_temp_add's, so an interrupted start-up removes it */
 };
 int fs_atomic_open(struct fs_atomic *a, const char *path);
 int fs_atomic_commit(struct fs_atomic *a);

@@ -2,6 +2,8 @@
  * CLBlast's), kept here rather than in runtime/ so host-only code can name codes too. */
 #include "util/status.h"
 
+#include "util/interrupt.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -179,7 +181,7 @@ int clnet_exit_code(int code)
     case CLNET_ERR_DEVICE:
         return 2;
     case CLNET_ERR_INTERRUPTED:
-        return 130;
+        return interrupt_exit_code();
     default:
         return 1;
     }
