@@ -74,10 +74,15 @@ static double now(void)
 
 /* The child's side: limits, folder, environment, exec. */
 static void child(const char *cwd, const char *const *argv, const char *const *env, int mem_mib,
-                  int out, int err)
+                  const int out[2], const int err[2])
 {
-    dup2(out, 1);
-    dup2(err, 2);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    /* only 1 and 2 may hold the pipes: a process clnet leaves behind must not keep them open */
+    close(out[0]);
+    close(out[1]);
+    close(err[0]);
+    close(err[1]);
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0)
         dup2(null, 0);
@@ -103,6 +108,13 @@ static void child(const char *cwd, const char *const *argv, const char *const *e
 void hostile_run(struct run_result *r, const char *cwd, const char *const *argv,
                  const char *const *env, double seconds, int mem_mib)
 {
+    hostile_run_signal(r, cwd, argv, env, seconds, mem_mib, 0, 0);
+}
+
+void hostile_run_signal(struct run_result *r, const char *cwd, const char *const *argv,
+                        const char *const *env, double seconds, int mem_mib, int sig,
+                        double after)
+{
     memset(r, 0, sizeof *r);
     ck_assert_ptr_nonnull(getenv("CLNET_BIN"));
     int out[2], err[2];
@@ -111,19 +123,28 @@ void hostile_run(struct run_result *r, const char *cwd, const char *const *argv,
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0)
-        child(cwd, argv, env, mem_mib, out[1], err[1]);
+        child(cwd, argv, env, mem_mib, out, err);
     close(out[1]);
     close(err[1]);
     size_t len[2] = {0, 0};
     struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    bool killed = false;
+    bool killed = false, signalled = sig == 0;
+    double t_sig = t0;
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-        double left = limit - (now() - t0);
+        double left = limit - (now() - t0), to_sig = after - (now() - t0);
+        if (!signalled && to_sig <= 0) {
+            kill(pid, sig);
+            signalled = true;
+            t_sig = now();
+        }
         if (left <= 0 && !killed) {
             kill(pid, SIGKILL);
             killed = true;
         }
-        if (poll(fds, 2, left > 0 ? (int)(left * 1000) + 1 : 100) < 0 && errno != EINTR)
+        double wait = left > 0 ? left : 0.1;
+        if (!signalled && to_sig < wait)
+            wait = to_sig > 0 ? to_sig : 0;
+        if (poll(fds, 2, (int)(wait * 1000) + 1) < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
@@ -144,7 +165,7 @@ void hostile_run(struct run_result *r, const char *cwd, const char *const *argv,
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    r->seconds = now() - t0;
+    r->seconds = now() - (sig ? t_sig : t0);
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }

@@ -32,6 +32,12 @@ char *hostile_config(const char *dir, const char *name, const char *run_name, co
 void hostile_run(struct run_result *r, const char *cwd, const char *const *argv,
                  const char *const *env, double seconds, int mem_mib);
 
+/* The same, sending sig to clnet `after` seconds after it started; r->seconds is then the time
+ * from the signal to clnet's end. */
+void hostile_run_signal(struct run_result *r, const char *cwd, const char *const *argv,
+                        const char *const *env, double seconds, int mem_mib, int sig,
+                        double after);
+
 /* Asserts a refusal: exit code, one stderr line containing each of the NULL-terminated
  * words, within the time limit. */
 void hostile_assert_error(const struct run_result *r, int code, const char *const *words);
