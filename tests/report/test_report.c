@@ -129,6 +129,7 @@ START_TEST(test_metrics_read_good)
     ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
     ck_assert_int_eq(t.n, 2);
     ck_assert(!t.full_train && !t.full_train_acc);
+    ck_assert(!t.has_epoch && !t.epoch); /* written before the epoch column existed */
     ck_assert(t.iteration[0] == 100 && t.iteration[1] == 200);
     ck_assert(t.lr[1] == 0.25 && t.test_acc[0] == 0.92 && t.train_acc[1] == 0.95);
     ck_assert(isnan(t.train_loss[1]) && isinf(t.test_loss[1]));
@@ -142,6 +143,14 @@ START_TEST(test_metrics_read_good)
     ck_assert(t.n == 1 && t.full_train);
     ck_assert(t.test_acc[0] == 0.5 && t.lr[0] == 0.01 && t.full_train_acc[0] == 0.55 &&
               t.full_train_loss[0] == 1.1 && t.train_loss[0] == 1.3);
+    metrics_table_free(&t);
+
+    /* The epoch column, second as clnet writes it. */
+    text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n"
+           "2000,3.3333,0.5,0.3,0.9,0.25,0.92\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 1 && t.has_epoch && t.epoch[0] == 3.3333 && t.lr[0] == 0.5 &&
+              t.test_acc[0] == 0.92);
     metrics_table_free(&t);
 
     /* A run that has not evaluated yet: only the header, or nothing at all. */
@@ -194,6 +203,10 @@ static const struct {
      "whole number"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,1\n\n2,1,1,1,1,1\n",
      "m.csv:3:", "empty line"},
+    {"iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n1,-0.5,1,1,1,1,1\n",
+     "m.csv:2:", "column 2 (epoch): '-0.5' is not a number >= 0"},
+    {"iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1,1\n",
+     "m.csv:2:", "column 2 (epoch)"},
 };
 
 START_TEST(test_metrics_read_bad)
