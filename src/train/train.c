@@ -864,7 +864,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
     }
     if (status == CLNET_OK && lead) {
         wrote_dir = true;
-        run_plots_init(&t.plots, t.dir, e->name, o->verbose);
+        run_plots_init(&t.plots, t.dir, e, o->verbose);
         status = config_save_resolved(e, config_path);
     }
     if (status == CLNET_OK && resume_at >= 0)

@@ -86,6 +86,8 @@ static const struct bad_case bad_cases[] = {
     {"base: missing file", "base: nowhere.yaml\n", {"summary", "%s"},
      {"%s:1:7:", "nowhere.yaml"}},
     {"base: cycle", "base: %self\n" GOOD_MODEL, {"summary", "%s"}, {"%s:1:7:", "cycle"}},
+    {"unknown report.x_axis", GOOD_MODEL "report: {x_axis: epochs}\n", {"summary", "%s"},
+     {"%s:5:18:", "'epochs'", "did you mean 'epoch'"}},
     {"--set unknown key", GOOD_MODEL, {"summary", "%s", "--set", "train.iteratons=5"},
      {"--set train.iteratons=5:", "did you mean 'iterations'"}},
     {"--set bad value", GOOD_MODEL, {"summary", "%s", "--set", "train.iterations=abc"},
@@ -197,6 +199,8 @@ START_TEST(test_help_lists_commands_and_config_keys)
     ck_assert_msg(strstr(r->out, "train.iterations") || strstr(r->out, "iterations"), "%s",
                   r->out);
     ck_assert_msg(strstr(r->out, "exp_decay"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "\nreport.x_axis ") && strstr(r->out, " iteration|epoch "),
+                  "%s", r->out);
     free(r);
 }
 END_TEST
