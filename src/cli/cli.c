@@ -42,7 +42,8 @@ static const struct command commands[] = {
      "--inputs, the model's outputs for each CSV row",
      cli_eval, 1, 1},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
-     "layer table: output shape, parameters, FLOPs per image; totals", cli_summary, 1, 1},
+     "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
+     "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1},
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0},

@@ -138,8 +138,12 @@ struct data_spec {
 
 enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };
 
+/* The x axis of a run's accuracy, loss and lr plots: metrics.csv's iteration or epoch column. */
+enum report_x_axis { REPORT_X_ITERATION, REPORT_X_EPOCH, REPORT_X_AXIS_COUNT };
+
 struct report_spec {
     enum report_format format; /* default png */
+    enum report_x_axis x_axis; /* default iteration */
 };
 
 struct experiment {

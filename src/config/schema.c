@@ -9,6 +9,7 @@
 
 _Static_assert(sizeof(enum activation) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum init_kind) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum report_x_axis) == sizeof(int), "enums are stored as int");
 
 /* The tables keep one row per key, compact, so they read as a table. */
 /* clang-format off */
@@ -45,6 +46,10 @@ static const struct words set_words = WORDS("data set", set_list);
 static const struct word format_list[] = {
     {"png", REPORT_PNG}, {"pdf", REPORT_PDF}, {"both", REPORT_BOTH}};
 static const struct words format_words = WORDS("report format", format_list);
+
+static const struct word x_axis_list[] = {
+    {"iteration", REPORT_X_ITERATION}, {"epoch", REPORT_X_EPOCH}};
+static const struct words x_axis_words = WORDS("x axis", x_axis_list);
 
 /* ---- init specs: `zeros`, {constant: v}, {normal: {...}}, ... (base: struct init_spec) */
 
@@ -260,7 +265,8 @@ static const struct field data_fields[] = {
     {.key = "dir", .type = FT_STR, .off = offsetof(struct data_spec, dir), .def = "data/mnist",
      .flags = FL_NONEMPTY, .doc = "folder of the IDX files (relative to the working folder)"},
     {.key = "shuffle", .type = FT_BOOL, .off = offsetof(struct data_spec, shuffle),
-     .def = "true", .doc = "new permutation every epoch"},
+     .def = "true", .doc = "new permutation every epoch (a batch crossing an epoch's end "
+                           "carries into the next: none short or dropped)"},
 };
 static const struct table data_table = TABLE(data_fields, NULL);
 
@@ -285,6 +291,10 @@ static const struct table init_table = TABLE(init_fields, NULL);
 static const struct field report_fields[] = {
     {.key = "format", .type = FT_ENUM, .off = offsetof(struct report_spec, format),
      .def = "png", .words = &format_words, .doc = "plot files"},
+    {.key = "x_axis", .type = FT_ENUM, .off = offsetof(struct report_spec, x_axis),
+     .def = "iteration", .words = &x_axis_words,
+     .doc = "accuracy, loss, lr plots against iterations or epochs (iterations x batch / "
+            "training images)"},
 };
 static const struct table report_table = TABLE(report_fields, NULL);
 

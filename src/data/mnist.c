@@ -101,3 +101,18 @@ void mnist_free(struct mnist *m)
         idx_free(&m->files[i]);
     memset(m, 0, sizeof *m);
 }
+
+int mnist_train_count(const char *dir, int *n, char *path, size_t cap)
+{
+    struct idx_array a = {0};
+    *n = 0;
+    int rc = find_file(path, cap, dir, file_names[TRAIN_LABELS]);
+    if (!rc)
+        rc = idx_read(&a, path);
+    if (!rc && a.rank != 1)
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: rank %d, expected 1 (labels)", path, a.rank);
+    if (!rc)
+        *n = a.dims[0];
+    idx_free(&a);
+    return rc;
+}

@@ -4,6 +4,7 @@
 #ifndef CLNET_DATA_MNIST_H
 #define CLNET_DATA_MNIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "data/idx.h"
@@ -29,5 +30,14 @@ struct mnist {
 int mnist_load(struct mnist *m, const char *dir);
 
 void mnist_free(struct mnist *m);
+
+/* MNIST's training set as published: what `clnet summary` counts epochs with when the files
+ * are not there to read. */
+#define MNIST_TRAIN_IMAGES 60000
+
+/* The number of training images in dir, read from its train-labels file alone (60 KB, not the
+ * 47 MB of images: `clnet summary` stays quick); the file read goes to path. Errors as
+ * mnist_load's (CLNET_ERR_DATA). */
+int mnist_train_count(const char *dir, int *n, char *path, size_t cap);
 
 #endif

@@ -17,13 +17,14 @@ enum column {
     COL_TEST_ACC,
     COL_FULL_TRAIN_LOSS,
     COL_FULL_TRAIN_ACC,
+    COL_EPOCH,
     COL_COUNT,
     COL_REQUIRED = COL_FULL_TRAIN_LOSS /* the columns before this one must be there */
 };
 
 static const char *const column_names[COL_COUNT] = {
     "iteration", "lr",       "train_loss",      "train_acc",
-    "test_loss", "test_acc", "full_train_loss", "full_train_acc",
+    "test_loss", "test_acc", "full_train_loss", "full_train_acc", "epoch",
 };
 
 #define MAX_FIELDS 64
@@ -32,7 +33,7 @@ static double **column_slot(struct metrics_table *t, enum column c)
 {
     double **slots[COL_COUNT] = {&t->iteration, &t->lr,        &t->train_loss,
                                  &t->train_acc, &t->test_loss, &t->test_acc,
-                                 &t->full_train_loss, &t->full_train_acc};
+                                 &t->full_train_loss, &t->full_train_acc, &t->epoch};
     return slots[c];
 }
 
@@ -61,7 +62,8 @@ static int split(char *line, char **fields, int max)
 }
 
 /* The column of each header field (-1: skipped); checks the required ones are there. */
-static int parse_header(int *map, char **fields, int n, const char *path, bool *full)
+static int parse_header(int *map, char **fields, int n, const char *path, bool *full,
+                        bool *epoch)
 {
     int found[COL_COUNT];
     for (int c = 0; c < COL_COUNT; c++)
@@ -85,6 +87,7 @@ static int parse_header(int *map, char **fields, int n, const char *path, bool *
         return clnet_errorf(CLNET_ERR_DATA, "%s:1: full_train_loss and full_train_acc come "
                             "together; only one is there", path);
     *full = found[COL_FULL_TRAIN_LOSS] >= 0;
+    *epoch = found[COL_EPOCH] >= 0;
     return CLNET_OK;
 }
 
@@ -99,6 +102,9 @@ static int parse_value(double *v, const char *text, const char *path, long line,
     if (strcmp(name, "iteration") == 0 && !(*v >= 0 && *v == floor(*v) && *v < 1e15))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (iteration): '%s' is not a "
                             "whole number >= 0", path, line, col, text);
+    if (strcmp(name, "epoch") == 0 && !(*v >= 0 && isfinite(*v)))
+        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (epoch): '%s' is not a number "
+                            ">= 0", path, line, col, text);
     return CLNET_OK;
 }
 
@@ -107,6 +113,8 @@ static int grow(struct metrics_table *t, int *cap)
     int want = *cap ? 2 * *cap : 64;
     for (int c = 0; c < COL_COUNT; c++) {
         if ((c == COL_FULL_TRAIN_LOSS || c == COL_FULL_TRAIN_ACC) && !t->full_train)
+            continue;
+        if (c == COL_EPOCH && !t->has_epoch)
             continue;
         double **slot = column_slot(t, (enum column)c);
         double *p = realloc(*slot, (size_t)want * sizeof *p);
@@ -150,7 +158,7 @@ int metrics_parse(struct metrics_table *t, const char *text, size_t len, const c
                                   MAX_FIELDS);
         } else if (lineno == 1) {
             n_header = n;
-            status = parse_header(map, fields, n, path, &t->full_train);
+            status = parse_header(map, fields, n, path, &t->full_train, &t->has_epoch);
         } else if (ll == 0) {
             status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: an empty line", path, lineno);
         } else if (n != n_header) {

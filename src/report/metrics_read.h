@@ -9,13 +9,16 @@
 struct metrics_table {
     int n;           /* N rows (0: the run has not evaluated yet) */
     bool full_train; /* the full_train_* columns exist */
+    bool has_epoch;  /* the epoch column exists (runs of clnet before it had none) */
     double *iteration, *lr, *train_loss, *train_acc, *test_loss, *test_acc; /* (N) */
     double *full_train_loss, *full_train_acc; /* (N), NULL unless full_train */
+    double *epoch; /* (N), NULL unless has_epoch */
 };
 
 /* Reads path. The header names the columns: iteration, lr, train_loss, train_acc, test_loss
- * and test_acc must be there, full_train_loss and full_train_acc may be (both or neither), and
- * other columns are skipped, so a newer writer's extra columns do not break an older reader.
+ * and test_acc must be there, full_train_loss and full_train_acc may be (both or neither),
+ * epoch may be (a number >= 0), and other columns are skipped, so a newer writer's extra
+ * columns do not break an older reader.
  * Values are numbers (nan and inf allowed; iteration a whole number >= 0). A file of zero
  * bytes or only the header gives n = 0 (a run that has not evaluated yet). Errors:
  * CLNET_ERR_IO when the file cannot be read; CLNET_ERR_DATA "PATH:LINE: what" when it is

@@ -17,16 +17,18 @@
 /* Every plot of a run, from its files: accuracy.png (train mini-batch, test, and full-train
  * accuracy when metrics.csv has it), loss.png, lr.png when the learning rate changed during the
  * run, and predictions.png when predictions.csv exists (its images come from the data.dir of
- * RUN_DIR/config.yaml). REPORT_PDF and REPORT_BOTH write each as .pdf too. A run with no
+ * RUN_DIR/config.yaml). REPORT_PDF and REPORT_BOTH write each as .pdf too. The curves are
+ * drawn against RUN_DIR/config.yaml's report.x_axis (a metrics.csv without the epoch column,
+ * from a run older than it, keeps the iteration axis). A run with no
  * evaluation yet gets no curves. Errors: CLNET_ERR_USAGE when run_dir has no metrics.csv or
  * config.yaml; CLNET_ERR_DATA "PATH:LINE: what" for a malformed metrics.csv or
  * predictions.csv; CLNET_ERR_IO when a plot cannot be written. */
 int report_run(const char *run_dir, enum report_format fmt);
 
-/* What report_run does, for a caller that already has the run's name and perhaps its data
- * (the training loop): data NULL skips predictions.png. */
+/* What report_run does, for a caller that already has the run's name, x axis and perhaps its
+ * data (the training loop): data NULL skips predictions.png. */
 int report_run_with(const char *run_dir, const char *name, const struct mnist *data,
-                    enum report_format fmt);
+                    enum report_format fmt, enum report_x_axis x_axis);
 
 /* ---- comparison of runs (clnet sweep, clnet report SWEEP_DIR) ------------------------------- */
 

@@ -37,7 +37,7 @@ int metrics_open(FILE **f, const char *path, bool full_train)
     /* A new file renamed into place (a link planted at path is replaced, its target never
      * written), then appended to through no link. */
     char header[128];
-    int n = snprintf(header, sizeof header, "iteration,lr,train_loss,train_acc,test_loss,"
+    int n = snprintf(header, sizeof header, "iteration,epoch,lr,train_loss,train_acc,test_loss,"
                      "test_acc%s\n", full_train ? ",full_train_loss,full_train_acc" : "");
     int status = fs_write_atomic(path, header, (size_t)n);
     return status == CLNET_OK ? fs_open_write(f, path, true) : status;
@@ -51,7 +51,9 @@ static void field(FILE *f, double v, const char *sep)
 
 int metrics_write(FILE *f, const struct metrics_row *r, bool full_train)
 {
-    fprintf(f, "%ld,", r->iteration);
+    char epoch[48];
+    fprintf(f, "%ld,%s,", r->iteration,
+            epoch_decimal(epoch, sizeof epoch, r->epoch, EPOCH_FILE_DECIMALS, 0));
     field(f, r->lr, ",");
     field(f, r->train_loss, ",");
     field(f, r->train_acc, ",");
@@ -73,6 +75,21 @@ int metrics_close(FILE *f, const char *path)
     return CLNET_OK;
 }
 
+/* "epochs" with metrics.csv's digits as a JSON number (3.3333; 3 when whole), null when the
+ * run stopped before its data was read; "train_images" the count they divide by. */
+static void write_epochs(struct json_writer *w, const struct epoch_ratio *e)
+{
+    char text[48];
+    json_key(w, "epochs");
+    if (e->den > 0)
+        json_double(w, strtod(epoch_decimal(text, sizeof text, *e, EPOCH_FILE_DECIMALS, 0),
+                              NULL));
+    else
+        json_null(w);
+    json_key(w, "train_images");
+    json_int(w, e->den);
+}
+
 int summary_write(const char *path, const struct run_summary *s)
 {
     struct json_writer w;
@@ -84,6 +101,7 @@ int summary_write(const char *path, const struct run_summary *s)
     json_string(&w, run_status_name(s->status));
     json_key(&w, "iterations");
     json_int(&w, s->iterations);
+    write_epochs(&w, &s->epochs);
     json_key(&w, "final_test_accuracy");
     json_double(&w, s->final_test_accuracy);
     json_key(&w, "best_test_accuracy");
@@ -163,6 +181,19 @@ void progress_init(struct progress *p, long first, long total, bool quiet)
     p->started = clock_seconds();
 }
 
+/* "  epoch 2.40/3.33": epochs done and the run's total, two digits as `clnet summary` and
+ * the first line print the total; "" when unknown. */
+static void progress_epoch(const struct progress *p, long iteration, char *buf, size_t cap)
+{
+    char now[48], total[48];
+    buf[0] = '\0';
+    if (p->batch <= 0 || p->train_images <= 0)
+        return;
+    epoch_decimal(now, sizeof now, epoch_count(iteration, p->batch, p->train_images), 2, 0);
+    epoch_decimal(total, sizeof total, epoch_count(p->total, p->batch, p->train_images), 2, 0);
+    snprintf(buf, cap, "  epoch %s/%s", now, total);
+}
+
 void progress_update(struct progress *p, long iteration, double loss, double acc,
                      double test_acc, double lr, double images_per_second, bool plain)
 {
@@ -176,10 +207,12 @@ void progress_update(struct progress *p, long iteration, double loss, double acc
     char test[32] = ""; /* the last evaluation's, kept on the in-place line until the next */
     if (!isnan(p->test_acc))
         snprintf(test, sizeof test, "  test %.4f", p->test_acc);
-    char line[256];
+    char epoch[112];
+    progress_epoch(p, iteration, epoch, sizeof epoch);
+    char line[384];
     int n = snprintf(line, sizeof line,
-                     "iter %ld/%ld  loss %.4f  acc %.3f%s  lr %.3g  %.0f img/s  ETA %ld:%02ld",
-                     iteration, p->total, loss, acc, test, lr, images_per_second,
+                     "iter %ld/%ld%s  loss %.4f  acc %.3f%s  lr %.3g  %.0f img/s  ETA %ld:%02ld",
+                     iteration, p->total, epoch, loss, acc, test, lr, images_per_second,
                      (long)eta / 60, (long)eta % 60);
     if (p->tty) {
         int pad = p->last_len > n ? p->last_len - n : 0;

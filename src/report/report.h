@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "data/epoch.h"
+
 enum run_status {
     RUN_COMPLETED,
     RUN_DIVERGED,
@@ -19,12 +21,14 @@ const char *run_status_name(enum run_status s);
 
 struct metrics_row {
     long iteration; /* steps done */
+    struct epoch_ratio epoch; /* epochs done: iteration * batch / training images */
     double lr, train_loss, train_acc, test_loss, test_acc;
     double full_train_loss, full_train_acc; /* the whole training set (train.eval_train: full) */
 };
 
 /* metrics.csv, written row by row and flushed, so a long run can be watched. It holds no
- * times, so the same seed on the same device gives the same bytes (times: summary.json). */
+ * times, so the same seed on the same device gives the same bytes (times: summary.json).
+ * The epoch column comes second, EPOCH_FILE_DECIMALS digits computed from integers. */
 /* full_train adds the columns full_train_loss, full_train_acc. */
 int metrics_open(FILE **f, const char *path, bool full_train);
 int metrics_write(FILE *f, const struct metrics_row *r, bool full_train);
@@ -34,6 +38,7 @@ struct run_summary {
     const char *name;
     enum run_status status;
     long iterations;
+    struct epoch_ratio epochs; /* iterations * batch / training images; den 0: unknown */
     double final_test_accuracy, best_test_accuracy, final_test_loss, final_train_loss;
     long long parameters;
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
@@ -60,6 +65,7 @@ struct progress {
     double test_acc; /* the last evaluation's test accuracy, NaN before the first */
     long total;
     long first;     /* the iteration the process started at (a resumed run's checkpoint) */
+    int batch, train_images; /* for the epoch shown; 0 (progress_init's): none shown */
     double started; /* monotonic seconds at the first step */
     int last_len;
 };

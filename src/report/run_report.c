@@ -15,6 +15,15 @@
 /* Curves of few points get a dot at each point, so a single evaluation still shows. */
 #define MARKERS_BELOW 30
 
+/* One run's curves: its rows and what they are drawn against. */
+struct curves {
+    const char *dir, *name;
+    const struct metrics_table *t;
+    enum report_format fmt;
+    const double *x;    /* (N) t->iteration, or t->epoch */
+    const char *xlabel; /* "iteration" or "epoch" */
+};
+
 /* The last row with a finite test accuracy, or -1. */
 static int last_test_row(const struct metrics_table *t)
 {
@@ -24,13 +33,17 @@ static int last_test_row(const struct metrics_table *t)
     return -1;
 }
 
-/* "NAME: what" and "test accuracy A at iteration I" (the last evaluation). */
+/* "NAME: what" and "test accuracy A at iteration I" (the last evaluation), with its epoch
+ * when metrics.csv has them. */
 static void titles(char *title, char *subtitle, size_t cap, const char *name,
                    const struct metrics_table *t, const char *what)
 {
     snprintf(title, cap, "%s: %s", name, what);
     int last = last_test_row(t);
-    if (last >= 0)
+    if (last >= 0 && t->has_epoch)
+        snprintf(subtitle, cap, "test accuracy %.4f at iteration %.0f (epoch %.4f)",
+                 t->test_acc[last], t->iteration[last], t->epoch[last]);
+    else if (last >= 0)
         snprintf(subtitle, cap, "test accuracy %.4f at iteration %.0f", t->test_acc[last],
                  t->iteration[last]);
     else
@@ -63,52 +76,52 @@ static bool any_finite(const double *v, int n)
     return false;
 }
 
-static struct plot_series series(const char *label, const struct metrics_table *t,
-                                 const double *y, int color, double width)
+static struct plot_series series(const char *label, const struct curves *c, const double *y,
+                                 int color, double width)
 {
-    return (struct plot_series){.label = label, .x = t->iteration, .y = y, .n = t->n,
+    return (struct plot_series){.label = label, .x = c->x, .y = y, .n = c->t->n,
                                 .color = color, .width = width, .style = 1,
-                                .markers = width > 1 && t->n < MARKERS_BELOW};
+                                .markers = width > 1 && c->t->n < MARKERS_BELOW};
 }
 
-static int plot_accuracy(const char *dir, const char *name, const struct metrics_table *t,
-                         enum report_format fmt)
+static int plot_accuracy(const struct curves *c)
 {
+    const struct metrics_table *t = c->t;
     char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, name, t, "accuracy");
+    titles(title, subtitle, sizeof title, c->name, t, "accuracy");
     struct plot_series s[3];
     int n = 0;
-    s[n++] = series("train (mini-batch)", t, t->train_acc, 0, 1.0);
+    s[n++] = series("train (mini-batch)", c, t->train_acc, 0, 1.0);
     if (t->full_train)
-        s[n++] = series("train (whole set)", t, t->full_train_acc, 2, 2.0);
-    s[n++] = series("test", t, t->test_acc, 1, 2.0);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = "iteration",
+        s[n++] = series("train (whole set)", c, t->full_train_acc, 2, 2.0);
+    s[n++] = series("test", c, t->test_acc, 1, 2.0);
+    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
                           .ylabel = "accuracy",
                           .y_floor = 0, .y_ceil = 1, .legend = PLOT_LEGEND_LOWER_RIGHT};
-    return plot_lines_files(dir, "accuracy", fmt, &a, s, n);
+    return plot_lines_files(c->dir, "accuracy", c->fmt, &a, s, n);
 }
 
-static int plot_loss(const char *dir, const char *name, const struct metrics_table *t,
-                     enum report_format fmt)
+static int plot_loss(const struct curves *c)
 {
+    const struct metrics_table *t = c->t;
     char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, name, t, "cross-entropy");
+    titles(title, subtitle, sizeof title, c->name, t, "cross-entropy");
     struct plot_series s[3];
     const double *cols[3];
     int n = 0;
-    s[n] = series("train (mini-batch)", t, t->train_loss, 0, 1.0);
+    s[n] = series("train (mini-batch)", c, t->train_loss, 0, 1.0);
     cols[n++] = t->train_loss;
     if (t->full_train) {
-        s[n] = series("train (whole set)", t, t->full_train_loss, 2, 2.0);
+        s[n] = series("train (whole set)", c, t->full_train_loss, 2, 2.0);
         cols[n++] = t->full_train_loss;
     }
-    s[n] = series("test", t, t->test_loss, 1, 2.0);
+    s[n] = series("test", c, t->test_loss, 1, 2.0);
     cols[n++] = t->test_loss;
     bool log_y = spans(cols, n, t->n, 10);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = "iteration",
+    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
                           .ylabel = log_y ? "loss (log scale)" : "loss", .log_y = log_y,
                           .y_floor = 0, .y_ceil = INFINITY, .legend = PLOT_LEGEND_UPPER_RIGHT};
-    return plot_lines_files(dir, "loss", fmt, &a, s, n);
+    return plot_lines_files(c->dir, "loss", c->fmt, &a, s, n);
 }
 
 static bool lr_changes(const struct metrics_table *t)
@@ -119,20 +132,19 @@ static bool lr_changes(const struct metrics_table *t)
     return false;
 }
 
-static int plot_lr(const char *dir, const char *name, const struct metrics_table *t,
-                   enum report_format fmt)
+static int plot_lr(const struct curves *c)
 {
     char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, name, t, "learning rate");
-    struct plot_series s = series("learning rate", t, t->lr, 4, 2.0);
+    titles(title, subtitle, sizeof title, c->name, c->t, "learning rate");
+    struct plot_series s = series("learning rate", c, c->t->lr, 4, 2.0);
     s.markers = false;
-    const double *cols[1] = {t->lr};
-    bool log_y = spans(cols, 1, t->n, 10);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = "iteration",
+    const double *cols[1] = {c->t->lr};
+    bool log_y = spans(cols, 1, c->t->n, 10);
+    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
                           .ylabel = log_y ? "learning rate (log scale)" : "learning rate",
                           .log_y = log_y, .y_floor = 0, .y_ceil = INFINITY,
                           .legend = PLOT_LEGEND_UPPER_RIGHT};
-    return plot_lines_files(dir, "lr", fmt, &a, &s, 1);
+    return plot_lines_files(c->dir, "lr", c->fmt, &a, &s, 1);
 }
 
 /* ---- predictions ------------------------------------------------------------------------ */
@@ -218,7 +230,7 @@ static int plot_predictions_files(const char *dir, const char *name, const struc
 /* ---- the run ---------------------------------------------------------------------------- */
 
 int report_run_with(const char *run_dir, const char *name, const struct mnist *data,
-                    enum report_format fmt)
+                    enum report_format fmt, enum report_x_axis x_axis)
 {
     char *metrics = plot_path(run_dir, "metrics", "csv");
     char *predictions = plot_path(run_dir, "predictions", "csv");
@@ -227,12 +239,16 @@ int report_run_with(const char *run_dir, const char *name, const struct mnist *d
                                         : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     bool any = status == CLNET_OK && t.n > 0 &&
                (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
+    /* A run written before metrics.csv had the epoch column keeps the iteration axis. */
+    bool epochs = x_axis == REPORT_X_EPOCH && t.has_epoch;
+    struct curves c = {run_dir, name, &t, fmt, epochs ? t.epoch : t.iteration,
+                       epochs ? "epoch" : "iteration"};
     if (any)
-        status = plot_accuracy(run_dir, name, &t, fmt);
+        status = plot_accuracy(&c);
     if (any && status == CLNET_OK)
-        status = plot_loss(run_dir, name, &t, fmt);
+        status = plot_loss(&c);
     if (any && status == CLNET_OK && lr_changes(&t))
-        status = plot_lr(run_dir, name, &t, fmt);
+        status = plot_lr(&c);
     if (status == CLNET_OK && data && fs_exists(predictions))
         status = plot_predictions_files(run_dir, name, data, fmt);
     metrics_table_free(&t);
@@ -260,7 +276,7 @@ int report_run(const char *run_dir, enum report_format fmt)
     if (with_data)
         status = mnist_load(&data, e.data.dir);
     if (status == CLNET_OK)
-        status = report_run_with(run_dir, e.name, with_data ? &data : NULL, fmt);
+        status = report_run_with(run_dir, e.name, with_data ? &data : NULL, fmt, e.report.x_axis);
     mnist_free(&data);
     experiment_free(&e);
     free(metrics);

@@ -12,11 +12,13 @@
 /* Refreshes may take at most this share of the wall time between them. */
 #define PLOT_SHARE 0.05
 
-void run_plots_init(struct run_plots *p, const char *dir, const char *name, bool verbose)
+void run_plots_init(struct run_plots *p, const char *dir, const struct experiment *e,
+                    bool verbose)
 {
     memset(p, 0, sizeof *p);
     p->dir = dir;
-    p->name = name;
+    p->name = e->name;
+    p->x_axis = e->report.x_axis;
     p->verbose = verbose;
 }
 
@@ -34,7 +36,7 @@ static void keep(struct run_plots *p, int status)
 static int draw(struct run_plots *p, const struct mnist *data, enum report_format fmt)
 {
     double t0 = clock_seconds();
-    int status = report_run_with(p->dir, p->name, data, fmt);
+    int status = report_run_with(p->dir, p->name, data, fmt, p->x_axis);
     double t1 = clock_seconds();
     if (!data) {
         p->cost = t1 - t0;

@@ -12,6 +12,7 @@
 
 struct run_plots {
     const char *dir, *name;
+    enum report_x_axis x_axis; /* report.x_axis */
     bool verbose;
     double cost;      /* seconds the last refresh took */
     double next;      /* monotonic seconds before which a refresh is skipped */
@@ -21,7 +22,8 @@ struct run_plots {
     char message[512];
 };
 
-void run_plots_init(struct run_plots *p, const char *dir, const char *name, bool verbose);
+void run_plots_init(struct run_plots *p, const char *dir, const struct experiment *e,
+                    bool verbose);
 
 /* After an evaluation row is in metrics.csv: accuracy.png, loss.png (and lr.png) again. */
 void run_plots_refresh(struct run_plots *p);

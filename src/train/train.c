@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "config/flat.h"
+#include "data/epoch.h"
 #include "data/sampler.h"
 #include "dist/dist.h"
 #include "layers/layer.h"
@@ -291,6 +292,7 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
         return status;
     struct metrics_row row = {
         .iteration = iteration,
+        .epoch = epoch_count(iteration, t->batch, t->s.train.n),
         .lr = schedule_lr(&t->exp->train, iteration - 1),
         .train_loss = last_step[0] / t->batch,
         .train_acc = last_step[1] / t->batch,
@@ -366,6 +368,8 @@ static int run_loop(struct trainer *t)
     struct progress p;
     progress_init(&p, t->start, ts->iterations, t->opt->quiet || !t->lead);
     p.verbose = t->opt->verbose;
+    p.batch = t->batch;
+    p.train_images = t->s.train.n;
     t->sum.startup_seconds = clock_seconds() - t->opt->process_start;
     if (t->opt->verbose && !t->opt->quiet) {
         const struct runtime_stats *st = runtime_stats(t->s.rt);
@@ -773,6 +777,32 @@ static int remove_previous_run(const char *dir)
     return CLNET_OK;
 }
 
+/* The run's first line: what trains, where, and question 4 (iv)'s numbers (the training set,
+ * iterations per epoch, the epochs the run makes), or where a resumed run picks up. */
+static void print_start(const struct trainer *t, long resume_at, int ranks)
+{
+    const struct experiment *e = t->exp;
+    const char *device = runtime_device(t->s.rt)->name;
+    char epochs[256], at[48], total[48];
+    int n = t->s.train.n;
+    if (resume_at >= 0) {
+        printf("%s: resuming at iteration %ld of %ld (epoch %s of %s) from %s/checkpoint.bin on "
+               "%s\n", e->name, resume_at, e->train.iterations,
+               epoch_decimal(at, sizeof at, epoch_count(resume_at, t->batch, n), 2, EPOCH_TRIM),
+               epoch_decimal(total, sizeof total, epoch_count(e->train.iterations, t->batch, n),
+                             2, EPOCH_TRIM), t->dir, device);
+        return;
+    }
+    epoch_line(epochs, sizeof epochs, n, t->batch, e->train.iterations);
+    if (ranks > 1)
+        printf("%s: %lld parameters, %ld iterations of %d (%d per rank on %d ranks) on %s; %s\n",
+               e->name, t->sum.parameters, e->train.iterations, t->batch, t->rows, ranks, device,
+               epochs);
+    else
+        printf("%s: %lld parameters, %ld iterations of %d on %s; %s\n", e->name,
+               t->sum.parameters, e->train.iterations, t->batch, device, epochs);
+}
+
 int train_run(const struct experiment *e, const struct train_options *o)
 {
     if (!e->has_train)
@@ -842,7 +872,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
     }
     if (status == CLNET_OK && lead) {
         wrote_dir = true;
-        run_plots_init(&t.plots, t.dir, e->name, o->verbose);
+        run_plots_init(&t.plots, t.dir, e, o->verbose);
         status = config_save_resolved(e, config_path);
     }
     if (status == CLNET_OK && resume_at >= 0)
@@ -858,18 +888,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
         t.sum.sgd_fused = t.s.model.sgd_fused;
         t.sum.dense_stack = t.stack != NULL;
         t.sum.parameters = (long long)t.s.model.n_params;
-        if (o->quiet || !lead)
-            ;
-        else if (resume_at >= 0)
-            printf("%s: resuming at iteration %ld of %ld from %s/checkpoint.bin on %s\n", e->name,
-                   resume_at, e->train.iterations, t.dir, d->name);
-        else if (w->size > 1)
-            printf("%s: %lld parameters, %ld iterations of %d (%d per rank on %d ranks) on %s\n",
-                   e->name, t.sum.parameters, e->train.iterations, t.batch, t.rows, w->size,
-                   d->name);
-        else
-            printf("%s: %lld parameters, %ld iterations of %d on %s\n", e->name,
-                   t.sum.parameters, e->train.iterations, t.batch, d->name);
+        if (!o->quiet && lead)
+            print_start(&t, resume_at, w->size);
         status = run_loop(&t);
     }
     if (t.metrics) {
@@ -909,6 +929,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
             t.sum.spin_waits_caught = (long long)c.caught;
             t.sum.spin_waits_spun_out = (long long)c.spun_out;
         }
+        if (t.s.train.n > 0) /* the data was read */
+            t.sum.epochs = epoch_count(t.sum.iterations, t.batch, t.s.train.n);
         int st = summary_write(summary_path, &t.sum);
         status = status ? status : st;
         if (status == CLNET_OK && !o->quiet)

@@ -3,10 +3,12 @@
  * any device is touched; and the commands that work print what they should. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/idx.h"
 #include "harness.h"
 #include "run.h"
 
@@ -86,6 +88,8 @@ static const struct bad_case bad_cases[] = {
     {"base: missing file", "base: nowhere.yaml\n", {"summary", "%s"},
      {"%s:1:7:", "nowhere.yaml"}},
     {"base: cycle", "base: %self\n" GOOD_MODEL, {"summary", "%s"}, {"%s:1:7:", "cycle"}},
+    {"unknown report.x_axis", GOOD_MODEL "report: {x_axis: epochs}\n", {"summary", "%s"},
+     {"%s:5:18:", "'epochs'", "did you mean 'epoch'"}},
     {"--set unknown key", GOOD_MODEL, {"summary", "%s", "--set", "train.iteratons=5"},
      {"--set train.iteratons=5:", "did you mean 'iterations'"}},
     {"--set bad value", GOOD_MODEL, {"summary", "%s", "--set", "train.iterations=abc"},
@@ -184,6 +188,72 @@ START_TEST(test_set_changes_summary)
 }
 END_TEST
 
+/* A folder holding only MNIST's training labels, 60,000 of them: what `clnet summary` counts. */
+static const char *labels_60000(void)
+{
+    static uint8_t labels[60000];
+    char *dir = NULL, *file = NULL;
+    ck_assert_int_ge(asprintf(&dir, "%s/mnist60k-XXXXXX", harness_tmpdir()), 0);
+    ck_assert_ptr_nonnull(mkdtemp(harness_keep(dir)));
+    ck_assert_int_ge(asprintf(&file, "%s/train-labels-idx1-ubyte", dir), 0);
+    int n = 60000;
+    ck_assert_int_eq(idx_write(file, labels, 1, &n), 0);
+    free(file);
+    return dir;
+}
+
+/* `clnet summary` on config (with --set data.dir=DIR and one more --set when set is not NULL)
+ * exits 0 and prints every want line. */
+static void assert_summary(const char *config, const char *dir, const char *set,
+                           const char *const *want)
+{
+    char *path = harness_source_path(config), data[4200];
+    snprintf(data, sizeof data, "data.dir=%s", dir);
+    const char *argv[] = {"summary", path, "--set", data, set ? "--set" : NULL, set, NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_msg(r->exit_code == 0, "%s: exit %d: %s", config, r->exit_code, r->err);
+    for (int i = 0; want[i]; i++)
+        ck_assert_msg(strstr(r->out, want[i]), "%s %s: no '%s' in:\n%s", config,
+                      set ? set : "", want[i], r->out);
+    free(r);
+}
+
+/* Question 4 (iv): the training set's size, iterations per epoch and epochs, counted from the
+ * data folder, with how the batch that crosses an epoch's end is counted. */
+START_TEST(test_summary_epochs)
+{
+    const char *dir = labels_60000();
+    char source[4300];
+    snprintf(source, sizeof source, "training set: 60,000 images (%s/train-labels-idx1-ubyte; "
+             "all of them train", dir);
+    const char *q4_v[] = {
+        source,
+        "\nepochs: 60,000 images / 100 = 600 iterations per epoch; 2,000 iterations = 3.33 "
+        "epochs\n",
+        "an epoch: one pass over the 60,000 training images, in a new shuffle each epoch\n",
+        "epochs = iterations x 100 / 60,000\n",
+        "100 divides 60,000: every epoch ends exactly at the end of a batch\n", NULL};
+    assert_summary("configs/hw2/q4_v_two_sigmoid.yaml", dir, NULL, q4_v);
+    const char *q4_xiv[] = {
+        "\nepochs: 60,000 images / 100 = 600 iterations per epoch; 10,000 iterations = 16.67 "
+        "epochs\n", NULL};
+    assert_summary("configs/hw2/q4_xiv_adam_10k.yaml", dir, NULL, q4_xiv);
+    const char *odd[] = {
+        "\nepochs: 60,000 images / 128 = 468.75 iterations per epoch; 2,000 iterations = 4.27 "
+        "epochs\n",
+        "128 does not divide 60,000: iteration 469 is the first batch across an epoch's end,\n"
+        "  the last 96 images of epoch 1 and the first 32 of epoch 2, each counted towards its "
+        "own epoch\n", NULL};
+    assert_summary("configs/hw2/q4_v_two_sigmoid.yaml", dir, "train.batch_size=128", odd);
+    /* No data yet: still the numbers, on MNIST's published size, and why. */
+    const char *none[] = {"training set: not read (", "fetch-mnist",
+                          "the epochs below count MNIST's 60,000 training images\n",
+                          "600 iterations per epoch; 2,000 iterations = 3.33 epochs\n", NULL};
+    assert_summary("configs/hw2/q4_i_single.yaml", "/nonexistent", NULL, none);
+}
+END_TEST
+
 START_TEST(test_help_lists_commands_and_config_keys)
 {
     const char *argv[] = {"help", NULL};
@@ -197,6 +267,8 @@ START_TEST(test_help_lists_commands_and_config_keys)
     ck_assert_msg(strstr(r->out, "train.iterations") || strstr(r->out, "iterations"), "%s",
                   r->out);
     ck_assert_msg(strstr(r->out, "exp_decay"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "\nreport.x_axis ") && strstr(r->out, " iteration|epoch "),
+                  "%s", r->out);
     free(r);
 }
 END_TEST
@@ -254,6 +326,7 @@ static Suite *cli_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_summary_hw2_cnn);
     tcase_add_test(tc, test_set_changes_summary);
+    tcase_add_test(tc, test_summary_epochs);
     tcase_add_test(tc, test_help_lists_commands_and_config_keys);
     tcase_add_test(tc, test_devices_lists_and_selects);
     suite_add_tcase(s, tc);

@@ -1,4 +1,4 @@
-/* data: IDX files, the MNIST set, the batch sampler. */
+/* data: IDX files, the MNIST set, the batch sampler, epochs. */
 #define _GNU_SOURCE /* asprintf */
 #include "data_tests.h"
 
@@ -31,5 +31,6 @@ int main(void)
     add_idx_tests(s);
     add_mnist_tests(s);
     add_sampler_tests(s);
+    add_epoch_tests(s);
     return harness_run(s, true);
 }

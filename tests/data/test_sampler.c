@@ -1,5 +1,6 @@
-/* The batch sampler: determinism, each epoch a permutation, batches crossing epoch ends,
- * the unshuffled order, and save/restore continuing identically. */
+/* The batch sampler: determinism, each epoch a permutation, batches crossing epoch ends (on
+ * MNIST's size too, with the batch carried over), the unshuffled order, and save/restore
+ * continuing identically. */
 #include "data_tests.h"
 
 #include "data/sampler.h"
@@ -111,6 +112,46 @@ START_TEST(batch_crosses_epoch_end)
     }
     ck_assert_int_eq(s.epoch, 2);
     ck_assert_int_eq(s.pos, 5);
+    sampler_free(&s);
+}
+END_TEST
+
+/* MNIST's 60,000 shuffled in the homework's batches of 100 and in batches that do not divide
+ * it (128: 468.75 per epoch; 7): cut into runs of 60,000, the stream of batches is one
+ * permutation per epoch, so within an epoch every image is drawn exactly once, whatever the
+ * batch. When the batch does not divide the set, batch N / B (from 0) is the carried one: its
+ * first N % B images are the rest of epoch 1, and the others are the start of epoch 2's new
+ * permutation, which the sampler then holds. */
+static const int mnist_batches[] = {100, 128, 7};
+
+START_TEST(every_image_once_per_epoch)
+{
+    enum { N = 60000, EPOCHS = 3 };
+    int b = mnist_batches[_i], batches = EPOCHS * N / b + 1, cross = N / b, tail = N % b;
+    int32_t *stream = malloc((size_t)batches * (size_t)b * sizeof *stream);
+    static int count[N];
+    struct sampler s;
+    ck_assert_int_eq(sampler_init(&s, N, b, true, 1), 0);
+    for (int k = 0; k < batches; k++) {
+        sampler_next(&s, stream + (size_t)k * (size_t)b);
+        if (k == cross && tail > 0) {
+            ck_assert_int_eq(s.epoch, 1);
+            ck_assert_int_eq(s.pos, b - tail);
+            ck_assert_mem_eq(stream + (size_t)k * (size_t)b + tail, s.perm,
+                             (size_t)(b - tail) * sizeof *stream);
+        }
+    }
+    for (int e = 0; e < EPOCHS; e++) {
+        memset(count, 0, sizeof count);
+        for (int i = 0; i < N; i++)
+            count[stream[(size_t)e * N + (size_t)i]]++;
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(count[i] == 1, "batch %d, epoch %d: image %d drawn %d times", b, e + 1,
+                          i, count[i]);
+    }
+    ck_assert_msg(memcmp(stream, stream + N, 1000 * sizeof *stream) != 0,
+                  "epochs 1 and 2 start alike: no new shuffle");
+    free(stream);
     sampler_free(&s);
 }
 END_TEST
@@ -227,6 +268,8 @@ void add_sampler_tests(Suite *s)
     tcase_add_test(tc, pinned_first_batch);
     tcase_add_test(tc, epochs_are_permutations);
     tcase_add_test(tc, batch_crosses_epoch_end);
+    tcase_add_loop_test(tc, every_image_once_per_epoch, 0,
+                        (int)(sizeof mnist_batches / sizeof mnist_batches[0]));
     tcase_add_test(tc, in_order);
     tcase_add_test(tc, save_restore);
     tcase_add_test(tc, save_restore_matches_uninterrupted);

@@ -129,6 +129,7 @@ START_TEST(test_metrics_read_good)
     ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
     ck_assert_int_eq(t.n, 2);
     ck_assert(!t.full_train && !t.full_train_acc);
+    ck_assert(!t.has_epoch && !t.epoch); /* written before the epoch column existed */
     ck_assert(t.iteration[0] == 100 && t.iteration[1] == 200);
     ck_assert(t.lr[1] == 0.25 && t.test_acc[0] == 0.92 && t.train_acc[1] == 0.95);
     ck_assert(isnan(t.train_loss[1]) && isinf(t.test_loss[1]));
@@ -142,6 +143,14 @@ START_TEST(test_metrics_read_good)
     ck_assert(t.n == 1 && t.full_train);
     ck_assert(t.test_acc[0] == 0.5 && t.lr[0] == 0.01 && t.full_train_acc[0] == 0.55 &&
               t.full_train_loss[0] == 1.1 && t.train_loss[0] == 1.3);
+    metrics_table_free(&t);
+
+    /* The epoch column, second as clnet writes it. */
+    text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n"
+           "2000,3.3333,0.5,0.3,0.9,0.25,0.92\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 1 && t.has_epoch && t.epoch[0] == 3.3333 && t.lr[0] == 0.5 &&
+              t.test_acc[0] == 0.92);
     metrics_table_free(&t);
 
     /* A run that has not evaluated yet: only the header, or nothing at all. */
@@ -194,6 +203,10 @@ static const struct {
      "whole number"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,1\n\n2,1,1,1,1,1\n",
      "m.csv:3:", "empty line"},
+    {"iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n1,-0.5,1,1,1,1,1\n",
+     "m.csv:2:", "column 2 (epoch): '-0.5' is not a number >= 0"},
+    {"iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1,1\n",
+     "m.csv:2:", "column 2 (epoch)"},
 };
 
 START_TEST(test_metrics_read_bad)
@@ -393,6 +406,79 @@ START_TEST(test_report_run_files)
 }
 END_TEST
 
+/* dir/name's bytes (malloc'd, NUL-terminated; *len without the NUL). */
+static char *bytes_in(const char *dir, const char *name, size_t *len)
+{
+    char *path = in_dir(dir, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f, "cannot open %s", path);
+    char *buf = malloc(1 << 22);
+    *len = fread(buf, 1, (1 << 22) - 1, f);
+    buf[*len] = '\0';
+    fclose(f);
+    free(path);
+    return buf;
+}
+
+static bool same_png(const char *a, const char *b, const char *name)
+{
+    size_t la, lb;
+    char *x = bytes_in(a, name, &la), *y = bytes_in(b, name, &lb);
+    bool same = la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* A run of 20 evaluations every 50 iterations of batch 100 on 60,000 images, with an epoch
+ * column (iteration x 100 / 60,000; when epochs) or without it (a run older than the column). */
+static char *make_epoch_run(const char *name, const char *x_axis, bool epochs)
+{
+    char config[256];
+    snprintf(config, sizeof config, "%sreport: {x_axis: %s}\n", run_config, x_axis);
+    char *dir = make_dir(name);
+    harness_write(dir, "config.yaml", config);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "iteration,%slr,train_loss,train_acc,test_loss,test_acc\n", epochs ? "epoch," : "");
+    for (int i = 1; i <= 20; i++) {
+        fprintf(m, "%d,", i * 50);
+        if (epochs)
+            fprintf(m, "%d.%04d,", i * 50 * 100 / 60000, i * 50 * 100 % 60000 * 10000 / 60000);
+        fprintf(m, "0.1,%g,%g,%g,%g\n", 2.3 * exp(-i / 3.0), 0.9 - 0.5 * exp(-i / 4.0),
+                2.3 * exp(-i / 3.5), 0.92 - 0.5 * exp(-i / 4.0));
+    }
+    fclose(m);
+    harness_write(dir, "metrics.csv", text);
+    free(text);
+    return dir;
+}
+
+/* report.x_axis: epoch draws the curves against metrics.csv's epoch column; a run without
+ * that column keeps the iteration axis (the same plot as x_axis: iteration). */
+START_TEST(test_report_x_axis)
+{
+    char *iter = make_epoch_run("x_iteration", "iteration", true);
+    char *epoch = make_epoch_run("x_epoch", "epoch", true);
+    ck_assert_int_eq(report_run(iter, REPORT_PNG), CLNET_OK);
+    ck_assert_int_eq(report_run(epoch, REPORT_PNG), CLNET_OK);
+    assert_png(epoch, "accuracy.png", PLOT_WIDTH, PLOT_HEIGHT);
+    ck_assert_msg(!same_png(iter, epoch, "accuracy.png"), "x_axis: epoch drew the same plot");
+    ck_assert_msg(!same_png(iter, epoch, "loss.png"), "x_axis: epoch drew the same loss plot");
+    char *old_iter = make_epoch_run("old_iteration", "iteration", false);
+    char *old_epoch = make_epoch_run("old_epoch", "epoch", false);
+    ck_assert_int_eq(report_run(old_iter, REPORT_PNG), CLNET_OK);
+    ck_assert_int_eq(report_run(old_epoch, REPORT_PNG), CLNET_OK);
+    ck_assert_msg(same_png(old_iter, old_epoch, "accuracy.png"), "no epoch column: the plot "
+                  "should keep the iteration axis");
+    free(iter);
+    free(epoch);
+    free(old_iter);
+    free(old_epoch);
+}
+END_TEST
+
 /* ---- comparison ------------------------------------------------------------------------- */
 
 START_TEST(test_compare_runs)
@@ -481,6 +567,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_plot_lines);
     tcase_add_test(tc, test_plot_predictions_grid);
     tcase_add_test(tc, test_report_run_files);
+    tcase_add_test(tc, test_report_x_axis);
     tcase_add_test(tc, test_compare_runs);
     suite_add_tcase(s, tc);
     return s;

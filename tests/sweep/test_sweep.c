@@ -485,10 +485,12 @@ START_TEST(test_train_progress_tty_and_pipe)
         updates++;
     ck_assert_msg(updates >= 6, "want an in-place update every 10 of 60 steps: %d in %s", updates,
                   tty);
-    ck_assert_msg(strstr(tty, "\riter 60/60  loss "), "no final update: %s", tty);
+    /* The epoch: 60 steps of 16 of the 600 images are 1.6 epochs. */
+    ck_assert_msg(strstr(tty, "\riter 60/60  epoch 1.60/1.60  loss "), "no final update: %s",
+                  tty);
     ck_assert_msg(strstr(tty, "p: test accuracy "), "no final line: %s", tty);
-    const char *fields[] = {"loss ", "acc ", "test ", "lr ", "img/s", "ETA "};
-    for (int i = 0; i < 6; i++)
+    const char *fields[] = {"loss ", "acc ", "test ", "lr ", "img/s", "ETA ", "epoch "};
+    for (int i = 0; i < 7; i++)
         ck_assert_msg(strstr(tty, fields[i]), "the progress line has no '%s': %s", fields[i], tty);
 
     const char *argv_pipe[] = {"train", config, "--out", out_pipe, NULL};
@@ -497,7 +499,7 @@ START_TEST(test_train_progress_tty_and_pipe)
     ck_assert_msg(!strchr(r->out, '\r'), "a carriage return in a pipe: %s", r->out);
     ck_assert_msg(count_prefix(r->out, "iter ") == 3, "want one line per evaluation (20, 40, "
                   "60): %s", r->out);
-    ck_assert_msg(count_prefix(r->out, "iter 40/60  loss ") == 1, "%s", r->out);
+    ck_assert_msg(count_prefix(r->out, "iter 40/60  epoch 1.07/1.60  loss ") == 1, "%s", r->out);
     free(r);
 }
 END_TEST

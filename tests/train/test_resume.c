@@ -116,7 +116,7 @@ static void assert_same_as_reference(const char *dir)
     char *summary = read_in(dir, "summary.json", NULL);
     ck_assert_msg(summary && json_has_string(summary, "status", "completed"), "%s", summary);
     char *ref = read_in(reference, "summary.json", NULL);
-    static const char *const keys[] = {"iterations", "final_test_accuracy",
+    static const char *const keys[] = {"iterations", "epochs", "final_test_accuracy",
                                        "best_test_accuracy", "final_test_loss"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(json_number(summary, keys[i]) == json_number(ref, keys[i]),

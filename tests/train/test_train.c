@@ -50,13 +50,21 @@ START_TEST(test_learns)
     /* 784*32 + 32 + 32*10 + 10 */
     ck_assert_msg(json_number(summary, "parameters") == 25450, "%s", summary);
 
-    /* metrics.csv: the header, then iterations 40, 80, 120 (eval_every) and 150 (the end). */
+    /* Question 4 (iv)'s numbers on the first line: 600 images in batches of 32. */
+    ck_assert_msg(strstr(r->out, "; 600 images / 32 = 18.75 iterations per epoch; 150 "
+                                 "iterations = 8 epochs\n"), "first line: %s", r->out);
+    ck_assert_msg(json_number(summary, "epochs") == 8 &&
+                      json_number(summary, "train_images") == 600, "%s", summary);
+
+    /* metrics.csv: the header, then iterations 40, 80, 120 (eval_every) and 150 (the end),
+     * each with its epoch, iteration x 32 / 600 to four places. */
     char *metrics = read_in(dir, "metrics.csv", NULL);
     ck_assert_msg(metrics, "no metrics.csv");
-    const char *header = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n";
+    const char *header = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n";
     ck_assert_msg(strncmp(metrics, header, strlen(header)) == 0, "header: %s", metrics);
     ck_assert_msg(count_lines(metrics) == 5, "want header + 4 rows: %s", metrics);
     const long want_it[4] = {40, 80, 120, 150};
+    const char *const want_epoch[4] = {",2.1333,", ",4.2667,", ",6.4000,", ",8.0000,"};
     const char *p = metrics + strlen(header);
     double last_acc = NAN;
     for (int i = 0; i < 4; i++) {
@@ -64,12 +72,15 @@ START_TEST(test_learns)
         long it = strtol(p, &end, 10);
         ck_assert_msg(it == want_it[i], "row %d: iteration %ld, want %ld: %s", i, it, want_it[i],
                       metrics);
+        ck_assert_msg(strncmp(end, want_epoch[i], strlen(want_epoch[i])) == 0,
+                      "row %d: epoch, want %s: %s", i, want_epoch[i], metrics);
+        end += strlen(want_epoch[i]) - 1;
         double v[5];
         for (int k = 0; k < 5; k++) {
             ck_assert_msg(*end == ',', "row %d: %s", i, metrics);
             p = end + 1;
             v[k] = strtod(p, &end);
-            ck_assert_msg(end != p && isfinite(v[k]), "row %d, column %d: %s", i, k + 2, metrics);
+            ck_assert_msg(end != p && isfinite(v[k]), "row %d, column %d: %s", i, k + 3, metrics);
         }
         ck_assert_msg(v[0] == 0.01, "row %d: lr %g, want 0.01", i, v[0]);
         ck_assert_msg(v[2] >= 0 && v[2] <= 1 && v[4] >= 0 && v[4] <= 1, "row %d: %s", i, metrics);
@@ -665,9 +676,10 @@ START_TEST(test_cnn_dropout_learns_and_repeats)
     ck_assert_msg(acc > 0.9, "CNN: final_test_accuracy %g (chance 0.1)", acc);
     size_t len;
     char *metrics = read_in(dir, "metrics.csv", &len);
-    ck_assert_msg(strncmp(metrics, "iteration,lr,train_loss,train_acc,test_loss,test_acc,"
-                                   "full_train_loss,full_train_acc\n", 84) == 0,
-                  "metrics.csv header: %s", metrics);
+    const char *header = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc,"
+                         "full_train_loss,full_train_acc\n";
+    ck_assert_msg(strncmp(metrics, header, strlen(header)) == 0, "metrics.csv header: %s",
+                  metrics);
     free(r);
     r = train(config, again, NULL);
     free(completed_summary(r, again));
