@@ -6,11 +6,14 @@
 
 #include "cli/cli.h"
 #include "dist/dist.h"
+#include "util/env.h"
 #include "util/status.h"
 
 int main(int argc, char **argv)
 {
-    int status = dist_init(&argc, &argv);
+    int status = env_validate(); /* before MPI and OpenCL read any of it */
+    if (status == CLNET_OK)
+        status = dist_init(&argc, &argv);
     struct cli_args args;
     if (status == CLNET_OK)
         status = cli_parse(&args, argc, argv);

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "report/report.h"
+#include "util/env.h"
 #include "util/status.h"
 
 struct command {
@@ -286,12 +287,11 @@ static void print_usage(FILE *f, const struct command *only)
         fprintf(f, "\noptions (`clnet help COMMAND` says which command takes which):\n");
         for (size_t j = 0; j < COUNT(options); j++)
             fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
-        fprintf(f, "\nenvironment: CLNET_DEVICE (device spec), CLNET_CL_DIR (kernel sources), "
-                   "CLNET_CACHE_DIR (kernel binary cache), CLNET_GEMM (own or clblast),\n"
-                   "  CLNET_PROGRESS (tty: progress updated in place, plain: one line per "
-                   "evaluation; default: tty when stdout is a terminal)\n"
-                   "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
-                   "2 bad usage, configuration or data, 130 interrupted\n");
+        fprintf(f, "\nenvironment (a bad value is refused at start, exit 2):\n");
+        env_print(f);
+        fprintf(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
+                   "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
+                   "SIGTERM\n");
     }
 }
 
