@@ -206,8 +206,8 @@ static const char *log_tail(const char *caches)
     return text + (n > 1500 ? n - 1500 : 0);
 }
 
-/* A fresh folder for a trial's caches and log: TMP/name. */
-static char *caches_for(const char *name)
+/* A fresh folder TMP/name: a trial's caches and log, or a sweep's experiments. */
+static char *fresh_folder(const char *name)
 {
     char *dir = path_in(harness_tmpdir(), name);
     if (mkdir(dir, 0755) != 0)
@@ -268,7 +268,7 @@ START_TEST(test_killed_train_leaves_no_helper)
     for (size_t i = 0; i < sizeof moments / sizeof moments[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "train-kill-%zu", i);
-        char *dir = run_dir(name), *caches = caches_for(name);
+        char *dir = run_dir(name), *caches = fresh_folder(name);
         pid_t pid = start_train(dir, caches, false);
         sleep_s(moments[i]);
         pid_t helper = find_process(pid, dir);
@@ -292,7 +292,7 @@ END_TEST
  * sweep started again resumes it to the uninterrupted run's metrics. */
 START_TEST(test_killed_sweep_leaves_no_run)
 {
-    char *folder = caches_for("sweep"), *caches = caches_for("sweep-caches");
+    char *folder = fresh_folder("sweep"), *caches = fresh_folder("sweep-caches");
     char *text = read_all(config, NULL);
     harness_write(folder, "cnn.yaml", text);
     free(text);
@@ -321,7 +321,7 @@ END_TEST
  * helper works: Open MPI ends the rank (its launcher is gone), clnet the rank's helper. */
 START_TEST(test_killed_mpirun_leaves_no_rank)
 {
-    char *dir = run_dir("mpi-kill"), *caches = caches_for("mpi-kill");
+    char *dir = run_dir("mpi-kill"), *caches = fresh_folder("mpi-kill");
     pid_t pid = start_train(dir, caches, true);
     pid_t helper = wait_for_grandchild(pid, dir, harness_time_limit(30));
     ck_assert_msg(helper, "no compile helper under mpirun within 30 s: %s", log_tail(caches));
