@@ -2,9 +2,9 @@
  * (/proc/self/exe) with its stdout and stderr on pipes, at most --jobs at once, each job slot
  * on its own --devices entry. Children run in their own process groups, so a terminal's
  * Ctrl-C reaches only the sweep, which forwards it exactly once (train takes a second signal
- * as "stop at once"); if the sweep itself dies, the kernel sends them SIGTERM
- * (PR_SET_PDEATHSIG), so they save a checkpoint rather than train on unobserved. What they
- * print is rendered by output.c. */
+ * as "stop at once"); if the sweep itself dies, however it dies, they get SIGTERM
+ * (util/parent.h: PR_SET_PDEATHSIG on Linux), so they save a checkpoint and end rather than
+ * train on unobserved. What they print is rendered by output.c. */
 #define _GNU_SOURCE
 #include "sweep/internal.h"
 
@@ -19,14 +19,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "dist/dist.h"
 #include "report/report.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
+#include "util/parent.h"
 #include "util/status.h"
 
 extern char **environ;
@@ -93,19 +91,19 @@ static int spawn(pid_t *pid, int *out_fd, int *err_fd, char *const *argv, char *
     }
     if (*pid == 0) {
         setpgid(0, 0);
-#ifdef __linux__
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent) /* the sweep died before prctl */
+        /* The sweep's handlers first: a SIGTERM before execve must end the child, not set a
+         * flag that execve forgets. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        /* SIGTERM when the sweep ends, however it ends: a run then stops as on Ctrl-C, at its
+         * next step, with a checkpoint, and its compile helper with it; the runs are exec'd,
+         * so off Linux they are not tied (util/parent.h). The loop forks on the main thread. */
+        if (!parent_tie(parent, SIGTERM))
             _exit(130);
-#else
-        (void)parent;
-#endif
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(out_fd ? out[1] : null, 1);
         dup2(err_fd ? err[1] : null, 2);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
         execve(SELF_EXE, argv, env);
         dprintf(2, "clnet: error: cannot run %s: %s\n", SELF_EXE, strerror(errno));
         _exit(127);

@@ -12,6 +12,7 @@
 
 #include "runtime/cache.h"
 #include "runtime/runtime.h"
+#include "util/parent.h"
 #include "util/status.h"
 
 int compile_helper_wanted(bool *want)
@@ -31,11 +32,17 @@ int compile_helper_wanted(bool *want)
 pid_t compile_helper_start(int (*body)(void *), void *arg)
 {
     fflush(NULL); /* else both processes would write what is buffered */
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    /* SIGKILL when the training process ends, however it ends: the helper's work is of use to
+     * that process only, and nothing it leaves is half-written (PoCL writes its cache through
+     * temporary files and rename). */
+    if (!parent_tie(parent, SIGKILL))
+        _exit(1);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
         dup2(null, STDIN_FILENO);

@@ -39,9 +39,12 @@ bool compile_helper_recorded(uint64_t key);
 void compile_helper_record(uint64_t key);
 
 /* Forks; the child runs body(arg) with its standard streams on /dev/null and SIGINT/SIGTERM
- * at their defaults, and exits (_exit: 0 when body returned 0). Call it while the process has
- * one thread and OpenCL has not started. Returns the child's pid, or -1 when fork failed
- * (errno set; training goes on without a helper). */
+ * at their defaults, and exits (_exit: 0 when body returned 0). The child ends with the
+ * calling process however that one ends, SIGKILL included (util/parent.h: on Linux
+ * PR_SET_PDEATHSIG; elsewhere a thread of the child polls getppid()). Call it on the main
+ * thread (the signal comes when the thread that forked ends), while the process has one
+ * thread and OpenCL has not started. Returns the child's pid, or -1 when fork failed (errno
+ * set; training goes on without a helper). */
 pid_t compile_helper_start(int (*body)(void *), void *arg);
 
 enum compile_helper_end {

@@ -64,6 +64,7 @@ struct trainer {
     double train_seconds, eval_seconds;
     double first_step_train_seconds; /* the part of train_seconds the first step took */
     pid_t helper; /* the cold start's compile helper until the first step is done, or 0 */
+    int dir_lock; /* the run directory's lock when taken before the helper forks, else -1 */
     bool compile_record;  /* record compile_key once the first step is done (not yet recorded) */
     uint64_t compile_key; /* compile_helper_key of this run */
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
@@ -585,6 +586,10 @@ static int trainer_open(struct trainer *t)
 static int compile_helper_body(void *arg)
 {
     const struct trainer *parent = arg;
+    /* Its copy of the lock would keep the run directory locked until the helper has gone: a
+     * run started the moment the training process was killed would be refused. */
+    if (parent->dir_lock >= 0)
+        close(parent->dir_lock);
     struct trainer t = {.exp = parent->exp, .opt = parent->opt};
     runtime_build_reversed(true);
     int status = trainer_open(&t); /* it opens the device: nothing may touch OpenCL before */
@@ -602,9 +607,11 @@ static int compile_helper_body(void *arg)
 }
 
 /* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no
- * earlier run recorded these kernels compiled. */
-static int start_compile_helper(struct trainer *t)
+ * earlier run recorded these kernels compiled; lock: the run directory's lock, or -1. Called
+ * on the main thread (compile_helper_start). */
+static int start_compile_helper(struct trainer *t, int lock)
 {
+    t->dir_lock = lock;
     bool want = false;
     int status = compile_helper_wanted(&want);
     if (status != CLNET_OK || !want || dist_world()->size > 1)
@@ -857,7 +864,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         goto done;
     }
     if (status == CLNET_OK)
-        status = start_compile_helper(&t);
+        status = start_compile_helper(&t, lock);
     if (status == CLNET_OK)
         status = trainer_open(&t);
     bool wrote_dir = false;

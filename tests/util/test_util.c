@@ -1,4 +1,4 @@
-/* util: rng, fs and status. */
+/* util: rng, fs, status and parent. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -8,5 +8,6 @@ int main(void)
     add_rng_tests(s);
     add_fs_tests(s);
     add_status_tests(s);
+    add_parent_tests(s);
     return harness_run(s, true);
 }
