@@ -774,7 +774,7 @@ static int examine_run_dir(struct trainer *t, struct safetensors *ck, long *it, 
         }
         else if (hash != t->config_hash)
             status = refuse_other_config(t, ck);
-        else if (!ck->checked && t->lead && !t->opt->quiet) /* CHECKPOINT_FORMAT_1 */
+        else if (!ck->checked && dist_world()->rank == 0 && !t->opt->quiet) /* format 1 */
             fprintf(stderr, "clnet: note: %s: written by clnet %s, before checkpoints carried "
                     "a checksum: resumed unverified (--restart discards it)\n", path,
                     safetensors_meta(ck, "clnet_version") ? safetensors_meta(ck, "clnet_version")
