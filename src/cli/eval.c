@@ -16,6 +16,20 @@
 #include "util/fs.h"
 #include "util/status.h"
 
+/* A run's weights that do not load (damaged, or not finite) are the run's to write again: the
+ * error says how. Errors about anything else (the data, the config) are left as they are. */
+static int hint_retrain(const char *dir, const char *weights)
+{
+    const char *msg = clnet_error_message();
+    if (strncmp(msg, weights, strlen(weights)) != 0)
+        return CLNET_ERR_DATA;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", msg);
+    clnet_error_clear();
+    return clnet_errorf(CLNET_ERR_DATA, "%s (clnet train %s/config.yaml --out %s --restart "
+                        "trains it again)", why, dir, dir);
+}
+
 int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
@@ -62,6 +76,8 @@ int cli_eval(const struct cli_args *args)
             printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
                    weights ? weights : "initial weights");
     }
+    if (weights && status == CLNET_ERR_DATA)
+        status = hint_retrain(target, weights);
     experiment_free(&e);
     free(config);
     free(weights);

@@ -52,6 +52,9 @@ int cli_summary(const struct cli_args *args)
     memset(&s, 0, sizeof s);
     int status = config_load(&e, args->positional[0], args->sets, args->n_sets);
     if (status == CLNET_OK) status = shape_infer(&s, &e);
+    /* What train would refuse without the data; a hand-set model (no train:) may give any
+     * width to `eval --inputs`. */
+    if (status == CLNET_OK && e.has_train) status = shape_check_classes(&e, &s);
     if (status == CLNET_OK) status = shape_print_table(stdout, &e, &s);
     if (status == CLNET_OK) print_epochs(stdout, &e);
     shape_free(&s);

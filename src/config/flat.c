@@ -113,6 +113,11 @@ int config_flatten(const struct experiment *e, struct config_flat *out)
     return status;
 }
 
+int config_flatten_text(const char *text, size_t len, const char *name, struct config_flat *out)
+{
+    return flatten_text(text, len, name, out);
+}
+
 int config_flatten_file(const char *path, struct config_flat *out)
 {
     void *text = NULL;

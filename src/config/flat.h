@@ -21,6 +21,10 @@ int config_flatten(const struct experiment *e, struct config_flat *out);
  * parse, CLNET_ERR_IO if it cannot be read. */
 int config_flatten_file(const char *path, struct config_flat *out);
 
+/* The same from a resolved YAML text of len bytes (a checkpoint's copy of its config); name
+ * is used in messages. */
+int config_flatten_text(const char *text, size_t len, const char *name, struct config_flat *out);
+
 /* The value of key, or NULL. */
 const char *config_flat_get(const struct config_flat *f, const char *key);
 

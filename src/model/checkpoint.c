@@ -49,7 +49,7 @@ int checkpoint_save_meta(const char *path, long iteration, uint64_t config_hash,
         meta[m++] = extra_kv[i + 1];
     }
     meta[m] = NULL;
-    return safetensors_write(path, t, n, meta);
+    return safetensors_write_checked(path, t, n, meta);
 }
 
 int checkpoint_save(const char *path, long iteration, uint64_t config_hash,
@@ -108,11 +108,15 @@ int checkpoint_load(struct safetensors *st, long *iteration, uint64_t *config_ha
     if (rc) return rc;
     const char *format = safetensors_meta(st, "format");
     const struct st_entry *params = safetensors_find(st, "params");
-    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0)
+    bool v1 = format && strcmp(format, CHECKPOINT_FORMAT_1) == 0;
+    if (!format || (strcmp(format, CHECKPOINT_FORMAT) != 0 && !v1))
         rc = clnet_errorf(CLNET_ERR_DATA,
                           "%s: not a clnet checkpoint (format '%.40s', expected "
                           "'%s')",
                           path, format ? format : "(none)", CHECKPOINT_FORMAT);
+    else if (!v1 && !st->checked)
+        rc = clnet_errorf(CLNET_ERR_DATA, "%s: damaged: a %s file without its checksum (%s)",
+                          path, CHECKPOINT_FORMAT, ST_CRC_KEY);
     else if (!parse_iteration(safetensors_meta(st, "iteration"), iteration))
         rc = clnet_errorf(CLNET_ERR_DATA,
                           "%s: checkpoint metadata 'iteration' is missing or "

@@ -208,10 +208,25 @@ int model_save_safetensors(const struct model *m, const float *host_params, cons
         }
     }
     const char *meta[] = {"format", "pt", "producer", "clnet " CLNET_VERSION, NULL};
-    int status = safetensors_write(path, t, n, meta);
+    int status = safetensors_write_checked(path, t, n, meta);
     free(t);
     free(names);
     return status;
+}
+
+/* Copies a tensor's F32 values into dst, refusing NaN and infinities: a weight that is not a
+ * number gives every output it reaches NaN, so evaluating with it reports `test loss nan`
+ * and training from it diverges at the first step, far from the file at fault. */
+static int copy_finite(float *dst, const struct st_entry *e, const char *path)
+{
+    memcpy(dst, e->data, e->bytes);
+    for (int64_t i = 0; i < e->count; i++)
+        if (!isfinite(dst[i]))
+            return clnet_errorf(CLNET_ERR_DATA, "%s: tensor '%s' holds %s at element %lld of "
+                                "%lld: weights must be finite numbers", path, e->name,
+                                isnan(dst[i]) ? "NaN" : dst[i] > 0 ? "+inf" : "-inf",
+                                (long long)i, (long long)e->count);
+    return CLNET_OK;
 }
 
 /* Copies layer l's weights (bias false) or biases from an open file into dst. */
@@ -238,8 +253,7 @@ static int load_param(const struct safetensors *st, const struct layer *l, bool 
                             l->index, name, want,
                             e ? "the file's has another dtype or shape" : "the file has none");
     }
-    memcpy(dst, e->data, e->bytes);
-    return CLNET_OK;
+    return copy_finite(dst, e, st->path);
 }
 
 int layer_load_param(const struct layer *l, bool bias, const char *path, float *dst)

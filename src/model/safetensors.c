@@ -2,6 +2,7 @@
  * a byte scan that accepts only JSON's lexical structure (so libyaml never sees YAML-only
  * syntax), libyaml's event parser building a small tree, and a validation pass over the
  * tree that fills the entries. Sizes are int64_t / size_t with every product checked. */
+#define _GNU_SOURCE /* memmem */
 #include "model/safetensors.h"
 
 #include "util/fs.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include <zlib.h>
 
 #define MAX_DEPTH 4 /* root, tensor or __metadata__, shape or data_offsets */
 #define MAX_ARRAY ST_MAX_RANK
@@ -94,25 +96,29 @@ static int check_tensors(const char *path, const struct st_tensor *t, int n)
     return 0;
 }
 
-int safetensors_write(const char *path, const struct st_tensor *tensors, int n,
-                      const char *const *meta_kv)
+/* The header's JSON, padded so the data starts at a multiple of 8; with crc, the metadata
+ * ends with ST_CRC_KEY holding the placeholder "00000000". */
+static int build_header(const char *path, const struct st_tensor *tensors, int n,
+                        const char *const *meta_kv, bool crc, char **header, size_t *hlen)
 {
-    int rc = check_tensors(path, tensors, n);
-    if (rc) return rc;
     struct json_writer w;
     json_init_buffer(&w, 0);
     json_begin_object(&w);
-    if (meta_kv && meta_kv[0]) {
+    if ((meta_kv && meta_kv[0]) || crc) {
         json_key(&w, "__metadata__");
         json_begin_object(&w);
-        for (int i = 0; meta_kv[i]; i += 2) {
-            if (!meta_kv[i + 1]) {
+        for (int i = 0; meta_kv && meta_kv[i]; i += 2) {
+            if (!meta_kv[i + 1] || !strcmp(meta_kv[i], ST_CRC_KEY)) {
                 json_free_buffer(&w);
-                return clnet_errorf(CLNET_ERR_INTERNAL, "%s: metadata '%s' has no value", path,
-                                    meta_kv[i]);
+                return clnet_errorf(CLNET_ERR_INTERNAL, "%s: metadata '%s' %s", path, meta_kv[i],
+                                    meta_kv[i + 1] ? "is the writer's own" : "has no value");
             }
             json_key(&w, meta_kv[i]);
             json_string(&w, meta_kv[i + 1]);
+        }
+        if (crc) {
+            json_key(&w, ST_CRC_KEY);
+            json_string(&w, "00000000");
         }
         json_end_object(&w);
     }
@@ -140,19 +146,91 @@ int safetensors_write(const char *path, const struct st_tensor *tensors, int n,
     /* Spaces (JSON whitespace) so the data starts at a multiple of 8. */
     while (w.len % 8)
         json_raw(&w, " ", 1);
-    size_t hlen = 0;
-    rc = json_finish(&w);
-    char *header = json_take_buffer(&w, &hlen);
-    if (rc || !header) return rc ? rc : CLNET_ERR_NOMEM;
+    int rc = json_finish(&w);
+    *header = json_take_buffer(&w, hlen);
+    return rc ? rc : *header ? 0 : CLNET_ERR_NOMEM;
+}
 
-    struct fs_atomic a;
-    rc = fs_atomic_open(&a, path);
+/* zlib's crc32 over n bytes, in pieces its uInt length can take. */
+static uint32_t crc_more(uint32_t crc, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = (uint32_t)crc32(crc, b, k);
+        b += k;
+        n -= k;
+    }
+    return crc;
+}
+
+/* Where ST_CRC_KEY's 8 digits are in a header as safetensors_write_checked writes it: after
+ * the one occurrence of "KEY":" (JSON's escapes keep a string's own quotes from forming it;
+ * a header whose key is written another way has no such place). NULL when there is not
+ * exactly one. */
+static const char *crc_digits(const char *h, size_t n)
+{
+    static const char pat[] = "\"" ST_CRC_KEY "\":\"";
+    const size_t k = sizeof pat - 1;
+    const char *found = NULL;
+    for (const char *p = h; (size_t)(h + n - p) >= k + 8;) {
+        const char *q = memmem(p, (size_t)(h + n - p), pat, k);
+        if (!q || (size_t)(h + n - q) < k + 8)
+            break;
+        if (found)
+            return NULL;
+        found = q + k;
+        p = q + 1;
+    }
+    return found;
+}
+
+/* The file's checksum with the digits at crc_at (inside header) read as "00000000". */
+static uint32_t file_crc(const unsigned char *len8, const char *header, size_t hlen,
+                         const char *crc_at, const struct st_tensor *t, int n,
+                         const void *data, size_t data_len)
+{
+    uint32_t crc = crc_more((uint32_t)crc32(0, Z_NULL, 0), len8, 8);
+    size_t before = (size_t)(crc_at - header);
+    crc = crc_more(crc, header, before);
+    crc = crc_more(crc, "00000000", 8);
+    crc = crc_more(crc, crc_at + 8, hlen - before - 8);
+    for (int i = 0; i < n; i++)
+        crc = crc_more(crc, t[i].data, t[i].bytes);
+    return data ? crc_more(crc, data, data_len) : crc;
+}
+
+static int write_file(const char *path, const struct st_tensor *tensors, int n,
+                      const char *const *meta_kv, bool crc)
+{
+    int rc = check_tensors(path, tensors, n);
+    char *header = NULL;
+    size_t hlen = 0;
+    if (!rc)
+        rc = build_header(path, tensors, n, meta_kv, crc, &header, &hlen);
     if (rc) {
         free(header);
         return rc;
     }
     unsigned char len8[8];
     put_le64(len8, hlen);
+    char *digits = crc ? (char *)crc_digits(header, hlen) : NULL;
+    if (crc && !digits) {
+        free(header);
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%s: no place for the checksum", path);
+    }
+    if (digits) {
+        char hex[9];
+        snprintf(hex, sizeof hex, "%08x", file_crc(len8, header, hlen, digits, tensors, n,
+                                                   NULL, 0));
+        memcpy(digits, hex, 8);
+    }
+    struct fs_atomic a;
+    rc = fs_atomic_open(&a, path);
+    if (rc) {
+        free(header);
+        return rc;
+    }
     bool ok = fwrite(len8, 1, 8, a.f) == 8 && fwrite(header, 1, hlen, a.f) == hlen;
     for (int i = 0; ok && i < n; i++)
         ok = tensors[i].bytes == 0 ||
@@ -164,6 +242,18 @@ int safetensors_write(const char *path, const struct st_tensor *tensors, int n,
         return rc;
     }
     return fs_atomic_commit(&a);
+}
+
+int safetensors_write(const char *path, const struct st_tensor *tensors, int n,
+                      const char *const *meta_kv)
+{
+    return write_file(path, tensors, n, meta_kv, false);
+}
+
+int safetensors_write_checked(const char *path, const struct st_tensor *tensors, int n,
+                              const char *const *meta_kv)
+{
+    return write_file(path, tensors, n, meta_kv, true);
 }
 
 /* ---- reading: lexical scan ---- */
@@ -645,6 +735,27 @@ done:
     return rc;
 }
 
+/* A file holding ST_CRC_KEY must match it: clnet wrote it, and anything else is damage. */
+static int verify_crc(struct safetensors *st, const unsigned char *buf, size_t hlen,
+                      size_t data_len)
+{
+    const char *want = safetensors_meta(st, ST_CRC_KEY);
+    if (!want)
+        return 0;
+    const char *h = (const char *)buf + 8, *at = crc_digits(h, hlen);
+    bool hex = strlen(want) == 8 && strspn(want, "0123456789abcdef") == 8;
+    if (!at || !hex || memcmp(at, want, 8) != 0)
+        return clnet_errorf(CLNET_ERR_DATA, "%s: damaged: its checksum entry (%s) is not as "
+                            "clnet writes it", st->path, ST_CRC_KEY);
+    uint32_t got = file_crc(buf, h, hlen, at, NULL, 0, h + hlen, data_len);
+    if (strtoul(want, NULL, 16) != got)
+        return clnet_errorf(CLNET_ERR_DATA, "%s: damaged: its contents do not match the "
+                            "checksum it was written with (%s %s, contents %08x)",
+                            st->path, ST_CRC_KEY, want, (unsigned)got);
+    st->checked = true;
+    return 0;
+}
+
 static uint64_t get_le64(const unsigned char *b)
 {
     uint64_t v = 0;
@@ -702,6 +813,7 @@ static int parse_owned(struct safetensors *st, unsigned char *buf, size_t len, c
     else if (!rc) rc = jtree_parse(&t, (const char *)buf + 8, (size_t)hlen);
     free(escaped);
     if (!rc) rc = read_header(st, &t, data, data_len);
+    if (!rc) rc = verify_crc(st, buf, (size_t)hlen, data_len);
 done:
     jtree_free(&t);
     if (rc) safetensors_free(st);

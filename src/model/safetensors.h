@@ -13,6 +13,7 @@
 #ifndef CLNET_MODEL_SAFETENSORS_H
 #define CLNET_MODEL_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,18 @@ struct st_tensor {
 int safetensors_write(const char *path, const struct st_tensor *tensors, int n,
                       const char *const *meta_kv);
 
+/* The metadata key of a file's checksum: 8 lowercase hex digits of zlib's crc32 over the
+ * whole file (length, header, data) as it reads with those digits written as "00000000".
+ * The header is covered, not only the data: a flipped bit in a metadata value (a checkpoint's
+ * iteration or config hash, a run total) or in a shape keeps the file valid and changes what
+ * it means. Only clnet writes it; files without it (PyTorch's, an older clnet's) read as
+ * before. */
+#define ST_CRC_KEY "clnet_crc32"
+
+/* safetensors_write, with ST_CRC_KEY added to the metadata (meta_kv must not hold it). */
+int safetensors_write_checked(const char *path, const struct st_tensor *tensors, int n,
+                              const char *const *meta_kv);
+
 struct st_entry {
     const char *name;
     const char *dtype; /* "F32", "I32", "U8", ... (a static string) */
@@ -63,9 +76,11 @@ struct safetensors {
     char **meta_keys, **meta_vals; /* (n_meta) */
     void *file;                    /* the whole file, or the header part when data moved */
     void *data_copy;               /* the data section when the file's was misaligned */
+    bool checked;                  /* it held ST_CRC_KEY, and its contents matched it */
 };
 
-/* Loads and validates path. On failure st is left freed (zeroed). */
+/* Loads and validates path; a file holding ST_CRC_KEY must match it ("PATH: damaged: ...").
+ * On failure st is left freed (zeroed). */
 int safetensors_read(struct safetensors *st, const char *path);
 
 /* Parses and validates a file already in memory (copied; bytes need not outlive the call).

@@ -301,6 +301,20 @@ static char *count_format(char *buf, size_t n, int64_t v)
     return buf;
 }
 
+int shape_check_classes(const struct experiment *e, const struct model_shape *s)
+{
+    const struct tensor_shape *out = s->n_layers ? &s->layers[s->n_layers - 1].out : &s->input;
+    if (out->rank == 1 && out->dim[0] == SHAPE_CLASSES)
+        return CLNET_OK;
+    char buf[64];
+    struct src_pos where = {e->path, 0, 0};
+    if (s->n_layers && e->layers[s->n_layers - 1].pos.file)
+        where = e->layers[s->n_layers - 1].pos;
+    return config_errorf_at(where, "the last layer must give one score per class (%d for "
+                            "MNIST); it gives %s", SHAPE_CLASSES,
+                            tensor_shape_format(buf, sizeof buf, out));
+}
+
 int shape_print_table(FILE *f, const struct experiment *e, const struct model_shape *s)
 {
     char desc[160], shp[64], a[32], b[32];

@@ -50,6 +50,13 @@ struct model_shape {
  * On success *out owns memory: release it with shape_free. On failure *out is left freed. */
 int shape_infer(struct model_shape *out, const struct experiment *e);
 
+/* The classes of every data set clnet reads (MNIST's ten digits). */
+#define SHAPE_CLASSES 10
+
+/* The last layer must give one score per class: rank 1 of SHAPE_CLASSES values. What train
+ * and eval refuse (train/session.c) and summary refuses too, without the data. */
+int shape_check_classes(const struct experiment *e, const struct model_shape *s);
+
 /* Frees what shape_infer allocated; safe on a zeroed struct and twice. */
 void shape_free(struct model_shape *s);
 

@@ -108,6 +108,34 @@ static int parse_value(double *v, const char *text, const char *path, long line,
     return CLNET_OK;
 }
 
+/* A row as clnet writes them: iterations increase (one row per evaluation, a resumed run
+ * rewrites the rows before its checkpoint), and only a loss may be non-finite. A loss over a
+ * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
+ * and a run that diverges stops at its mini-batch loss; lr and the accuracies are always
+ * numbers, accuracies in [0, 1]. Anything else is a damaged or hand-edited file, whose plots
+ * would be wrong without a word. */
+static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
+                     long line)
+{
+    int r = t->n;
+    if (r > 0 && !(t->iteration[r] > t->iteration[r - 1]))
+        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
+                            "must increase", path, line, t->iteration[r], t->iteration[r - 1]);
+    for (int i = 0; i < n; i++) {
+        enum column c = map[i] < 0 ? COL_COUNT : (enum column)map[i];
+        if (c == COL_COUNT || c == COL_ITERATION || c == COL_TRAIN_LOSS || c == COL_TEST_LOSS ||
+            c == COL_FULL_TRAIN_LOSS)
+            continue;
+        double v = (*column_slot((struct metrics_table *)t, c))[r];
+        bool acc = c != COL_LR;
+        if (!isfinite(v) || (acc && (v < 0 || v > 1)))
+            return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
+                                line, i + 1, column_names[c], v,
+                                acc ? "an accuracy in [0, 1]" : "a finite number");
+    }
+    return CLNET_OK;
+}
+
 static int grow(struct metrics_table *t, int *cap)
 {
     int want = *cap ? 2 * *cap : 64;
@@ -174,6 +202,8 @@ int metrics_parse(struct metrics_table *t, const char *text, size_t len, const c
                 status = parse_value(&col[t->n], fields[i], path, lineno, i + 1,
                                      column_names[map[i]]);
             }
+            if (status == CLNET_OK)
+                status = check_row(t, map, n, path, lineno);
             if (status == CLNET_OK)
                 t->n++;
         }

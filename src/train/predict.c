@@ -2,6 +2,8 @@
 #include "train/predict.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +27,15 @@ static int parse_row(float *v, size_t n, char *line, const char *name, long line
         errno = 0;
         char *end;
         double x = strtod(p, &end);
-        if (end == p || errno == ERANGE) {
-            char *stop = p + strcspn(p, ",\r\n");
+        char *stop = p + strcspn(p, ",\r\n");
+        if (end == p || errno == ERANGE)
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: '%.*s' is not a number",
                                 name, lineno, col, (int)(stop - p), p);
-        }
+        /* strtod reads nan and inf, and a float overflows past FLT_MAX: none is an input the
+         * model can give a meaningful output for. */
+        if (!isfinite(x) || fabs(x) > FLT_MAX)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: '%.*s' is not a finite "
+                                "32-bit float", name, lineno, col, (int)(stop - p), p);
         if (*got == n)
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %zu values (the model's "
                                 "input width)", name, lineno, n);
@@ -50,6 +56,21 @@ static int parse_row(float *v, size_t n, char *line, const char *name, long line
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: %zu values; the model's input has %zu",
                             name, lineno, *got, n);
     return CLNET_OK;
+}
+
+/* Inputs of a trained model are on the scale its training images were read at (pixels / 255,
+ * README); a value outside [0, 1] is likely unscaled pixels. Not an error (a user may probe
+ * the model), so one warning for the whole file. A hand-set model (no train:) has no scale. */
+static void warn_scale(const struct experiment *e, const float *v, size_t n, const char *name,
+                       long lineno, bool *warned)
+{
+    for (size_t i = 0; e->has_train && !*warned && i < n; i++)
+        if (v[i] < 0.0f || v[i] > 1.0f) {
+            fprintf(stderr, "clnet: warning: %s:%ld: column %zu: %.9g is outside [0, 1], the "
+                    "scale of the training images (pixels / 255); warned once\n", name, lineno,
+                    i + 1, v[i]);
+            *warned = true;
+        }
 }
 
 static int run_chunk(struct model *m, cl_mem x, const float *in, float *out, int rows, FILE *f)
@@ -95,11 +116,14 @@ int predict_csv(const struct experiment *e, const char *weights, const char *dev
         status = runtime_alloc(rt, &x, PREDICT_ROWS * m.input_size * sizeof(float), "input rows");
     int rows = 0;
     long lineno = 0;
+    bool warned = false;
     while (status == CLNET_OK && getline(&line, &cap, in) >= 0) {
         size_t got;
         lineno++;
-        status = parse_row(xs + (size_t)rows * m.input_size, m.input_size, line, name, lineno,
-                           &got);
+        float *row = xs + (size_t)rows * m.input_size;
+        status = parse_row(row, m.input_size, line, name, lineno, &got);
+        if (status == CLNET_OK)
+            warn_scale(e, row, got, name, lineno, &warned);
         if (status == CLNET_OK && got > 0 && ++rows == PREDICT_ROWS) {
             status = run_chunk(&m, x, xs, ys, rows, out);
             rows = 0;

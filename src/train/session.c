@@ -52,24 +52,32 @@ static int alloc_buffers(struct session *s)
     return status;
 }
 
+/* The model must read the data's images as they are: [rows * cols] (a dense net reads the
+ * image flattened) or [1, rows, cols]. Equal counts are not enough: [1, 14, 56] on 28x28
+ * images would train a CNN on pixels rearranged into rows they never formed. */
+static int check_input_shape(const struct experiment *e, const struct tensor_shape *in,
+                             const struct mnist *d)
+{
+    int64_t f = (int64_t)d->rows * d->cols;
+    bool fits = in->rank == 1 ? in->dim[0] == f
+                              : in->rank == 3 && in->dim[0] == 1 && in->dim[1] == d->rows &&
+                                    in->dim[2] == d->cols;
+    if (fits)
+        return CLNET_OK;
+    char buf[64];
+    struct src_pos where = {e->path, 0, 0};
+    return config_errorf_at(where, "model.input is %s but %s holds images of %dx%d: use "
+                            "[1, %d, %d], or [%lld] for dense layers",
+                            tensor_shape_format(buf, sizeof buf, in), e->data.dir, d->rows,
+                            d->cols, d->rows, d->cols, (long long)f);
+}
+
 /* The model must read what the data holds and say one score per class. */
 static int check_data_fits(const struct experiment *e, const struct model_shape *shape,
                            const struct mnist *d)
 {
-    int64_t in = tensor_shape_size(&shape->input);
-    int64_t f = (int64_t)d->rows * d->cols;
-    struct src_pos where = {e->path, 0, 0};
-    if (in != f)
-        return config_errorf_at(where, "model.input has %lld values per image but %s holds "
-                                "images of %dx%d = %lld",
-                                (long long)in, e->data.dir, d->rows, d->cols, (long long)f);
-    const struct tensor_shape *out =
-        shape->n_layers ? &shape->layers[shape->n_layers - 1].out : &shape->input;
-    if (out->rank != 1 || out->dim[0] < 10)
-        return config_errorf_at(where, "the last layer must give one score per class (10 for "
-                                "MNIST); it gives %lld values",
-                                (long long)tensor_shape_size(out));
-    return CLNET_OK;
+    int status = check_input_shape(e, &shape->input, d);
+    return status == CLNET_OK ? shape_check_classes(e, shape) : status;
 }
 
 /* clnet's kernels index one batch of a layer's inputs or outputs with int (work-item counts

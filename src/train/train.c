@@ -203,6 +203,7 @@ static char *path_in(const char *dir, const char *name)
 /* The checkpoint's tensor holding metrics.csv's bytes, and the run totals kept in its
  * metadata, so a resumed run reports what an uninterrupted one would. */
 #define METRICS_BLOB "log:metrics.csv"
+#define CONFIG_BLOB "log:config.yaml"
 #define SUMMARY_KEYS 6
 static const char *const summary_keys[SUMMARY_KEYS] = {
     "final_test_accuracy", "best_test_accuracy", "final_test_loss", "final_train_loss",
@@ -225,7 +226,7 @@ static int save_checkpoint(struct trainer *t, long iteration)
     }
     sampler_state_save(&t->sampler, sampler_state);
     int status = model_download_params(&s->model, host);
-    struct checkpoint_blob blobs[5] = {
+    struct checkpoint_blob blobs[6] = {
         {"params", "F32", host, n * sizeof *host, (int64_t)n},
     };
     int nb = 1;
@@ -247,6 +248,14 @@ static int save_checkpoint(struct trainer *t, long iteration)
     if (status == CLNET_OK)
         status = fs_read_file(&log, &log_len, t->metrics_path);
     blobs[nb++] = (struct checkpoint_blob){METRICS_BLOB, "U8", log, log_len, (int64_t)log_len};
+    /* The config it is of, so a refusal to resume under another one names the keys that
+     * differ from this, not from config.yaml (which a copied-in checkpoint does not match). */
+    char *config = NULL;
+    size_t config_len = 0;
+    if (status == CLNET_OK)
+        status = config_resolved_text(t->exp, &config, &config_len);
+    blobs[nb++] = (struct checkpoint_blob){CONFIG_BLOB, "U8", config, config_len,
+                                           (int64_t)config_len};
     char values[SUMMARY_KEYS][32];
     const char *extra[2 * SUMMARY_KEYS + 1];
     double *fields[SUMMARY_KEYS] = {SUMMARY_FIELDS(t)};
@@ -261,6 +270,7 @@ static int save_checkpoint(struct trainer *t, long iteration)
         status = path ? checkpoint_save_meta(path, iteration, t->config_hash, blobs, nb, extra)
                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     free(log);
+    free(config);
     free(path);
     free(host);
     return status;
@@ -701,25 +711,47 @@ static int resume_from(struct trainer *t, const struct safetensors *ck, long it)
     return status;
 }
 
-/* A checkpoint of another config: refused, naming the keys that differ from the run's
- * config.yaml. */
-static int refuse_other_config(const struct trainer *t)
+/* The flattened config a checkpoint is of: its own copy (CONFIG_BLOB), or for a checkpoint
+ * written before it held one, the run's config.yaml. */
+static int checkpoint_config(const struct trainer *t, const struct safetensors *ck,
+                             struct config_flat *out, bool *from_yaml)
+{
+    const struct st_entry *c = safetensors_find(ck, CONFIG_BLOB);
+    *from_yaml = !c || strcmp(c->dtype, "U8") != 0;
+    if (!*from_yaml)
+        return config_flatten_text(c->data, c->bytes, ck->path, out);
+    char *path = path_in(t->dir, "config.yaml");
+    int status = path ? config_flatten_file(path, out)
+                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    free(path);
+    return status;
+}
+
+/* A checkpoint of another config: refused, naming the keys that differ. Those were once taken
+ * from config.yaml alone, which a checkpoint copied in from another run (or one whose
+ * config_hash was damaged, before checksums) does not match: no key differed, and the message
+ * blamed config.yaml as "missing or unreadable" though it was there. */
+static int refuse_other_config(const struct trainer *t, const struct safetensors *ck)
 {
     char diff[640] = "";
     struct config_flat now, then;
-    char *path = path_in(t->dir, "config.yaml");
-    if (path && config_flatten(t->exp, &now) == CLNET_OK) {
-        if (config_flatten_file(path, &then) == CLNET_OK) {
+    bool from_yaml = false, read = false;
+    if (config_flatten(t->exp, &now) == CLNET_OK) {
+        if (checkpoint_config(t, ck, &then, &from_yaml) == CLNET_OK) {
+            read = true;
             config_flat_diff(&then, &now, diff, sizeof diff, 5);
             config_flat_free(&then);
         }
         config_flat_free(&now);
     }
-    free(path);
-    clnet_error_clear(); /* a missing config.yaml is reported below, not as the error */
+    clnet_error_clear(); /* a missing config is reported below, not as the error */
+    const char *why = diff[0] ? diff
+                      : !read ? "its config.yaml is missing or unreadable"
+                      : from_yaml ? "config.yaml is this config, so the checkpoint is of "
+                                    "another run's"
+                                  : "the same keys, but not the same config text";
     return clnet_errorf(CLNET_ERR_CONFIG, "%s: holds a checkpoint of a different config (%s); "
-                        "--restart discards it, --out DIR trains elsewhere", t->dir,
-                        diff[0] ? diff : "its config.yaml is missing or unreadable");
+                        "--restart discards it, --out DIR trains elsewhere", t->dir, why);
 }
 
 static bool summary_says_completed(const char *dir)
@@ -754,7 +786,12 @@ static int examine_run_dir(struct trainer *t, struct safetensors *ck, long *it, 
             status = clnet_errorf(status, "%s (--restart discards it)", why);
         }
         else if (hash != t->config_hash)
-            status = refuse_other_config(t);
+            status = refuse_other_config(t, ck);
+        else if (!ck->checked && dist_world()->rank == 0 && !t->opt->quiet) /* format 1 */
+            fprintf(stderr, "clnet: note: %s: written by clnet %s, before checkpoints carried "
+                    "a checksum: resumed unverified (--restart discards it)\n", path,
+                    safetensors_meta(ck, "clnet_version") ? safetensors_meta(ck, "clnet_version")
+                                                          : "(unknown)");
         *completed = status == CLNET_OK && *it == t->exp->train.iterations &&
                      fs_exists(weights) && summary_says_completed(t->dir);
     }

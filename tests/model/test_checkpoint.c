@@ -182,40 +182,81 @@ START_TEST(test_safetensors_but_not_checkpoint)
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "format 'pt'"));
 
     const char *no_iter[] = {"format", CHECKPOINT_FORMAT, "config_hash", "0123456789abcdef", NULL};
-    ck_assert_int_eq(safetensors_write(path, &t, 1, no_iter), 0);
+    ck_assert_int_eq(safetensors_write_checked(path, &t, 1, no_iter), 0);
     clnet_error_clear();
     ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), CLNET_ERR_DATA);
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "'iteration'"));
 
     const char *bad_hash[] = {"format",      CHECKPOINT_FORMAT,  "iteration", "5",
                               "config_hash", "0123456789ABCDEF", NULL};
-    ck_assert_int_eq(safetensors_write(path, &t, 1, bad_hash), 0);
+    ck_assert_int_eq(safetensors_write_checked(path, &t, 1, bad_hash), 0);
     clnet_error_clear();
     ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), CLNET_ERR_DATA);
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "'config_hash'"));
 
     const char *neg[] = {"format",      CHECKPOINT_FORMAT,  "iteration", "-5",
                          "config_hash", "0123456789abcdef", NULL};
-    ck_assert_int_eq(safetensors_write(path, &t, 1, neg), 0);
+    ck_assert_int_eq(safetensors_write_checked(path, &t, 1, neg), 0);
     clnet_error_clear();
     ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), CLNET_ERR_DATA);
 
     const char *good[] = {"format",      CHECKPOINT_FORMAT,  "iteration", "5",
                           "config_hash", "0123456789abcdef", NULL};
     t.name = "weights";
-    ck_assert_int_eq(safetensors_write(path, &t, 1, good), 0);
+    ck_assert_int_eq(safetensors_write_checked(path, &t, 1, good), 0);
     clnet_error_clear();
     ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), CLNET_ERR_DATA);
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "'params'"));
 
+    /* The current format must carry its checksum; the one before it loads unchecked. */
     t.name = "params";
     ck_assert_int_eq(safetensors_write(path, &t, 1, good), 0);
+    clnet_error_clear();
+    ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), CLNET_ERR_DATA);
+    ck_assert_ptr_nonnull(strstr(clnet_error_message(), "without its checksum"));
+    ck_assert_int_eq(safetensors_write_checked(path, &t, 1, good), 0);
     ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), 0);
     ck_assert_int_eq(it, 5);
     ck_assert_uint_eq(h, UINT64_C(0x0123456789abcdef));
+    ck_assert(st.checked);
+    safetensors_free(&st);
+    good[1] = CHECKPOINT_FORMAT_1;
+    ck_assert_int_eq(safetensors_write(path, &t, 1, good), 0);
+    ck_assert_int_eq(checkpoint_load(&st, &it, &h, path), 0);
+    ck_assert(!st.checked);
     safetensors_free(&st);
     free(path);
 }
+
+/* Any one flipped bit of a checkpoint is refused, in the header or in the data. */
+START_TEST(test_every_bit_flip_refused)
+{
+    float w[3] = {1, 2, 3};
+    struct checkpoint_blob b = {"params", "F32", w, sizeof w, 3};
+    char *path = tmp_path("flip.bin");
+    ck_assert_int_eq(checkpoint_save(path, 12, 99, &b, 1), 0);
+    void *raw;
+    size_t len;
+    ck_assert_int_eq(fs_read_file(&raw, &len, path), 0);
+    unsigned char *orig = raw, *m = malloc(len);
+    struct safetensors st;
+    long it;
+    uint64_t h;
+    char *p = tmp_path("flipped.bin");
+    for (size_t i = 0; i < len * 8; i++) {
+        memcpy(m, orig, len);
+        m[i / 8] ^= (unsigned char)(1u << (i % 8));
+        FILE *f = fopen(p, "wb"); /* not fs_write_atomic: 8 fsyncs a byte are slow */
+        ck_assert(f && fwrite(m, 1, len, f) == len && fclose(f) == 0);
+        clnet_error_clear();
+        ck_assert_msg(checkpoint_load(&st, &it, &h, p) == CLNET_ERR_DATA, "bit %zu accepted", i);
+    }
+    free(p);
+    free(m);
+    free(raw);
+    free(path);
+}
+END_TEST
 END_TEST
 
 int main(void)
@@ -226,6 +267,7 @@ int main(void)
     tcase_add_test(tc, test_extra_metadata_and_overwrite);
     tcase_add_test(tc, test_truncated_and_corrupted);
     tcase_add_test(tc, test_safetensors_but_not_checkpoint);
+    tcase_add_test(tc, test_every_bit_flip_refused);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }

@@ -207,6 +207,16 @@ static const struct {
      "m.csv:2:", "column 2 (epoch): '-0.5' is not a number >= 0"},
     {"iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1,1\n",
      "m.csv:2:", "column 2 (epoch)"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n20,1,1,1,1,1\n10,1,1,1,1,1\n",
+     "m.csv:3:", "must increase"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n20,1,1,1,1,1\n20,1,1,1,1,1\n",
+     "m.csv:3:", "must increase"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1\n", "m.csv:2:",
+     "column 2 (lr)"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,inf\n", "m.csv:2:",
+     "column 6 (test_acc)"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1.5,1,1\n", "m.csv:2:",
+     "accuracy in [0, 1]"},
 };
 
 START_TEST(test_metrics_read_bad)
