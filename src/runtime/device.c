@@ -108,6 +108,32 @@ static int device_describe(struct device_entry *e)
     return CLNET_OK;
 }
 
+/* Why a driver may have listed no device although one is installed: PoCL gives up its CPU
+ * device when it cannot create its kernel cache folder (XDG_CACHE_HOME=/proc, a read-only
+ * HOME), which would otherwise read as "no device". Asked only once no device was found:
+ * creating the folder is what PoCL tried anyway. */
+static const char *cache_hint(char *buf, size_t size)
+{
+    const char *pocl = getenv("POCL_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    char dir[1024];
+    if (pocl && *pocl)
+        snprintf(dir, sizeof dir, "%s", pocl);
+    else if (xdg && *xdg)
+        snprintf(dir, sizeof dir, "%s/pocl", xdg);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.cache/pocl", home);
+    else
+        return "";
+    if (fs_mkdir_p(dir) == CLNET_OK)
+        return "";
+    snprintf(buf, size, " (PoCL's kernel cache folder %s cannot be made: %s; set POCL_CACHE_DIR "
+             "or XDG_CACHE_HOME to a writable folder)", dir, clnet_error_message());
+    clnet_error_clear();
+    return buf;
+}
+
+
 /* Every device, malloc'd into *list. */
 static int device_enumerate(struct device_entry **list, int *count)
 {
@@ -168,31 +194,6 @@ static int device_enumerate(struct device_entry **list, int *count)
     *list = out;
     *count = n_out;
     return CLNET_OK;
-}
-
-/* Why a driver may have listed no device although one is installed: PoCL gives up its CPU
- * device when it cannot create its kernel cache folder (XDG_CACHE_HOME=/proc, a read-only
- * HOME), which would otherwise read as "no device". Asked only once no device was found:
- * creating the folder is what PoCL tried anyway. */
-static const char *cache_hint(char *buf, size_t size)
-{
-    const char *pocl = getenv("POCL_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    char dir[1024];
-    if (pocl && *pocl)
-        snprintf(dir, sizeof dir, "%s", pocl);
-    else if (xdg && *xdg)
-        snprintf(dir, sizeof dir, "%s/pocl", xdg);
-    else if (home && *home)
-        snprintf(dir, sizeof dir, "%s/.cache/pocl", home);
-    else
-        return "";
-    if (fs_mkdir_p(dir) == CLNET_OK)
-        return "";
-    snprintf(buf, size, " (PoCL's kernel cache folder %s cannot be made: %s; set POCL_CACHE_DIR "
-             "or XDG_CACHE_HOME to a writable folder)", dir, clnet_error_message());
-    clnet_error_clear();
-    return buf;
 }
 
 int runtime_list_devices(struct runtime_device_info **devices, int *count)
