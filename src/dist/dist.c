@@ -29,7 +29,8 @@ static long *counter_mem;
  * set: never a rank. */
 static bool launched_by_mpi(void)
 {
-    if (getenv("CLNET_NO_MPI")) /* a child process of a rank, e.g. a sweep's run */
+    const char *no_mpi = getenv("CLNET_NO_MPI"); /* a child of a rank, e.g. a sweep's run */
+    if (no_mpi && strcmp(no_mpi, "1") == 0)
         return false;
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
                                        "PMI_SIZE", "MPI_LOCALNRANKS"};

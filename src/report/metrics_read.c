@@ -124,7 +124,7 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
     for (int i = 0; i < n; i++) {
         enum column c = map[i] < 0 ? COL_COUNT : (enum column)map[i];
         if (c == COL_COUNT || c == COL_ITERATION || c == COL_TRAIN_LOSS || c == COL_TEST_LOSS ||
-            c == COL_FULL_TRAIN_LOSS)
+            c == COL_FULL_TRAIN_LOSS || c == COL_EPOCH) /* the epoch is checked as it is read */
             continue;
         double v = (*column_slot((struct metrics_table *)t, c))[r];
         bool acc = c != COL_LR;

@@ -264,6 +264,58 @@ END_TEST
 START_TEST(sweep_dangling_link) { sweep_bad_link("w4", "/nonexistent/clnet", "dangling"); }
 END_TEST
 
+/* ---- the environment -------------------------------------------------------------------- */
+
+static const struct {
+    const char *env, *word;
+} bad_env[] = {
+    {"CLNET_PROGRESS=rainbow", "CLNET_PROGRESS=rainbow: expected tty|plain"},
+    {"CLNET_GEMM=fast", "CLNET_GEMM=fast: expected own|clblast"},
+    {"CLNET_SPIN_US=lots", "CLNET_SPIN_US=lots: expected a whole number"},
+    {"CLNET_COMPILE_HELPER=yes", "CLNET_COMPILE_HELPER=yes: expected 0|1"},
+    {"POCL_MAX_PTHREAD_COUNT=-3", "POCL_MAX_PTHREAD_COUNT=-3: expected a whole number"},
+    {"CLNET_NO_CACHE=1\nX", "CLNET_NO_CACHE holds a line break"},
+};
+
+/* A bad value of a variable clnet reads: one line naming it, exit 2, before anything runs
+ * (POCL_MAX_PTHREAD_COUNT=-3 made PoCL 3.1 crash). */
+START_TEST(bad_environment)
+{
+    char folder[32];
+    snprintf(folder, sizeof folder, "s-env-%d", _i);
+    char *dir = hostile_dir(folder);
+    hostile_config(dir, "c.yaml", NULL, NULL);
+    const char *const env[] = {bad_env[_i].env, NULL};
+    const char *argv[] = {"train", "c.yaml", NULL};
+    struct tree *before = tree_snapshot(harness_tmpdir());
+    struct run_result r;
+    hostile_run(&r, dir, argv, env, SECONDS, MEM_MIB);
+    struct tree *after = tree_snapshot(harness_tmpdir());
+    tree_assert_same(before, after, NULL);
+    tree_free(before);
+    tree_free(after);
+    const char *const words[] = {"environment", bad_env[_i].word, NULL};
+    hostile_assert_error(&r, 2, words);
+}
+END_TEST
+
+/* A cache folder that cannot be made (XDG_CACHE_HOME=/proc) is named as the cause, not read
+ * as "no OpenCL device". */
+START_TEST(unwritable_cache)
+{
+    char *dir = hostile_dir("s-cache");
+    hostile_config(dir, "c.yaml", NULL, NULL);
+    const char *const env[] = {"XDG_CACHE_HOME=/proc", NULL};
+    const char *argv[] = {"train", "c.yaml", NULL};
+    struct run_result r;
+    unsetenv("POCL_CACHE_DIR");
+    hostile_run(&r, dir, argv, env, SECONDS, MEM_MIB);
+    ck_assert_msg(r.signal == 0 && count_lines(r.err) <= 1, "%s", r.err);
+    ck_assert_msg(r.exit_code == 0 || strstr(r.err, "/proc"), "exit %d without naming the "
+                  "folder: %s", r.exit_code, r.err);
+}
+END_TEST
+
 static Suite *special_suite(void)
 {
     Suite *s = suite_create("hostile special files");
@@ -277,6 +329,10 @@ static Suite *special_suite(void)
     tcase_add_loop_test(tc, special_checkpoint, 0, SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_metrics, 0, SPECIAL_COUNT);
     tcase_add_test(tc, config_too_large);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("environment");
+    tcase_add_loop_test(tc, bad_environment, 0, (int)(sizeof bad_env / sizeof bad_env[0]));
+    tcase_add_test(tc, unwritable_cache);
     suite_add_tcase(s, tc);
     tc = tcase_create("sweeps");
     tcase_set_timeout(tc, 240);
