@@ -30,7 +30,7 @@ static const struct env_var vars[] = {
      "per evaluation (default: tty on a terminal)"},
     {"CLNET_COMPILE_HELPER", ENV_WORDS, "0|1", 0, 0, "the cold start's compile helper process "
      "(default: on with 2+ cores)"},
-    {"CLNET_SPIN_US", ENV_COUNT, NULL, 0, 1000000, "microseconds PoCL's waits spin before they "
+    {"CLNET_SPIN_US", ENV_COUNT, NULL, 0, 100000, "microseconds PoCL's waits spin before they "
      "sleep (default 50, 0 off)"},
     {"CLNET_DENSE_STACK", ENV_WORDS, "0|1", 0, 0, "0: an all-dense step layer by layer"},
     {"CLNET_FUSED_SGD", ENV_WORDS, "0|1", 0, 0, "0: SGD as its own kernel, not in the GEMMs"},

@@ -326,3 +326,15 @@ void assert_no_temp_files(const char *root)
                       t->e[i].path);
     tree_free(t);
 }
+
+void hostile_run_in(struct run_result *r, const char *dir, const char *const *argv,
+                    const char *const *allowed, double seconds, int mem_mib)
+{
+    struct tree *before = tree_snapshot(harness_tmpdir());
+    hostile_run(r, dir, argv, NULL, seconds, mem_mib);
+    struct tree *after = tree_snapshot(harness_tmpdir());
+    tree_assert_same(before, after, allowed);
+    tree_free(before);
+    tree_free(after);
+    assert_no_temp_files(harness_tmpdir());
+}

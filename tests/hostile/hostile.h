@@ -38,6 +38,12 @@ void hostile_run_signal(struct run_result *r, const char *cwd, const char *const
                         const char *const *env, double seconds, int mem_mib, int sig,
                         double after);
 
+/* hostile_run in dir, asserting that nothing in the whole test folder changed but the paths
+ * under `allowed` (relative to it, NULL-terminated; NULL: nothing) and that no temp file of
+ * clnet's is left anywhere in it. */
+void hostile_run_in(struct run_result *r, const char *dir, const char *const *argv,
+                    const char *const *allowed, double seconds, int mem_mib);
+
 /* Asserts a refusal: exit code, one stderr line containing each of the NULL-terminated
  * words, within the time limit. */
 void hostile_assert_error(const struct run_result *r, int code, const char *const *words);

@@ -17,20 +17,6 @@
 #define SECONDS 60 /* a refusal takes well under a second; a run of 2 steps a few */
 #define MEM_MIB 4096
 
-/* Runs clnet in dir with argv, comparing the whole test folder before and after; only paths
- * under `allowed` (relative to the test folder, NULL-terminated) may change. */
-static void run_in(struct run_result *r, const char *dir, const char *const *argv,
-                   const char *const *allowed)
-{
-    struct tree *before = tree_snapshot(harness_tmpdir());
-    hostile_run(r, dir, argv, NULL, SECONDS, MEM_MIB);
-    struct tree *after = tree_snapshot(harness_tmpdir());
-    tree_assert_same(before, after, allowed);
-    tree_free(before);
-    tree_free(after);
-    assert_no_temp_files(harness_tmpdir());
-}
-
 /* `clnet COMMAND c.yaml` in a fresh folder whose config names the run `name`: refused with
  * exit 2 and one line naming the problem, nothing written anywhere. */
 static void refuse_name(const char *folder, const char *command, const char *name)
@@ -39,7 +25,7 @@ static void refuse_name(const char *folder, const char *command, const char *nam
     hostile_config(dir, "c.yaml", name, NULL);
     struct run_result r;
     const char *argv[] = {command, "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"c.yaml", "cannot name a run folder", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -66,7 +52,7 @@ START_TEST(name_newline)
     hostile_config(dir, "c.yaml", NULL, "name: \"a\\nb\"\n");
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"control character", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -79,7 +65,7 @@ START_TEST(name_from_set)
     hostile_config(dir, "c.yaml", NULL, NULL);
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--set", "name=../escape", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"--set", "cannot name a run folder", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -92,7 +78,7 @@ START_TEST(name_from_file)
     hostile_config(dir, "..yaml", NULL, NULL);
     struct run_result r;
     const char *argv[] = {"train", "..yaml", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"..yaml", "set name:", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -105,7 +91,7 @@ START_TEST(out_dot_with_user_files)
     hostile_config(dir, "config.yaml", NULL, "# the user's comments\n");
     struct run_result r;
     const char *argv[] = {"train", "config.yaml", "--out", ".", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"not a clnet run", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -119,7 +105,7 @@ START_TEST(out_regular_file)
     hostile_file(dir, "precious.txt", "mine\n");
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "precious.txt", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"precious.txt", "a regular file", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -134,7 +120,7 @@ START_TEST(out_fifo)
     ck_assert_int_eq(mkfifo(fifo, 0644), 0);
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "pipe", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"pipe", "a FIFO", NULL};
     hostile_assert_error(&r, 2, words);
     free(fifo);
@@ -150,7 +136,7 @@ START_TEST(out_foreign_folder)
     hostile_file(sub, "metrics.csv", "my own numbers\n");
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "thesis", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"thesis", "not a clnet run", NULL};
     hostile_assert_error(&r, 2, words);
 }
@@ -165,9 +151,9 @@ START_TEST(out_empty_folder_then_again)
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "empty", NULL};
     const char *const allowed[] = {"o5/empty", NULL};
-    run_in(&r, dir, argv, allowed);
+    hostile_run_in(&r, dir, argv, allowed, SECONDS, MEM_MIB);
     ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
-    run_in(&r, dir, argv, allowed);
+    hostile_run_in(&r, dir, argv, allowed, SECONDS, MEM_MIB);
     ck_assert_msg(r.exit_code == 0 && strstr(r.out, "already completed"), "exit %d: %s%s",
                   r.exit_code, r.out, r.err);
 }
@@ -185,7 +171,7 @@ START_TEST(run_dir_planted_link)
     ck_assert_int_eq(symlink(target, link), 0);
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"runs/victim", "symbolic link", NULL};
     hostile_assert_error(&r, 2, words);
     free(link);
@@ -204,7 +190,7 @@ START_TEST(out_explicit_link)
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "scratch", NULL};
     const char *const allowed[] = {"o7-scratch", NULL};
-    run_in(&r, dir, argv, allowed);
+    hostile_run_in(&r, dir, argv, allowed, SECONDS, MEM_MIB);
     ck_assert_msg(r.exit_code == 0, "exit %d: %s", r.exit_code, r.err);
     free(link);
 }
@@ -231,7 +217,7 @@ static void planted(const char *folder, const char *file, bool must_complete)
     snprintf(allowed_run, sizeof allowed_run, "%s/runs", folder);
     const char *const allowed[] = {allowed_run, NULL};
     const char *argv[] = {"train", "c.yaml", "--restart", NULL};
-    run_in(&r, dir, argv, allowed);
+    hostile_run_in(&r, dir, argv, allowed, SECONDS, MEM_MIB);
     FILE *f = fopen(victim, "rb");
     ck_assert_ptr_nonnull(f);
     char buf[64] = "";

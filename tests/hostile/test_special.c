@@ -50,81 +50,38 @@ static void plant(const char *dir, const char *name, enum special kind)
     free(other);
 }
 
-/* Runs clnet in dir; nothing in the test folder may change but what allowed names. */
-static void run_in(struct run_result *r, const char *dir, const char *const *argv,
-                   const char *const *allowed)
-{
-    struct tree *before = tree_snapshot(harness_tmpdir());
-    hostile_run(r, dir, argv, NULL, SECONDS, MEM_MIB);
-    struct tree *after = tree_snapshot(harness_tmpdir());
-    tree_assert_same(before, after, allowed);
-    tree_free(before);
-    tree_free(after);
-    assert_no_temp_files(harness_tmpdir());
-}
-
 static void expect_refused(const struct run_result *r, const char *name, enum special kind)
 {
     const char *const words[] = {name, special_word[kind], NULL};
     hostile_assert_error(r, 2, words);
 }
 
-/* The config itself. */
-START_TEST(special_config)
-{
-    char folder[32];
-    snprintf(folder, sizeof folder, "s-config-%d", _i);
-    char *dir = hostile_dir(folder);
-    plant(dir, "c.yaml", (enum special)_i);
-    struct run_result r;
-    const char *argv[] = {"train", "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
-    expect_refused(&r, "c.yaml", (enum special)_i);
-}
-END_TEST
+/* A file named on the command line or in the config, planted as each special kind: the
+ * config itself, a base:, init: {file:}, eval --inputs. _i: case * SPECIAL_COUNT + kind. */
+static const struct {
+    const char *name, *planted, *extra; /* extra: the config's added lines; NULL: no config */
+    const char *argv[6];
+} named_file[] = {
+    {"config", "c.yaml", NULL, {"train", "c.yaml", NULL}},
+    {"base", "b.yaml", "base: b.yaml\n", {"summary", "c.yaml", NULL}},
+    {"weights", "w.safetensors", "init: {weights: {file: w.safetensors}}\n",
+     {"train", "c.yaml", "--out", "run", NULL}},
+    {"inputs", "x.csv", "", {"eval", "c.yaml", "--inputs", "x.csv", NULL}},
+};
 
-/* base: naming it. */
-START_TEST(special_base)
+START_TEST(special_named_file)
 {
+    int c = _i / SPECIAL_COUNT;
+    enum special kind = (enum special)(_i % SPECIAL_COUNT);
     char folder[32];
-    snprintf(folder, sizeof folder, "s-base-%d", _i);
+    snprintf(folder, sizeof folder, "s-%s-%d", named_file[c].name, (int)kind);
     char *dir = hostile_dir(folder);
-    plant(dir, "b.yaml", (enum special)_i);
-    hostile_config(dir, "c.yaml", NULL, "base: b.yaml\n");
+    plant(dir, named_file[c].planted, kind);
+    if (named_file[c].extra)
+        hostile_config(dir, "c.yaml", NULL, named_file[c].extra);
     struct run_result r;
-    const char *argv[] = {"summary", "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
-    expect_refused(&r, "b.yaml", (enum special)_i);
-}
-END_TEST
-
-/* init: {file:} naming it. */
-START_TEST(special_weights)
-{
-    char folder[32];
-    snprintf(folder, sizeof folder, "s-weights-%d", _i);
-    char *dir = hostile_dir(folder);
-    plant(dir, "w.safetensors", (enum special)_i);
-    hostile_config(dir, "c.yaml", NULL, "init: {weights: {file: w.safetensors}}\n");
-    struct run_result r;
-    const char *argv[] = {"train", "c.yaml", "--out", "run", NULL};
-    run_in(&r, dir, argv, NULL);
-    expect_refused(&r, "w.safetensors", (enum special)_i);
-}
-END_TEST
-
-/* eval --inputs naming it. */
-START_TEST(special_inputs)
-{
-    char folder[32];
-    snprintf(folder, sizeof folder, "s-inputs-%d", _i);
-    char *dir = hostile_dir(folder);
-    plant(dir, "x.csv", (enum special)_i);
-    hostile_config(dir, "c.yaml", NULL, NULL);
-    struct run_result r;
-    const char *argv[] = {"eval", "c.yaml", "--inputs", "x.csv", NULL};
-    run_in(&r, dir, argv, NULL);
-    expect_refused(&r, "x.csv", (enum special)_i);
+    hostile_run_in(&r, dir, named_file[c].argv, NULL, SECONDS, MEM_MIB);
+    expect_refused(&r, named_file[c].planted, kind);
 }
 END_TEST
 
@@ -152,7 +109,7 @@ START_TEST(special_idx)
     hostile_file(dir, "c.yaml", text);
     struct run_result r;
     const char *argv[] = {"train", "c.yaml", "--out", "run", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     expect_refused(&r, files[0], (enum special)_i);
 }
 END_TEST
@@ -172,7 +129,7 @@ START_TEST(special_checkpoint)
     char allowed[48];
     snprintf(allowed, sizeof allowed, "%s/.lock", folder); /* folder is now ".../run" */
     const char *const allow[] = {allowed, NULL};
-    run_in(&r, dir, argv, allow);
+    hostile_run_in(&r, dir, argv, allow, SECONDS, MEM_MIB);
     expect_refused(&r, "checkpoint.bin", (enum special)_i);
 }
 END_TEST
@@ -189,7 +146,7 @@ START_TEST(special_metrics)
     plant(run, "metrics.csv", (enum special)_i);
     struct run_result r;
     const char *argv[] = {"report", "run", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     expect_refused(&r, "metrics.csv", (enum special)_i);
 }
 END_TEST
@@ -207,7 +164,7 @@ START_TEST(config_too_large)
     fclose(f);
     struct run_result r;
     const char *argv[] = {"summary", "c.yaml", NULL};
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"c.yaml", "more than", NULL};
     hostile_assert_error(&r, 2, words);
     free(path);
@@ -227,7 +184,7 @@ static void sweep_twice(const char *folder, const char *out)
     struct run_result r;
     const char *const allowed[] = {folder, NULL};
     for (int round = 0; round < 2; round++) {
-        run_in(&r, dir, argv, allowed);
+        hostile_run_in(&r, dir, argv, allowed, SECONDS, MEM_MIB);
         ck_assert_msg(r.exit_code == 0 && r.signal == 0, "round %d: exit %d: %s%s", round,
                       r.exit_code, r.out, r.err);
     }
@@ -252,7 +209,7 @@ static void sweep_bad_link(const char *folder, const char *target, const char *w
     ck_assert_int_eq(symlink(target ? target : dir, link), 0);
     const char *argv[] = {"sweep", ".", NULL};
     struct run_result r;
-    run_in(&r, dir, argv, NULL);
+    hostile_run_in(&r, dir, argv, NULL, SECONDS, MEM_MIB);
     const char *const words[] = {"sub/link", word, NULL};
     hostile_assert_error(&r, 2, words);
     free(sub);
@@ -321,10 +278,8 @@ static Suite *special_suite(void)
     Suite *s = suite_create("hostile special files");
     TCase *tc = tcase_create("special files");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, special_config, 0, SPECIAL_COUNT);
-    tcase_add_loop_test(tc, special_base, 0, SPECIAL_COUNT);
-    tcase_add_loop_test(tc, special_weights, 0, SPECIAL_COUNT);
-    tcase_add_loop_test(tc, special_inputs, 0, SPECIAL_COUNT);
+    tcase_add_loop_test(tc, special_named_file, 0,
+                        (int)(sizeof named_file / sizeof named_file[0]) * SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_idx, 0, SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_checkpoint, 0, SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_metrics, 0, SPECIAL_COUNT);
