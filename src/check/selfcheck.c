@@ -142,6 +142,9 @@ static void print_report(FILE *out, const struct runtime *rt, const struct selfc
         fprintf(out, "  %-26s %5d  %11.3g  %11.3g  %9.3g  %-6s %s\n", l->name, l->cases, l->max_abs,
                 l->max_rel, l->tolerance, l->ok ? "ok" : "FAIL", l->worst);
     }
+    if (r->denormal_skips)
+        fprintf(out, "note: %s does not promise denormals (no CL_FP_DENORM): %d cases ran "
+                "without their denormal values\n", d->name, r->denormal_skips);
     fprintf(out, "selfcheck: %d of %d kernels of the table and %d more, %s (%.2f s)\n", r->covered,
             KERNEL_COUNT, SELFCHECK_EXTRA_COUNT, r->failed ? "FAILED" : "all within tolerance",
             r->seconds);
@@ -156,7 +159,8 @@ int selfcheck_run(struct runtime *rt, FILE *out, struct selfcheck_report *report
     for (int id = 0; id < SELFCHECK_LINES; id++)
         r->lines[id].name =
             id < KERNEL_COUNT ? kernel_name((enum kernel_id)id) : extra_names[id - KERNEL_COUNT];
-    struct sc c = {.rt = rt, .report = r, .rng = UINT64_C(0x5e1fc4ec4d1a7b35)};
+    struct sc c = {.rt = rt, .report = r, .rng = UINT64_C(0x5e1fc4ec4d1a7b35),
+                   .denorms = (runtime_device(rt)->fp_flags & RUNTIME_FP_DENORM) != 0};
     int status = selfcheck_cases(&c);
     sc_release(&c);
     if (status == CLNET_OK) status = runtime_finish(rt);

@@ -48,6 +48,8 @@ struct selfcheck_report {
     struct selfcheck_line lines[SELFCHECK_LINES];
     int covered; /* kernels of the table that at least one comparison checked */
     int failed;  /* lines beyond their tolerance */
+    int denormal_skips; /* cases run without their denormal values (a device without
+                         * CL_FP_DENORM may flush them, as the specification allows) */
     double seconds;
 };
 

@@ -5,6 +5,7 @@
 #ifndef CLNET_CHECK_SELFCHECK_CASES_H
 #define CLNET_CHECK_SELFCHECK_CASES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ struct sc {
     struct selfcheck_report *report;
     uint64_t rng; /* xorshift64* state */
     int status;   /* the first failure of an allocation or an op */
+    bool denorms; /* the device keeps denormals (CL_FP_DENORM): cases feed it some */
     void *host[64];
     int n_host;
     cl_mem dev[32];

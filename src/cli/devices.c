@@ -26,12 +26,14 @@ static void format_bytes(char *buf, size_t size, uint64_t bytes)
 
 static void print_device(const struct runtime_device_info *d, bool selected)
 {
-    char global[32], local[32], alloc[32];
+    char global[32], local[32], alloc[32], fp[96];
+    runtime_fp_flags_text(fp, sizeof fp, d->fp_flags);
     format_bytes(global, sizeof global, d->global_mem_bytes);
     format_bytes(local, sizeof local, d->local_mem_bytes);
     format_bytes(alloc, sizeof alloc, d->max_alloc_bytes);
-    printf("%d:%d  %s%s\n", d->platform_index, d->device_index, d->name,
-           selected ? "  (selected)" : "");
+    printf("%d:%d  %s%s%s\n", d->platform_index, d->device_index, d->name,
+           selected ? "  (selected)" : "",
+           runtime_device_is_simulator(d) ? "  (simulator: auto passes over it)" : "");
     printf("     type            %s\n", runtime_device_type_name(d->type));
     printf("     vendor          %s\n", d->vendor);
     printf("     compute units   %u\n", d->compute_units);
@@ -39,7 +41,11 @@ static void print_device(const struct runtime_device_info *d, bool selected)
     printf("     local memory    %s\n", local);
     printf("     max allocation  %s\n", alloc);
     printf("     max work-group  %zu\n", d->max_work_group_size);
-    printf("     OpenCL          %s; %s\n", d->device_version, d->opencl_c_version);
+    printf("     OpenCL          %s\n", d->device_version);
+    printf("     OpenCL C        %s\n", d->opencl_c_version[0] ? d->opencl_c_version
+                                                           : "not reported (1.0)");
+    printf("     float           %s%s\n", fp,
+           d->fp_flags & RUNTIME_FP_DENORM ? "" : " (no denormals: selfcheck leaves them out)");
     printf("     driver          %s\n", d->driver_version);
     printf("     platform        %s (%s)\n", d->platform_name, d->platform_version);
 }

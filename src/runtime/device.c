@@ -24,6 +24,51 @@ const char *runtime_device_type_name(enum runtime_device_type type)
     return "OTHER";
 }
 
+void runtime_fp_flags_text(char *buf, size_t size, unsigned flags)
+{
+    static const struct {
+        unsigned flag;
+        const char *name;
+    } names[] = {{RUNTIME_FP_DENORM, "denorms"},
+                 {RUNTIME_FP_INF_NAN, "inf/nan"},
+                 {RUNTIME_FP_ROUND_NEAREST, "round-to-nearest"},
+                 {RUNTIME_FP_FMA, "fma"}};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++)
+        if (flags & names[i].flag) {
+            int w = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", names[i].name);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+    if (!buf[0])
+        snprintf(buf, size, "none");
+}
+
+int runtime_parse_opencl_c(const char *text)
+{
+    int major, minor;
+    if (sscanf(text, "OpenCL C %d.%d", &major, &minor) != 2 || major < 1 || minor < 0 ||
+        minor > 9)
+        return 10;
+    return major * 10 + minor;
+}
+
+int runtime_cl_std_option(char *buf, size_t size, const struct runtime_device_info *d)
+{
+    if (d->opencl_c < RUNTIME_MIN_OPENCL_C)
+        return clnet_errorf(CLNET_ERR_DEVICE,
+                            "%s supports OpenCL C %d.%d ('%s'); clnet's kernels need %d.%d or "
+                            "later",
+                            d->name, d->opencl_c / 10, d->opencl_c % 10,
+                            d->opencl_c_version[0] ? d->opencl_c_version : "not reported",
+                            RUNTIME_MIN_OPENCL_C / 10, RUNTIME_MIN_OPENCL_C % 10);
+    int v = d->opencl_c >= 12 ? 12 : d->opencl_c;
+    snprintf(buf, size, "-cl-std=CL%d.%d", v / 10, v % 10);
+    return CLNET_OK;
+}
+
 static void trim(char *s)
 {
     size_t n = strlen(s);
@@ -56,6 +101,19 @@ static void info_string(char *buf, size_t size, cl_device_id dev, cl_platform_id
         trim(buf);
     }
     free(tmp);
+}
+
+/* CL_DEVICE_SINGLE_FP_CONFIG as enum runtime_fp_flag; a failed query reads as the minimum
+ * the specification promises for a full profile (inf/nan, round to nearest). */
+static unsigned fp_flags(cl_device_id dev)
+{
+    cl_device_fp_config fp = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) != CL_SUCCESS)
+        fp = CL_FP_INF_NAN | CL_FP_ROUND_TO_NEAREST;
+    return ((fp & CL_FP_DENORM) ? RUNTIME_FP_DENORM : 0u) |
+           ((fp & CL_FP_INF_NAN) ? RUNTIME_FP_INF_NAN : 0u) |
+           ((fp & CL_FP_ROUND_TO_NEAREST) ? RUNTIME_FP_ROUND_NEAREST : 0u) |
+           ((fp & CL_FP_FMA) ? RUNTIME_FP_FMA : 0u);
 }
 
 static int device_describe(struct device_entry *e)
@@ -105,6 +163,8 @@ static int device_describe(struct device_entry *e)
     d->max_work_group_size = wg;
     memcpy(d->max_work_item_size, items, sizeof items);
     d->mem_base_align_bytes = align_bits / 8;
+    d->opencl_c = runtime_parse_opencl_c(d->opencl_c_version);
+    d->fp_flags = fp_flags(dev);
     return CLNET_OK;
 }
 
@@ -251,6 +311,48 @@ static void device_list_text(char *buf, size_t size, const struct device_entry *
     }
 }
 
+bool runtime_device_is_simulator(const struct runtime_device_info *d)
+{
+    static const char *const words[] = {"oclgrind", "simulator", "emulator"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (contains_nocase(d->name, words[i]) || contains_nocase(d->platform_name, words[i]))
+            return true;
+    return false;
+}
+
+/* auto: the first real GPU, else the first device that is not a simulator; -1 when there is
+ * only simulators (a run on one takes hours: it must be asked for by name). */
+static int pick_auto(const struct runtime_device_info *list, int n)
+{
+    int first = -1;
+    for (int i = 0; i < n; i++) {
+        if (runtime_device_is_simulator(&list[i]))
+            continue;
+        if (list[i].type == RUNTIME_DEVICE_GPU)
+            return i;
+        if (first < 0)
+            first = i;
+    }
+    return first;
+}
+
+int runtime_pick_device(const struct runtime_device_info *list, int n, const char *spec)
+{
+    if (!spec || !spec[0] || strcasecmp(spec, "auto") == 0)
+        return pick_auto(list, n);
+    long p, d;
+    if (parse_index(spec, &p, &d)) {
+        for (int i = 0; i < n; i++)
+            if (list[i].platform_index == p && list[i].device_index == d)
+                return i;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(list[i].name, spec) || contains_nocase(list[i].platform_name, spec))
+            return i;
+    return -1;
+}
+
 int device_select(struct device_entry *out, const char *spec)
 {
     struct device_entry *list;
@@ -260,30 +362,25 @@ int device_select(struct device_entry *out, const char *spec)
         return status;
     if (!spec || !spec[0])
         spec = "auto";
-    int found = -1;
-    long p, d;
-    if (strcasecmp(spec, "auto") == 0) {
-        found = 0;
-        for (int i = 0; i < n; i++)
-            if (list[i].info.type == RUNTIME_DEVICE_GPU) {
-                found = i;
-                break;
-            }
-    } else if (parse_index(spec, &p, &d)) {
-        for (int i = 0; i < n; i++)
-            if (list[i].info.platform_index == p && list[i].info.device_index == d)
-                found = i;
-    } else {
-        for (int i = 0; i < n && found < 0; i++)
-            if (contains_nocase(list[i].info.name, spec) ||
-                contains_nocase(list[i].info.platform_name, spec))
-                found = i;
+    struct runtime_device_info *infos = malloc((size_t)n * sizeof *infos);
+    if (!infos) {
+        free(list);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory listing OpenCL devices");
     }
+    for (int i = 0; i < n; i++)
+        infos[i] = list[i].info;
+    int found = runtime_pick_device(infos, n, spec);
+    free(infos);
     if (found < 0) {
         char text[3000];
         device_list_text(text, sizeof text, list, n);
-        status = clnet_errorf(CLNET_ERR_DEVICE, "no OpenCL device matches '%s' (devices: %s)",
-                              spec, text);
+        bool is_auto = strcasecmp(spec, "auto") == 0;
+        status = clnet_errorf(CLNET_ERR_DEVICE, "no OpenCL device matches '%s'%s (devices: %s)",
+                              spec,
+                              is_auto ? " (auto passes over simulators such as Oclgrind: name "
+                                        "one with --device to use it)"
+                                      : "",
+                              text);
     } else {
         *out = list[found];
     }

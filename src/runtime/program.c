@@ -1,6 +1,6 @@
 /* Building one program: the prelude and the program's cl/ file joined with #line markers (so
- * build logs name the real file and line), built with -cl-std=CL1.2 and its -D constants, or
- * loaded from the binary cache when an entry for the exact same inputs exists. */
+ * build logs name the real file and line), built with the device's -cl-std (CL1.2 where it
+ * has it: runtime_cl_std_option) and its -D constants, or loaded from the binary cache when an entry for the exact same inputs exists. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,6 @@
 #include "runtime/cache.h"
 #include "runtime/internal.h"
 #include "util/status.h"
-
-#define PROGRAM_STD_OPTIONS "-cl-std=CL1.2"
 
 /* Appends `#line 1 "name"` with name's quotes and backslashes escaped. */
 static size_t put_line_marker(char *out, const char *name)
@@ -164,11 +162,14 @@ int program_build(const struct runtime *rt, cl_program *program, enum program_id
     if (!file)
         return clnet_errorf(CLNET_ERR_INTERNAL, "program %d has no row in runtime/kernels.c",
                             (int)id);
-    char options[1024];
-    snprintf(options, sizeof options, "%s %s", PROGRAM_STD_OPTIONS, program_options(id));
+    char options[1024], std[32];
+    int status = runtime_cl_std_option(std, sizeof std, &rt->info);
+    if (status != CLNET_OK)
+        return status;
+    snprintf(options, sizeof options, "%s %s", std, program_options(id));
     struct cl_source prelude = {0}, src = {0};
     char *text = NULL;
-    int status = source_load(&prelude, PROGRAM_PRELUDE, rt->cl_dir);
+    status = source_load(&prelude, PROGRAM_PRELUDE, rt->cl_dir);
     if (status == CLNET_OK)
         status = source_load(&src, file, rt->cl_dir);
     size_t len = 0;
