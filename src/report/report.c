@@ -157,6 +157,14 @@ int summary_write(const char *path, const struct run_summary *s)
     int status = json_finish(&w);
     size_t len = 0;
     char *text = json_take_buffer(&w, &len);
+    /* A text file ends with a newline: `cat summary.json` leaves the prompt on its own line. */
+    char *lined = status == CLNET_OK && text ? realloc(text, len + 1) : NULL;
+    if (lined) {
+        text = lined;
+        text[len++] = '\n';
+    } else if (status == CLNET_OK) {
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    }
     if (status == CLNET_OK)
         status = fs_write_atomic(path, text, len);
     free(text);

@@ -532,6 +532,8 @@ START_TEST(test_train_progress_fits_width)
         char *summary = read_text(str("%s/summary.json", out));
         const char *ips = summary ? strstr(summary, "\"iterations_per_second\": ") : NULL;
         ck_assert_msg(ips, "no iterations_per_second: %s", summary);
+        ck_assert_msg(summary[strlen(summary) - 1] == '\n', "summary.json ends without a "
+                      "newline: %s", summary);
         double want = 16 * strtod(ips + 25, NULL), shown = last_rate(tty);
         ck_assert_msg(fabs(shown - want) <= 0.2 * want, "shown %.0f img/s, summary.json %.0f: %s",
                       shown, want, tty);
