@@ -45,6 +45,9 @@ static const struct command commands[] = {
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
      "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1},
+    {"config", "config CONFIG.yaml [--set key.path=value ...]",
+     "the resolved config (base: merged, --set applied, every default filled in): the bytes "
+     "train writes as config.yaml", cli_config, 1, 1},
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0},
@@ -85,7 +88,7 @@ static const struct option options[] = {
      "plot files to write (default: each run's report.format); PNG is always written"},
     {"inputs", 'i', "FILE.csv", "eval",
      "rows of comma-separated inputs, one output row each ('-' reads standard input)"},
-    {"set", 's', "KEY.PATH=VALUE", "train eval summary sweep gradcheck",
+    {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
      "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
@@ -99,7 +102,7 @@ static const struct option options[] = {
     {"verbose", 'v', NULL, "train sweep",
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
-    {"help", 'h', NULL, "train eval summary devices sweep report gradcheck selfcheck help", "show this help"},
+    {"help", 'h', NULL, "train eval summary config devices sweep report gradcheck selfcheck help", "show this help"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -210,7 +213,7 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
         a->command = "version";
     else if (!find_command(a->command))
         return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
-                            "eval, report, summary, devices, gradcheck, selfcheck, help; see "
+                            "eval, report, summary, config, devices, gradcheck, selfcheck, help; see "
                             "`clnet help`)", a->command);
     const char *command = a->command;
     bool only_positional = false;

@@ -21,7 +21,8 @@ static void print_epochs(FILE *f, const struct experiment *e)
         return;
     char path[4200], count[40];
     int n = 0;
-    if (mnist_train_count(e->data.dir, &n, path, sizeof path) == CLNET_OK) {
+    if (experiment_check_data_dir(e) == CLNET_OK &&
+        mnist_train_count(e->data.dir, &n, path, sizeof path) == CLNET_OK) {
         fprintf(f, "training set: %s images (%s; all of them train: clnet keeps no validation "
                    "split)\n",
                 epoch_decimal(count, sizeof count, (struct epoch_ratio){n, 0, 1}, 0, EPOCH_GROUP),

@@ -182,6 +182,43 @@ static bool parse_index(const char *seg, int *out)
 
 enum want { WANT_TABLE, WANT_FIELD, WANT_CHOICE, WANT_LIST };
 
+/* The word a one-of choice holds now: the key of `{adam: {...}}`, a bare word (`constant`,
+ * `flatten`), or, when the config left it out, the first word of the schema's default. */
+static const char *choice_word(const struct node *cur, const struct field *f, char *buf,
+                               size_t cap)
+{
+    if (cur->kind == NODE_MAP && cur->n == 1)
+        return cur->keys[0]->text;
+    if (cur->kind == NODE_SCALAR && cur->text[0])
+        return cur->text;
+    if (!f || !f->def)
+        return NULL;
+    const char *d = f->def + strspn(f->def, "{ ");
+    snprintf(buf, cap, "%.*s", (int)strcspn(d, ":} "), d);
+    return buf[0] ? buf : NULL;
+}
+
+/* A --set that names another alternative of a choice replaces the whole choice (its options
+ * go with it): said on stderr, once a process, since the key alone does not show it. The
+ * choice's path is the part of the --set key before `word`. */
+static void note_switch(const char *label, size_t choice_len, const char *from, const char *to)
+{
+    static uint64_t said[16];
+    static int n_said;
+    const char *key = label + strlen("--set ");
+    char line[600];
+    int n = snprintf(line, sizeof line, "--set %.*s: switches %.*s from %s to %s",
+                     (int)strcspn(key, "="), key, (int)choice_len, key, from, to);
+    n = n < 0 ? 0 : n < (int)sizeof line ? n : (int)sizeof line - 1;
+    uint64_t h = hash_bytes(line, (size_t)n, HASH_SEED);
+    for (int i = 0; i < n_said; i++)
+        if (said[i] == h)
+            return;
+    if (n_said < 16)
+        said[n_said++] = h;
+    fprintf(stderr, "clnet: %s\n", line);
+}
+
 /* Walks the tree along a --set path, following the schema so that unknown keys are
  * reported at once; creates missing keys; returns the slot the value goes into. */
 static int set_walk(struct loader *L, struct node *root, const char *label, char *path,
@@ -262,6 +299,10 @@ static int set_walk(struct loader *L, struct node *root, const char *label, char
             if (!alt->value_field) return node_error_at(label, 0, 0, "'%s' takes no options", seg);
             /* Switching word replaces the choice; the same word keeps its other options. */
             if (!(cur->kind == NODE_MAP && cur->n == 1 && !strcmp(cur->keys[0]->text, seg))) {
+                char def[64];
+                const char *from = choice_word(cur, f, def, sizeof def);
+                if (from && strcmp(from, seg) != 0)
+                    note_switch(label, (size_t)(seg - path - 1), from, seg);
                 struct node *m = node_new(&L->arena, NODE_MAP, label, 0, 0);
                 struct node *k = node_scalar(&L->arena, seg, label, 0, 0);
                 struct node *v = node_scalar(&L->arena, "", label, 0, 0);

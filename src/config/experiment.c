@@ -4,6 +4,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/status.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -61,6 +65,7 @@ void experiment_free(struct experiment *e)
     free(e->base);
     free(e->device);
     free(e->data.dir);
+    free(e->data.dir_looked);
     for (int i = 0; i < e->n_layers; i++) {
         struct layer_spec *l = &e->layers[i];
         free(l->weight_init.path);
@@ -77,4 +82,22 @@ void experiment_free(struct experiment *e)
         free(e->src_names[i]);
     free(e->src_names);
     memset(e, 0, sizeof *e);
+}
+
+int experiment_check_data_dir(const struct experiment *e)
+{
+    struct stat st;
+    const char *dir = e->data.dir;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return CLNET_OK;
+    char cwd[4096] = "";
+    if (dir[0] != '/' && !getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    const char *fetch = "run scripts/fetch-mnist to download MNIST, or set data.dir";
+    if (e->data.dir_looked)
+        return clnet_errorf(CLNET_ERR_DATA, "data.dir '%s': no such folder; looked in %s (next "
+                            "to the config) and %s%s%s (the working folder); %s", dir,
+                            e->data.dir_looked, cwd, cwd[0] ? "/" : "", dir, fetch);
+    return clnet_errorf(CLNET_ERR_DATA, "data.dir: no such folder: %s%s%s; %s", cwd,
+                        cwd[0] ? "/" : "", dir, fetch);
 }

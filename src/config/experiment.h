@@ -132,7 +132,10 @@ enum data_set { DATA_MNIST, DATA_SET_COUNT };
 
 struct data_spec {
     enum data_set set; /* default mnist */
-    char *dir;         /* default data/mnist, relative to the working directory */
+    char *dir;         /* as used: absolute when found next to the config or in the working
+                        * folder; as written when neither (default data/mnist, --set: the
+                        * working folder's) */
+    char *dir_looked;  /* the config-relative folder also looked at when neither existed */
     bool shuffle;      /* default true: a new permutation every epoch */
 };
 
@@ -177,5 +180,9 @@ const char *schedule_name(enum schedule_kind k);
 
 /* Frees everything the experiment owns (not the struct itself); safe on a zeroed struct. */
 void experiment_free(struct experiment *e);
+
+/* CLNET_OK when data.dir is a folder; else CLNET_ERR_DATA naming every folder looked in (the
+ * config's and the working folder's, made absolute), so a user sees where to put MNIST. */
+int experiment_check_data_dir(const struct experiment *e);
 
 #endif

@@ -263,7 +263,9 @@ static const struct field data_fields[] = {
     {.key = "set", .type = FT_ENUM, .off = offsetof(struct data_spec, set), .def = "mnist",
      .words = &set_words, .doc = "data set"},
     {.key = "dir", .type = FT_STR, .off = offsetof(struct data_spec, dir), .def = "data/mnist",
-     .flags = FL_NONEMPTY, .doc = "folder of the IDX files (relative to the working folder)"},
+     .flags = FL_NONEMPTY | FL_DIR, .doc = "folder of the IDX files: relative to the config "
+     "file's folder, or the working folder's when only that exists (default and --set: the "
+     "working folder's)"},
     {.key = "shuffle", .type = FT_BOOL, .off = offsetof(struct data_spec, shuffle),
      .def = "true", .doc = "new permutation every epoch (a batch crossing an epoch's end "
                            "carries into the next: none short or dropped)"},

@@ -35,6 +35,8 @@ enum {
     FL_NONEMPTY = 1u << 4, /* FT_STR, FT_LAYERS: must not be empty */
     FL_SQUARE = 1u << 5,   /* FT_PAIR: written as one number when rows == cols */
     FL_NAME = 1u << 6,     /* FT_STR: one folder's name (fs_name_problem) */
+    FL_DIR = 1u << 7,      /* FT_STR: a folder relative to the YAML file's, else the cwd's
+                            * when only that one exists (resolve_dir) */
 };
 
 enum {

@@ -1,6 +1,7 @@
 /* The one validation pass: merged YAML tree -> struct experiment, driven by the schema
  * tables. Every error names the file, line and column of the offending node and the key
  * path ("train.optimizer.adam", "layer 3 (dense)"), and suggests the nearest valid word. */
+#define _GNU_SOURCE /* asprintf */
 #include "config/schema.h"
 
 #include "config/experiment.h"
@@ -16,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct vctx {
     struct arena *arena;
     char ctx[512]; /* key path of the node being converted */
     size_t len;
+    char *dir_looked; /* resolve_dir's config-relative folder that did not exist */
 };
 
 static int verr(struct vctx *v, const struct node *at, const char *fmt, ...)
@@ -190,6 +193,42 @@ static int resolve_path(struct vctx *v, const struct node *n, char **out)
              t);
     *out = p;
     return 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A FL_DIR value from a file: the folder next to the file, as base: and init files are found;
+ * else, for configs written to be run from the folder above (`dir: data/mnist` run from the
+ * repository's root), the working folder's when that one exists. Both made absolute, so the
+ * resolved config records the folder used. Neither: kept as written, the config-relative one
+ * noted in v->dir_looked for the error that names both. Defaults and --set values are the
+ * working folder's, as written. */
+static int resolve_dir(struct vctx *v, const struct node *n, char **out)
+{
+    const char *t = n->text;
+    char *near = NULL, cwd[4096];
+    if (t[0] == '/' || !n->file || n->line == 0)
+        return (*out = strdup(t)) ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    int rc = resolve_path(v, n, &near);
+    if (rc || is_dir(near)) {
+        char *real = rc ? NULL : realpath(near, NULL); /* "configs/hw2/../../data": "data" */
+        *out = real ? real : near;
+        if (real)
+            free(near);
+        return rc;
+    }
+    if (is_dir(t) && getcwd(cwd, sizeof cwd)) {
+        free(near);
+        return asprintf(out, "%s/%s", cwd, t) < 0 ? clnet_errorf(CLNET_ERR_NOMEM, "out of memory")
+                                                  : 0;
+    }
+    free(v->dir_looked);
+    v->dir_looked = near;
+    return (*out = strdup(t)) ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
 }
 
 static int convert_table(struct vctx *v, const struct table *t, const struct node *map,
@@ -381,6 +420,8 @@ static int convert_field(struct vctx *v, const struct field *f, const struct nod
             rc = verr(v, n, "must not be empty");
         else if (why) /* not echoed: it may hold a newline */
             rc = verr(v, n, "cannot name a run folder: %s", why);
+        else if (f->flags & FL_DIR)
+            rc = resolve_dir(v, n, &s);
         else if (f->flags & FL_PATH)
             rc = resolve_path(v, n, &s);
         else if (!(s = strdup(t)))
@@ -537,5 +578,11 @@ int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
 int schema_validate(struct experiment *e, struct arena *a, const struct node *root)
 {
     struct vctx v = {.arena = a};
-    return convert_table(&v, &schema_top, root, root, e);
+    int rc = convert_table(&v, &schema_top, root, root, e);
+    if (rc == 0 && v.dir_looked && e->data.dir && e->data.dir[0] != '/') {
+        e->data.dir_looked = v.dir_looked; /* for the error that names both folders */
+        v.dir_looked = NULL;
+    }
+    free(v.dir_looked);
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/status.h"
+#include "util/term.h"
 
 static const char *const status_names[RUN_STATUS_COUNT] = {
     [RUN_COMPLETED] = "completed",
@@ -156,6 +157,14 @@ int summary_write(const char *path, const struct run_summary *s)
     int status = json_finish(&w);
     size_t len = 0;
     char *text = json_take_buffer(&w, &len);
+    /* A text file ends with a newline: `cat summary.json` leaves the prompt on its own line. */
+    char *lined = status == CLNET_OK && text ? realloc(text, len + 1) : NULL;
+    if (lined) {
+        text = lined;
+        text[len++] = '\n';
+    } else if (status == CLNET_OK) {
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    }
     if (status == CLNET_OK)
         status = fs_write_atomic(path, text, len);
     free(text);
@@ -178,11 +187,50 @@ void progress_init(struct progress *p, long first, long total, bool quiet)
     p->quiet = quiet;
     p->test_acc = NAN;
     p->total = total;
-    p->started = clock_seconds();
+    p->drawn = -INFINITY;
 }
 
-/* "  epoch 2.40/3.33": epochs done and the run's total, two digits as `clnet summary` and
- * the first line print the total; "" when unknown. */
+void progress_chunk(struct progress *p, long steps, double seconds)
+{
+    if (steps <= 0 || !(seconds > 0))
+        return;
+    p->window_steps[p->window_next] = steps;
+    p->window_seconds[p->window_next] = seconds;
+    p->window_next = (p->window_next + 1) % PROGRESS_WINDOW;
+}
+
+void progress_eval(struct progress *p, double seconds)
+{
+    p->eval_seconds += seconds;
+    p->evals++;
+}
+
+/* Seconds a step over the window; NaN before the first steady-state chunk. */
+static double window_step_seconds(const struct progress *p)
+{
+    long steps = 0;
+    double seconds = 0;
+    for (int i = 0; i < PROGRESS_WINDOW; i++) {
+        steps += p->window_steps[i];
+        seconds += p->window_seconds[i];
+    }
+    return steps > 0 ? seconds / (double)steps : NAN;
+}
+
+/* The steps left at the window's pace plus the evaluations left at their mean so far. */
+static double eta_seconds(const struct progress *p, long iteration, double step_seconds)
+{
+    double eta = step_seconds * (double)(p->total - iteration);
+    if (p->eval_every > 0 && p->evals > 0) { /* one at each multiple and one at the end */
+        long left = p->total / p->eval_every - iteration / p->eval_every +
+                    (p->total % p->eval_every != 0 && iteration < p->total);
+        eta += p->eval_seconds / p->evals * (double)left;
+    }
+    return eta;
+}
+
+/* "epoch 2.40/3.33": epochs done and the run's total, two digits as `clnet summary` and the
+ * first line print the total; "" when unknown. */
 static void progress_epoch(const struct progress *p, long iteration, char *buf, size_t cap)
 {
     char now[48], total[48];
@@ -191,39 +239,92 @@ static void progress_epoch(const struct progress *p, long iteration, char *buf, 
         return;
     epoch_decimal(now, sizeof now, epoch_count(iteration, p->batch, p->train_images), 2, 0);
     epoch_decimal(total, sizeof total, epoch_count(p->total, p->batch, p->train_images), 2, 0);
-    snprintf(buf, cap, "  epoch %s/%s", now, total);
+    snprintf(buf, cap, "epoch %s/%s", now, total);
+}
+
+enum { F_ITER, F_EPOCH, F_LOSS, F_ACC, F_TEST, F_LR, F_RATE, F_ETA, F_COUNT };
+#define FIELD_CAP 112
+
+/* The fields, joined by two spaces; empty ones skipped. */
+static int join_fields(char field[F_COUNT][FIELD_CAP], char *line, size_t cap)
+{
+    int n = 0;
+    line[0] = '\0';
+    for (int i = 0; i < F_COUNT; i++)
+        if (field[i][0] && (size_t)n < cap)
+            n += snprintf(line + n, cap - (size_t)n, "%s%s", n ? "  " : "", field[i]);
+    return (size_t)n < cap ? n : (int)cap - 1;
+}
+
+/* A terminal's line: the fields that fit in `width` columns. The ones a user can do without go
+ * first: the lr (the config's), the epoch (the iteration says as much), the rate, then the ETA;
+ * iteration, loss and accuracies stay, cut at the width if even they do not fit. */
+static int fit_fields(char field[F_COUNT][FIELD_CAP], int width, char *line, size_t cap)
+{
+    static const int drop[] = {F_LR, F_EPOCH, F_RATE, F_ETA};
+    int n = join_fields(field, line, cap);
+    for (size_t i = 0; i < sizeof drop / sizeof *drop && n > width; i++) {
+        field[drop[i]][0] = '\0';
+        n = join_fields(field, line, cap);
+    }
+    if (n > width) {
+        line[width] = '\0';
+        n = width;
+    }
+    return n;
+}
+
+static void format_fields(const struct progress *p, long iteration, double loss, double acc,
+                          double lr, char field[F_COUNT][FIELD_CAP])
+{
+    double step = window_step_seconds(p);
+    memset(field, 0, sizeof(char[F_COUNT][FIELD_CAP]));
+    snprintf(field[F_ITER], FIELD_CAP, "iter %ld/%ld", iteration, p->total);
+    progress_epoch(p, iteration, field[F_EPOCH], FIELD_CAP);
+    snprintf(field[F_LOSS], FIELD_CAP, "loss %.4f", loss);
+    snprintf(field[F_ACC], FIELD_CAP, "acc %.3f", acc);
+    if (!isnan(p->test_acc)) /* the last evaluation's, kept until the next */
+        snprintf(field[F_TEST], FIELD_CAP, "test %.4f", p->test_acc);
+    snprintf(field[F_LR], FIELD_CAP, "lr %.3g", lr);
+    if (isnan(step) || p->batch <= 0) /* nothing steady measured yet: no guess shown */
+        return;
+    snprintf(field[F_RATE], FIELD_CAP, "%.0f img/s", p->batch / step);
+    long eta = lround(eta_seconds(p, iteration, step));
+    if (eta >= 3600)
+        snprintf(field[F_ETA], FIELD_CAP, "ETA %ld:%02ld:%02ld", eta / 3600, eta / 60 % 60,
+                 eta % 60);
+    else
+        snprintf(field[F_ETA], FIELD_CAP, "ETA %ld:%02ld", eta / 60, eta % 60);
 }
 
 void progress_update(struct progress *p, long iteration, double loss, double acc,
-                     double test_acc, double lr, double images_per_second, bool plain)
+                     double test_acc, double lr, bool plain)
 {
     if (p->quiet || (!p->tty && !plain))
         return;
-    double elapsed = clock_seconds() - p->started;
-    long done = iteration - p->first;
-    double eta = done > 0 ? elapsed / (double)done * (double)(p->total - iteration) : 0;
     if (!isnan(test_acc))
         p->test_acc = test_acc;
-    char test[32] = ""; /* the last evaluation's, kept on the in-place line until the next */
-    if (!isnan(p->test_acc))
-        snprintf(test, sizeof test, "  test %.4f", p->test_acc);
-    char epoch[112];
-    progress_epoch(p, iteration, epoch, sizeof epoch);
-    char line[384];
-    int n = snprintf(line, sizeof line,
-                     "iter %ld/%ld%s  loss %.4f  acc %.3f%s  lr %.3g  %.0f img/s  ETA %ld:%02ld",
-                     iteration, p->total, epoch, loss, acc, test, lr, images_per_second,
-                     (long)eta / 60, (long)eta % 60);
-    if (p->tty) {
-        int pad = p->last_len > n ? p->last_len - n : 0;
-        printf("\r%s%*s", line, pad, "");
-        p->last_len = n;
-        if (plain && p->verbose) { /* --verbose keeps every evaluation's line */
-            printf("\n");
-            p->last_len = 0;
-        }
-    } else {
+    double now = clock_seconds();
+    if (p->tty && !plain && now - p->drawn < 1.0 / PROGRESS_PER_SECOND)
+        return; /* a terminal redrawn faster than it can be read; evaluations always show */
+    char field[F_COUNT][FIELD_CAP], line[F_COUNT * FIELD_CAP];
+    format_fields(p, iteration, loss, acc, lr, field);
+    if (!p->tty) { /* a log: every field */
+        join_fields(field, line, sizeof line);
         printf("%s\n", line);
+        fflush(stdout);
+        return;
+    }
+    /* One column short of the width: a line filling the last column wraps on some terminals. */
+    int width = term_columns(STDOUT_FILENO) - 1;
+    int n = fit_fields(field, width, line, sizeof line);
+    int pad = p->last_len > n ? (p->last_len < width ? p->last_len : width) - n : 0;
+    printf("\r%s%*s", line, pad, "");
+    p->last_len = n;
+    p->drawn = now;
+    if (plain && p->verbose) { /* --verbose keeps every evaluation's line */
+        printf("\n");
+        p->last_len = 0;
     }
     fflush(stdout);
 }

@@ -59,6 +59,11 @@ struct run_summary {
 /* summary.json, through a temporary file renamed into place. Non-finite numbers are null. */
 int summary_write(const char *path, const struct run_summary *s);
 
+/* The rate and ETA come from the last PROGRESS_WINDOW chunks of steps (progress_chunk), about
+ * three seconds at train.c's chunk length: recent enough to follow a change of pace, long
+ * enough to smooth one slow chunk. */
+#define PROGRESS_WINDOW 16
+
 struct progress {
     bool tty, quiet;
     bool verbose;    /* on a terminal, keep each evaluation's line (set after progress_init) */
@@ -66,15 +71,28 @@ struct progress {
     long total;
     long first;     /* the iteration the process started at (a resumed run's checkpoint) */
     int batch, train_images; /* for the epoch shown; 0 (progress_init's): none shown */
-    double started; /* monotonic seconds at the first step */
+    long eval_every;         /* for the ETA's evaluations still to come; 0: none counted */
+    long window_steps[PROGRESS_WINDOW];
+    double window_seconds[PROGRESS_WINDOW];
+    int window_next;
+    double eval_seconds; /* all evaluations so far, and their count: the ETA's mean */
+    int evals;
+    double drawn; /* monotonic seconds of the last in-place update, for the 10-a-second cap */
     int last_len;
 };
 
 void progress_init(struct progress *p, long first, long total, bool quiet);
-/* One update: in place on a terminal; on a pipe only when `plain` (at evaluations).
- * CLNET_PROGRESS=tty or =plain chooses instead of isatty(stdout). */
+/* A chunk of `steps` steady-state steps that took `seconds` (the caller leaves out the first
+ * step, which carries the kernels' compilation). */
+void progress_chunk(struct progress *p, long steps, double seconds);
+/* An evaluation that took `seconds`. */
+void progress_eval(struct progress *p, double seconds);
+/* One update: in place on a terminal, at most PROGRESS_PER_SECOND a second unless `plain`, cut
+ * to the terminal's width (term_columns) by dropping fields; on a pipe only when `plain` (at
+ * evaluations), every field. CLNET_PROGRESS=tty or =plain chooses instead of isatty(stdout). */
+#define PROGRESS_PER_SECOND 10
 void progress_update(struct progress *p, long iteration, double loss, double acc,
-                     double test_acc, double lr, double images_per_second, bool plain);
+                     double test_acc, double lr, bool plain);
 /* A line that stays (--verbose notes: a checkpoint written), printed above the in-place line
  * on a terminal; the next update redraws that. Nothing when quiet. */
 void progress_note(struct progress *p, const char *fmt, ...)

@@ -11,18 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "report/report.h"
-
-static int terminal_width(void)
-{
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10)
-        return ws.ws_col;
-    return 80;
-}
+#include "util/term.h"
 
 void sweep_output_clear(struct sweep_runner *r)
 {
@@ -34,7 +26,7 @@ void sweep_output_clear(struct sweep_runner *r)
 
 void sweep_output_draw(struct sweep_runner *r)
 {
-    int width = terminal_width() - 1;
+    int width = term_columns(STDOUT_FILENO) - 1;
     sweep_output_clear(r);
     for (int i = 0; i < r->n_jobs; i++) {
         struct sweep_job *j = &r->jobs[i];

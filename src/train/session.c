@@ -200,6 +200,8 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
     struct runtime_options options = {.pocl_threads = pocl_threads_for(e, &shape, spin_us > 0)};
     status = model_programs(&options.programs, e, e->has_train);
     if (status == CLNET_OK)
+        status = experiment_check_data_dir(e);
+    if (status == CLNET_OK)
         status = mnist_load(&s->data, e->data.dir);
     s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
                        ? e->train.batch_size

@@ -291,7 +291,7 @@ static int save_weights(struct trainer *t)
 }
 
 static int evaluate(struct trainer *t, long iteration, const float *last_step, FILE *metrics,
-                    struct progress *p, double images_per_second)
+                    struct progress *p)
 {
     bool full = t->exp->train.eval_train == EVAL_TRAIN_FULL;
     double t0 = clock_seconds(), loss, acc, full_loss = NAN, full_acc = NAN;
@@ -299,6 +299,7 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
     if (status == CLNET_OK && full)
         status = session_evaluate(&t->s, &t->s.train, &full_loss, &full_acc);
     t->eval_seconds += clock_seconds() - t0;
+    progress_eval(p, clock_seconds() - t0);
     if (status != CLNET_OK)
         return status;
     struct metrics_row row = {
@@ -317,8 +318,7 @@ static int evaluate(struct trainer *t, long iteration, const float *last_step, F
     t->sum.final_train_loss = row.train_loss;
     if (acc > t->sum.best_test_accuracy || isnan(t->sum.best_test_accuracy))
         t->sum.best_test_accuracy = acc;
-    progress_update(p, iteration, row.train_loss, row.train_acc, acc, row.lr, images_per_second,
-                    true);
+    progress_update(p, iteration, row.train_loss, row.train_acc, acc, row.lr, true);
     status = metrics_write(metrics, &row, full);
     if (status == CLNET_OK)
         run_plots_refresh(&t->plots); /* a plotting failure is reported at the end */
@@ -381,6 +381,7 @@ static int run_loop(struct trainer *t)
     p.verbose = t->opt->verbose;
     p.batch = t->batch;
     p.train_images = t->s.train.n;
+    p.eval_every = ts->eval_every;
     t->sum.startup_seconds = clock_seconds() - t->opt->process_start;
     if (t->opt->verbose && !t->opt->quiet) {
         const struct runtime_stats *st = runtime_stats(t->s.rt);
@@ -420,6 +421,7 @@ static int run_loop(struct trainer *t)
                 end = marks[i];
         int steps = (int)(end - it), done = 0;
         double t0 = clock_seconds();
+        bool cold = isnan(t->sum.first_step_seconds); /* this chunk runs the first step */
         sampler_state_save(&t->sampler, chunk_start);
         for (int k = 0; k < steps; k++)
             sampler_next(&t->sampler, t->index + (size_t)k * (size_t)t->batch);
@@ -460,12 +462,16 @@ static int run_loop(struct trainer *t)
         for (int k = 0; k < done; k++)
             if (!isfinite(t->acc_host[2 * k]))
                 return diagnose(t, it, done);
-        double ips = (double)(it + done - t->start) * t->batch / t->train_seconds;
+        /* The rate shown: steady-state steps only, as summary.json's iterations_per_second. */
+        if (cold)
+            progress_chunk(&p, done - 1, chunk_seconds - t->first_step_train_seconds);
+        else
+            progress_chunk(&p, done, chunk_seconds);
         /* The log_every marks inside a longer chunk (adapt_chunk), in order, then its end. */
         for (long m = next_multiple(it, ts->log_every); m < it + done; m += ts->log_every) {
             const float *a = t->acc_host + 2 * (m - it - 1);
             progress_update(&p, m, a[0] / t->batch, a[1] / t->batch, NAN, schedule_lr(ts, m - 1),
-                            ips, false);
+                            false);
         }
         it += done;
         const float *last = t->acc_host + 2 * (done - 1);
@@ -475,10 +481,10 @@ static int run_loop(struct trainer *t)
         if (ts->layer_stats > 0 && it % ts->layer_stats == 0 && t->lead)
             status = layer_stats_record(t->stats, &t->s.model, it);
         if (status == CLNET_OK && t->lead && (it % ts->eval_every == 0 || it == ts->iterations))
-            status = evaluate(t, it, last, t->metrics, &p, ips);
+            status = evaluate(t, it, last, t->metrics, &p);
         else
             progress_update(&p, it, last[0] / t->batch, last[1] / t->batch, NAN,
-                            schedule_lr(ts, it - 1), ips, false);
+                            schedule_lr(ts, it - 1), false);
         if (status == CLNET_OK && ((ts->checkpoint_every > 0 && it % ts->checkpoint_every == 0) ||
                                    it == ts->iterations)) {
             status = save_checkpoint(t, it);

@@ -188,6 +188,61 @@ START_TEST(test_set_changes_summary)
 }
 END_TEST
 
+/* `clnet config`: the resolved config with the --set applied, which loads back to the same
+ * bytes; no device is touched (a device spec that matches none would stop train). */
+START_TEST(test_config_prints_resolved)
+{
+    char *path = harness_source_path("configs/hw2/q4_i_single.yaml");
+    const char *argv[] = {"config", path, "--set", "train.iterations=7", NULL};
+    const char *env[] = {"CLNET_DEVICE=no-such-device", NULL};
+    struct run_result *r = calloc(1, sizeof *r), *again = calloc(1, sizeof *again);
+    run_clnet(r, argv, env);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strncmp(r->out, "# Fully resolved", 16) == 0, "not a resolved config: %s",
+                  r->out);
+    ck_assert_msg(strstr(r->out, "\n  iterations: 7\n"), "the --set is not applied: %s", r->out);
+    ck_assert_msg(strstr(r->out, "\n  eval_batch_size: "), "no default filled in: %s", r->out);
+    ck_assert_msg(r->err[0] == '\0', "stderr: %s", r->err);
+    char *saved = harness_write(harness_tmpdir(), "resolved.yaml", r->out);
+    const char *argv2[] = {"config", saved, NULL};
+    run_clnet(again, argv2, NULL);
+    ck_assert_msg(again->exit_code == 0, "exit %d: %s", again->exit_code, again->err);
+    ck_assert_msg(strcmp(again->out, r->out) == 0, "not the same bytes again:\n%s\nvs\n%s",
+                  again->out, r->out);
+    free(r);
+    free(again);
+}
+END_TEST
+
+/* A --set naming another alternative of a one-of choice says so on stderr, for every command
+ * that takes --set; one that keeps the choice says nothing. */
+START_TEST(test_set_switch_said)
+{
+    static const char *const commands[] = {"config", "summary"};
+    static const char *const want =
+        "--set train.optimizer.adam.lr: switches train.optimizer from sgd to adam";
+    char *path = harness_source_path("configs/hw2/q4_i_single.yaml");
+    for (int i = 0; i < 2; i++) {
+        const char *argv[] = {commands[i], path, "--set", "train.optimizer.adam.lr=0.001", NULL};
+        struct run_result *r = calloc(1, sizeof *r);
+        run_clnet(r, argv, NULL);
+        ck_assert_msg(r->exit_code == 0, "%s: exit %d: %s", commands[i], r->exit_code, r->err);
+        ck_assert_msg(strstr(r->err, want) && count_lines(r->err) == 1, "%s: stderr: %s",
+                      commands[i], r->err);
+        const char *keep[] = {commands[i], path, "--set", "train.optimizer.sgd.lr=0.1", NULL};
+        run_clnet(r, keep, NULL);
+        ck_assert_msg(r->exit_code == 0 && r->err[0] == '\0', "%s: exit %d, stderr: %s",
+                      commands[i], r->exit_code, r->err);
+        free(r);
+    }
+    const char *argv[] = {"config", path, "--set", "train.optimizer.adam.lr=0.001", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_msg(strstr(r->out, "optimizer: {adam: {lr: 0.001,"), "not adam: %s", r->out);
+    free(r);
+}
+END_TEST
+
 /* A folder holding only MNIST's training labels, 60,000 of them: what `clnet summary` counts. */
 static const char *labels_60000(void)
 {
@@ -326,6 +381,8 @@ static Suite *cli_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_summary_hw2_cnn);
     tcase_add_test(tc, test_set_changes_summary);
+    tcase_add_test(tc, test_config_prints_resolved);
+    tcase_add_test(tc, test_set_switch_said);
     tcase_add_test(tc, test_summary_epochs);
     tcase_add_test(tc, test_help_lists_commands_and_config_keys);
     tcase_add_test(tc, test_devices_lists_and_selects);

@@ -1,5 +1,6 @@
 /* Config suite: what loads, into which fields, with which defaults; base: inheritance;
  * --set overrides. */
+#define _GNU_SOURCE /* realpath */
 #include "config_tests.h"
 
 #include <stdio.h>
@@ -250,6 +251,48 @@ START_TEST(test_init_file_relative_to_config)
 }
 END_TEST
 
+/* data.dir: next to the config when that folder exists; else the working folder's when that
+ * one does (configs run from the folder above); else as written, and the error names both. */
+START_TEST(test_data_dir_relative_to_config)
+{
+    char root[4096], cwd[4096], sub[4200], want[8400];
+    ck_assert_ptr_nonnull(realpath(harness_tmpdir(), root));
+    snprintf(sub, sizeof sub, "%s/datasub", root);
+    mkdir(sub, 0777);
+    snprintf(want, sizeof want, "%s/near", sub);
+    mkdir(want, 0777);
+    snprintf(want, sizeof want, "%s/here", root);
+    mkdir(want, 0777);
+    ck_assert_int_eq(chdir(root), 0); /* Check forks each test: the folder stays this test's */
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    static const char *const dirs[] = {"near", "here", "nowhere"};
+    for (int i = 0; i < 3; i++) {
+        char text[256];
+        snprintf(text, sizeof text, MODEL4 "data: {dir: %s}\n", dirs[i]);
+        const char *path = harness_write(sub, "d.yaml", text);
+        struct experiment e;
+        ck_assert_int_eq(config_load(&e, path, NULL, 0), 0);
+        if (i == 0)
+            snprintf(want, sizeof want, "%s/near", sub);
+        else if (i == 1)
+            snprintf(want, sizeof want, "%s/here", cwd);
+        else
+            snprintf(want, sizeof want, "nowhere");
+        ck_assert_str_eq(e.data.dir, want);
+        char *yaml = cfg_resolved(&e); /* the resolved config records the folder used */
+        ck_assert_msg(strstr(yaml, want), "no %s in %s", want, yaml);
+        free(yaml);
+        ck_assert_int_eq(experiment_check_data_dir(&e), i < 2 ? CLNET_OK : CLNET_ERR_DATA);
+        if (i == 2) {
+            snprintf(want, sizeof want, "looked in %s/nowhere (next to the config) and %s/nowhere "
+                     "(the working folder)", sub, cwd);
+            ck_assert_msg(strstr(clnet_error_message(), want), "%s", clnet_error_message());
+        }
+        experiment_free(&e);
+    }
+}
+END_TEST
+
 START_TEST(test_inline_weights)
 {
     struct experiment e;
@@ -318,6 +361,7 @@ TCase *config_load_tcase(void)
     tcase_add_loop_test(tc, test_init_forms, 0, (int)(sizeof init_forms / sizeof *init_forms));
     tcase_add_test(tc, test_init_file_relative_to_config);
     tcase_add_test(tc, test_inline_weights);
+    tcase_add_test(tc, test_data_dir_relative_to_config);
     tcase_add_test(tc, test_layer_positions);
     tcase_add_test(tc, test_numbers);
     return tc;
