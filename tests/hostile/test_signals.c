@@ -31,12 +31,19 @@ static char *case_config(const char *dir)
     return path;
 }
 
-/* The environment of a cold start in dir: its own caches, and the compile helper as asked. */
-static void cold_env(const char *dir, bool helper, char env[3][4300])
+/* The environment of a cold start in dir: its own caches, and the compile helper as asked.
+ * On an empty (or half-filled) PoCL cache, LeakSanitizer reports 16 bytes PoCL's kernel
+ * compiler leaks, with a stack cut at operator new by the frame-pointer unwinder; unwound
+ * fully it lies in libpocl or libLLVM, which tests/sanitizer/lsan.supp names (as
+ * test_train.c's compile-helper test does). Elsewhere ASAN_OPTIONS is ignored. */
+static void cold_env(const char *dir, bool helper, char env[4][4300])
 {
     snprintf(env[0], 4300, "POCL_CACHE_DIR=%s/pocl-cache", dir);
     snprintf(env[1], 4300, "CLNET_CACHE_DIR=%s/clnet-cache", dir);
     snprintf(env[2], 4300, "CLNET_COMPILE_HELPER=%d", helper ? 1 : 0);
+    const char *asan = getenv("ASAN_OPTIONS");
+    snprintf(env[3], 4300, "ASAN_OPTIONS=%s%sfast_unwind_on_malloc=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
 }
 
 static char *metrics_of(const char *dir)
@@ -88,9 +95,9 @@ START_TEST(signal_during_start)
     snprintf(folder, sizeof folder, "sig-%d", _i);
     char *dir = hostile_dir(folder);
     case_config(dir);
-    char env[3][4300];
+    char env[4][4300];
     cold_env(dir, _i & 4, env);
-    const char *const envp[] = {env[0], env[1], env[2], NULL};
+    const char *const envp[] = {env[0], env[1], env[2], env[3], NULL};
     const char *argv[] = {"train", "c.yaml", NULL};
     struct tree *before = tree_snapshot(harness_tmpdir());
     struct run_result r;
@@ -120,7 +127,15 @@ static Suite *signals_suite(void)
     Suite *s = suite_create("hostile signals");
     TCase *tc = tcase_create("start-up");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, signal_during_start, 0, 8);
+    /* In a sanitizer build (harness_time_limit scaled) two of the eight: SIGINT early without
+     * the helper, SIGTERM late with it. Each case is two cold starts, minutes there; the
+     * normal build runs all eight. */
+    if (harness_time_limit(1) > 1) {
+        tcase_add_loop_test(tc, signal_during_start, 0, 1);
+        tcase_add_loop_test(tc, signal_during_start, 7, 8);
+    } else {
+        tcase_add_loop_test(tc, signal_during_start, 0, 8);
+    }
     suite_add_tcase(s, tc);
     return s;
 }
