@@ -622,26 +622,51 @@ static int compile_helper_body(void *arg)
     return status;
 }
 
+/* A cold start writes every kernel it compiles into the driver's cache (PoCL: files of up to
+ * about 1 MB here); under a smaller file-size limit the compiler inside the driver (PoCL's LLVM)
+ * ends the process itself with its own message, and clnet never regains control. So a run
+ * whose kernels no earlier run recorded compiled is refused, with clnet's line, under a limit
+ * below COLD_START_FSIZE. A warm run keeps its limit: a checkpoint past it fails the run as a
+ * full disk does, keeping the last good one. */
+#define COLD_START_FSIZE ((rlim_t)16 << 20)
+
+static int check_cold_start_fsize(const struct trainer *t, bool recorded)
+{
+    struct rlimit r;
+    if (recorded || getrlimit(RLIMIT_FSIZE, &r) != 0 || r.rlim_cur == RLIM_INFINITY ||
+        r.rlim_cur >= COLD_START_FSIZE)
+        return CLNET_OK;
+    return clnet_errorf(CLNET_ERR_USAGE, "%s: the file-size limit (ulimit -f) of %llu KiB is "
+                        "below the %llu MiB a first run may write into the OpenCL driver's "
+                        "kernel cache; raise it for this run (later runs of this config find "
+                        "their kernels compiled)", t->exp->path,
+                        (unsigned long long)(r.rlim_cur >> 10),
+                        (unsigned long long)(COLD_START_FSIZE >> 20));
+}
+
 /* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no
  * earlier run recorded these kernels compiled; lock: the run directory's lock, or -1. Called
- * on the main thread (compile_helper_start). */
+ * on the main thread (compile_helper_start). Every run that finds no record writes one after
+ * its first step, helper or not. */
 static int start_compile_helper(struct trainer *t, int lock)
 {
     t->dir_lock = lock;
-    bool want = false;
-    int status = compile_helper_wanted(&want);
-    if (status != CLNET_OK || !want || dist_world()->size > 1)
-        return status;
     t->compile_key = compile_helper_key(
         t->config_hash, runtime_device_spec(t->opt->device_flag, t->exp->device), t->opt->cl_dir);
+    bool recorded = compile_helper_recorded(t->compile_key), want = false;
+    t->compile_record = !recorded;
+    int status = check_cold_start_fsize(t, recorded);
+    if (status == CLNET_OK)
+        status = compile_helper_wanted(&want);
+    if (status != CLNET_OK || !want || dist_world()->size > 1)
+        return status;
     bool verbose = t->opt->verbose && !t->opt->quiet;
-    if (compile_helper_recorded(t->compile_key)) {
+    if (recorded) {
         if (verbose)
             printf("%s: no compile helper: an earlier run of this config compiled its kernels\n",
                    t->exp->name);
         return CLNET_OK;
     }
-    t->compile_record = true;
     t->helper = compile_helper_start(compile_helper_body, t);
     if (t->helper < 0) {
         if (verbose)

@@ -30,6 +30,7 @@
 #endif
 
 char hostile_data_dir[4200];
+long hostile_fsize;
 
 void hostile_setup(void)
 {
@@ -92,6 +93,10 @@ static void child(const char *cwd, const char *const *argv, const char *const *e
 #else
     (void)mem_mib;
 #endif
+    if (hostile_fsize > 0) {
+        struct rlimit f = {(rlim_t)hostile_fsize, (rlim_t)hostile_fsize};
+        setrlimit(RLIMIT_FSIZE, &f);
+    }
     if (cwd && chdir(cwd) != 0)
         _exit(126);
     for (const char *const *e = env; e && *e; e++)

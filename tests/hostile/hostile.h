@@ -32,6 +32,10 @@ char *hostile_config(const char *dir, const char *name, const char *run_name, co
 void hostile_run(struct run_result *r, const char *cwd, const char *const *argv,
                  const char *const *env, double seconds, int mem_mib);
 
+/* When > 0, the runs that follow get RLIMIT_FSIZE of this many bytes (a full disk, or a
+ * careless `ulimit -f`). */
+extern long hostile_fsize;
+
 /* The same, sending sig to clnet `after` seconds after it started; r->seconds is then the time
  * from the signal to clnet's end. */
 void hostile_run_signal(struct run_result *r, const char *cwd, const char *const *argv,

@@ -273,6 +273,31 @@ START_TEST(unwritable_cache)
 }
 END_TEST
 
+/* A cold start (its own empty caches) under `ulimit -f 64`: PoCL's compiler would end the
+ * process with its own "LLVM ERROR" line while writing its cache; clnet refuses first, naming
+ * the limit. */
+START_TEST(cold_start_under_file_size_limit)
+{
+    char *dir = hostile_dir("s-fsize");
+    hostile_config(dir, "c.yaml", NULL, NULL);
+    char pocl[4300], cache[4300];
+    snprintf(pocl, sizeof pocl, "POCL_CACHE_DIR=%s/pocl", dir);
+    snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/clnet", dir);
+    const char *const env[] = {pocl, cache, NULL};
+    const char *argv[] = {"train", "c.yaml", NULL};
+    struct run_result r;
+    hostile_fsize = 64 << 10;
+    hostile_run(&r, dir, argv, env, SECONDS, MEM_MIB);
+    hostile_fsize = 0;
+    const char *const words[] = {"c.yaml", "file-size limit (ulimit -f) of 64 KiB", NULL};
+    hostile_assert_error(&r, 2, words);
+    char *runs = NULL;
+    ck_assert_int_ge(asprintf(&runs, "%s/runs", dir), 0);
+    ck_assert_msg(access(runs, F_OK) != 0, "a run folder was made");
+    free(runs);
+}
+END_TEST
+
 static Suite *special_suite(void)
 {
     Suite *s = suite_create("hostile special files");
@@ -288,6 +313,7 @@ static Suite *special_suite(void)
     tc = tcase_create("environment");
     tcase_add_loop_test(tc, bad_environment, 0, (int)(sizeof bad_env / sizeof bad_env[0]));
     tcase_add_test(tc, unwritable_cache);
+    tcase_add_test(tc, cold_start_under_file_size_limit);
     suite_add_tcase(s, tc);
     tc = tcase_create("sweeps");
     tcase_set_timeout(tc, 240);
