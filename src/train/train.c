@@ -626,22 +626,25 @@ static int compile_helper_body(void *arg)
  * about 1 MB here); under a smaller file-size limit the compiler inside the driver (PoCL's LLVM)
  * ends the process itself with its own message, and clnet never regains control. So a run
  * whose kernels no earlier run recorded compiled is refused, with clnet's line, under a limit
- * below COLD_START_FSIZE. A warm run keeps its limit: a checkpoint past it fails the run as a
- * full disk does, keeping the last good one. */
+ * below COLD_START_FSIZE, and any run below WARM_START_FSIZE (PoCL writes each program's
+ * preprocessed source, up to 0.96 MB here, on every start). Above those a run keeps its limit:
+ * a checkpoint past it fails the run as a full disk does, keeping the last good one. */
 #define COLD_START_FSIZE ((rlim_t)16 << 20)
+#define WARM_START_FSIZE ((rlim_t)2 << 20)
 
 static int check_cold_start_fsize(const struct trainer *t, bool recorded)
 {
     struct rlimit r;
-    if (recorded || getrlimit(RLIMIT_FSIZE, &r) != 0 || r.rlim_cur == RLIM_INFINITY ||
-        r.rlim_cur >= COLD_START_FSIZE)
+    rlim_t need = recorded ? WARM_START_FSIZE : COLD_START_FSIZE;
+    if (getrlimit(RLIMIT_FSIZE, &r) != 0 || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= need)
         return CLNET_OK;
     return clnet_errorf(CLNET_ERR_USAGE, "%s: the file-size limit (ulimit -f) of %llu KiB is "
-                        "below the %llu MiB a first run may write into the OpenCL driver's "
-                        "kernel cache; raise it for this run (later runs of this config find "
-                        "their kernels compiled)", t->exp->path,
-                        (unsigned long long)(r.rlim_cur >> 10),
-                        (unsigned long long)(COLD_START_FSIZE >> 20));
+                        "below the %llu MiB %s into the OpenCL driver's kernel cache; raise "
+                        "it%s", t->exp->path, (unsigned long long)(r.rlim_cur >> 10),
+                        (unsigned long long)(need >> 20),
+                        recorded ? "any run writes" : "a first run may write",
+                        recorded ? "" : " for this run (later runs of this config find their "
+                                        "kernels compiled)");
 }
 
 /* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no

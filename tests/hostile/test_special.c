@@ -275,7 +275,7 @@ END_TEST
 
 /* A cold start (its own empty caches) under `ulimit -f 64`: PoCL's compiler would end the
  * process with its own "LLVM ERROR" line while writing its cache; clnet refuses first, naming
- * the limit. */
+ * the limit. Then the same warm. */
 START_TEST(cold_start_under_file_size_limit)
 {
     char *dir = hostile_dir("s-fsize");
@@ -295,6 +295,16 @@ START_TEST(cold_start_under_file_size_limit)
     ck_assert_int_ge(asprintf(&runs, "%s/runs", dir), 0);
     ck_assert_msg(access(runs, F_OK) != 0, "a run folder was made");
     free(runs);
+    /* Warm (a run without the limit compiled and recorded the kernels): PoCL still writes
+     * each program's preprocessed source (about 1 MB) on every start. */
+    hostile_run(&r, dir, argv, env, 120, MEM_MIB);
+    ck_assert_msg(r.exit_code == 0, "the run without a limit: exit %d: %s", r.exit_code, r.err);
+    const char *const again[] = {"train", "c.yaml", "--restart", NULL};
+    hostile_fsize = 64 << 10;
+    hostile_run(&r, dir, again, env, SECONDS, MEM_MIB);
+    hostile_fsize = 0;
+    const char *const warm[] = {"c.yaml", "of 64 KiB is below the 2 MiB any run writes", NULL};
+    hostile_assert_error(&r, 2, warm);
 }
 END_TEST
 
