@@ -53,6 +53,15 @@ void *harness_keep(void *p)
     return p;
 }
 
+const char *harness_asan_full_unwind(void)
+{
+    static char env[1024];
+    const char *asan = getenv("ASAN_OPTIONS");
+    snprintf(env, sizeof env, "ASAN_OPTIONS=%s%sfast_unwind_on_malloc=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    return env;
+}
+
 double harness_time_limit(double seconds)
 {
     const char *scale = getenv("CLNET_TEST_TIME_SCALE");

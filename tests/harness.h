@@ -28,6 +28,13 @@ char *harness_source_path(const char *rel);
  * library's own. */
 void *harness_keep(void *p);
 
+/* "ASAN_OPTIONS=<the current ones>:fast_unwind_on_malloc=0" (static storage), for a clnet run
+ * on empty PoCL caches: PoCL's kernel compiler leaks 16 bytes there, and LeakSanitizer's
+ * frame-pointer unwinder cuts that stack at operator new, so the libpocl/libLLVM frames that
+ * tests/sanitizer/lsan.supp names are not seen; unwound fully they are. Ignored outside a
+ * sanitizer build. */
+const char *harness_asan_full_unwind(void);
+
 /* A time limit of seconds on an ordinary build, scaled by $CLNET_TEST_TIME_SCALE where the
  * build or the run is slower by design (sanitizers, valgrind; set in tests/meson.build). */
 double harness_time_limit(double seconds);

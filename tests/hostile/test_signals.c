@@ -41,9 +41,7 @@ static void cold_env(const char *dir, bool helper, char env[4][4300])
     snprintf(env[0], 4300, "POCL_CACHE_DIR=%s/pocl-cache", dir);
     snprintf(env[1], 4300, "CLNET_CACHE_DIR=%s/clnet-cache", dir);
     snprintf(env[2], 4300, "CLNET_COMPILE_HELPER=%d", helper ? 1 : 0);
-    const char *asan = getenv("ASAN_OPTIONS");
-    snprintf(env[3], 4300, "ASAN_OPTIONS=%s%sfast_unwind_on_malloc=0", asan ? asan : "",
-             asan && *asan ? ":" : "");
+    snprintf(env[3], 4300, "%s", harness_asan_full_unwind());
 }
 
 static char *metrics_of(const char *dir)

@@ -283,7 +283,7 @@ START_TEST(cold_start_under_file_size_limit)
     char pocl[4300], cache[4300];
     snprintf(pocl, sizeof pocl, "POCL_CACHE_DIR=%s/pocl", dir);
     snprintf(cache, sizeof cache, "CLNET_CACHE_DIR=%s/clnet", dir);
-    const char *const env[] = {pocl, cache, NULL};
+    const char *const env[] = {pocl, cache, harness_asan_full_unwind(), NULL};
     const char *argv[] = {"train", "c.yaml", NULL};
     struct run_result r;
     hostile_fsize = 64 << 10;

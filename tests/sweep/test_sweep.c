@@ -519,7 +519,7 @@ START_TEST(test_train_progress_fits_width)
                                                                            widths[i]));
         const char *argv[] = {"train", str("%s/w.yaml", dir), "--out", out, NULL};
         const char *env[] = {str("COLUMNS=%d", widths[i]), str("CLNET_CACHE_DIR=%s/c", cold),
-                             str("XDG_CACHE_HOME=%s", cold), NULL};
+                             str("XDG_CACHE_HOME=%s", cold), harness_asan_full_unwind(), NULL};
         int code;
         char *tty = run_on_pty_sized(argv, widths[i], env, &code);
         ck_assert_msg(code == 0, "exit %d: %s", code, tty);
