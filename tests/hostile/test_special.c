@@ -321,6 +321,7 @@ static Suite *special_suite(void)
     tcase_add_test(tc, config_too_large);
     suite_add_tcase(s, tc);
     tc = tcase_create("environment");
+    tcase_set_timeout(tc, harness_time_limit(90)); /* a cold start: minutes under ASan */
     tcase_add_loop_test(tc, bad_environment, 0, (int)(sizeof bad_env / sizeof bad_env[0]));
     tcase_add_test(tc, unwritable_cache);
     tcase_add_test(tc, cold_start_under_file_size_limit);

@@ -630,7 +630,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(tc, test_sweep_bad_device_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("progress");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, harness_time_limit(120)); /* cold starts: minutes under ASan */
     tcase_add_checked_fixture(tc, timer_start, timer_report);
     tcase_add_test(tc, test_train_progress_tty_and_pipe);
     tcase_add_test(tc, test_sweep_progress_tty);
