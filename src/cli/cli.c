@@ -40,7 +40,8 @@ static const struct command commands[] = {
      cli_report, 1, CLI_MAX_POSITIONAL},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "
-     "--inputs, the model's outputs for each CSV row",
+     "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
+     "outputs)",
      cli_eval, 1, 1},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
@@ -87,7 +88,8 @@ static const struct option options[] = {
     {"format", 0, "png|pdf|both", "report",
      "plot files to write (default: each run's report.format); PNG is always written"},
     {"inputs", 'i', "FILE.csv", "eval",
-     "rows of comma-separated inputs, one output row each ('-' reads standard input)"},
+     "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
+     "('-' reads standard input)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
