@@ -328,6 +328,19 @@ START_TEST(test_help_lists_commands_and_config_keys)
 }
 END_TEST
 
+/* --inputs states the scale a trained model reads: raw pixels give confident nonsense. */
+START_TEST(test_help_eval_states_input_scale)
+{
+    const char *argv[] = {"help", "eval", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    const char *inputs = strstr(r->out, "--inputs FILE.csv ");
+    ck_assert_msg(inputs && strstr(inputs, "pixels / 255"), "%s", r->out);
+    free(r);
+}
+END_TEST
+
 START_TEST(test_devices_lists_and_selects)
 {
     const char *argv[] = {"devices", NULL};
@@ -385,6 +398,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_set_switch_said);
     tcase_add_test(tc, test_summary_epochs);
     tcase_add_test(tc, test_help_lists_commands_and_config_keys);
+    tcase_add_test(tc, test_help_eval_states_input_scale);
     tcase_add_test(tc, test_devices_lists_and_selects);
     suite_add_tcase(s, tc);
     return s;
