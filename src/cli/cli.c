@@ -13,6 +13,7 @@
 #include "report/report.h"
 #include "util/env.h"
 #include "util/status.h"
+#include "util/wrap.h"
 
 struct command {
     const char *name;
@@ -276,7 +277,8 @@ static void print_usage(FILE *f, const struct command *only)
         const struct command *c = &commands[i];
         if (only && only != c)
             continue;
-        fprintf(f, "  clnet %-44s %s\n", c->usage, c->help);
+        fprintf(f, "  clnet %s\n    ", c->usage); /* usages run to 87 columns */
+        wrap_text(f, c->help, 4, 4, WRAP_HELP_COLUMNS);
         for (size_t j = 0; j < COUNT(options); j++) {
             const struct option *o = &options[j];
             if (!only || !accepts(o, c->name))
@@ -285,18 +287,23 @@ static void print_usage(FILE *f, const struct command *only)
             snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
                      o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ", o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");
-            fprintf(f, "      %-36s %s\n", o->short_name ? left : left + 2, o->help);
+            char entry[80];
+            snprintf(entry, sizeof entry, "      %s", o->short_name ? left : left + 2);
+            wrap_entry(f, entry, 43, o->help, WRAP_HELP_COLUMNS);
         }
     }
     if (!only) {
         fprintf(f, "\noptions (`clnet help COMMAND` says which command takes which):\n");
-        for (size_t j = 0; j < COUNT(options); j++)
-            fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
+        for (size_t j = 0; j < COUNT(options); j++) {
+            char entry[32];
+            snprintf(entry, sizeof entry, "  --%s", options[j].name);
+            wrap_entry(f, entry, 19, options[j].help, WRAP_HELP_COLUMNS);
+        }
         fprintf(f, "\nenvironment (a bad value is refused at start, exit 2):\n");
         env_print(f);
-        fprintf(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
-                   "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
-                   "SIGTERM\n");
+        wrap_text(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
+                  "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
+                  "SIGTERM", 0, 2, WRAP_HELP_COLUMNS);
     }
 }
 
