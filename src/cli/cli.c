@@ -13,6 +13,7 @@
 #include "report/report.h"
 #include "util/env.h"
 #include "util/status.h"
+#include "util/wrap.h"
 
 struct command {
     const char *name;
@@ -40,7 +41,8 @@ static const struct command commands[] = {
      cli_report, 1, CLI_MAX_POSITIONAL},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "
-     "--inputs, the model's outputs for each CSV row",
+     "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
+     "outputs)",
      cli_eval, 1, 1},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
@@ -87,7 +89,8 @@ static const struct option options[] = {
     {"format", 0, "png|pdf|both", "report",
      "plot files to write (default: each run's report.format); PNG is always written"},
     {"inputs", 'i', "FILE.csv", "eval",
-     "rows of comma-separated inputs, one output row each ('-' reads standard input)"},
+     "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
+     "('-' reads standard input)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
@@ -274,7 +277,8 @@ static void print_usage(FILE *f, const struct command *only)
         const struct command *c = &commands[i];
         if (only && only != c)
             continue;
-        fprintf(f, "  clnet %-44s %s\n", c->usage, c->help);
+        fprintf(f, "  clnet %s\n    ", c->usage); /* usages run to 87 columns */
+        wrap_text(f, c->help, 4, 4, WRAP_HELP_COLUMNS);
         for (size_t j = 0; j < COUNT(options); j++) {
             const struct option *o = &options[j];
             if (!only || !accepts(o, c->name))
@@ -283,18 +287,23 @@ static void print_usage(FILE *f, const struct command *only)
             snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
                      o->short_name ? o->short_name : ' ', o->short_name ? ", " : " ", o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");
-            fprintf(f, "      %-36s %s\n", o->short_name ? left : left + 2, o->help);
+            char entry[80];
+            snprintf(entry, sizeof entry, "      %s", o->short_name ? left : left + 2);
+            wrap_entry(f, entry, 43, o->help, WRAP_HELP_COLUMNS);
         }
     }
     if (!only) {
         fprintf(f, "\noptions (`clnet help COMMAND` says which command takes which):\n");
-        for (size_t j = 0; j < COUNT(options); j++)
-            fprintf(f, "  --%-14s %s\n", options[j].name, options[j].help);
+        for (size_t j = 0; j < COUNT(options); j++) {
+            char entry[32];
+            snprintf(entry, sizeof entry, "  --%s", options[j].name);
+            wrap_entry(f, entry, 19, options[j].help, WRAP_HELP_COLUMNS);
+        }
         fprintf(f, "\nenvironment (a bad value is refused at start, exit 2):\n");
         env_print(f);
-        fprintf(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
-                   "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
-                   "SIGTERM\n");
+        wrap_text(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
+                  "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
+                  "SIGTERM", 0, 2, WRAP_HELP_COLUMNS);
     }
 }
 

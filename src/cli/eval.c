@@ -1,6 +1,6 @@
 /* `clnet eval CONFIG|RUN_DIR [--inputs FILE.csv|-]`: test-set loss and accuracy of a run's
- * final weights (a run directory) or of a config's initial model; with --inputs, the model's
- * outputs for each CSV row instead. */
+ * final weights (a run directory) or of a config's initial model; with --inputs, a CSV of each
+ * input row's class and probabilities (a hand-set model: its outputs) instead. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
 #include "config/schema.h"
 
 #include "config/experiment.h"
+#include "util/wrap.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -289,12 +290,31 @@ static void type_text(char *buf, size_t size, const struct field *fl)
     }
 }
 
+/* A key's line holds the key and its type (the longest key, 46 columns, and a space before
+ * the type column); the next, indented, its meaning and default, wrapped to fit 100 columns. */
+#define HELP_TYPE_COLUMN 47
+
+static void help_line(FILE *f, const char *key, const char *type, const char *def,
+                      const char *doc)
+{
+    wrap_entry(f, key, HELP_TYPE_COLUMN, type, WRAP_HELP_COLUMNS);
+    char meaning[512];
+    if (strcmp(def, "-") == 0)
+        snprintf(meaning, sizeof meaning, "%s", doc);
+    else if (strcmp(def, "required") == 0)
+        snprintf(meaning, sizeof meaning, "%s (required)", doc);
+    else
+        snprintf(meaning, sizeof meaning, "%s (default %s)", doc, def);
+    fputs("    ", f);
+    wrap_text(f, meaning, 4, 4, WRAP_HELP_COLUMNS);
+}
+
 static void help_row(FILE *f, const char *path, const struct field *fl, const char *doc)
 {
     char type[160];
     type_text(type, sizeof type, fl);
     const char *def = fl->flags & FL_REQUIRED ? "required" : fl->def ? fl->def : "-";
-    fprintf(f, "%-36s %-26s %-20s %s\n", path, type, def, doc ? doc : fl->doc);
+    help_line(f, path, type, def, doc ? doc : fl->doc);
 }
 
 struct seen {
@@ -312,9 +332,9 @@ static void help_choice(FILE *f, const struct choice *c, const char *path, struc
         char sub[192];
         snprintf(sub, sizeof sub, "%s.%s", path, alt->word);
         if (!alt->value_field) {
-            fprintf(f, "%-36s %-26s %-20s %s\n", sub, "(word alone)", "-", alt->doc);
+            help_line(f, sub, "(word alone)", "-", alt->doc);
         } else if (alt->value_field->type == FT_MAP) {
-            fprintf(f, "%-36s %-26s %-20s %s\n", sub, "map", "-", alt->value_field->doc);
+            help_line(f, sub, "map", "-", alt->value_field->doc);
             help_table(f, alt->value_field->table, sub, s);
         } else {
             help_row(f, sub, alt->value_field, NULL);
@@ -362,7 +382,7 @@ static void help_table(FILE *f, const struct table *t, const char *prefix, struc
 void schema_print_help(FILE *f)
 {
     struct seen s = {.n = 0};
-    fprintf(f, "%-36s %-26s %-20s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
+    help_line(f, "KEY", "TYPE", "-", "MEANING (and the default)");
     help_table(f, &schema_top, "", &s);
     fputs("\nA choice is written as its word alone (`he`, `constant`, `flatten`) or as a map with\n"
           "one key ({adam: {lr: 0.003}}, {constant: 0.1}). Layers are numbered from 0, as in\n"

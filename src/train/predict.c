@@ -1,4 +1,6 @@
-/* clnet eval --inputs: CSV rows in, model outputs out, in chunks of up to 1024 rows. */
+/* clnet eval --inputs: rows of numbers in, a CSV out (a header, then per row its line number
+ * and the class and softmax probabilities of a classifier, or the raw outputs of a hand-set
+ * model), in chunks of up to 1024 rows. */
 #include "train/predict.h"
 
 #include <errno.h>
@@ -13,6 +15,34 @@
 
 #define PREDICT_ROWS 1024
 
+/* A row's values are separated by commas (blanks around them allowed) or, in a row with no
+ * comma, by blanks (np.savetxt's default). */
+static char row_separator(const char *line)
+{
+    return strchr(line, ',') ? ',' : ' ';
+}
+
+/* After a value and the blanks that follow it (p), with the row's separator sep: moves p past
+ * the separator; *done at the end of the row. A value after blanks in a comma row is refused:
+ * "1 2,3" could be two columns or three. */
+static int next_value(char **p, bool blanks, char sep, const char *name, long lineno,
+                      size_t col, bool *done)
+{
+    *done = **p == '\0' || **p == '\n' || **p == '\r';
+    if (*done || (sep == ' ' && blanks))
+        return CLNET_OK;
+    if (**p == ',') {
+        (*p)++;
+        return CLNET_OK;
+    }
+    if (blanks)
+        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: a space between values in a "
+                            "row of commas (separate a row's values by commas or by spaces, "
+                            "not both)", name, lineno, col);
+    return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: unexpected '%c'", name, lineno,
+                        col, **p);
+}
+
 /* Parses one line of exactly n numbers into v; a blank line gives 0 values. */
 static int parse_row(float *v, size_t n, char *line, const char *name, long lineno,
                      size_t *got)
@@ -23,11 +53,12 @@ static int parse_row(float *v, size_t n, char *line, const char *name, long line
         p++;
     if (*p == '\0' || *p == '\n' || *p == '\r')
         return CLNET_OK;
+    char sep = row_separator(p);
     for (size_t col = 1;; col++) {
         errno = 0;
         char *end;
         double x = strtod(p, &end);
-        char *stop = p + strcspn(p, ",\r\n");
+        char *stop = p + strcspn(p, sep == ',' ? ",\r\n" : " \t\r\n");
         if (end == p || errno == ERANGE)
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: '%.*s' is not a number",
                                 name, lineno, col, (int)(stop - p), p);
@@ -43,14 +74,12 @@ static int parse_row(float *v, size_t n, char *line, const char *name, long line
         p = end;
         while (*p == ' ' || *p == '\t')
             p++;
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        if (*p == '\0' || *p == '\n' || *p == '\r')
+        bool done;
+        int status = next_value(&p, p != end, sep, name, lineno, col + 1, &done);
+        if (status != CLNET_OK)
+            return status;
+        if (done)
             break;
-        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %zu: unexpected '%c'", name, lineno,
-                            col, *p);
     }
     if (*got != n)
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: %zu values; the model's input has %zu",
@@ -73,18 +102,97 @@ static void warn_scale(const struct experiment *e, const float *v, size_t n, con
         }
 }
 
-static int run_chunk(struct model *m, cl_mem x, const float *in, float *out, int rows, FILE *f)
+/* A model with a train: section is a classifier: its outputs are class scores (logits). */
+static void write_header(FILE *f, bool classifier, size_t outputs)
+{
+    fputs(classifier ? "row,class" : "row", f);
+    for (size_t k = 0; k < outputs; k++)
+        fprintf(f, classifier ? ",p%zu" : ",y%zu", k);
+    fputc('\n', f);
+}
+
+/* The class (the first largest score) and the softmax probabilities of one row's scores. */
+static void write_classes(FILE *f, const float *z, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (z[k] > z[best])
+            best = k;
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++)
+        sum += exp((double)z[k] - z[best]);
+    fprintf(f, ",%zu", best);
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, ",%.6g", exp((double)z[k] - z[best]) / sum);
+}
+
+static void write_outputs(FILE *f, const float *y, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, ",%.9g", y[k]);
+}
+
+/* Up to PREDICT_ROWS input rows and the line each was read from (the output's row column). */
+struct chunk {
+    float *xs, *ys;
+    long lines[PREDICT_ROWS];
+    int rows;
+};
+
+static int run_chunk(struct model *m, cl_mem x, struct chunk *c, bool classifier, FILE *f)
 {
     cl_mem y;
-    int status = runtime_upload(m->rt, x, 0, in, (size_t)rows * m->input_size * sizeof *in);
+    size_t n = m->output_size;
+    int status = runtime_upload(m->rt, x, 0, c->xs,
+                                (size_t)c->rows * m->input_size * sizeof *c->xs);
     if (status == CLNET_OK)
-        status = model_forward(m, &y, x, rows, false);
+        status = model_forward(m, &y, x, c->rows, false);
     if (status == CLNET_OK)
-        status = runtime_download(m->rt, out, y, 0, (size_t)rows * m->output_size * sizeof *out);
-    for (int r = 0; status == CLNET_OK && r < rows; r++)
-        for (size_t k = 0; k < m->output_size; k++)
-            fprintf(f, "%.9g%s", out[(size_t)r * m->output_size + k],
-                    k + 1 < m->output_size ? "," : "\n");
+        status = runtime_download(m->rt, c->ys, y, 0, (size_t)c->rows * n * sizeof *c->ys);
+    for (int r = 0; status == CLNET_OK && r < c->rows; r++) {
+        fprintf(f, "%ld", c->lines[r]);
+        (classifier ? write_classes : write_outputs)(f, c->ys + (size_t)r * n, n);
+        fputc('\n', f);
+    }
+    c->rows = 0;
+    return status;
+}
+
+/* Writes the chunk's outputs, the header before the first: a file refused at its first bad row
+ * writes nothing. */
+static int flush_chunk(const struct experiment *e, struct model *m, cl_mem x, struct chunk *c,
+                       FILE *out, bool *header)
+{
+    if (!*header)
+        write_header(out, e->has_train, m->output_size);
+    *header = true;
+    return c->rows > 0 ? run_chunk(m, x, c, e->has_train, out) : CLNET_OK;
+}
+
+/* Reads in's rows into chunks and writes each chunk's outputs (a file of no rows: the header). */
+static int predict_rows(const struct experiment *e, struct model *m, cl_mem x, struct chunk *c,
+                        FILE *in, const char *name, FILE *out)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    bool warned = false, header = false;
+    int status = CLNET_OK;
+    while (status == CLNET_OK && getline(&line, &cap, in) >= 0) {
+        size_t got;
+        lineno++;
+        float *row = c->xs + (size_t)c->rows * m->input_size;
+        status = parse_row(row, m->input_size, line, name, lineno, &got);
+        if (status == CLNET_OK)
+            warn_scale(e, row, got, name, lineno, &warned);
+        if (status == CLNET_OK && got > 0)
+            c->lines[c->rows++] = lineno;
+        if (status == CLNET_OK && c->rows == PREDICT_ROWS)
+            status = flush_chunk(e, m, x, c, out, &header);
+    }
+    if (status == CLNET_OK)
+        status = flush_chunk(e, m, x, c, out, &header);
+    free(line);
     return status;
 }
 
@@ -93,18 +201,17 @@ int predict_csv(const struct experiment *e, const char *weights, const char *dev
 {
     struct runtime *rt = NULL;
     struct model m = {0};
-    float *params = NULL, *xs = NULL, *ys = NULL;
+    float *params = NULL;
+    struct chunk c = {0};
     cl_mem x = NULL;
-    char *line = NULL;
-    size_t cap = 0;
     int status = runtime_open(&rt, runtime_device_spec(device_flag, e->device), cl_dir);
     if (status == CLNET_OK)
         status = model_build(&m, rt, e, PREDICT_ROWS);
     if (status == CLNET_OK) {
         params = malloc((m.n_params ? m.n_params : 1) * sizeof *params);
-        xs = malloc(PREDICT_ROWS * m.input_size * sizeof *xs);
-        ys = malloc(PREDICT_ROWS * m.output_size * sizeof *ys);
-        if (!params || !xs || !ys)
+        c.xs = malloc(PREDICT_ROWS * m.input_size * sizeof *c.xs);
+        c.ys = malloc(PREDICT_ROWS * m.output_size * sizeof *c.ys);
+        if (!params || !c.xs || !c.ys)
             status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     }
     if (status == CLNET_OK)
@@ -114,27 +221,11 @@ int predict_csv(const struct experiment *e, const char *weights, const char *dev
         status = model_upload_params(&m, params);
     if (status == CLNET_OK)
         status = runtime_alloc(rt, &x, PREDICT_ROWS * m.input_size * sizeof(float), "input rows");
-    int rows = 0;
-    long lineno = 0;
-    bool warned = false;
-    while (status == CLNET_OK && getline(&line, &cap, in) >= 0) {
-        size_t got;
-        lineno++;
-        float *row = xs + (size_t)rows * m.input_size;
-        status = parse_row(row, m.input_size, line, name, lineno, &got);
-        if (status == CLNET_OK)
-            warn_scale(e, row, got, name, lineno, &warned);
-        if (status == CLNET_OK && got > 0 && ++rows == PREDICT_ROWS) {
-            status = run_chunk(&m, x, xs, ys, rows, out);
-            rows = 0;
-        }
-    }
-    if (status == CLNET_OK && rows > 0)
-        status = run_chunk(&m, x, xs, ys, rows, out);
-    free(line);
+    if (status == CLNET_OK)
+        status = predict_rows(e, &m, x, &c, in, name, out);
     free(params);
-    free(xs);
-    free(ys);
+    free(c.xs);
+    free(c.ys);
     runtime_free(x);
     if (m.layers)
         model_free(&m);

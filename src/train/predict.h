@@ -1,5 +1,5 @@
-/* Outputs of a model for inputs given as CSV rows (clnet eval --inputs): one output row per
- * input row, no data set needed (a hand-set network of any input width). */
+/* Outputs of a model for inputs given as rows of numbers (clnet eval --inputs): one output row
+ * per input row, no data set needed (a hand-set network of any input width). */
 #ifndef CLNET_TRAIN_PREDICT_H
 #define CLNET_TRAIN_PREDICT_H
 
@@ -7,9 +7,11 @@
 
 #include "config/experiment.h"
 
-/* Reads rows of comma-separated numbers from in (named `name` in messages), each with as many
- * values as the model's input; writes the model's outputs for each row to out as CSV. weights:
- * a safetensors file, or NULL for the experiment's own init (inline weights). */
+/* Reads rows of numbers separated by commas or by blanks from in (named `name` in messages),
+ * each with as many values as the model's input; writes to out a CSV header, then for each
+ * row its line number and, for a classifier (a model with a train: section), the class and
+ * its softmax probabilities (row,class,p0,...), else the raw outputs (row,y0,...). weights: a
+ * safetensors file, or NULL for the experiment's own init (inline weights). */
 int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
                 const char *cl_dir, FILE *in, const char *name, FILE *out);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/status.h"
+#include "util/wrap.h"
 
 enum env_kind { ENV_TEXT, ENV_WORDS, ENV_COUNT };
 
@@ -88,8 +89,11 @@ int env_validate(void)
 
 void env_print(FILE *f)
 {
-    for (size_t i = 0; i < N_VARS; i++)
-        fprintf(f, "  %-22s %s%s%s\n", vars[i].name, vars[i].doc,
-                vars[i].kind == ENV_WORDS ? "; " : "", vars[i].kind == ENV_WORDS ? vars[i].words
-                                                                                  : "");
+    for (size_t i = 0; i < N_VARS; i++) {
+        char name[64], doc[1024];
+        snprintf(name, sizeof name, "  %s", vars[i].name);
+        snprintf(doc, sizeof doc, "%s%s%s", vars[i].doc, vars[i].kind == ENV_WORDS ? "; " : "",
+                 vars[i].kind == ENV_WORDS ? vars[i].words : "");
+        wrap_entry(f, name, 25, doc, WRAP_HELP_COLUMNS);
+    }
 }

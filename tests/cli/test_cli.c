@@ -322,8 +322,70 @@ START_TEST(test_help_lists_commands_and_config_keys)
     ck_assert_msg(strstr(r->out, "train.iterations") || strstr(r->out, "iterations"), "%s",
                   r->out);
     ck_assert_msg(strstr(r->out, "exp_decay"), "%s", r->out);
-    ck_assert_msg(strstr(r->out, "\nreport.x_axis ") && strstr(r->out, " iteration|epoch "),
+    ck_assert_msg(strstr(r->out, "\nreport.x_axis ") && strstr(r->out, " iteration|epoch\n"),
                   "%s", r->out);
+    free(r);
+}
+END_TEST
+
+/* Columns of the line at s (UTF-8: continuation bytes take none); *next: the line after it. */
+static int line_columns(const char *s, const char **next)
+{
+    int cols = 0;
+    for (; *s && *s != '\n'; s++)
+        cols += ((unsigned char)*s & 0xC0) != 0x80;
+    *next = *s ? s + 1 : s;
+    return cols;
+}
+
+static void assert_fits(const char *out, const char *what)
+{
+    int lineno = 1;
+    for (const char *s = out, *next; *s; s = next, lineno++) {
+        int cols = line_columns(s, &next);
+        ck_assert_msg(cols <= 100, "%s: line %d has %d columns: %.*s", what, lineno, cols,
+                      (int)(next - s), s);
+    }
+}
+
+/* `clnet help` and `clnet help config` fit 100 columns, and in the key table (its lines that
+ * do not start with a space, up to the first blank line) a key and its type never run
+ * together: the key, one space or more, the type. */
+START_TEST(test_help_fits_100_columns)
+{
+    struct run_result *r = calloc(1, sizeof *r);
+    const char *argv[] = {"help", NULL};
+    run_clnet(r, argv, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    assert_fits(r->out, "clnet help");
+    const char *argv2[] = {"help", "config", NULL};
+    run_clnet(r, argv2, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    assert_fits(r->out, "clnet help config");
+    int keys = 0;
+    for (const char *s = r->out, *next; *s && *s != '\n'; s = next) {
+        line_columns(s, &next);
+        if (*s == ' ')
+            continue;
+        size_t key = strcspn(s, " \n");
+        ck_assert_msg(s[key] == ' ' && s + key + strspn(s + key, " ") < next - 1,
+                      "a key line without a space and a type: %.*s", (int)(next - s), s);
+        keys++;
+    }
+    ck_assert_int_gt(keys, 50);
+    free(r);
+}
+END_TEST
+
+/* --inputs states the scale a trained model reads: raw pixels give confident nonsense. */
+START_TEST(test_help_eval_states_input_scale)
+{
+    const char *argv[] = {"help", "eval", NULL};
+    struct run_result *r = calloc(1, sizeof *r);
+    run_clnet(r, argv, NULL);
+    ck_assert_int_eq(r->exit_code, 0);
+    const char *inputs = strstr(r->out, "--inputs FILE.csv ");
+    ck_assert_msg(inputs && strstr(inputs, "pixels / 255"), "%s", r->out);
     free(r);
 }
 END_TEST
@@ -385,6 +447,8 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_set_switch_said);
     tcase_add_test(tc, test_summary_epochs);
     tcase_add_test(tc, test_help_lists_commands_and_config_keys);
+    tcase_add_test(tc, test_help_eval_states_input_scale);
+    tcase_add_test(tc, test_help_fits_100_columns);
     tcase_add_test(tc, test_devices_lists_and_selects);
     suite_add_tcase(s, tc);
     return s;

@@ -18,8 +18,8 @@ float64. Compared:
     N steps (from an N-iteration run): against PyTorch float64, 1e-3 relative; PyTorch
     float32's values are printed beside them with their distances from both;
   - the predicted class of every test image from the N-step run's model.safetensors:
-    clnet's (clnet eval RUN --inputs on a CSV of the test images, argmax of the logits it
-    prints) against PyTorch's (the same file loaded with examples/pytorch's code); a
+    clnet's (clnet eval RUN --inputs on a CSV of the test images: the class column it
+    prints, its logits' argmax; its probabilities beside PyTorch's softmax) against PyTorch's (the same file loaded with examples/pytorch's code); a
     difference is allowed only where the top two logits tie to float rounding (printed);
   - examples/pytorch/load_run.py on that run reproduces summary.json's final_test_accuracy;
   - model.safetensors read by two independent plain-Python readers (and the `safetensors`
@@ -168,12 +168,20 @@ def test_csv(images_u8, path):
 
 def check_predictions(fails, bin_, run, cfg, xte, yte, csv):
     out = clnet(bin_, "eval", run, "--inputs", csv)
-    z_cl = np.loadtxt(io.StringIO(out), delimiter=",", dtype=np.float64)
+    header, _, rows = out.partition("\n")
+    fails.check(header == "row,class," + ",".join(f"p{k}" for k in range(10)),
+                f"clnet eval --inputs header: {header!r}")
+    table = np.loadtxt(io.StringIO(rows), delimiter=",", dtype=np.float64, ndmin=2)
+    fails.check(np.array_equal(table[:, 0], np.arange(1, len(table) + 1)),
+                "clnet eval --inputs rows are numbered 1, 2, ...")
+    q_cl = table[:, 2:]
     net = clnet_torch.build(cfg)
     tensors, _ = clnet_torch.load(os.path.join(run, "model.safetensors"))
     clnet_torch.load_into(net, tensors)
     z_pt = clnet_torch.logits(net, xte, int(cfg["train"]["eval_batch_size"])).double().numpy()
-    p_cl, p_pt = z_cl.argmax(1), z_pt.argmax(1)
+    p_cl, p_pt = table[:, 1].astype(np.int64), z_pt.argmax(1)
+    e_pt = np.exp(z_pt - z_pt.max(axis=1, keepdims=True))
+    q_pt = e_pt / e_pt.sum(axis=1, keepdims=True)
     differ = np.nonzero(p_cl != p_pt)[0]
     top2 = np.sort(z_pt, axis=1)[:, -2:]
     scale = np.abs(z_pt).max(axis=1)
@@ -184,7 +192,7 @@ def check_predictions(fails, bin_, run, cfg, xte, yte, csv):
     fails.check(len(differ) == len(near),
                 f"predictions on {len(yte)} test images: {len(yte) - len(differ)} the same, "
                 f"{len(near)} near-ties differ, {len(differ) - len(near)} others differ; max "
-                f"|logit difference| {np.abs(z_cl - z_pt).max():.3g}")
+                f"|probability difference| {np.abs(q_cl - q_pt).max():.3g}")
     acc_cl = float((p_cl == yte.numpy()).mean())
     want = summary(run)["final_test_accuracy"]
     fails.check(abs(acc_cl - want) < 0.5 / len(yte),

@@ -99,8 +99,32 @@ static void load_test_set(struct idx_array *images, struct idx_array *labels)
     ck_assert(idx_read(labels, path) == 0);
 }
 
+/* One row of eval's classifier CSV: its row number, then the class, then 10 probabilities
+ * that sum to 1, the class's the largest. Returns the class; *s moves to the next row. */
+static int eval_class_row(const char **s, int row)
+{
+    char *end;
+    ck_assert_msg(strtol(*s, &end, 10) == row && *end == ',', "eval row %d: %.60s", row, *s);
+    int cls = (int)strtol(end + 1, &end, 10);
+    ck_assert_msg(cls >= 0 && cls < 10 && *end == ',', "eval row %d: class: %.60s", row, *s);
+    double sum = 0.0, best = 0.0, p[10];
+    for (int k = 0; k < 10; k++) {
+        const char *v = end + 1;
+        p[k] = strtod(v, &end);
+        ck_assert_msg(end != v && p[k] >= 0.0 && p[k] <= 1.0, "eval row %d: p%d: %.60s", row, k,
+                      v);
+        sum += p[k];
+        best = p[k] > best ? p[k] : best;
+    }
+    ck_assert_msg(*end == '\n', "eval row %d: more than 10 probabilities", row);
+    ck_assert_msg(fabs(sum - 1.0) < 1e-4, "eval row %d: probabilities sum to %g", row, sum);
+    ck_assert_msg(p[cls] == best, "eval row %d: class %d is not the most probable", row, cls);
+    *s = end + 1;
+    return cls;
+}
+
 /* `clnet eval DIR --inputs` on the chosen images (scaled to 0..1 as training reads them):
- * the argmax of each output row. */
+ * the class of each row. */
 static void eval_argmax(int *out, const char *dir, const struct prediction *p, int n,
                         const struct idx_array *images)
 {
@@ -119,22 +143,11 @@ static void eval_argmax(int *out, const char *dir, const struct prediction *p, i
     struct run_result *r = malloc(sizeof *r);
     clnet(r, argv);
     ck_assert_msg(r->exit_code == 0, "clnet eval: exit %d: %s", r->exit_code, r->err);
-    const char *s = r->out;
-    for (int i = 0; i < n; i++) {
-        int best = 0;
-        double best_v = -INFINITY;
-        for (int k = 0; k < 10; k++) {
-            char *end;
-            double v = strtod(s, &end);
-            ck_assert_msg(end != s, "eval output row %d: %.60s", i + 1, s);
-            if (v > best_v) {
-                best_v = v;
-                best = k;
-            }
-            s = end + 1; /* ',' or '\n' */
-        }
-        out[i] = best;
-    }
+    static const char header[] = "row,class,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n";
+    ck_assert_msg(strncmp(r->out, header, strlen(header)) == 0, "eval header: %.60s", r->out);
+    const char *s = r->out + strlen(header);
+    for (int i = 0; i < n; i++)
+        out[i] = eval_class_row(&s, i + 1);
     ck_assert_msg(*s == '\0', "eval printed more than %d rows", n);
     free(r);
 }

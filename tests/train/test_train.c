@@ -922,7 +922,8 @@ static const char descending_csv[] = "5,4,3,2,1\n"
                                      "5,4,3,2,2\n"
                                      "-1,-2,-3,-4,-5\n"
                                      "9,7,8,3,1\n";
-static const char descending_out[] = "1\n0\n0\n0\n1\n1\n0\n1\n0\n";
+/* eval's CSV for them: a header, then each row's line number and the raw output. */
+static const char descending_out[] = "row,y0\n1,1\n2,0\n3,0\n4,0\n5,1\n6,1\n7,0\n8,1\n9,0\n";
 
 START_TEST(test_eval_inputs_hand_set)
 {
@@ -934,6 +935,29 @@ START_TEST(test_eval_inputs_hand_set)
     ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
     ck_assert_msg(strcmp(r->out, descending_out) == 0, "want:\n%sgot:\n%s", descending_out,
                   r->out);
+    free(r);
+}
+END_TEST
+
+/* The same rows separated by spaces and tabs (np.savetxt's default is one space), with a
+ * blank line: the same outputs, each row numbered by its line. */
+static const char descending_blank_csv[] = "5 4 3 2 1\n"
+                                           "5\t4\t4\t2\t1\n"
+                                           "\n"
+                                           "  1  1 1 1 1  \n"
+                                           "10 8 6 4 2\r\n";
+static const char descending_blank_out[] = "row,y0\n1,1\n2,0\n4,0\n5,1\n";
+
+START_TEST(test_eval_inputs_blank_separated)
+{
+    char *config = harness_source_path("configs/hw2/q1_descending.yaml");
+    char *csv = harness_write(NULL, "descending.txt", descending_blank_csv);
+    const char *argv[] = {"eval", config, "--inputs", csv, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d: %s", r->exit_code, r->err);
+    ck_assert_msg(strcmp(r->out, descending_blank_out) == 0, "want:\n%sgot:\n%s",
+                  descending_blank_out, r->out);
     free(r);
 }
 END_TEST
@@ -992,7 +1016,8 @@ START_TEST(test_q1_exhaustive)
     char *out = read_all(out_path, NULL);
     ck_assert_ptr_nonnull(out);
     int positives = 0, boundary = 0;
-    char *line = out;
+    ck_assert_msg(strncmp(out, "row,y0\n", 7) == 0, "no header: %.40s", out);
+    char *line = out + 7;
     for (int i = 0; i < N; i++) {
         ck_assert_msg(*line, "only %d output rows for %d inputs", i, N);
         char *end = strchr(line, '\n');
@@ -1001,9 +1026,11 @@ START_TEST(test_q1_exhaustive)
         bool want = descending(x[i]);
         positives += want;
         boundary += i >= GRID && i % 4 >= 2;
-        ck_assert_msg(strcmp(line, want ? "1" : "0") == 0,
-                      "row %d (%.9g, %.9g, %.9g, %.9g, %.9g): got %s, want %d", i + 1, x[i][0],
-                      x[i][1], x[i][2], x[i][3], x[i][4], line, want);
+        char expect[32];
+        snprintf(expect, sizeof expect, "%d,%d", i + 1, want);
+        ck_assert_msg(strcmp(line, expect) == 0,
+                      "row %d (%.9g, %.9g, %.9g, %.9g, %.9g): got %s, want %s", i + 1, x[i][0],
+                      x[i][1], x[i][2], x[i][3], x[i][4], line, expect);
         line = end + 1;
     }
     ck_assert_msg(*line == '\0', "more output rows than inputs");
@@ -1043,6 +1070,10 @@ static const struct {
     {"too many values", "5,4,3,2,1\n5,4,3,2,1\n1,2,3,4,5,6\n", 3},
     {"not a number", "1,2,x,4,5\n", 1},
     {"empty field", "5,4,3,2,1\n1,,3,4,5\n", 2},
+    /* a space and commas in one row: columns ambiguous ("1 2,3" is two or three values) */
+    {"space then commas", "5,4,3,2,1\n1 2,3,4,5\n", 2},
+    {"commas then space", "5 4 3 2 1\n1,2,3 4,5\n", 2},
+    {"a stray character", "5 4 3 2 1;\n", 1},
 };
 
 START_TEST(test_eval_inputs_malformed)
@@ -1147,6 +1178,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_eval_run_dir_matches_summary);
     tcase_add_test(tc, test_eval_inputs_hand_set);
+    tcase_add_test(tc, test_eval_inputs_blank_separated);
     tcase_add_test(tc, test_q1_exhaustive);
     tcase_add_test(tc, test_eval_inputs_stdin);
     tcase_add_loop_test(tc, test_eval_inputs_malformed, 0,
