@@ -19,14 +19,35 @@
 #include "util/interrupt.h"
 #include "util/status.h"
 
-/* cmap0 indices: 0 background, 1..PLOT_PALETTE the series, then fixed colours; 15 is what
- * PLplot draws text and axes in. */
-enum { COL_BG = 0, COL_GRID = 11, COL_RED = 12, COL_FRAME = 13, COL_FG = 15, COL_N = 16 };
+/* cmap0 indices: 0 background, then fixed colours; 15 is what PLplot draws text and axes in;
+ * the series from COL_SERIES on. */
+enum {
+    COL_BG = 0,
+    COL_GRID = 11,
+    COL_RED = 12,
+    COL_FRAME = 13,
+    COL_FG = 15,
+    COL_SERIES = 16,
+    COL_N = COL_SERIES + PLOT_PALETTE
+};
 
 static const unsigned char palette[PLOT_PALETTE][3] = {
-    {31, 119, 180}, {255, 127, 14}, {44, 160, 44},   {214, 39, 40},   {148, 103, 189},
-    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
+    {0, 114, 178},   {230, 159, 0},   {0, 158, 115},  {213, 94, 0},    {204, 121, 167},
+    {86, 180, 233},  {0, 0, 0},       {230, 215, 40}, {140, 86, 75},   {127, 127, 127},
+    {128, 0, 0},     {31, 46, 122},   {152, 223, 138}, {148, 103, 189}, {255, 0, 255},
+    {0, 90, 50},     {23, 190, 207},  {247, 182, 210}, {154, 205, 0},  {110, 110, 0},
 };
+
+void plot_palette(int i, unsigned char rgb[3])
+{
+    int k = (i % PLOT_PALETTE + PLOT_PALETTE) % PLOT_PALETTE;
+    memcpy(rgb, palette[k], 3);
+}
+
+static PLINT series_colour(int i)
+{
+    return COL_SERIES + (i % PLOT_PALETTE + PLOT_PALETTE) % PLOT_PALETTE;
+}
 
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static jmp_buf plot_jump;
@@ -70,7 +91,7 @@ static void set_colours(void)
     plscmap0n(COL_N);
     plscol0(COL_BG, 255, 255, 255);
     for (int i = 0; i < PLOT_PALETTE; i++)
-        plscol0(1 + i, palette[i][0], palette[i][1], palette[i][2]);
+        plscol0(COL_SERIES + i, palette[i][0], palette[i][1], palette[i][2]);
     plscol0(COL_GRID, 225, 225, 225);
     plscol0(COL_RED, 225, 0, 0);
     plscol0(COL_FRAME, 150, 150, 150);
@@ -162,9 +183,10 @@ struct lines_ctx {
     double **x, **y; /* the series' points in axis space (log10 on a log axis; NAN: skip) */
     double xmin, xmax, ymin, ymax;
     /* legend arrays, (n) each */
-    PLINT *opt, *text_col, *line_col, *line_sty, *sym_col, *sym_num;
+    PLINT *opt, *text_col, *line_col, *line_sty, *sym_col, *sym_num, *blank;
     PLFLT *line_w, *sym_scale;
     const char **text, **sym;
+    char **labels; /* the entries, cut to PLOT_LABEL_MAX characters */
 };
 
 static double axis_value(double v, bool log)
@@ -236,16 +258,77 @@ static void log_labels(bool x_axis, double lo, double hi, double other_lo, doubl
         }
 }
 
+/* An ellipsis (U+2026): the end of a legend entry cut short. */
+#define ELLIPSIS "\xe2\x80\xa6"
+
+/* The page is blank when the legend is measured: it is drawn once per trial layout in the
+ * background colour, which leaves the page as it was, in a viewport that is the whole page,
+ * so its width and height come back as fractions of the page. */
+static void legend_draw(const struct lines_ctx *c, PLINT position, PLFLT x, PLFLT y,
+                        PLFLT plot_width, int columns, double scale, bool blank, PLFLT *w,
+                        PLFLT *h)
+{
+    int rows = (c->n + columns - 1) / columns;
+    pllegend(w, h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, x, y, plot_width,
+             COL_BG, blank ? COL_BG : COL_FRAME, 1, columns > 1 ? rows : 0,
+             columns > 1 ? columns : 0, c->n, c->opt, 1.0, scale, 2.0, 0.0,
+             blank ? c->blank : c->text_col, c->text, NULL, NULL, NULL, NULL,
+             blank ? c->blank : c->line_col, c->line_sty, c->line_w,
+             blank ? c->blank : c->sym_col, c->sym_scale, c->sym_num, c->sym);
+}
+
+/* Width of text at the current character height, as a fraction of the page (measured as a
+ * legend of one entry with no line, which pllegend sizes from the device's own font). */
+static double text_width(const char *text)
+{
+    PLINT opt = PL_LEGEND_NONE, col = COL_BG;
+    PLFLT w, h;
+    const char *texts[1] = {text};
+    plvpor(0, 1, 0, 1);
+    plwind(0, 1, 0, 1);
+    pllegend(&w, &h, PL_LEGEND_NONE, PL_POSITION_INSIDE | PL_POSITION_LEFT, 0, 0, 0, COL_BG,
+             COL_BG, 1, 0, 0, 1, &opt, 0.0, 1.0, 1.0, 0.0, &col, texts, NULL, NULL, NULL, NULL,
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    return w;
+}
+
+/* Legend layouts right of the plot, tried in turn: the first that fits the page's height
+ * and leaves the plot more than half the page's width is drawn, else the last. */
+static const struct {
+    int columns;
+    double scale;
+} outside_layouts[] = {{1, 0.85}, {1, 0.75}, {2, 0.75}, {2, 0.65}, {3, 0.6}, {4, 0.5}};
+
+#define OUTSIDE_LINE 0.05 /* the sample line of an entry outside, as a fraction of the page */
+#define OUTSIDE_GAP 0.01  /* between the legend outside and the page's right edge */
+
 static void draw_lines(const void *p)
 {
     const struct lines_ctx *c = p;
     const struct plot_axes *a = c->a;
     pladv(0);
     plschr(0, 1.0);
-    if (a->legend == PLOT_LEGEND_OUTSIDE)
-        plvpor(0.15, 0.72, 0.11, 0.86);
-    else
-        plvpor(0.15, 0.96, 0.11, 0.86);
+    /* Room on the right for the last x tick label, centred on the plot's right edge. */
+    char tick[64];
+    snprintf(tick, sizeof tick, "%g", a->log_x ? pow(10, c->xmax) : fabs(c->xmax) > fabs(c->xmin)
+                                                 ? c->xmax : c->xmin);
+    double right = 1 - (0.5 * text_width(tick) + 0.015);
+    int layout = 0;
+    PLFLT lw = 0, lh = 0;
+    if (a->legend == PLOT_LEGEND_OUTSIDE) {
+        int last = (int)(sizeof outside_layouts / sizeof outside_layouts[0]) - 1;
+        for (layout = 0; layout <= last; layout++) {
+            legend_draw(c, PL_POSITION_INSIDE | PL_POSITION_RIGHT, OUTSIDE_GAP, 0, OUTSIDE_LINE,
+                        outside_layouts[layout].columns, outside_layouts[layout].scale, true,
+                        &lw, &lh);
+            if (lh <= 0.96 && lw <= 0.45)
+                break;
+        }
+        if (layout > last)
+            layout = last;
+        right -= OUTSIDE_GAP + lw;
+    }
+    plvpor(0.15, fmin(right, 0.96), 0.11, 0.86);
     plwind(c->xmin, c->xmax, c->ymin, c->ymax);
     plcol0(COL_GRID);
     plwidth(0.5);
@@ -256,7 +339,7 @@ static void draw_lines(const void *p)
         log_labels(false, c->ymin, c->ymax, c->xmin, c->xmax);
     for (int i = 0; i < c->n; i++) {
         const struct plot_series *s = &c->s[i];
-        plcol0(1 + s->color % PLOT_PALETTE);
+        plcol0(series_colour(s->color));
         plwidth(s->width);
         pllsty(s->style > 0 ? s->style : 1);
         draw_series_line(c->x[i], c->y[i], s->n);
@@ -281,16 +364,19 @@ static void draw_lines(const void *p)
         plmtex("t", 1.2, 0.5, 0.5, a->subtitle);
     }
     plschr(0, 1.0);
-    PLINT position = a->legend == PLOT_LEGEND_OUTSIDE
-                         ? PL_POSITION_OUTSIDE | PL_POSITION_RIGHT
-                     : a->legend == PLOT_LEGEND_UPPER_RIGHT
-                         ? PL_POSITION_INSIDE | PL_POSITION_RIGHT | PL_POSITION_TOP
-                         : PL_POSITION_INSIDE | PL_POSITION_RIGHT | PL_POSITION_BOTTOM;
     PLFLT w, h;
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, 0.02, 0.02, 0.07,
-             COL_BG, COL_FRAME, 1, 0, 0, c->n, c->opt, 1.0, 0.85, 2.0, 0.0, c->text_col, c->text,
-             NULL, NULL, NULL, NULL, c->line_col, c->line_sty, c->line_w, c->sym_col,
-             c->sym_scale, c->sym_num, c->sym);
+    if (a->legend == PLOT_LEGEND_OUTSIDE) {
+        plvpor(0, 1, 0, 1);
+        plwind(0, 1, 0, 1);
+        legend_draw(c, PL_POSITION_INSIDE | PL_POSITION_RIGHT, OUTSIDE_GAP, 0, OUTSIDE_LINE,
+                    outside_layouts[layout].columns, outside_layouts[layout].scale, false, &w,
+                    &h);
+    } else {
+        legend_draw(c, a->legend == PLOT_LEGEND_UPPER_RIGHT
+                           ? PL_POSITION_INSIDE | PL_POSITION_RIGHT | PL_POSITION_TOP
+                           : PL_POSITION_INSIDE | PL_POSITION_RIGHT | PL_POSITION_BOTTOM,
+                    0.02, 0.02, 0.07, 1, 0.85, false, &w, &h);
+    }
 }
 
 static void lines_free(struct lines_ctx *c)
@@ -309,8 +395,34 @@ static void lines_free(struct lines_ctx *c)
     free(c->sym_num);
     free(c->line_w);
     free(c->sym_scale);
+    for (int i = 0; i < c->n && c->labels; i++)
+        free(c->labels[i]);
+    free(c->labels);
+    free(c->blank);
     free(c->text);
     free(c->sym);
+}
+
+/* label cut to PLOT_LABEL_MAX characters, the last an ellipsis, when it is longer (malloc'd;
+ * a UTF-8 character is never split). */
+static char *legend_label(const char *label)
+{
+    const char *p = label ? label : "";
+    size_t chars = 0, cut = 0;
+    for (size_t i = 0; p[i]; i++)
+        if (((unsigned char)p[i] & 0xC0) != 0x80) {
+            if (chars == PLOT_LABEL_MAX - 1)
+                cut = i;
+            chars++;
+        }
+    if (chars <= PLOT_LABEL_MAX)
+        return strdup(p);
+    char *t = malloc(cut + sizeof ELLIPSIS);
+    if (t) {
+        memcpy(t, p, cut);
+        memcpy(t + cut, ELLIPSIS, sizeof ELLIPSIS);
+    }
+    return t;
 }
 
 static int lines_prepare(struct lines_ctx *c)
@@ -329,8 +441,11 @@ static int lines_prepare(struct lines_ctx *c)
     c->sym_scale = calloc(un, sizeof *c->sym_scale);
     c->text = calloc(un, sizeof *c->text);
     c->sym = calloc(un, sizeof *c->sym);
+    c->labels = calloc(un, sizeof *c->labels);
+    c->blank = calloc(un, sizeof *c->blank);
     if (!c->x || !c->y || !c->opt || !c->text_col || !c->line_col || !c->line_sty ||
-        !c->sym_col || !c->sym_num || !c->line_w || !c->sym_scale || !c->text || !c->sym)
+        !c->sym_col || !c->sym_num || !c->line_w || !c->sym_scale || !c->text || !c->sym ||
+        !c->labels || !c->blank)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for a plot");
     c->xmin = c->ymin = INFINITY;
     c->xmax = c->ymax = -INFINITY;
@@ -356,8 +471,12 @@ static int lines_prepare(struct lines_ctx *c)
         }
         c->opt[i] = PL_LEGEND_LINE | (s->markers ? PL_LEGEND_SYMBOL : 0);
         c->text_col[i] = COL_FG;
-        c->text[i] = s->label;
-        c->line_col[i] = c->sym_col[i] = 1 + s->color % PLOT_PALETTE;
+        c->labels[i] = legend_label(s->label);
+        if (!c->labels[i])
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for a plot");
+        c->text[i] = c->labels[i];
+        c->blank[i] = COL_BG;
+        c->line_col[i] = c->sym_col[i] = series_colour(s->color);
         c->line_sty[i] = s->style > 0 ? s->style : 1;
         c->line_w[i] = s->width;
         c->sym_scale[i] = 0.6;

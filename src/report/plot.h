@@ -61,7 +61,13 @@ enum plot_device { PLOT_PNG, PLOT_PDF };
 #define PLOT_WIDTH 800 /* pixels of a curve plot (100 dpi: 8 x 6 inches) */
 #define PLOT_HEIGHT 600
 #define PLOT_DPI 100
-#define PLOT_PALETTE 10 /* distinct line colours; series colour i % PLOT_PALETTE */
+#define PLOT_PALETTE 20 /* distinct line colours; series colour i % PLOT_PALETTE */
+#define PLOT_LABEL_MAX 26 /* characters of a legend entry; a longer one ends in an ellipsis */
+
+/* The RGB of series colour i (i % PLOT_PALETTE): the first eight are Okabe and Ito's
+ * colour-blind-safe set (their yellow darkened to show on white), the rest chosen to stay at
+ * least 60 apart (RGB distance) from every other. */
+void plot_palette(int i, unsigned char rgb[3]);
 
 struct plot_series {
     const char *label;     /* legend entry */
@@ -74,6 +80,8 @@ struct plot_series {
     bool markers;          /* a dot at every point too */
 };
 
+/* OUTSIDE: right of the plot, which narrows to make room; the legend's font shrinks and it
+ * splits into columns until it fits the page's height. */
 enum plot_legend_place { PLOT_LEGEND_LOWER_RIGHT, PLOT_LEGEND_UPPER_RIGHT, PLOT_LEGEND_OUTSIDE };
 
 struct plot_axes {
@@ -87,7 +95,8 @@ struct plot_axes {
 };
 
 /* Draws the series as lines on one pair of axes, ranges fitted to the finite data with a
- * margin, into path (PLOT_WIDTH x PLOT_HEIGHT). Nothing to draw (no finite point) is
+ * margin, into path (PLOT_WIDTH x PLOT_HEIGHT); the plot leaves room on the right for its
+ * last x tick label, and nothing (legend included) is drawn off the page. Nothing to draw (no finite point) is
  * CLNET_ERR_INTERNAL: callers decide before. */
 int plot_lines(const char *path, enum plot_device dev, const struct plot_axes *a,
                const struct plot_series *s, int n_series);

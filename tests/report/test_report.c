@@ -489,6 +489,119 @@ START_TEST(test_report_x_axis)
 }
 END_TEST
 
+static bool is_background(const struct pngc_image *img, int x, int y)
+{
+    const unsigned char *px = img->rgb + ((size_t)y * img->width + x) * 3;
+    return px[0] == 255 && px[1] == 255 && px[2] == 255;
+}
+
+/* Nothing drawn on the image's outermost rows and columns: nothing runs off the page. */
+static void assert_unclipped(const struct pngc_image *img, const char *what)
+{
+    for (int x = 0; x < img->width; x++)
+        ck_assert_msg(is_background(img, x, 0) && is_background(img, x, img->height - 1),
+                      "%s: drawn on the top or bottom edge at x %d", what, x);
+    for (int y = 0; y < img->height; y++)
+        ck_assert_msg(is_background(img, 0, y) && is_background(img, img->width - 1, y),
+                      "%s: drawn on the left or right edge at y %d", what, y);
+}
+
+/* Pixels of exactly palette colour `colour` in columns [x0, x1). */
+static int count_colour(const struct pngc_image *img, int colour, int x0, int x1)
+{
+    unsigned char rgb[3];
+    plot_palette(colour, rgb);
+    int n = 0;
+    for (int y = 0; y < img->height; y++)
+        for (int x = x0; x < x1; x++)
+            n += memcmp(img->rgb + ((size_t)y * img->width + x) * 3, rgb, 3) == 0;
+    return n;
+}
+
+START_TEST(test_plot_palette)
+{
+    /* Every pair of the PLOT_PALETTE colours at least 60 apart (RGB distance), and none the
+     * white background; colour i + PLOT_PALETTE is colour i again. */
+    ck_assert_int_ge(PLOT_PALETTE, 20);
+    for (int i = 0; i < PLOT_PALETTE; i++) {
+        unsigned char a[3], again[3];
+        plot_palette(i, a);
+        plot_palette(i + PLOT_PALETTE, again);
+        ck_assert(memcmp(a, again, 3) == 0);
+        ck_assert_msg(a[0] + a[1] + a[2] < 3 * 240, "colour %d is near white", i);
+        for (int j = 0; j < i; j++) {
+            unsigned char b[3];
+            plot_palette(j, b);
+            double d = 0;
+            for (int k = 0; k < 3; k++)
+                d += ((double)a[k] - b[k]) * ((double)a[k] - b[k]);
+            ck_assert_msg(sqrt(d) >= 60, "colours %d and %d are %.1f apart", j, i, sqrt(d));
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_plot_many_series)
+{
+    /* 20 runs with long names and x up to 10000 (a sweep's overlay): the legend outside on the
+     * right, every series its own colour, nothing off the page. */
+    enum { SERIES = 20, POINTS = 100 };
+    char *dir = make_dir("many");
+    static double x[POINTS], y[SERIES][POINTS];
+    char labels[SERIES][80];
+    struct plot_series s[SERIES];
+    for (int k = 0; k < POINTS; k++)
+        x[k] = 100.0 * (k + 1);
+    for (int i = 0; i < SERIES; i++) {
+        for (int k = 0; k < POINTS; k++)
+            y[i][k] = 0.7 + 0.01 * i + (0.28 - 0.01 * i) * (1 - exp(-x[k] / (500 + 150 * i)));
+        snprintf(labels[i], sizeof labels[i], "q4_run_%02d_with_a_name_far_too_long_for_a_legend",
+                 i);
+        s[i] = (struct plot_series){.label = labels[i], .x = x, .y = y[i], .n = POINTS,
+                                    .color = i, .width = 2, .style = 1};
+    }
+    struct plot_axes ax = {.title = "many", .subtitle = "20 runs", .xlabel = "iteration",
+                           .ylabel = "test accuracy", .y_floor = 0, .y_ceil = 1,
+                           .legend = PLOT_LEGEND_OUTSIDE};
+    ck_assert_int_eq(plot_lines_files(dir, "many", REPORT_PNG, &ax, s, SERIES), CLNET_OK);
+    char *path = in_dir(dir, "many.png"), err[512];
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    assert_unclipped(&img, path);
+    /* A blank band of columns between the plot (its tick labels included) and the legend:
+     * every colour left of it (the curves) and right of it (the legend's lines). */
+    int band = -1;
+    for (int x0 = img.width / 4; x0 + 4 < img.width - 1 && band < 0; x0++) {
+        bool blank = true;
+        for (int x1 = x0; x1 < x0 + 4 && blank; x1++)
+            for (int y1 = 0; y1 < img.height && blank; y1++)
+                blank = is_background(&img, x1, y1);
+        if (blank && count_colour(&img, 0, x0 + 4, img.width) > 0)
+            band = x0;
+    }
+    ck_assert_msg(band > 0, "%s: no blank band between the plot and the legend", path);
+    for (int i = 0; i < SERIES; i++) {
+        ck_assert_msg(count_colour(&img, i, 0, band) > 0, "%s: series %d not drawn", path, i);
+        ck_assert_msg(count_colour(&img, i, band, img.width) > 0,
+                      "%s: no legend entry in colour %d right of column %d", path, i, band);
+    }
+    pngc_free(&img);
+    free(path);
+
+    /* The legend inside and a wide last x tick label (10000000): still on the page. */
+    for (int k = 0; k < POINTS; k++)
+        x[k] = 1e5 * (k + 1);
+    ax.legend = PLOT_LEGEND_LOWER_RIGHT;
+    ck_assert_int_eq(plot_lines_files(dir, "wide", REPORT_PNG, &ax, s, 2), CLNET_OK);
+    path = in_dir(dir, "wide.png");
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    assert_unclipped(&img, path);
+    pngc_free(&img);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* ---- comparison ------------------------------------------------------------------------- */
 
 START_TEST(test_compare_runs)
@@ -575,6 +688,8 @@ static Suite *report_suite(void)
                         (int)(sizeof bad_metrics / sizeof bad_metrics[0]));
     tcase_add_test(tc, test_metrics_read_missing_file);
     tcase_add_test(tc, test_plot_lines);
+    tcase_add_test(tc, test_plot_palette);
+    tcase_add_test(tc, test_plot_many_series);
     tcase_add_test(tc, test_plot_predictions_grid);
     tcase_add_test(tc, test_report_run_files);
     tcase_add_test(tc, test_report_x_axis);
