@@ -881,7 +881,9 @@ static void print_start(const struct trainer *t, long resume_at, int ranks)
                t->sum.parameters, e->train.iterations, t->batch, device, epochs);
 }
 
-int train_run(const struct experiment *e, const struct train_options *o)
+/* What makes a config untrainable in this process: no train: section, data parallelism
+ * without MPI, a batch that does not split over the ranks. */
+static int check_trainable(const struct experiment *e, const struct dist *w)
 {
     if (!e->has_train)
         return clnet_errorf(CLNET_ERR_CONFIG, "%s: nothing to train: the config has no train: "
@@ -892,10 +894,85 @@ int train_run(const struct experiment *e, const struct train_options *o)
                             "MPI, which this build is not (use parallel: none)", e->path);
 #endif
     /* Under mpirun/srun with N > 1 ranks, training is data-parallel (README, Scale-out). */
-    const struct dist *w = dist_world();
     if (w->size > 1 && e->train.batch_size % w->size != 0)
         return clnet_errorf(CLNET_ERR_CONFIG, "%s: train.batch_size %d does not split evenly "
                             "over %d ranks", e->path, e->train.batch_size, w->size);
+    return CLNET_OK;
+}
+
+/* The run folder made and locked (lock: taken already when it existed), a previous run's
+ * stale temp files removed, and with --restart its results; then the plots set up and the
+ * resolved config written. *wrote: from here on the folder is this run's (its summary.json
+ * is written however the run ends). Rank 0 only. */
+static int open_run_dir(struct trainer *t, int *lock, const char *config_path, bool *wrote)
+{
+    int status = fs_mkdir_p(t->dir);
+    if (status == CLNET_OK && *lock < 0)
+        status = fs_lock_dir(t->dir, lock);
+    if (status == CLNET_OK) {
+        fs_remove_stale_temps(t->dir);
+        if (t->opt->restart)
+            status = remove_previous_run(t->dir);
+    }
+    if (status == CLNET_OK) {
+        *wrote = true;
+        run_plots_init(&t->plots, t->dir, t->exp, t->opt->verbose);
+        status = config_save_resolved(t->exp, config_path);
+    }
+    return status;
+}
+
+/* summary.json's fields known once the run has ended with status. */
+static void summary_fill(struct trainer *t, int status)
+{
+    t->sum.status = status == CLNET_OK                ? RUN_COMPLETED
+                    : status == CLNET_ERR_DIVERGED    ? RUN_DIVERGED
+                    : status == CLNET_ERR_INTERRUPTED ? RUN_INTERRUPTED
+                                                      : RUN_FAILED;
+    t->sum.message = status == CLNET_OK ? NULL : clnet_error_message();
+    t->sum.train_seconds = t->train_seconds;
+    t->sum.eval_seconds = t->eval_seconds;
+    t->sum.config_hash = t->config_hash;
+    /* Steps after the first: the first step's one-time costs (the driver loading or
+     * compiling each kernel at its first launch, one wait) are first_step_seconds' part;
+     * bench/torch_ref.py leaves out PyTorch's first step likewise. */
+    double steps = (double)(t->sum.iterations - t->start), secs = t->train_seconds;
+    if (steps > 1 && secs > t->first_step_train_seconds) {
+        steps -= 1;
+        secs -= t->first_step_train_seconds;
+    }
+    t->sum.iterations_per_second = secs > 0 ? steps / secs : 0;
+    struct rusage ru; /* this process's peak so far: a resumed run counts from its resume */
+    t->sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
+    t->sum.device_bytes_allocated = t->s.rt ? (long long)runtime_bytes_allocated(t->s.rt) : 0;
+    if (t->s.rt && runtime_stats(t->s.rt)->spin_us > 0) {
+        struct spinwait_counts c = spinwait_counts();
+        t->sum.spin_wait_us = runtime_stats(t->s.rt)->spin_us;
+        t->sum.spin_waits_caught = (long long)c.caught;
+        t->sum.spin_waits_spun_out = (long long)c.spun_out;
+    }
+    if (t->s.train.n > 0) /* the data was read */
+        t->sum.epochs = epoch_count(t->sum.iterations, t->batch, t->s.train.n);
+}
+
+/* summary.json's fields of the device and the model's plan. */
+static void summary_device(struct trainer *t)
+{
+    const struct runtime_device_info *d = runtime_device(t->s.rt);
+    t->sum.device = d->name;
+    t->sum.platform = d->platform_name;
+    t->sum.device_compute_units = d->compute_units;
+    t->sum.sgd_fused = t->s.model.sgd_fused;
+    t->sum.dense_stack = t->stack != NULL;
+    t->sum.parameters = (long long)t->s.model.n_params;
+}
+
+int train_run(const struct experiment *e, const struct train_options *o)
+{
+    const struct dist *w = dist_world();
+    int status = check_trainable(e, w);
+    if (status != CLNET_OK)
+        return status;
     bool lead = w->rank == 0; /* only rank 0 writes the run directory */
     struct trainer t = {.exp = e, .opt = o};
     t.sum = (struct run_summary){.name = e->name, .status = RUN_FAILED,
@@ -911,7 +988,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
     char *config_path = path_in(t.dir, "config.yaml");
     char *summary_path = path_in(t.dir, "summary.json");
     t.metrics_path = path_in(t.dir, "metrics.csv");
-    int status = config_path && t.metrics_path && summary_path
+    status = config_path && t.metrics_path && summary_path
                      ? config_resolved_hash(e, &t.config_hash)
                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     /* Everything that can be refused is checked before the run directory is written: another
@@ -940,32 +1017,14 @@ int train_run(const struct experiment *e, const struct train_options *o)
         status = trainer_open(&t);
     bool wrote_dir = false;
     if (status == CLNET_OK && lead)
-        status = fs_mkdir_p(t.dir);
-    if (status == CLNET_OK && lead && lock < 0)
-        status = fs_lock_dir(t.dir, &lock);
-    if (status == CLNET_OK && lead) {
-        fs_remove_stale_temps(t.dir);
-        if (o->restart)
-            status = remove_previous_run(t.dir);
-    }
-    if (status == CLNET_OK && lead) {
-        wrote_dir = true;
-        run_plots_init(&t.plots, t.dir, e, o->verbose);
-        status = config_save_resolved(e, config_path);
-    }
+        status = open_run_dir(&t, &lock, config_path, &wrote_dir);
     if (status == CLNET_OK && resume_at >= 0)
         status = resume_from(&t, &ck, resume_at);
     else if (status == CLNET_OK && lead)
         status = metrics_open(&t.metrics, t.metrics_path, e->train.eval_train == EVAL_TRAIN_FULL);
     safetensors_free(&ck);
     if (status == CLNET_OK) {
-        const struct runtime_device_info *d = runtime_device(t.s.rt);
-        t.sum.device = d->name;
-        t.sum.platform = d->platform_name;
-        t.sum.device_compute_units = d->compute_units;
-        t.sum.sgd_fused = t.s.model.sgd_fused;
-        t.sum.dense_stack = t.stack != NULL;
-        t.sum.parameters = (long long)t.s.model.n_params;
+        summary_device(&t);
         if (!o->quiet && lead)
             print_start(&t, resume_at, w->size);
         status = run_loop(&t);
@@ -981,34 +1040,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
      * once summary.json is written: it cannot lose the run. */
     int plots = wrote_dir ? run_plots_finish(&t.plots, &t.s, e, status) : CLNET_OK;
     if (wrote_dir) {
-        t.sum.status = status == CLNET_OK                ? RUN_COMPLETED
-                       : status == CLNET_ERR_DIVERGED    ? RUN_DIVERGED
-                       : status == CLNET_ERR_INTERRUPTED ? RUN_INTERRUPTED
-                                                         : RUN_FAILED;
-        t.sum.message = status == CLNET_OK ? NULL : clnet_error_message();
-        t.sum.train_seconds = t.train_seconds;
-        t.sum.eval_seconds = t.eval_seconds;
-        t.sum.config_hash = t.config_hash;
-        /* Steps after the first: the first step's one-time costs (the driver loading or
-         * compiling each kernel at its first launch, one wait) are first_step_seconds' part;
-         * bench/torch_ref.py leaves out PyTorch's first step likewise. */
-        double steps = (double)(t.sum.iterations - t.start), secs = t.train_seconds;
-        if (steps > 1 && secs > t.first_step_train_seconds) {
-            steps -= 1;
-            secs -= t.first_step_train_seconds;
-        }
-        t.sum.iterations_per_second = secs > 0 ? steps / secs : 0;
-        struct rusage ru; /* this process's peak so far: a resumed run counts from its resume */
-        t.sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
-        t.sum.device_bytes_allocated = t.s.rt ? (long long)runtime_bytes_allocated(t.s.rt) : 0;
-        if (t.s.rt && runtime_stats(t.s.rt)->spin_us > 0) {
-            struct spinwait_counts c = spinwait_counts();
-            t.sum.spin_wait_us = runtime_stats(t.s.rt)->spin_us;
-            t.sum.spin_waits_caught = (long long)c.caught;
-            t.sum.spin_waits_spun_out = (long long)c.spun_out;
-        }
-        if (t.s.train.n > 0) /* the data was read */
-            t.sum.epochs = epoch_count(t.sum.iterations, t.batch, t.s.train.n);
+        summary_fill(&t, status);
         int st = summary_write(summary_path, &t.sum);
         status = status ? status : st;
         if (status == CLNET_OK && !o->quiet)
