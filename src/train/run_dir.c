@@ -7,13 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/fs.h"
 #include "util/status.h"
-
-static const char *kind_of(mode_t m)
-{
-    return S_ISREG(m) ? "a regular file" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
-           : S_ISCHR(m) || S_ISBLK(m) ? "a device" : S_ISLNK(m) ? "a symbolic link" : "not a folder";
-}
 
 /* Whether the folder has entries, and whether one is clnet's regular .lock file. */
 static int scan(const char *dir, bool *empty, bool *ours)
@@ -55,7 +50,7 @@ int run_dir_check(const char *dir, bool explicit)
                             strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return clnet_errorf(CLNET_ERR_USAGE, "%s: exists and is %s, not a run folder", dir,
-                            kind_of(st.st_mode));
+                            fs_kind_name(st.st_mode));
     bool empty, ours;
     int status = scan(dir, &empty, &ours);
     if (status == CLNET_OK && !empty && !ours)

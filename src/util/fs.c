@@ -25,11 +25,11 @@ static char *dup_str(const char *s)
     return p;
 }
 
-static const char *kind_of(mode_t m)
+const char *fs_kind_name(mode_t m)
 {
-    return S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket"
-           : S_ISCHR(m) || S_ISBLK(m) ? "a device" : S_ISLNK(m) ? "a symbolic link"
-           : "not a regular file";
+    return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+           : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
 }
 
 int fs_open_regular(const char *path, int *fd, size_t *size)
@@ -45,7 +45,7 @@ int fs_open_regular(const char *path, int *fd, size_t *size)
         rc = clnet_errorf(CLNET_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
         rc = clnet_errorf(CLNET_ERR_DATA, "%s: is %s, not a regular file", path,
-                          kind_of(st.st_mode));
+                          fs_kind_name(st.st_mode));
     else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
         rc = clnet_errorf(CLNET_ERR_IO, "%s: %s", path, strerror(errno));
     if (rc != CLNET_OK) {

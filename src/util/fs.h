@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Reads the whole file into *data (malloc'd, with a NUL byte after the end so text can be
  * used as a string; not counted in *len). It must be a regular file (fs_open_regular). */
@@ -48,6 +49,10 @@ int fs_mkdir_p(const char *path);
  * root): empty, "." or "..", a '/', a control character, or past NAME_MAX bytes; NULL when
  * it can. The one rule for every name clnet turns into a folder. */
 const char *fs_name_problem(const char *name);
+
+/* "a regular file", "a folder", "a FIFO", "a socket", "a device", "a symbolic link": what a
+ * st_mode is, for messages. */
+const char *fs_kind_name(mode_t m);
 
 /* True when path exists (any kind of file, a symbolic link to nothing included). */
 bool fs_exists(const char *path);
