@@ -24,7 +24,7 @@
 #include "ops/ops.h"
 #include "optim/optim.h"
 #include "report/report.h"
-#include "runtime/spinwait.h"
+#include "runtime/quirks.h"
 #include "train/compile_helper.h"
 #include "train/layer_stats.h"
 #include "train/plots.h"
@@ -64,7 +64,6 @@ struct trainer {
     double train_seconds, eval_seconds;
     double first_step_train_seconds; /* the part of train_seconds the first step took */
     pid_t helper; /* the cold start's compile helper until the first step is done, or 0 */
-    int dir_lock; /* the run directory's lock when taken before the helper forks, else -1 */
     bool compile_record;  /* record compile_key once the first step is done (not yet recorded) */
     uint64_t compile_key; /* compile_helper_key of this run */
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
@@ -332,16 +331,16 @@ static int time_first_step(struct trainer *t, struct progress *p, double chunk_s
 {
     int status = runtime_finish(t->s.rt);
     double now = clock_seconds();
-    enum compile_helper_end helper = compile_helper_stop(t->helper);
+    enum quirks_helper_end helper = quirks_helper_stop(t->helper);
     t->helper = 0;
     if (status == CLNET_OK && t->compile_record)
         compile_helper_record(t->compile_key);
     t->sum.first_step_seconds = now - t->opt->process_start;
     t->first_step_train_seconds = now - chunk_start;
     static const char *const end[] = {
-        [COMPILE_HELPER_NONE] = "", [COMPILE_HELPER_DONE] = " (compile helper: done)",
-        [COMPILE_HELPER_FAILED] = " (compile helper: failed)",
-        [COMPILE_HELPER_STOPPED] = " (compile helper: stopped)"};
+        [QUIRKS_HELPER_NONE] = "", [QUIRKS_HELPER_DONE] = " (compile helper: done)",
+        [QUIRKS_HELPER_FAILED] = " (compile helper: failed)",
+        [QUIRKS_HELPER_STOPPED] = " (compile helper: stopped)"};
     if (status == CLNET_OK && t->opt->verbose)
         progress_note(p, "%s: first step done %.2f s after start%s", t->exp->name,
                       t->sum.first_step_seconds, end[helper]);
@@ -389,7 +388,7 @@ static int run_loop(struct trainer *t)
                "cache %s: %d loaded, %d built, %d rejected)\n", t->exp->name,
                t->sum.startup_seconds, st->open_seconds, st->programs, st->build_seconds,
                st->cache_enabled ? runtime_cache_dir(t->s.rt)
-               : st->cache_pocl  ? "off, PoCL caches itself"
+               : st->cache_driver ? "off, the driver caches itself"
                                  : "off",
                st->cache_hits, st->cache_misses, st->cache_rejected);
         char split[512] = "";
@@ -545,21 +544,14 @@ static int trainer_open(struct trainer *t)
         status = sampler_init(&t->sampler, s->train.n, t->batch, e->data.shuffle, e->seed);
     /* Plain SGD on an all-dense model runs inside the backward GEMMs; not where the gradients
      * themselves are needed (averaged across ranks, or written by layer_stats), nor with
-     * CLNET_FUSED_SGD=0 (for measurements: the same bits either way). */
-    const char *fuse = getenv("CLNET_FUSED_SGD");
-    if (fuse && *fuse && strcmp(fuse, "0") != 0 && strcmp(fuse, "1") != 0 && status == CLNET_OK)
-        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_FUSED_SGD=%s: expected 0 or 1", fuse);
-    s->model.sgd_fused = status == CLNET_OK && !(fuse && strcmp(fuse, "0") == 0) &&
+     * --fused-sgd 0 (for measurements: the same bits either way). */
+    s->model.sgd_fused = status == CLNET_OK && t->opt->fused_sgd &&
                          optim_is_plain_sgd(&t->optim) && t->ranks == 1 &&
                          e->train.layer_stats == 0 && layer_dense_fuses_sgd(&s->model);
     s->model.plain_outputs = e->train.layer_stats > 0; /* layer_stats reads them */
     /* The all-dense step in fewer launches, unless layer_stats reads the layers' outputs, or
-     * CLNET_DENSE_STACK=0 (for measurements and the tests: the same bits either way). */
-    const char *stack = getenv("CLNET_DENSE_STACK");
-    if (stack && *stack && strcmp(stack, "0") != 0 && strcmp(stack, "1") != 0 &&
-        status == CLNET_OK)
-        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_DENSE_STACK=%s: expected 0 or 1", stack);
-    if (status == CLNET_OK && !(stack && strcmp(stack, "0") == 0) &&
+     * --dense-stack 0 (for measurements and the tests: the same bits either way). */
+    if (status == CLNET_OK && t->opt->dense_stack &&
         e->train.layer_stats == 0 && dense_stack_usable(&s->model)) {
         char why[160] = "";
         status = dense_stack_open(&t->stack, &s->model, t->rows, why, sizeof why);
@@ -587,8 +579,8 @@ static int trainer_open(struct trainer *t)
     return status;
 }
 
-/* The compile helper's process (train/compile_helper.h), forked before trainer_open. It opens
- * a trainer of its own as the training process does (the same programs, model and launch
+/* The compile helper's process (`clnet compile-helper`, runtime/quirks.h), started before the
+ * training process's trainer_open. It opens a trainer of its own as the training process does (the same programs, model and launch
  * sizes, so PoCL's kernel cache keys match), building the programs in reverse order so that
  * the training process finds the last ones in the cache. It notes in what order one training
  * step first launches its kernels, enqueueing nothing, then runs the step enqueueing only the
@@ -599,17 +591,14 @@ static int trainer_open(struct trainer *t)
  * the loss check indices and labels). On a device that compiles at build time it ends once
  * the trainer is open (where the device is known: opening OpenCL first would make PoCL miss
  * POCL_MAX_PTHREAD_COUNT, which session_open sets). */
-static int compile_helper_body(void *arg)
+static void trainer_close(struct trainer *t);
+
+int train_warm_kernels(const struct experiment *e, const struct train_options *o)
 {
-    const struct trainer *parent = arg;
-    /* Its copy of the lock would keep the run directory locked until the helper has gone: a
-     * run started the moment the training process was killed would be refused. */
-    if (parent->dir_lock >= 0)
-        close(parent->dir_lock);
-    struct trainer t = {.exp = parent->exp, .opt = parent->opt};
+    struct trainer t = {.exp = e, .opt = o};
     runtime_build_reversed(true);
-    int status = trainer_open(&t); /* it opens the device: nothing may touch OpenCL before */
-    if (status == CLNET_OK && runtime_compiles_at_launch(runtime_device(t.s.rt))) {
+    int status = trainer_open(&t);
+    if (status == CLNET_OK && quirks_compiles_at_launch(runtime_device(t.s.rt))) {
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_RECORD, 0);
         status = step(&t, t.start, 0, true);
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_SKIP_FIRST,
@@ -619,6 +608,7 @@ static int compile_helper_body(void *arg)
         if (status == CLNET_OK)
             status = runtime_finish(t.s.rt);
     }
+    trainer_close(&t);
     return status;
 }
 
@@ -647,21 +637,19 @@ static int check_cold_start_fsize(const struct trainer *t, bool recorded)
                                         "kernels compiled)");
 }
 
-/* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no
- * earlier run recorded these kernels compiled; lock: the run directory's lock, or -1. Called
- * on the main thread (compile_helper_start). Every run that finds no record writes one after
- * its first step, helper or not. */
-static int start_compile_helper(struct trainer *t, int lock)
+/* Starts the compile helper when the device's quirks want one, this is one process (not MPI
+ * ranks) and no earlier run recorded these kernels compiled. Called on the main thread (the
+ * helper is tied to it: util/parent.h). Every run that finds no record writes one after its
+ * first step, helper or not. */
+static int start_compile_helper(struct trainer *t)
 {
-    t->dir_lock = lock;
     t->compile_key = compile_helper_key(
         t->config_hash, runtime_device_spec(t->opt->device_flag, t->exp->device), t->opt->cl_dir);
-    bool recorded = compile_helper_recorded(t->compile_key), want = false;
+    bool recorded = compile_helper_recorded(t->compile_key);
     t->compile_record = !recorded;
     int status = check_cold_start_fsize(t, recorded);
-    if (status == CLNET_OK)
-        status = compile_helper_wanted(&want);
-    if (status != CLNET_OK || !want || dist_world()->size > 1)
+    if (status != CLNET_OK || !t->opt->helper_argv || !quirks_helper_wanted() ||
+        dist_world()->size > 1)
         return status;
     bool verbose = t->opt->verbose && !t->opt->quiet;
     if (recorded) {
@@ -670,10 +658,10 @@ static int start_compile_helper(struct trainer *t, int lock)
                    t->exp->name);
         return CLNET_OK;
     }
-    t->helper = compile_helper_start(compile_helper_body, t);
+    t->helper = quirks_helper_start(t->opt->helper_argv);
     if (t->helper < 0) {
         if (verbose)
-            printf("%s: no compile helper: fork: %s\n", t->exp->name, strerror(errno));
+            printf("%s: no compile helper: %s\n", t->exp->name, strerror(errno));
         t->helper = 0;
     }
     return CLNET_OK;
@@ -681,7 +669,7 @@ static int start_compile_helper(struct trainer *t, int lock)
 
 static void trainer_close(struct trainer *t)
 {
-    compile_helper_stop(t->helper);
+    quirks_helper_stop(t->helper);
     t->helper = 0;
     if (t->s.rt) /* an index upload may still be pending on an error path */
         runtime_finish(t->s.rt);
@@ -946,7 +934,7 @@ static void summary_fill(struct trainer *t, int status)
     t->sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
     t->sum.device_bytes_allocated = t->s.rt ? (long long)runtime_bytes_allocated(t->s.rt) : 0;
     if (t->s.rt && runtime_stats(t->s.rt)->spin_us > 0) {
-        struct spinwait_counts c = spinwait_counts();
+        struct quirks_wait_counts c = quirks_wait_counts();
         t->sum.spin_wait_us = runtime_stats(t->s.rt)->spin_us;
         t->sum.spin_waits_caught = (long long)c.caught;
         t->sum.spin_waits_spun_out = (long long)c.spun_out;
@@ -1012,7 +1000,7 @@ int train_run(const struct experiment *e, const struct train_options *o)
         goto done;
     }
     if (status == CLNET_OK)
-        status = start_compile_helper(&t, lock);
+        status = start_compile_helper(&t);
     if (status == CLNET_OK)
         status = trainer_open(&t);
     bool wrote_dir = false;
