@@ -45,7 +45,8 @@ static const char *rank_device(const char *list, char *buf, size_t size)
 
 /* The compile helper's command line: this run's config, --set, device, sources and settings,
  * so that it builds what the run builds (tied to this process by quirks_helper_start's
- * --parent). --out too, for a reader of `ps` only: the helper writes nothing there. */
+ * --parent). --out too, for a reader of `ps` only: the helper writes nothing there. --no-mpi:
+ * under `mpirun -np 1` it inherits the rank's variables but is no rank. */
 #define HELPER_ARGS (16 + 2 * CLI_MAX_SETS + 2 * OPTIONS_COUNT)
 static void helper_argv(const char **argv, const struct cli_args *args, const char *device)
 {
@@ -69,7 +70,8 @@ static void helper_argv(const char **argv, const struct cli_args *args, const ch
         argv[n++] = "--set";
         argv[n++] = args->sets[i];
     }
-    n += options_child_flags(&args->opt, argv + n, HELPER_ARGS - 1 - n);
+    n += options_child_flags(&args->opt, argv + n, HELPER_ARGS - 2 - n);
+    argv[n++] = "--no-mpi";
     argv[n] = NULL;
 }
 
