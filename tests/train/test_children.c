@@ -321,7 +321,7 @@ END_TEST
 
 /* ---- mpirun ------------------------------------------------------------------------------- */
 
-/* `mpirun -np 1 clnet train` (one rank: it forks a helper) with mpirun killed while the
+/* `mpirun -np 1 clnet train` (one rank: it starts a helper) with mpirun killed while the
  * helper works: Open MPI ends the rank (its launcher is gone), clnet the rank's helper. */
 START_TEST(test_killed_mpirun_leaves_no_rank)
 {

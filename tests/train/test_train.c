@@ -602,7 +602,7 @@ START_TEST(test_spin_wait_same_bits)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char want[128], *dir = run_dir("spin_bad");
         snprintf(want, sizeof want, "CLNET_SPIN_US=%s: expected a whole number from 0 to "
-                 "100000", bad[i]); /* util/env.c's check, at start */
+                 "100000", bad[i]); /* util/options.c's check, at start */
         struct run_result *r = train_spin(config, dir, bad[i]);
         ck_assert_msg(r->exit_code == 2 && strstr(r->err, want), "%s: exit %d: %s", bad[i],
                       r->exit_code, r->err);
