@@ -107,7 +107,7 @@ static void build_doubles(struct json_writer *w)
 START_TEST(test_json_doubles_round_trip)
 {
     char *s = json_of(build_doubles, 0);
-    ck_assert_str_eq(s, "[0.1,0.3333333333333333,1e+300,4.94065646e-324,-2.5,123456789,0,null,"
+    ck_assert_str_eq(s, "[0.1,0.3333333333333333,1e+300,5e-324,-2.5,123456789,0,null,"
                         "null,-0,-9223372036854775808]");
     char *p = s + 1;
     for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
