@@ -142,8 +142,13 @@ static int resolve_dir(struct vctx *v, const struct node *n, char **out)
 {
     const char *t = n->text;
     char *near = NULL, cwd[4096];
-    if (t[0] == '/' || !n->file || n->line == 0)
+    if (t[0] == '/')
         return (*out = strdup(t)) ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    if (!n->file || n->line == 0) { /* --set or the default: the working folder's */
+        char *real = is_dir(t) ? realpath(t, NULL) : NULL;
+        *out = real ? real : strdup(t); /* recorded absolute, so a rerun of the run's own */
+        return *out ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory"); /* config.yaml matches */
+    }
     int rc = resolve_path(v, n, &near);
     if (rc || is_dir(near)) {
         char *real = rc ? NULL : realpath(near, NULL); /* "configs/hw2/../../data": "data" */
