@@ -73,7 +73,7 @@ static int keep_dir(const struct dirent *d)
 static int report_sweep(const char *dir, const char *flag, bool quiet)
 {
     struct dirent **list = NULL;
-    int n = scandir(dir, &list, keep_dir, alphasort);
+    int n = scandir(dir, &list, keep_dir, versionsort); /* h10 before h25, as a sweep orders */
     if (n < 0)
         return clnet_errorf(CLNET_ERR_USAGE, "%s: cannot list the folder", dir);
     char **dirs = calloc((size_t)n + 1, sizeof *dirs);

@@ -109,9 +109,19 @@ void sweep_output_draw(struct sweep_runner *r);  /* draws them again */
 void sweep_output_line(struct sweep_runner *r, FILE *f, const char *name, const char *line);
 /* Reads what is ready on a job's stdout (stream 0) or stderr (1); closes it at its end. */
 void sweep_output_read(struct sweep_runner *r, struct sweep_job *j, int stream);
+/* The table of summary.md on stdout in aligned columns, its settings cut to a terminal's
+ * width. */
+int sweep_output_table(const struct sweep *s);
 
 /* table.c */
+struct settings;
 int sweep_write_tables(const struct sweep *s);
+/* Every item's settings in a few words (report/settings.h); settings_free it. */
+int sweep_settings(const struct sweep *s, struct settings *out);
+/* What a table shows of a run: final and best test accuracy, iterations/s, seconds (NaN where
+ * the run has not given them), each with sweep_row_decimals[c] decimals. */
+void sweep_row_numbers(const struct sweep_item *it, double v[4]);
+extern const int sweep_row_decimals[4];
 int sweep_compare(const struct sweep *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dist/dist.h"
 #include "report/report.h"
@@ -153,6 +154,8 @@ int sweep_run(const struct sweep_options *o)
     status = lead ? sweep_write_tables(&s) : CLNET_OK;
     if (status == CLNET_OK && lead)
         status = sweep_compare(&s);
+    if (status == CLNET_OK && !o->quiet && lead && isatty(STDOUT_FILENO))
+        status = sweep_output_table(&s); /* in a pipe every line names its run: summary.md */
     if (!o->quiet && lead)
         print_totals(&s, clock_seconds() - t0);
     char names[512];
