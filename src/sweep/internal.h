@@ -1,6 +1,6 @@
 /* What the pieces of src/sweep/ share: the plan (plan.c: files, configs, names, parameters,
  * what a run directory already holds), the children (jobs.c: start, watch, render their
- * progress, forward signals) and the results (table.c: summary.csv, summary.md, plots).
+ * progress, forward signals) and the results (table.c: summary.csv, summary.md, plots, pages).
  * Internal to src/sweep/. */
 #ifndef CLNET_SWEEP_INTERNAL_H
 #define CLNET_SWEEP_INTERNAL_H
@@ -123,5 +123,7 @@ int sweep_settings(const struct sweep *s, struct settings *out);
 void sweep_row_numbers(const struct sweep_item *it, double v[4]);
 extern const int sweep_row_decimals[4];
 int sweep_compare(const struct sweep *s);
+/* index.html in ROOT/<sweep> and in every run's folder (report/page.h), rows as the table's. */
+int sweep_write_pages(const struct sweep *s);
 
 #endif

@@ -79,6 +79,19 @@ static void print_totals(const struct sweep *s, double seconds)
            s->name, completed, s->n, up_to_date, failed, not_run, seconds, s->root);
 }
 
+static int write_results(const struct sweep *s)
+{
+    int status = sweep_write_tables(s);
+    if (status == CLNET_OK)
+        status = sweep_compare(s);
+    if (status == CLNET_OK)
+        status = sweep_write_pages(s);
+    /* summary.md's table on a terminal; in a pipe every line names its run */
+    if (status == CLNET_OK && !s->opt->quiet && isatty(STDOUT_FILENO))
+        status = sweep_output_table(s);
+    return status;
+}
+
 /* Under MPI every rank planned the same items and ran some of them: gather what became of
  * each (exit code, signal, whether the sweep stopped it) so every rank holds the whole
  * table, and read the summaries other ranks' runs wrote. */
@@ -150,12 +163,8 @@ int sweep_run(const struct sweep_options *o)
         if (run_status == CLNET_OK)
             run_status = st;
     }
-    /* The table and plots even after an interruption: they show what is done. */
-    status = lead ? sweep_write_tables(&s) : CLNET_OK;
-    if (status == CLNET_OK && lead)
-        status = sweep_compare(&s);
-    if (status == CLNET_OK && !o->quiet && lead && isatty(STDOUT_FILENO))
-        status = sweep_output_table(&s); /* in a pipe every line names its run: summary.md */
+    /* The tables, plots and pages even after an interruption: they show what is done. */
+    status = lead ? write_results(&s) : CLNET_OK;
     if (!o->quiet && lead)
         print_totals(&s, clock_seconds() - t0);
     char names[512];

@@ -1,7 +1,7 @@
 /* A sweep's results: ROOT/<sweep>/summary.csv, one row per experiment (name, every config key
  * whose value differs between the experiments, final and best test accuracy, iterations/s,
  * time, status), summary.md for people (the differing keys as a few words of settings,
- * report/settings.h), and the comparison plots of report/plot.h. */
+ * report/settings.h), the comparison plots of report/plot.h and the pages of report/page.h. */
 #define _GNU_SOURCE
 #include "sweep/internal.h"
 
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/page.h"
 #include "report/plot.h"
 #include "report/settings.h"
 #include "util/fs.h"
@@ -263,5 +264,19 @@ int sweep_compare(const struct sweep *s)
     free(refs);
     free(values);
     free(keys);
+    return status;
+}
+
+int sweep_write_pages(const struct sweep *s)
+{
+    struct page_run *runs = calloc((size_t)s->n + 1, sizeof *runs);
+    if (!runs)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        runs[i] = (struct page_run){it->name, it->dir, sweep_item_status(it), it->flat};
+    }
+    int status = page_write_sweep(s->root, s->name, s->opt->dir, runs, s->n);
+    free(runs);
     return status;
 }
