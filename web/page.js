@@ -304,7 +304,8 @@
           el("th", { text: "key" }), el("th", { text: "this run" }),
           el("th", { text: "most runs" })])]), el("tbody", {}, diffs.map((d) => el("tr", {}, [
           el("td", { text: d.key }), el("td", { text: d.value == null ? "(absent)" : d.value }),
-          el("td", { text: d.common == null ? "(absent)" : d.common })])))])));
+          el("td", { text: d.tie ? "(no value is the most common)" :
+                           d.common == null ? "(absent)" : d.common })])))])));
     } else if (data.sweep) {
       s.append(el("p", { text: "Every setting is the sweep's most common choice." }));
     }
@@ -318,7 +319,8 @@
                                                  d.key.startsWith(l.path + "."));
       const span = el("span", { class: hit ? "line diff" : "line", text: l.line + "\n" });
       if (hit) span.title = "most runs: " + diffs.filter((d) => d.key === l.path ||
-        d.key.startsWith(l.path + ".")).map((d) => d.key + " = " + d.common).join(", ");
+        d.key.startsWith(l.path + ".")).map((d) => d.key + " = " +
+        (d.tie ? "(no most common value)" : d.common)).join(", ");
       pre.append(span);
     }
     s.append(scroller(pre));

@@ -106,11 +106,18 @@ static void json_files(struct json_writer *w, const char *dir)
     json_end_array(w);
 }
 
-/* The value most runs have for key (NULL: most lack it), the first in order on a tie. */
-static const char *key_mode(const struct page_run *runs, int n, const char *key)
+static bool differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* The value most runs have for key (NULL: most lack it); *clear: no other value is as common
+ * (seven runs of seven widths have none). */
+static const char *key_mode(const struct page_run *runs, int n, const char *key, bool *clear)
 {
     const char *mode = NULL;
     int best = 0;
+    *clear = false;
     for (int r = 0; r < n; r++) {
         if (!runs[r].flat.n)
             continue;
@@ -123,17 +130,17 @@ static const char *key_mode(const struct page_run *runs, int n, const char *key)
         if (count > best) {
             best = count;
             mode = v;
+            *clear = true;
+        } else if (count == best && differs(v, mode)) {
+            *clear = false;
         }
     }
     return mode;
 }
 
-static bool differs(const char *a, const char *b)
-{
-    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
-
-static void json_diff(struct json_writer *w, const char *key, const char *v, const char *common)
+/* {key, value, common, tie}: tie when no value of key is the most common. */
+static void json_diff(struct json_writer *w, const char *key, const char *v, const char *common,
+                      bool clear)
 {
     json_begin_object(w);
     json_key(w, "key");
@@ -141,20 +148,24 @@ static void json_diff(struct json_writer *w, const char *key, const char *v, con
     json_key(w, "value");
     v ? json_string(w, v) : json_null(w);
     json_key(w, "common");
-    common ? json_string(w, common) : json_null(w);
+    common && clear ? json_string(w, common) : json_null(w);
+    json_key(w, "tie");
+    json_bool(w, !clear);
     json_end_object(w);
 }
 
-/* "diffs": the keys of run i (and keys only others have) whose value is not the most common. */
+/* "diffs": the keys of run i (and keys only others have) whose value is not the most common,
+ * or that have no most common value. */
 static void json_diffs(struct json_writer *w, const struct page_run *runs, int n, int i)
 {
     json_key(w, "diffs");
     json_begin_array(w);
     const struct config_flat *f = &runs[i].flat;
+    bool clear;
     for (int k = 0; k < f->n; k++) {
-        const char *common = key_mode(runs, n, f->keys[k]);
-        if (strcmp(f->keys[k], "name") != 0 && differs(f->values[k], common))
-            json_diff(w, f->keys[k], f->values[k], common);
+        const char *common = key_mode(runs, n, f->keys[k], &clear);
+        if (strcmp(f->keys[k], "name") != 0 && (!clear || differs(f->values[k], common)))
+            json_diff(w, f->keys[k], f->values[k], common, clear);
     }
     for (int r = 0; r < n && f->n; r++)
         for (int k = 0; k < runs[r].flat.n; k++) {
@@ -162,9 +173,11 @@ static void json_diffs(struct json_writer *w, const struct page_run *runs, int n
             bool first = true; /* listed once: by the first run that has it */
             for (int q = 0; q < r && first; q++)
                 first = !config_flat_get(&runs[q].flat, key);
-            const char *common = key_mode(runs, n, key);
-            if (first && !config_flat_get(f, key) && common)
-                json_diff(w, key, NULL, common);
+            if (!first || config_flat_get(f, key))
+                continue;
+            const char *common = key_mode(runs, n, key, &clear);
+            if (common || !clear)
+                json_diff(w, key, NULL, common, clear);
         }
     json_end_array(w);
 }
