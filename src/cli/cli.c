@@ -36,8 +36,9 @@ static const struct command commands[] = {
      "and comparison plots",
      cli_sweep, 1, 1},
     {"report", "report DIR... [--format png|pdf|both]",
-     "draw a run's plots again from its files (DIR: a run directory), or every run's and the "
-     "comparison plots of a sweep (DIR: a folder of run directories)",
+     "draw a run's plots and write its page (index.html) again from its files (DIR: a run "
+     "directory), or every run's, the comparison plots and the pages of a sweep (DIR: a folder "
+     "of run directories)",
      cli_report, 1, CLI_MAX_POSITIONAL},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "

@@ -23,6 +23,7 @@
 #include "model/checkpoint.h"
 #include "ops/ops.h"
 #include "optim/optim.h"
+#include "report/page.h"
 #include "report/report.h"
 #include "runtime/spinwait.h"
 #include "train/compile_helper.h"
@@ -1052,6 +1053,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
             st = layer_stats_plot(t.dir, e->name, e->report.format);
             status = status ? status : st;
         }
+        st = page_write_run(t.dir); /* index.html: the run's page (report/page.h) */
+        status = status ? status : st;
     }
 done:
     safetensors_free(&ck);
