@@ -111,11 +111,11 @@ int checkpoint_write(struct trainer *t, long iteration)
     return status;
 }
 
-int weights_write(struct trainer *t)
+int weights_write(struct trainer *t, const char *name)
 {
     struct session *s = &t->s;
     float *host = malloc((s->model.n_params ? s->model.n_params : 1) * sizeof *host);
-    char *path = run_path(t->run.dir, "model.safetensors");
+    char *path = run_path(t->run.dir, name);
     int status = host && path ? model_download_params(&s->model, host)
                               : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     if (status == CLNET_OK)

@@ -133,7 +133,7 @@ int run_finish(struct trainer *t, int status)
         status = status ? status : st;
     }
     if (status == CLNET_OK && t->ranks.lead)
-        status = weights_write(t);
+        status = weights_write(t, "model.safetensors");
     if (!t->run.wrote)
         return status;
     /* Predictions and plots come before summary.json says completed, so a run killed while

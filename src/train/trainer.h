@@ -120,11 +120,12 @@ long next_multiple(long t, long every);
 int evaluate_at(struct trainer *t, long it, const float *last_step, struct progress *p);
 
 /* run_checkpoint.c: checkpoint.bin written at iteration (rank 0); loaded from path and checked
- * to be of this config; resumed from (ck at iteration it); model.safetensors written. */
+ * to be of this config; resumed from (ck at iteration it); the weights as they are now written
+ * to the run folder's file name (model.safetensors). */
 int checkpoint_write(struct trainer *t, long iteration);
 int checkpoint_read(struct trainer *t, struct safetensors *ck, long *it, const char *path);
 int checkpoint_resume(struct trainer *t, const struct safetensors *ck, long it);
-int weights_write(struct trainer *t);
+int weights_write(struct trainer *t, const char *name);
 
 /* run_life.c */
 char *run_path(const char *dir, const char *name); /* "DIR/NAME", malloc'd; NULL: no memory */
