@@ -29,7 +29,7 @@ static void adapt_chunk(struct trainer *t, double step_seconds)
     long n = step_seconds > 0 ? (long)(TRAIN_CHUNK_SECONDS / step_seconds) / every * every : cap;
     if (n > cap)
         n = cap;
-    t->chunk.steps = n > every ? n : every;
+    t->chunk.length = n > every ? n : every;
 }
 
 long next_multiple(long t, long every)
@@ -47,7 +47,7 @@ int chunk_open(struct trainer *t)
     c->max = ts->log_every > TRAIN_CHUNK_MAX ? ts->log_every : TRAIN_CHUNK_MAX;
     if (ts->eval_every < c->max)
         c->max = ts->eval_every;
-    c->steps = ts->log_every < c->max ? ts->log_every : c->max;
+    c->length = ts->log_every < c->max ? ts->log_every : c->max;
     size_t idx = (size_t)c->max * (size_t)t->batch, n = t->s.model.n_params;
     c->index = malloc(idx * sizeof *c->index);
     c->acc_host = malloc((size_t)c->max * 2 * sizeof *c->acc_host);
@@ -100,7 +100,7 @@ int chunk_begin(struct trainer *t, struct chunk *c, long it)
 {
     const struct train_spec *ts = &t->exp->train;
     long end = ts->iterations;
-    long marks[4] = {next_multiple(it, t->chunk.steps), next_multiple(it, ts->eval_every),
+    long marks[4] = {next_multiple(it, t->chunk.length), next_multiple(it, ts->eval_every),
                      next_multiple(it, ts->checkpoint_every), next_multiple(it, ts->layer_stats)};
     for (int i = 0; i < 4; i++)
         if (marks[i] > 0 && marks[i] < end)

@@ -33,7 +33,7 @@ struct trainer_ranks {
 /* The step slots of a chunk and what replays one (chunk.c). */
 struct trainer_chunks {
     long max;                     /* S: most steps in one chunk */
-    long steps;                   /* the current length: a multiple of log_every, at most S */
+    long length;                  /* the next chunks' steps: a multiple of log_every, at most S */
     int32_t *index;               /* (S, B) host indices of the chunk */
     cl_mem index_dev;             /* (S, B) */
     cl_mem acc;                   /* (S, 2) loss sum and correct count of each step */
