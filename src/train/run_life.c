@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "dist/dist.h"
+#include "report/page.h"
 #include "train/layer_stats.h"
 #include "train/run_dir.h"
 #include "util/fs.h"
