@@ -27,18 +27,18 @@ struct row {
 };
 
 /* The commands that open a device, and those that train. */
-#define DEVICE_COMMANDS "train eval devices gradcheck selfcheck sweep"
+#define DEVICE_COMMANDS "train eval predict devices gradcheck selfcheck sweep"
 #define TRAIN_COMMANDS "train sweep"
-#define ALL_COMMANDS "train sweep report eval summary config devices gradcheck selfcheck"
+#define ALL_COMMANDS "train sweep report eval predict summary config devices gradcheck selfcheck"
 
 static const struct row rows[] = {
     {OPTIONS_DEVICE, "CLNET_DEVICE",
-     {"device", 'd', "SPEC", "train eval devices gradcheck selfcheck",
+     {"device", 'd', "SPEC", "train eval predict devices gradcheck selfcheck",
       "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and the "
       "config's device:)"},
      KIND_TEXT, NULL, 0, 0, "device spec (as --device; --device wins)"},
     {OPTIONS_CL_DIR, "CLNET_CL_DIR",
-     {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
+     {"cl-dir", 0, "DIR", "train eval predict devices sweep gradcheck selfcheck",
       "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
      KIND_TEXT, NULL, 0, 0, "read the kernel sources from this folder (as --cl-dir)"},
     {OPTIONS_CACHE_DIR, "CLNET_CACHE_DIR",
@@ -51,7 +51,7 @@ static const struct row rows[] = {
      {"no-cache", 0, NULL, DEVICE_COMMANDS, "no kernel binary cache (or CLNET_NO_CACHE=1)"},
      KIND_WORDS, "0|1", 0, 0, "1: no kernel binary cache (as --no-cache)"},
     {OPTIONS_GEMM, "CLNET_GEMM",
-     {"gemm", 0, "own|clblast", "train eval gradcheck selfcheck sweep",
+     {"gemm", 0, "own|clblast", "train eval predict gradcheck selfcheck sweep",
       "GEMM kernels (or CLNET_GEMM; default: own on CPUs, CLBlast elsewhere)"},
      KIND_WORDS, "own|clblast", 0, 0, "GEMM kernels (as --gemm; default: own on CPUs, "
      "CLBlast elsewhere)"},

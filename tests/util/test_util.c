@@ -1,4 +1,4 @@
-/* util: rng, fs, status, parent and options. */
+/* util: rng, fs, status, parent, options and num. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -10,5 +10,6 @@ int main(void)
     add_status_tests(s);
     add_parent_tests(s);
     add_options_tests(s);
+    add_num_tests(s);
     return harness_run(s, true);
 }
