@@ -106,8 +106,8 @@ int cli_predict(const struct cli_args *args)
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {
-        status = predict_images(&e, weights, args->opt.device, args->opt.cl_dir, args->positional + 1,
-                                args->n_positional - 1, stdout);
+        status = predict_images(&e, weights, args->opt.device, args->opt.cl_dir,
+                                args->positional + 1, args->n_positional - 1, stdout);
         experiment_free(&e);
     }
     if (weights && status == CLNET_ERR_DATA)

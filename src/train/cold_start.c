@@ -17,17 +17,16 @@
 #include "util/status.h"
 
 /* The compile helper's process (`clnet compile-helper`, runtime/quirks.h), started before the
- * training process's trainer_open. It opens a trainer of its own as the training process does (the same programs, model and launch sizes, so PoCL's kernel
- * cache keys match), building the programs in reverse order so that the training process
- * finds the last ones in the cache. It notes in what order one training step first launches
- * its kernels, enqueueing nothing, then runs the step enqueueing only the launches of the
- * second half of those kernels. The training process meanwhile compiles the first half at
- * their first launches and finds the rest in the cache, ready or nearly. Its step computes
- * nothing that is read: the kernels skipped leave their outputs as they are, and every kernel
- * bounds its reads by its size arguments, not by data (the gather kernel and the loss check
- * indices and labels). On a device that compiles at build time it ends once the trainer is
- * open (where the device is known: opening OpenCL first would make PoCL miss
- * POCL_MAX_PTHREAD_COUNT, which session_open sets). */
+ * training process's trainer_open. It opens a trainer of its own as the training process does
+ * (the same programs, model and launch sizes, so PoCL's kernel cache keys match), building the
+ * programs in reverse order so that the training process finds the last ones in the cache.
+ * It notes in what order one training step first launches its kernels, enqueueing nothing,
+ * then runs the step enqueueing only the launches of the second half of those kernels. The
+ * training process meanwhile compiles the first half at their first launches and finds the
+ * rest in the cache, ready or nearly. Its step computes nothing that is read: the kernels
+ * skipped leave their outputs as they are, and every kernel bounds its reads by its size
+ * arguments, not by data (the gather kernel and the loss check indices and labels). On a
+ * device that compiles at build time it ends once the trainer is open. */
 int train_warm_kernels(const struct experiment *e, const struct train_options *o)
 {
     struct trainer t = {.exp = e, .opt = o};
