@@ -409,7 +409,8 @@ static void print_header(struct gradcheck *g, int draw, size_t disagree)
             fprintf(out, "dropout: layer %d runs with p = 0 (the identity) for the check\n", i);
     fprintf(out,
             "finite differences: in double on the host, central, h = %g; one-sided where "
-            "the stencil would cross a ReLU/step kink on one side, skipped where on both\n",
+            "the stencil would cross a ReLU/step kink or change a max pool's choice on one "
+            "side, skipped where on both\n",
             GRADCHECK_STEP);
     fprintf(out,
             "relative error: |device - fd| / max(|device|, |fd|, %g x the tensor's largest "

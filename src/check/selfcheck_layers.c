@@ -24,7 +24,6 @@ enum { BATCH = 3 };
 static uint64_t kind_lines(enum layer_type t, bool backward)
 {
     uint64_t lines = SC_EXTRA(SELFCHECK_EXTRA_COUNT + (int)t);
-    (void)backward; /* read by the cases of kinds with kernels of their own (OWN_CL) */
     switch (t) {
 #define KIND_LINES_OWN_CL(ENUM)                                                                \
     case LAYER_##ENUM:                                                                         \

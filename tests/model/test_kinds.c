@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "harness.h"
 #include "layers/layer.h"
+#include "util/status.h"
 #include "runtime/kernels.h"
 
 START_TEST(every_kind_is_whole)
@@ -66,6 +68,57 @@ START_TEST(programs_and_examples_belong_to_the_kind)
 }
 END_TEST
 
+/* Loads a model of `layers` (YAML lines) on `input` and infers its shapes (the status). */
+static int pool_shapes(const char *input, const char *layers, struct model_shape *s,
+                       struct experiment *e)
+{
+    static int serial;
+    char text[512], name[32];
+    snprintf(text, sizeof text, "model:\n  input: %s\n  layers:\n%s", input, layers);
+    snprintf(name, sizeof name, "pool%d.yaml", serial++);
+    char *path = harness_write(NULL, name, text);
+    clnet_error_clear();
+    int rc = config_load(e, path, NULL, 0);
+    ck_assert_msg(rc == CLNET_OK, "%s", clnet_error_message());
+    return shape_infer(s, e);
+}
+
+/* The pooling kinds' keys and shape rule, as PyTorch's: stride defaults to the size, the
+ * output floors, pad at most half the size, and an image input. */
+START_TEST(pooling_shapes)
+{
+    static const char *const kinds[] = {"maxpool2d"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        struct experiment e;
+        struct model_shape s;
+        char l[256];
+        snprintf(l, sizeof l, "    - %s: {size: 3}\n    - %s: {size: [3, 2], stride: 2, "
+                 "pad: [1, 0]}\n", kinds[k], kinds[k]);
+        ck_assert_int_eq(pool_shapes("[2, 29, 28]", l, &s, &e), CLNET_OK);
+        ck_assert_int_eq(e.layers[0].args.i[2], 3); /* stride: the size */
+        ck_assert_int_eq(e.layers[0].args.i[3], 3);
+        /* (29 - 3) / 3 + 1 = 9, (28 - 3) / 3 + 1 = 9; then (9 + 2 - 3) / 2 + 1, (9 - 2) / 2 + 1 */
+        const int want[2][3] = {{2, 9, 9}, {2, 5, 4}};
+        for (int i = 0; i < 2; i++)
+            for (int d = 0; d < 3; d++)
+                ck_assert_int_eq(s.layers[i].out.dim[d], want[i][d]);
+        ck_assert_int_eq(s.parameters, 0);
+        shape_free(&s);
+        experiment_free(&e);
+        snprintf(l, sizeof l, "    - %s: {size: 3, pad: 2}\n", kinds[k]);
+        ck_assert_int_eq(pool_shapes("[1, 8, 8]", l, &s, &e), CLNET_ERR_CONFIG);
+        ck_assert_msg(strstr(clnet_error_message(), "pad 2 is more than half the size 3"), "%s",
+                      clnet_error_message());
+        experiment_free(&e);
+        snprintf(l, sizeof l, "    - %s: {size: 2}\n", kinds[k]);
+        ck_assert_int_eq(pool_shapes("[784]", l, &s, &e), CLNET_ERR_CONFIG);
+        ck_assert_msg(strstr(clnet_error_message(), "needs a (C, H, W) input"), "%s",
+                      clnet_error_message());
+        experiment_free(&e);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kinds");
@@ -73,6 +126,7 @@ int main(void)
     tcase_add_test(tc, every_kind_is_whole);
     tcase_add_test(tc, a_planted_null_is_found);
     tcase_add_test(tc, programs_and_examples_belong_to_the_kind);
+    tcase_add_test(tc, pooling_shapes);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }
