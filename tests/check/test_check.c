@@ -321,15 +321,15 @@ START_TEST(gradcheck_fails_on_broken_conv_weight_gradient)
 }
 END_TEST
 
-/* Pooling between convolutions, windows that overlap and do not divide the input: the
- * gradients of the layers below a pool pass through its backward. */
+/* Max and average pooling between convolutions, windows that overlap and do not divide the
+ * input: the gradients of the layers below a pool pass through its backward. */
 static const char *pool_yaml = "model:\n"
                                "  input: [1, 28, 28]\n"
                                "  layers:\n"
                                "    - conv2d: {filters: 3, size: 5, pad: 2, activation: relu}\n"
                                "    - maxpool2d: {size: 3, stride: 2, pad: 1}\n"
                                "    - conv2d: {filters: 4, size: 3, activation: tanh}\n"
-                               "    - maxpool2d: {size: 2}\n"
+                               "    - avgpool2d: {size: 3, stride: 2, pad: 1}\n"
                                "    - flatten\n"
                                "    - dense: {units: 10}\n";
 static const char *const pool_tensors[6] = {"layers.0.weight", "layers.0.bias",
@@ -350,12 +350,22 @@ START_TEST(gradcheck_pool_passes)
 }
 END_TEST
 
-/* Each max pool's backward routes half of each gradient: every tensor below it fails. */
+/* The max pool's backward routes half of each gradient: the tensors below it fail. */
 START_TEST(gradcheck_fails_on_broken_maxpool_backward)
 {
-    static const char *const want[6] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok", "ok"};
+    static const char *const want[6] = {"FAIL", "FAIL", "ok", "ok", "ok", "ok"};
     gradcheck_sabotaged(pool_yaml, "maxpool2d.cl", "sum += dy[base + (size_t)(i * q + j)];",
                         "sum += 0.5f * dy[base + (size_t)(i * q + j)];", 6, pool_tensors, want);
+}
+END_TEST
+
+/* The average pool's backward divides by one less than the window's size: every tensor below
+ * it fails. */
+START_TEST(gradcheck_fails_on_broken_avgpool_backward)
+{
+    static const char *const want[6] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok", "ok"};
+    gradcheck_sabotaged(pool_yaml, "avgpool2d.cl", "const float size = (float)(r * s);",
+                        "const float size = (float)(r * s - 1);", 6, pool_tensors, want);
 }
 END_TEST
 
@@ -459,6 +469,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_fails_on_broken_conv_weight_gradient);
     tcase_add_test(tc, gradcheck_pool_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_maxpool_backward);
+    tcase_add_test(tc, gradcheck_fails_on_broken_avgpool_backward);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");

@@ -87,7 +87,7 @@ static int pool_shapes(const char *input, const char *layers, struct model_shape
  * output floors, pad at most half the size, and an image input. */
 START_TEST(pooling_shapes)
 {
-    static const char *const kinds[] = {"maxpool2d"};
+    static const char *const kinds[] = {"maxpool2d", "avgpool2d"};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         struct experiment e;
         struct model_shape s;
