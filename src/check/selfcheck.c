@@ -174,6 +174,8 @@ int selfcheck_run(struct runtime *rt, FILE *out, struct selfcheck_report *report
     struct sc c = {.rt = rt, .report = r, .rng = UINT64_C(0x5e1fc4ec4d1a7b35),
                    .denorms = (runtime_device(rt)->fp_flags & RUNTIME_FP_DENORM) != 0};
     int status = selfcheck_cases(&c);
+    if (status == CLNET_OK)
+        status = selfcheck_layers(&c);
     sc_release(&c);
     if (status == CLNET_OK) status = runtime_finish(rt);
     if (status != CLNET_OK) return status;

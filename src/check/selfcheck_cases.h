@@ -57,7 +57,8 @@ double sc_scale(const float *v, size_t n);
 /* Every comparison; returns c->status (OpenCL or allocation failures). */
 int selfcheck_cases(struct sc *c);
 
-/* Every layer kind's examples against its host reference (selfcheck_layers.c). */
-void selfcheck_layers(struct sc *c);
+/* Every layer kind's examples against its host reference (selfcheck_layers.c); returns
+ * c->status. */
+int selfcheck_layers(struct sc *c);
 
 #endif

@@ -138,11 +138,12 @@ static void check_example(struct sc *c, const struct layer_example *ex)
     sc_release(c);
 }
 
-void selfcheck_layers(struct sc *c)
+int selfcheck_layers(struct sc *c)
 {
     for (int t = 0; t < LAYER_TYPE_COUNT && c->status == CLNET_OK; t++) {
         const struct layer_kind *k = layer_kind_find((enum layer_type)t);
         for (int i = 0; i < k->n_examples && c->status == CLNET_OK; i++)
             check_example(c, &k->examples[i]);
     }
+    return c->status;
 }
