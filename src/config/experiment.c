@@ -12,7 +12,11 @@
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *const activation_names[] = {"identity", "sigmoid", "relu", "tanh", "step"};
-static const char *const layer_names[] = {"dense", "conv2d", "flatten", "dropout", "activation"};
+static const char *const layer_names[] = {
+#define LAYER_KIND(ENUM, name, form, cl) #name,
+#include "layers/kinds.def"
+#undef LAYER_KIND
+};
 static const char *const init_names[] = {"unset",   "zeros",  "constant", "normal",
                                          "uniform", "xavier", "he",       "file"};
 static const char *const loss_names[] = {"cross_entropy", "naive_softmax_log"};

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 

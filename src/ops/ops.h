@@ -13,7 +13,7 @@
 /* Letters: B batch, F features per image (C*H*W), N images held on the device; I inputs and
  * O outputs (units) of a dense layer, C classes, P parameters. Matrices are row-major. Offsets
  * (*_off) count floats: parameters live in one arena buffer and layers see (buffer, offset)
- * views of it. `act` is an enum activation, `loss` an enum loss_kind (config/experiment.h). */
+ * views of it. `act` is an enum activation, `loss` an enum loss_kind (util/nn.h). */
 
 /* x (B, F) float = images[index[b]] / 255.0f (correctly rounded), y (B) int32 =
  * labels[index[b]]; images (N, F) and labels (N) are uint8, index (B) int32 starting index_off

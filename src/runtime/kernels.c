@@ -23,6 +23,11 @@ static const struct program_desc programs[] = {
     [PROGRAM_CONV2D] = {"conv2d.cl", ""},
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
     [PROGRAM_GEMM] = {"gemm.cl", ""},
+#define KIND_PROGRAM_ROW_OWN_CL(ENUM, name) [PROGRAM_##ENUM] = {#name ".cl", ""},
+#define KIND_PROGRAM_ROW_SHARED_CL(ENUM, name)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_ROW_##cl(ENUM, name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
 };
 
 static const struct kernel_desc kernels[] = {
@@ -53,6 +58,13 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
     [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_GEMM},
+#define KIND_KERNEL_ROWS_OWN_CL(ENUM, name)                                                     \
+    [KERNEL_##ENUM##_FORWARD] = {#name "_forward", PROGRAM_##ENUM},                            \
+    [KERNEL_##ENUM##_BACKWARD] = {#name "_backward", PROGRAM_##ENUM},
+#define KIND_KERNEL_ROWS_SHARED_CL(ENUM, name)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_KERNEL_ROWS_##cl(ENUM, name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,
