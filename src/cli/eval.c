@@ -78,13 +78,13 @@ int cli_eval(const struct cli_args *args)
             status = clnet_errorf(CLNET_ERR_NOMEM, "%s: %s", args->inputs, strerror(errno));
         }
         if (status == CLNET_OK)
-            status = predict_csv(&e, weights, args->device, args->cl_dir, in,
+            status = predict_csv(&e, weights, args->opt.device, args->opt.cl_dir, in,
                                  stdin_input ? "<stdin>" : args->inputs, stdout);
         if (in && !stdin_input)
             fclose(in);
     } else if (status == CLNET_OK) {
         double loss, acc;
-        status = train_evaluate(&e, weights, args->device, args->cl_dir, &loss, &acc);
+        status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc);
         if (status == CLNET_OK)
             printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
                    weights ? weights : "initial weights");
@@ -106,8 +106,8 @@ int cli_predict(const struct cli_args *args)
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {
-        status = predict_images(&e, weights, args->device, args->cl_dir, args->positional + 1,
-                                args->n_positional - 1, stdout);
+        status = predict_images(&e, weights, args->opt.device, args->opt.cl_dir,
+                                args->positional + 1, args->n_positional - 1, stdout);
         experiment_free(&e);
     }
     if (weights && status == CLNET_ERR_DATA)

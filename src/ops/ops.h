@@ -104,11 +104,15 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
                   cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
                   cl_mem row_correct, size_t row_off, int batch, int loss);
 
-/* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
- * measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any other. Any
- * other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */
+/* op_gemm's implementation for this runtime: the one op_gemm_set_choice forced (--gemm /
+ * CLNET_GEMM, for measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any
+ * other. */
 enum { OP_GEMM_CLBLAST = 1, OP_GEMM_OWN = 2 };
 int op_gemm_choice(const struct runtime *rt);
+
+/* Forces op_gemm_choice for the rest of the process: OP_GEMM_OWN, OP_GEMM_CLBLAST, or 0 (the
+ * default: by the device). main sets it from the options. */
+void op_gemm_set_choice(int choice);
 
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,

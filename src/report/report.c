@@ -173,19 +173,21 @@ int summary_write(const char *path, const struct run_summary *s)
     return status;
 }
 
+/* --progress / CLNET_PROGRESS overrides the terminal test: a sweep reads its runs' output
+ * through a pipe and still wants their in-place updates to render its own live lines. */
+static enum options_progress progress_mode = OPTIONS_PROGRESS_AUTO;
+
+void progress_set_mode(enum options_progress mode)
+{
+    progress_mode = mode;
+}
+
 void progress_init(struct progress *p, long first, long total, bool quiet)
 {
     memset(p, 0, sizeof *p);
     p->first = first;
-    /* CLNET_PROGRESS overrides the terminal test: a sweep reads its runs' output through a
-     * pipe and still wants their in-place updates to render its own live lines. */
-    const char *mode = getenv("CLNET_PROGRESS");
-    if (mode && strcmp(mode, "tty") == 0)
-        p->tty = true;
-    else if (mode && strcmp(mode, "plain") == 0)
-        p->tty = false;
-    else
-        p->tty = isatty(STDOUT_FILENO);
+    p->tty = progress_mode == OPTIONS_PROGRESS_AUTO ? isatty(STDOUT_FILENO) != 0
+                                                    : progress_mode == OPTIONS_PROGRESS_TTY;
     p->quiet = quiet;
     p->test_acc = NAN;
     p->total = total;

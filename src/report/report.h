@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "data/epoch.h"
+#include "util/options.h"
 
 enum run_status {
     RUN_COMPLETED,
@@ -82,6 +83,9 @@ struct progress {
 };
 
 void progress_init(struct progress *p, long first, long total, bool quiet);
+/* Whether progress_init takes stdout for a terminal: by isatty (AUTO, the default) or as
+ * --progress / CLNET_PROGRESS said; main sets it. */
+void progress_set_mode(enum options_progress mode);
 /* A chunk of `steps` steady-state steps that took `seconds` (the caller leaves out the first
  * step, which carries the kernels' compilation). */
 void progress_chunk(struct progress *p, long steps, double seconds);

@@ -11,7 +11,7 @@
 
 #include "runtime/cache.h"
 #include "runtime/internal.h"
-#include "runtime/spinwait.h"
+#include "runtime/quirks.h"
 #include "util/status.h"
 
 #define RUNTIME_MAX_LOCAL 256
@@ -103,18 +103,6 @@ static int build_programs(struct runtime *rt)
     return CLNET_OK;
 }
 
-/* PoCL names itself in its platform name and version. */
-static bool is_pocl(const struct runtime_device_info *d)
-{
-    return strcmp(d->platform_name, "Portable Computing Language") == 0 ||
-           strstr(d->platform_version, "PoCL") != NULL;
-}
-
-bool runtime_compiles_at_launch(const struct runtime_device_info *d)
-{
-    return is_pocl(d) && d->type == RUNTIME_DEVICE_CPU;
-}
-
 int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
 {
     return runtime_open_with(out, spec, cl_dir, NULL);
@@ -132,23 +120,9 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     struct runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    if (!cl_dir) {
-        const char *env = getenv("CLNET_CL_DIR");
-        cl_dir = env && env[0] ? env : NULL;
-    }
     rt->cl_dir = cl_dir;
     rt->stats.program_set = set;
-
-    if (options && options->pocl_threads > 0 && !getenv("POCL_MAX_PTHREAD_COUNT")) {
-        char n[16];
-        snprintf(n, sizeof n, "%d", options->pocl_threads);
-        if (setenv("POCL_MAX_PTHREAD_COUNT", n, 0) != 0) {
-            free(rt);
-            return clnet_errorf(CLNET_ERR_NOMEM, "setenv POCL_MAX_PTHREAD_COUNT: out of memory");
-        }
-    }
-    long spin_us;
-    int status = spinwait_setting(&spin_us);
+    int status = quirks_before_open(options ? options->step_flops : 0);
     if (status != CLNET_OK) {
         free(rt);
         return status;
@@ -160,8 +134,9 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->info = dev.info;
     rt->platform = dev.platform;
     rt->device = dev.device;
-    rt->stats.cache_pocl = is_pocl(&rt->info) && !(options && options->pocl_cache);
-    if (!rt->stats.cache_pocl)
+    rt->stats.cache_driver =
+        quirks_driver_caches_programs(&rt->info) && !(options && options->own_cache_always);
+    if (!rt->stats.cache_driver)
         rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
 
     cl_int err;
@@ -172,11 +147,7 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
     if ((status = runtime_check(err, "clCreateCommandQueue", rt->info.name)) != CLNET_OK)
         goto fail;
-    /* PoCL's workers hand each other every command (spinwait.h); with one worker only the
-     * host thread waits on it, and spinning is no gain there. */
-    if (is_pocl(&rt->info) && rt->info.type == RUNTIME_DEVICE_CPU && rt->info.compute_units >= 2 &&
-        spinwait_start("libpocl", spin_us))
-        rt->stats.spin_us = spin_us;
+    rt->stats.spin_us = quirks_device_opened(&rt->info);
 
     double t1 = now_seconds();
     if ((status = build_programs(rt)) != CLNET_OK)

@@ -3,9 +3,9 @@
  * cache) and every kernel created at start-up. Ops (ops/) launch kernels through it; only
  * runtime/ and ops/ include the OpenCL headers.
  *
- * Environment: CLNET_DEVICE (see runtime_device_spec), CLNET_CL_DIR (like --cl-dir),
- * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1,
- * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers). */
+ * It reads no environment: the caller passes the device spec and the sources' folder, main
+ * sets the binary cache's folder (cache_set_dir), and a driver's quirks are reached through
+ * runtime/quirks.h at fixed points of runtime_open. */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -30,9 +30,9 @@ struct runtime_stats {
     int cache_misses;     /* programs built from source while the cache was enabled */
     int cache_rejected;   /* cache entries found corrupt or refused by the driver, rebuilt */
     int cache_writes;     /* cache entries written */
-    bool cache_enabled;   /* false: CLNET_NO_CACHE, no usable cache folder, or cache_pocl */
-    bool cache_pocl;      /* off because the platform is PoCL, which caches itself */
-    long spin_us;         /* PoCL's waits spin this long first (runtime/spinwait.h); 0: off */
+    bool cache_enabled;   /* false: no cache folder set or usable, or cache_driver */
+    bool cache_driver;    /* off because the driver caches programs itself (runtime/quirks.h) */
+    long spin_us;         /* the driver's waits spin this long first (runtime/quirks.h); 0: off */
 };
 
 /* A set of programs: RUNTIME_PROGRAM(PROGRAM_GEMM) | ...; RUNTIME_PROGRAMS_ALL is every one. */
@@ -41,27 +41,22 @@ struct runtime_stats {
 
 struct runtime_options {
     unsigned programs; /* the programs to build (RUNTIME_PROGRAM bits); 0 means every one */
-    bool pocl_cache;   /* use clnet's binary cache on PoCL too (the cache tests do) */
-    /* PoCL's pthread device: its worker threads when this is > 0 and the user has not set
-     * POCL_MAX_PTHREAD_COUNT (0: PoCL's default, one per core). It takes effect only if
-     * OpenCL is not yet initialised in this process (PoCL reads it once, at its first call);
-     * other platforms ignore it. See session.c for why a run asks for one. */
-    int pocl_threads;
+    bool own_cache_always; /* clnet's binary cache even where the driver caches (the tests) */
+    /* The FLOPs of one training step, 0 when not training: a driver's quirk may pick its
+     * worker threads by it (runtime/quirks.h: quirks_before_open). It takes effect only if
+     * OpenCL has not started in this process yet. */
+    double step_flops;
 };
 
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates
- * the context and queue, builds every program and creates every kernel. cl_dir, else
- * $CLNET_CL_DIR when set and non-empty, is a folder to read the cl/ sources from instead of
- * the embedded copies; a file missing there is CLNET_ERR_IO. A compile error is
+ * the context and queue, builds every program and creates every kernel. cl_dir (--cl-dir or
+ * CLNET_CL_DIR, resolved by the caller), when not NULL, is a folder to read the cl/ sources
+ * from instead of the embedded copies; a file missing there is CLNET_ERR_IO. A compile error is
  * CLNET_ERR_BUILD: the full build log goes to stderr, the message names the file and the
  * first error line. On failure *rt is NULL.
  *
- * The binary cache is not used on PoCL: PoCL keeps its own cache of both the programs and the
- * per-launch work-group functions ($POCL_CACHE_DIR, else ~/.cache/pocl), and asking PoCL for a
- * program's binary makes it compile every kernel's generic work-group function first
- * (measured on this 2-core machine: 21-22 s of CPU for all programs while cl/gemm.cl's
- * gemm_nn and gemm_tn held all three tile paths each, 7-8 s with one kernel per path; a cold
- * start compiles only the kernels it launches). */
+ * The binary cache is not used where the driver caches programs itself
+ * (quirks_driver_caches_programs: PoCL, where it would only cost time). */
 int runtime_open(struct runtime **rt, const char *spec, const char *cl_dir);
 
 /* runtime_open building only the programs in options->programs (NULL options: as
@@ -74,18 +69,14 @@ int runtime_open_with(struct runtime **rt, const char *spec, const char *cl_dir,
 void runtime_close(struct runtime *rt);
 
 /* The order in which runtime_open builds the programs, from now on in this process: as enum
- * program_id (false, the default) or the reverse. The compile helper's process (train/train.c)
- * builds in reverse, so that the training process, building forwards at the same time, finds
+ * program_id (false, the default) or the reverse. The compile helper's process
+ * (train_warm_kernels) builds in reverse, so that the training process, building forwards at the same time, finds
  * the last programs already in PoCL's cache (q5_iii: cl/gemm.cl 0.04 s instead of 0.5). */
 void runtime_build_reversed(bool reversed);
 
 const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
 const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
-
-/* Whether the device's driver compiles each kernel at its first launch rather than at the
- * program's build: PoCL's CPU devices (their work-group functions, per local size). */
-bool runtime_compiles_at_launch(const struct runtime_device_info *d);
 
 /* h continued (cache_hash) over the cl/ sources embedded in this build, names and bytes. */
 uint64_t runtime_sources_hash(uint64_t h);

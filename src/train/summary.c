@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "data/epoch.h"
-#include "runtime/spinwait.h"
+#include "runtime/quirks.h"
 #include "util/status.h"
 
 void summary_init(struct trainer *t)
@@ -52,7 +52,7 @@ void summary_fill(struct trainer *t, int status)
     t->sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
     t->sum.device_bytes_allocated = t->s.rt ? (long long)runtime_bytes_allocated(t->s.rt) : 0;
     if (t->s.rt && runtime_stats(t->s.rt)->spin_us > 0) {
-        struct spinwait_counts c = spinwait_counts();
+        struct quirks_wait_counts c = quirks_wait_counts();
         t->sum.spin_wait_us = runtime_stats(t->s.rt)->spin_us;
         t->sum.spin_waits_caught = (long long)c.caught;
         t->sum.spin_waits_spun_out = (long long)c.spun_out;
@@ -98,7 +98,7 @@ void summary_startup(struct trainer *t)
            "cache %s: %d loaded, %d built, %d rejected)\n", t->exp->name,
            t->sum.startup_seconds, st->open_seconds, st->programs, st->build_seconds,
            st->cache_enabled ? runtime_cache_dir(t->s.rt)
-           : st->cache_pocl  ? "off, PoCL caches itself"
+           : st->cache_driver ? "off, the driver caches itself"
                              : "off",
            st->cache_hits, st->cache_misses, st->cache_rejected);
     char split[512] = "";

@@ -140,7 +140,7 @@ int run_open(struct trainer *t);
 int run_finish(struct trainer *t, int status);
 void run_close(struct trainer *t); /* the lock released, the paths freed */
 
-/* cold_start.c: the compile helper forked (before trainer_open), and the first step done. */
+/* cold_start.c: the compile helper started (before trainer_open), and the first step done. */
 int cold_start_begin(struct trainer *t);
 int cold_start_first_step(struct trainer *t, struct progress *p, double chunk_start);
 

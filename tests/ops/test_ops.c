@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "ops_tests.h"
+#include "runtime/cache.h"
 #include "util/status.h"
 
 struct runtime *ops_rt;
@@ -109,11 +110,15 @@ static void default_cache_dir(const char *argv0)
 {
     const char *env = getenv("CLNET_CACHE_DIR");
     const char *slash = strrchr(argv0, '/');
-    if ((env && env[0]) || !slash)
+    if (env && env[0]) {
+        cache_set_dir(env);
+        return;
+    }
+    if (!slash)
         return;
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s/clnet-cache", (int)(slash - argv0), argv0);
-    setenv("CLNET_CACHE_DIR", dir, 1);
+    cache_set_dir(dir);
 }
 
 int main(int argc, char **argv)

@@ -389,6 +389,34 @@ START_TEST(test_sweep_jobs_same_rows)
 }
 END_TEST
 
+/* A sweep hands its runs their settings as flags (util/options.h), never through their
+ * environment: the user's (--dense-stack 0 here), and its own (--progress as it renders their
+ * lines, --no-mpi, and with several jobs no compile helper and no spinning waits unless set);
+ * --verbose shows each run's command, and the runs did as told. */
+START_TEST(test_sweep_passes_settings_as_flags)
+{
+    char *dir = folder("flags"), *root = folder("out-flags");
+    write_base(dir, 10);
+    write_experiment(dir, "f1.yaml", "_base.yaml", 8, NULL);
+    write_experiment(dir, "f2.yaml", "_base.yaml", 16, NULL);
+    const char *argv[] = {"sweep", dir, "--out", root, "--jobs", "2", "--verbose",
+                          "--dense-stack", "0", NULL};
+    struct run_result *r = clnet(argv);
+    assert_exit(r, 0, "sweep --dense-stack 0");
+    const char *want[] = {"--dense-stack 0", "--progress plain", "--no-mpi", "--spin-us 0",
+                          "--compile-helper 0"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(r->out, want[i]),
+                      "no %s in the runs' commands: %s", want[i], r->out);
+    for (int k = 1; k <= 2; k++) {
+        char *summary = read_text(str("%s/flags/f%d/summary.json", root, k));
+        ck_assert_msg(summary && strstr(summary, "\"dense_stack\": false"), "f%d: %s", k,
+                      summary ? summary : "no summary.json");
+    }
+    free(r);
+}
+END_TEST
+
 /* ---- 5. refused before anything runs ------------------------------------------------------ */
 
 START_TEST(test_sweep_bad_config_first)
@@ -633,6 +661,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(tc, test_sweep_fail_fast);
     tcase_add_test(tc, test_sweep_resumes_after_kill);
     tcase_add_test(tc, test_sweep_jobs_same_rows);
+    tcase_add_test(tc, test_sweep_passes_settings_as_flags);
     tcase_add_test(tc, test_sweep_bad_config_first);
     tcase_add_test(tc, test_sweep_same_name_refused);
     tcase_add_test(tc, test_sweep_bad_device_refused);
