@@ -108,6 +108,15 @@ struct schedule_spec {
 };
 
 enum eval_train { EVAL_TRAIN_NONE, EVAL_TRAIN_FULL, EVAL_TRAIN_COUNT };
+
+/* What early stopping watches on the validation set, and what "best" means when there is one:
+ * the highest accuracy or the lowest loss. */
+enum watch_metric { WATCH_VAL_ACC, WATCH_VAL_LOSS, WATCH_METRIC_COUNT };
+
+struct early_stopping_spec {
+    int patience;             /* evaluations without a new best before the run stops */
+    enum watch_metric metric; /* default val_acc */
+};
 enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
 
 struct train_spec {
@@ -123,6 +132,8 @@ struct train_spec {
     long checkpoint_every; /* default 1000; 0 = only at the end */
     long layer_stats;      /* per-layer statistics every N iterations; 0 = off */
     enum parallel_kind parallel; /* default none */
+    bool has_early_stopping;     /* train.early_stopping given (needs data.validation) */
+    struct early_stopping_spec early_stopping;
 };
 
 enum data_set { DATA_MNIST, DATA_SET_COUNT };
@@ -134,6 +145,7 @@ struct data_spec {
                         * working folder's) */
     char *dir_looked;  /* the config-relative folder also looked at when neither existed */
     bool shuffle;      /* default true: a new permutation every epoch */
+    int validation;    /* training images held out for validation (data/split.h); 0: none */
 };
 
 enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };

@@ -11,6 +11,7 @@
 _Static_assert(sizeof(enum activation) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum init_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum report_x_axis) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum watch_metric) == sizeof(int), "enums are stored as int");
 
 /* The tables keep one row per key, compact, so they read as a table. */
 /* clang-format off */
@@ -34,6 +35,9 @@ static const struct words eval_train_words = WORDS("eval_train mode", eval_train
 
 static const struct word parallel_list[] = {{"none", PARALLEL_NONE}, {"data", PARALLEL_DATA}};
 static const struct words parallel_words = WORDS("parallel mode", parallel_list);
+
+static const struct word watch_list[] = {{"val_acc", WATCH_VAL_ACC}, {"val_loss", WATCH_VAL_LOSS}};
+static const struct words watch_words = WORDS("validation metric", watch_list);
 
 static const struct word set_list[] = {{"mnist", DATA_MNIST}};
 static const struct words set_words = WORDS("data set", set_list);
@@ -181,6 +185,15 @@ static const struct alternative sched_alts[] = {
 static const struct choice sched_choice = {"schedule", offsetof(struct schedule_spec, kind),
                                            sched_alts, COUNT(sched_alts)};
 
+static const struct field early_stopping_fields[] = {
+    {.key = "patience", .type = FT_INT, .off = offsetof(struct early_stopping_spec, patience),
+     .def = "3", POSITIVE, .doc = "evaluations without a new best before stopping"},
+    {.key = "metric", .type = FT_ENUM, .off = offsetof(struct early_stopping_spec, metric),
+     .def = "val_acc", .words = &watch_words,
+     .doc = "val_acc (highest) or val_loss (lowest): also what best.safetensors keeps"},
+};
+static const struct table early_stopping_table = TABLE(early_stopping_fields, NULL);
+
 #define TRAIN(m) offsetof(struct train_spec, m)
 static const struct field train_fields[] = {
     {.key = "iterations", .type = FT_LONG, .off = TRAIN(iterations), .def = "2000", POSITIVE,
@@ -207,6 +220,10 @@ static const struct field train_fields[] = {
      .doc = "per-layer statistics every N iterations; 0: off"},
     {.key = "parallel", .type = FT_ENUM, .off = TRAIN(parallel), .def = "none",
      .words = &parallel_words, .doc = "data: split batches over devices"},
+    {.key = "early_stopping", .type = FT_MAP, .off = TRAIN(early_stopping),
+     .flags = FL_PRESENT, .present_off = TRAIN(has_early_stopping),
+     .table = &early_stopping_table,
+     .doc = "optional: stop when the validation set stops improving (needs data.validation)"},
 };
 static const struct table train_table = TABLE(train_fields, NULL);
 
@@ -222,6 +239,9 @@ static const struct field data_fields[] = {
     {.key = "shuffle", .type = FT_BOOL, .off = offsetof(struct data_spec, shuffle),
      .def = "true", .doc = "new permutation every epoch (a batch crossing an epoch's end "
                            "carries into the next: none short or dropped)"},
+    {.key = "validation", .type = FT_INT, .off = offsetof(struct data_spec, validation),
+     .def = "0", NONNEG, .doc = "training images held out as a validation set (chosen from "
+     "the seed): best.safetensors and early stopping watch it; 0: none"},
 };
 static const struct table data_table = TABLE(data_fields, NULL);
 
@@ -273,7 +293,7 @@ static const struct field top_fields[] = {
     {.key = "report", .type = FT_MAP, .off = offsetof(struct experiment, report),
      .table = &report_table, .doc = "plots"},
 };
-const struct table schema_top = TABLE(top_fields, NULL);
+const struct table schema_top = TABLE(top_fields, schema_check_experiment);
 
 /* clang-format on */
 

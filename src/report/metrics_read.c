@@ -109,7 +109,8 @@ static int parse_value(double *v, const char *text, const char *path, long line,
 }
 
 /* A row as clnet writes them: iterations increase (one row per evaluation, a resumed run
- * rewrites the rows before its checkpoint), and only a loss may be non-finite. A loss over a
+ * rewrites the rows before its checkpoint), and only a loss may be non-finite, besides
+ * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
  * and a run that diverges stops at its mini-batch loss; lr and the accuracies are always
  * numbers, accuracies in [0, 1]. Anything else is a damaged or hand-edited file, whose plots
@@ -128,6 +129,8 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
             continue;
         double v = (*column_slot((struct metrics_table *)t, c))[r];
         bool acc = c != COL_LR;
+        if (c == COL_TRAIN_ACC && t->iteration[r] == 0 && isnan(v))
+            continue; /* row 0, before the first step, has no mini-batch */
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
                                 line, i + 1, column_names[c], v,

@@ -20,7 +20,8 @@ struct metrics_table {
  * epoch may be (a number >= 0), and other columns are skipped, so a newer writer's extra
  * columns do not break an older reader.
  * Values are numbers; iterations are whole numbers >= 0 that increase row by row; only the
- * loss columns may hold nan or inf (a set's loss when the model overflowed on it); lr is
+ * loss columns may hold nan or inf (a set's loss when the model overflowed on it), and
+ * train_acc nan in the row of iteration 0 (evaluated before the first step); lr is
  * finite and the accuracies lie in [0, 1]. A file of zero
  * bytes or only the header gives n = 0 (a run that has not evaluated yet). Errors:
  * CLNET_ERR_IO when the file cannot be read; CLNET_ERR_DATA "PATH:LINE: what" when it is

@@ -21,6 +21,29 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
     return status;
 }
 
+/* The data set from data.dir, with data.validation's images held out of its training file. */
+static int load_data(struct mnist *m, const struct experiment *e)
+{
+    int status = experiment_check_data_dir(e);
+    if (status == CLNET_OK)
+        status = mnist_load(m, e->data.dir);
+    if (status == CLNET_OK)
+        status = mnist_hold_out(m, e->data.validation, e->seed, e->path, e->data.dir);
+    return status;
+}
+
+/* The training, test and validation images and labels to the device, as bytes. */
+static int upload_data(struct session *s)
+{
+    const struct mnist *m = &s->data;
+    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train);
+    if (status == CLNET_OK)
+        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test);
+    if (status == CLNET_OK && m->n_val > 0)
+        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val);
+    return status;
+}
+
 static int alloc_buffers(struct session *s)
 {
     size_t b = (size_t)s->max_batch;
@@ -34,6 +57,7 @@ static int alloc_buffers(struct session *s)
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float), "per-row hits");
     int n = s->train.n > s->test.n ? s->train.n : s->test.n;
+    n = n > s->val.n ? n : s->val.n;
     int eb = s->exp->train.eval_batch_size;
     s->eval_slots = (n + eb - 1) / eb;
     if (status == CLNET_OK)
@@ -130,8 +154,9 @@ static int check_memory(const struct session *s, const struct model_shape *shape
             largest.what = "a layer's outputs", largest.bytes = y;
     }
     double train_images = (double)s->data.n_train * s->features;
+    double held = (double)s->data.n_val * (s->features + 1); /* validation images, labels */
     total += train_images + (double)s->data.n_test * s->features + s->data.n_train +
-             s->data.n_test;
+             s->data.n_test + held;
     if (train_images > largest.bytes)
         largest.what = "the training images", largest.bytes = train_images;
     const double gib = 1024.0 * 1024.0 * 1024.0;
@@ -170,9 +195,7 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
     struct runtime_options options = {.step_flops = step_flops(e, &shape)};
     status = model_programs(&options.programs, e, e->has_train);
     if (status == CLNET_OK)
-        status = experiment_check_data_dir(e);
-    if (status == CLNET_OK)
-        status = mnist_load(&s->data, e->data.dir);
+        status = load_data(&s->data, e);
     s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
                        ? e->train.batch_size
                        : e->train.eval_batch_size;
@@ -191,12 +214,8 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
         status = model_build(&s->model, s->rt, e, s->max_batch);
     if (status == CLNET_OK) {
         s->classes = (int)s->model.output_size;
-        status = upload_split(s, &s->train, s->data.train_images, s->data.train_labels,
-                              s->data.n_train);
+        status = upload_data(s);
     }
-    if (status == CLNET_OK)
-        status = upload_split(s, &s->test, s->data.test_images, s->data.test_labels,
-                              s->data.n_test);
     if (status == CLNET_OK)
         status = alloc_buffers(s);
     if (status != CLNET_OK)
@@ -207,6 +226,7 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 void session_close(struct session *s)
 {
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
+                     s->val.images, s->val.labels,
                      s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);

@@ -16,7 +16,12 @@ void summary_init(struct trainer *t)
     t->sum = (struct run_summary){.name = t->exp->name, .status = RUN_FAILED,
                                   .final_test_accuracy = NAN, .best_test_accuracy = NAN,
                                   .final_test_loss = NAN, .final_train_loss = NAN,
-                                  .first_step_seconds = NAN};
+                                  .first_step_seconds = NAN, .best_on = evaluate_best_on(t->exp),
+                                  .best_iteration = NAN, .best_test_loss = NAN,
+                                  .validation_images = t->exp->data.validation,
+                                  .final_val_accuracy = NAN, .final_val_loss = NAN,
+                                  .best_val_accuracy = NAN, .best_val_loss = NAN,
+                                  .stopped_early_at = NAN};
 }
 
 void summary_device(struct trainer *t)
@@ -70,8 +75,9 @@ void summary_print_start(const struct trainer *t, long resume_at)
     char epochs[256], at[48], total[48];
     int n = t->s.train.n;
     if (resume_at >= 0) {
-        printf("%s: resuming at iteration %ld of %ld (epoch %s of %s) from %s/checkpoint.bin on "
-               "%s\n", e->name, resume_at, e->train.iterations,
+        printf("%s: %s at iteration %ld of %ld (epoch %s of %s) from %s/checkpoint.bin on "
+               "%s\n", e->name, t->run.continuing ? "continuing a run of fewer iterations"
+                                                 : "resuming", resume_at, e->train.iterations,
                epoch_decimal(at, sizeof at, epoch_count(resume_at, t->batch, n), 2, EPOCH_TRIM),
                epoch_decimal(total, sizeof total, epoch_count(e->train.iterations, t->batch, n),
                              2, EPOCH_TRIM), t->run.dir, device);

@@ -276,7 +276,7 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
     f64 = torch_train(cfg, copy.deepcopy(net).double(), steps, data64)
     print(f"  PyTorch: {steps} steps in {f32[2]:.1f} s in float32, {f64[2]:.1f} s in float64 "
           "(evaluations not counted)")
-    first = metrics_rows(runs[1])[0]
+    first = next(r for r in metrics_rows(runs[1]) if r["iteration"] == 1)  # row 0: no step
     s1, sn = summary(runs[1]), summary(runs[steps])
     pairs = [  # what, clnet, PyTorch (float32 at step 1, float64 after N steps), limit
         ("batch loss of step 1 (same initial weights)", first["train_loss"], f32[0][0], TOL_1),

@@ -153,6 +153,16 @@ START_TEST(test_metrics_read_good)
               t.test_acc[0] == 0.92);
     metrics_table_free(&t);
 
+    /* Row 0, the evaluation before the first step: no mini-batch (nan train columns); and the
+     * validation split's columns, which this reader skips. */
+    text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc\n"
+           "0,0.0000,0.5,nan,nan,2.3,0.1,2.31,0.09\n"
+           "100,0.1818,0.5,0.3,0.9,0.25,0.92,0.27,0.9\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 2 && t.iteration[0] == 0 && isnan(t.train_acc[0]) &&
+              isnan(t.train_loss[0]) && t.test_acc[1] == 0.92);
+    metrics_table_free(&t);
+
     /* A run that has not evaluated yet: only the header, or nothing at all. */
     text = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n";
     ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
@@ -213,6 +223,8 @@ static const struct {
      "m.csv:3:", "must increase"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1\n", "m.csv:2:",
      "column 2 (lr)"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,nan,1,1\n", "m.csv:2:",
+     "column 4 (train_acc): nan"}, /* only row 0 has no mini-batch */
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,inf\n", "m.csv:2:",
      "column 6 (test_acc)"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1.5,1,1\n", "m.csv:2:",

@@ -208,8 +208,8 @@ START_TEST(test_sweep_table)
                           strncmp(l, "u64: ", 5) == 0,
                       "line %d has no run name: '%s'", i, l);
     }
-    ck_assert_msg(count_prefix(r->out, "u32: iter ") == 3, "want 3 evaluations of u32: %s",
-                  r->out);
+    ck_assert_msg(count_prefix(r->out, "u32: iter ") == 4, "want 4 evaluations of u32 (the "
+                  "first at iteration 0): %s", r->out);
     free(r);
 }
 END_TEST
@@ -603,8 +603,9 @@ START_TEST(test_train_progress_tty_and_pipe)
     struct run_result *r = clnet(argv_pipe);
     assert_exit(r, 0, "train in a pipe");
     ck_assert_msg(!strchr(r->out, '\r'), "a carriage return in a pipe: %s", r->out);
-    ck_assert_msg(count_prefix(r->out, "iter ") == 3, "want one line per evaluation (20, 40, "
-                  "60): %s", r->out);
+    ck_assert_msg(count_prefix(r->out, "iter ") == 4, "want one line per evaluation (0, 20, "
+                  "40, 60): %s", r->out);
+    ck_assert_msg(count_prefix(r->out, "iter 0/60  epoch 0.00/1.60  test ") == 1, "%s", r->out);
     ck_assert_msg(count_prefix(r->out, "iter 40/60  epoch 1.07/1.60  loss ") == 1, "%s", r->out);
     free(r);
 }

@@ -57,16 +57,20 @@ START_TEST(test_learns)
     ck_assert_msg(json_number(summary, "epochs") == 8 &&
                       json_number(summary, "train_images") == 600, "%s", summary);
 
-    /* metrics.csv: the header, then iterations 40, 80, 120 (eval_every) and 150 (the end),
-     * each with its epoch, iteration x 32 / 600 to four places. */
+    /* metrics.csv: the header, iteration 0 (the initial weights: no mini-batch yet), then
+     * iterations 40, 80, 120 (eval_every) and 150 (the end), each with its epoch, iteration x
+     * 32 / 600 to four places. */
     char *metrics = read_in(dir, "metrics.csv", NULL);
     ck_assert_msg(metrics, "no metrics.csv");
     const char *header = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n";
     ck_assert_msg(strncmp(metrics, header, strlen(header)) == 0, "header: %s", metrics);
-    ck_assert_msg(count_lines(metrics) == 5, "want header + 4 rows: %s", metrics);
+    ck_assert_msg(count_lines(metrics) == 6, "want header + 5 rows: %s", metrics);
+    const char *row0 = "0,0.0000,0.01,nan,nan,";
+    const char *p = metrics + strlen(header);
+    ck_assert_msg(strncmp(p, row0, strlen(row0)) == 0, "row 0: %s", metrics);
+    p = strchr(p, '\n') + 1;
     const long want_it[4] = {40, 80, 120, 150};
     const char *const want_epoch[4] = {",2.1333,", ",4.2667,", ",6.4000,", ",8.0000,"};
-    const char *p = metrics + strlen(header);
     double last_acc = NAN;
     for (int i = 0; i < 4; i++) {
         char *end;
