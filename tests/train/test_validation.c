@@ -216,7 +216,7 @@ START_TEST(test_early_stopping)
     /* What best and early stopping keep survives a checkpoint: a run of fewer iterations that
      * ends one evaluation after the best, continued, stops at the same place with the same
      * bytes (it counts the evaluation before its checkpoint). */
-    char k[32];
+    char k[48];
     snprintf(k, sizeof k, "train.iterations=%ld", (long)best + 5);
     const char *first[] = {VAL_SET, k, "train.eval_every=5", "train.early_stopping.patience=2",
                            NULL};
