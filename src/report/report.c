@@ -93,6 +93,18 @@ static void write_epochs(struct json_writer *w, const struct epoch_ratio *e)
     json_int(w, e->den);
 }
 
+/* per_class_accuracy, when the run counted it (a completed run's confusion matrix). */
+static void write_per_class(struct json_writer *w, const struct run_summary *s)
+{
+    if (!s->per_class_accuracy)
+        return;
+    json_key(w, "per_class_accuracy");
+    json_begin_array(w);
+    for (int k = 0; k < s->classes; k++)
+        json_double(w, s->per_class_accuracy[k]);
+    json_end_array(w);
+}
+
 int summary_write(const char *path, const struct run_summary *s)
 {
     struct json_writer w;
@@ -113,6 +125,7 @@ int summary_write(const char *path, const struct run_summary *s)
     json_double(&w, s->final_test_loss);
     json_key(&w, "final_train_loss");
     json_double(&w, s->final_train_loss);
+    write_per_class(&w, s);
     json_key(&w, "parameters");
     json_int(&w, s->parameters);
     json_key(&w, "startup_seconds");

@@ -40,6 +40,9 @@ struct run_summary {
     long iterations;
     struct epoch_ratio epochs; /* iterations * batch / training images; den 0: unknown */
     double final_test_accuracy, best_test_accuracy, final_test_loss, final_train_loss;
+    const double *per_class_accuracy; /* (classes) the final weights' on each test class (NaN:
+                                       * no image of it), or NULL: not counted */
+    int classes;
     long long parameters;
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
     double first_step_seconds; /* process start to the first step finished; NaN: none ran */

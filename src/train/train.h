@@ -21,9 +21,11 @@ struct train_options {
  * (summary.json says diverged and where); other codes for failures. */
 int train_run(const struct experiment *e, const struct train_options *o);
 
-/* Test-set (and training-set) loss and accuracy of a model whose weights come from `weights`
- * (a safetensors file) or, when NULL, from the experiment's init. Prints one line. */
+/* Test-set loss and accuracy of a model whose weights come from `weights` (a safetensors
+ * file) or, when NULL, from the experiment's init; with cm, also its confusion matrix over the
+ * test set (report/confusion.h; the caller frees it). */
+struct confusion;
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc);
+                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm);
 
 #endif
