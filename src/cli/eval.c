@@ -1,6 +1,7 @@
 /* `clnet eval CONFIG|RUN_DIR [--inputs FILE.csv|-]`: test-set loss and accuracy of a run's
- * final weights (a run directory) or of a config's initial model; with --inputs, a CSV of each
- * input row's class and probabilities (a hand-set model: its outputs) instead. */
+ * final weights (a run directory) or of a config's initial model, and each class's accuracy;
+ * with --inputs, a CSV of each input row's class and probabilities (a hand-set model: its
+ * outputs) instead. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "report/confusion.h"
 #include "train/predict.h"
 #include "train/train.h"
 #include "util/fs.h"
@@ -84,10 +86,15 @@ int cli_eval(const struct cli_args *args)
             fclose(in);
     } else if (status == CLNET_OK) {
         double loss, acc;
-        status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc);
+        struct confusion cm = {0};
+        status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc,
+                                &cm);
         if (status == CLNET_OK)
             printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
                    weights ? weights : "initial weights");
+        if (status == CLNET_OK && cm.classes > 0)
+            confusion_print(stdout, &cm);
+        confusion_free(&cm);
     }
     if (weights && status == CLNET_ERR_DATA)
         status = hint_retrain(target, weights);

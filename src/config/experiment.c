@@ -70,6 +70,8 @@ void experiment_free(struct experiment *e)
     free(e->device);
     free(e->data.dir);
     free(e->data.dir_looked);
+    free(e->report.title);
+    free(e->report.label);
     for (int i = 0; i < e->n_layers; i++) {
         struct layer_spec *l = &e->layers[i];
         free(l->weight_init.path);

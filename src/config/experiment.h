@@ -156,6 +156,8 @@ enum report_x_axis { REPORT_X_ITERATION, REPORT_X_EPOCH, REPORT_X_AXIS_COUNT };
 struct report_spec {
     enum report_format format; /* default png */
     enum report_x_axis x_axis; /* default iteration */
+    char *title; /* the plots' title in place of the run's name, or NULL */
+    char *label; /* a sweep's varying setting named in its plots, or NULL (the key's name) */
 };
 
 struct experiment {

@@ -270,6 +270,12 @@ static const struct field report_fields[] = {
      .def = "iteration", .words = &x_axis_words,
      .doc = "accuracy, loss, lr plots against iterations or epochs (iterations x batch / "
             "training images)"},
+    {.key = "title", .type = FT_STR, .off = offsetof(struct report_spec, title),
+     .flags = FL_NONEMPTY, .doc = "the plots' title instead of the run's name; a sweep's "
+            "comparison plots take it when every run has the same"},
+    {.key = "label", .type = FT_STR, .off = offsetof(struct report_spec, label),
+     .flags = FL_NONEMPTY, .doc = "a sweep's varying setting as its plots name it (default: "
+            "the key's last part, momentum for train.optimizer.sgd.momentum)"},
 };
 static const struct table report_table = TABLE(report_fields, NULL);
 

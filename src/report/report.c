@@ -163,6 +163,18 @@ static void write_machine(struct json_writer *w, const struct run_summary *s)
     json_int(w, s->spin_waits_spun_out);
 }
 
+/* per_class_accuracy, when the run counted it (a completed run's confusion matrix). */
+static void write_per_class(struct json_writer *w, const struct run_summary *s)
+{
+    if (!s->per_class_accuracy)
+        return;
+    json_key(w, "per_class_accuracy");
+    json_begin_array(w);
+    for (int k = 0; k < s->classes; k++)
+        json_double(w, s->per_class_accuracy[k]);
+    json_end_array(w);
+}
+
 int summary_write(const char *path, const struct run_summary *s)
 {
     struct json_writer w;
@@ -176,6 +188,7 @@ int summary_write(const char *path, const struct run_summary *s)
     json_int(&w, s->iterations);
     write_epochs(&w, &s->epochs);
     write_results(&w, s);
+    write_per_class(&w, s);
     write_machine(&w, s);
     json_key(&w, "clnet_version");
     json_string(&w, CLNET_VERSION);

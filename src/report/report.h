@@ -59,6 +59,9 @@ struct run_summary {
     int validation_images; /* data.validation; 0: no split, and no val_* fields written */
     double final_val_accuracy, final_val_loss, best_val_accuracy, best_val_loss;
     double stopped_early_at; /* the iteration early stopping ended the run at; NaN: it did not */
+    const double *per_class_accuracy; /* (classes) the final weights' on each test class (NaN:
+                                       * no image of it), or NULL: not counted */
+    int classes;
     long long parameters;
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
     double first_step_seconds; /* process start to the first step finished; NaN: none ran */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "data/epoch.h"
+#include "train/predictions.h"
 #include "util/status.h"
 
 /* One evaluation's figures. */
@@ -129,7 +130,7 @@ int evaluate_at(struct trainer *t, long it, const float *last_step, struct progr
 }
 
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc)
+                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm)
 {
     struct session s;
     int status = session_open(&s, e, device_flag, cl_dir);
@@ -147,6 +148,8 @@ int train_evaluate(const struct experiment *e, const char *weights, const char *
     free(params);
     if (status == CLNET_OK)
         status = session_evaluate(&s, &s.test, test_loss, test_acc);
+    if (status == CLNET_OK && cm) /* the hook of `clnet eval`'s table (predictions.h) */
+        status = train_confusion(cm, &s, &s.test, s.data.test_labels);
     session_close(&s);
     return status;
 }

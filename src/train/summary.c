@@ -44,6 +44,8 @@ void summary_fill(struct trainer *t, int status)
                                                       : RUN_FAILED;
     t->sum.message = status == CLNET_OK ? NULL : clnet_error_message();
     t->sum.config_hash = t->run.config_hash;
+    t->sum.per_class_accuracy = t->plots.per_class_accuracy; /* NULL unless counted (plots.c) */
+    t->sum.classes = t->plots.classes;
     /* Steps after the first: the first step's one-time costs (the driver loading or
      * compiling each kernel at its first launch, one wait) are first_step_seconds' part;
      * bench/torch_ref.py leaves out PyTorch's first step likewise. */

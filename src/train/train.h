@@ -32,9 +32,11 @@ int train_run(const struct experiment *e, const struct train_options *o);
  * when the training process reaches them. Writes nothing of the run. */
 int train_warm_kernels(const struct experiment *e, const struct train_options *o);
 
-/* Test-set (and training-set) loss and accuracy of a model whose weights come from `weights`
- * (a safetensors file) or, when NULL, from the experiment's init. Prints one line. */
+/* Test-set loss and accuracy of a model whose weights come from `weights` (a safetensors
+ * file) or, when NULL, from the experiment's init; with cm, also its confusion matrix over the
+ * test set (report/confusion.h; the caller frees it). */
+struct confusion;
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc);
+                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm);
 
 #endif

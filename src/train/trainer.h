@@ -103,6 +103,7 @@ int trainer_loop(struct trainer *t);
  * checkpoint or layer_stats record. */
 #define TRAIN_SAMPLER_STATE_MAX 256
 struct chunk {
+    long first;      /* the iteration before its first step */
     int steps, done; /* planned; run so far (fewer when a signal stopped it) */
     double t0;       /* monotonic seconds at its start */
     double seconds;  /* how long it ran, set by chunk_end */
@@ -115,8 +116,8 @@ void chunk_close(struct trainer_chunks *c);
  * a replay starts from. */
 int chunk_begin(struct trainer *t, struct chunk *c, long it);
 /* After c->done steps ended with status: gives back the batches of steps not run, reads the
- * steps' losses (summed over the ranks) into chunk.acc_host, counts the time, and adapts
- * the next chunk's length to the pace. */
+ * steps' losses (summed over the ranks) into chunk.acc_host and appends them to steps.csv
+ * (rank 0), counts the time, and adapts the next chunk's length to the pace. */
 int chunk_end(struct trainer *t, struct chunk *c, int status);
 bool chunk_diverged(const struct trainer *t, const struct chunk *c);
 /* Replays the chunk [first, first + steps) and returns CLNET_ERR_DIVERGED naming where. */
