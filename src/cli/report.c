@@ -167,6 +167,9 @@ static int report_sweep(const char *dir, const char *flag, bool quiet)
 
 int cli_report(const struct cli_args *args)
 {
+    if (!CLNET_HAVE_PLOTS)
+        return clnet_errorf(CLNET_ERR_USAGE, "report: %s; the runs' CSV and JSON files are "
+                            "complete (docs/building.md, Optional extras)", PLOT_NONE_MESSAGE);
     int status = CLNET_OK;
     for (int i = 0; i < args->n_positional && status == CLNET_OK; i++) {
         const char *dir = args->positional[i];

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if CLNET_HAVE_PLOTS /* else plot_none.c stands in for what needs PLplot */
 #include <plplot.h>
+#endif
 
 #include "util/interrupt.h"
 #include "util/status.h"
@@ -44,6 +46,7 @@ void plot_palette(int i, unsigned char rgb[3])
     memcpy(rgb, palette[k], 3);
 }
 
+#if CLNET_HAVE_PLOTS
 static PLINT series_colour(int i)
 {
     return COL_SERIES + (i % PLOT_PALETTE + PLOT_PALETTE) % PLOT_PALETTE;
@@ -509,6 +512,7 @@ int plot_lines(const char *path, enum plot_device dev, const struct plot_axes *a
     lines_free(&c);
     return status;
 }
+#endif /* CLNET_HAVE_PLOTS */
 
 char *plot_path(const char *dir, const char *stem, const char *ext)
 {
@@ -561,6 +565,7 @@ void plot_prediction_cell(int i, int cell[4], int label[4])
     label[3] = y + LABEL_BOTTOM;
 }
 
+#if CLNET_HAVE_PLOTS
 struct grid_ctx {
     const char *title;
     const struct plot_prediction *p;
@@ -644,3 +649,4 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
     free(c.columns);
     return status;
 }
+#endif /* CLNET_HAVE_PLOTS */
