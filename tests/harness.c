@@ -111,10 +111,10 @@ int harness_run(Suite *s, bool fork)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name, int start, int end)
+void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name)
 {
     if (CLNET_HAVE_PLOTS)
-        tcase_add_loop_test(tc, test, start, end);
+        tcase_add_test(tc, test);
     else
         printf("skipped %s: %s\n", name, PLOT_NONE_MESSAGE);
 }

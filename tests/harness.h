@@ -42,10 +42,8 @@ const char *harness_asan_full_unwind(void);
 #ifndef CLNET_HAVE_PLOTS
 #define CLNET_HAVE_PLOTS 0
 #endif
-#define harness_add_plot_test(tc, test) harness_add_plot_test_((tc), (test), #test, 0, 1)
-#define harness_add_plot_loop_test(tc, test, start, end)                                         \
-    harness_add_plot_test_((tc), (test), #test, (start), (end))
-void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name, int start, int end);
+#define harness_add_plot_test(tc, test) harness_add_plot_test_((tc), (test), #test)
+void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name);
 void harness_skip_without_plots(const char *suite);
 
 /* A time limit of seconds on an ordinary build, scaled by $CLNET_TEST_TIME_SCALE where the

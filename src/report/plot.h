@@ -58,8 +58,9 @@ int report_varying_param(char **param_name, double *values, const char *const *r
 
 /* A build without PLplot (meson -Dplots=disabled, or PLplot not found) defines no
  * CLNET_HAVE_PLOTS and compiles plot_none.c, whose plot_lines and plot_predictions fail with
- * this message: its callers draw nothing instead (the training loop, layer_stats_plot and
- * report_compare return CLNET_OK; `clnet report` says so and exits 2). */
+ * this message: its callers draw nothing instead (the training loop, report_run, layer_stats_plot
+ * and report_compare read and check their files and return CLNET_OK; `clnet report` says in one
+ * line that the build has no plots and writes the pages). */
 #ifndef CLNET_HAVE_PLOTS
 #define CLNET_HAVE_PLOTS 0
 #endif

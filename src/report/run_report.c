@@ -237,7 +237,7 @@ int report_run_with(const char *run_dir, const char *name, const struct mnist *d
     struct metrics_table t = {0};
     int status = metrics && predictions ? metrics_read(&t, metrics)
                                         : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    bool any = status == CLNET_OK && t.n > 0 &&
+    bool any = CLNET_HAVE_PLOTS && status == CLNET_OK && t.n > 0 && /* else: read, not drawn */
                (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
     /* A run written before metrics.csv had the epoch column keeps the iteration axis. */
     bool epochs = x_axis == REPORT_X_EPOCH && t.has_epoch;
@@ -249,7 +249,7 @@ int report_run_with(const char *run_dir, const char *name, const struct mnist *d
         status = plot_loss(&c);
     if (any && status == CLNET_OK && lr_changes(&t))
         status = plot_lr(&c);
-    if (status == CLNET_OK && data && fs_exists(predictions))
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK && data && fs_exists(predictions))
         status = plot_predictions_files(run_dir, name, data, fmt);
     metrics_table_free(&t);
     free(metrics);
@@ -272,7 +272,7 @@ int report_run(const char *run_dir, enum report_format fmt)
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     struct mnist data = {0};
-    bool with_data = status == CLNET_OK && fs_exists(predictions);
+    bool with_data = CLNET_HAVE_PLOTS && status == CLNET_OK && fs_exists(predictions);
     if (with_data)
         status = mnist_load(&data, e.data.dir);
     if (status == CLNET_OK)

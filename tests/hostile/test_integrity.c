@@ -638,16 +638,12 @@ int main(void)
         inputs_minus_inf, inputs_past_float, inputs_out_of_scale_warns_once,
         input_shape_not_the_images, input_two_channels, input_shape_of_the_images_trains,
         summary_refuses_wrong_classes, summary_refuses_too_few_classes,
-        summary_hand_set_model_any_width,
+        summary_hand_set_model_any_width, metrics_iterations_go_back,
+        metrics_iteration_repeated, metrics_nan_accuracy, metrics_inf_lr,
+        metrics_nonfinite_loss_reported,
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         tcase_add_test(tc, cases[i]);
-    /* clnet report reads metrics.csv back: a build with plots only */
-    harness_add_plot_test(tc, metrics_iterations_go_back);
-    harness_add_plot_test(tc, metrics_iteration_repeated);
-    harness_add_plot_test(tc, metrics_nan_accuracy);
-    harness_add_plot_test(tc, metrics_inf_lr);
-    harness_add_plot_test(tc, metrics_nonfinite_loss_reported);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }

@@ -317,7 +317,7 @@ static Suite *special_suite(void)
                         (int)(sizeof named_file / sizeof named_file[0]) * SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_idx, 0, SPECIAL_COUNT);
     tcase_add_loop_test(tc, special_checkpoint, 0, SPECIAL_COUNT);
-    harness_add_plot_loop_test(tc, special_metrics, 0, SPECIAL_COUNT); /* clnet report */
+    tcase_add_loop_test(tc, special_metrics, 0, SPECIAL_COUNT);
     tcase_add_test(tc, config_too_large);
     suite_add_tcase(s, tc);
     tc = tcase_create("environment");
