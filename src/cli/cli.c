@@ -287,10 +287,26 @@ int cli_parse(struct cli_args *a, int argc, char **argv, const struct clnet_opti
     return CLNET_OK;
 }
 
+/* The optional extras this build has (meson features; docs/building.md). */
+static void print_extras(void)
+{
+#ifdef CLNET_PLPLOT_VERSION
+    printf("plots: yes (PLplot %s)\n", CLNET_PLPLOT_VERSION);
+#else
+    printf("plots: no (built without PLplot: no PNG or PDF figures, every CSV and JSON)\n");
+#endif
+#ifdef CLNET_HAVE_MPI
+    printf("mpi: yes (MPI %s)\n", CLNET_MPI_VERSION);
+#else
+    printf("mpi: no (built without MPI: no train.parallel, no sweeps over ranks)\n");
+#endif
+}
+
 int cli_run(const struct cli_args *a)
 {
     if (strcmp(a->command, "version") == 0) {
         printf("clnet %s\n", CLNET_VERSION);
+        print_extras();
         return CLNET_OK;
     }
     return find_command(a->command)->run(a);

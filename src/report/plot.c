@@ -3,7 +3,11 @@
  * plot_render(), which gives up the half-made stream (PLplot cannot close it safely) and
  * returns CLNET_ERR_IO. One lock serialises every use of PLplot, whose current stream and
  * handlers are process-wide. */
+#if CLNET_HAVE_PLOTS /* else plot_none.c stands in for what needs PLplot */
 #include "report/plot_render.h"
+#else
+#include "report/plot.h"
+#endif
 
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +34,7 @@ void plot_palette(int i, unsigned char rgb[3])
     memcpy(rgb, palette[k], 3);
 }
 
+#if CLNET_HAVE_PLOTS
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static jmp_buf plot_jump;
 static char plot_message[512];
@@ -156,6 +161,7 @@ int plot_render(const char *path, enum plot_device dev, int width, int height,
     free(tmp);
     return status;
 }
+#endif /* CLNET_HAVE_PLOTS */
 
 char *plot_path(const char *dir, const char *stem, const char *ext)
 {

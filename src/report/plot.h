@@ -64,6 +64,16 @@ int report_varying_param(char **param_name, double *values, const char *const *r
 
 /* ---- drawing primitives (plot.c) ------------------------------------------------------------- */
 
+/* A build without PLplot (meson -Dplots=disabled, or PLplot not found) defines no
+ * CLNET_HAVE_PLOTS and compiles plot_none.c, whose plot_lines, plot_predictions and
+ * plot_confusion fail with this message: its callers draw nothing instead (the training loop, report_run, layer_stats_plot
+ * and report_compare read and check their files and return CLNET_OK; `clnet report` says in one
+ * line that the build has no plots and writes the pages). */
+#ifndef CLNET_HAVE_PLOTS
+#define CLNET_HAVE_PLOTS 0
+#endif
+#define PLOT_NONE_MESSAGE "this build of clnet has no plots (it was built without PLplot)"
+
 enum plot_device { PLOT_PNG, PLOT_PDF };
 
 #define PLOT_WIDTH 800 /* pixels of a curve plot (100 dpi: 8 x 6 inches) */

@@ -2,13 +2,18 @@
  * pair with its count written in it, coloured by its share of the true class's images on a
  * square-root scale (so that a confusion of 1% still shows against the diagonal's 99%), and
  * each class's accuracy right of its row. Laid out in pixels, y down from the top. */
+#if CLNET_HAVE_PLOTS /* else plot_none.c stands in for what needs PLplot */
 #include "report/plot_render.h"
+#else
+#include "report/plot.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
 
 #include "util/status.h"
 
+#if CLNET_HAVE_PLOTS
 enum {
     CONF_LEFT = 110, /* the matrix's top left corner */
     CONF_TOP = 96,
@@ -107,3 +112,4 @@ int plot_confusion(const char *path, enum plot_device dev, const char *title,
     struct confusion_ctx x = {title, subtitle, c};
     return plot_render(path, dev, CONF_WIDTH, CONF_HEIGHT, draw_confusion, &x);
 }
+#endif /* CLNET_HAVE_PLOTS */

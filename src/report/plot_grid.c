@@ -1,6 +1,10 @@
 /* The predictions grid (plot_predictions, see plot.h): each test image with the model's
  * class under it, the wrong ones framed in red. */
+#if CLNET_HAVE_PLOTS /* else plot_none.c stands in for what needs PLplot */
 #include "report/plot_render.h"
+#else
+#include "report/plot.h"
+#endif
 
 #include <math.h>
 #include <stdbool.h>
@@ -48,6 +52,7 @@ static PLFLT page_y(double y)
     return PRED_HEIGHT - y;
 }
 
+#if CLNET_HAVE_PLOTS
 static void draw_grid(const void *p)
 {
     const struct grid_ctx *c = p;
@@ -117,3 +122,4 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
     free(c.columns);
     return status;
 }
+#endif /* CLNET_HAVE_PLOTS */

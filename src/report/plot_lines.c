@@ -1,6 +1,10 @@
 /* Curves on one pair of axes (plot_lines, see plot.h): ranges fitted to the data, log axes
  * labelled at 1, 2 and 5 times each power of ten, legends inside or right of the plot. */
+#if CLNET_HAVE_PLOTS /* else plot_none.c stands in for what needs PLplot */
 #include "report/plot_render.h"
+#else
+#include "report/plot.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +13,7 @@
 
 #include "util/status.h"
 
+#if CLNET_HAVE_PLOTS
 struct lines_ctx {
     const struct plot_axes *a;
     const struct plot_series *s;
@@ -402,6 +407,7 @@ int plot_lines(const char *path, enum plot_device dev, const struct plot_axes *a
     lines_free(&c);
     return status;
 }
+#endif /* CLNET_HAVE_PLOTS */
 
 int plot_lines_files(const char *dir, const char *stem, enum report_format fmt,
                      const struct plot_axes *a, const struct plot_series *s, int n_series)

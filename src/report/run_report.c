@@ -224,7 +224,7 @@ static int plot_curves(const char *run_dir, const char *title, enum report_forma
                                        : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     if (status == CLNET_OK && fs_exists(steps_path))
         status = steps_read(&steps, steps_path);
-    bool any = status == CLNET_OK && t.n > 0 &&
+    bool any = CLNET_HAVE_PLOTS && status == CLNET_OK && t.n > 0 && /* else: read, not drawn */
                (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
     /* A run written before metrics.csv had the epoch column keeps the iteration axis. */
     bool epochs = x_axis == REPORT_X_EPOCH && t.has_epoch;
@@ -249,9 +249,9 @@ int report_run_with(const char *run_dir, const char *title, const struct mnist *
                     enum report_format fmt, enum report_x_axis x_axis)
 {
     int status = plot_curves(run_dir, title, fmt, x_axis);
-    if (status == CLNET_OK && data)
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK && data)
         status = report_predictions_files(run_dir, title, data, fmt);
-    if (status == CLNET_OK && data)
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK && data)
         status = report_confusion_files(run_dir, title, fmt);
     return status;
 }

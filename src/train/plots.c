@@ -37,6 +37,9 @@ static void keep(struct run_plots *p, int status)
 
 static int draw(struct run_plots *p, const struct mnist *data, enum report_format fmt)
 {
+#if !CLNET_HAVE_PLOTS
+    return CLNET_OK; /* PLOT_NONE_MESSAGE: metrics.csv and predictions.csv are the run's record */
+#endif
     double t0 = clock_seconds();
     int status = report_run_with(p->dir, p->title, data, fmt, p->x_axis);
     double t1 = clock_seconds();
@@ -106,7 +109,9 @@ int run_plots_finish(struct run_plots *p, struct session *s, const struct experi
         keep(p, write_confusion(p, s));
     if (p->status == CLNET_OK)
         keep(p, draw(p, &s->data, e->report.format));
-    if (p->verbose)
+    if (p->verbose && !CLNET_HAVE_PLOTS)
+        printf("%s: no plots: %s\n", p->name, PLOT_NONE_MESSAGE);
+    else if (p->verbose)
         printf("%s: plots drawn %d times during the run (%.0f ms each on average), skipped %d "
                "times to stay under %.0f%% of the time\n",
                p->name, p->drawn, p->drawn ? 1e3 * p->total / p->drawn : 0.0, p->skipped,

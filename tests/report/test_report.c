@@ -888,16 +888,16 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_metrics_read_missing_file);
     tcase_add_test(tc, test_metrics_columns_by_name);
     tcase_add_test(tc, test_confusion_file);
-    tcase_add_test(tc, test_plot_confusion);
-    tcase_add_test(tc, test_plot_dots_unclipped);
+    harness_add_plot_test(tc, test_plot_confusion);
+    harness_add_plot_test(tc, test_plot_dots_unclipped);
     tcase_add_test(tc, test_setting_names);
-    tcase_add_test(tc, test_plot_lines);
+    harness_add_plot_test(tc, test_plot_lines);
     tcase_add_test(tc, test_plot_palette);
-    tcase_add_test(tc, test_plot_many_series);
-    tcase_add_test(tc, test_plot_predictions_grid);
-    tcase_add_test(tc, test_report_run_files);
-    tcase_add_test(tc, test_report_x_axis);
-    tcase_add_test(tc, test_compare_runs);
+    harness_add_plot_test(tc, test_plot_many_series);
+    harness_add_plot_test(tc, test_plot_predictions_grid);
+    harness_add_plot_test(tc, test_report_run_files);
+    harness_add_plot_test(tc, test_report_x_axis);
+    harness_add_plot_test(tc, test_compare_runs);
     suite_add_tcase(s, tc);
     return s;
 }

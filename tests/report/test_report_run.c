@@ -510,6 +510,7 @@ static Suite *report_run_suite(void)
 
 int main(void)
 {
+    harness_skip_without_plots("report_run");
     synth_setup();
     return harness_run(report_run_suite(), true);
 }
