@@ -38,6 +38,7 @@ void plot_prediction_cell(int i, int cell[4], int label[4])
     label[3] = y + LABEL_BOTTOM;
 }
 
+#if CLNET_HAVE_PLOTS
 struct grid_ctx {
     const char *title;
     const struct plot_prediction *p;
@@ -52,7 +53,6 @@ static PLFLT page_y(double y)
     return PRED_HEIGHT - y;
 }
 
-#if CLNET_HAVE_PLOTS
 static void draw_grid(const void *p)
 {
     const struct grid_ctx *c = p;
