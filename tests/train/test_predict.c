@@ -124,6 +124,14 @@ static void eval_inputs(const char *run, const char *csv_path, int *eval)
     eval_classes(r.out, eval);
 }
 
+/* Trains config into out and checks it completed. */
+static void train_ok(const char *config, const char *out)
+{
+    struct run_result *r = train(config, out, NULL);
+    free(completed_summary(r, out));
+    free(r);
+}
+
 static const char *dense_net =
     "model:\n  input: [784]\n  layers:\n    - dense: {units: 64, activation: relu}\n"
     "    - dense: {units: 10}\n"
@@ -134,8 +142,7 @@ static const char *dense_net =
 START_TEST(test_exact_pixels)
 {
     const char *out = run_dir("predict-synth");
-    ck_assert_int_eq(completed_summary(train(write_config("p.yaml", dense_net), out, NULL), out)
-                         != NULL, 1);
+    train_ok(write_config("p.yaml", dense_net), out);
     const char *a[N_IMAGES], *b[N_IMAGES];
     char *csv;
     write_images(synth_data_dir, harness_tmpdir(), false, a, b, &csv);
@@ -167,8 +174,7 @@ START_TEST(test_prepared_like_mnist)
     ck_assert_int_ge(asprintf(&body, "seed: 1\ndata: {dir: \"%s\"}\n%s", mnist, dense_net),
                      0);
     const char *out = run_dir("predict-mnist");
-    ck_assert_int_eq(completed_summary(train(harness_write(NULL, "m.yaml", body), out, NULL),
-                                       out) != NULL, 1);
+    train_ok(harness_write(NULL, "m.yaml", body), out);
     free(body);
     char *dir;
     ck_assert_int_ge(asprintf(&dir, "%s/mnist-png", harness_tmpdir()), 0);
@@ -215,8 +221,7 @@ static char *png_claiming(const char *name, unsigned w, unsigned h)
 START_TEST(test_bad_images)
 {
     const char *out = run_dir("predict-bad");
-    ck_assert_int_eq(completed_summary(train(write_config("bad.yaml", dense_net), out, NULL),
-                                       out) != NULL, 1);
+    train_ok(write_config("bad.yaml", dense_net), out);
     unsigned char grey[28 * 28];
     memset(grey, 90, sizeof grey);
     char *blank = harness_write(NULL, "blank.png", "");
