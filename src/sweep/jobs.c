@@ -349,69 +349,97 @@ static struct sweep_item *next_pending(struct sweep_runner *r, int *next)
     return NULL;
 }
 
+/* On the first SIGINT/SIGTERM: says so and passes it to the running runs (they checkpoint). */
+static void forward_signal(struct sweep_runner *r, int *forwarded)
+{
+    int sig = interrupt_requested();
+    if (!sig || *forwarded)
+        return;
+    *forwarded = sig;
+    if (!r->o->quiet) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "sweep %s: %s: stopping the running runs (they save a "
+                 "checkpoint; the same command resumes the sweep)",
+                 r->s->name, interrupt_signal_name(sig));
+        sweep_output_line(r, stdout, NULL, msg);
+    }
+    stop_all(r, sig);
+}
+
+/* Starts a pending run in every free job slot, unless the sweep is stopping. */
+static int fill_slots(struct sweep_runner *r, int *next)
+{
+    int status = CLNET_OK;
+    for (int i = 0; i < r->n_jobs && !stopping(r) && status == CLNET_OK; i++) {
+        if (r->jobs[i].it)
+            continue;
+        struct sweep_item *it = next_pending(r, next);
+        if (!it)
+            break;
+        /* Job slots of all ranks on one node share the node's --devices list. */
+        int slot = dist_world()->local_rank * r->n_jobs + i;
+        const char *device = r->s->n_devices ? r->s->devices[slot % r->s->n_devices] : NULL;
+        status = start(r, &r->jobs[i], it, device);
+    }
+    return status;
+}
+
+/* The running jobs' open output pipes into fds; returns how many jobs run (*nfds: pipes). */
+static int watch_running(struct sweep_runner *r, struct pollfd *fds, int *nfds)
+{
+    int running = 0;
+    *nfds = 0;
+    for (int i = 0; i < r->n_jobs; i++) {
+        struct sweep_job *j = &r->jobs[i];
+        if (!j->it)
+            continue;
+        running++;
+        for (int k = 0; k < 2; k++)
+            if (j->fd[k] >= 0)
+                fds[(*nfds)++] = (struct pollfd){j->fd[k], POLLIN, 0};
+    }
+    return running;
+}
+
+/* Reads what the ready pipes hold and finishes the jobs whose pipes have both closed. */
+static void read_ready(struct sweep_runner *r, const struct pollfd *fds, int nfds, int ready)
+{
+    for (int i = 0; i < r->n_jobs; i++) {
+        struct sweep_job *j = &r->jobs[i];
+        if (!j->it)
+            continue;
+        for (int k = 0; k < 2; k++)
+            for (int f = 0; f < nfds && ready > 0; f++)
+                if (fds[f].fd == j->fd[k] && fds[f].revents)
+                    sweep_output_read(r, j, k);
+        if (j->fd[0] < 0 && j->fd[1] < 0)
+            finish(r, j);
+    }
+}
+
+/* Until every run has ended: pass on a signal, fill the free slots, wait for output (0.2 s at
+ * most, so a signal arriving just before poll is seen), read it, finish the runs that ended. */
 static int loop(struct sweep_runner *r)
 {
-    struct sweep *s = r->s;
-    int next = 0, forwarded = 0, status = CLNET_OK;
+    int next = 0, forwarded = 0, nfds, status = CLNET_OK;
     struct pollfd *fds = calloc((size_t)r->n_jobs * 2, sizeof *fds);
     if (!fds)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     for (;;) {
-        int sig = interrupt_requested();
-        if (sig && !forwarded) {
-            forwarded = sig;
-            if (!r->o->quiet) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "sweep %s: %s: stopping the running runs (they save a "
-                         "checkpoint; the same command resumes the sweep)",
-                         s->name, interrupt_signal_name(sig));
-                sweep_output_line(r, stdout, NULL, msg);
-            }
-            stop_all(r, sig);
-        }
-        for (int i = 0; i < r->n_jobs && !stopping(r) && status == CLNET_OK; i++) {
-            if (r->jobs[i].it)
-                continue;
-            struct sweep_item *it = next_pending(r, &next);
-            if (!it)
-                break;
-            /* Job slots of all ranks on one node share the node's --devices list. */
-            int slot = dist_world()->local_rank * r->n_jobs + i;
-            const char *device = s->n_devices ? s->devices[slot % s->n_devices] : NULL;
-            status = start(r, &r->jobs[i], it, device);
-        }
-        int nfds = 0, running = 0;
-        for (int i = 0; i < r->n_jobs; i++) {
-            struct sweep_job *j = &r->jobs[i];
-            if (!j->it)
-                continue;
-            running++;
-            for (int k = 0; k < 2; k++)
-                if (j->fd[k] >= 0)
-                    fds[nfds++] = (struct pollfd){j->fd[k], POLLIN, 0};
-        }
-        if (running == 0)
+        forward_signal(r, &forwarded);
+        if (status == CLNET_OK) /* after a failure (a start, poll) no run is started */
+            status = fill_slots(r, &next);
+        if (watch_running(r, fds, &nfds) == 0)
             break;
         if (r->tty && r->dirty && clock_seconds() - r->drawn > 0.1)
             sweep_output_draw(r);
-        /* A bounded wait: a signal arriving just before poll is seen within 0.2 s. */
         int ready = poll(fds, (nfds_t)nfds, 200);
         dist_progress();
         if (ready < 0 && errno != EINTR) {
             status = clnet_errorf(CLNET_ERR_IO, "sweep: poll: %s", strerror(errno));
             stop_all(r, SIGTERM);
         }
-        for (int i = 0; i < r->n_jobs; i++) {
-            struct sweep_job *j = &r->jobs[i];
-            if (!j->it)
-                continue;
-            for (int k = 0; k < 2; k++)
-                for (int f = 0; f < nfds && ready > 0; f++)
-                    if (fds[f].fd == j->fd[k] && fds[f].revents)
-                        sweep_output_read(r, j, k);
-            if (j->fd[0] < 0 && j->fd[1] < 0)
-                finish(r, j);
-        }
+        read_ready(r, fds, nfds, ready);
     }
     free(fds);
     if (r->tty)
