@@ -98,11 +98,10 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
 static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                            int batch, bool need_dx)
 {
-    (void)x; /* the workspace holds the forward's padded copy */
     struct conv2d_state *st = l->priv;
     const struct conv_geom g = geometry_in(l, m);
     *dx = need_dx ? l->dx : NULL;
-    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, l->y, dy, m->params,
+    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
                               l->w_off, st->work, &g, batch, l->spec->activation);
 }
 

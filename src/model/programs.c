@@ -14,8 +14,8 @@ struct type_programs {
 static const struct type_programs layer_programs[] = {
     /* op_gemm, op_transpose (gemm.cl); op_bias_act_forward/backward (elementwise.cl) */
     [LAYER_DENSE] = {true, RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE)},
-    /* op_conv2d_*, bias and activation fused */
-    [LAYER_CONV2D] = {true, RUNTIME_PROGRAM(PROGRAM_CONV2D)},
+    /* op_conv2d_*, bias and activation fused: the CPU path's kernels and the GPU path's */
+    [LAYER_CONV2D] = {true, RUNTIME_PROGRAM(PROGRAM_CONV2D) | RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU)},
     [LAYER_FLATTEN] = {true, 0}, /* a view: no kernel */
     [LAYER_DROPOUT] = {true, RUNTIME_PROGRAM(PROGRAM_DROPOUT)},
     /* op_act_forward/backward */

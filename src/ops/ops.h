@@ -105,12 +105,13 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
                   cl_mem row_correct, size_t row_off, int batch, int loss);
 
 /* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
- * measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any other. Any
- * other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */
+ * measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU path
+ * (runtime_ops_path). Any other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */
 enum { OP_GEMM_CLBLAST = 1, OP_GEMM_OWN = 2 };
 int op_gemm_choice(const struct runtime *rt);
 
-/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
+ * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
                         int out, int act);
 
@@ -176,22 +177,24 @@ struct conv_geom {
 /* BP: batch rounded up to the kernels' 16 images per vector (0 when batch <= 0). */
 size_t op_conv2d_batch_stride(int batch);
 
-/* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0); the
- * caller allocates it once per layer. It holds a zero-padded copy of x, which the forward
- * writes and the backward reads, and a zero-margined copy of dz. */
+/* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0), on
+ * either path; the caller allocates it once per layer. On the CPU path it holds a zero-padded
+ * copy of x, which the forward writes and the backward reads, and a zero-margined copy of dz;
+ * on the GPU path dz and the weight gradient's partial sums. */
 size_t op_conv2d_workspace(const struct conv_geom *g, int batch);
 
 /* y = act(conv(x, W) + b); work as op_conv2d_workspace. */
 int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
                       size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act);
 
-/* The backward of the last op_conv2d_forward on `work` (its padded copy of x stands for x),
- * given y (the activation OUTPUT) and dy, which it leaves as they are: dW (K, C, R, S) into
- * grads at dw_off and db (K) at db_off (overwritten, not accumulated), and, when dx is not
- * NULL, dx (the first layer needs none: pass NULL). */
-int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off,
-                       size_t db_off, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
-                       cl_mem work, const struct conv_geom *g, int batch, int act);
+/* The backward of the last op_conv2d_forward on `work` (the CPU path reads its padded copy of
+ * x there, the GPU path x itself: x must be the forward's input, unchanged), given y (the
+ * activation OUTPUT) and dy, which it leaves as they are: dW (K, C, R, S) into grads at dw_off
+ * and db (K) at db_off (overwritten, not accumulated), and, when dx is not NULL, dx (the first
+ * layer needs none: pass NULL). */
+int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
+                       cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
+                       const struct conv_geom *g, int batch, int act);
 
 /* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, first + i)
  * >= p 2^32 (util/rng.h, reproduced bit for bit on the device; first numbers the buffer's

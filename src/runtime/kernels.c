@@ -23,6 +23,7 @@ static const struct program_desc programs[] = {
     [PROGRAM_CONV2D] = {"conv2d.cl", ""},
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
     [PROGRAM_GEMM] = {"gemm.cl", ""},
+    [PROGRAM_CONV2D_GPU] = {"conv2d_gpu.cl", ""},
 };
 
 static const struct kernel_desc kernels[] = {
@@ -53,6 +54,12 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
     [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_GEMM},
+    [KERNEL_BIAS_ACT_FORWARD_2D] = {"bias_act_forward_2d", PROGRAM_ELEMENTWISE},
+    [KERNEL_CONV2D_GPU_FORWARD] = {"conv2d_gpu_forward", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_DZ] = {"conv2d_gpu_dz", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_BACKWARD_DATA] = {"conv2d_gpu_backward_data", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL] = {"conv2d_gpu_weights_partial", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_WEIGHTS_REDUCE] = {"conv2d_gpu_weights_reduce", PROGRAM_CONV2D_GPU},
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,

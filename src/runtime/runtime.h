@@ -5,7 +5,8 @@
  *
  * Environment: CLNET_DEVICE (see runtime_device_spec), CLNET_CL_DIR (like --cl-dir),
  * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1,
- * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers). */
+ * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers),
+ * CLNET_OPS_PATH (runtime_options.ops_path). */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -39,14 +40,27 @@ struct runtime_stats {
 #define RUNTIME_PROGRAM(id) (1u << (unsigned)(id))
 #define RUNTIME_PROGRAMS_ALL ((1u << PROGRAM_COUNT) - 1u)
 
+/* Which shape of kernels the ops run (runtime_ops_path): the CPU path is the register-tiled
+ * kernels written and measured for PoCL on CPUs (clnet's own GEMM with its fused epilogues, the
+ * conv kernels with 16 images in the vector lanes); the GPU path is kernels shaped for GPUs
+ * (CLBlast's GEMM, a direct convolution with one output per work-item and the weights staged
+ * in local memory, a 2-D bias + activation). Both give the same results within float
+ * tolerance; each is bitwise reproducible on its own. */
+enum runtime_ops_path { RUNTIME_OPS_AUTO, RUNTIME_OPS_CPU, RUNTIME_OPS_GPU };
+
 struct runtime_options {
-    unsigned programs; /* the programs to build (RUNTIME_PROGRAM bits); 0 means every one */
+    /* the programs to build (RUNTIME_PROGRAM bits), less those only the other ops path uses;
+     * 0 means every one, both paths' */
+    unsigned programs;
     bool pocl_cache;   /* use clnet's binary cache on PoCL too (the cache tests do) */
     /* PoCL's pthread device: its worker threads when this is > 0 and the user has not set
      * POCL_MAX_PTHREAD_COUNT (0: PoCL's default, one per core). It takes effect only if
      * OpenCL is not yet initialised in this process (PoCL reads it once, at its first call);
      * other platforms ignore it. See session.c for why a run asks for one. */
     int pocl_threads;
+    /* AUTO: $CLNET_OPS_PATH (auto|cpu|gpu) when set, else the CPU path on a CPU device and the
+     * GPU path on any other (GPUs, accelerators). */
+    enum runtime_ops_path ops_path;
 };
 
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates
@@ -81,6 +95,16 @@ void runtime_build_reversed(bool reversed);
 
 const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
+
+/* The path runtime_open chose (RUNTIME_OPS_CPU or RUNTIME_OPS_GPU, never AUTO), its name ("cpu",
+ * "gpu"), and why, for --verbose ("CLNET_OPS_PATH=gpu", "a CPU device", "a GPU device"). */
+enum runtime_ops_path runtime_ops_path(const struct runtime *rt);
+const char *runtime_ops_path_name(enum runtime_ops_path path);
+const char *runtime_ops_path_reason(const struct runtime *rt);
+/* Switches the path (CPU or GPU) from now on: selfcheck and the ops tests run both paths'
+ * kernels on one runtime opened with every program (a launch of a program not built is
+ * CLNET_ERR_INTERNAL, as runtime_set_args says). */
+void runtime_set_ops_path(struct runtime *rt, enum runtime_ops_path path);
 const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
 
 /* Whether the device's driver compiles each kernel at its first launch rather than at the
@@ -118,9 +142,13 @@ struct runtime_arg {
 int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
                      int n);
 
-/* Enqueues the kernel (arguments already set) over a dims-dimensional range in work-groups of
- * local (global a multiple of it). Every launch of clnet goes through here, so the launch mode
- * below applies to all of them. */
+/* Enqueues the kernel (arguments already set) over a dims-dimensional (1 to 3) range of at
+ * least global work-items, in work-groups of local fitted to the device: no dimension past
+ * CL_DEVICE_MAX_WORK_ITEM_SIZES, the product not past the kernel's CL_KERNEL_WORK_GROUP_SIZE
+ * (the largest dimension shrunk, to a multiple of CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE
+ * where it can be); each dimension of the range is rounded up to a multiple of its group's, so
+ * kernels bounds-check their index. local NULL leaves the size to the driver. Every launch of
+ * clnet goes through here, so the launch mode below applies to all of them. */
 int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
                    const size_t *local);
 
@@ -164,6 +192,12 @@ int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t
  * included; buffers CLBlast creates for itself are not counted): summary.json's
  * device_bytes_allocated. */
 size_t runtime_bytes_allocated(const struct runtime *rt);
+
+/* A scratch buffer of at least `bytes` that stays with the runtime (runtime_close releases it),
+ * for what a library would otherwise allocate on every call (CLBlast's GEMM temp buffer): the
+ * same buffer while it is large enough, else a larger one in its place (the old one released
+ * once the commands queued on it are done). Its contents are not kept from call to call. */
+int runtime_scratch(struct runtime *rt, size_t bytes, cl_mem *mem);
 
 /* Releases a buffer from runtime_alloc; NULL is fine. */
 void runtime_free(cl_mem mem);

@@ -955,13 +955,17 @@ static void summary_fill(struct trainer *t, int status)
         t->sum.epochs = epoch_count(t->sum.iterations, t->batch, t->s.train.n);
 }
 
-/* summary.json's fields of the device and the model's plan. */
+/* summary.json's fields of the device and the model's plan; --verbose prints the ops path. */
 static void summary_device(struct trainer *t)
 {
+    if (t->opt->verbose && !t->opt->quiet && t->lead)
+        printf("%s: ops path %s (%s)\n", t->exp->name,
+               runtime_ops_path_name(runtime_ops_path(t->s.rt)), runtime_ops_path_reason(t->s.rt));
     const struct runtime_device_info *d = runtime_device(t->s.rt);
     t->sum.device = d->name;
     t->sum.platform = d->platform_name;
     t->sum.device_compute_units = d->compute_units;
+    t->sum.ops_path = runtime_ops_path_name(runtime_ops_path(t->s.rt));
     t->sum.sgd_fused = t->s.model.sgd_fused;
     t->sum.dense_stack = t->stack != NULL;
     t->sum.parameters = (long long)t->s.model.n_params;

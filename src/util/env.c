@@ -25,6 +25,8 @@ static const struct env_var vars[] = {
     {"CLNET_CACHE_DIR", ENV_TEXT, NULL, 0, 0, "kernel binary cache (default "
      "$XDG_CACHE_HOME/clnet, else ~/.cache/clnet)"},
     {"CLNET_NO_CACHE", ENV_WORDS, "0|1", 0, 0, "1: no kernel binary cache"},
+    {"CLNET_OPS_PATH", ENV_WORDS, "auto|cpu|gpu", 0, 0, "kernels shaped for CPUs or GPUs "
+     "(default auto: cpu on CPU devices, gpu elsewhere)"},
     {"CLNET_GEMM", ENV_WORDS, "own|clblast", 0, 0, "GEMM kernels (default: own on CPUs, "
      "CLBlast elsewhere)"},
     {"CLNET_PROGRESS", ENV_WORDS, "tty|plain", 0, 0, "tty: progress in place, plain: a line "

@@ -132,8 +132,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "runtime_open: %s\n", clnet_error_message());
         return status == CLNET_ERR_DEVICE ? 77 : EXIT_FAILURE;
     }
-    printf("ops on %s [%s]\n", runtime_device(ops_rt)->name,
-           runtime_device(ops_rt)->platform_name);
+    printf("ops on %s [%s], ops path %s (%s)\n", runtime_device(ops_rt)->name,
+           runtime_device(ops_rt)->platform_name,
+           runtime_ops_path_name(runtime_ops_path(ops_rt)), runtime_ops_path_reason(ops_rt));
     Suite *s = suite_create("ops");
     suite_add_tcase(s, ops_data_tcase());
     suite_add_tcase(s, ops_elementwise_tcase());
