@@ -44,7 +44,7 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
 /* What op_gemm_own_epi does in the GEMM's own launch, instead of a kernel after it (a dense
  * layer's elementwise passes; cl/gemm.cl):
  *   GEMM_EPI_BIAS_ACT (A B, A^T B; beta 0): C = act(alpha op(A) B + bias), bias (N) at off in
- *     buf; the same bits as op_gemm then op_bias_act_forward;
+ *     buf; the same bits as op_gemm then op_bias_act_forward on the CPU path;
  *   GEMM_EPI_ACT_GRAD (A B, A^T B, A B^T; beta 0): C = (alpha op(A) op(B)) * act'(y), y (M, N)
  *     at off in buf with row stride ld, the activation's output; the same bits as
  *     op_act_backward after op_gemm;

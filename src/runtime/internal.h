@@ -37,6 +37,10 @@ struct runtime {
  * and a run's program set (options->programs) without the programs only the other path uses
  * (every program, set 0: both paths'). */
 int ops_path_choose(struct runtime *rt, const struct runtime_options *options);
+/* choices.c: $CLNET_MAX_LOCAL, a cap on the work-group size of every launch of clnet's own
+ * kernels below what the device allows (testing small limits: CLBlast's launches are its own),
+ * or 0 when unset; a bad value is CLNET_ERR_USAGE. */
+int choices_max_local(size_t *cap);
 
 /* device.c: a device with its OpenCL handles. */
 struct device_entry {

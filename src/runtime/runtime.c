@@ -50,6 +50,10 @@ static size_t pick_local_size(size_t kernel_wg, size_t multiple, const struct ru
 
 static int create_kernels(struct runtime *rt)
 {
+    size_t cap;
+    int cap_status = choices_max_local(&cap);
+    if (cap_status != CLNET_OK)
+        return cap_status;
     for (int k = 0; k < KERNEL_COUNT; k++) {
         const char *name = kernel_name((enum kernel_id)k);
         if (!name)
@@ -71,9 +75,9 @@ static int create_kernels(struct runtime *rt)
                                            sizeof multiple, &multiple, NULL);
         if ((status = runtime_check(err, "clGetKernelWorkGroupInfo", name)) != CLNET_OK)
             return status;
-        rt->kernel_wg_size[k] = wg;
+        rt->kernel_wg_size[k] = cap && cap < wg ? cap : wg;
         rt->kernel_multiple[k] = multiple;
-        rt->kernel_local_size[k] = pick_local_size(wg, multiple, &rt->info);
+        rt->kernel_local_size[k] = pick_local_size(rt->kernel_wg_size[k], multiple, &rt->info);
     }
     return CLNET_OK;
 }

@@ -6,7 +6,7 @@
  * Environment: CLNET_DEVICE (see runtime_device_spec), CLNET_CL_DIR (like --cl-dir),
  * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1,
  * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers),
- * CLNET_OPS_PATH (runtime_options.ops_path). */
+ * CLNET_OPS_PATH (runtime_options.ops_path), CLNET_MAX_LOCAL (runtime_kernel_work_group_size). */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -121,7 +121,8 @@ cl_device_id runtime_device_id(const struct runtime *rt);
 /* The kernel, or NULL when its program was not built (runtime_set_args reports that). */
 cl_kernel runtime_kernel(const struct runtime *rt, enum kernel_id id);
 
-/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device. */
+/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device, or $CLNET_MAX_LOCAL when that is
+ * lower (a test of small limits: every launch of clnet's kernels then fits it). */
 size_t runtime_kernel_work_group_size(const struct runtime *rt, enum kernel_id id);
 
 /* The 1-D work-group size runtime_launch_1d uses for the kernel: a multiple of the kernel's

@@ -27,6 +27,8 @@ static const struct env_var vars[] = {
     {"CLNET_NO_CACHE", ENV_WORDS, "0|1", 0, 0, "1: no kernel binary cache"},
     {"CLNET_OPS_PATH", ENV_WORDS, "auto|cpu|gpu", 0, 0, "kernels shaped for CPUs or GPUs "
      "(default auto: cpu on CPU devices, gpu elsewhere)"},
+    {"CLNET_MAX_LOCAL", ENV_COUNT, NULL, 1, 4096, "cap on the work-group size of clnet's "
+     "kernels (testing small device limits)"},
     {"CLNET_GEMM", ENV_WORDS, "own|clblast", 0, 0, "GEMM kernels (default: own on CPUs, "
      "CLBlast elsewhere)"},
     {"CLNET_PROGRESS", ENV_WORDS, "tty|plain", 0, 0, "tty: progress in place, plain: a line "

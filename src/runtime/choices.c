@@ -1,5 +1,6 @@
-/* The ops path (runtime.h: enum runtime_ops_path): which shape of kernels the ops run, chosen
- * once per runtime at runtime_open. */
+/* What runtime_open chooses from the caller's options and the environment: the ops path
+ * (runtime.h: enum runtime_ops_path), which shape of kernels the ops run, and the work-group
+ * cap of CLNET_MAX_LOCAL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,4 +64,20 @@ const char *runtime_ops_path_reason(const struct runtime *rt)
 void runtime_set_ops_path(struct runtime *rt, enum runtime_ops_path path)
 {
     if (path == RUNTIME_OPS_CPU || path == RUNTIME_OPS_GPU) rt->ops_path = path;
+}
+
+int choices_max_local(size_t *cap)
+{
+    const char *env = getenv("CLNET_MAX_LOCAL");
+    *cap = 0;
+    if (!env || !*env)
+        return CLNET_OK;
+    char *end = NULL;
+    unsigned long n = strtoul(env, &end, 10);
+    if (*end || n < 1 || n > 4096 || env[0] == '-')
+        return clnet_errorf(CLNET_ERR_USAGE,
+                            "environment: CLNET_MAX_LOCAL=%.64s: expected a whole number from 1 "
+                            "to 4096", env);
+    *cap = n;
+    return CLNET_OK;
 }
