@@ -29,8 +29,8 @@ static const struct env_var vars[] = {
      "(default auto: cpu on CPU devices, gpu elsewhere)"},
     {"CLNET_MAX_LOCAL", ENV_COUNT, NULL, 1, 4096, "cap on the work-group size of clnet's "
      "kernels (testing small device limits)"},
-    {"CLNET_GEMM", ENV_WORDS, "own|clblast", 0, 0, "GEMM kernels (default: own on CPUs, "
-     "CLBlast elsewhere)"},
+    {"CLNET_GEMM", ENV_WORDS, "own|clblast", 0, 0, "GEMM kernels (default: own on the CPU path, "
+     "CLBlast on the GPU path)"},
     {"CLNET_PROGRESS", ENV_WORDS, "tty|plain", 0, 0, "tty: progress in place, plain: a line "
      "per evaluation (default: tty on a terminal)"},
     {"CLNET_COMPILE_HELPER", ENV_WORDS, "0|1", 0, 0, "the cold start's compile helper process "

@@ -15,8 +15,8 @@ void metrics_close(const char *a_dir, const char *a_label, const char *b_dir,
     ck_assert_msg(a && b, "no metrics.csv in %s or %s", a_dir, b_dir);
     ck_assert_msg(count_lines(a) == count_lines(b) && count_lines(a) >= 2, "rows:\n%s\n%s", a, b);
     const char *nl_a = strchr(a, '\n'), *nl_b = strchr(b, '\n');
-    ck_assert_msg(nl_a - a == nl_b - b && strncmp(a, b, (size_t)(nl_a - a)) == 0, "headers:\n%s\n%s",
-                  a, b);
+    ck_assert_msg(nl_a - a == nl_b - b && strncmp(a, b, (size_t)(nl_a - a)) == 0,
+                  "headers:\n%s\n%s", a, b);
     const char *p = nl_a + 1, *q = nl_b + 1;
     int values = 0;
     while (*p && *q) {
