@@ -16,6 +16,14 @@ def c_array(data):
     return "\n".join(rows) if rows else "    0x00,"
 
 
+def write_atomic(output, lines):
+    """Writes the lines to output through a temporary file renamed into place."""
+    tmp = output + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines))
+    os.replace(tmp, output)
+
+
 def main(argv):
     if len(argv) < 3:
         sys.stderr.write("usage: embed.py OUTPUT.c INPUT...\n")
@@ -42,10 +50,7 @@ def main(argv):
     out.append("};")
     out.append("const size_t cl_embedded_count = %d;" % len(inputs))
     out.append("")
-    tmp = output + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("\n".join(out))
-    os.replace(tmp, output)
+    write_atomic(output, out)
     return 0
 
 

@@ -36,14 +36,19 @@ static const struct command commands[] = {
      "and comparison plots",
      cli_sweep, 1, 1},
     {"report", "report DIR... [--format png|pdf|both]",
-     "draw a run's plots again from its files (DIR: a run directory), or every run's and the "
-     "comparison plots of a sweep (DIR: a folder of run directories)",
+     "draw a run's plots and write its page (index.html) again from its files (DIR: a run "
+     "directory), or every run's, the comparison plots and the pages of a sweep (DIR: a folder "
+     "of run directories)",
      cli_report, 1, CLI_MAX_POSITIONAL},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
      cli_eval, 1, 1},
+    {"predict", "predict RUN_DIR IMAGE.png...",
+     "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
+     "dark; prepared as MNIST's digits were), with its probability and the next two classes",
+     cli_predict, 2, CLI_MAX_POSITIONAL},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
      "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1},
@@ -76,7 +81,7 @@ struct option {
 };
 
 static const struct option options[] = {
-    {"device", 'd', "SPEC", "train eval devices gradcheck selfcheck",
+    {"device", 'd', "SPEC", "train eval predict devices gradcheck selfcheck",
      "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and "
      "the config's device:)"},
     {"out", 'o', "DIR", "train sweep",
@@ -93,7 +98,7 @@ static const struct option options[] = {
      "('-' reads standard input)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
-    {"cl-dir", 0, "DIR", "train eval devices sweep gradcheck selfcheck",
+    {"cl-dir", 0, "DIR", "train eval predict devices sweep gradcheck selfcheck",
      "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
@@ -105,7 +110,7 @@ static const struct option options[] = {
     {"verbose", 'v', NULL, "train sweep",
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
-    {"help", 'h', NULL, "train eval summary config devices sweep report gradcheck selfcheck help", "show this help"},
+    {"help", 'h', NULL, "train eval predict summary config devices sweep report gradcheck selfcheck help", "show this help"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -216,7 +221,8 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
         a->command = "version";
     else if (!find_command(a->command))
         return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
-                            "eval, report, summary, config, devices, gradcheck, selfcheck, help; see "
+                            "eval, predict, report, summary, config, devices, gradcheck, selfcheck, help; "
+                            "see "
                             "`clnet help`)", a->command);
     const char *command = a->command;
     bool only_positional = false;

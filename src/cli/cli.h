@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #define CLI_MAX_SETS 64
-#define CLI_MAX_POSITIONAL 16
+#define CLI_MAX_POSITIONAL 1024
 
 struct cli_args {
     const char *command;
@@ -37,6 +37,7 @@ int cli_run(const struct cli_args *args);
 
 int cli_train(const struct cli_args *args);
 int cli_eval(const struct cli_args *args);
+int cli_predict(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);
 int cli_config(const struct cli_args *args);

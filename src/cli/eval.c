@@ -30,27 +30,40 @@ static int hint_retrain(const char *dir, const char *weights)
                         "trains it again)", why, dir, dir);
 }
 
+/* A run directory's config.yaml and model.safetensors (*weights NULL for a config file,
+ * when configs_too). */
+static int run_files(const char *target, bool configs_too, char **config, char **weights)
+{
+    struct stat st;
+    *config = *weights = NULL;
+    if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (asprintf(config, "%s/config.yaml", target) < 0 ||
+            asprintf(weights, "%s/model.safetensors", target) < 0)
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+        if (stat(*weights, &st) != 0)
+            return clnet_errorf(CLNET_ERR_USAGE, "%s: no model.safetensors: not a finished "
+                                "run directory", target);
+        return CLNET_OK;
+    }
+    if (!configs_too)
+        return clnet_errorf(CLNET_ERR_USAGE, "%s: not a run directory (predict reads a "
+                            "trained run's folder)", target);
+    *config = strdup(target);
+    return *config ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+}
+
 int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
-    struct stat st;
-    char *config = NULL, *weights = NULL;
-    if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (asprintf(&config, "%s/config.yaml", target) < 0 ||
-            asprintf(&weights, "%s/model.safetensors", target) < 0)
-            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-        if (stat(weights, &st) != 0) {
-            int status = clnet_errorf(CLNET_ERR_USAGE, "%s: no model.safetensors: not a "
-                                      "finished run directory", target);
-            free(config);
-            free(weights);
-            return status;
-        }
-    } else {
-        config = strdup(target);
+    char *config, *weights;
+    int status = run_files(target, true, &config, &weights);
+    if (status != CLNET_OK) {
+        free(config);
+        free(weights);
+        return status;
     }
     struct experiment e;
-    int status = config_load(&e, config, args->sets, args->n_sets);
+    status = config_load(&e, config, args->sets, args->n_sets);
     if (status == CLNET_OK && args->inputs) {
         bool stdin_input = strcmp(args->inputs, "-") == 0;
         FILE *in = stdin_input ? stdin : NULL;
@@ -79,6 +92,26 @@ int cli_eval(const struct cli_args *args)
     if (weights && status == CLNET_ERR_DATA)
         status = hint_retrain(target, weights);
     experiment_free(&e);
+    free(config);
+    free(weights);
+    return status;
+}
+
+int cli_predict(const struct cli_args *args)
+{
+    const char *target = args->positional[0];
+    char *config, *weights;
+    struct experiment e;
+    int status = run_files(target, false, &config, &weights);
+    if (status == CLNET_OK)
+        status = config_load(&e, config, NULL, 0);
+    if (status == CLNET_OK) {
+        status = predict_images(&e, weights, args->device, args->cl_dir, args->positional + 1,
+                                args->n_positional - 1, stdout);
+        experiment_free(&e);
+    }
+    if (weights && status == CLNET_ERR_DATA)
+        status = hint_retrain(target, weights);
     free(config);
     free(weights);
     return status;

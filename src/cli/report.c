@@ -1,6 +1,7 @@
-/* `clnet report DIR... [--format png|pdf|both]`: draws the plots again from what runs wrote,
- * without training. A DIR holding metrics.csv is a run; a DIR whose subfolders hold runs is a
- * sweep: each run's plots, then the comparison plots in DIR. */
+/* `clnet report DIR... [--format png|pdf|both]`: draws the plots and writes the pages
+ * (index.html, report/page.h) again from what runs wrote, without training. A DIR holding
+ * metrics.csv is a run; a DIR whose subfolders hold runs is a sweep: each run's plots, then
+ * the comparison plots and the sweep's page and its runs' pages in DIR. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "report/page.h"
 #include "report/plot.h"
 #include "util/fs.h"
 #include "util/status.h"
@@ -70,10 +72,42 @@ static int keep_dir(const struct dirent *d)
     return d->d_name[0] != '.';
 }
 
+/* The sweep's page and its runs' (their resolved configs read back from config.yaml). */
+static int report_pages(const char *dir, const char *const *dirs,
+                        const struct report_run_ref *refs, int n)
+{
+    struct page_run *runs = calloc((size_t)n + 1, sizeof *runs);
+    int status = runs ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < n && status == CLNET_OK; i++) {
+        char *config = NULL;
+        runs[i] = (struct page_run){refs[i].name, dirs[i], NULL, {0}};
+        status = asprintf(&config, "%s/config.yaml", dirs[i]) < 0
+                     ? clnet_errorf(CLNET_ERR_NOMEM, "out of host memory")
+                     : config_flatten_file(config, &runs[i].flat);
+        free(config);
+    }
+    char name[256];
+    const char *slash = strrchr(dir, '/');
+    snprintf(name, sizeof name, "%s", slash && slash[1] ? slash + 1 : dir);
+    if (status == CLNET_OK)
+        status = page_write_sweep(dir, name, NULL, runs, n);
+    for (int i = 0; runs && i < n; i++)
+        config_flat_free(&runs[i].flat);
+    free(runs);
+    return status;
+}
+
+static void say_sweep(const char *dir, int runs, const char *param)
+{
+    printf("%s: %d runs%s%s%s; index.html written\n", dir, runs,
+           param ? "; final accuracy against " : "", param ? param : "",
+           param ? "" : " (no single numeric parameter varies)");
+}
+
 static int report_sweep(const char *dir, const char *flag, bool quiet)
 {
     struct dirent **list = NULL;
-    int n = scandir(dir, &list, keep_dir, alphasort);
+    int n = scandir(dir, &list, keep_dir, versionsort); /* h10 before h25, as a sweep orders */
     if (n < 0)
         return clnet_errorf(CLNET_ERR_USAGE, "%s: cannot list the folder", dir);
     char **dirs = calloc((size_t)n + 1, sizeof *dirs);
@@ -115,9 +149,10 @@ static int report_sweep(const char *dir, const char *flag, bool quiet)
         refs[i].param = values[i];
     if (status == CLNET_OK)
         status = report_compare(dir, refs, runs, param, fmt);
+    if (status == CLNET_OK)
+        status = report_pages(dir, (const char *const *)dirs, refs, runs);
     if (status == CLNET_OK && !quiet)
-        printf("%s: %d runs%s%s%s\n", dir, runs, param ? "; final accuracy against " : "",
-               param ? param : "", param ? "" : " (no single numeric parameter varies)");
+        say_sweep(dir, runs, param);
     free(param);
     for (int i = 0; i < runs; i++)
         free(dirs[i]);
@@ -142,8 +177,10 @@ int cli_report(const struct cli_args *args)
             status = run_format(&fmt, dir, args->format);
             if (status == CLNET_OK)
                 status = report_run(dir, fmt);
+            if (status == CLNET_OK)
+                status = page_write_run(dir);
             if (status == CLNET_OK && !args->quiet)
-                printf("%s: plots drawn\n", dir);
+                printf("%s: plots drawn, index.html written\n", dir);
         } else
             status = report_sweep(dir, args->format, args->quiet);
     }

@@ -94,11 +94,40 @@ static void put_floats(FILE *f, const float *x, int n)
     fputc(']', f);
 }
 
-static void put_flow_value(FILE *f, const struct field *fl, const void *base)
+/* The values written as lists: a pair (a number when square), the input dims, inline weights
+ * and biases. */
+static void put_list_value(FILE *f, const struct field *fl, const void *base)
 {
     const char *p = (const char *)base + fl->off;
     const struct experiment *e = base;
     const struct layer_spec *l = base;
+    if (fl->type == FT_PAIR) {
+        const int *v = (const int *)p;
+        if (v[0] == v[1] && (fl->flags & FL_SQUARE))
+            fprintf(f, "%d", v[0]);
+        else
+            fprintf(f, "[%d, %d]", v[0], v[1]);
+    } else if (fl->type == FT_DIMS) {
+        fputc('[', f);
+        for (int i = 0; i < e->input_rank; i++)
+            fprintf(f, "%s%d", i ? ", " : "", e->input[i]);
+        fputc(']', f);
+    } else if (fl->type == FT_MATRIX) {
+        fputc('[', f);
+        for (int r = 0; r < l->dense.weight_rows; r++) {
+            fputs(r ? ", " : "", f);
+            put_floats(f, l->dense.weights + (size_t)r * (size_t)l->dense.weight_cols,
+                       l->dense.weight_cols);
+        }
+        fputc(']', f);
+    } else if (fl->type == FT_VECTOR) {
+        put_floats(f, l->dense.bias, l->dense.bias_len);
+    }
+}
+
+static void put_flow_value(FILE *f, const struct field *fl, const void *base)
+{
+    const char *p = (const char *)base + fl->off;
     switch (fl->type) {
     case FT_INT:
         fprintf(f, "%d", *(const int *)p);
@@ -121,31 +150,11 @@ static void put_flow_value(FILE *f, const struct field *fl, const void *base)
     case FT_ENUM:
         fputs(schema_word_name(fl->words, *(const int *)p), f);
         break;
-    case FT_PAIR: {
-        const int *v = (const int *)p;
-        if (v[0] == v[1] && (fl->flags & FL_SQUARE))
-            fprintf(f, "%d", v[0]);
-        else
-            fprintf(f, "[%d, %d]", v[0], v[1]);
-        break;
-    }
+    case FT_PAIR:
     case FT_DIMS:
-        fputc('[', f);
-        for (int i = 0; i < e->input_rank; i++)
-            fprintf(f, "%s%d", i ? ", " : "", e->input[i]);
-        fputc(']', f);
-        break;
     case FT_MATRIX:
-        fputc('[', f);
-        for (int r = 0; r < l->dense.weight_rows; r++) {
-            fputs(r ? ", " : "", f);
-            put_floats(f, l->dense.weights + (size_t)r * (size_t)l->dense.weight_cols,
-                       l->dense.weight_cols);
-        }
-        fputc(']', f);
-        break;
     case FT_VECTOR:
-        put_floats(f, l->dense.bias, l->dense.bias_len);
+        put_list_value(f, fl, base);
         break;
     case FT_MAP:
         put_flow_table(f, fl->table, p);

@@ -1,39 +1,19 @@
 /* The one validation pass: merged YAML tree -> struct experiment, driven by the schema
  * tables. Every error names the file, line and column of the offending node and the key
  * path ("train.optimizer.adam", "layer 3 (dense)"), and suggests the nearest valid word. */
-#define _GNU_SOURCE /* asprintf */
-#include "config/schema.h"
+#include "config/validate.h"
 
 #include "config/experiment.h"
-#include "config/node.h"
-#include "util/fs.h"
 #include "util/status.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-struct vctx {
-    struct arena *arena;
-    char ctx[512]; /* key path of the node being converted */
-    size_t len;
-    char *dir_looked; /* resolve_dir's config-relative folder that did not exist */
-};
-
-static int verr(struct vctx *v, const struct node *at, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int verr(struct vctx *v, const struct node *at, const char *fmt, ...)
+int vctx_error(struct vctx *v, const struct node *at, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
@@ -79,156 +59,10 @@ static int unknown_word(struct vctx *v, const struct node *at, const char *noun,
                         const char *const *cands, int n, const char *list_label)
 {
     const char *best = schema_suggest(given, cands, n);
-    if (best) return verr(v, at, "unknown %s '%s' (did you mean '%s'?)", noun, given, best);
+    if (best) return vctx_error(v, at, "unknown %s '%s' (did you mean '%s'?)", noun, given, best);
     char list[1024];
     join_words(list, sizeof list, cands, n);
-    return verr(v, at, "unknown %s '%s' (%s: %s)", noun, given, list_label, list);
-}
-
-static const char *scalar_or_null(const struct node *n)
-{
-    return n && n->kind == NODE_SCALAR && !node_is_null(n) ? n->text : NULL;
-}
-
-static int expect_scalar(struct vctx *v, const struct node *n, const char *what, const char **out)
-{
-    *out = scalar_or_null(n);
-    if (!*out) return verr(v, n, "expected %s, got %s", what, node_kind_word(n));
-    return 0;
-}
-
-static void range_text(char *buf, size_t size, const struct field *f)
-{
-    unsigned r = f->rng;
-    if ((r & (RNG_MIN | RNG_MIN_EXCL)) && (r & (RNG_MAX | RNG_MAX_EXCL)))
-        snprintf(buf, size, "in %c%g, %g%c", r & RNG_MIN_EXCL ? '(' : '[', f->min, f->max,
-                 r & RNG_MAX_EXCL ? ')' : ']');
-    else if (r & (RNG_MIN | RNG_MIN_EXCL))
-        snprintf(buf, size, "%s %g", r & RNG_MIN_EXCL ? ">" : ">=", f->min);
-    else if (r & (RNG_MAX | RNG_MAX_EXCL))
-        snprintf(buf, size, "%s %g", r & RNG_MAX_EXCL ? "<" : "<=", f->max);
-    else
-        buf[0] = '\0';
-}
-
-static bool in_range(const struct field *f, double x)
-{
-    unsigned r = f->rng;
-    return !((r & RNG_MIN && x < f->min) || (r & RNG_MIN_EXCL && x <= f->min) ||
-             (r & RNG_MAX && x > f->max) || (r & RNG_MAX_EXCL && x >= f->max));
-}
-
-static int check_range(struct vctx *v, const struct field *f, const struct node *n, double x)
-{
-    if (in_range(f, x)) return 0;
-    char r[96];
-    range_text(r, sizeof r, f);
-    return verr(v, n, "must be %s, got %s", r, n->text);
-}
-
-static int get_integer(struct vctx *v, const struct field *f, const struct node *n, long long lo,
-                       long long hi, long long *out)
-{
-    const char *t;
-    int rc = expect_scalar(v, n, "an integer", &t);
-    if (rc) return rc;
-    char *end;
-    errno = 0;
-    long long x = strtoll(t, &end, 10);
-    bool digits = (t[0] >= '0' && t[0] <= '9') ||
-                  ((t[0] == '-' || t[0] == '+') && t[1] >= '0' && t[1] <= '9');
-    if (!digits || *end) return verr(v, n, "expected an integer, got '%s'", t);
-    if (errno == ERANGE || x < lo || x > hi)
-        return verr(v, n, "integer out of range, got %s (limit %lld)", t, x < lo ? lo : hi);
-    *out = x;
-    return check_range(v, f, n, (double)x);
-}
-
-static int get_double(struct vctx *v, const struct node *n, double *out)
-{
-    const char *t;
-    int rc = expect_scalar(v, n, "a number", &t);
-    if (rc) return rc;
-    char *end;
-    errno = 0;
-    double x = strtod(t, &end);
-    if (end == t || *end ||
-        (t[0] != '-' && t[0] != '+' && t[0] != '.' && (t[0] < '0' || t[0] > '9')))
-        return verr(v, n, "expected a number, got '%s'", t);
-    if (!isfinite(x) || (errno == ERANGE && fabs(x) > 1))
-        return verr(v, n, "expected a finite number, got '%s'", t);
-    *out = x;
-    return 0;
-}
-
-static int get_float(struct vctx *v, const struct node *n, float *out)
-{
-    double x;
-    int rc = get_double(v, n, &x);
-    if (rc) return rc;
-    if (fabs(x) > 3.4028234663852886e38)
-        return verr(v, n, "%s does not fit a 32-bit float", n->text);
-    *out = (float)x;
-    return 0;
-}
-
-/* An absolute path for a FL_PATH value, relative to the folder of the file it came from. */
-static int resolve_path(struct vctx *v, const struct node *n, char **out)
-{
-    const char *t = n->text;
-    char cwd[4096] = "";
-    size_t dir_len = 0;
-    if (t[0] != '/') {
-        if (n->file && n->line > 0) { /* --set values and defaults are relative to the cwd */
-            const char *slash = strrchr(n->file, '/');
-            dir_len = slash ? (size_t)(slash - n->file) + 1 : 0;
-        }
-        if ((dir_len == 0 || n->file[0] != '/') && !getcwd(cwd, sizeof cwd))
-            return verr(v, n, "cannot resolve '%s': %s", t, strerror(errno));
-    }
-    size_t size = strlen(cwd) + 1 + dir_len + strlen(t) + 1;
-    char *p = malloc(size);
-    if (!p) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
-    snprintf(p, size, "%s%s%.*s%s", cwd, cwd[0] ? "/" : "", (int)dir_len, n->file ? n->file : "",
-             t);
-    *out = p;
-    return 0;
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* A FL_DIR value from a file: the folder next to the file, as base: and init files are found;
- * else, for configs written to be run from the folder above (`dir: data/mnist` run from the
- * repository's root), the working folder's when that one exists. Both made absolute, so the
- * resolved config records the folder used. Neither: kept as written, the config-relative one
- * noted in v->dir_looked for the error that names both. Defaults and --set values are the
- * working folder's, as written. */
-static int resolve_dir(struct vctx *v, const struct node *n, char **out)
-{
-    const char *t = n->text;
-    char *near = NULL, cwd[4096];
-    if (t[0] == '/' || !n->file || n->line == 0)
-        return (*out = strdup(t)) ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
-    int rc = resolve_path(v, n, &near);
-    if (rc || is_dir(near)) {
-        char *real = rc ? NULL : realpath(near, NULL); /* "configs/hw2/../../data": "data" */
-        *out = real ? real : near;
-        if (real)
-            free(near);
-        return rc;
-    }
-    if (is_dir(t) && getcwd(cwd, sizeof cwd)) {
-        free(near);
-        return asprintf(out, "%s/%s", cwd, t) < 0 ? clnet_errorf(CLNET_ERR_NOMEM, "out of memory")
-                                                  : 0;
-    }
-    free(v->dir_looked);
-    v->dir_looked = near;
-    return (*out = strdup(t)) ? 0 : clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    return vctx_error(v, at, "unknown %s '%s' (%s: %s)", noun, given, list_label, list);
 }
 
 static int convert_table(struct vctx *v, const struct table *t, const struct node *map,
@@ -238,7 +72,7 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
 
 static int convert_list(struct vctx *v, const struct node *n, const char *what)
 {
-    if (n->kind != NODE_SEQ) return verr(v, n, "expected %s, got %s", what, node_kind_word(n));
+    if (n->kind != NODE_SEQ) return vctx_error(v, n, "expected %s, got %s", what, node_kind_word(n));
     return 0;
 }
 
@@ -247,16 +81,16 @@ static int convert_pair(struct vctx *v, const struct field *f, const struct node
     long long x;
     int rc;
     if (n->kind == NODE_SEQ) {
-        if (n->n != 2) return verr(v, n, "expected [rows, cols], got %d numbers", n->n);
+        if (n->n != 2) return vctx_error(v, n, "expected [rows, cols], got %d numbers", n->n);
         for (int i = 0; i < 2; i++) {
-            if ((rc = get_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
+            if ((rc = value_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
             out[i] = (int)x;
         }
         return 0;
     }
     if (n->kind != NODE_SCALAR || node_is_null(n))
-        return verr(v, n, "expected a number or [rows, cols], got %s", node_kind_word(n));
-    if ((rc = get_integer(v, f, n, INT_MIN, INT_MAX, &x))) return rc;
+        return vctx_error(v, n, "expected a number or [rows, cols], got %s", node_kind_word(n));
+    if ((rc = value_integer(v, f, n, INT_MIN, INT_MAX, &x))) return rc;
     out[0] = out[1] = (int)x;
     return 0;
 }
@@ -267,10 +101,10 @@ static int convert_dims(struct vctx *v, const struct field *f, const struct node
     int rc = convert_list(v, n, "a list like [784] or [1, 28, 28]");
     if (rc) return rc;
     if (n->n != 1 && n->n != 3)
-        return verr(v, n, "expected 1 number (features) or 3 (channels, rows, cols), got %d", n->n);
+        return vctx_error(v, n, "expected 1 number (features) or 3 (channels, rows, cols), got %d", n->n);
     for (int i = 0; i < n->n; i++) {
         long long x;
-        if ((rc = get_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
+        if ((rc = value_integer(v, f, n->vals[i], INT_MIN, INT_MAX, &x))) return rc;
         e->input[i] = (int)x;
     }
     e->input_rank = n->n;
@@ -280,7 +114,7 @@ static int convert_dims(struct vctx *v, const struct field *f, const struct node
 static int convert_floats(struct vctx *v, const struct node *n, float *out)
 {
     for (int i = 0; i < n->n; i++) {
-        int rc = get_float(v, n->vals[i], &out[i]);
+        int rc = value_float(v, n->vals[i], &out[i]);
         if (rc) return rc;
     }
     return 0;
@@ -290,18 +124,18 @@ static int convert_matrix(struct vctx *v, const struct node *n, struct layer_spe
 {
     int rc = convert_list(v, n, "a list of rows, one per unit");
     if (rc) return rc;
-    if (n->n == 0) return verr(v, n, "expected at least one row");
+    if (n->n == 0) return vctx_error(v, n, "expected at least one row");
     int cols = 0;
     for (int r = 0; r < n->n; r++) {
         const struct node *row = n->vals[r];
         if (row->kind != NODE_SEQ)
-            return verr(v, row, "row %d: expected a list of numbers, got %s", r,
+            return vctx_error(v, row, "row %d: expected a list of numbers, got %s", r,
                         node_kind_word(row));
-        if (r == 0 && row->n == 0) return verr(v, row, "row 0 is empty");
+        if (r == 0 && row->n == 0) return vctx_error(v, row, "row 0 is empty");
         if (r == 0)
             cols = row->n;
         else if (row->n != cols)
-            return verr(v, row, "row %d has %d numbers, row 0 has %d", r, row->n, cols);
+            return vctx_error(v, row, "row %d has %d numbers, row 0 has %d", r, row->n, cols);
     }
     float *w = malloc(sizeof *w * (size_t)n->n * (size_t)cols);
     if (!w) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
@@ -331,7 +165,7 @@ static int convert_enum(struct vctx *v, const struct words *w, const struct node
     const char *t;
     char what[96];
     snprintf(what, sizeof what, "a %s name", w->noun);
-    int rc = expect_scalar(v, n, what, &t);
+    int rc = value_scalar(v, n, what, &t);
     if (rc) return rc;
     const char *cands[32];
     for (int i = 0; i < w->n; i++) {
@@ -349,7 +183,7 @@ static int convert_layers(struct vctx *v, const struct field *f, const struct no
 {
     int rc = convert_list(v, n, "a list of layers");
     if (rc) return rc;
-    if (n->n == 0) return verr(v, n, "expected at least one layer");
+    if (n->n == 0) return vctx_error(v, n, "expected at least one layer");
     e->layers = calloc((size_t)n->n, sizeof *e->layers);
     if (!e->layers) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
     e->n_layers = n->n;
@@ -367,71 +201,73 @@ static int convert_layers(struct vctx *v, const struct field *f, const struct no
 }
 
 static int convert_field(struct vctx *v, const struct field *f, const struct node *n,
-                         const struct node *parent, void *base)
+                         const struct node *parent, void *base);
+
+/* A field the config left out: required, its schema default, or a section of defaults. */
+static int convert_absent(struct vctx *v, const struct field *f, const struct node *parent,
+                          void *base)
 {
-    char *p = (char *)base + f->off;
-    long long x;
+    if (f->flags & FL_REQUIRED) return vctx_error(v, parent, "missing required key '%s'", f->key);
     int rc = 0;
-    if (!n) {
-        if (f->flags & FL_REQUIRED) return verr(v, parent, "missing required key '%s'", f->key);
-        if (f->def) {
-            struct node *d;
-            if ((rc = node_parse(v->arena, &d, f->def, strlen(f->def), NULL, false))) return rc;
-            return convert_field(v, f, d, parent, base);
-        }
-        if (f->type == FT_MAP) {
-            size_t old = ctx_push(v, "%s", f->key);
-            rc = convert_table(v, f->table, NULL, parent, p);
-            ctx_pop(v, old);
-        }
-        return rc;
+    if (f->def) {
+        struct node *d;
+        if ((rc = node_parse(v->arena, &d, f->def, strlen(f->def), NULL, false))) return rc;
+        return convert_field(v, f, d, parent, base);
     }
-    size_t old = ctx_push(v, "%s", f->key);
+    if (f->type == FT_MAP) {
+        size_t old = ctx_push(v, "%s", f->key);
+        rc = convert_table(v, f->table, NULL, parent, (char *)base + f->off);
+        ctx_pop(v, old);
+    }
+    return rc;
+}
+
+/* A single value: a number, a boolean or a string, into *p. */
+static int convert_scalar(struct vctx *v, const struct field *f, const struct node *n, void *p)
+{
+    long long x = 0;
+    int rc = 0;
     switch (f->type) {
     case FT_INT:
-        if (!(rc = get_integer(v, f, n, INT_MIN, INT_MAX, &x))) *(int *)p = (int)x;
-        break;
+        if (!(rc = value_integer(v, f, n, INT_MIN, INT_MAX, &x))) *(int *)p = (int)x;
+        return rc;
     case FT_LONG:
-        if (!(rc = get_integer(v, f, n, LONG_MIN, LONG_MAX, &x))) *(long *)p = (long)x;
-        break;
+        if (!(rc = value_integer(v, f, n, LONG_MIN, LONG_MAX, &x))) *(long *)p = (long)x;
+        return rc;
     case FT_U64:
-        if (!(rc = get_integer(v, f, n, INT64_MIN, INT64_MAX, &x))) *(uint64_t *)p = (uint64_t)x;
-        break;
+        if (!(rc = value_integer(v, f, n, INT64_MIN, INT64_MAX, &x))) *(uint64_t *)p = (uint64_t)x;
+        return rc;
     case FT_DOUBLE:
-        if (!(rc = get_double(v, n, (double *)p))) rc = check_range(v, f, n, *(double *)p);
-        break;
-    case FT_BOOL: {
-        const char *t;
-        if ((rc = expect_scalar(v, n, "true or false", &t))) break;
-        if (!strcmp(t, "true") || !strcmp(t, "True") || !strcmp(t, "TRUE"))
-            *(bool *)p = true;
-        else if (!strcmp(t, "false") || !strcmp(t, "False") || !strcmp(t, "FALSE"))
-            *(bool *)p = false;
-        else
-            rc = verr(v, n, "expected true or false, got '%s'", t);
-        break;
-    }
-    case FT_STR: {
-        const char *t;
-        if ((rc = expect_scalar(v, n, "a string", &t))) break;
+        return value_double(v, f, n, (double *)p);
+    case FT_BOOL:
+        return value_bool(v, n, (bool *)p);
+    default: { /* FT_STR: convert_field passes only single values */
         char *s = NULL;
-        const char *why = f->flags & FL_NAME ? fs_name_problem(t) : NULL;
-        if ((f->flags & FL_NONEMPTY) && !t[0])
-            rc = verr(v, n, "must not be empty");
-        else if (why) /* not echoed: it may hold a newline */
-            rc = verr(v, n, "cannot name a run folder: %s", why);
-        else if (f->flags & FL_DIR)
-            rc = resolve_dir(v, n, &s);
-        else if (f->flags & FL_PATH)
-            rc = resolve_path(v, n, &s);
-        else if (!(s = strdup(t)))
-            rc = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
-        if (!rc) {
+        if (!(rc = value_string(v, f, n, &s))) {
             free(*(char **)p);
             *(char **)p = s;
         }
-        break;
+        return rc;
     }
+    }
+}
+
+static int convert_field(struct vctx *v, const struct field *f, const struct node *n,
+                         const struct node *parent, void *base)
+{
+    if (!n) return convert_absent(v, f, parent, base);
+    char *p = (char *)base + f->off;
+    int rc = 0;
+    size_t old = ctx_push(v, "%s", f->key);
+    switch (f->type) {
+    case FT_INT:
+    case FT_LONG:
+    case FT_U64:
+    case FT_DOUBLE:
+    case FT_BOOL:
+    case FT_STR:
+        rc = convert_scalar(v, f, n, p);
+        break;
     case FT_ENUM:
         rc = convert_enum(v, f->words, n, (int *)p);
         break;
@@ -449,7 +285,7 @@ static int convert_field(struct vctx *v, const struct field *f, const struct nod
         break;
     case FT_MAP:
         if (n->kind != NODE_MAP && !node_is_null(n)) {
-            rc = verr(v, n, "expected a map of settings, got %s", node_kind_word(n));
+            rc = vctx_error(v, n, "expected a map of settings, got %s", node_kind_word(n));
             break;
         }
         if (f->flags & FL_PRESENT) *(bool *)((char *)base + f->present_off) = true;
@@ -507,9 +343,9 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
         word = n->keys[0];
         value = n->vals[0];
     } else if (n->kind == NODE_MAP) {
-        return verr(v, n, "expected exactly one %s (one of: %s), got %d keys", c->noun, list, n->n);
-    } else if (!scalar_or_null(n)) {
-        return verr(v, n, "expected %s %s (one of: %s), got %s",
+        return vctx_error(v, n, "expected exactly one %s (one of: %s), got %d keys", c->noun, list, n->n);
+    } else if (!value_text(n)) {
+        return vctx_error(v, n, "expected %s %s (one of: %s), got %s",
                     strchr("aeiou", c->noun[0]) ? "an" : "a", c->noun, list, node_kind_word(n));
     }
     const struct alternative *alt = schema_alt_by_word(c, word->text);
@@ -524,16 +360,16 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     int rc = 0;
     if (!vf) {
         if (value && !node_is_null(value) && !(value->kind == NODE_MAP && value->n == 0))
-            rc = verr(v, value, "'%s' takes no options, got %s", alt->word, node_kind_word(value));
+            rc = vctx_error(v, value, "'%s' takes no options, got %s", alt->word, node_kind_word(value));
     } else if (vf->type == FT_MAP) {
         if (layer < 0) ctx_push(v, "%s", alt->word);
         if (value && value->kind != NODE_MAP && !node_is_null(value))
-            rc = verr(v, value, "expected a map of settings, got %s", node_kind_word(value));
+            rc = vctx_error(v, value, "expected a map of settings, got %s", node_kind_word(value));
         else
             rc = convert_table(v, vf->table, node_is_null(value) ? NULL : value, value ? value : n,
                                (char *)base + vf->off);
     } else if (!value || node_is_null(value)) {
-        rc = verr(v, n, "'%s' needs a value, as in {%s: ...}", alt->word, alt->word);
+        rc = vctx_error(v, n, "'%s' needs a value, as in {%s: ...}", alt->word, alt->word);
     } else {
         /* A single value ({constant: 0.1}, {activation: relu}): named by its word. */
         rc = convert_field(v, vf, value, n, base);
@@ -552,10 +388,10 @@ int schema_check_dense(struct vctx *v, const struct node *map, void *base)
 {
     const struct layer_spec *l = base;
     if (l->dense.weights && l->dense.weight_rows != l->dense.units)
-        return verr(v, member(map, "weights"), "weights has %d rows, but units is %d",
+        return vctx_error(v, member(map, "weights"), "weights has %d rows, but units is %d",
                     l->dense.weight_rows, l->dense.units);
     if (l->dense.bias && l->dense.bias_len != l->dense.units)
-        return verr(v, member(map, "bias"), "bias has %d numbers, but units is %d",
+        return vctx_error(v, member(map, "bias"), "bias has %d numbers, but units is %d",
                     l->dense.bias_len, l->dense.units);
     return 0;
 }
@@ -563,7 +399,7 @@ int schema_check_dense(struct vctx *v, const struct node *map, void *base)
 int schema_check_uniform(struct vctx *v, const struct node *map, void *base)
 {
     const struct init_spec *s = base;
-    if (s->a > s->b) return verr(v, map, "low (%g) must be <= high (%g)", s->a, s->b);
+    if (s->a > s->b) return vctx_error(v, map, "low (%g) must be <= high (%g)", s->a, s->b);
     return 0;
 }
 
@@ -571,7 +407,7 @@ int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
 {
     const struct schedule_spec *s = base;
     if (s->lr_min > s->lr_max)
-        return verr(v, map, "lr_min (%g) must be <= lr_max (%g)", s->lr_min, s->lr_max);
+        return vctx_error(v, map, "lr_min (%g) must be <= lr_max (%g)", s->lr_min, s->lr_max);
     return 0;
 }
 

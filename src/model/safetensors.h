@@ -5,11 +5,10 @@
  *    "name": {"dtype": "F32", "shape": [r, c], "data_offsets": [begin, end]}, ...}
  * with offsets relative to the start of the data. The reader validates everything before it
  * hands anything out, as strictly as the reference (Rust) implementation: the header is JSON
- * (parsed with libyaml, JSON being YAML flow syntax, after a scan that refuses what is YAML
- * but not JSON: comments, anchors, tags, single quotes, raw control characters), every
- * tensor has a known dtype, a shape and offsets whose size matches, and the tensors tile the
- * data exactly: no overlaps, no gaps, nothing after the last one. Any other input fails with
- * CLNET_ERR_DATA and "PATH: what"; none can crash it. */
+ * (parsed by jansson: valid UTF-8, no \u0000, nothing after the object, a key given twice
+ * refused), every tensor has a known dtype, a shape and offsets whose size matches, and the
+ * tensors tile the data exactly: no overlaps, no gaps, nothing after the last one. Any other
+ * input fails with CLNET_ERR_DATA and "PATH: what"; none can crash it. */
 #ifndef CLNET_MODEL_SAFETENSORS_H
 #define CLNET_MODEL_SAFETENSORS_H
 

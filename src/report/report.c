@@ -11,6 +11,7 @@
 
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/status.h"
 #include "util/term.h"
 
@@ -44,10 +45,11 @@ int metrics_open(FILE **f, const char *path, bool full_train)
     return status == CLNET_OK ? fs_open_write(f, path, true) : status;
 }
 
-/* %.9g keeps every float digit; a non-finite value is written as nan or inf. */
+/* The shortest form that reads back exactly (util/num.h); a non-finite value as nan or inf. */
 static void field(FILE *f, double v, const char *sep)
 {
-    fprintf(f, "%.9g%s", v, sep);
+    char buf[40];
+    fprintf(f, "%s%s", num_shortest(buf, sizeof buf, v), sep);
 }
 
 int metrics_write(FILE *f, const struct metrics_row *r, bool full_train)

@@ -1,6 +1,6 @@
 /* What the pieces of src/sweep/ share: the plan (plan.c: files, configs, names, parameters,
  * what a run directory already holds), the children (jobs.c: start, watch, render their
- * progress, forward signals) and the results (table.c: summary.csv, summary.md, plots).
+ * progress, forward signals) and the results (table.c: summary.csv, summary.md, plots, pages).
  * Internal to src/sweep/. */
 #ifndef CLNET_SWEEP_INTERNAL_H
 #define CLNET_SWEEP_INTERNAL_H
@@ -109,9 +109,21 @@ void sweep_output_draw(struct sweep_runner *r);  /* draws them again */
 void sweep_output_line(struct sweep_runner *r, FILE *f, const char *name, const char *line);
 /* Reads what is ready on a job's stdout (stream 0) or stderr (1); closes it at its end. */
 void sweep_output_read(struct sweep_runner *r, struct sweep_job *j, int stream);
+/* The table of summary.md on stdout in aligned columns, its settings cut to a terminal's
+ * width. */
+int sweep_output_table(const struct sweep *s);
 
 /* table.c */
+struct settings;
 int sweep_write_tables(const struct sweep *s);
+/* Every item's settings in a few words (report/settings.h); settings_free it. */
+int sweep_settings(const struct sweep *s, struct settings *out);
+/* What a table shows of a run: final and best test accuracy, iterations/s, seconds (NaN where
+ * the run has not given them), each with sweep_row_decimals[c] decimals. */
+void sweep_row_numbers(const struct sweep_item *it, double v[4]);
+extern const int sweep_row_decimals[4];
 int sweep_compare(const struct sweep *s);
+/* index.html in ROOT/<sweep> and in every run's folder (report/page.h), rows as the table's. */
+int sweep_write_pages(const struct sweep *s);
 
 #endif

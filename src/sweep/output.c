@@ -3,17 +3,21 @@
  * the sweep sets CLNET_PROGRESS=tty), with a line of totals, under the lines that stay (each
  * run's first and last line, errors, and evaluations with --verbose). Otherwise every line a
  * child prints is passed on prefixed by its run name: children print one per evaluation then.
- * A child's "clnet: error: ..." line is kept as the run's error for the final list. */
+ * A child's "clnet: error: ..." line is kept as the run's error for the final list. At the end,
+ * the table of summary.md in aligned columns. */
 #define _GNU_SOURCE
 #include "sweep/internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report/report.h"
+#include "report/settings.h"
+#include "util/status.h"
 #include "util/term.h"
 
 void sweep_output_clear(struct sweep_runner *r)
@@ -134,3 +138,85 @@ void sweep_output_read(struct sweep_runner *r, struct sweep_job *j, int stream)
     }
 }
 
+
+/* ---- the table at the end ----------------------------------------------------------------- */
+
+enum { TABLE_COLS = 7 };
+
+/* Row i's cells (row -1: the header) into cell[TABLE_COLS][64]; the settings are not copied. */
+static void table_cells(const struct sweep *s, int i, char cell[TABLE_COLS][64])
+{
+    static const char *const head[TABLE_COLS] = {"name", "settings", "final", "best",
+                                                 "it/s", "time (s)", "status"};
+    for (int c = 0; c < TABLE_COLS; c++)
+        snprintf(cell[c], 64, "%s", i < 0 ? head[c] : "");
+    if (i < 0)
+        return;
+    const struct sweep_item *it = &s->items[i];
+    snprintf(cell[0], 64, "%s", it->name);
+    double v[4];
+    sweep_row_numbers(it, v);
+    for (int c = 0; c < 4; c++)
+        if (isfinite(v[c]))
+            snprintf(cell[2 + c], 64, "%.*f", sweep_row_decimals[c], v[c]);
+    snprintf(cell[6], 64, "%s", sweep_item_status(it));
+}
+
+/* One line: the name and the settings left-aligned, the numbers right-aligned, the settings
+ * cut with "…" to their width. */
+static void table_line(char cell[TABLE_COLS][64], const char *settings, const int *width)
+{
+    printf("%-*s", width[0], cell[0]);
+    int cols = settings_columns(settings);
+    if (cols <= width[1]) {
+        printf("  %s%*s", settings, width[1] - cols, "");
+    } else {
+        printf("  ");
+        int shown = 0;
+        for (const char *p = settings; *p && shown < width[1] - 1; shown++) {
+            int len = 1;
+            while ((p[len] & 0xC0) == 0x80)
+                len++;
+            printf("%.*s", len, p);
+            p += len;
+        }
+        printf("…");
+    }
+    for (int c = 2; c < 6; c++)
+        printf("  %*s", width[c], cell[c]);
+    printf("  %s\n", cell[6]);
+}
+
+int sweep_output_table(const struct sweep *s)
+{
+    struct settings st = {0};
+    int status = sweep_settings(s, &st);
+    if (status != CLNET_OK)
+        return status;
+    char cell[TABLE_COLS][64];
+    int width[TABLE_COLS] = {0};
+    for (int i = -1; i < s->n; i++) {
+        table_cells(s, i, cell);
+        for (int c = 0; c < TABLE_COLS; c++) {
+            int w = c == 1 && i >= 0 ? settings_columns(st.text[i]) : (int)strlen(cell[c]);
+            width[c] = w > width[c] ? w : width[c];
+        }
+    }
+    /* On a terminal the settings give way to its width (never below 8 columns). */
+    if (isatty(STDOUT_FILENO)) {
+        int others = 0;
+        for (int c = 0; c < TABLE_COLS; c++)
+            others += c == 1 ? 0 : width[c] + 2;
+        int room = term_columns(STDOUT_FILENO) - 1 - others - 2;
+        width[1] = room < width[1] ? (room > 8 ? room : 8) : width[1];
+    }
+    for (int i = -1; i < s->n; i++) {
+        table_cells(s, i, cell);
+        table_line(cell, i < 0 ? "settings" : st.text[i], width);
+    }
+    if (st.common[0])
+        printf("the most common choice, where a run does not say: %s\n", st.common);
+    fflush(stdout);
+    settings_free(&st);
+    return CLNET_OK;
+}

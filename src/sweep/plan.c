@@ -133,10 +133,19 @@ static int find_files(struct file_list *l, const char *dir, const char *out_root
     return find_in(l, dir, &here, have_root ? &root : NULL);
 }
 
-/* By path, with runs of digits compared as numbers (h10, h25, h100), as `ls -v` does. */
+/* By path without ".yaml", with runs of digits compared as numbers (h10, h25, h100; mom0,
+ * mom0.5, mom0.9; lr0.003, lr0.01, lr0.1), as `ls -v` does. */
 static int compare_paths(const void *a, const void *b)
 {
-    return strverscmp(*(char *const *)a, *(char *const *)b);
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t nx = strlen(x), ny = strlen(y);
+    nx -= nx >= 5 && strcmp(x + nx - 5, ".yaml") == 0 ? 5 : 0;
+    ny -= ny >= 5 && strcmp(y + ny - 5, ".yaml") == 0 ? 5 : 0;
+    char *sx = strndup(x, nx), *sy = strndup(y, ny);
+    int c = sx && sy ? strverscmp(sx, sy) : strcmp(x, y);
+    free(sx);
+    free(sy);
+    return c ? c : strcmp(x, y);
 }
 
 /* The hash of the resolved config's bytes: the one train stores with a checkpoint and in

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dist/dist.h"
 #include "report/report.h"
@@ -76,6 +77,19 @@ static void print_totals(const struct sweep *s, double seconds)
     printf("sweep %s: %d of %d completed (%d already were), %d failed, %d not finished, in "
            "%.1f s; %s/summary.md\n",
            s->name, completed, s->n, up_to_date, failed, not_run, seconds, s->root);
+}
+
+static int write_results(const struct sweep *s)
+{
+    int status = sweep_write_tables(s);
+    if (status == CLNET_OK)
+        status = sweep_compare(s);
+    if (status == CLNET_OK)
+        status = sweep_write_pages(s);
+    /* summary.md's table on a terminal; in a pipe every line names its run */
+    if (status == CLNET_OK && !s->opt->quiet && isatty(STDOUT_FILENO))
+        status = sweep_output_table(s);
+    return status;
 }
 
 /* Under MPI every rank planned the same items and ran some of them: gather what became of
@@ -149,10 +163,8 @@ int sweep_run(const struct sweep_options *o)
         if (run_status == CLNET_OK)
             run_status = st;
     }
-    /* The table and plots even after an interruption: they show what is done. */
-    status = lead ? sweep_write_tables(&s) : CLNET_OK;
-    if (status == CLNET_OK && lead)
-        status = sweep_compare(&s);
+    /* The tables, plots and pages even after an interruption: they show what is done. */
+    status = lead ? write_results(&s) : CLNET_OK;
     if (!o->quiet && lead)
         print_totals(&s, clock_seconds() - t0);
     char names[512];

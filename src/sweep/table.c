@@ -1,6 +1,7 @@
-/* A sweep's results: ROOT/<sweep>/summary.csv and summary.md, one row per experiment (name,
- * the config keys whose values differ between the experiments, final and best test accuracy,
- * iterations/s, time, status), and the comparison plots of report/plot.h. */
+/* A sweep's results: ROOT/<sweep>/summary.csv, one row per experiment (name, every config key
+ * whose value differs between the experiments, final and best test accuracy, iterations/s,
+ * time, status), summary.md for people (the differing keys as a few words of settings,
+ * report/settings.h), the comparison plots of report/plot.h and the pages of report/page.h. */
 #define _GNU_SOURCE
 #include "sweep/internal.h"
 
@@ -9,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/page.h"
 #include "report/plot.h"
+#include "report/settings.h"
 #include "util/fs.h"
 #include "util/status.h"
 
@@ -103,59 +106,74 @@ static void write_csv(FILE *f, const struct sweep *s, const char *const *keys, i
     fputs(",final_test_accuracy,best_test_accuracy,iterations_per_second,seconds,status\n", f);
     for (int i = 0; i < s->n; i++) {
         const struct sweep_item *it = &s->items[i];
-        const struct run_record *r = record(it);
         csv_field(f, it->name);
         for (int k = 0; k < n_keys; k++) {
             fputc(',', f);
             csv_field(f, config_flat_get(&it->flat, keys[k]));
         }
-        fputc(',', f);
-        number(f, r ? r->final_acc : NAN, 4);
-        fputc(',', f);
-        number(f, r ? r->best_acc : NAN, 4);
-        fputc(',', f);
-        number(f, r ? r->iterations_per_second : NAN, 1);
-        fputc(',', f);
-        number(f, r ? r->seconds : NAN, 1);
+        double v[4];
+        sweep_row_numbers(it, v);
+        for (int c = 0; c < 4; c++) {
+            fputc(',', f);
+            number(f, v[c], sweep_row_decimals[c]);
+        }
         fprintf(f, ",%s\n", sweep_item_status(it));
     }
 }
 
-static void write_md(FILE *f, const struct sweep *s, const char *const *keys, int n_keys)
+/* The items' resolved configs side by side (shallow copies: the items own them). */
+static struct config_flat *item_flats(const struct sweep *s)
+{
+    struct config_flat *flats = calloc((size_t)s->n + 1, sizeof *flats);
+    for (int i = 0; flats && i < s->n; i++)
+        flats[i] = s->items[i].flat;
+    return flats;
+}
+
+int sweep_settings(const struct sweep *s, struct settings *out)
+{
+    struct config_flat *flats = item_flats(s);
+    int status = flats ? settings_describe(out, flats, s->n)
+                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    free(flats);
+    return status;
+}
+
+/* The numbers a table shows for item i: final and best test accuracy, iterations/s, seconds. */
+void sweep_row_numbers(const struct sweep_item *it, double v[4])
+{
+    const struct run_record *r = record(it);
+    v[0] = r ? r->final_acc : NAN;
+    v[1] = r ? r->best_acc : NAN;
+    v[2] = r ? r->iterations_per_second : NAN;
+    v[3] = r ? r->seconds : NAN;
+}
+
+const int sweep_row_decimals[4] = {4, 4, 1, 1};
+
+/* For people: name, settings (settings.h), the four numbers, status: 7 columns however many
+ * settings differ (summary.csv has them all). */
+static void write_md(FILE *f, const struct sweep *s, const struct settings *st)
 {
     fprintf(f, "# Sweep %s\n\n", s->name);
-    fprintf(f, "%d experiments from `%s`, runs in `%s/`. %s\n\n", s->n, s->opt->dir, s->root,
-            n_keys ? "The columns between the name and the results are the settings that "
-                     "differ between the experiments."
-                   : "The experiments differ only in their names.");
-    fputs("| name |", f);
-    for (int k = 0; k < n_keys; k++) {
-        fputc(' ', f);
-        md_field(f, keys[k]);
-        fputs(" |", f);
-    }
-    fputs(" final test accuracy | best test accuracy | iterations/s | time (s) | status |\n|---|",
-          f);
-    for (int k = 0; k < n_keys + 4; k++)
-        fputs("---:|", f);
-    fputs("---|\n", f);
+    fprintf(f, "%d experiments from `%s`, runs in `%s/`; `index.html` shows them in a browser. "
+               "Settings: the model (%s), then where the run differs from the most common choice, "
+               "which is: %s. Every setting of every run: `summary.csv`.\n\n",
+            s->n, s->opt->dir, s->root, SETTINGS_LEGEND, st->common[0] ? st->common : "-");
+    fputs("| name | settings | final test accuracy | best test accuracy | iterations/s | "
+          "time (s) | status |\n|---|---|---:|---:|---:|---:|---|\n", f);
     for (int i = 0; i < s->n; i++) {
         const struct sweep_item *it = &s->items[i];
-        const struct run_record *r = record(it);
         fputs("| ", f);
         md_field(f, it->name);
+        fputs(" | ", f);
+        md_field(f, st->text[i]);
         fputs(" |", f);
-        for (int k = 0; k < n_keys; k++) {
-            fputc(' ', f);
-            md_field(f, config_flat_get(&it->flat, keys[k]));
-            fputs(" |", f);
-        }
-        const double v[4] = {r ? r->final_acc : NAN, r ? r->best_acc : NAN,
-                             r ? r->iterations_per_second : NAN, r ? r->seconds : NAN};
-        const int decimals[4] = {4, 4, 1, 1};
+        double v[4];
+        sweep_row_numbers(it, v);
         for (int c = 0; c < 4; c++) {
             fputc(' ', f);
-            number(f, v[c], decimals[c]);
+            number(f, v[c], sweep_row_decimals[c]);
             fputs(" |", f);
         }
         fprintf(f, " %s |\n", sweep_item_status(it));
@@ -163,7 +181,7 @@ static void write_md(FILE *f, const struct sweep *s, const char *const *keys, in
 }
 
 static int write_file(const struct sweep *s, const char *name, const char *const *keys,
-                      int n_keys, bool md)
+                      int n_keys, const struct settings *st)
 {
     char *text = NULL, *path = NULL;
     size_t len = 0;
@@ -174,8 +192,8 @@ static int write_file(const struct sweep *s, const char *name, const char *const
         free(text);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     }
-    if (md)
-        write_md(f, s, keys, n_keys);
+    if (st)
+        write_md(f, s, st);
     else
         write_csv(f, s, keys, n_keys);
     int status = fclose(f) == 0 && text ? fs_write_atomic(path, text, len)
@@ -193,9 +211,13 @@ int sweep_write_tables(const struct sweep *s)
     if (status == CLNET_OK)
         status = fs_mkdir_p(s->root);
     if (status == CLNET_OK)
-        status = write_file(s, "summary.csv", keys, n_keys, false);
+        status = write_file(s, "summary.csv", keys, n_keys, NULL);
+    struct settings st = {0};
     if (status == CLNET_OK)
-        status = write_file(s, "summary.md", keys, n_keys, true);
+        status = sweep_settings(s, &st);
+    if (status == CLNET_OK)
+        status = write_file(s, "summary.md", NULL, 0, &st);
+    settings_free(&st);
     free(keys);
     return status;
 }
@@ -242,5 +264,19 @@ int sweep_compare(const struct sweep *s)
     free(refs);
     free(values);
     free(keys);
+    return status;
+}
+
+int sweep_write_pages(const struct sweep *s)
+{
+    struct page_run *runs = calloc((size_t)s->n + 1, sizeof *runs);
+    if (!runs)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    for (int i = 0; i < s->n; i++) {
+        const struct sweep_item *it = &s->items[i];
+        runs[i] = (struct page_run){it->name, it->dir, sweep_item_status(it), it->flat};
+    }
+    int status = page_write_sweep(s->root, s->name, s->opt->dir, runs, s->n);
+    free(runs);
     return status;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/digit_png.h"
 #include "model/model.h"
 #include "runtime/device.h"
 #include "util/status.h"
@@ -111,16 +112,24 @@ static void write_header(FILE *f, bool classifier, size_t outputs)
     fputc('\n', f);
 }
 
-/* The class (the first largest score) and the softmax probabilities of one row's scores. */
-static void write_classes(FILE *f, const float *z, size_t n)
+/* A row's class (the first largest of its n scores) and, in *sum, the softmax denominator
+ * relative to that score: class k's probability is exp(z[k] - z[best]) / *sum. */
+static size_t scores_class(const float *z, size_t n, double *sum)
 {
     size_t best = 0;
     for (size_t k = 1; k < n; k++)
         if (z[k] > z[best])
             best = k;
-    double sum = 0.0;
+    *sum = 0.0;
     for (size_t k = 0; k < n; k++)
-        sum += exp((double)z[k] - z[best]);
+        *sum += exp((double)z[k] - z[best]);
+    return best;
+}
+
+static void write_classes(FILE *f, const float *z, size_t n)
+{
+    double sum;
+    size_t best = scores_class(z, n, &sum);
     fprintf(f, ",%zu", best);
     for (size_t k = 0; k < n; k++)
         fprintf(f, ",%.6g", exp((double)z[k] - z[best]) / sum);
@@ -196,40 +205,111 @@ static int predict_rows(const struct experiment *e, struct model *m, cl_mem x, s
     return status;
 }
 
-int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
-                const char *cl_dir, FILE *in, const char *name, FILE *out)
+/* A model ready to run chunks of up to PREDICT_ROWS rows: xs in, ys out, on the host. */
+struct predictor {
+    struct runtime *rt;
+    struct model m;
+    cl_mem x;
+    struct chunk c;
+};
+
+static void predictor_close(struct predictor *p)
 {
-    struct runtime *rt = NULL;
-    struct model m = {0};
+    free(p->c.xs);
+    free(p->c.ys);
+    runtime_free(p->x);
+    if (p->m.layers)
+        model_free(&p->m);
+    if (p->rt)
+        runtime_close(p->rt);
+}
+
+static int predictor_open(struct predictor *p, const struct experiment *e, const char *weights,
+                          const char *device_flag, const char *cl_dir)
+{
     float *params = NULL;
-    struct chunk c = {0};
-    cl_mem x = NULL;
-    int status = runtime_open(&rt, runtime_device_spec(device_flag, e->device), cl_dir);
+    memset(p, 0, sizeof *p);
+    int status = runtime_open(&p->rt, runtime_device_spec(device_flag, e->device), cl_dir);
     if (status == CLNET_OK)
-        status = model_build(&m, rt, e, PREDICT_ROWS);
+        status = model_build(&p->m, p->rt, e, PREDICT_ROWS);
     if (status == CLNET_OK) {
-        params = malloc((m.n_params ? m.n_params : 1) * sizeof *params);
-        c.xs = malloc(PREDICT_ROWS * m.input_size * sizeof *c.xs);
-        c.ys = malloc(PREDICT_ROWS * m.output_size * sizeof *c.ys);
-        if (!params || !c.xs || !c.ys)
+        params = malloc((p->m.n_params ? p->m.n_params : 1) * sizeof *params);
+        p->c.xs = malloc(PREDICT_ROWS * p->m.input_size * sizeof *p->c.xs);
+        p->c.ys = malloc(PREDICT_ROWS * p->m.output_size * sizeof *p->c.ys);
+        if (!params || !p->c.xs || !p->c.ys)
             status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     }
     if (status == CLNET_OK)
-        status = weights ? model_load_safetensors(&m, params, weights)
-                         : model_init_params(&m, params);
+        status = weights ? model_load_safetensors(&p->m, params, weights)
+                         : model_init_params(&p->m, params);
     if (status == CLNET_OK)
-        status = model_upload_params(&m, params);
+        status = model_upload_params(&p->m, params);
     if (status == CLNET_OK)
-        status = runtime_alloc(rt, &x, PREDICT_ROWS * m.input_size * sizeof(float), "input rows");
-    if (status == CLNET_OK)
-        status = predict_rows(e, &m, x, &c, in, name, out);
+        status = runtime_alloc(p->rt, &p->x, PREDICT_ROWS * p->m.input_size * sizeof(float),
+                               "input rows");
     free(params);
-    free(c.xs);
-    free(c.ys);
-    runtime_free(x);
-    if (m.layers)
-        model_free(&m);
-    if (rt)
-        runtime_close(rt);
+    if (status != CLNET_OK)
+        predictor_close(p);
+    return status;
+}
+
+int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
+                const char *cl_dir, FILE *in, const char *name, FILE *out)
+{
+    struct predictor p;
+    int status = predictor_open(&p, e, weights, device_flag, cl_dir);
+    if (status != CLNET_OK)
+        return status;
+    status = predict_rows(e, &p.m, p.x, &p.c, in, name, out);
+    predictor_close(&p);
+    return status;
+}
+
+/* One image's line: its class and probability, then the next two classes. */
+static void write_top3(FILE *f, const char *path, const float *z, size_t n)
+{
+    double sum;
+    size_t best = scores_class(z, n, &sum), top[3] = {best, n, n};
+    for (int t = 1; t < 3 && (size_t)t < n; t++)
+        for (size_t k = 0; k < n; k++)
+            if (k != top[0] && k != top[1] && (top[t] == n || z[k] > z[top[t]]))
+                top[t] = k;
+    fprintf(f, "%s: %zu (p %.4f)", path, best, 1.0 / sum);
+    for (int t = 1; t < 3 && top[t] < n; t++)
+        fprintf(f, "%s%zu (p %.4f)", t == 1 ? "; then " : ", ", top[t],
+                exp((double)z[top[t]] - z[best]) / sum);
+    fputc('\n', f);
+}
+
+int predict_images(const struct experiment *e, const char *weights, const char *device_flag,
+                   const char *cl_dir, const char *const *paths, int n, FILE *out)
+{
+    struct predictor p;
+    int status = predictor_open(&p, e, weights, device_flag, cl_dir);
+    if (status != CLNET_OK)
+        return status;
+    if (p.m.input_size != DIGIT_PIXELS || !e->has_train)
+        status = clnet_errorf(CLNET_ERR_USAGE, "predict reads 28x28 digit images for a "
+                              "classifier with 784 inputs; this model %s %zu inputs",
+                              e->has_train ? "has" : "is not a classifier and has",
+                              p.m.input_size);
+    for (int i = 0; status == CLNET_OK && i < n; i += PREDICT_ROWS) {
+        int rows = n - i < PREDICT_ROWS ? n - i : PREDICT_ROWS;
+        for (int r = 0; status == CLNET_OK && r < rows; r++)
+            status = digit_png_read(paths[i + r], p.c.xs + (size_t)r * DIGIT_PIXELS);
+        cl_mem y;
+        if (status == CLNET_OK)
+            status = runtime_upload(p.rt, p.x, 0, p.c.xs, (size_t)rows * DIGIT_PIXELS *
+                                    sizeof *p.c.xs);
+        if (status == CLNET_OK)
+            status = model_forward(&p.m, &y, p.x, rows, false);
+        if (status == CLNET_OK)
+            status = runtime_download(p.rt, p.c.ys, y, 0, (size_t)rows * p.m.output_size *
+                                      sizeof *p.c.ys);
+        for (int r = 0; status == CLNET_OK && r < rows; r++)
+            write_top3(out, paths[i + r], p.c.ys + (size_t)r * p.m.output_size,
+                       p.m.output_size);
+    }
+    predictor_close(&p);
     return status;
 }

@@ -15,4 +15,10 @@
 int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
                 const char *cl_dir, FILE *in, const char *name, FILE *out);
 
+/* clnet predict: reads each of the n PNG images (data/digit_png.h: any size, prepared as MNIST
+ * digits) and writes a line per image to out: its class and probability, then the next two
+ * classes with theirs. The model must be a classifier of 28 x 28 inputs. */
+int predict_images(const struct experiment *e, const char *weights, const char *device_flag,
+                   const char *cl_dir, const char *const *paths, int n, FILE *out);
+
 #endif

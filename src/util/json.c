@@ -2,6 +2,7 @@
  * forms, no surrogates, nothing above U+10FFFF. */
 #include "util/json.h"
 
+#include "util/num.h"
 #include "util/status.h"
 
 #include <assert.h>
@@ -252,11 +253,7 @@ void json_double(struct json_writer *w, double v)
         return;
     }
     char buf[40];
-    for (int prec = 9; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    put(w, buf);
+    put(w, num_shortest(buf, sizeof buf, v));
 }
 
 void json_bool(struct json_writer *w, bool v)

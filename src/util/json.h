@@ -5,9 +5,9 @@
  *
  * Conventions: strings are UTF-8; invalid byte sequences are written as U+FFFD, so the output
  * is always valid JSON. '"' and '\\' are escaped, \b \f \n \r \t by their short forms, other
- * control characters as \u00XX. Doubles are written in the shortest of %.9g .. %.17g that
- * reads back to the same double; NaN and infinities, which JSON cannot express, are written
- * as null. */
+ * control characters as \u00XX. Numbers are written in the shortest form that reads back
+ * exactly (util/num.h: a float-valued double as the float it is); NaN and infinities, which
+ * JSON cannot express, are written as null. */
 #ifndef CLNET_UTIL_JSON_H
 #define CLNET_UTIL_JSON_H
 

@@ -290,6 +290,15 @@ START_TEST(test_data_dir_relative_to_config)
         }
         experiment_free(&e);
     }
+    /* From --set (and the default), the working folder's, recorded absolute too: a run's own
+     * config.yaml then resumes it wherever it is run from. */
+    const char *path = harness_write(sub, "s.yaml", MODEL4);
+    const char *const sets[] = {"data.dir=here"};
+    struct experiment e;
+    ck_assert_int_eq(config_load(&e, path, sets, 1), 0);
+    snprintf(want, sizeof want, "%s/here", cwd);
+    ck_assert_str_eq(e.data.dir, want);
+    experiment_free(&e);
 }
 END_TEST
 

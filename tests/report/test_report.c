@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "png.h"
+#include "pngc.h"
 #include "report/metrics_read.h"
 #include "report/plot.h"
 #include "util/status.h"
@@ -77,28 +77,27 @@ START_TEST(test_png_checker)
         blank[i] = 200;
     }
     char err[512];
-    for (int filter = 0; filter <= 4; filter++) {
-        char name[32];
-        snprintf(name, sizeof name, "f%d.png", filter);
-        char *path = in_dir(harness_tmpdir(), name);
-        ck_assert(pngc_write(path, W, H, rgb, filter) == 0);
+    {
+        char *path = in_dir(harness_tmpdir(), "rgb.png");
+        ck_assert(pngc_write(path, W, H, rgb) == 0);
         struct pngc_image img;
-        ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "filter %d: %s", filter, err);
+        ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
         ck_assert(img.width == W && img.height == H);
-        ck_assert_msg(memcmp(img.rgb, rgb, sizeof rgb) == 0, "filter %d: pixels differ", filter);
+        ck_assert_msg(memcmp(img.rgb, rgb, sizeof rgb) == 0, "pixels differ");
         ck_assert(pngc_variance(&img) > 100);
         pngc_free(&img);
         free(path);
     }
     char *path = in_dir(harness_tmpdir(), "blank.png");
-    ck_assert(pngc_write(path, W, H, blank, 0) == 0);
+    ck_assert(pngc_write(path, W, H, blank) == 0);
     struct pngc_image img;
     ck_assert(pngc_read(&img, path, err, sizeof err) == 0);
     ck_assert_msg(pngc_variance(&img) == 0, "blank image variance %g", pngc_variance(&img));
     ck_assert(pngc_count_red(&img, 0, 0, W, H) == 0);
     pngc_free(&img);
 
-    /* A flipped byte inside the image data breaks its CRC; a cut file is truncated. */
+    /* A flipped byte inside the image data (libpng reports the zlib check or the chunk's CRC,
+     * whichever it meets first); a cut file is truncated. */
     size_t len;
     FILE *f = fopen(path, "rb");
     unsigned char buf[8192];
@@ -107,13 +106,14 @@ START_TEST(test_png_checker)
     buf[len - 20] ^= 0x40;
     char *bad = harness_write_bytes(NULL, "bad_crc.png", buf, len);
     ck_assert(pngc_read(&img, bad, err, sizeof err) != 0);
-    ck_assert_msg(strstr(err, "CRC"), "%s", err);
+    ck_assert_msg(strstr(err, "bad_crc.png: ") && (strstr(err, "CRC") || strstr(err, "check")),
+                  "%s", err);
     buf[len - 20] ^= 0x40;
     char *cut = harness_write_bytes(NULL, "cut.png", buf, len - 16);
     ck_assert(pngc_read(&img, cut, err, sizeof err) != 0);
     char *text = harness_write(NULL, "text.png", "not a png at all");
     ck_assert(pngc_read(&img, text, err, sizeof err) != 0);
-    ck_assert_msg(strstr(err, "signature"), "%s", err);
+    ck_assert_msg(strstr(err, "Not a PNG file"), "%s", err);
     free(path);
 }
 END_TEST

@@ -15,7 +15,7 @@
 #include "../train/synth.h"
 #include "data/idx.h"
 #include "harness.h"
-#include "png.h"
+#include "pngc.h"
 #include "report/plot.h"
 
 /* Few steps of plain SGD: the model is right on some test images and wrong on others. */

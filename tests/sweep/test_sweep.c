@@ -190,7 +190,11 @@ START_TEST(test_sweep_table)
                       "%s/summary.json: %s", names[i], summary);
     }
     char *md = read_text(str("%s/grid/summary.md", root));
-    ck_assert_msg(md && strstr(md, "| u64 | 64 |"), "summary.md: %s", md);
+    /* For people: 7 columns, the settings in a few words (the model; nothing else differs). */
+    ck_assert_msg(md && strstr(md, "| u64 | 784-64⁺-10 | ") &&
+                      strstr(md, "| name | settings | final test accuracy | best test accuracy "
+                                 "| iterations/s | time (s) | status |\n"),
+                  "summary.md: %s", md);
     ck_assert_msg(exists(str("%s/grid/compare_accuracy.png", root)), "no compare_accuracy.png");
     ck_assert_msg(exists(str("%s/grid/final_vs_model.layers.0.dense.units.png", root)),
                   "no final_vs_model.layers.0.dense.units.png");
@@ -595,6 +599,10 @@ START_TEST(test_sweep_progress_tty)
     ck_assert_msg(strstr(tty, "t1: test accuracy ") && strstr(tty, "t2: test accuracy "),
                   "no final lines: %s", tty);
     ck_assert_msg(strstr(tty, "sweep sweeptty: 2 of 2 completed"), "no closing line: %s", tty);
+    /* On a terminal, summary.md's table in columns: name, settings (the model here), ... */
+    ck_assert_msg(strstr(tty, "name  settings") && strstr(tty, "t1    784-8⁺-10") &&
+                      strstr(tty, "t2    784-16⁺-10"),
+                  "no table: %s", tty);
 }
 END_TEST
 

@@ -1,4 +1,4 @@
-/* util: rng, fs, status and parent. */
+/* util: rng, fs, status, parent and num. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -9,5 +9,6 @@ int main(void)
     add_fs_tests(s);
     add_status_tests(s);
     add_parent_tests(s);
+    add_num_tests(s);
     return harness_run(s, true);
 }

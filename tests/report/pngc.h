@@ -1,8 +1,8 @@
-/* A small PNG reader for the plot tests, on zlib: checks the signature, every chunk's CRC and
- * the header, inflates the image data and undoes the row filters, so a test can look at
- * pixels (is the image blank? which cells carry red?). And a writer, to test the reader. */
-#ifndef CLNET_TESTS_REPORT_PNG_H
-#define CLNET_TESTS_REPORT_PNG_H
+/* PNG for the plot tests, through libpng's simplified API (which checks the signature and the
+ * chunks' CRCs): a test can look at pixels (is the image blank? which cells carry red?). And a
+ * writer, to test the reader. */
+#ifndef CLNET_TESTS_REPORT_PNGC_H
+#define CLNET_TESTS_REPORT_PNGC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,8 +12,8 @@ struct pngc_image {
     unsigned char *rgb; /* (height, width, 3) */
 };
 
-/* Reads path: 8-bit greyscale, RGB or RGBA (alpha dropped), not interlaced. 0, or -1 with
- * the reason in err. */
+/* Reads path, any PNG, as 8-bit RGB (alpha composed over black). 0, or -1 with the reason in
+ * err. */
 int pngc_read(struct pngc_image *img, const char *path, char *err, size_t err_size);
 void pngc_free(struct pngc_image *img);
 
@@ -27,7 +27,7 @@ bool pngc_is_red(const struct pngc_image *img, int x, int y);
 /* Red pixels in [x0, x1) x [y0, y1). */
 int pngc_count_red(const struct pngc_image *img, int x0, int y0, int x1, int y1);
 
-/* Writes an 8-bit RGB PNG with every row filtered by `filter` (0..4). 0 or -1. */
-int pngc_write(const char *path, int width, int height, const unsigned char *rgb, int filter);
+/* Writes an 8-bit RGB PNG. 0 or -1. */
+int pngc_write(const char *path, int width, int height, const unsigned char *rgb);
 
 #endif

@@ -1,0 +1,44 @@
+/* Shared by the validation pass's two files and nothing else: validate.c walks the merged
+ * tree along the schema tables, values.c reads one scalar into a typed value. Every error
+ * names the node's file:line:col and the key path being converted. Internal to src/config/. */
+#ifndef CLNET_CONFIG_VALIDATE_H
+#define CLNET_CONFIG_VALIDATE_H
+
+#include "config/node.h"
+#include "config/schema.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vctx {
+    struct arena *arena;
+    char ctx[512]; /* key path of the node being converted */
+    size_t len;
+    char *dir_looked; /* resolve_dir's config-relative folder that did not exist */
+};
+
+/* Records "FILE:LINE:COL: KEY.PATH: msg" for the node at as CLNET_ERR_CONFIG. */
+int vctx_error(struct vctx *v, const struct node *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* The scalar's text, or NULL for a map, a list or null. */
+const char *value_text(const struct node *n);
+/* The scalar's text in *out, or "expected WHAT, got ...". */
+int value_scalar(struct vctx *v, const struct node *n, const char *what, const char **out);
+/* An integer in [lo, hi] and in f's range. */
+int value_integer(struct vctx *v, const struct field *f, const struct node *n, long long lo,
+                  long long hi, long long *out);
+/* A finite number, in f's range when f is not NULL. */
+int value_double(struct vctx *v, const struct field *f, const struct node *n, double *out);
+/* A finite number that fits a 32-bit float. */
+int value_float(struct vctx *v, const struct node *n, float *out);
+/* true/True/TRUE or false/False/FALSE. */
+int value_bool(struct vctx *v, const struct node *n, bool *out);
+/* A new string (the caller frees it) as f's flags want it: non-empty, a run name, or a path
+ * or folder made absolute. */
+int value_string(struct vctx *v, const struct field *f, const struct node *n, char **out);
+
+#endif
