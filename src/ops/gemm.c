@@ -36,20 +36,31 @@ static int check_shape(int m, int n, int k, int lda, int ldb, int ldc)
 
 /* CLBlast pads or transposes some operands into a temporary buffer first; without one given it
  * allocates and frees one on every such call. Here it gets the runtime's scratch buffer
- * (runtime_scratch), allocated once at the largest size a run asks for. */
-static int clblast_temp(struct runtime *rt, cl_command_queue *queue, CLBlastTranspose ta,
-                        CLBlastTranspose tb, int m, int n, int k, size_t a_off, int lda,
-                        size_t b_off, int ldb, size_t c_off, int ldc, cl_mem *temp)
+ * (runtime_scratch), allocated once at the largest size a run asks for. *bytes: what this call
+ * needs (0: none). */
+static int clblast_temp_size(struct runtime *rt, CLBlastTranspose ta, CLBlastTranspose tb, int m,
+                             int n, int k, size_t a_off, int lda, size_t b_off, int ldb,
+                             size_t c_off, int ldc, size_t *bytes)
 {
-    size_t bytes = 0;
-    *temp = NULL;
+    cl_command_queue queue = runtime_queue(rt);
+    *bytes = 0;
     CLBlastStatusCode code = CLBlastSGemmTempBufferSize(
         CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k, a_off, (size_t)lda, b_off,
-        (size_t)ldb, c_off, (size_t)ldc, queue, &bytes);
+        (size_t)ldb, c_off, (size_t)ldc, &queue, bytes);
     if (code != CLBlastSuccess)
         return clnet_errorf((int)code, "CLBlastSGemmTempBufferSize (M=%d N=%d K=%d): %s", m, n, k,
                             clnet_status_name((int)code));
-    return bytes > 0 ? runtime_scratch(rt, bytes, temp) : CLNET_OK;
+    return CLNET_OK;
+}
+
+size_t op_gemm_clblast_temp_bytes(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
+                                  int k)
+{
+    size_t bytes = 0;
+    int status = clblast_temp_size(rt, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 0,
+                                   trans_a ? m : k, 0, trans_b ? k : n, 0, n, &bytes);
+    return status == CLNET_OK ? bytes : 0;
 }
 
 int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
@@ -61,8 +72,10 @@ int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     cl_command_queue queue = runtime_queue(rt);
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
-    cl_mem temp;
-    status = clblast_temp(rt, &queue, ta, tb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &temp);
+    size_t bytes;
+    cl_mem temp = NULL;
+    status = clblast_temp_size(rt, ta, tb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &bytes);
+    if (status == CLNET_OK && bytes > 0) status = runtime_scratch(rt, bytes, &temp);
     if (status != CLNET_OK) return status;
     CLBlastStatusCode code = CLBlastSgemmWithTempBuffer(
         CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k, alpha, a, a_off,

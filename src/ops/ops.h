@@ -41,6 +41,12 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                 float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                 float beta, cl_mem c, size_t c_off, int ldc);
 
+/* The temp buffer CLBlast needs for this product with packed operands, in bytes (0: none, or
+ * the query failed); op_gemm_clblast gives it the runtime's one scratch buffer
+ * (runtime_scratch), so that CLBlast allocates none per call. */
+size_t op_gemm_clblast_temp_bytes(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
+                                  int k);
+
 /* What op_gemm_own_epi does in the GEMM's own launch, instead of a kernel after it (a dense
  * layer's elementwise passes; cl/gemm.cl):
  *   GEMM_EPI_BIAS_ACT (A B, A^T B; beta 0): C = act(alpha op(A) B + bias), bias (N) at off in
