@@ -257,6 +257,15 @@ class Net(nn.Module):
                 self.steps.append(("conv2d", len(self.params) - 2,
                                    (ACTIVATIONS[act], (sr, sc), (pr, pc))))
                 shape = [f, (h + 2 * pr - kr) // sr + 1, (w + 2 * pc - kc) // sc + 1]
+            elif kind in ("maxpool2d", "avgpool2d"):
+                if len(shape) != 3:
+                    raise ConfigError(f"{where}: needs a [C, H, W] input, got {shape}")
+                c, h, w = shape
+                kr, kc = pair(opts["size"], where + ".size")
+                sr, sc = pair(opts.get("stride", opts["size"]), where + ".stride")
+                pr, pc = pair(opts.get("pad", 0), where + ".pad")
+                self.steps.append((kind, None, ((kr, kc), (sr, sc), (pr, pc))))
+                shape = [c, (h + 2 * pr - kr) // sr + 1, (w + 2 * pc - kc) // sc + 1]
             elif kind == "flatten":
                 n = 1
                 for d in shape:
@@ -280,6 +289,10 @@ class Net(nn.Module):
             elif kind == "conv2d":
                 act, stride, pad = o
                 X = act(F.conv2d(X, p[k], bias=p[k + 1], stride=stride, padding=pad))
+            elif kind == "maxpool2d":
+                X = F.max_pool2d(X, *o)
+            elif kind == "avgpool2d":
+                X = F.avg_pool2d(X, *o, count_include_pad=True)
             elif kind == "flatten":
                 X = X.view(-1, o)
             elif kind == "dropout":

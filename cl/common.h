@@ -153,3 +153,20 @@ static inline void loss_row(__global float *dr, __global float *row_loss,
     for (int j = 0; j < classes; j++)
         dr[j] = dr[j] * ((j == label ? g : 0.0f) - dot);
 }
+
+/* Pooling windows (cl/maxpool2d.cl, cl/avgpool2d.cl; layers/pool2d.h): the input rows [*lo,
+ * *hi) of output row o, its window of `size` clipped to the n input rows. */
+void pool_span(int o, int stride, int pad, int size, int n, int *lo, int *hi)
+{
+    const int start = o * stride - pad, end = start + size;
+    *lo = max(start, 0);
+    *hi = min(end, n);
+}
+
+/* The output rows [*lo, *hi) of the m whose windows hold input row i. */
+void pool_outputs(int i, int stride, int pad, int size, int m, int *lo, int *hi)
+{
+    const int first = i + pad - size + 1; /* the lowest window start that reaches i */
+    *lo = max(first <= 0 ? 0 : (first + stride - 1) / stride, 0);
+    *hi = min((i + pad) / stride + 1, m);
+}

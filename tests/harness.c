@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/plot.h"
+
 static char tmp_root[4096];
 
 static void remove_tmp(void)
@@ -107,4 +109,20 @@ int harness_run(Suite *s, bool fork)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name)
+{
+    if (CLNET_HAVE_PLOTS)
+        tcase_add_test(tc, test);
+    else
+        printf("skipped %s: %s\n", name, PLOT_NONE_MESSAGE);
+}
+
+void harness_skip_without_plots(const char *suite)
+{
+    if (CLNET_HAVE_PLOTS)
+        return;
+    printf("skipped %s: every test draws plots and %s\n", suite, PLOT_NONE_MESSAGE);
+    exit(77);
 }

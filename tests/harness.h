@@ -35,6 +35,17 @@ void *harness_keep(void *p);
  * sanitizer build. */
 const char *harness_asan_full_unwind(void);
 
+/* Tests that need plots, in a build without PLplot (CLNET_HAVE_PLOTS 0, see report/plot.h):
+ * harness_add_plot_test adds test to tc in a build with plots, and otherwise prints one line
+ * "skipped NAME: <why>" instead; harness_skip_without_plots exits 77 (meson's "skipped") with
+ * that line in such a build, for an executable whose every test draws. */
+#ifndef CLNET_HAVE_PLOTS
+#define CLNET_HAVE_PLOTS 0
+#endif
+#define harness_add_plot_test(tc, test) harness_add_plot_test_((tc), (test), #test)
+void harness_add_plot_test_(TCase *tc, const TTest *test, const char *name);
+void harness_skip_without_plots(const char *suite);
+
 /* A time limit of seconds on an ordinary build, scaled by $CLNET_TEST_TIME_SCALE where the
  * build or the run is slower by design (sanitizers, valgrind; set in tests/meson.build). */
 double harness_time_limit(double seconds);

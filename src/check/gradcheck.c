@@ -43,7 +43,8 @@ struct tensor_result {
     int rank;
     int64_t dims[4];
     size_t total, checked, one_sided, skipped;
-    size_t zero_inputs; /* dense weights of inputs 0 in every row: checked to be exactly 0 */
+    bool matrix;        /* [I, O]: element (i, o) multiplies input i (dense's weights) */
+    size_t zero_inputs; /* matrix weights of inputs 0 in every row: checked to be exactly 0 */
     double max_abs, max_rel;
     size_t worst; /* index of the largest relative error */
     double worst_device, worst_fd;
@@ -135,7 +136,7 @@ static int forward(struct gradcheck *g, cl_mem *logits, size_t *disagree)
         status = runtime_download(g->rt, g->y, g->m.layers[i].out, 0, n * sizeof *g->y);
         for (size_t k = 0; status == CLNET_OK && k < n; k++) {
             bool on = hl->act == ACTIVATION_STEP ? g->y[k] >= 0.5f : g->y[k] > 0.0f;
-            *disagree += on != (hl->side[k] != 0);
+            *disagree += on != (hl->branch[k] != 0);
         }
     }
     return status;
@@ -194,41 +195,33 @@ static enum fd_kind difference(struct host_model *h, int layer, size_t p, double
 static bool describe_tensor(const struct model *m, int i, bool bias, struct tensor_result *t)
 {
     const struct layer *l = &m->layers[i];
-    int64_t n = bias ? l->shape->biases : l->shape->weights;
-    if (n == 0) return false;
+    struct param_tensor pt;
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "layers.%d.%s", i, bias ? "bias" : "weight");
-    t->total = (size_t)n;
-    if (bias) {
-        t->rank = 1;
-        t->dims[0] = n;
-    } else if (l->spec->type == LAYER_CONV2D) {
-        t->rank = 4;
-        t->dims[0] = l->shape->out.dim[0];
-        t->dims[1] = l->shape->in.dim[0];
-        t->dims[2] = l->spec->conv2d.size[0];
-        t->dims[3] = l->spec->conv2d.size[1];
-    } else {
-        t->rank = 2;
-        t->dims[0] = (int64_t)l->in_size;
-        t->dims[1] = (int64_t)l->out_size;
-    }
+    layer_param_tensor(l, bias, &pt, t->name, sizeof t->name);
+    if (pt.rank == 0) return false;
+    t->total = (size_t)(bias ? l->shape->biases : l->shape->weights);
+    t->rank = pt.rank;
+    t->matrix = pt.rank == 2 && pt.unit_axis == 1 && pt.dims[0] == (int64_t)l->in_size;
     int used = snprintf(t->shape, sizeof t->shape, "[");
-    for (int k = 0; k < t->rank; k++)
+    for (int k = 0; k < t->rank; k++) {
+        t->dims[k] = pt.dims[k];
         used += snprintf(t->shape + used, sizeof t->shape - (size_t)used, "%s%lld", k ? ", " : "",
                          (long long)t->dims[k]);
+    }
     snprintf(t->shape + used, sizeof t->shape - (size_t)used, "]");
     return true;
 }
 
-/* Dense weights whose input is 0 in every row of the batch: their gradient is exactly 0 and
- * a difference would only confirm it, so they are checked for 0 without one and the random
- * subset is drawn from the others. NULL (no such split) for other tensors. */
-static bool *zero_inputs(const struct gradcheck *g, int layer, bool bias, size_t *count)
+/* Weights of a matrix [I, O] (dense's) whose input is 0 in every row of the batch: their
+ * gradient is exactly 0 and a difference would only confirm it, so they are checked for 0
+ * without one and the random subset is drawn from the others. NULL (no such split) for other
+ * tensors. */
+static bool *zero_inputs(const struct gradcheck *g, int layer, const struct tensor_result *t,
+                         size_t *count)
 {
     const struct layer *l = &g->m.layers[layer];
     *count = 0;
-    if (bias || l->spec->type != LAYER_DENSE) return NULL;
+    if (!t->matrix) return NULL;
     bool *zero = malloc(l->in_size * sizeof *zero);
     const double *in = host_model_output(&g->h, layer - 1);
     for (size_t i = 0; zero && i < l->in_size; i++) {
@@ -275,13 +268,12 @@ static int check_tensor(struct gradcheck *g, int layer, bool bias, struct tensor
 {
     const struct layer *l = &g->m.layers[layer];
     const size_t off = bias ? l->b_off : l->w_off, out = l->out_size;
-    bool *zero = zero_inputs(g, layer, bias, &t->zero_inputs);
+    bool *zero = zero_inputs(g, layer, t, &t->zero_inputs);
     size_t *cand = malloc(t->total * sizeof *cand), n_cand = 0, n = 0;
     double *dev = malloc(GRADCHECK_ELEMENTS * sizeof *dev);
     double *fd = malloc(GRADCHECK_ELEMENTS * sizeof *fd);
     size_t *at = malloc(GRADCHECK_ELEMENTS * sizeof *at);
-    bool dense_weights = !bias && l->spec->type == LAYER_DENSE;
-    if (!cand || !dev || !fd || !at || (dense_weights && !zero)) {
+    if (!cand || !dev || !fd || !at || (t->matrix && !zero)) {
         free(zero), free(cand), free(dev), free(fd), free(at);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory checking %s", t->name);
     }
@@ -417,7 +409,8 @@ static void print_header(struct gradcheck *g, int draw, size_t disagree)
             fprintf(out, "dropout: layer %d runs with p = 0 (the identity) for the check\n", i);
     fprintf(out,
             "finite differences: in double on the host, central, h = %g; one-sided where "
-            "the stencil would cross a ReLU/step kink on one side, skipped where on both\n",
+            "the stencil would cross a ReLU/step kink or change a max pool's choice on one "
+            "side, skipped where on both\n",
             GRADCHECK_STEP);
     fprintf(out,
             "relative error: |device - fd| / max(|device|, |fd|, %g x the tensor's largest "
@@ -429,9 +422,7 @@ static void print_header(struct gradcheck *g, int draw, size_t disagree)
 static void print_notes(struct gradcheck *g)
 {
     for (int i = 0; i < g->e->n_layers; i++)
-        if (g->e->layers[i].activation == ACTIVATION_STEP &&
-            (g->e->layers[i].type == LAYER_DENSE || g->e->layers[i].type == LAYER_CONV2D ||
-             g->e->layers[i].type == LAYER_ACTIVATION))
+        if (g->h.layers[i].act == ACTIVATION_STEP)
             fprintf(g->out,
                     "note: layer %d uses the step activation: its derivative is 0 "
                     "wherever it exists, so no gradient flows through it\n",

@@ -11,8 +11,9 @@
  * a different function on each draw. Tensors of more than GRADCHECK_ELEMENTS values are
  * checked on a seeded random subset of that many.
  *
- * Kinks (ReLU at 0, the step's jump): a difference whose stencil moves some unit across a kink
- * is not the derivative. The host pass knows every unit's side, so such an element is
+ * Kinks (ReLU at 0, the step's jump, the input a max pool chooses): a difference
+ * whose stencil moves some unit across a kink is not the derivative. The host pass knows every
+ * unit's side (its branch, layer_kind.host_forward), so such an element is
  * differenced one-sidedly on the side that keeps every unit where it was (second order,
  * points x, x +- h, x +- 2h), or skipped when both sides cross. Inputs are redrawn until the
  * device and the host put every unit on the same side (a pre-activation within float

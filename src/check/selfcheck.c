@@ -130,6 +130,19 @@ static const char *extra_names[SELFCHECK_EXTRA_COUNT] = {
     [SELFCHECK_COPY] = "copy",
 };
 
+static const char *kind_names[LAYER_TYPE_COUNT] = {
+#define LAYER_KIND(ENUM, name, form, cl) [LAYER_##ENUM] = "layer " #name,
+#include "layers/kinds.def"
+#undef LAYER_KIND
+};
+
+static const char *line_name(int id)
+{
+    if (id < KERNEL_COUNT) return kernel_name((enum kernel_id)id);
+    id -= KERNEL_COUNT;
+    return id < SELFCHECK_EXTRA_COUNT ? extra_names[id] : kind_names[id - SELFCHECK_EXTRA_COUNT];
+}
+
 static void print_report(FILE *out, const struct runtime *rt, const struct selfcheck_report *r)
 {
     const struct runtime_device_info *d = runtime_device(rt);
@@ -146,7 +159,7 @@ static void print_report(FILE *out, const struct runtime *rt, const struct selfc
         fprintf(out, "note: %s does not promise denormals (no CL_FP_DENORM): %d cases ran "
                 "without their denormal values\n", d->name, r->denormal_skips);
     fprintf(out, "selfcheck: %d of %d kernels of the table and %d more, %s (%.2f s)\n", r->covered,
-            KERNEL_COUNT, SELFCHECK_EXTRA_COUNT, r->failed ? "FAILED" : "all within tolerance",
+            KERNEL_COUNT, SELFCHECK_LINES - KERNEL_COUNT, r->failed ? "FAILED" : "all within tolerance",
             r->seconds);
 }
 
@@ -157,11 +170,12 @@ int selfcheck_run(struct runtime *rt, FILE *out, struct selfcheck_report *report
     struct selfcheck_report *r = report ? report : &local;
     memset(r, 0, sizeof *r);
     for (int id = 0; id < SELFCHECK_LINES; id++)
-        r->lines[id].name =
-            id < KERNEL_COUNT ? kernel_name((enum kernel_id)id) : extra_names[id - KERNEL_COUNT];
+        r->lines[id].name = line_name(id);
     struct sc c = {.rt = rt, .report = r, .rng = UINT64_C(0x5e1fc4ec4d1a7b35),
                    .denorms = (runtime_device(rt)->fp_flags & RUNTIME_FP_DENORM) != 0};
     int status = selfcheck_cases(&c);
+    if (status == CLNET_OK)
+        status = selfcheck_layers(&c);
     sc_release(&c);
     if (status == CLNET_OK) status = runtime_finish(rt);
     if (status != CLNET_OK) return status;
@@ -181,7 +195,7 @@ int selfcheck_run(struct runtime *rt, FILE *out, struct selfcheck_report *report
     if (missing)
         return clnet_errorf(CLNET_ERR_INTERNAL,
                             "selfcheck: %s has no comparison (add one to "
-                            "src/check/selfcheck_cases.c)",
+                            "src/check/selfcheck_cases.c, or examples to its kind)",
                             missing);
     if (out) print_report(out, rt, r);
     if (r->failed)

@@ -14,6 +14,9 @@
  * indexing wrong at tile edges, and broken local-memory barriers in CLBlast's tiled GEMM
  * (clnet's own kernels use none).
  *
+ * Every layer kind is also run whole, forward and backward, against its host reference
+ * (layer_kind.host_forward, host_backward) on its examples (selfcheck_layers.c).
+ *
  * Errors are relative: |device - host| / max(|host|, floor); the floor is per comparison
  * (1e-3 for elementwise results; the output's largest |value| for sums such as GEMM and
  * convolution, whose rounding scales with the whole sum). */
@@ -23,6 +26,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "config/experiment.h"
 #include "runtime/runtime.h"
 
 /* What selfcheck reports on beyond the kernel table: line KERNEL_COUNT + extra. */
@@ -32,10 +36,11 @@ enum selfcheck_extra {
     SELFCHECK_COPY,    /* op_copy: clEnqueueCopyBuffer */
     SELFCHECK_EXTRA_COUNT
 };
-#define SELFCHECK_LINES (KERNEL_COUNT + SELFCHECK_EXTRA_COUNT)
+/* and, after those, one line per layer kind: its examples against its host reference */
+#define SELFCHECK_LINES (KERNEL_COUNT + SELFCHECK_EXTRA_COUNT + LAYER_TYPE_COUNT)
 
 struct selfcheck_line {
-    const char *name; /* the kernel's name, or "gemm (CLBlast)", "fill", "copy" */
+    const char *name; /* the kernel's name, "gemm (CLBlast)", "fill", "copy" or "layer dense" */
     int cases;        /* comparisons that checked it */
     double max_abs;   /* largest |device - host| */
     double max_rel;   /* largest relative error */

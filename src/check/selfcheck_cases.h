@@ -1,7 +1,8 @@
 /* Internal to selfcheck: the comparisons (selfcheck_cases.c) and what they report through
  * (selfcheck.c). A case allocates with sc_host/sc_buffer (released by sc_release after it),
  * runs ops, downloads, and hands each result to sc_compare with the lines (kernel ids, or
- * KERNEL_COUNT + enum selfcheck_extra) it checks. */
+ * KERNEL_COUNT + enum selfcheck_extra, or KERNEL_COUNT + SELFCHECK_EXTRA_COUNT + a layer
+ * type) it checks. */
 #ifndef CLNET_CHECK_SELFCHECK_CASES_H
 #define CLNET_CHECK_SELFCHECK_CASES_H
 
@@ -55,5 +56,9 @@ double sc_scale(const float *v, size_t n);
 
 /* Every comparison; returns c->status (OpenCL or allocation failures). */
 int selfcheck_cases(struct sc *c);
+
+/* Every layer kind's examples against its host reference (selfcheck_layers.c); returns
+ * c->status. */
+int selfcheck_layers(struct sc *c);
 
 #endif

@@ -1,6 +1,7 @@
-/* The command line of clnet: one table of commands and one of options feed both the parser
- * and `clnet help`, so an option cannot be documented without being parsed or the reverse.
- * Each command lives in its own file; this one only parses and dispatches. */
+/* The command line of clnet: one table of commands and one of options (with util/options.c's
+ * table of settings, which have flags too) feed both the parser and `clnet help`, so an option
+ * cannot be documented without being parsed or the reverse. Each command lives in its own
+ * file; this one only parses and dispatches. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
 
 #include "config/config.h"
 #include "report/report.h"
-#include "util/env.h"
+#include "util/options.h"
 #include "util/status.h"
 #include "util/wrap.h"
 
@@ -21,6 +22,7 @@ struct command {
     const char *help;
     int (*run)(const struct cli_args *args);
     int min_positional, max_positional;
+    bool hidden; /* started by clnet itself; not in `clnet help` */
 };
 
 static int cli_help_config(const struct cli_args *args);
@@ -29,61 +31,54 @@ static const struct command commands[] = {
     {"train", "train CONFIG.yaml [--device SPEC] [--out DIR] [--restart] [--set key.path=value ...]",
      "train the experiment; writes runs/NAME/ (or DIR); resumes from DIR's checkpoint when it "
      "holds one of the same config; SIGINT/SIGTERM checkpoint and exit 130",
-     cli_train, 1, 1},
+     cli_train, 1, 1, false},
     {"sweep", "sweep DIR [--jobs N] [--devices SPEC,...] [--out ROOT] [--set key.path=value ...]",
      "train every DIR/**/*.yaml (not _*.yaml) into ROOT/DIRNAME/NAME/ (ROOT: runs), skipping "
      "runs already completed with the same config; then ROOT/DIRNAME/summary.csv, summary.md "
      "and comparison plots",
-     cli_sweep, 1, 1},
+     cli_sweep, 1, 1, false},
     {"report", "report DIR... [--format png|pdf|both]",
      "draw a run's plots and write its page (index.html) again from its files (DIR: a run "
      "directory), or every run's, the comparison plots and the pages of a sweep (DIR: a folder "
      "of run directories)",
-     cli_report, 1, CLI_MAX_POSITIONAL},
+     cli_report, 1, CLI_MAX_POSITIONAL, false},
     {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
      "test-set loss and accuracy of a run's weights (or a config's initial model); with "
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
-     cli_eval, 1, 1},
+     cli_eval, 1, 1, false},
     {"predict", "predict RUN_DIR IMAGE.png...",
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
-     cli_predict, 2, CLI_MAX_POSITIONAL},
+     cli_predict, 2, CLI_MAX_POSITIONAL, false},
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
-     "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1},
+     "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1, false},
     {"config", "config CONFIG.yaml [--set key.path=value ...]",
      "the resolved config (base: merged, --set applied, every default filled in): the bytes "
-     "train writes as config.yaml", cli_config, 1, 1},
+     "train writes as config.yaml", cli_config, 1, 1, false},
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
-     cli_devices, 0, 0},
+     cli_devices, 0, 0, false},
     {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--set key.path=value ...]",
      "the device's gradients against finite differences in double on the host, on a few "
      "samples: per parameter tensor, max absolute and relative error and ok/FAIL (exit 1)",
-     cli_gradcheck, 1, 1},
+     cli_gradcheck, 1, 1, false},
     {"selfcheck", "selfcheck [--device SPEC]",
      "run every kernel on small random inputs against the host reference; catches drivers "
      "that miscompile (fast-math exp/log, flushed denormals, NaN folding), wrong offsets or "
      "buffers and stray writes (exit 1)",
-     cli_selfcheck, 0, 0},
+     cli_selfcheck, 0, 0, false},
     {"help", "help [config]", "this text; `help config` lists every experiment-file key",
-     cli_help, 0, 1},
+     cli_help, 0, 1, false},
+    {"compile-helper", "compile-helper --parent PID CONFIG.yaml [train's options]",
+     "a cold start's compile helper (runtime/quirks.h)", cli_compile_helper, 1, 1, true},
 };
 
-/* Which commands accept an option: a space-separated list, matched as whole words. */
-struct option {
-    const char *name; /* long form, without -- */
-    char short_name;
-    const char *arg;  /* NULL for a flag */
-    const char *commands;
-    const char *help;
-};
-
-static const struct option options[] = {
-    {"device", 'd', "SPEC", "train eval predict devices gradcheck selfcheck",
-     "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and "
-     "the config's device:)"},
+/* Which commands accept an option: a space-separated list, matched as whole words (the
+ * compile-helper takes what train takes). The settings' flags (device, cl-dir, gemm, ...) are
+ * util/options.c's. A NULL help hides the option. */
+static const struct options_flag options[] = {
     {"out", 'o', "DIR", "train sweep",
      "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs)"},
     {"jobs", 'j', "N", "sweep", "runs at once (default 1)"},
@@ -98,8 +93,6 @@ static const struct option options[] = {
      "('-' reads standard input)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
-    {"cl-dir", 0, "DIR", "train eval predict devices sweep gradcheck selfcheck",
-     "read the OpenCL sources from DIR instead of the embedded copy (or CLNET_CL_DIR)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
     {"selfcheck", 0, NULL, "train",
@@ -111,9 +104,21 @@ static const struct option options[] = {
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
     {"help", 'h', NULL, "train eval predict summary config devices sweep report gradcheck selfcheck help", "show this help"},
+    {"parent", 0, "PID", "compile-helper", NULL},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every option: this file's, then the settings'. */
+static size_t n_flags(void)
+{
+    return COUNT(options) + (size_t)options_flag_count();
+}
+
+static const struct options_flag *flag_at(size_t i)
+{
+    return i < COUNT(options) ? &options[i] : options_flag_at((int)(i - COUNT(options)));
+}
 
 static const struct command *find_command(const char *name)
 {
@@ -123,8 +128,10 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
-static int accepts(const struct option *o, const char *command)
+static int accepts(const struct options_flag *o, const char *command)
 {
+    if (strcmp(command, "compile-helper") == 0 && accepts(o, "train"))
+        return 1;
     size_t n = strlen(command);
     for (const char *p = o->commands; (p = strstr(p, command)) != NULL; p += n)
         if ((p == o->commands || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
@@ -132,35 +139,51 @@ static int accepts(const struct option *o, const char *command)
     return 0;
 }
 
-static const struct option *find_option(const char *arg, const char **value)
+static const struct options_flag *find_option(const char *arg, const char **value)
 {
     *value = NULL;
     if (arg[1] != '-') { /* -x */
-        for (size_t i = 0; i < COUNT(options); i++)
-            if (options[i].short_name && arg[1] == options[i].short_name && arg[2] == '\0')
-                return &options[i];
+        for (size_t i = 0; i < n_flags(); i++)
+            if (flag_at(i)->short_name && arg[1] == flag_at(i)->short_name && arg[2] == '\0')
+                return flag_at(i);
         return NULL;
     }
     const char *name = arg + 2;
     const char *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    for (size_t i = 0; i < COUNT(options); i++)
-        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0) {
+    for (size_t i = 0; i < n_flags(); i++) {
+        const struct options_flag *o = flag_at(i);
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
             if (eq)
                 *value = eq + 1;
-            return &options[i];
+            return o;
         }
+    }
     return NULL;
 }
 
-static int set_option(struct cli_args *a, const struct option *o, const char *v)
+/* A whole number from min to max into *out, else the usage error naming --name. */
+static int whole_option(long *out, const char *name, const char *v, long min, long max)
+{
+    char *end = NULL;
+    errno = 0;
+    long j = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno || j < min || j > max)
+        return clnet_errorf(CLNET_ERR_USAGE, "--%s %s: expected a whole number from %ld to %ld",
+                            name, v, min, max);
+    *out = j;
+    return CLNET_OK;
+}
+
+static int set_option(struct cli_args *a, const struct options_flag *o, const char *v)
 {
     const char *n = o->name;
-    if (strcmp(n, "device") == 0)
-        a->device = v;
-    else if (strcmp(n, "cl-dir") == 0)
-        a->cl_dir = v;
-    else if (strcmp(n, "out") == 0)
+    bool setting;
+    int status = options_set_flag(&a->opt, n, v, &setting);
+    if (setting)
+        return status;
+    long j;
+    if (strcmp(n, "out") == 0)
         a->out = v;
     else if (strcmp(n, "inputs") == 0)
         a->inputs = v;
@@ -188,15 +211,14 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
     else if (strcmp(n, "devices") == 0)
         a->devices = v;
     else if (strcmp(n, "jobs") == 0) {
-        char *end = NULL;
-        errno = 0;
-        long j = strtol(v, &end, 10);
-        if (end == v || *end != '\0' || errno || j < 1 || j > 256)
-            return clnet_errorf(CLNET_ERR_USAGE, "--jobs %s: expected a whole number from 1 to "
-                                "256", v);
+        if ((status = whole_option(&j, n, v, 1, 256)) != CLNET_OK)
+            return status;
         a->jobs = (int)j;
-    }
-    else if (strcmp(n, "help") == 0) {
+    } else if (strcmp(n, "parent") == 0) {
+        if ((status = whole_option(&j, n, v, 1, 1L << 30)) != CLNET_OK)
+            return status;
+        a->parent = (pid_t)j;
+    } else if (strcmp(n, "help") == 0) {
         a->positional[0] = a->command;
         a->n_positional = 1;
         a->command = "help";
@@ -205,9 +227,10 @@ static int set_option(struct cli_args *a, const struct option *o, const char *v)
     return CLNET_OK;
 }
 
-int cli_parse(struct cli_args *a, int argc, char **argv)
+int cli_parse(struct cli_args *a, int argc, char **argv, const struct clnet_options *env)
 {
     memset(a, 0, sizeof *a);
+    a->opt = *env;
     a->process_start = clock_seconds();
     a->jobs = 1;
     if (argc < 2) {
@@ -239,7 +262,7 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
             continue;
         }
         const char *value;
-        const struct option *o = find_option(arg, &value);
+        const struct options_flag *o = find_option(arg, &value);
         if (!o || !accepts(o, command))
             return clnet_errorf(CLNET_ERR_USAGE, "%s: unknown option '%s' (see `clnet help`)",
                                 command, arg);
@@ -264,10 +287,26 @@ int cli_parse(struct cli_args *a, int argc, char **argv)
     return CLNET_OK;
 }
 
+/* The optional extras this build has (meson features; docs/building.md). */
+static void print_extras(void)
+{
+#ifdef CLNET_PLPLOT_VERSION
+    printf("plots: yes (PLplot %s)\n", CLNET_PLPLOT_VERSION);
+#else
+    printf("plots: no (built without PLplot: no PNG or PDF figures, every CSV and JSON)\n");
+#endif
+#ifdef CLNET_HAVE_MPI
+    printf("mpi: yes (MPI %s)\n", CLNET_MPI_VERSION);
+#else
+    printf("mpi: no (built without MPI: no train.parallel, no sweeps over ranks)\n");
+#endif
+}
+
 int cli_run(const struct cli_args *a)
 {
     if (strcmp(a->command, "version") == 0) {
         printf("clnet %s\n", CLNET_VERSION);
+        print_extras();
         return CLNET_OK;
     }
     return find_command(a->command)->run(a);
@@ -281,13 +320,13 @@ static void print_usage(FILE *f, const struct command *only)
                 CLNET_VERSION);
     for (size_t i = 0; i < COUNT(commands); i++) {
         const struct command *c = &commands[i];
-        if (only && only != c)
+        if ((only && only != c) || (!only && c->hidden))
             continue;
         fprintf(f, "  clnet %s\n    ", c->usage); /* usages run to 87 columns */
         wrap_text(f, c->help, 4, 4, WRAP_HELP_COLUMNS);
-        for (size_t j = 0; j < COUNT(options); j++) {
-            const struct option *o = &options[j];
-            if (!only || !accepts(o, c->name))
+        for (size_t j = 0; j < n_flags(); j++) {
+            const struct options_flag *o = flag_at(j);
+            if (!only || !o->help || !accepts(o, c->name))
                 continue;
             char left[64];
             snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
@@ -300,13 +339,15 @@ static void print_usage(FILE *f, const struct command *only)
     }
     if (!only) {
         fprintf(f, "\noptions (`clnet help COMMAND` says which command takes which):\n");
-        for (size_t j = 0; j < COUNT(options); j++) {
+        for (size_t j = 0; j < n_flags(); j++) {
             char entry[32];
-            snprintf(entry, sizeof entry, "  --%s", options[j].name);
-            wrap_entry(f, entry, 19, options[j].help, WRAP_HELP_COLUMNS);
+            if (!flag_at(j)->help)
+                continue;
+            snprintf(entry, sizeof entry, "  --%s", flag_at(j)->name);
+            wrap_entry(f, entry, 19, flag_at(j)->help, WRAP_HELP_COLUMNS);
         }
-        fprintf(f, "\nenvironment (a bad value is refused at start, exit 2):\n");
-        env_print(f);
+        fprintf(f, "\nenvironment (read at start, a bad value refused, exit 2; a flag wins):\n");
+        options_print_env(f);
         wrap_text(f, "exit codes: 0 success, 1 the run failed (sweep: a run did not complete), "
                   "2 bad usage, configuration or data, 130 interrupted by SIGINT, 143 by "
                   "SIGTERM", 0, 2, WRAP_HELP_COLUMNS);

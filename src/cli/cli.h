@@ -4,6 +4,9 @@
 #define CLNET_CLI_CLI_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/options.h"
 
 #define CLI_MAX_SETS 64
 #define CLI_MAX_POSITIONAL 1024
@@ -12,9 +15,8 @@ struct cli_args {
     const char *command;
     const char *positional[CLI_MAX_POSITIONAL]; /* after the command */
     int n_positional;
-    const char *device;  /* --device SPEC, or NULL */
+    struct clnet_options opt; /* the environment's settings with the flags over them */
     const char *out;     /* --out DIR, or NULL */
-    const char *cl_dir;  /* --cl-dir DIR, or NULL (CLNET_CL_DIR is read by runtime/) */
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
     const char *inputs;  /* --inputs FILE.csv (eval) */
@@ -26,11 +28,13 @@ struct cli_args {
     bool restart;        /* train --restart */
     bool fail_fast;      /* sweep --fail-fast */
     bool selfcheck;      /* train --selfcheck */
+    pid_t parent;        /* compile-helper --parent PID */
     double process_start; /* monotonic seconds, taken first thing in cli_parse */
 };
 
-/* Parses argv into args; on bad usage records a message and returns CLNET_ERR_USAGE. */
-int cli_parse(struct cli_args *args, int argc, char **argv);
+/* Parses argv into args, its settings starting from env's (options_from_env); on bad usage
+ * records a message and returns CLNET_ERR_USAGE. */
+int cli_parse(struct cli_args *args, int argc, char **argv, const struct clnet_options *env);
 
 /* Runs the parsed command. */
 int cli_run(const struct cli_args *args);
@@ -46,5 +50,6 @@ int cli_sweep(const struct cli_args *args);
 int cli_gradcheck(const struct cli_args *args);
 int cli_selfcheck(const struct cli_args *args);
 int cli_help(const struct cli_args *args);
+int cli_compile_helper(const struct cli_args *args); /* hidden: train's cold start starts it */
 
 #endif

@@ -55,7 +55,7 @@ static void print_device(const struct runtime_device_info *d, bool selected)
 static int build_kernels(const struct cli_args *args, const char *spec)
 {
     struct runtime *rt;
-    int status = runtime_open(&rt, spec, args->cl_dir);
+    int status = runtime_open(&rt, spec, args->opt.cl_dir);
     if (status != CLNET_OK)
         return status;
     const struct runtime_stats *st = runtime_stats(rt);
@@ -63,7 +63,7 @@ static int build_kernels(const struct cli_args *args, const char *spec)
            "%d rejected\n",
            st->programs, st->build_seconds, st->open_seconds,
            st->cache_enabled ? runtime_cache_dir(rt)
-           : st->cache_pocl  ? "off, PoCL caches itself"
+           : st->cache_driver ? "off, the driver caches itself"
                              : "off",
            st->cache_hits, st->cache_misses, st->cache_rejected);
     runtime_close(rt);
@@ -77,7 +77,7 @@ int cli_devices(const struct cli_args *args)
     int status = runtime_list_devices(&list, &n);
     if (status != CLNET_OK)
         return status;
-    const char *spec = runtime_device_spec(args ? args->device : NULL, NULL);
+    const char *spec = runtime_device_spec(args ? args->opt.device : NULL, NULL);
     struct runtime_device_info chosen;
     int found = runtime_find_device(&chosen, spec);
     for (int i = 0; i < n; i++) {

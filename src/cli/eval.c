@@ -1,6 +1,7 @@
 /* `clnet eval CONFIG|RUN_DIR [--inputs FILE.csv|-]`: test-set loss and accuracy of a run's
- * final weights (a run directory) or of a config's initial model; with --inputs, a CSV of each
- * input row's class and probabilities (a hand-set model: its outputs) instead. */
+ * final weights (a run directory) or of a config's initial model, and each class's accuracy;
+ * with --inputs, a CSV of each input row's class and probabilities (a hand-set model: its
+ * outputs) instead. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "report/confusion.h"
 #include "train/predict.h"
 #include "train/train.h"
 #include "util/fs.h"
@@ -78,16 +80,21 @@ int cli_eval(const struct cli_args *args)
             status = clnet_errorf(CLNET_ERR_NOMEM, "%s: %s", args->inputs, strerror(errno));
         }
         if (status == CLNET_OK)
-            status = predict_csv(&e, weights, args->device, args->cl_dir, in,
+            status = predict_csv(&e, weights, args->opt.device, args->opt.cl_dir, in,
                                  stdin_input ? "<stdin>" : args->inputs, stdout);
         if (in && !stdin_input)
             fclose(in);
     } else if (status == CLNET_OK) {
         double loss, acc;
-        status = train_evaluate(&e, weights, args->device, args->cl_dir, &loss, &acc);
+        struct confusion cm = {0};
+        status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc,
+                                &cm);
         if (status == CLNET_OK)
             printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
                    weights ? weights : "initial weights");
+        if (status == CLNET_OK && cm.classes > 0)
+            confusion_print(stdout, &cm);
+        confusion_free(&cm);
     }
     if (weights && status == CLNET_ERR_DATA)
         status = hint_retrain(target, weights);
@@ -106,8 +113,8 @@ int cli_predict(const struct cli_args *args)
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {
-        status = predict_images(&e, weights, args->device, args->cl_dir, args->positional + 1,
-                                args->n_positional - 1, stdout);
+        status = predict_images(&e, weights, args->opt.device, args->opt.cl_dir,
+                                args->positional + 1, args->n_positional - 1, stdout);
         experiment_free(&e);
     }
     if (weights && status == CLNET_ERR_DATA)

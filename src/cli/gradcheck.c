@@ -12,7 +12,7 @@ int cli_gradcheck(const struct cli_args *args)
     struct experiment e;
     int status = config_load(&e, args->positional[0], args->sets, args->n_sets);
     if (status != CLNET_OK) return status;
-    struct gradcheck_options o = {.device_flag = args->device, .cl_dir = args->cl_dir};
+    struct gradcheck_options o = {.device_flag = args->opt.device, .cl_dir = args->opt.cl_dir};
     status = gradcheck_run(&e, &o, stdout);
     experiment_free(&e);
     return status;

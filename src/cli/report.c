@@ -167,6 +167,8 @@ static int report_sweep(const char *dir, const char *flag, bool quiet)
 
 int cli_report(const struct cli_args *args)
 {
+    if (!CLNET_HAVE_PLOTS && !args->quiet)
+        printf("clnet report: %s: the pages only, no PNG or PDF\n", PLOT_NONE_MESSAGE);
     int status = CLNET_OK;
     for (int i = 0; i < args->n_positional && status == CLNET_OK; i++) {
         const char *dir = args->positional[i];
@@ -180,7 +182,7 @@ int cli_report(const struct cli_args *args)
             if (status == CLNET_OK)
                 status = page_write_run(dir);
             if (status == CLNET_OK && !args->quiet)
-                printf("%s: plots drawn, index.html written\n", dir);
+                printf("%s: %sindex.html written\n", dir, CLNET_HAVE_PLOTS ? "plots drawn, " : "");
         } else
             status = report_sweep(dir, args->format, args->quiet);
     }

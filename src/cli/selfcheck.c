@@ -11,7 +11,7 @@
 int cli_selfcheck(const struct cli_args *args)
 {
     struct runtime *rt;
-    int status = runtime_open(&rt, runtime_device_spec(args->device, NULL), args->cl_dir);
+    int status = runtime_open(&rt, runtime_device_spec(args->opt.device, NULL), args->opt.cl_dir);
     if (status != CLNET_OK) return status;
     status = selfcheck_run(rt, stdout, NULL);
     runtime_close(rt);

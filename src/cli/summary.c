@@ -2,6 +2,7 @@
  * and overrides applied), infers every layer's shape and prints the layer table with its
  * totals, then the training set's size and the epochs the configured iterations make. Host
  * only: it never starts a device, so it is the quick check of a config. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,28 +13,52 @@
 #include "model/shape.h"
 #include "util/status.h"
 
+/* "training set: ..." for n images in the file read (path) or MNIST's count (path NULL),
+ * data.validation of them held out; returns the images left to train on. */
+static int print_training_set(FILE *f, const struct experiment *e, int n, const char *path)
+{
+    char count[40], left[40], held[40];
+    int v = e->data.validation;
+    epoch_decimal(count, sizeof count, (struct epoch_ratio){n, 0, 1}, 0, EPOCH_GROUP);
+    epoch_decimal(left, sizeof left, (struct epoch_ratio){n - v, 0, 1}, 0, EPOCH_GROUP);
+    epoch_decimal(held, sizeof held, (struct epoch_ratio){v, 0, 1}, 0, EPOCH_GROUP);
+    if (!path)
+        fprintf(f, "training set: not read (%s); the epochs below count MNIST's %s training "
+                   "images", clnet_error_message(), count);
+    else
+        fprintf(f, "training set: %s images (%s", count, path);
+    if (v > 0)
+        fprintf(f, "%s%s held out for validation (data.validation), %s train%s\n",
+                path ? "; " : ", less ", held, left, path ? ")" : "");
+    else
+        fprintf(f, "%s\n", path ? "; all of them train: data.validation is 0)" : "");
+    return n - v;
+}
+
 /* Question 4 (iv)'s numbers. The size comes from the labels file alone; a summary must not
  * fail for want of data (a config is checked before MNIST is fetched), so without the file
- * it counts MNIST's published size and says so. */
-static void print_epochs(FILE *f, const struct experiment *e)
+ * it counts MNIST's published size and says so. A validation split leaves fewer images to
+ * train on, and the epochs count those. */
+static int print_epochs(FILE *f, const struct experiment *e)
 {
     if (!e->has_train)
-        return;
-    char path[4200], count[40];
+        return CLNET_OK;
+    char path[4200];
     int n = 0;
-    if (experiment_check_data_dir(e) == CLNET_OK &&
-        mnist_train_count(e->data.dir, &n, path, sizeof path) == CLNET_OK) {
-        fprintf(f, "training set: %s images (%s; all of them train: clnet keeps no validation "
-                   "split)\n",
-                epoch_decimal(count, sizeof count, (struct epoch_ratio){n, 0, 1}, 0, EPOCH_GROUP),
-                path);
-    } else {
+    bool read = experiment_check_data_dir(e) == CLNET_OK &&
+                mnist_train_count(e->data.dir, &n, path, sizeof path) == CLNET_OK;
+    if (!read)
         n = MNIST_TRAIN_IMAGES;
-        fprintf(f, "training set: not read (%s); the epochs below count MNIST's 60,000 training "
-                   "images\n", clnet_error_message());
+    if (e->data.validation >= n) {
         clnet_error_clear();
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: data.validation %d leaves no image to train "
+                            "on: %s holds %d training images", e->path, e->data.validation,
+                            read ? e->data.dir : "MNIST", n);
     }
+    n = print_training_set(f, e, n, read ? path : NULL);
+    clnet_error_clear();
     epoch_print_summary(f, n, e->train.batch_size, e->train.iterations, e->data.shuffle);
+    return CLNET_OK;
 }
 
 int cli_summary(const struct cli_args *args)
@@ -57,7 +82,7 @@ int cli_summary(const struct cli_args *args)
      * width to `eval --inputs`. */
     if (status == CLNET_OK && e.has_train) status = shape_check_classes(&e, &s);
     if (status == CLNET_OK) status = shape_print_table(stdout, &e, &s);
-    if (status == CLNET_OK) print_epochs(stdout, &e);
+    if (status == CLNET_OK) status = print_epochs(stdout, &e);
     shape_free(&s);
     experiment_free(&e);
     return status;

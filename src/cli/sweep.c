@@ -9,12 +9,13 @@ int cli_sweep(const struct cli_args *args)
         .out_root = args->out,
         .sets = args->sets,
         .n_sets = args->n_sets,
-        .cl_dir = args->cl_dir,
+        .cl_dir = args->opt.cl_dir,
         .devices = args->devices,
         .jobs = args->jobs,
         .fail_fast = args->fail_fast,
         .quiet = args->quiet,
         .verbose = args->verbose,
+        .settings = &args->opt,
     };
     return sweep_run(&o);
 }

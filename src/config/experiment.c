@@ -12,7 +12,11 @@
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const char *const activation_names[] = {"identity", "sigmoid", "relu", "tanh", "step"};
-static const char *const layer_names[] = {"dense", "conv2d", "flatten", "dropout", "activation"};
+static const char *const layer_names[] = {
+#define LAYER_KIND(ENUM, name, form, cl) #name,
+#include "layers/kinds.def"
+#undef LAYER_KIND
+};
 static const char *const init_names[] = {"unset",   "zeros",  "constant", "normal",
                                          "uniform", "xavier", "he",       "file"};
 static const char *const loss_names[] = {"cross_entropy", "naive_softmax_log"};
@@ -66,6 +70,8 @@ void experiment_free(struct experiment *e)
     free(e->device);
     free(e->data.dir);
     free(e->data.dir_looked);
+    free(e->report.title);
+    free(e->report.label);
     for (int i = 0; i < e->n_layers; i++) {
         struct layer_spec *l = &e->layers[i];
         free(l->weight_init.path);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/nn.h" /* enum activation, enum loss_kind */
+
 #define EXPERIMENT_MAX_RANK 3 /* input is (F) or (C, H, W) */
 
 /* Where a value came from, for errors that are found after loading (shape errors). file
@@ -17,15 +19,6 @@
 struct src_pos {
     const char *file;
     int line, col; /* 1-based; 0 when the value is a default */
-};
-
-enum activation {
-    ACTIVATION_IDENTITY,
-    ACTIVATION_SIGMOID,
-    ACTIVATION_RELU,
-    ACTIVATION_TANH,
-    ACTIVATION_STEP, /* 1 where z >= 0, else 0; gradient zero (homework question 1) */
-    ACTIVATION_COUNT
 };
 
 enum init_kind {
@@ -46,13 +39,22 @@ struct init_spec {
     char *path; /* INIT_FILE only; relative paths are resolved against the config's folder */
 };
 
+/* One value per row of the kind registry (layers/kinds.def): LAYER_DENSE, LAYER_CONV2D, ... */
 enum layer_type {
-    LAYER_DENSE,
-    LAYER_CONV2D,
-    LAYER_FLATTEN,
-    LAYER_DROPOUT,
-    LAYER_ACTIVATION, /* a standalone activation: `- activation: relu` */
+#define LAYER_KIND(ENUM, name, form, cl) LAYER_##ENUM,
+#include "layers/kinds.def"
+#undef LAYER_KIND
     LAYER_TYPE_COUNT
+};
+
+/* The settings of a kind that keeps them in layer_spec.args (a kind newer than the named
+ * members of the union): its file maps its keys onto these slots (config/schema.h's
+ * LAYER_ARG_INT, LAYER_ARG_REAL), so adding such a kind changes nothing here. */
+#define LAYER_ARG_INTS 8
+#define LAYER_ARG_REALS 4
+struct layer_args {
+    int i[LAYER_ARG_INTS];
+    double r[LAYER_ARG_REALS];
 };
 
 struct layer_spec {
@@ -77,13 +79,8 @@ struct layer_spec {
         struct {
             double p; /* probability of dropping, 0 <= p < 1 */
         } dropout;
+        struct layer_args args; /* the kinds without a member of their own */
     };
-};
-
-enum loss_kind {
-    LOSS_CROSS_ENTROPY,     /* from logits, stable log-sum-exp */
-    LOSS_NAIVE_SOFTMAX_LOG, /* softmax then log in float32, as the homework's first code */
-    LOSS_COUNT
 };
 
 enum optim_kind { OPTIM_SGD, OPTIM_ADAM, OPTIM_COUNT };
@@ -111,6 +108,15 @@ struct schedule_spec {
 };
 
 enum eval_train { EVAL_TRAIN_NONE, EVAL_TRAIN_FULL, EVAL_TRAIN_COUNT };
+
+/* What early stopping watches on the validation set, and what "best" means when there is one:
+ * the highest accuracy or the lowest loss. */
+enum watch_metric { WATCH_VAL_ACC, WATCH_VAL_LOSS, WATCH_METRIC_COUNT };
+
+struct early_stopping_spec {
+    int patience;             /* evaluations without a new best before the run stops */
+    enum watch_metric metric; /* default val_acc */
+};
 enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
 
 struct train_spec {
@@ -126,6 +132,8 @@ struct train_spec {
     long checkpoint_every; /* default 1000; 0 = only at the end */
     long layer_stats;      /* per-layer statistics every N iterations; 0 = off */
     enum parallel_kind parallel; /* default none */
+    bool has_early_stopping;     /* train.early_stopping given (needs data.validation) */
+    struct early_stopping_spec early_stopping;
 };
 
 enum data_set { DATA_MNIST, DATA_SET_COUNT };
@@ -137,6 +145,7 @@ struct data_spec {
                         * working folder's) */
     char *dir_looked;  /* the config-relative folder also looked at when neither existed */
     bool shuffle;      /* default true: a new permutation every epoch */
+    int validation;    /* training images held out for validation (data/split.h); 0: none */
 };
 
 enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };
@@ -147,6 +156,8 @@ enum report_x_axis { REPORT_X_ITERATION, REPORT_X_EPOCH, REPORT_X_AXIS_COUNT };
 struct report_spec {
     enum report_format format; /* default png */
     enum report_x_axis x_axis; /* default iteration */
+    char *title; /* the plots' title in place of the run's name, or NULL */
+    char *label; /* a sweep's varying setting named in its plots, or NULL (the key's name) */
 };
 
 struct experiment {

@@ -1,6 +1,7 @@
 /* The schema tables of an experiment file (see schema.h) and the word lists of its enums.
  * Adding a key is adding one row here (and its field in experiment.h): validation,
- * defaults, the resolved config and `clnet help config` follow from the row. */
+ * defaults, the resolved config and `clnet help config` follow from the row. A layer kind's
+ * keys are rows in its own file (layers/NAME.c), named by the registry (layers/kinds.def). */
 #include "config/schema.h"
 
 #include "config/experiment.h"
@@ -10,15 +11,10 @@
 _Static_assert(sizeof(enum activation) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum init_kind) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum report_x_axis) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum watch_metric) == sizeof(int), "enums are stored as int");
 
 /* The tables keep one row per key, compact, so they read as a table. */
 /* clang-format off */
-#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
-#define WORDS(noun_, arr) {noun_, arr, COUNT(arr)}
-#define TABLE(arr, check_) {arr, COUNT(arr), check_}
-#define POSITIVE .rng = RNG_MIN_EXCL, .min = 0
-#define NONNEG .rng = RNG_MIN, .min = 0
-#define UNIT_OPEN .rng = RNG_MIN | RNG_MAX_EXCL, .min = 0, .max = 1 /* [0, 1) */
 
 static const struct word activation_list[] = {
     {"identity", ACTIVATION_IDENTITY}, {"sigmoid", ACTIVATION_SIGMOID},
@@ -39,6 +35,9 @@ static const struct words eval_train_words = WORDS("eval_train mode", eval_train
 
 static const struct word parallel_list[] = {{"none", PARALLEL_NONE}, {"data", PARALLEL_DATA}};
 static const struct words parallel_words = WORDS("parallel mode", parallel_list);
+
+static const struct word watch_list[] = {{"val_acc", WATCH_VAL_ACC}, {"val_loss", WATCH_VAL_LOSS}};
+static const struct words watch_words = WORDS("validation metric", watch_list);
 
 static const struct word set_list[] = {{"mnist", DATA_MNIST}};
 static const struct words set_words = WORDS("data set", set_list);
@@ -93,7 +92,8 @@ static const struct alternative init_alts[] = {
 static const struct choice init_choice = {"init", offsetof(struct init_spec, kind), init_alts,
                                           COUNT(init_alts)};
 
-/* ---- layers (base: struct layer_spec) */
+/* ---- layers (base: struct layer_spec): each kind's row is in its own file (layers/NAME.c);
+ * the choice lists them in the registry's order (layers/kinds.def) */
 
 static const struct field layer_init_fields[] = {
     {.key = "weights", .type = FT_CHOICE, .off = offsetof(struct layer_spec, weight_init),
@@ -101,59 +101,16 @@ static const struct field layer_init_fields[] = {
     {.key = "biases", .type = FT_CHOICE, .off = offsetof(struct layer_spec, bias_init),
      .choice = &init_choice, .doc = "this layer's bias init (default: the global one)"},
 };
-static const struct table layer_init_table = TABLE(layer_init_fields, NULL);
+const struct table schema_layer_init_table = TABLE(layer_init_fields, NULL);
 
-static const struct field dense_fields[] = {
-    {.key = "units", .type = FT_INT, .off = offsetof(struct layer_spec, dense.units),
-     .flags = FL_REQUIRED, POSITIVE, .doc = "output features"},
-    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
-     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
-    {.key = "init", .type = FT_MAP, .table = &layer_init_table, .doc = "{weights, biases}"},
-    {.key = "weights", .type = FT_MATRIX, .off = offsetof(struct layer_spec, dense.weights),
-     .doc = "inline weights: one row of inputs per unit (W x + b)"},
-    {.key = "bias", .type = FT_VECTOR, .off = offsetof(struct layer_spec, dense.bias),
-     .doc = "inline bias: one number per unit"},
-};
-static const struct table dense_table = TABLE(dense_fields, schema_check_dense);
-
-static const struct field conv2d_fields[] = {
-    {.key = "filters", .type = FT_INT, .off = offsetof(struct layer_spec, conv2d.filters),
-     .flags = FL_REQUIRED, POSITIVE, .doc = "output channels"},
-    {.key = "size", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.size),
-     .flags = FL_REQUIRED | FL_SQUARE, POSITIVE, .doc = "kernel size: n or [rows, cols]"},
-    {.key = "stride", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.stride),
-     .def = "1", .flags = FL_SQUARE, POSITIVE, .doc = "n or [rows, cols]"},
-    {.key = "pad", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.pad), .def = "0",
-     .flags = FL_SQUARE, NONNEG, .doc = "zero padding on each side: n or [rows, cols]"},
-    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
-     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
-    {.key = "init", .type = FT_MAP, .table = &layer_init_table, .doc = "{weights, biases}"},
-};
-static const struct table conv2d_table = TABLE(conv2d_fields, NULL);
-
-static const struct field dropout_fields[] = {
-    {.key = "p", .type = FT_DOUBLE, .off = offsetof(struct layer_spec, dropout.p),
-     .flags = FL_REQUIRED, UNIT_OPEN, .doc = "probability of dropping a value"},
-};
-static const struct table dropout_table = TABLE(dropout_fields, NULL);
-
-static const struct field layer_dense = {.key = "dense", .type = FT_MAP, .table = &dense_table,
-                                         .doc = "fully connected: y = x W + b"};
-static const struct field layer_conv2d = {
-    .key = "conv2d", .type = FT_MAP, .table = &conv2d_table, .doc = "2-D convolution"};
-static const struct field layer_dropout = {
-    .key = "dropout", .type = FT_MAP, .table = &dropout_table, .doc = "inverted dropout"};
-static const struct field layer_activation = {
-    .key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
-    .flags = FL_REQUIRED, .words = &schema_activation_words, .doc = "standalone activation"};
-
+#define LAYER_ALT_VALUE(ENUM, name) {#name, LAYER_##ENUM, &layer_schema_##name, NULL},
+#define LAYER_ALT_WORD(ENUM, name) {#name, LAYER_##ENUM, NULL, layer_doc_##name},
 static const struct alternative layer_alts[] = {
-    {"dense", LAYER_DENSE, &layer_dense, NULL},
-    {"conv2d", LAYER_CONV2D, &layer_conv2d, NULL},
-    {"flatten", LAYER_FLATTEN, NULL, "(C, H, W) -> (C*H*W)"},
-    {"dropout", LAYER_DROPOUT, &layer_dropout, NULL},
-    {"activation", LAYER_ACTIVATION, &layer_activation, NULL},
+#define LAYER_KIND(ENUM, name, form, cl) LAYER_ALT_##form(ENUM, name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
 };
+_Static_assert(COUNT(layer_alts) == LAYER_TYPE_COUNT, "one alternative per layer kind");
 static const struct choice layer_choice = {"layer kind", offsetof(struct layer_spec, type),
                                            layer_alts, COUNT(layer_alts)};
 
@@ -228,6 +185,15 @@ static const struct alternative sched_alts[] = {
 static const struct choice sched_choice = {"schedule", offsetof(struct schedule_spec, kind),
                                            sched_alts, COUNT(sched_alts)};
 
+static const struct field early_stopping_fields[] = {
+    {.key = "patience", .type = FT_INT, .off = offsetof(struct early_stopping_spec, patience),
+     .def = "3", POSITIVE, .doc = "evaluations without a new best before stopping"},
+    {.key = "metric", .type = FT_ENUM, .off = offsetof(struct early_stopping_spec, metric),
+     .def = "val_acc", .words = &watch_words,
+     .doc = "val_acc (highest) or val_loss (lowest): also what best.safetensors keeps"},
+};
+static const struct table early_stopping_table = TABLE(early_stopping_fields, NULL);
+
 #define TRAIN(m) offsetof(struct train_spec, m)
 static const struct field train_fields[] = {
     {.key = "iterations", .type = FT_LONG, .off = TRAIN(iterations), .def = "2000", POSITIVE,
@@ -254,6 +220,10 @@ static const struct field train_fields[] = {
      .doc = "per-layer statistics every N iterations; 0: off"},
     {.key = "parallel", .type = FT_ENUM, .off = TRAIN(parallel), .def = "none",
      .words = &parallel_words, .doc = "data: split batches over devices"},
+    {.key = "early_stopping", .type = FT_MAP, .off = TRAIN(early_stopping),
+     .flags = FL_PRESENT, .present_off = TRAIN(has_early_stopping),
+     .table = &early_stopping_table,
+     .doc = "optional: stop when the validation set stops improving (needs data.validation)"},
 };
 static const struct table train_table = TABLE(train_fields, NULL);
 
@@ -269,6 +239,9 @@ static const struct field data_fields[] = {
     {.key = "shuffle", .type = FT_BOOL, .off = offsetof(struct data_spec, shuffle),
      .def = "true", .doc = "new permutation every epoch (a batch crossing an epoch's end "
                            "carries into the next: none short or dropped)"},
+    {.key = "validation", .type = FT_INT, .off = offsetof(struct data_spec, validation),
+     .def = "0", NONNEG, .doc = "training images held out as a validation set (chosen from "
+     "the seed): best.safetensors and early stopping watch it; 0: none"},
 };
 static const struct table data_table = TABLE(data_fields, NULL);
 
@@ -297,6 +270,12 @@ static const struct field report_fields[] = {
      .def = "iteration", .words = &x_axis_words,
      .doc = "accuracy, loss, lr plots against iterations or epochs (iterations x batch / "
             "training images)"},
+    {.key = "title", .type = FT_STR, .off = offsetof(struct report_spec, title),
+     .flags = FL_NONEMPTY, .doc = "the plots' title instead of the run's name; a sweep's "
+            "comparison plots take it when every run has the same"},
+    {.key = "label", .type = FT_STR, .off = offsetof(struct report_spec, label),
+     .flags = FL_NONEMPTY, .doc = "a sweep's varying setting as its plots name it (default: "
+            "the key's last part, momentum for train.optimizer.sgd.momentum)"},
 };
 static const struct table report_table = TABLE(report_fields, NULL);
 
@@ -320,7 +299,7 @@ static const struct field top_fields[] = {
     {.key = "report", .type = FT_MAP, .off = offsetof(struct experiment, report),
      .table = &report_table, .doc = "plots"},
 };
-const struct table schema_top = TABLE(top_fields, NULL);
+const struct table schema_top = TABLE(top_fields, schema_check_experiment);
 
 /* clang-format on */
 

@@ -2,7 +2,8 @@
  * where it lands in struct experiment, its default (as YAML text), its range and a line of
  * documentation. Validation (validate.c), the resolved output and `clnet help config`
  * (emit.c), base: merging and --set (config.c) all walk these tables, so a key cannot be
- * half-added. Internal to src/config/. */
+ * half-added. Internal to src/config/ and to the layer kinds' files (layers/NAME.c), each of
+ * which defines its kind's row (layer_schema_NAME or layer_doc_NAME, below). */
 #ifndef CLNET_CONFIG_SCHEMA_H
 #define CLNET_CONFIG_SCHEMA_H
 
@@ -103,6 +104,28 @@ struct table {
 
 extern const struct table schema_top; /* struct experiment */
 extern const struct words schema_activation_words;
+extern const struct table schema_layer_init_table; /* a layer's init: {weights, biases} */
+
+/* Each layer kind's row in the layer choice, defined in its file (layers/NAME.c): the field
+ * of its value (base: struct layer_spec) for a kind that takes one, else a line of doc. */
+#define LAYER_SCHEMA_VALUE(name) extern const struct field layer_schema_##name;
+#define LAYER_SCHEMA_WORD(name) extern const char layer_doc_##name[];
+#define LAYER_KIND(ENUM, name, form, cl) LAYER_SCHEMA_##form(name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
+
+/* Rows compact enough to read as a table. */
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define WORDS(noun_, arr) {noun_, arr, COUNT(arr)}
+#define TABLE(arr, check_) {arr, COUNT(arr), check_}
+#define POSITIVE .rng = RNG_MIN_EXCL, .min = 0
+#define NONNEG .rng = RNG_MIN, .min = 0
+#define UNIT_OPEN .rng = RNG_MIN | RNG_MAX_EXCL, .min = 0, .max = 1 /* [0, 1) */
+/* The offset of slot k of a kind's settings in layer_spec.args (experiment.h). */
+#define LAYER_ARG_INT(k) (offsetof(struct layer_spec, args) + offsetof(struct layer_args, i) + \
+                          (size_t)(k) * sizeof(int))
+#define LAYER_ARG_REAL(k) (offsetof(struct layer_spec, args) + offsetof(struct layer_args, r) + \
+                           (size_t)(k) * sizeof(double))
 
 /* Row of key in t, or NULL. */
 const struct field *schema_find(const struct table *t, const char *key);
@@ -118,6 +141,7 @@ const char *schema_suggest(const char *given, const char *const *candidates, int
 int schema_check_dense(struct vctx *v, const struct node *map, void *base);
 int schema_check_uniform(struct vctx *v, const struct node *map, void *base);
 int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base);
+int schema_check_experiment(struct vctx *v, const struct node *map, void *base);
 
 /* Fills e (zeroed by the caller) from the merged tree root; defaults are parsed into a. */
 struct arena;

@@ -411,6 +411,17 @@ int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
     return 0;
 }
 
+/* Early stopping watches the validation set, so it needs one. */
+int schema_check_experiment(struct vctx *v, const struct node *map, void *base)
+{
+    const struct experiment *e = base;
+    if (e->has_train && e->train.has_early_stopping && e->data.validation == 0)
+        return vctx_error(v, member(member(map, "train"), "early_stopping"),
+                          "train.early_stopping watches a validation set, and data.validation "
+                          "is 0: hold some training images out (data.validation: 5000)");
+    return 0;
+}
+
 int schema_validate(struct experiment *e, struct arena *a, const struct node *root)
 {
     struct vctx v = {.arena = a};

@@ -9,8 +9,8 @@
  * drawn and I * B / N epochs are done, a fraction in general; an epoch is N / B iterations,
  * a whole number only when B divides N (MNIST's 60,000 by 100: 600; by 128: 468.75, and
  * iteration 469 takes the last 96 images of epoch 1 and the first 32 of epoch 2, each
- * counted towards its own epoch). There is no validation split: N is the whole training
- * file. */
+ * counted towards its own epoch). N is the images left to train on: the training file's
+ * less a validation split's (data.validation, data/split.h). */
 #ifndef CLNET_DATA_EPOCH_H
 #define CLNET_DATA_EPOCH_H
 

@@ -2,6 +2,7 @@
 #include "data/mnist.h"
 
 #include "data/idx.h"
+#include "data/split.h"
 #include "util/fs.h"
 #include "util/status.h"
 
@@ -115,4 +116,29 @@ int mnist_train_count(const char *dir, int *n, char *path, size_t cap)
         *n = a.dims[0];
     idx_free(&a);
     return rc;
+}
+
+int mnist_hold_out(struct mnist *m, int n_val, uint64_t seed, const char *where,
+                   const char *dir)
+{
+    if (n_val <= 0)
+        return CLNET_OK;
+    if (n_val >= m->n_train)
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: data.validation %d leaves no image to train "
+                            "on: %s holds %d training images", where, n_val, dir, m->n_train);
+    bool *held = malloc((size_t)m->n_train * sizeof *held);
+    if (!held)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the validation split");
+    size_t features = (size_t)m->rows * (size_t)m->cols;
+    int rc = split_choose(held, m->n_train, n_val, seed);
+    if (rc == CLNET_OK)
+        rc = split_apply(m->train_images, m->train_labels, held, m->n_train, features);
+    free(held);
+    if (rc != CLNET_OK)
+        return rc;
+    m->n_train -= n_val;
+    m->n_val = n_val;
+    m->val_images = m->train_images + (size_t)m->n_train * features;
+    m->val_labels = m->train_labels + m->n_train;
+    return CLNET_OK;
 }

@@ -24,22 +24,6 @@ const struct dist *dist_world(void)
 static MPI_Win counter_win = MPI_WIN_NULL;
 static long *counter_mem;
 
-/* Open MPI, MPICH/Hydra, Slurm's PMI and PMIx all leave one of these in each rank's
- * environment; a plain `clnet ...` has none, and does not pay for MPI_Init. CLNET_NO_MPI
- * set: never a rank. */
-static bool launched_by_mpi(void)
-{
-    const char *no_mpi = getenv("CLNET_NO_MPI"); /* a child of a rank, e.g. a sweep's run */
-    if (no_mpi && strcmp(no_mpi, "1") == 0)
-        return false;
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
-                                       "PMI_SIZE", "MPI_LOCALNRANKS"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        if (getenv(vars[i]))
-            return true;
-    return false;
-}
-
 static int check(int rc, const char *call)
 {
     if (rc == MPI_SUCCESS)
@@ -50,9 +34,12 @@ static int check(int rc, const char *call)
     return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s", call, text);
 }
 
-int dist_init(int *argc, char ***argv)
+/* launched: Open MPI, MPICH/Hydra, Slurm's PMI and PMIx all leave a variable in each rank's
+ * environment (util/options.c lists them); a plain `clnet ...` has none, and does not pay for
+ * MPI_Init. A sweep's runs are children of a rank, not ranks: --no-mpi. */
+int dist_init(int *argc, char ***argv, bool launched)
 {
-    if (!launched_by_mpi())
+    if (!launched)
         return CLNET_OK;
     int provided = 0;
     int status = check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided),
@@ -170,10 +157,11 @@ void dist_progress(void)
 
 #else /* one process, no MPI in this build */
 
-int dist_init(int *argc, char ***argv)
+int dist_init(int *argc, char ***argv, bool launched)
 {
     (void)argc;
     (void)argv;
+    (void)launched;
     (void)started;
     return CLNET_OK;
 }

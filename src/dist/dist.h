@@ -17,9 +17,10 @@ struct dist {
     int local_rank, local_size; /* among the ranks on this node (picks the node's device) */
 };
 
-/* Initialises MPI when this process was started by an MPI launcher (its environment says so)
- * and this build has MPI; otherwise one rank of one. Call once, first thing in main. */
-int dist_init(int *argc, char ***argv);
+/* Initialises MPI when launched (main: an MPI launcher's variable is in the environment, and
+ * neither --no-mpi nor CLNET_NO_MPI=1 was given; util/options.h) and this build has MPI;
+ * otherwise one rank of one. Call once, early in main. */
+int dist_init(int *argc, char ***argv, bool launched);
 
 /* Ends MPI (after the last collective call); safe when dist_init did not start it. */
 void dist_finalize(void);

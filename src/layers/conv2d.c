@@ -3,8 +3,11 @@
  * tensor's layout: NCHW at the edges of a run of conv layers, batch-minor inside it. */
 #include "layers/layer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "config/schema.h"
 #include "model/init.h"
 #include "model/model.h"
 #include "ops/ops.h"
@@ -15,10 +18,8 @@ struct conv2d_state {
     cl_mem work; /* op_conv2d_workspace bytes, or NULL */
 };
 
-static struct conv_geom geometry(const struct layer *l)
+static struct conv_geom geometry_of(const struct layer_spec *s, const struct layer_shape *sh)
 {
-    const struct layer_spec *s = l->spec;
-    const struct layer_shape *sh = l->shape;
     return (struct conv_geom){
         .c = sh->in.dim[0],
         .h = sh->in.dim[1],
@@ -57,7 +58,7 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
     if (!st)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     l->priv = st;
-    st->g = geometry(l);
+    st->g = geometry_of(l->spec, l->shape);
     /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
     int status =
         layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->index > 0);
@@ -115,11 +116,137 @@ static void conv2d_free(struct layer *l)
     layer_free_outputs(l);
 }
 
-const struct layer_kind layer_conv2d = {
-    .name = "conv2d",
-    .setup = conv2d_setup,
-    .init_params = conv2d_init,
-    .forward = conv2d_forward,
-    .backward = conv2d_backward,
-    .free = conv2d_free,
+/* ---- the host side: schema, shape, tensors, reference */
+
+static const struct field conv2d_fields[] = {
+    {.key = "filters", .type = FT_INT, .off = offsetof(struct layer_spec, conv2d.filters),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "output channels"},
+    {.key = "size", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.size),
+     .flags = FL_REQUIRED | FL_SQUARE, POSITIVE, .doc = "kernel size: n or [rows, cols]"},
+    {.key = "stride", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.stride),
+     .def = "1", .flags = FL_SQUARE, POSITIVE, .doc = "n or [rows, cols]"},
+    {.key = "pad", .type = FT_PAIR, .off = offsetof(struct layer_spec, conv2d.pad), .def = "0",
+     .flags = FL_SQUARE, NONNEG, .doc = "zero padding on each side: n or [rows, cols]"},
+    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
+     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
+    {.key = "init", .type = FT_MAP, .table = &schema_layer_init_table, .doc = "{weights, biases}"},
 };
+static const struct table conv2d_table = TABLE(conv2d_fields, NULL);
+const struct field layer_schema_conv2d = {
+    .key = "conv2d", .type = FT_MAP, .table = &conv2d_table, .doc = "2-D convolution"};
+
+/* A (C, H, W) input; output size as PyTorch (shape_window). */
+static int conv2d_infer(struct layer_shape *ls, const struct experiment *e, int i)
+{
+    const struct layer_spec *l = &e->layers[i];
+    char in[64];
+    int out[2];
+    if (ls->in.rank != 3)
+        return shape_layer_error(e, i, "input is %s; conv2d needs a (C, H, W) input, e.g. "
+                                 "model.input: [1, 28, 28]",
+                                 tensor_shape_format(in, sizeof in, &ls->in));
+    if (l->conv2d.filters < 1)
+        return shape_layer_error(e, i, "filters must be at least 1, not %d", l->conv2d.filters);
+    int status = shape_window(out, e, i, &ls->in, l->conv2d.size, l->conv2d.stride,
+                              l->conv2d.pad);
+    if (status != CLNET_OK)
+        return status;
+    ls->out = (struct tensor_shape){3, {l->conv2d.filters, out[0], out[1]}};
+    int64_t cin = ls->in.dim[0], cout = l->conv2d.filters;
+    int64_t w[] = {cout, cin, l->conv2d.size[0], l->conv2d.size[1]};
+    int64_t f[] = {2, cin, l->conv2d.size[0], l->conv2d.size[1], cout, out[0], out[1]};
+    ls->biases = cout;
+    if (!shape_prod_ok(&ls->weights, 4, w) || !shape_prod_ok(&ls->flops, 7, f))
+        return shape_layer_error(e, i, "too many weights or FLOPs to count");
+    return CLNET_OK;
+}
+
+static void conv2d_describe(char *buf, size_t n, const struct layer_spec *l)
+{
+    const char *act = l->activation != ACTIVATION_IDENTITY ? activation_name(l->activation) : "";
+    char s[32], p[32];
+    snprintf(buf, n, "conv2d %d %dx%d/%s pad %s%s%s", l->conv2d.filters, l->conv2d.size[0],
+             l->conv2d.size[1], shape_pair(s, sizeof s, l->conv2d.stride),
+             shape_pair(p, sizeof p, l->conv2d.pad), act[0] ? " " : "", act);
+}
+
+/* Weights [K, C, R, S] (as F.conv2d), biases [K]. */
+static void conv2d_param(struct param_tensor *t, const struct layer_spec *s,
+                         const struct layer_shape *ls, bool bias)
+{
+    *t = bias ? (struct param_tensor){1, {ls->out.dim[0]}, 0}
+              : (struct param_tensor){4, {ls->out.dim[0], ls->in.dim[0], s->conv2d.size[0],
+                                          s->conv2d.size[1]}, 0};
+}
+
+/* Calls visit(at, x index, w index) for every product of output `at` (n, k, p, q), in the
+ * order of the sum: channel, kernel row, kernel column; padding skipped. */
+#define CONV_TAPS(g, n, k, p, q, BODY)                                                         \
+    for (int c_ = 0; c_ < (g)->c; c_++)                                                        \
+        for (int r_ = 0; r_ < (g)->r; r_++) {                                                  \
+            int row_ = (p) * (g)->stride_r - (g)->pad_r + r_;                                  \
+            for (int s_ = 0; row_ >= 0 && row_ < (g)->h && s_ < (g)->s; s_++) {                \
+                int col_ = (q) * (g)->stride_c - (g)->pad_c + s_;                              \
+                if (col_ < 0 || col_ >= (g)->w) continue;                                      \
+                size_t xi = (((size_t)(n) * (g)->c + c_) * (g)->h + row_) * (g)->w + col_;    \
+                size_t wi = (((size_t)(k) * (g)->c + c_) * (g)->r + r_) * (g)->s + s_;        \
+                BODY;                                                                          \
+            }                                                                                  \
+        }
+
+/* y (B, K, P, Q) = act(conv(x (B, C, H, W), W (K, C, R, S)) + b (K)). */
+static void conv2d_host_forward(const struct layer *l, const struct model *m,
+                                const double *params, const double *x, double *y, int batch,
+                                int32_t *branch)
+{
+    (void)m;
+    const struct conv_geom g = geometry_of(l->spec, l->shape);
+    const double *w = params + l->w_off, *b = params + l->b_off;
+    const int act = (int)l->spec->activation;
+    size_t o = 0;
+    for (int n = 0; n < batch; n++)
+        for (int k = 0; k < g.k; k++)
+            for (int p = 0; p < g.p; p++)
+                for (int q = 0; q < g.q; q++, o++) {
+                    double sum = b[k];
+                    CONV_TAPS(&g, n, k, p, q, sum += x[xi] * w[wi]);
+                    if (branch)
+                        branch[o] = layer_host_kink(sum, act);
+                    y[o] = layer_host_act(sum, act);
+                }
+}
+
+/* dz = dy act'(y); db, dW and dx by scattering each dz over the products it came from. */
+static void conv2d_host_backward(const struct layer *l, const struct model *m,
+                                 const double *params, const double *x, const double *y,
+                                 const double *dy, double *dx, double *grads, int batch)
+{
+    (void)m;
+    const struct conv_geom g = geometry_of(l->spec, l->shape);
+    const double *w = params + l->w_off;
+    double *dw = grads + l->w_off, *db = grads + l->b_off;
+    memset(dw, 0, (size_t)l->shape->weights * sizeof *dw);
+    memset(db, 0, (size_t)g.k * sizeof *db);
+    memset(dx, 0, (size_t)batch * l->in_size * sizeof *dx);
+    size_t o = 0;
+    for (int n = 0; n < batch; n++)
+        for (int k = 0; k < g.k; k++)
+            for (int p = 0; p < g.p; p++)
+                for (int q = 0; q < g.q; q++, o++) {
+                    double dz = layer_host_act_grad(dy[o], y[o], (int)l->spec->activation);
+                    db[k] += dz;
+                    CONV_TAPS(&g, n, k, p, q, (dw[wi] += x[xi] * dz, dx[xi] += dz * w[wi]));
+                }
+}
+
+static const struct layer_example conv2d_examples[] = {
+    {"tanh C=3 9x11 K=5 3x2/2x1 pad 1x0", 3, {3, 9, 11},
+     {.type = LAYER_CONV2D, .activation = ACTIVATION_TANH,
+      .conv2d = {.filters = 5, .size = {3, 2}, .stride = {2, 1}, .pad = {1, 0}}}},
+};
+
+LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param,
+                  RUNTIME_PROGRAM(PROGRAM_CONV2D) | RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU), true,
+                  conv2d_setup, conv2d_init,
+                  conv2d_forward, conv2d_backward, conv2d_free, conv2d_host_forward,
+                  conv2d_host_backward, conv2d_examples);

@@ -20,10 +20,12 @@
  * fewer launches; it calls layer_dense_dw for the dW part. */
 #include "layers/layer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "config/schema.h"
 #include "model/init.h"
 #include "model/model.h"
 #include "ops/ops.h"
@@ -129,12 +131,12 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
     struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
     struct layer *below = &m->layers[l->index - 1];
-    struct dense *bd = d->own && below->kind == &layer_dense ? below->priv : NULL;
+    struct dense *bd = d->own && below->kind == &layer_kind_dense ? below->priv : NULL;
     const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
                                     .buf = bd ? below->y : NULL,
                                     .ld = in,
                                     .act = bd ? (int)below->spec->activation : 0};
-    if (below->kind == &layer_dense)
+    if (below->kind == &layer_kind_dense)
         ((struct dense *)below->priv)->dy_is_dz = bd != NULL;
     if (!d->own)
         return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
@@ -189,18 +191,133 @@ bool layer_dense_fuses_sgd(const struct model *m)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const struct layer *l = &m->layers[i];
-        if (l->kind != &layer_dense || !((const struct dense *)l->priv)->own)
+        if (l->kind != &layer_kind_dense || !((const struct dense *)l->priv)->own)
             return false;
     }
     return m->n_layers > 0 &&
            m->layers[m->n_layers - 1].spec->activation == ACTIVATION_IDENTITY;
 }
 
-const struct layer_kind layer_dense = {
-    .name = "dense",
-    .setup = dense_setup,
-    .init_params = dense_init,
-    .forward = dense_forward,
-    .backward = dense_backward,
-    .free = dense_free,
+/* ---- the host side: schema, shape, tensors, reference */
+
+static const struct field dense_fields[] = {
+    {.key = "units", .type = FT_INT, .off = offsetof(struct layer_spec, dense.units),
+     .flags = FL_REQUIRED, POSITIVE, .doc = "output features"},
+    {.key = "activation", .type = FT_ENUM, .off = offsetof(struct layer_spec, activation),
+     .def = "identity", .words = &schema_activation_words, .doc = "applied to the output"},
+    {.key = "init", .type = FT_MAP, .table = &schema_layer_init_table, .doc = "{weights, biases}"},
+    {.key = "weights", .type = FT_MATRIX, .off = offsetof(struct layer_spec, dense.weights),
+     .doc = "inline weights: one row of inputs per unit (W x + b)"},
+    {.key = "bias", .type = FT_VECTOR, .off = offsetof(struct layer_spec, dense.bias),
+     .doc = "inline bias: one number per unit"},
 };
+static const struct table dense_table = TABLE(dense_fields, schema_check_dense);
+const struct field layer_schema_dense = {.key = "dense", .type = FT_MAP, .table = &dense_table,
+                                         .doc = "fully connected: y = x W + b"};
+
+/* A (F) input; inline weights (question 1) must be (units, inputs) and an inline bias (units). */
+static int dense_infer(struct layer_shape *ls, const struct experiment *e, int i)
+{
+    const struct layer_spec *l = &e->layers[i];
+    char in[64];
+    if (ls->in.rank != 1)
+        return shape_layer_error(e, i, "input is %s; add a flatten layer before it",
+                                 tensor_shape_format(in, sizeof in, &ls->in));
+    int64_t n_in = ls->in.dim[0], units = l->dense.units;
+    if (units < 1)
+        return shape_layer_error(e, i, "units must be at least 1, not %d", l->dense.units);
+    if (l->dense.weights && l->dense.weight_cols != n_in)
+        return shape_layer_error(e, i, "inline weights have %d columns but the input has %d "
+                                 "values (one row per unit, one column per input)",
+                                 l->dense.weight_cols, (int)n_in);
+    if (l->dense.weights && l->dense.weight_rows != units)
+        return shape_layer_error(e, i, "inline weights have %d rows but units is %d",
+                                 l->dense.weight_rows, l->dense.units);
+    if (l->dense.bias && l->dense.bias_len != units)
+        return shape_layer_error(e, i, "inline bias has %d values but units is %d",
+                                 l->dense.bias_len, l->dense.units);
+    ls->out.rank = 1;
+    ls->out.dim[0] = l->dense.units;
+    ls->biases = units;
+    if (!shape_mul_ok(&ls->weights, n_in, units) || !shape_mul_ok(&ls->flops, 2 * n_in, units))
+        return shape_layer_error(e, i, "%d x %d weights are too many to count", (int)n_in,
+                                 l->dense.units);
+    return CLNET_OK;
+}
+
+static void dense_describe(char *buf, size_t n, const struct layer_spec *s)
+{
+    const char *act = s->activation != ACTIVATION_IDENTITY ? activation_name(s->activation) : "";
+    snprintf(buf, n, "dense %d%s%s%s", s->dense.units, act[0] ? " " : "", act,
+             s->dense.weights ? " inline" : "");
+}
+
+/* Weights [I, O] (as the homework's X.mm(W)), biases [O]. */
+static void dense_param(struct param_tensor *t, const struct layer_spec *s,
+                        const struct layer_shape *ls, bool bias)
+{
+    (void)s;
+    *t = bias ? (struct param_tensor){1, {ls->out.dim[0]}, 0}
+              : (struct param_tensor){2, {ls->in.dim[0], ls->out.dim[0]}, 1};
+}
+
+/* y (B, O) = act(x W + b). A zero input is skipped: its products are zero for the finite
+ * weights a model has (MNIST is mostly zeros). */
+static void dense_host_forward(const struct layer *l, const struct model *m,
+                               const double *params, const double *x, double *y, int batch,
+                               int32_t *branch)
+{
+    (void)m;
+    const size_t in = l->in_size, out = l->out_size;
+    const double *w = params + l->w_off, *b = params + l->b_off;
+    const int act = (int)l->spec->activation;
+    for (int r = 0; r < batch; r++) {
+        double *yr = y + (size_t)r * out;
+        const double *xr = x + (size_t)r * in;
+        for (size_t o = 0; o < out; o++)
+            yr[o] = b[o];
+        for (size_t i = 0; i < in; i++)
+            for (size_t o = 0; xr[i] != 0.0 && o < out; o++)
+                yr[o] += xr[i] * w[i * out + o];
+        for (size_t o = 0; o < out; o++) {
+            if (branch)
+                branch[(size_t)r * out + o] = layer_host_kink(yr[o], act);
+            yr[o] = layer_host_act(yr[o], act);
+        }
+    }
+}
+
+/* dz = dy act'(y); db = column sums of dz; dW = x^T dz; dx = dz W^T. */
+static void dense_host_backward(const struct layer *l, const struct model *m,
+                                const double *params, const double *x, const double *y,
+                                const double *dy, double *dx, double *grads, int batch)
+{
+    (void)m;
+    const size_t in = l->in_size, out = l->out_size;
+    const double *w = params + l->w_off;
+    double *dw = grads + l->w_off, *db = grads + l->b_off;
+    memset(dw, 0, in * out * sizeof *dw);
+    memset(db, 0, out * sizeof *db);
+    memset(dx, 0, (size_t)batch * in * sizeof *dx);
+    for (int r = 0; r < batch; r++)
+        for (size_t o = 0; o < out; o++) {
+            size_t k = (size_t)r * out + o;
+            double dz = layer_host_act_grad(dy[k], y[k], (int)l->spec->activation);
+            db[o] += dz;
+            for (size_t i = 0; i < in; i++) {
+                dw[i * out + o] += x[(size_t)r * in + i] * dz;
+                dx[(size_t)r * in + i] += dz * w[i * out + o];
+            }
+        }
+}
+
+static const struct layer_example dense_examples[] = {
+    {"tanh B=5 I=13 O=7", 1, {13},
+     {.type = LAYER_DENSE, .activation = ACTIVATION_TANH, .dense = {.units = 7}}},
+    {"identity I=40 O=33", 1, {40}, {.type = LAYER_DENSE, .dense = {.units = 33}}},
+};
+
+LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param,
+                  RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE), true,
+                  dense_setup, dense_init, dense_forward, dense_backward, dense_free,
+                  dense_host_forward, dense_host_backward, dense_examples);

@@ -1,21 +1,28 @@
 /* flatten: (C, H, W) -> (C*H*W). Row-major NCHW already is that layout, so the layer is a
- * view: its output is its input and its input gradient is its output gradient. */
+ * view: its output is its input and its input gradient is its output gradient. On a (F) input
+ * it is a no-op (as Keras' Flatten and PyTorch's nn.Flatten), so it is allowed there. */
 #include "layers/layer.h"
 
+#include <string.h>
+
+#include "config/schema.h"
 #include "util/status.h"
 
-static int flatten_setup(struct layer *l, struct model *m, int max_batch)
+const char layer_doc_flatten[] = "(C, H, W) -> (C*H*W)";
+
+static int flatten_infer(struct layer_shape *ls, const struct experiment *e, int i)
 {
-    (void)l;
-    (void)m;
-    (void)max_batch;
+    int64_t n = tensor_shape_size(&ls->in);
+    if (n > INT32_MAX)
+        return shape_layer_error(e, i, "flattened size %lld is too large", (long long)n);
+    ls->out.rank = 1;
+    ls->out.dim[0] = (int)n;
     return CLNET_OK;
 }
 
-static int flatten_init(struct layer *l, const struct model *m, float *w, float *b,
-                        struct rng *rng)
+static int flatten_setup(struct layer *l, struct model *m, int max_batch)
 {
-    (void)l, (void)m, (void)w, (void)b, (void)rng;
+    (void)l, (void)m, (void)max_batch;
     return CLNET_OK;
 }
 
@@ -40,11 +47,26 @@ static void flatten_free(struct layer *l)
     (void)l;
 }
 
-const struct layer_kind layer_flatten = {
-    .name = "flatten",
-    .setup = flatten_setup,
-    .init_params = flatten_init,
-    .forward = flatten_forward,
-    .backward = flatten_backward,
-    .free = flatten_free,
+static void flatten_host_forward(const struct layer *l, const struct model *m,
+                                 const double *params, const double *x, double *y, int batch,
+                                 int32_t *branch)
+{
+    (void)m, (void)params, (void)branch;
+    memcpy(y, x, (size_t)batch * l->out_size * sizeof *y);
+}
+
+static void flatten_host_backward(const struct layer *l, const struct model *m,
+                                  const double *params, const double *x, const double *y,
+                                  const double *dy, double *dx, double *grads, int batch)
+{
+    (void)m, (void)params, (void)x, (void)y, (void)grads;
+    memcpy(dx, dy, (size_t)batch * l->in_size * sizeof *dx);
+}
+
+static const struct layer_example flatten_examples[] = {
+    {"(3, 4, 5)", 3, {3, 4, 5}, {.type = LAYER_FLATTEN}},
 };
+
+LAYER_KIND_DEFINE(flatten, flatten_infer, layer_describe_name, layer_no_param, 0, false,
+                  flatten_setup, layer_no_init, flatten_forward, flatten_backward, flatten_free,
+                  flatten_host_forward, flatten_host_backward, flatten_examples);

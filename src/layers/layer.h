@@ -1,7 +1,9 @@
-/* The layer interface: one `const struct layer_kind` of function pointers per kind, each in its
- * own file, found by type in registry.c (the only switch on a kind). Shapes and parameter
- * counts come from model/shape.c before any device work; a kind here only allocates its
- * buffers, fills its parameters on the host, and runs forward and backward on the device.
+/* The layer interface: a kind is one file, src/layers/NAME.c, that owns everything about it
+ * and ends in one LAYER_KIND_DEFINE naming each part (below), plus its row in the registry
+ * (layers/kinds.def). Everything else iterates over the registry: shape inference
+ * (model/shape.c), the parameter tensors' names and shapes (model.c, gradcheck, layer_stats),
+ * the programs a run builds (model/programs.c), the host model of gradcheck
+ * (check/host_model.c) and selfcheck's layer cases (check/selfcheck_layers.c).
  *
  * Letters: B rows of the batch (at most model.max_batch), I inputs and O outputs per image. */
 #ifndef CLNET_LAYERS_LAYER_H
@@ -9,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/experiment.h"
 #include "model/shape.h"
@@ -30,8 +33,38 @@ struct layer {
     void *priv;                      /* the kind's own state, freed by its free */
 };
 
+/* A parameter tensor as files and reports see it (safetensors layers.I.weight / .bias):
+ * rank 0 when the layer has none. unit_axis is the axis that runs over the layer's outputs
+ * (dense [I, O]: 1; conv2d [K, C, R, S]: 0), for per-unit statistics. */
+struct param_tensor {
+    int rank;
+    int64_t dims[4];
+    int unit_axis;
+};
+
+/* A small layer selfcheck runs on the device and against the kind's host reference: the
+ * input shape (rank 1 or 3) and the spec (its init fields are not used). */
+struct layer_example {
+    const char *what;
+    int rank;
+    int input[EXPERIMENT_MAX_RANK];
+    struct layer_spec spec;
+};
+
 struct layer_kind {
-    const char *name;
+    const char *name; /* the registry's NAME */
+    /* --- on the host, before any device (model/shape.c) */
+    /* ls->out, ->weights, ->biases, ->flops from ls->in and layer i of e; a shape the kind
+     * cannot take is shape_layer_error's "FILE:LINE:COL: layer I (kind): what". */
+    int (*infer)(struct layer_shape *ls, const struct experiment *e, int i);
+    /* The kind and its key options for the layer table: "conv2d 8 5x5/2 pad 2 relu". */
+    void (*describe)(char *buf, size_t n, const struct layer_spec *s);
+    /* The weights' (bias false) or biases' tensor of a layer with this spec and shape. */
+    void (*param)(struct param_tensor *t, const struct layer_spec *s,
+                  const struct layer_shape *ls, bool bias);
+    unsigned programs; /* the RUNTIME_PROGRAM bits its kernels need */
+    bool activates;    /* applies spec->activation to its output (kinks, notes) */
+    /* --- on the device */
     /* Allocates the layer's buffers for batches of up to max_batch rows (all allocation
      * happens here, none in forward or backward). */
     int (*setup)(struct layer *l, struct model *m, int max_batch);
@@ -39,21 +72,87 @@ struct layer_kind {
      * experiment's init (or the layer's inline values), drawing from rng in a fixed order. */
     int (*init_params)(struct layer *l, const struct model *m, float *w, float *b,
                        struct rng *rng);
-    /* *y = the layer's output for x (B, I); usually l->y, or x itself for a view. */
+    /* *y = the layer's output for x (B, I); usually l->y, or x itself for a view. train:
+     * the training step's behaviour (dropout's masks), else evaluation's. */
     int (*forward)(struct layer *l, struct model *m, cl_mem *y, cl_mem x, int batch, bool train);
     /* Given dy (B, O), which it may overwrite, writes the parameter gradients into the grads
      * arena and, unless need_dx is false, *dx (B, I): usually l->dx, or dy itself for a view. */
     int (*backward)(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy, int batch,
                     bool need_dx);
     void (*free)(struct layer *l);
+    /* --- the host reference, in double (gradcheck's host model, selfcheck) */
+    /* y (B, O) for x (B, I) at params (the whole arena, the layer's slices at l->w_off and
+     * l->b_off) in training mode. branch (B, O), unless NULL, gets which branch each output
+     * took (a ReLU's side of its kink, a max's place in its window): a perturbed pass whose
+     * branches differ did not differentiate one smooth function. */
+    void (*host_forward)(const struct layer *l, const struct model *m, const double *params,
+                         const double *x, double *y, int batch, int32_t *branch);
+    /* dx (B, I) and the layer's parameter gradients (into grads, laid out as params) from x,
+     * the forward's y and dy (B, O). */
+    void (*host_backward)(const struct layer *l, const struct model *m, const double *params,
+                          const double *x, const double *y, const double *dy, double *dx,
+                          double *grads, int batch);
+    /* --- selfcheck's cases */
+    const struct layer_example *examples;
+    int n_examples;
 };
 
-/* The kind that runs layers of type t, or NULL when it cannot be trained by this build (the
- * caller reports which layer). */
+/* The one way to define a kind, at the end of its file: every part, in this order, and no
+ * other. A part left out does not compile (the macro's arity is fixed); a NULL put in is
+ * what tests/model/test_kinds.c catches (layer_kind_missing). examples must be an array. */
+#define LAYER_KIND_DEFINE(NAME, infer_, describe_, param_, programs_, activates_, setup_,      \
+                          init_, forward_, backward_, free_, host_forward_, host_backward_,    \
+                          examples_)                                                           \
+    const struct layer_kind layer_kind_##NAME = {                                              \
+        .name = #NAME,                                                                         \
+        .infer = infer_,                                                                       \
+        .describe = describe_,                                                                 \
+        .param = param_,                                                                       \
+        .programs = programs_,                                                                 \
+        .activates = activates_,                                                               \
+        .setup = setup_,                                                                       \
+        .init_params = init_,                                                                  \
+        .forward = forward_,                                                                   \
+        .backward = backward_,                                                                 \
+        .free = free_,                                                                         \
+        .host_forward = host_forward_,                                                         \
+        .host_backward = host_backward_,                                                       \
+        .examples = examples_,                                                                 \
+        .n_examples = (int)(sizeof(examples_) / sizeof((examples_)[0])),                       \
+    }
+
+#define LAYER_KIND(ENUM, name, form, cl) extern const struct layer_kind layer_kind_##name;
+#include "layers/kinds.def"
+#undef LAYER_KIND
+
+/* The kind of layer type t, or NULL for a value outside the enum. */
 const struct layer_kind *layer_kind_find(enum layer_type t);
 
-extern const struct layer_kind layer_dense, layer_conv2d, layer_flatten, layer_dropout,
-    layer_activation;
+/* The first part of k that is missing (NULL, empty, a name other than the registry's), as
+ * "forward", or NULL when k is whole; t is the registry row k stands in. */
+const char *layer_kind_missing(const struct layer_kind *k, enum layer_type t);
+
+/* Layer l's weights (bias false) or biases as a tensor, and its name "layers.I.weight" into
+ * name (n bytes); rank 0 when the layer has none. */
+void layer_param_tensor(const struct layer *l, bool bias, struct param_tensor *t, char *name,
+                        size_t n);
+
+/* Helpers of the kinds' parts. */
+/* No parameters (param), nothing to fill (init_params), no buffers (setup, free). */
+void layer_no_param(struct param_tensor *t, const struct layer_spec *s,
+                    const struct layer_shape *ls, bool bias);
+int layer_no_init(struct layer *l, const struct model *m, float *w, float *b, struct rng *rng);
+/* The output has the input's shape and no parameters. */
+int layer_infer_same(struct layer_shape *ls, const struct experiment *e, int i);
+/* The kind's name alone. */
+void layer_describe_name(char *buf, size_t n, const struct layer_spec *s);
+/* act(z) and dy * act'(z) through y = act(z), in double: cl/common.h's formulas one
+ * precision up. act is an enum activation. */
+double layer_host_act(double z, int act);
+double layer_host_act_grad(double dy, double y, int act);
+/* Which side of its kink z lies on (the device's conventions: ReLU active when z > 0, the
+ * step on from z = 0); 0 for activations without a kink. */
+int32_t layer_host_kink(double z, int act);
 
 /* Whether m's backward can apply plain SGD inside its GEMMs (model.sgd_fused): every layer is
  * dense on clnet's own GEMM kernels and the top one has no activation, so every layer's dz

@@ -159,28 +159,15 @@ int model_first_nonfinite_layer(struct model *m, int *layer, int batch)
     return status;
 }
 
-/* The safetensors name and shape of layer l's weights (bias false) or biases: dense weights
- * [in, out], conv2d [out, in, rows, cols], biases [out]. Returns the rank, 0 if it has none. */
+/* The safetensors name and shape of layer l's weights (bias false) or biases, as its kind lays
+ * them out (layer_kind.param). Returns the rank, 0 if it has none. */
 static int param_tensor(const struct layer *l, bool bias, char *name, size_t n, int64_t *shape)
 {
-    const struct layer_shape *s = l->shape;
-    if ((bias ? s->biases : s->weights) == 0)
-        return 0;
-    snprintf(name, n, "layers.%d.%s", l->index, bias ? "bias" : "weight");
-    if (bias) {
-        shape[0] = s->biases;
-        return 1;
-    }
-    if (s->in.rank == 1 && s->out.rank == 1) {
-        shape[0] = s->in.dim[0];
-        shape[1] = s->out.dim[0];
-        return 2;
-    }
-    shape[0] = s->out.dim[0];
-    shape[1] = s->in.dim[0];
-    shape[2] = l->spec->conv2d.size[0];
-    shape[3] = l->spec->conv2d.size[1];
-    return 4;
+    struct param_tensor t;
+    layer_param_tensor(l, bias, &t, name, n);
+    for (int k = 0; k < t.rank; k++)
+        shape[k] = t.dims[k];
+    return t.rank;
 }
 
 int model_save_safetensors(const struct model *m, const float *host_params, const char *path)

@@ -68,8 +68,8 @@ int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch);
  * or -1; reads the outputs back (diagnostics only, never on the training path). */
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch);
 
-/* Writes the weights as safetensors (layers.I.weight, layers.I.bias; dense [in, out], conv2d
- * [out, in, rows, cols]) from host_params (P). */
+/* Writes the weights as safetensors (layers.I.weight, layers.I.bias, in the layouts of the
+ * kinds' param parts: dense [in, out], conv2d [out, in, rows, cols]) from host_params (P). */
 int model_save_safetensors(const struct model *m, const float *host_params, const char *path);
 
 /* Fills host_params (P) from a safetensors file with the names and shapes above; a missing

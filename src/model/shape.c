@@ -1,6 +1,6 @@
-/* Shape inference and the layer table (see shape.h). Host only: no OpenCL here, so every
- * shape rule is tested without a device. Each layer kind's rule sits in its own function;
- * when the layer_kind registry (layers/) lands, these become its infer_shape entries. */
+/* Shape inference and the layer table (see shape.h): the walk over the layers, each kind's rule
+ * being its infer part (layers/NAME.c), and the helpers those rules share. Host only: no
+ * OpenCL is called, so every shape rule is tested without a device. */
 #include "model/shape.h"
 
 #include <stdarg.h>
@@ -9,17 +9,10 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "layers/layer.h"
 #include "util/status.h"
 
-/* Records "FILE:LINE:COL: layer I (kind): what" as the error message, in the loader's format
- * (config_errorf_at); a layer built without a file falls back on the experiment's path. */
-static int layer_error(const struct experiment *e, int i, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int layer_error(const struct experiment *e, int i, const char *fmt, ...)
+int shape_layer_error(const struct experiment *e, int i, const char *fmt, ...)
 {
     const struct layer_spec *l = &e->layers[i];
     struct src_pos pos = l->pos;
@@ -33,26 +26,25 @@ static int layer_error(const struct experiment *e, int i, const char *fmt, ...)
 }
 
 /* a * b for a, b >= 0; false when it would not fit in int64_t. */
-static bool mul_ok(int64_t *r, int64_t a, int64_t b)
+bool shape_mul_ok(int64_t *r, int64_t a, int64_t b)
 {
     if (a != 0 && b > INT64_MAX / a) return false;
     *r = a * b;
     return true;
 }
 
-static bool add_ok(int64_t *r, int64_t a, int64_t b)
+static bool shape_add_ok(int64_t *r, int64_t a, int64_t b)
 {
     if (b > INT64_MAX - a) return false;
     *r = a + b;
     return true;
 }
 
-/* Product of the values, false on overflow. */
-static bool prod_ok(int64_t *r, int n, const int64_t *v)
+bool shape_prod_ok(int64_t *r, int n, const int64_t *v)
 {
     int64_t p = 1;
     for (int i = 0; i < n; i++)
-        if (!mul_ok(&p, p, v[i])) return false;
+        if (!shape_mul_ok(&p, p, v[i])) return false;
     *r = p;
     return true;
 }
@@ -61,7 +53,7 @@ int64_t tensor_shape_size(const struct tensor_shape *t)
 {
     int64_t n = 1;
     for (int i = 0; i < t->rank; i++)
-        if (!mul_ok(&n, n, t->dim[i])) return INT64_MAX;
+        if (!shape_mul_ok(&n, n, t->dim[i])) return INT64_MAX;
     return n;
 }
 
@@ -79,8 +71,7 @@ char *tensor_shape_format(char *buf, size_t n, const struct tensor_shape *t)
     return buf;
 }
 
-/* "5" when both values agree, else "5x3". */
-static const char *pair(char *buf, size_t n, const int v[2])
+const char *shape_pair(char *buf, size_t n, const int v[2])
 {
     if (v[0] == v[1])
         snprintf(buf, n, "%d", v[0]);
@@ -91,122 +82,36 @@ static const char *pair(char *buf, size_t n, const int v[2])
 
 char *shape_describe_layer(char *buf, size_t n, const struct layer_spec *l)
 {
-    const char *act = l->activation != ACTIVATION_IDENTITY ? activation_name(l->activation) : "";
-    const char *sep = act[0] ? " " : "";
-    char s[32], p[32];
-    switch (l->type) {
-    case LAYER_DENSE:
-        snprintf(buf, n, "dense %d%s%s%s", l->dense.units, sep, act,
-                 l->dense.weights ? " inline" : "");
-        break;
-    case LAYER_CONV2D:
-        snprintf(buf, n, "conv2d %d %dx%d/%s pad %s%s%s", l->conv2d.filters, l->conv2d.size[0],
-                 l->conv2d.size[1], pair(s, sizeof s, l->conv2d.stride),
-                 pair(p, sizeof p, l->conv2d.pad), sep, act);
-        break;
-    case LAYER_DROPOUT:
-        snprintf(buf, n, "dropout %g", l->dropout.p);
-        break;
-    case LAYER_ACTIVATION:
-        snprintf(buf, n, "activation %s", activation_name(l->activation));
-        break;
-    case LAYER_FLATTEN:
-    default:
+    const struct layer_kind *k = layer_kind_find(l->type);
+    if (k)
+        k->describe(buf, n, l);
+    else
         snprintf(buf, n, "%s", layer_type_name(l->type));
-        break;
-    }
     return buf;
 }
 
-static int infer_dense(struct layer_shape *ls, const struct experiment *e, int i)
+int shape_window(int out[2], const struct experiment *e, int i, const struct tensor_shape *in,
+                 const int size[2], const int stride[2], const int pad[2])
 {
-    const struct layer_spec *l = &e->layers[i];
-    char in[64];
-    if (ls->in.rank != 1)
-        return layer_error(e, i, "input is %s; add a flatten layer before it",
-                           tensor_shape_format(in, sizeof in, &ls->in));
-    int64_t n_in = ls->in.dim[0], units = l->dense.units;
-    if (units < 1) return layer_error(e, i, "units must be at least 1, not %d", l->dense.units);
-    if (l->dense.weights) {
-        if (l->dense.weight_cols != n_in)
-            return layer_error(e, i,
-                               "inline weights have %d columns but the input has %d values "
-                               "(one row per unit, one column per input)",
-                               l->dense.weight_cols, (int)n_in);
-        if (l->dense.weight_rows != units)
-            return layer_error(e, i, "inline weights have %d rows but units is %d",
-                               l->dense.weight_rows, l->dense.units);
-    }
-    if (l->dense.bias && l->dense.bias_len != units)
-        return layer_error(e, i, "inline bias has %d values but units is %d", l->dense.bias_len,
-                           l->dense.units);
-    ls->out.rank = 1;
-    ls->out.dim[0] = l->dense.units;
-    ls->biases = units;
-    if (!mul_ok(&ls->weights, n_in, units) || !mul_ok(&ls->flops, 2 * n_in, units))
-        return layer_error(e, i, "%d x %d weights are too many to count", (int)n_in,
-                           l->dense.units);
-    return CLNET_OK;
-}
-
-static int infer_conv2d(struct layer_shape *ls, const struct experiment *e, int i)
-{
-    const struct layer_spec *l = &e->layers[i];
-    const int *size = l->conv2d.size, *stride = l->conv2d.stride, *pad = l->conv2d.pad;
-    char in[64];
-    if (ls->in.rank != 3)
-        return layer_error(e, i,
-                           "input is %s; conv2d needs a (C, H, W) input, e.g. "
-                           "model.input: [1, 28, 28]",
-                           tensor_shape_format(in, sizeof in, &ls->in));
-    if (l->conv2d.filters < 1)
-        return layer_error(e, i, "filters must be at least 1, not %d", l->conv2d.filters);
     for (int d = 0; d < 2; d++) {
         if (size[d] < 1 || stride[d] < 1 || pad[d] < 0)
-            return layer_error(e, i,
-                               "size and stride must be at least 1 and pad at least 0, "
-                               "not size %d, stride %d, pad %d",
-                               size[d], stride[d], pad[d]);
+            return shape_layer_error(e, i,
+                                     "size and stride must be at least 1 and pad at least 0, "
+                                     "not size %d, stride %d, pad %d",
+                                     size[d], stride[d], pad[d]);
     }
-    int64_t padded[2], out[2];
+    int64_t padded[2], o[2];
     for (int d = 0; d < 2; d++)
-        padded[d] = (int64_t)ls->in.dim[1 + d] + 2 * (int64_t)pad[d];
+        padded[d] = (int64_t)in->dim[1 + d] + 2 * (int64_t)pad[d];
     if (size[0] > padded[0] || size[1] > padded[1])
-        return layer_error(e, i, "kernel %dx%d is larger than the padded input %lldx%lld", size[0],
-                           size[1], (long long)padded[0], (long long)padded[1]);
+        return shape_layer_error(e, i, "kernel %dx%d is larger than the padded input %lldx%lld",
+                                 size[0], size[1], (long long)padded[0], (long long)padded[1]);
     for (int d = 0; d < 2; d++) {
-        out[d] = (padded[d] - size[d]) / stride[d] + 1; /* floor: both terms are >= 0 */
-        if (out[d] < 1 || out[d] > INT32_MAX)
-            return layer_error(e, i, "output size would be %lld", (long long)out[d]);
+        o[d] = (padded[d] - size[d]) / stride[d] + 1; /* floor: both terms are >= 0 */
+        if (o[d] < 1 || o[d] > INT32_MAX)
+            return shape_layer_error(e, i, "output size would be %lld", (long long)o[d]);
+        out[d] = (int)o[d];
     }
-    ls->out.rank = 3;
-    ls->out.dim[0] = l->conv2d.filters;
-    ls->out.dim[1] = (int)out[0];
-    ls->out.dim[2] = (int)out[1];
-    int64_t cin = ls->in.dim[0], cout = l->conv2d.filters;
-    int64_t w[] = {cout, cin, size[0], size[1]};
-    int64_t f[] = {2, cin, size[0], size[1], cout, out[0], out[1]};
-    ls->biases = cout;
-    if (!prod_ok(&ls->weights, 4, w) || !prod_ok(&ls->flops, 7, f))
-        return layer_error(e, i, "too many weights or FLOPs to count");
-    return CLNET_OK;
-}
-
-static int infer_flatten(struct layer_shape *ls, const struct experiment *e, int i)
-{
-    int64_t n = tensor_shape_size(&ls->in);
-    if (n > INT32_MAX) return layer_error(e, i, "flattened size %lld is too large", (long long)n);
-    ls->out.rank = 1;
-    ls->out.dim[0] = (int)n;
-    return CLNET_OK;
-}
-
-static int infer_keep(struct layer_shape *ls, const struct experiment *e, int i)
-{
-    const struct layer_spec *l = &e->layers[i];
-    if (l->type == LAYER_DROPOUT && !(l->dropout.p >= 0 && l->dropout.p < 1))
-        return layer_error(e, i, "p must be in [0, 1), not %g", l->dropout.p);
-    ls->out = ls->in;
     return CLNET_OK;
 }
 
@@ -254,33 +159,18 @@ int shape_infer(struct model_shape *out, const struct experiment *e)
     for (int i = 0; i < e->n_layers && status == CLNET_OK; i++) {
         struct layer_shape *ls = &out->layers[i];
         ls->in = cur;
-        switch (e->layers[i].type) {
-        case LAYER_DENSE:
-            status = infer_dense(ls, e, i);
-            break;
-        case LAYER_CONV2D:
-            status = infer_conv2d(ls, e, i);
-            break;
-        case LAYER_FLATTEN:
-            status = infer_flatten(ls, e, i);
-            break;
-        case LAYER_DROPOUT:
-        case LAYER_ACTIVATION:
-            status = infer_keep(ls, e, i);
-            break;
-        default:
-            status = clnet_errorf(CLNET_ERR_INTERNAL, "shape_infer: layer %d has type %d", i,
+        const struct layer_kind *k = layer_kind_find(e->layers[i].type);
+        status = k ? k->infer(ls, e, i)
+                   : clnet_errorf(CLNET_ERR_INTERNAL, "shape_infer: layer %d has type %d", i,
                                   (int)e->layers[i].type);
-            break;
-        }
         if (status != CLNET_OK) break;
         cur = ls->out;
         int64_t size = tensor_shape_size(&ls->out);
         if (size > out->largest_activation) out->largest_activation = size;
-        if (!add_ok(&out->parameters, out->parameters, ls->weights) ||
-            !add_ok(&out->parameters, out->parameters, ls->biases) ||
-            !add_ok(&out->flops, out->flops, ls->flops))
-            status = layer_error(e, i, "the model's totals are too large to count");
+        if (!shape_add_ok(&out->parameters, out->parameters, ls->weights) ||
+            !shape_add_ok(&out->parameters, out->parameters, ls->biases) ||
+            !shape_add_ok(&out->flops, out->flops, ls->flops))
+            status = shape_layer_error(e, i, "the model's totals are too large to count");
     }
     if (status != CLNET_OK) shape_free(out);
     return status;

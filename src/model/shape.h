@@ -8,6 +8,7 @@
 #ifndef CLNET_MODEL_SHAPE_H
 #define CLNET_MODEL_SHAPE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,16 +39,10 @@ struct model_shape {
     int64_t largest_activation; /* most values per image in the input or any layer output */
 };
 
-/* Infers every layer's shape from e->input and e->layers (layers numbered from 0).
- * Rules, all errors CLNET_ERR_CONFIG with "FILE:LINE:COL: layer I (kind): what":
- *  - dense needs a (F) input: after an image input or a conv2d, add a flatten layer;
- *  - conv2d needs a (C, H, W) input; output size as PyTorch,
- *    floor((H + 2 * pad - size) / stride) + 1, and the kernel must fit the padded input;
- *  - flatten turns (C, H, W) into (C * H * W); on a (F) input it is a no-op (as Keras'
- *    Flatten and PyTorch's nn.Flatten), so it is allowed there;
- *  - dropout and activation keep the shape;
- *  - inline dense weights (question 1) must be (units, inputs) and an inline bias (units).
- * On success *out owns memory: release it with shape_free. On failure *out is left freed. */
+/* Infers every layer's shape from e->input and e->layers (layers numbered from 0), each by its
+ * kind's infer part (layers/NAME.c says its rule). Errors are CLNET_ERR_CONFIG with
+ * "FILE:LINE:COL: layer I (kind): what". On success *out owns memory: release it with
+ * shape_free. On failure *out is left freed. */
 int shape_infer(struct model_shape *out, const struct experiment *e);
 
 /* The classes of every data set clnet reads (MNIST's ten digits). */
@@ -65,6 +60,29 @@ int64_t tensor_shape_size(const struct tensor_shape *t);
 
 /* Writes "(784)" or "(12, 7, 7)" into buf (always terminated); returns buf. */
 char *tensor_shape_format(char *buf, size_t n, const struct tensor_shape *t);
+
+/* For the kinds' infer parts. Records "FILE:LINE:COL: layer I (kind): what" as the error
+ * message, in the loader's format (config_errorf_at); a layer built without a file falls back
+ * on the experiment's path. Returns CLNET_ERR_CONFIG. */
+int shape_layer_error(const struct experiment *e, int i, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* *r = a * b (a, b >= 0), and the product of n values: false when it would not fit. */
+bool shape_mul_ok(int64_t *r, int64_t a, int64_t b);
+bool shape_prod_ok(int64_t *r, int n, const int64_t *v);
+
+/* out (rows, cols) of a window of size, stride and pad (each (rows, cols)) sliding over the
+ * (C, H, W) input as PyTorch's conv2d and pooling: floor((H + 2 pad - size) / stride) + 1;
+ * size and stride at least 1, pad at least 0, and the window within the padded input, else
+ * shape_layer_error. */
+int shape_window(int out[2], const struct experiment *e, int i, const struct tensor_shape *in,
+                 const int size[2], const int stride[2], const int pad[2]);
+
+/* "5" when both values agree, else "5x3"; returns buf. */
+const char *shape_pair(char *buf, size_t n, const int v[2]);
 
 /* Writes a layer's kind and key options, e.g. "conv2d 8 5x5/2 pad 2 relu", "dense 10",
  * "dropout 0.25"; returns buf. */

@@ -11,7 +11,7 @@
 #include <assert.h>
 #include <limits.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/conv2d_gpu.h"
 #include "ops/ops.h"
 #include "util/status.h"
@@ -201,7 +201,7 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
-        return conv2d_gpu_forward(rt, y, x, params, w_off, b_off, g, a.geom, (size_t)a.l.bp,
+        return conv2d_gpu_forward(rt, y, x, params, w_off, b_off, g, &a.geom, (size_t)a.l.bp,
                                   batch, act);
     const struct runtime_arg pad[] = {RUNTIME_ARG(work), RUNTIME_ARG(x), RUNTIME_ARG(a.xp_off),
                                       RUNTIME_ARG(a.geom), RUNTIME_ARG(a.lay)};
@@ -231,7 +231,7 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
         return conv2d_gpu_backward(rt, dx, grads, dw_off, db_off, x, y, dy, params, w_off, work,
-                                   g, a.geom, (size_t)a.l.bp, batch, act);
+                                   g, &a.geom, (size_t)a.l.bp, batch, act);
     cl_ulong dwoff = dw_off, dboff = db_off, woff = w_off;
     cl_int act_arg = act;
     const struct runtime_arg dz[] = {RUNTIME_ARG(work),      RUNTIME_ARG(dy),

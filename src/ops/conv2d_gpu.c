@@ -113,8 +113,8 @@ static int launch_1d(struct runtime *rt, enum kernel_id id, const struct runtime
 }
 
 int conv2d_gpu_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
-                       size_t b_off, const struct conv_geom *g, cl_int16 geom, size_t bp, int batch,
-                       int act)
+                       size_t b_off, const struct conv_geom *g, const cl_int16 *geom, size_t bp,
+                       int batch, int act)
 {
     cl_int cc;
     size_t local_bytes;
@@ -124,7 +124,7 @@ int conv2d_gpu_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, si
     cl_ulong woff = w_off, boff = b_off;
     cl_int act_arg = act;
     const struct runtime_arg args[] = {RUNTIME_ARG(y),    RUNTIME_ARG(x),       RUNTIME_ARG(params),
-                                       RUNTIME_ARG(woff), RUNTIME_ARG(boff),    RUNTIME_ARG(geom),
+                                       RUNTIME_ARG(woff), RUNTIME_ARG(boff),    RUNTIME_ARG(*geom),
                                        RUNTIME_ARG(lay),  RUNTIME_ARG(act_arg), {local_bytes, NULL},
                                        RUNTIME_ARG(cc)};
     size_t images = g->y_batch_minor ? bp : (size_t)batch;
@@ -134,7 +134,7 @@ int conv2d_gpu_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, si
 
 /* dx from dz (at the workspace's start). */
 static int backward_data(struct runtime *rt, cl_mem dx, cl_mem work, cl_mem params, size_t w_off,
-                         const struct conv_geom *g, cl_int16 geom, size_t bp, int batch)
+                         const struct conv_geom *g, const cl_int16 *geom, size_t bp, int batch)
 {
     cl_int kc;
     size_t local_bytes;
@@ -143,7 +143,7 @@ static int backward_data(struct runtime *rt, cl_mem dx, cl_mem work, cl_mem para
     cl_int4 lay = pack_layout(g, bp);
     cl_ulong woff = w_off;
     const struct runtime_arg args[] = {RUNTIME_ARG(dx),     RUNTIME_ARG(work), RUNTIME_ARG(params),
-                                       RUNTIME_ARG(woff),   RUNTIME_ARG(geom), RUNTIME_ARG(lay),
+                                       RUNTIME_ARG(woff),   RUNTIME_ARG(*geom), RUNTIME_ARG(lay),
                                        {local_bytes, NULL}, RUNTIME_ARG(kc)};
     size_t images = g->x_batch_minor ? bp : (size_t)batch;
     return launch_2d(rt, KERNEL_CONV2D_GPU_BACKWARD_DATA, args, N_ARGS(args),
@@ -152,7 +152,8 @@ static int backward_data(struct runtime *rt, cl_mem dx, cl_mem work, cl_mem para
 
 int conv2d_gpu_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
                         cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
-                        const struct conv_geom *g, cl_int16 geom, size_t bp, int batch, int act)
+                        const struct conv_geom *g, const cl_int16 *geom, size_t bp, int batch,
+                        int act)
 {
     cl_int n = (cl_int)dz_floats(g, g->y_batch_minor ? bp : (size_t)batch);
     cl_int act_arg = act;
@@ -163,7 +164,7 @@ int conv2d_gpu_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_o
     cl_int4 lay = pack_layout(g, bp);
     cl_ulong part_off = dz_floats(g, bp), dwoff = dw_off, dboff = db_off;
     const struct runtime_arg partial[] = {RUNTIME_ARG(work), RUNTIME_ARG(x), RUNTIME_ARG(part_off),
-                                          RUNTIME_ARG(geom), RUNTIME_ARG(lay)};
+                                          RUNTIME_ARG(*geom), RUNTIME_ARG(lay)};
     status = launch_2d(rt, KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL, partial, N_ARGS(partial),
                        partial_items(g), ceil_div((size_t)g->k, GPU_BLOCK));
     if (status != CLNET_OK) return status;

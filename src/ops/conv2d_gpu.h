@@ -13,11 +13,12 @@ size_t conv2d_gpu_workspace_floats(const struct conv_geom *g, int batch, size_t 
 bool conv2d_gpu_fits(const struct conv_geom *g, int batch, size_t bp);
 
 int conv2d_gpu_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
-                       size_t b_off, const struct conv_geom *g, cl_int16 geom, size_t bp, int batch,
-                       int act);
+                       size_t b_off, const struct conv_geom *g, const cl_int16 *geom, size_t bp,
+                       int batch, int act);
 
 int conv2d_gpu_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
                         cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
-                        const struct conv_geom *g, cl_int16 geom, size_t bp, int batch, int act);
+                        const struct conv_geom *g, const cl_int16 *geom, size_t bp, int batch,
+                        int act);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 

@@ -3,7 +3,7 @@
 #include <assert.h>
 #include <limits.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 
@@ -217,14 +217,17 @@ int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int
     return runtime_launch_1d(rt, KERNEL_GEMM_TRANSPOSE, (size_t)cols);
 }
 
+static int forced_choice; /* op_gemm_set_choice; 0: by the device */
+
+void op_gemm_set_choice(int choice)
+{
+    forced_choice = choice;
+}
+
 int op_gemm_choice(const struct runtime *rt)
 {
-    const char *env = getenv("CLNET_GEMM");
-    if (env && *env) {
-        if (strcmp(env, "own") == 0) return OP_GEMM_OWN;
-        if (strcmp(env, "clblast") == 0) return OP_GEMM_CLBLAST;
-        return clnet_errorf(CLNET_ERR_USAGE, "CLNET_GEMM=%s: expected own or clblast", env);
-    }
+    if (forced_choice)
+        return forced_choice;
     return runtime_ops_path(rt) == RUNTIME_OPS_CPU ? OP_GEMM_OWN : OP_GEMM_CLBLAST;
 }
 

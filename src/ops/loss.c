@@ -2,7 +2,7 @@
  * sum of the batch's loss and accuracy. */
 #include <assert.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 

@@ -13,7 +13,7 @@
 /* Letters: B batch, F features per image (C*H*W), N images held on the device; I inputs and
  * O outputs (units) of a dense layer, C classes, P parameters. Matrices are row-major. Offsets
  * (*_off) count floats: parameters live in one arena buffer and layers see (buffer, offset)
- * views of it. `act` is an enum activation, `loss` an enum loss_kind (config/experiment.h). */
+ * views of it. `act` is an enum activation, `loss` an enum loss_kind (util/nn.h). */
 
 /* x (B, F) float = images[index[b]] / 255.0f (correctly rounded), y (B) int32 =
  * labels[index[b]]; images (N, F) and labels (N) are uint8, index (B) int32 starting index_off
@@ -110,11 +110,15 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
                   cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
                   cl_mem row_correct, size_t row_off, int batch, int loss);
 
-/* op_gemm's implementation for this runtime: CLNET_GEMM=own or =clblast when set (for
- * measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU path
- * (runtime_ops_path). Any other CLNET_GEMM value is CLNET_ERR_USAGE (returned, negative). */
+/* op_gemm's implementation for this runtime: the one op_gemm_set_choice forced (--gemm /
+ * CLNET_GEMM, for measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU
+ * path (runtime_ops_path). */
 enum { OP_GEMM_CLBLAST = 1, OP_GEMM_OWN = 2 };
 int op_gemm_choice(const struct runtime *rt);
+
+/* Forces op_gemm_choice for the rest of the process: OP_GEMM_OWN, OP_GEMM_CLBLAST, or 0 (the
+ * default: by the ops path). main sets it from the options. */
+void op_gemm_set_choice(int choice);
 
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
  * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 
 void ref_gather_batch(float *x, int32_t *y, const uint8_t *images, const uint8_t *labels,
                       const int32_t *index, int batch, int features)

@@ -4,6 +4,7 @@
 #include "report/plot.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,44 @@ static int load(struct loaded *l, const struct report_run_ref *runs, int n)
             metrics_table_free(&l->t[l->n]);
     }
     return CLNET_OK;
+}
+
+/* The value of key in every run's config.yaml when all runs have the same one (malloc'd), else
+ * NULL: a sweep's report.title or report.label, set in the base its experiments share. */
+static char *common_value(const struct report_run_ref *runs, int n, const char *key)
+{
+    char *common = NULL;
+    bool same = n > 0;
+    for (int i = 0; i < n && same; i++) {
+        char *path = plot_path(runs[i].dir, "config", "yaml");
+        struct config_flat f = {0};
+        const char *v = NULL;
+        if (path && config_flatten_file(path, &f) == CLNET_OK)
+            v = config_flat_get(&f, key);
+        clnet_error_clear(); /* unreadable: no common value, the default words */
+        same = v && (!common || strcmp(common, v) == 0);
+        if (same && !common)
+            common = strdup(v);
+        config_flat_free(&f);
+        free(path);
+    }
+    if (!same) {
+        free(common);
+        common = NULL;
+    }
+    return common;
+}
+
+void report_setting_name(char *out, size_t cap, const char *key)
+{
+    const char *last = strrchr(key, '.');
+    last = last ? last + 1 : key;
+    int layer = -1, used = 0;
+    if (sscanf(key, "model.layers.%d.%*[^.].%n", &layer, &used) == 1 && used > 0 &&
+        key + used == last)
+        snprintf(out, cap, "%s (layer %d)", last, layer);
+    else
+        snprintf(out, cap, "%s", last);
 }
 
 static int compare_curves(const char *dir, const char *sweep, const struct report_run_ref *runs,
@@ -131,7 +170,8 @@ static int by_x(const void *a, const void *b)
 }
 
 static int final_vs_param(const char *dir, const char *sweep, const struct report_run_ref *runs,
-                          const struct loaded *l, const char *param, enum report_format fmt)
+                          const struct loaded *l, const char *param, const char *label,
+                          enum report_format fmt)
 {
     struct point *p = calloc((size_t)l->n, sizeof *p);
     double *x = calloc((size_t)l->n, sizeof *x), *y = calloc((size_t)l->n, sizeof *y);
@@ -165,8 +205,8 @@ static int final_vs_param(const char *dir, const char *sweep, const struct repor
         bool log_x = lo > 0 && hi > 10 * lo;
         char title[512], subtitle[512], stem[300], xlabel[300];
         snprintf(title, sizeof title, "%s: final test accuracy", sweep);
-        snprintf(subtitle, sizeof subtitle, "%d runs, against %s", n, param);
-        snprintf(xlabel, sizeof xlabel, "%s%s", param, log_x ? " (log scale)" : "");
+        snprintf(subtitle, sizeof subtitle, "%d runs, against %s (%s)", n, label, param);
+        snprintf(xlabel, sizeof xlabel, "%s%s", label, log_x ? " (log scale)" : "");
         char safe[256];
         file_safe(safe, sizeof safe, param);
         snprintf(stem, sizeof stem, "final_vs_%s", safe);
@@ -202,18 +242,31 @@ static void sort_by_param(struct loaded *l, const struct report_run_ref *runs)
 int report_compare(const char *sweep_dir, const struct report_run_ref *runs, int n,
                    const char *param_name, enum report_format fmt)
 {
+#if !CLNET_HAVE_PLOTS
+    return CLNET_OK; /* PLOT_NONE_MESSAGE: a sweep's tables are written all the same */
+#endif
     struct loaded l = {0};
     int status = load(&l, runs, n);
     if (status == CLNET_OK && param_name)
         sort_by_param(&l, runs);
-    char sweep[256];
-    base_name(sweep_dir, sweep, sizeof sweep);
+    char sweep[256], label[256];
+    char *title = common_value(runs, n, "report.title");
+    char *named = param_name ? common_value(runs, n, "report.label") : NULL;
+    snprintf(sweep, sizeof sweep, "%s", title ? title : "");
+    if (!title)
+        base_name(sweep_dir, sweep, sizeof sweep);
+    if (named)
+        snprintf(label, sizeof label, "%s", named);
+    else if (param_name)
+        report_setting_name(label, sizeof label, param_name);
     if (status == CLNET_OK && l.n > 0)
         status = compare_curves(sweep_dir, sweep, runs, &l, false, fmt);
     if (status == CLNET_OK && l.n > 0)
         status = compare_curves(sweep_dir, sweep, runs, &l, true, fmt);
     if (status == CLNET_OK && l.n > 0 && param_name)
-        status = final_vs_param(sweep_dir, sweep, runs, &l, param_name, fmt);
+        status = final_vs_param(sweep_dir, sweep, runs, &l, param_name, label, fmt);
+    free(title);
+    free(named);
     loaded_free(&l, n);
     return status;
 }
@@ -245,13 +298,15 @@ int report_varying_param(char **param_name, double *values, const char *const *r
                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
         free(path);
     }
-    /* Every key that differs, seen from every run (a key one run lacks differs too). */
+    /* Every key that differs, seen from every run (a key one run lacks differs too); names and
+ * titles are not settings. */
     const char *differs = NULL;
     int n_differ = 0;
     for (int r = 0; r < n && status == CLNET_OK && n > 1 && n_differ < 2; r++)
         for (int i = 0; i < flats[r].n && n_differ < 2; i++) {
             const char *k = flats[r].keys[i];
-            if (strcmp(k, "name") == 0 || same_everywhere(flats, n, k) ||
+            if (strcmp(k, "name") == 0 || strcmp(k, "report.title") == 0 ||
+                strcmp(k, "report.label") == 0 || same_everywhere(flats, n, k) ||
                 (differs && strcmp(differs, k) == 0))
                 continue;
             differs = k;

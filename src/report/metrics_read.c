@@ -1,4 +1,4 @@
-/* metrics.csv back into columns (see metrics_read.h). */
+/* metrics.csv and steps.csv back into columns by name (see metrics_read.h). */
 #include "report/metrics_read.h"
 
 #include <math.h>
@@ -8,43 +8,76 @@
 #include "util/fs.h"
 #include "util/status.h"
 
-enum column {
-    COL_ITERATION,
-    COL_LR,
-    COL_TRAIN_LOSS,
-    COL_TRAIN_ACC,
-    COL_TEST_LOSS,
-    COL_TEST_ACC,
-    COL_FULL_TRAIN_LOSS,
-    COL_FULL_TRAIN_ACC,
-    COL_EPOCH,
-    COL_COUNT,
-    COL_REQUIRED = COL_FULL_TRAIN_LOSS /* the columns before this one must be there */
+/* What one kind of file must hold. */
+struct layout {
+    const char *file; /* for "not a clnet FILE" */
+    const char *const *required;
+    int n_required;
 };
 
-static const char *const column_names[COL_COUNT] = {
-    "iteration", "lr",       "train_loss",      "train_acc",
-    "test_loss", "test_acc", "full_train_loss", "full_train_acc", "epoch",
-};
+static const char *const metrics_required[] = {"iteration", "lr",        "train_loss",
+                                               "train_acc", "test_loss", "test_acc"};
+static const char *const steps_required[] = {"iteration", "train_loss", "train_acc"};
+static const struct layout metrics_layout = {"metrics.csv", metrics_required, 6};
+static const struct layout steps_layout = {"steps.csv", steps_required, 3};
 
-#define MAX_FIELDS 64
-
-static double **column_slot(struct metrics_table *t, enum column c)
+static bool ends_with(const char *s, const char *suffix)
 {
-    double **slots[COL_COUNT] = {&t->iteration, &t->lr,        &t->train_loss,
-                                 &t->train_acc, &t->test_loss, &t->test_acc,
-                                 &t->full_train_loss, &t->full_train_acc, &t->epoch};
-    return slots[c];
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The columns kept: the ones a plot or page can draw. */
+static bool kept(const char *name)
+{
+    return strcmp(name, "iteration") == 0 || strcmp(name, "epoch") == 0 ||
+           strcmp(name, "lr") == 0 || ends_with(name, "_loss") || ends_with(name, "_acc");
+}
+
+/* The index of the column called name, or -1. */
+static int find(const struct metrics_table *t, const char *name)
+{
+    for (int c = 0; c < t->n_cols; c++)
+        if (strcmp(t->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+const double *metrics_column(const struct metrics_table *t, const char *name)
+{
+    int c = find(t, name);
+    return c < 0 ? NULL : t->cols[c];
+}
+
+static double *column(struct metrics_table *t, const char *name)
+{
+    return (double *)metrics_column(t, name);
+}
+
+/* The named pointers, once the columns have stopped growing. */
+static void bind(struct metrics_table *t)
+{
+    t->iteration = column(t, "iteration");
+    t->lr = column(t, "lr");
+    t->train_loss = column(t, "train_loss");
+    t->train_acc = column(t, "train_acc");
+    t->test_loss = column(t, "test_loss");
+    t->test_acc = column(t, "test_acc");
+    t->full_train_loss = column(t, "full_train_loss");
+    t->full_train_acc = column(t, "full_train_acc");
+    t->epoch = column(t, "epoch");
 }
 
 void metrics_table_free(struct metrics_table *t)
 {
-    for (int c = 0; c < COL_COUNT; c++)
-        free(*column_slot(t, (enum column)c));
+    for (int c = 0; c < t->n_cols; c++) {
+        free(t->cols[c]);
+        free(t->names[c]);
+    }
     memset(t, 0, sizeof *t);
 }
 
-/* Splits line [p, end) at commas into fields (pointers into a NUL-terminated copy). */
+/* Splits line at commas into fields (pointers into line, which is cut at each comma). */
 static int split(char *line, char **fields, int max)
 {
     int n = 0;
@@ -61,34 +94,44 @@ static int split(char *line, char **fields, int max)
     return n;
 }
 
-/* The column of each header field (-1: skipped); checks the required ones are there. */
-static int parse_header(int *map, char **fields, int n, const char *path, bool *full,
-                        bool *epoch)
+/* Each P_loss comes with its P_acc and the other way round (full_train_*, val_*). */
+static int check_pairs(const struct metrics_table *t, const char *path)
 {
-    int found[COL_COUNT];
-    for (int c = 0; c < COL_COUNT; c++)
-        found[c] = -1;
+    for (int c = 0; c < t->n_cols; c++) {
+        const char *name = t->names[c];
+        bool loss = ends_with(name, "_loss");
+        if (!loss && !ends_with(name, "_acc"))
+            continue;
+        size_t stem = strlen(name) - (loss ? 5 : 4);
+        char other[256];
+        snprintf(other, sizeof other, "%.*s%s", (int)stem, name, loss ? "_acc" : "_loss");
+        if (find(t, other) < 0)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:1: %s and %s come together; only one is "
+                                "there", path, loss ? name : other, loss ? other : name);
+    }
+    return CLNET_OK;
+}
+
+/* The header: each field's column in t (-1: skipped); the required columns are there. */
+static int parse_header(struct metrics_table *t, int *map, char **fields, int n,
+                        const char *path, const struct layout *k)
+{
     for (int i = 0; i < n; i++) {
         map[i] = -1;
-        for (int c = 0; c < COL_COUNT; c++)
-            if (strcmp(fields[i], column_names[c]) == 0) {
-                if (found[c] >= 0)
-                    return clnet_errorf(CLNET_ERR_DATA, "%s:1: column '%s' appears twice", path,
-                                        column_names[c]);
-                found[c] = i;
-                map[i] = c;
-            }
+        if (!kept(fields[i]))
+            continue;
+        if (find(t, fields[i]) >= 0)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:1: column '%s' appears twice", path,
+                                fields[i]);
+        if (!(t->names[t->n_cols] = strdup(fields[i])))
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", path);
+        map[i] = t->n_cols++;
     }
-    for (int c = 0; c < COL_REQUIRED; c++)
-        if (found[c] < 0)
-            return clnet_errorf(CLNET_ERR_DATA, "%s:1: no '%s' column (not a clnet metrics.csv)",
-                                path, column_names[c]);
-    if ((found[COL_FULL_TRAIN_LOSS] < 0) != (found[COL_FULL_TRAIN_ACC] < 0))
-        return clnet_errorf(CLNET_ERR_DATA, "%s:1: full_train_loss and full_train_acc come "
-                            "together; only one is there", path);
-    *full = found[COL_FULL_TRAIN_LOSS] >= 0;
-    *epoch = found[COL_EPOCH] >= 0;
-    return CLNET_OK;
+    for (int r = 0; r < k->n_required; r++)
+        if (find(t, k->required[r]) < 0)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:1: no '%s' column (not a clnet %s)", path,
+                                k->required[r], k->file);
+    return check_pairs(t, path);
 }
 
 static int parse_value(double *v, const char *text, const char *path, long line, int col,
@@ -109,7 +152,8 @@ static int parse_value(double *v, const char *text, const char *path, long line,
 }
 
 /* A row as clnet writes them: iterations increase (one row per evaluation, a resumed run
- * rewrites the rows before its checkpoint), and only a loss may be non-finite. A loss over a
+ * rewrites the rows before its checkpoint), and only a loss may be non-finite, besides
+ * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
  * and a run that diverges stops at its mini-batch loss; lr and the accuracies are always
  * numbers, accuracies in [0, 1]. Anything else is a damaged or hand-edited file, whose plots
@@ -118,19 +162,23 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
                      long line)
 {
     int r = t->n;
-    if (r > 0 && !(t->iteration[r] > t->iteration[r - 1]))
+    const double *it = metrics_column(t, "iteration");
+    if (r > 0 && !(it[r] > it[r - 1]))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
-                            "must increase", path, line, t->iteration[r], t->iteration[r - 1]);
+                            "must increase", path, line, it[r], it[r - 1]);
     for (int i = 0; i < n; i++) {
-        enum column c = map[i] < 0 ? COL_COUNT : (enum column)map[i];
-        if (c == COL_COUNT || c == COL_ITERATION || c == COL_TRAIN_LOSS || c == COL_TEST_LOSS ||
-            c == COL_FULL_TRAIN_LOSS || c == COL_EPOCH) /* the epoch is checked as it is read */
+        if (map[i] < 0)
             continue;
-        double v = (*column_slot((struct metrics_table *)t, c))[r];
-        bool acc = c != COL_LR;
+        const char *name = t->names[map[i]];
+        bool acc = ends_with(name, "_acc");
+        if (!acc && strcmp(name, "lr") != 0) /* iteration, epoch: checked as read; losses */
+            continue;
+        double v = t->cols[map[i]][r];
+        if (strcmp(name, "train_acc") == 0 && it[r] == 0 && isnan(v))
+            continue; /* row 0, before the first step, has no mini-batch */
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
-                                line, i + 1, column_names[c], v,
+                                line, i + 1, name, v,
                                 acc ? "an accuracy in [0, 1]" : "a finite number");
     }
     return CLNET_OK;
@@ -139,22 +187,51 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
 static int grow(struct metrics_table *t, int *cap)
 {
     int want = *cap ? 2 * *cap : 64;
-    for (int c = 0; c < COL_COUNT; c++) {
-        if ((c == COL_FULL_TRAIN_LOSS || c == COL_FULL_TRAIN_ACC) && !t->full_train)
-            continue;
-        if (c == COL_EPOCH && !t->has_epoch)
-            continue;
-        double **slot = column_slot(t, (enum column)c);
-        double *p = realloc(*slot, (size_t)want * sizeof *p);
+    for (int c = 0; c < t->n_cols; c++) {
+        double *p = realloc(t->cols[c], (size_t)want * sizeof *p);
         if (!p)
             return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading metrics");
-        *slot = p;
+        t->cols[c] = p;
     }
     *cap = want;
     return CLNET_OK;
 }
 
-int metrics_parse(struct metrics_table *t, const char *text, size_t len, const char *path)
+/* One data row (fields, n of them) appended to t. */
+static int parse_row(struct metrics_table *t, const int *map, char **fields, int n, int *cap,
+                     const char *path, long lineno)
+{
+    int status = t->n == *cap ? grow(t, cap) : CLNET_OK;
+    for (int i = 0; i < n && status == CLNET_OK; i++)
+        if (map[i] >= 0)
+            status = parse_value(&t->cols[map[i]][t->n], fields[i], path, lineno, i + 1,
+                                 t->names[map[i]]);
+    if (status == CLNET_OK)
+        status = check_row(t, map, n, path, lineno);
+    if (status == CLNET_OK)
+        t->n++;
+    return status;
+}
+
+/* The next line of [*p, end) cut out and NUL-terminated (a final '\r' dropped); *p moves past
+ * it. A NUL byte inside it is an error. */
+static int next_line(char **line, char **p, char *end, const char *path, long lineno)
+{
+    char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    char *stop = nl ? nl : end;
+    *line = *p;
+    *p = nl ? nl + 1 : end;
+    *stop = '\0';
+    size_t ll = strlen(*line);
+    if (ll != (size_t)(stop - *line))
+        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: a NUL byte in the text", path, lineno);
+    if (ll > 0 && (*line)[ll - 1] == '\r')
+        (*line)[ll - 1] = '\0';
+    return CLNET_OK;
+}
+
+static int parse(struct metrics_table *t, const char *text, size_t len, const char *path,
+                 const struct layout *k)
 {
     memset(t, 0, sizeof *t);
     char *copy = malloc(len + 1);
@@ -163,58 +240,37 @@ int metrics_parse(struct metrics_table *t, const char *text, size_t len, const c
     memcpy(copy, text, len);
     copy[len] = '\0';
     int status = CLNET_OK, cap = 0, n_header = 0;
-    int map[MAX_FIELDS];
-    char *fields[MAX_FIELDS + 1];
+    int map[METRICS_MAX_COLUMNS];
+    char *fields[METRICS_MAX_COLUMNS + 1];
     long lineno = 0;
-    for (char *p = copy; status == CLNET_OK && p < copy + len;) {
-        char *nl = memchr(p, '\n', (size_t)(copy + len - p));
-        char *line = p;
-        p = nl ? nl + 1 : copy + len;
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        size_t ll = strlen(line);
-        if (ll != (size_t)((nl ? nl : copy + len) - line)) {
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: a NUL byte in the text", path, lineno);
+    for (char *p = copy, *line; status == CLNET_OK && p < copy + len;) {
+        status = next_line(&line, &p, copy + len, path, ++lineno);
+        int n = status == CLNET_OK ? split(line, fields, METRICS_MAX_COLUMNS) : 0;
+        if (status != CLNET_OK)
             break;
-        }
-        if (ll > 0 && line[ll - 1] == '\r')
-            line[--ll] = '\0';
-        int n = split(line, fields, MAX_FIELDS);
-        if (n > MAX_FIELDS) {
+        if (n > METRICS_MAX_COLUMNS)
             status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d columns", path, lineno,
-                                  MAX_FIELDS);
-        } else if (lineno == 1) {
-            n_header = n;
-            status = parse_header(map, fields, n, path, &t->full_train, &t->has_epoch);
-        } else if (ll == 0) {
+                                  METRICS_MAX_COLUMNS);
+        else if (lineno == 1)
+            status = parse_header(t, map, fields, n_header = n, path, k);
+        else if (n == 1 && !*fields[0])
             status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: an empty line", path, lineno);
-        } else if (n != n_header) {
+        else if (n != n_header)
             status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: %d values; the header has %d columns",
                                   path, lineno, n, n_header);
-        } else {
-            if (t->n == cap)
-                status = grow(t, &cap);
-            for (int i = 0; i < n && status == CLNET_OK; i++) {
-                if (map[i] < 0)
-                    continue;
-                double *col = *column_slot(t, (enum column)map[i]);
-                status = parse_value(&col[t->n], fields[i], path, lineno, i + 1,
-                                     column_names[map[i]]);
-            }
-            if (status == CLNET_OK)
-                status = check_row(t, map, n, path, lineno);
-            if (status == CLNET_OK)
-                t->n++;
-        }
+        else
+            status = parse_row(t, map, fields, n, &cap, path, lineno);
     }
     free(copy);
     if (status != CLNET_OK)
         metrics_table_free(t);
+    bind(t);
+    t->full_train = t->full_train_loss != NULL;
+    t->has_epoch = t->epoch != NULL;
     return status;
 }
 
-int metrics_read(struct metrics_table *t, const char *path)
+static int read_file(struct metrics_table *t, const char *path, const struct layout *k)
 {
     memset(t, 0, sizeof *t);
     void *data;
@@ -222,7 +278,27 @@ int metrics_read(struct metrics_table *t, const char *path)
     int status = fs_read_file(&data, &len, path);
     if (status != CLNET_OK)
         return status;
-    status = metrics_parse(t, data, len, path);
+    status = parse(t, data, len, path, k);
     free(data);
     return status;
+}
+
+int metrics_parse(struct metrics_table *t, const char *text, size_t len, const char *path)
+{
+    return parse(t, text, len, path, &metrics_layout);
+}
+
+int metrics_read(struct metrics_table *t, const char *path)
+{
+    return read_file(t, path, &metrics_layout);
+}
+
+int steps_parse(struct metrics_table *t, const char *text, size_t len, const char *path)
+{
+    return parse(t, text, len, path, &steps_layout);
+}
+
+int steps_read(struct metrics_table *t, const char *path)
+{
+    return read_file(t, path, &steps_layout);
 }

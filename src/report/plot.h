@@ -11,6 +11,7 @@
 
 #include "config/experiment.h"
 #include "data/mnist.h"
+#include "report/confusion.h"
 
 /* ---- run plots ------------------------------------------------------------------------------ */
 
@@ -41,10 +42,17 @@ struct report_run_ref {
 /* Overlays all runs' test curves: SWEEP_DIR/compare_accuracy.png and compare_loss.png,
    legend by name; when param_name != NULL (exactly one numeric parameter varies),
    also SWEEP_DIR/final_vs_<param_name>.png (final test accuracy vs param, x axis log
-   scale when the values span more than 10x). Runs whose metrics.csv is missing or empty
-   are skipped with no error. */
+   scale when the values span more than 10x, named by report_setting_name or the runs'
+   common report.label). The titles start with the runs' common report.title, else the
+   sweep folder's name. Runs whose metrics.csv is missing or empty are skipped with no
+   error. */
 int report_compare(const char *sweep_dir, const struct report_run_ref *runs, int n,
                    const char *param_name, enum report_format fmt);
+
+/* How the comparison plots name a setting (unless every run's report.label names it): the
+ * key's last part, with the layer for a layer's setting: "momentum" for
+ * train.optimizer.sgd.momentum, "units (layer 0)" for model.layers.0.dense.units. */
+void report_setting_name(char *out, size_t cap, const char *key);
 
 /* The one numeric config value that differs between the runs' config.yaml files (keys
  * written as for --set: train.optimizer.adam.lr, model.layers.0.dense.units), ignoring
@@ -55,6 +63,16 @@ int report_compare(const char *sweep_dir, const struct report_run_ref *runs, int
 int report_varying_param(char **param_name, double *values, const char *const *run_dirs, int n);
 
 /* ---- drawing primitives (plot.c) ------------------------------------------------------------- */
+
+/* A build without PLplot (meson -Dplots=disabled, or PLplot not found) defines no
+ * CLNET_HAVE_PLOTS and compiles plot_none.c, whose plot_lines, plot_predictions and
+ * plot_confusion fail with this message: its callers draw nothing instead (the training loop, report_run, layer_stats_plot
+ * and report_compare read and check their files and return CLNET_OK; `clnet report` says in one
+ * line that the build has no plots and writes the pages). */
+#ifndef CLNET_HAVE_PLOTS
+#define CLNET_HAVE_PLOTS 0
+#endif
+#define PLOT_NONE_MESSAGE "this build of clnet has no plots (it was built without PLplot)"
 
 enum plot_device { PLOT_PNG, PLOT_PDF };
 
@@ -127,5 +145,15 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
 /* Where cell i of the grid is in the PNG, in pixels from the top left: the whole cell and the
  * part that holds its label text ({x0, y0, x1, y1}, x1 and y1 excluded). For tests. */
 void plot_prediction_cell(int i, int cell[4], int label[4]);
+
+/* The confusion matrix: a K x K grid of cells, row the true class and column the predicted
+ * one, each with its count in it (up to 20 classes) and coloured by its share of its row
+ * (square-root scale, white to blue); each row's accuracy right of it. Page CONF_WIDTH x
+ * CONF_HEIGHT pixels. */
+#define CONF_WIDTH 800
+#define CONF_HEIGHT 740
+
+int plot_confusion(const char *path, enum plot_device dev, const char *title,
+                   const char *subtitle, const struct confusion *c);
 
 #endif

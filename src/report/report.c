@@ -34,13 +34,14 @@ double clock_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int metrics_open(FILE **f, const char *path, bool full_train)
+int metrics_open(FILE **f, const char *path, unsigned columns)
 {
     /* A new file renamed into place (a link planted at path is replaced, its target never
      * written), then appended to through no link. */
-    char header[128];
+    char header[160];
     int n = snprintf(header, sizeof header, "iteration,epoch,lr,train_loss,train_acc,test_loss,"
-                     "test_acc%s\n", full_train ? ",full_train_loss,full_train_acc" : "");
+                     "test_acc%s%s\n", columns & METRICS_VALIDATION ? ",val_loss,val_acc" : "",
+                     columns & METRICS_FULL_TRAIN ? ",full_train_loss,full_train_acc" : "");
     int status = fs_write_atomic(path, header, (size_t)n);
     return status == CLNET_OK ? fs_open_write(f, path, true) : status;
 }
@@ -52,7 +53,7 @@ static void field(FILE *f, double v, const char *sep)
     fprintf(f, "%s%s", num_shortest(buf, sizeof buf, v), sep);
 }
 
-int metrics_write(FILE *f, const struct metrics_row *r, bool full_train)
+int metrics_write(FILE *f, const struct metrics_row *r, unsigned columns)
 {
     char epoch[48];
     fprintf(f, "%ld,%s,", r->iteration,
@@ -61,11 +62,18 @@ int metrics_write(FILE *f, const struct metrics_row *r, bool full_train)
     field(f, r->train_loss, ",");
     field(f, r->train_acc, ",");
     field(f, r->test_loss, ",");
-    field(f, r->test_acc, full_train ? "," : "\n");
-    if (full_train) {
-        field(f, r->full_train_loss, ",");
-        field(f, r->full_train_acc, "\n");
+    field(f, r->test_acc, "");
+    if (columns & METRICS_VALIDATION) {
+        fputc(',', f);
+        field(f, r->val_loss, ",");
+        field(f, r->val_acc, "");
     }
+    if (columns & METRICS_FULL_TRAIN) {
+        fputc(',', f);
+        field(f, r->full_train_loss, ",");
+        field(f, r->full_train_acc, "");
+    }
+    fputc('\n', f);
     if (fflush(f) != 0)
         return clnet_errorf(CLNET_ERR_IO, "metrics.csv: write failed: %s", strerror(errno));
     return CLNET_OK;
@@ -93,6 +101,82 @@ static void write_epochs(struct json_writer *w, const struct epoch_ratio *e)
     json_int(w, e->den);
 }
 
+/* key: v as a JSON number (null when not finite). */
+static void key_double(struct json_writer *w, const char *key, double v)
+{
+    json_key(w, key);
+    json_double(w, v);
+}
+
+/* The results: final and best test figures, which evaluation was best and on what, the
+ * validation set's figures when there is one, and whether early stopping ended the run. */
+static void write_results(struct json_writer *w, const struct run_summary *s)
+{
+    key_double(w, "final_test_accuracy", s->final_test_accuracy);
+    key_double(w, "best_test_accuracy", s->best_test_accuracy);
+    key_double(w, "final_test_loss", s->final_test_loss);
+    key_double(w, "best_test_loss", s->best_test_loss);
+    key_double(w, "final_train_loss", s->final_train_loss);
+    key_double(w, "best_iteration", s->best_iteration);
+    json_key(w, "best_on");
+    json_string(w, s->best_on ? s->best_on : "test_acc");
+    if (s->validation_images > 0) {
+        json_key(w, "validation_images");
+        json_int(w, s->validation_images);
+        key_double(w, "final_val_accuracy", s->final_val_accuracy);
+        key_double(w, "best_val_accuracy", s->best_val_accuracy);
+        key_double(w, "final_val_loss", s->final_val_loss);
+        key_double(w, "best_val_loss", s->best_val_loss);
+    }
+    key_double(w, "stopped_early_at", s->stopped_early_at);
+}
+
+/* Where and how fast it ran. */
+static void write_machine(struct json_writer *w, const struct run_summary *s)
+{
+    json_key(w, "parameters");
+    json_int(w, s->parameters);
+    key_double(w, "startup_seconds", s->startup_seconds);
+    key_double(w, "first_step_seconds", s->first_step_seconds);
+    key_double(w, "train_seconds", s->train_seconds);
+    key_double(w, "iterations_per_second", s->iterations_per_second);
+    key_double(w, "eval_seconds", s->eval_seconds);
+    json_key(w, "peak_host_rss_bytes");
+    json_int(w, s->peak_host_rss_bytes);
+    json_key(w, "device_bytes_allocated");
+    json_int(w, s->device_bytes_allocated);
+    json_key(w, "device");
+    json_string(w, s->device ? s->device : "");
+    json_key(w, "platform");
+    json_string(w, s->platform ? s->platform : "");
+    json_key(w, "device_compute_units");
+    json_int(w, s->device_compute_units);
+    json_key(w, "ops_path");
+    json_string(w, s->ops_path ? s->ops_path : "");
+    json_key(w, "sgd_fused");
+    json_bool(w, s->sgd_fused);
+    json_key(w, "dense_stack");
+    json_bool(w, s->dense_stack);
+    json_key(w, "spin_wait_us");
+    json_int(w, s->spin_wait_us);
+    json_key(w, "spin_waits_caught");
+    json_int(w, s->spin_waits_caught);
+    json_key(w, "spin_waits_spun_out");
+    json_int(w, s->spin_waits_spun_out);
+}
+
+/* per_class_accuracy, when the run counted it (a completed run's confusion matrix). */
+static void write_per_class(struct json_writer *w, const struct run_summary *s)
+{
+    if (!s->per_class_accuracy)
+        return;
+    json_key(w, "per_class_accuracy");
+    json_begin_array(w);
+    for (int k = 0; k < s->classes; k++)
+        json_double(w, s->per_class_accuracy[k]);
+    json_end_array(w);
+}
+
 int summary_write(const char *path, const struct run_summary *s)
 {
     struct json_writer w;
@@ -105,48 +189,9 @@ int summary_write(const char *path, const struct run_summary *s)
     json_key(&w, "iterations");
     json_int(&w, s->iterations);
     write_epochs(&w, &s->epochs);
-    json_key(&w, "final_test_accuracy");
-    json_double(&w, s->final_test_accuracy);
-    json_key(&w, "best_test_accuracy");
-    json_double(&w, s->best_test_accuracy);
-    json_key(&w, "final_test_loss");
-    json_double(&w, s->final_test_loss);
-    json_key(&w, "final_train_loss");
-    json_double(&w, s->final_train_loss);
-    json_key(&w, "parameters");
-    json_int(&w, s->parameters);
-    json_key(&w, "startup_seconds");
-    json_double(&w, s->startup_seconds);
-    json_key(&w, "first_step_seconds");
-    json_double(&w, s->first_step_seconds);
-    json_key(&w, "train_seconds");
-    json_double(&w, s->train_seconds);
-    json_key(&w, "iterations_per_second");
-    json_double(&w, s->iterations_per_second);
-    json_key(&w, "eval_seconds");
-    json_double(&w, s->eval_seconds);
-    json_key(&w, "peak_host_rss_bytes");
-    json_int(&w, s->peak_host_rss_bytes);
-    json_key(&w, "device_bytes_allocated");
-    json_int(&w, s->device_bytes_allocated);
-    json_key(&w, "device");
-    json_string(&w, s->device ? s->device : "");
-    json_key(&w, "platform");
-    json_string(&w, s->platform ? s->platform : "");
-    json_key(&w, "device_compute_units");
-    json_int(&w, s->device_compute_units);
-    json_key(&w, "ops_path");
-    json_string(&w, s->ops_path ? s->ops_path : "");
-    json_key(&w, "sgd_fused");
-    json_bool(&w, s->sgd_fused);
-    json_key(&w, "dense_stack");
-    json_bool(&w, s->dense_stack);
-    json_key(&w, "spin_wait_us");
-    json_int(&w, s->spin_wait_us);
-    json_key(&w, "spin_waits_caught");
-    json_int(&w, s->spin_waits_caught);
-    json_key(&w, "spin_waits_spun_out");
-    json_int(&w, s->spin_waits_spun_out);
+    write_results(&w, s);
+    write_per_class(&w, s);
+    write_machine(&w, s);
     json_key(&w, "clnet_version");
     json_string(&w, CLNET_VERSION);
     char hash[17];
@@ -175,19 +220,21 @@ int summary_write(const char *path, const struct run_summary *s)
     return status;
 }
 
+/* --progress / CLNET_PROGRESS overrides the terminal test: a sweep reads its runs' output
+ * through a pipe and still wants their in-place updates to render its own live lines. */
+static enum options_progress progress_mode = OPTIONS_PROGRESS_AUTO;
+
+void progress_set_mode(enum options_progress mode)
+{
+    progress_mode = mode;
+}
+
 void progress_init(struct progress *p, long first, long total, bool quiet)
 {
     memset(p, 0, sizeof *p);
     p->first = first;
-    /* CLNET_PROGRESS overrides the terminal test: a sweep reads its runs' output through a
-     * pipe and still wants their in-place updates to render its own live lines. */
-    const char *mode = getenv("CLNET_PROGRESS");
-    if (mode && strcmp(mode, "tty") == 0)
-        p->tty = true;
-    else if (mode && strcmp(mode, "plain") == 0)
-        p->tty = false;
-    else
-        p->tty = isatty(STDOUT_FILENO);
+    p->tty = progress_mode == OPTIONS_PROGRESS_AUTO ? isatty(STDOUT_FILENO) != 0
+                                                    : progress_mode == OPTIONS_PROGRESS_TTY;
     p->quiet = quiet;
     p->test_acc = NAN;
     p->total = total;
@@ -285,8 +332,10 @@ static void format_fields(const struct progress *p, long iteration, double loss,
     memset(field, 0, sizeof(char[F_COUNT][FIELD_CAP]));
     snprintf(field[F_ITER], FIELD_CAP, "iter %ld/%ld", iteration, p->total);
     progress_epoch(p, iteration, field[F_EPOCH], FIELD_CAP);
-    snprintf(field[F_LOSS], FIELD_CAP, "loss %.4f", loss);
-    snprintf(field[F_ACC], FIELD_CAP, "acc %.3f", acc);
+    if (!isnan(loss)) /* row 0's evaluation comes before any mini-batch */
+        snprintf(field[F_LOSS], FIELD_CAP, "loss %.4f", loss);
+    if (!isnan(acc))
+        snprintf(field[F_ACC], FIELD_CAP, "acc %.3f", acc);
     if (!isnan(p->test_acc)) /* the last evaluation's, kept until the next */
         snprintf(field[F_TEST], FIELD_CAP, "test %.4f", p->test_acc);
     snprintf(field[F_LR], FIELD_CAP, "lr %.3g", lr);

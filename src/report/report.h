@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "data/epoch.h"
+#include "util/options.h"
 
 enum run_status {
     RUN_COMPLETED,
@@ -20,18 +21,28 @@ enum run_status {
 const char *run_status_name(enum run_status s);
 
 struct metrics_row {
-    long iteration; /* steps done */
+    long iteration; /* steps done; row 0 is the evaluation before the first step */
     struct epoch_ratio epoch; /* epochs done: iteration * batch / training images */
-    double lr, train_loss, train_acc, test_loss, test_acc;
+    double lr; /* the rate of step `iteration` (row 0: of the first step) */
+    double train_loss, train_acc; /* the last step's mini-batch; NaN in row 0 (no step yet) */
+    double test_loss, test_acc;
+    double val_loss, val_acc; /* the validation split (data.validation) */
     double full_train_loss, full_train_acc; /* the whole training set (train.eval_train: full) */
+};
+
+/* The optional columns of metrics.csv, present only when the run has what they measure, so
+ * a run without them writes the bytes it wrote before they existed. */
+enum {
+    METRICS_VALIDATION = 1u << 0, /* val_loss, val_acc after test_acc */
+    METRICS_FULL_TRAIN = 1u << 1, /* full_train_loss, full_train_acc at the end */
 };
 
 /* metrics.csv, written row by row and flushed, so a long run can be watched. It holds no
  * times, so the same seed on the same device gives the same bytes (times: summary.json).
- * The epoch column comes second, EPOCH_FILE_DECIMALS digits computed from integers. */
-/* full_train adds the columns full_train_loss, full_train_acc. */
-int metrics_open(FILE **f, const char *path, bool full_train);
-int metrics_write(FILE *f, const struct metrics_row *r, bool full_train);
+ * The epoch column comes second, EPOCH_FILE_DECIMALS digits computed from integers; columns
+ * is a set of METRICS_* flags, the same for every row of a file. */
+int metrics_open(FILE **f, const char *path, unsigned columns);
+int metrics_write(FILE *f, const struct metrics_row *r, unsigned columns);
 int metrics_close(FILE *f, const char *path);
 
 struct run_summary {
@@ -40,6 +51,17 @@ struct run_summary {
     long iterations;
     struct epoch_ratio epochs; /* iterations * batch / training images; den 0: unknown */
     double final_test_accuracy, best_test_accuracy, final_test_loss, final_train_loss;
+    /* The best evaluation, chosen on the validation set when there is one (best_on says on
+     * what), and the test set's figures there: best.safetensors holds its weights. Doubles,
+     * as a checkpoint keeps them; NaN: none yet (or no validation split). */
+    const char *best_on; /* "val_acc", "val_loss" or "test_acc" */
+    double best_iteration, best_test_loss;
+    int validation_images; /* data.validation; 0: no split, and no val_* fields written */
+    double final_val_accuracy, final_val_loss, best_val_accuracy, best_val_loss;
+    double stopped_early_at; /* the iteration early stopping ended the run at; NaN: it did not */
+    const double *per_class_accuracy; /* (classes) the final weights' on each test class (NaN:
+                                       * no image of it), or NULL: not counted */
+    int classes;
     long long parameters;
     double startup_seconds, train_seconds, iterations_per_second, eval_seconds;
     double first_step_seconds; /* process start to the first step finished; NaN: none ran */
@@ -83,6 +105,9 @@ struct progress {
 };
 
 void progress_init(struct progress *p, long first, long total, bool quiet);
+/* Whether progress_init takes stdout for a terminal: by isatty (AUTO, the default) or as
+ * --progress / CLNET_PROGRESS said; main sets it. */
+void progress_set_mode(enum options_progress mode);
 /* A chunk of `steps` steady-state steps that took `seconds` (the caller leaves out the first
  * step, which carries the kernels' compilation). */
 void progress_chunk(struct progress *p, long steps, double seconds);

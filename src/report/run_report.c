@@ -1,5 +1,6 @@
-/* The plots of one run from its files (see plot.h): metrics.csv gives accuracy.png, loss.png
- * and lr.png; predictions.csv with the run's test images gives predictions.png. */
+/* The plots of one run from its files (see plot.h): metrics.csv (its columns by name) and
+ * steps.csv give accuracy.png, loss.png and lr.png; run_figures.c draws predictions.png and
+ * confusion.png. */
 #include "report/plot.h"
 
 #include <math.h>
@@ -9,6 +10,7 @@
 
 #include "config/config.h"
 #include "report/metrics_read.h"
+#include "report/run_figures.h"
 #include "util/fs.h"
 #include "util/status.h"
 
@@ -17,46 +19,67 @@
 
 /* One run's curves: its rows and what they are drawn against. */
 struct curves {
-    const char *dir, *name;
+    const char *dir, *title;
     const struct metrics_table *t;
     enum report_format fmt;
     const double *x;    /* (N) t->iteration, or t->epoch */
     const char *xlabel; /* "iteration" or "epoch" */
+    const struct metrics_table *steps; /* steps.csv's rows, or NULL (none, or no x for them) */
+    const double *steps_x;             /* (steps->n) */
 };
 
-/* The last row with a finite test accuracy, or -1. */
-static int last_test_row(const struct metrics_table *t)
+/* The last row where column `name` is finite, or -1. */
+static int last_row(const struct metrics_table *t, const char *name)
 {
-    for (int i = t->n - 1; i >= 0; i--)
-        if (isfinite(t->test_acc[i]))
+    const double *v = metrics_column(t, name);
+    for (int i = t->n - 1; v && i >= 0; i--)
+        if (isfinite(v[i]))
             return i;
     return -1;
 }
 
-/* "NAME: what" and "test accuracy A at iteration I" (the last evaluation), with its epoch
- * when metrics.csv has them. */
-static void titles(char *title, char *subtitle, size_t cap, const char *name,
-                   const struct metrics_table *t, const char *what)
+/* " at iteration I (epoch E)" of row r. */
+static void where(char *buf, size_t cap, const struct metrics_table *t, int r)
 {
-    snprintf(title, cap, "%s: %s", name, what);
-    int last = last_test_row(t);
-    if (last >= 0 && t->has_epoch)
-        snprintf(subtitle, cap, "test accuracy %.4f at iteration %.0f (epoch %.4f)",
-                 t->test_acc[last], t->iteration[last], t->epoch[last]);
-    else if (last >= 0)
-        snprintf(subtitle, cap, "test accuracy %.4f at iteration %.0f", t->test_acc[last],
-                 t->iteration[last]);
+    if (t->has_epoch)
+        snprintf(buf, cap, " at iteration %.0f (epoch %.4f)", t->iteration[r], t->epoch[r]);
     else
-        snprintf(subtitle, cap, "no test accuracy yet");
+        snprintf(buf, cap, " at iteration %.0f", t->iteration[r]);
+}
+
+/* The subtitle of the accuracy or loss plot (what: "acc" or "loss"): the last evaluation's
+ * validation (when metrics.csv has it) and test value. */
+static void subtitle(char *buf, size_t cap, const struct metrics_table *t, const char *what)
+{
+    char test[32], val[32], at[96];
+    snprintf(test, sizeof test, "test_%s", what);
+    snprintf(val, sizeof val, "val_%s", what);
+    int r = last_row(t, test);
+    if (r < 0) {
+        snprintf(buf, cap, "no evaluation yet");
+        return;
+    }
+    bool acc = strcmp(what, "acc") == 0;
+    const char *noun = acc ? "accuracy" : "loss", *fmt = acc ? "%.4f" : "%.4g";
+    char tv[32], vv[32] = "";
+    snprintf(tv, sizeof tv, fmt, metrics_column(t, test)[r]);
+    const double *v = metrics_column(t, val);
+    if (v && isfinite(v[r]))
+        snprintf(vv, sizeof vv, fmt, v[r]);
+    where(at, sizeof at, t, r);
+    if (vv[0])
+        snprintf(buf, cap, "validation %s %s, test %s %s%s", noun, vv, noun, tv, at);
+    else
+        snprintf(buf, cap, "test %s %s%s", noun, tv, at);
 }
 
 /* True when every finite positive value of the columns spans more than ratio (and there is no
  * zero or negative one): worth a log axis. */
-static bool spans(const double *const *cols, int n_cols, int n, double ratio)
+static bool spans(const double *const *cols, const int *n, int n_cols, double ratio)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (int c = 0; c < n_cols; c++)
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n[c]; i++) {
             double v = cols[c][i];
             if (!isfinite(v))
                 continue;
@@ -70,7 +93,7 @@ static bool spans(const double *const *cols, int n_cols, int n, double ratio)
 
 static bool any_finite(const double *v, int n)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; v && i < n; i++)
         if (isfinite(v[i]))
             return true;
     return false;
@@ -84,18 +107,43 @@ static struct plot_series series(const char *label, const struct curves *c, cons
                                 .markers = width > 1 && c->t->n < MARKERS_BELOW};
 }
 
+/* The series of the accuracy (what "acc") or loss plot: the mini-batch's thin curve (every
+ * step from steps.csv, else the evaluation rows'), then the evaluations' bold ones. */
+static int curve_series(struct plot_series *s, const struct curves *c, const char *what)
+{
+    static const struct {
+        const char *prefix, *label;
+        int color;
+    } sets[] = {{"full_train", "train (whole set)", 2}, {"val", "validation", 4},
+                {"test", "test", 1}};
+    char name[32];
+    snprintf(name, sizeof name, "train_%s", what);
+    int n = 0;
+    if (c->steps) {
+        s[n] = series("train (every mini-batch)", c, metrics_column(c->steps, name), 5,
+                      1.0);
+        s[n].x = c->steps_x;
+        s[n++].n = c->steps->n;
+    } else {
+        s[n++] = series("train (mini-batch)", c, metrics_column(c->t, name), 0, 1.0);
+    }
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        snprintf(name, sizeof name, "%s_%s", sets[k].prefix, what);
+        const double *y = metrics_column(c->t, name);
+        if (y)
+            s[n++] = series(sets[k].label, c, y, sets[k].color, 2.0);
+    }
+    return n;
+}
+
 static int plot_accuracy(const struct curves *c)
 {
-    const struct metrics_table *t = c->t;
-    char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, c->name, t, "accuracy");
-    struct plot_series s[3];
-    int n = 0;
-    s[n++] = series("train (mini-batch)", c, t->train_acc, 0, 1.0);
-    if (t->full_train)
-        s[n++] = series("train (whole set)", c, t->full_train_acc, 2, 2.0);
-    s[n++] = series("test", c, t->test_acc, 1, 2.0);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
+    char title[512], sub[512];
+    snprintf(title, sizeof title, "%s: accuracy", c->title);
+    subtitle(sub, sizeof sub, c->t, "acc");
+    struct plot_series s[4];
+    int n = curve_series(s, c, "acc");
+    struct plot_axes a = {.title = title, .subtitle = sub, .xlabel = c->xlabel,
                           .ylabel = "accuracy",
                           .y_floor = 0, .y_ceil = 1, .legend = PLOT_LEGEND_LOWER_RIGHT};
     return plot_lines_files(c->dir, "accuracy", c->fmt, &a, s, n);
@@ -103,22 +151,19 @@ static int plot_accuracy(const struct curves *c)
 
 static int plot_loss(const struct curves *c)
 {
-    const struct metrics_table *t = c->t;
-    char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, c->name, t, "cross-entropy");
-    struct plot_series s[3];
-    const double *cols[3];
-    int n = 0;
-    s[n] = series("train (mini-batch)", c, t->train_loss, 0, 1.0);
-    cols[n++] = t->train_loss;
-    if (t->full_train) {
-        s[n] = series("train (whole set)", c, t->full_train_loss, 2, 2.0);
-        cols[n++] = t->full_train_loss;
+    char title[512], sub[512];
+    snprintf(title, sizeof title, "%s: cross-entropy", c->title);
+    subtitle(sub, sizeof sub, c->t, "loss");
+    struct plot_series s[4];
+    int n = curve_series(s, c, "loss");
+    const double *cols[4];
+    int lens[4];
+    for (int i = 0; i < n; i++) {
+        cols[i] = s[i].y;
+        lens[i] = s[i].n;
     }
-    s[n] = series("test", c, t->test_loss, 1, 2.0);
-    cols[n++] = t->test_loss;
-    bool log_y = spans(cols, n, t->n, 10);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
+    bool log_y = spans(cols, lens, n, 10);
+    struct plot_axes a = {.title = title, .subtitle = sub, .xlabel = c->xlabel,
                           .ylabel = log_y ? "loss (log scale)" : "loss", .log_y = log_y,
                           .y_floor = 0, .y_ceil = INFINITY, .legend = PLOT_LEGEND_UPPER_RIGHT};
     return plot_lines_files(c->dir, "loss", c->fmt, &a, s, n);
@@ -134,126 +179,80 @@ static bool lr_changes(const struct metrics_table *t)
 
 static int plot_lr(const struct curves *c)
 {
-    char title[512], subtitle[512];
-    titles(title, subtitle, sizeof title, c->name, c->t, "learning rate");
-    struct plot_series s = series("learning rate", c, c->t->lr, 4, 2.0);
+    const struct metrics_table *t = c->t;
+    char title[512], sub[512];
+    snprintf(title, sizeof title, "%s: learning rate", c->title);
+    snprintf(sub, sizeof sub, "from %.4g at iteration %.0f to %.4g at iteration %.0f", t->lr[0],
+             t->iteration[0], t->lr[t->n - 1], t->iteration[t->n - 1]);
+    struct plot_series s = series("learning rate", c, t->lr, 4, 2.0);
     s.markers = false;
-    const double *cols[1] = {c->t->lr};
-    bool log_y = spans(cols, 1, c->t->n, 10);
-    struct plot_axes a = {.title = title, .subtitle = subtitle, .xlabel = c->xlabel,
+    const double *cols[1] = {t->lr};
+    bool log_y = spans(cols, &t->n, 1, 10);
+    struct plot_axes a = {.title = title, .subtitle = sub, .xlabel = c->xlabel,
                           .ylabel = log_y ? "learning rate (log scale)" : "learning rate",
                           .log_y = log_y, .y_floor = 0, .y_ceil = INFINITY,
                           .legend = PLOT_LEGEND_UPPER_RIGHT};
     return plot_lines_files(c->dir, "lr", c->fmt, &a, &s, 1);
 }
 
-/* ---- predictions ------------------------------------------------------------------------ */
-
-/* predictions.csv: the header index,label,predicted, then up to PRED_MAX rows. */
-static int read_predictions(struct plot_prediction *p, int *n, const char *path,
-                            const struct mnist *data)
-{
-    void *text;
-    size_t len;
-    int status = fs_read_file(&text, &len, path);
-    if (status != CLNET_OK)
-        return status;
-    *n = 0;
-    long lineno = 0;
-    const char *header = "index,label,predicted";
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && status == CLNET_OK;
-         line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (lineno == 1) {
-            if (strcmp(line, header) != 0)
-                status = clnet_errorf(CLNET_ERR_DATA, "%s:1: expected the header '%s'", path,
-                                      header);
-            continue;
-        }
-        int index, label, predicted, used = 0;
-        if (sscanf(line, "%d,%d,%d%n", &index, &label, &predicted, &used) != 3 ||
-            line[used] != '\0')
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: expected index,label,predicted",
-                                  path, lineno);
-        else if (*n == PRED_MAX)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d rows", path, lineno,
-                                  PRED_MAX);
-        else if (index < 0 || index >= data->n_test)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: index %d outside the %d test images",
-                                  path, lineno, index, data->n_test);
-        else if (label != data->test_labels[index])
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: label %d, but test image %d is a %d "
-                                  "(not the data set the run used?)",
-                                  path, lineno, label, index, data->test_labels[index]);
-        else if (predicted < 0 || predicted >= MNIST_CLASSES)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: predicted class %d outside 0..%d",
-                                  path, lineno, predicted, MNIST_CLASSES - 1);
-        else
-            p[(*n)++] = (struct plot_prediction){
-                .image = data->test_images + (size_t)index * data->rows * data->cols,
-                .label = label, .predicted = predicted};
-    }
-    if (status == CLNET_OK && lineno == 0)
-        status = clnet_errorf(CLNET_ERR_DATA, "%s: empty file", path);
-    free(text);
-    return status;
-}
-
-static int plot_predictions_files(const char *dir, const char *name, const struct mnist *data,
-                                  enum report_format fmt)
-{
-    char *csv = plot_path(dir, "predictions", "csv");
-    if (!csv)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    struct plot_prediction p[PRED_MAX];
-    int n = 0;
-    int status = read_predictions(p, &n, csv, data);
-    free(csv);
-    int wrong = 0;
-    for (int i = 0; i < n; i++)
-        wrong += p[i].label != p[i].predicted;
-    char title[512];
-    snprintf(title, sizeof title, "%s: %d test images, %d wrong", name, n, wrong);
-    for (int d = 0; d < 2 && status == CLNET_OK; d++) {
-        if (d == 1 && fmt == REPORT_PNG)
-            break;
-        char *path = plot_path(dir, "predictions", d ? "pdf" : "png");
-        status = path ? plot_predictions(path, d ? PLOT_PDF : PLOT_PNG, title, p, n, data->rows,
-                                         data->cols)
-                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-        free(path);
-    }
-    return status;
-}
-
 /* ---- the run ---------------------------------------------------------------------------- */
 
-int report_run_with(const char *run_dir, const char *name, const struct mnist *data,
-                    enum report_format fmt, enum report_x_axis x_axis)
+/* The x of each steps.csv row on the curves' axis: its iteration, or its epoch at the ratio of
+ * metrics.csv's last row (epochs are iterations x batch / training images); NULL when there
+ * is no such row to scale by. */
+static double *steps_axis(const struct metrics_table *steps, const struct metrics_table *t,
+                          bool epochs)
+{
+    double scale = epochs ? NAN : 1;
+    for (int i = t->n - 1; epochs && i >= 0 && isnan(scale); i--)
+        if (t->iteration[i] > 0)
+            scale = t->epoch[i] / t->iteration[i];
+    double *x = isnan(scale) ? NULL : malloc((size_t)(steps->n ? steps->n : 1) * sizeof *x);
+    for (int i = 0; x && i < steps->n; i++)
+        x[i] = steps->iteration[i] * scale;
+    return x;
+}
+
+/* accuracy.png, loss.png and lr.png from metrics.csv, with steps.csv's rows when it exists. */
+static int plot_curves(const char *run_dir, const char *title, enum report_format fmt,
+                       enum report_x_axis x_axis)
 {
     char *metrics = plot_path(run_dir, "metrics", "csv");
-    char *predictions = plot_path(run_dir, "predictions", "csv");
-    struct metrics_table t = {0};
-    int status = metrics && predictions ? metrics_read(&t, metrics)
-                                        : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    bool any = status == CLNET_OK && t.n > 0 &&
+    char *steps_path = plot_path(run_dir, "steps", "csv");
+    struct metrics_table t = {0}, steps = {0};
+    int status = metrics && steps_path ? metrics_read(&t, metrics)
+                                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK && fs_exists(steps_path))
+        status = steps_read(&steps, steps_path);
+    bool any = CLNET_HAVE_PLOTS && status == CLNET_OK && t.n > 0 && /* else: read, not drawn */
                (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
     /* A run written before metrics.csv had the epoch column keeps the iteration axis. */
     bool epochs = x_axis == REPORT_X_EPOCH && t.has_epoch;
-    struct curves c = {run_dir, name, &t, fmt, epochs ? t.epoch : t.iteration,
-                       epochs ? "epoch" : "iteration"};
+    double *steps_x = any && steps.n > 0 ? steps_axis(&steps, &t, epochs) : NULL;
+    struct curves c = {run_dir, title, &t, fmt, epochs ? t.epoch : t.iteration,
+                       epochs ? "epoch" : "iteration", steps_x ? &steps : NULL, steps_x};
     if (any)
         status = plot_accuracy(&c);
     if (any && status == CLNET_OK)
         status = plot_loss(&c);
     if (any && status == CLNET_OK && lr_changes(&t))
         status = plot_lr(&c);
-    if (status == CLNET_OK && data && fs_exists(predictions))
-        status = plot_predictions_files(run_dir, name, data, fmt);
+    free(steps_x);
+    metrics_table_free(&steps);
     metrics_table_free(&t);
     free(metrics);
-    free(predictions);
+    free(steps_path);
+    return status;
+}
+
+int report_run_with(const char *run_dir, const char *title, const struct mnist *data,
+                    enum report_format fmt, enum report_x_axis x_axis)
+{
+    int status = plot_curves(run_dir, title, fmt, x_axis);
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK && data)
+        status = report_predictions_files(run_dir, title, data, fmt);
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK && data)
+        status = report_confusion_files(run_dir, title, fmt);
     return status;
 }
 
@@ -276,7 +275,8 @@ int report_run(const char *run_dir, enum report_format fmt)
     if (with_data)
         status = mnist_load(&data, e.data.dir);
     if (status == CLNET_OK)
-        status = report_run_with(run_dir, e.name, with_data ? &data : NULL, fmt, e.report.x_axis);
+        status = report_run_with(run_dir, e.report.title ? e.report.title : e.name,
+                                 with_data ? &data : NULL, fmt, e.report.x_axis);
     mnist_free(&data);
     experiment_free(&e);
     free(metrics);

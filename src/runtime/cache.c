@@ -51,24 +51,25 @@ static bool make_dirs(const char *dir)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK | X_OK) == 0;
 }
 
+/* The folder cache_set_dir named, or NULL: no cache. */
+static char *configured;
+
+bool cache_set_dir(const char *dir)
+{
+    char *copy = dir ? strdup(dir) : NULL;
+    if (dir && !copy)
+        return false;
+    free(configured);
+    configured = copy;
+    return true;
+}
+
 bool cache_dir(char *dir, size_t size)
 {
     dir[0] = '\0';
-    const char *off = getenv("CLNET_NO_CACHE");
-    if (off && off[0] && strcmp(off, "0") != 0)
+    if (!configured)
         return false;
-    const char *env = getenv("CLNET_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (env && env[0])
-        n = snprintf(dir, size, "%s", env);
-    else if (xdg && xdg[0])
-        n = snprintf(dir, size, "%s/clnet", xdg);
-    else if (home && home[0])
-        n = snprintf(dir, size, "%s/.cache/clnet", home);
-    else
-        return false;
+    int n = snprintf(dir, size, "%s", configured);
     if (n < 0 || (size_t)n >= size || !make_dirs(dir)) {
         dir[0] = '\0';
         return false;

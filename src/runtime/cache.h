@@ -18,9 +18,13 @@ uint64_t cache_hash(uint64_t h, const void *data, size_t len);
 /* Continues h with a string and a terminator, so ("ab","c") and ("a","bc") differ. */
 uint64_t cache_hash_string(uint64_t h, const char *s);
 
-/* The cache folder, created if needed: $CLNET_CACHE_DIR, else $XDG_CACHE_HOME/clnet, else
- * $HOME/.cache/clnet. False (and dir "") when CLNET_NO_CACHE is set to anything but "" or "0",
- * or the folder cannot be made: the cache is then off, silently. */
+/* Sets the cache folder of this process (main: options_cache_dir, from --cache-dir,
+ * CLNET_CACHE_DIR, XDG_CACHE_HOME or HOME); NULL, the default, turns the cache off. False when
+ * out of memory (the setting is then unchanged). */
+bool cache_set_dir(const char *dir);
+
+/* The cache folder, created if needed. False (and dir "") when none is set or the folder
+ * cannot be made: the cache is then off, silently. */
 bool cache_dir(char *dir, size_t size);
 
 /* dir/STEM-KEY.bin, STEM being file without its extension. */

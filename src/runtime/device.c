@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "runtime/internal.h"
-#include "util/fs.h"
+#include "runtime/quirks.h"
 #include "util/status.h"
 
 #define CLNET_PLATFORM_NOT_FOUND_KHR (-1001) /* cl_khr_icd: the loader found no platform */
@@ -168,32 +168,6 @@ static int device_describe(struct device_entry *e)
     return CLNET_OK;
 }
 
-/* Why a driver may have listed no device although one is installed: PoCL gives up its CPU
- * device when it cannot create its kernel cache folder (XDG_CACHE_HOME=/proc, a read-only
- * HOME), which would otherwise read as "no device". Asked only once no device was found:
- * creating the folder is what PoCL tried anyway. */
-static const char *cache_hint(char *buf, size_t size)
-{
-    const char *pocl = getenv("POCL_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    char dir[1024];
-    if (pocl && *pocl)
-        snprintf(dir, sizeof dir, "%s", pocl);
-    else if (xdg && *xdg)
-        snprintf(dir, sizeof dir, "%s/pocl", xdg);
-    else if (home && *home)
-        snprintf(dir, sizeof dir, "%s/.cache/pocl", home);
-    else
-        return "";
-    if (fs_mkdir_p(dir) == CLNET_OK)
-        return "";
-    snprintf(buf, size, " (PoCL's kernel cache folder %s cannot be made: %s; set POCL_CACHE_DIR "
-             "or XDG_CACHE_HOME to a writable folder)", dir, clnet_error_message());
-    clnet_error_clear();
-    return buf;
-}
-
-
 /* Every device, malloc'd into *list. */
 static int device_enumerate(struct device_entry **list, int *count)
 {
@@ -246,7 +220,7 @@ static int device_enumerate(struct device_entry **list, int *count)
     char hint[1400] = "";
     if (status == CLNET_OK && n_out == 0)
         status = clnet_errorf(CLNET_ERR_DEVICE, "no OpenCL device found on %u platform%s%s",
-                              n_plat, n_plat == 1 ? "" : "s", cache_hint(hint, sizeof hint));
+                              n_plat, n_plat == 1 ? "" : "s", quirks_no_device_hint(hint, sizeof hint));
     if (status != CLNET_OK) {
         free(out);
         return status;
@@ -401,9 +375,6 @@ const char *runtime_device_spec(const char *flag, const char *yaml)
 {
     if (flag)
         return flag;
-    const char *env = getenv("CLNET_DEVICE");
-    if (env && env[0])
-        return env;
     if (yaml && yaml[0])
         return yaml;
     return "auto";

@@ -83,8 +83,8 @@ int runtime_list_devices(struct runtime_device_info **devices, int *count);
  * that lists the devices inline. */
 int runtime_find_device(struct runtime_device_info *info, const char *spec);
 
-/* The spec in force: flag if non-NULL, else $CLNET_DEVICE if set and non-empty, else yaml if
- * non-NULL and non-empty, else "auto". */
+/* The spec in force: flag (--device, else CLNET_DEVICE: the options' device) if non-NULL,
+ * else yaml if non-NULL and non-empty, else "auto". */
 const char *runtime_device_spec(const char *flag, const char *yaml);
 
 #endif

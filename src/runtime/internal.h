@@ -32,15 +32,15 @@ struct runtime {
     size_t scratch_bytes;
 };
 
-/* ops_path.c: rt->ops_path and its reason from options->ops_path (RUNTIME_OPS_AUTO or no
- * options: $CLNET_OPS_PATH, else the device's type; a bad $CLNET_OPS_PATH is CLNET_ERR_USAGE),
- * and a run's program set (options->programs) without the programs only the other path uses
- * (every program, set 0: both paths'). */
-int ops_path_choose(struct runtime *rt, const struct runtime_options *options);
-/* choices.c: $CLNET_MAX_LOCAL, a cap on the work-group size of every launch of clnet's own
- * kernels below what the device allows (testing small limits: CLBlast's launches are its own),
- * or 0 when unset; a bad value is CLNET_ERR_USAGE. */
-int choices_max_local(size_t *cap);
+/* choices.c: rt->ops_path and its reason from options->ops_path (RUNTIME_OPS_AUTO or no
+ * options: the path runtime_configure set, else the device's type), and a run's program set
+ * (options->programs) without the programs only the other path uses (every program, set 0:
+ * both paths'). */
+void ops_path_choose(struct runtime *rt, const struct runtime_options *options);
+/* choices.c: the cap runtime_configure set on the work-group size of every launch of clnet's
+ * own kernels below what the device allows (testing small limits: CLBlast's launches are its
+ * own), or 0 for none. */
+size_t choices_max_local(void);
 
 /* device.c: a device with its OpenCL handles. */
 struct device_entry {

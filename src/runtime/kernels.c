@@ -24,6 +24,11 @@ static const struct program_desc programs[] = {
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
     [PROGRAM_GEMM] = {"gemm.cl", ""},
     [PROGRAM_CONV2D_GPU] = {"conv2d_gpu.cl", ""},
+#define KIND_PROGRAM_ROW_OWN_CL(ENUM, name) [PROGRAM_##ENUM] = {#name ".cl", ""},
+#define KIND_PROGRAM_ROW_SHARED_CL(ENUM, name)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_ROW_##cl(ENUM, name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
 };
 
 static const struct kernel_desc kernels[] = {
@@ -60,6 +65,13 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_CONV2D_GPU_BACKWARD_DATA] = {"conv2d_gpu_backward_data", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL] = {"conv2d_gpu_weights_partial", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_WEIGHTS_REDUCE] = {"conv2d_gpu_weights_reduce", PROGRAM_CONV2D_GPU},
+#define KIND_KERNEL_ROWS_OWN_CL(ENUM, name)                                                     \
+    [KERNEL_##ENUM##_FORWARD] = {#name "_forward", PROGRAM_##ENUM},                            \
+    [KERNEL_##ENUM##_BACKWARD] = {#name "_backward", PROGRAM_##ENUM},
+#define KIND_KERNEL_ROWS_SHARED_CL(ENUM, name)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_KERNEL_ROWS_##cl(ENUM, name)
+#include "layers/kinds.def"
+#undef LAYER_KIND
 };
 
 static_assert(sizeof programs / sizeof programs[0] == PROGRAM_COUNT,

@@ -2,7 +2,9 @@
  * programs' build options. runtime_open builds all of them, or the set a run needs
  * (model_programs), and creates their kernels, so a compile error stops a run before its first
  * step. Adding a kernel: one enum value here, one row in kernels.c (a static assert catches a
- * missing row); adding a program or a layer kind: a row in model/programs.c too. */
+ * missing row). A layer kind with a program of its own (OWN_CL in layers/kinds.def) gets its
+ * program and its two kernels from its registry row: PROGRAM_ENUM for cl/NAME.cl, and
+ * KERNEL_ENUM_FORWARD, KERNEL_ENUM_BACKWARD for its kernels NAME_forward, NAME_backward. */
 #ifndef CLNET_RUNTIME_KERNELS_H
 #define CLNET_RUNTIME_KERNELS_H
 
@@ -16,6 +18,11 @@ enum program_id {
     PROGRAM_DROPOUT,     /* cl/dropout.cl */
     PROGRAM_GEMM,        /* cl/gemm.cl */
     PROGRAM_CONV2D_GPU,  /* cl/conv2d_gpu.cl */
+#define KIND_PROGRAM_OWN_CL(ENUM) PROGRAM_##ENUM,
+#define KIND_PROGRAM_SHARED_CL(ENUM)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_##cl(ENUM)
+#include "layers/kinds.def"
+#undef LAYER_KIND
     PROGRAM_COUNT
 };
 
@@ -53,6 +60,11 @@ enum kernel_id {
     KERNEL_CONV2D_GPU_BACKWARD_DATA, /* conv2d_gpu.cl: conv2d_gpu_backward_data */
     KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL, /* conv2d_gpu.cl: conv2d_gpu_weights_partial */
     KERNEL_CONV2D_GPU_WEIGHTS_REDUCE,  /* conv2d_gpu.cl: conv2d_gpu_weights_reduce */
+#define KIND_KERNELS_OWN_CL(ENUM) KERNEL_##ENUM##_FORWARD, KERNEL_##ENUM##_BACKWARD,
+#define KIND_KERNELS_SHARED_CL(ENUM)
+#define LAYER_KIND(ENUM, name, form, cl) KIND_KERNELS_##cl(ENUM)
+#include "layers/kinds.def"
+#undef LAYER_KIND
     KERNEL_COUNT
 };
 

@@ -11,7 +11,7 @@
 
 #include "runtime/cache.h"
 #include "runtime/internal.h"
-#include "runtime/spinwait.h"
+#include "runtime/quirks.h"
 #include "util/status.h"
 
 #define RUNTIME_MAX_LOCAL 256
@@ -50,10 +50,7 @@ static size_t pick_local_size(size_t kernel_wg, size_t multiple, const struct ru
 
 static int create_kernels(struct runtime *rt)
 {
-    size_t cap;
-    int cap_status = choices_max_local(&cap);
-    if (cap_status != CLNET_OK)
-        return cap_status;
+    size_t cap = choices_max_local();
     for (int k = 0; k < KERNEL_COUNT; k++) {
         const char *name = kernel_name((enum kernel_id)k);
         if (!name)
@@ -108,33 +105,9 @@ static int build_programs(struct runtime *rt)
     return CLNET_OK;
 }
 
-/* PoCL names itself in its platform name and version. */
-static bool is_pocl(const struct runtime_device_info *d)
-{
-    return strcmp(d->platform_name, "Portable Computing Language") == 0 ||
-           strstr(d->platform_version, "PoCL") != NULL;
-}
-
-bool runtime_compiles_at_launch(const struct runtime_device_info *d)
-{
-    return is_pocl(d) && d->type == RUNTIME_DEVICE_CPU;
-}
-
 int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
 {
     return runtime_open_with(out, spec, cl_dir, NULL);
-}
-
-/* POCL_MAX_PTHREAD_COUNT from options->pocl_threads, unless the user set it. */
-static int set_pocl_threads(const struct runtime_options *options)
-{
-    if (!options || options->pocl_threads <= 0 || getenv("POCL_MAX_PTHREAD_COUNT"))
-        return CLNET_OK;
-    char n[16];
-    snprintf(n, sizeof n, "%d", options->pocl_threads);
-    if (setenv("POCL_MAX_PTHREAD_COUNT", n, 0) != 0)
-        return clnet_errorf(CLNET_ERR_NOMEM, "setenv POCL_MAX_PTHREAD_COUNT: out of memory");
-    return CLNET_OK;
 }
 
 /* rt's context and in-order queue on its device. */
@@ -159,20 +132,12 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     if (set & ~RUNTIME_PROGRAMS_ALL)
         return clnet_errorf(CLNET_ERR_INTERNAL, "runtime_open: program set 0x%x names no program",
                             set);
-    int status = set_pocl_threads(options);
-    if (status != CLNET_OK)
-        return status;
     struct runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    if (!cl_dir) {
-        const char *env = getenv("CLNET_CL_DIR");
-        cl_dir = env && env[0] ? env : NULL;
-    }
     rt->cl_dir = cl_dir;
     rt->stats.program_set = set;
-    long spin_us;
-    status = spinwait_setting(&spin_us);
+    int status = quirks_before_open(options ? options->step_flops : 0);
     if (status != CLNET_OK) {
         free(rt);
         return status;
@@ -184,19 +149,15 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->info = dev.info;
     rt->platform = dev.platform;
     rt->device = dev.device;
-    if ((status = ops_path_choose(rt, options)) != CLNET_OK)
-        goto fail;
-    rt->stats.cache_pocl = is_pocl(&rt->info) && !(options && options->pocl_cache);
-    if (!rt->stats.cache_pocl)
+    ops_path_choose(rt, options);
+    rt->stats.cache_driver =
+        quirks_driver_caches_programs(&rt->info) && !(options && options->own_cache_always);
+    if (!rt->stats.cache_driver)
         rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
 
     if ((status = create_queue(rt)) != CLNET_OK)
         goto fail;
-    /* PoCL's workers hand each other every command (spinwait.h); with one worker only the
-     * host thread waits on it, and spinning is no gain there. */
-    if (is_pocl(&rt->info) && rt->info.type == RUNTIME_DEVICE_CPU && rt->info.compute_units >= 2 &&
-        spinwait_start("libpocl", spin_us))
-        rt->stats.spin_us = spin_us;
+    rt->stats.spin_us = quirks_device_opened(&rt->info);
 
     double t1 = now_seconds();
     if ((status = build_programs(rt)) != CLNET_OK)

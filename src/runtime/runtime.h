@@ -3,10 +3,10 @@
  * cache) and every kernel created at start-up. Ops (ops/) launch kernels through it; only
  * runtime/ and ops/ include the OpenCL headers.
  *
- * Environment: CLNET_DEVICE (see runtime_device_spec), CLNET_CL_DIR (like --cl-dir),
- * CLNET_CACHE_DIR (else $XDG_CACHE_HOME/clnet, else ~/.cache/clnet), CLNET_NO_CACHE=1,
- * CLNET_SPIN_US (runtime/spinwait.h: on PoCL's CPU device with two or more workers),
- * CLNET_OPS_PATH (runtime_options.ops_path), CLNET_MAX_LOCAL (runtime_kernel_work_group_size). */
+ * It reads no environment: the caller passes the device spec and the sources' folder, main
+ * sets the binary cache's folder (cache_set_dir) and the ops path and work-group cap
+ * (runtime_configure), and a driver's quirks are reached through runtime/quirks.h at fixed
+ * points of runtime_open. */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -19,6 +19,7 @@
 #include "runtime/kernels.h"
 
 struct runtime;
+struct clnet_options;
 
 /* What runtime_open did and how long it took (summary.json's startup_seconds builds on it). */
 struct runtime_stats {
@@ -31,9 +32,9 @@ struct runtime_stats {
     int cache_misses;     /* programs built from source while the cache was enabled */
     int cache_rejected;   /* cache entries found corrupt or refused by the driver, rebuilt */
     int cache_writes;     /* cache entries written */
-    bool cache_enabled;   /* false: CLNET_NO_CACHE, no usable cache folder, or cache_pocl */
-    bool cache_pocl;      /* off because the platform is PoCL, which caches itself */
-    long spin_us;         /* PoCL's waits spin this long first (runtime/spinwait.h); 0: off */
+    bool cache_enabled;   /* false: no cache folder set or usable, or cache_driver */
+    bool cache_driver;    /* off because the driver caches programs itself (runtime/quirks.h) */
+    long spin_us;         /* the driver's waits spin this long first (runtime/quirks.h); 0: off */
 };
 
 /* A set of programs: RUNTIME_PROGRAM(PROGRAM_GEMM) | ...; RUNTIME_PROGRAMS_ALL is every one. */
@@ -52,30 +53,31 @@ struct runtime_options {
     /* the programs to build (RUNTIME_PROGRAM bits), less those only the other ops path uses;
      * 0 means every one, both paths' */
     unsigned programs;
-    bool pocl_cache;   /* use clnet's binary cache on PoCL too (the cache tests do) */
-    /* PoCL's pthread device: its worker threads when this is > 0 and the user has not set
-     * POCL_MAX_PTHREAD_COUNT (0: PoCL's default, one per core). It takes effect only if
-     * OpenCL is not yet initialised in this process (PoCL reads it once, at its first call);
-     * other platforms ignore it. See session.c for why a run asks for one. */
-    int pocl_threads;
-    /* AUTO: $CLNET_OPS_PATH (auto|cpu|gpu) when set, else the CPU path on a CPU device and the
-     * GPU path on any other (GPUs, accelerators). */
+    bool own_cache_always; /* clnet's binary cache even where the driver caches (the tests) */
+    /* The FLOPs of one training step, 0 when not training: a driver's quirk may pick its
+     * worker threads by it (runtime/quirks.h: quirks_before_open). It takes effect only if
+     * OpenCL has not started in this process yet. */
+    double step_flops;
+    /* AUTO: the path runtime_configure set (--ops-path / CLNET_OPS_PATH) when not auto, else
+     * the CPU path on a CPU device and the GPU path on any other (GPUs, accelerators). */
     enum runtime_ops_path ops_path;
 };
 
+/* The settings of util/options.h that every runtime_open of the process follows: the ops path
+ * (o->ops_path, --ops-path / CLNET_OPS_PATH: auto leaves it to the caller and the device) and
+ * the cap on the work-group size of clnet's own kernels (o->max_local, --max-local /
+ * CLNET_MAX_LOCAL; 0: none). main calls it once; unconfigured, both are their defaults. */
+void runtime_configure(const struct clnet_options *o);
+
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates
- * the context and queue, builds every program and creates every kernel. cl_dir, else
- * $CLNET_CL_DIR when set and non-empty, is a folder to read the cl/ sources from instead of
- * the embedded copies; a file missing there is CLNET_ERR_IO. A compile error is
+ * the context and queue, builds every program and creates every kernel. cl_dir (--cl-dir or
+ * CLNET_CL_DIR, resolved by the caller), when not NULL, is a folder to read the cl/ sources
+ * from instead of the embedded copies; a file missing there is CLNET_ERR_IO. A compile error is
  * CLNET_ERR_BUILD: the full build log goes to stderr, the message names the file and the
  * first error line. On failure *rt is NULL.
  *
- * The binary cache is not used on PoCL: PoCL keeps its own cache of both the programs and the
- * per-launch work-group functions ($POCL_CACHE_DIR, else ~/.cache/pocl), and asking PoCL for a
- * program's binary makes it compile every kernel's generic work-group function first
- * (measured on this 2-core machine: 21-22 s of CPU for all programs while cl/gemm.cl's
- * gemm_nn and gemm_tn held all three tile paths each, 7-8 s with one kernel per path; a cold
- * start compiles only the kernels it launches). */
+ * The binary cache is not used where the driver caches programs itself
+ * (quirks_driver_caches_programs: PoCL, where it would only cost time). */
 int runtime_open(struct runtime **rt, const char *spec, const char *cl_dir);
 
 /* runtime_open building only the programs in options->programs (NULL options: as
@@ -88,8 +90,8 @@ int runtime_open_with(struct runtime **rt, const char *spec, const char *cl_dir,
 void runtime_close(struct runtime *rt);
 
 /* The order in which runtime_open builds the programs, from now on in this process: as enum
- * program_id (false, the default) or the reverse. The compile helper's process (train/train.c)
- * builds in reverse, so that the training process, building forwards at the same time, finds
+ * program_id (false, the default) or the reverse. The compile helper's process
+ * (train_warm_kernels) builds in reverse, so that the training process, building forwards at the same time, finds
  * the last programs already in PoCL's cache (q5_iii: cl/gemm.cl 0.04 s instead of 0.5). */
 void runtime_build_reversed(bool reversed);
 
@@ -97,7 +99,8 @@ const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
 
 /* The path runtime_open chose (RUNTIME_OPS_CPU or RUNTIME_OPS_GPU, never AUTO), its name ("cpu",
- * "gpu"), and why, for --verbose ("CLNET_OPS_PATH=gpu", "a CPU device", "a GPU device"). */
+ * "gpu"), and why, for --verbose ("--ops-path / CLNET_OPS_PATH", "asked by the caller", "a CPU
+ * device", "a GPU device"). */
 enum runtime_ops_path runtime_ops_path(const struct runtime *rt);
 const char *runtime_ops_path_name(enum runtime_ops_path path);
 const char *runtime_ops_path_reason(const struct runtime *rt);
@@ -106,10 +109,6 @@ const char *runtime_ops_path_reason(const struct runtime *rt);
  * CLNET_ERR_INTERNAL, as runtime_set_args says). */
 void runtime_set_ops_path(struct runtime *rt, enum runtime_ops_path path);
 const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
-
-/* Whether the device's driver compiles each kernel at its first launch rather than at the
- * program's build: PoCL's CPU devices (their work-group functions, per local size). */
-bool runtime_compiles_at_launch(const struct runtime_device_info *d);
 
 /* h continued (cache_hash) over the cl/ sources embedded in this build, names and bytes. */
 uint64_t runtime_sources_hash(uint64_t h);
@@ -121,8 +120,9 @@ cl_device_id runtime_device_id(const struct runtime *rt);
 /* The kernel, or NULL when its program was not built (runtime_set_args reports that). */
 cl_kernel runtime_kernel(const struct runtime *rt, enum kernel_id id);
 
-/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device, or $CLNET_MAX_LOCAL when that is
- * lower (a test of small limits: every launch of clnet's kernels then fits it). */
+/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device, or the cap runtime_configure set
+ * (--max-local) when that is lower (a test of small limits: every launch of clnet's kernels
+ * then fits it). */
 size_t runtime_kernel_work_group_size(const struct runtime *rt, enum kernel_id id);
 
 /* The 1-D work-group size runtime_launch_1d uses for the kernel: a multiple of the kernel's

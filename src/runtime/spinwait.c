@@ -4,7 +4,6 @@
 #include "runtime/spinwait.h"
 
 #include <dlfcn.h>
-#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/status.h"
 
 typedef int (*wait_fn)(pthread_cond_t *, pthread_mutex_t *);
 typedef int (*signal_fn)(pthread_cond_t *);
@@ -156,23 +154,6 @@ int pthread_cond_broadcast(pthread_cond_t *cond)
 {
     atomic_fetch_add_explicit(seq_of(cond), 1, memory_order_release);
     return get_signal(&real_broadcast, "pthread_cond_broadcast")(cond);
-}
-
-int spinwait_setting(long *us)
-{
-    *us = SPINWAIT_DEFAULT_US;
-    const char *env = getenv("CLNET_SPIN_US");
-    if (!env || !*env)
-        return CLNET_OK;
-    char *end;
-    errno = 0;
-    long v = strtol(env, &end, 10);
-    if (errno != 0 || *end != '\0' || env[0] < '0' || env[0] > '9' || v > SPINWAIT_MAX_US)
-        return clnet_errorf(CLNET_ERR_USAGE,
-                            "CLNET_SPIN_US=%s: expected microseconds, an integer 0..%d (0: off)",
-                            env, SPINWAIT_MAX_US);
-    *us = v;
-    return CLNET_OK;
 }
 
 struct find {

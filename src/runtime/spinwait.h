@@ -16,11 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* CLNET_SPIN_US: how long a wait spins, in microseconds; 0 turns spinning off. Unset or empty:
- * SPINWAIT_DEFAULT_US. Anything but an integer in 0..SPINWAIT_MAX_US is CLNET_ERR_USAGE. */
+/* How long a wait spins by default, in microseconds (--spin-us / CLNET_SPIN_US, checked by
+ * util/options.c, sets it; 0 turns spinning off). Part of the PoCL quirks unit
+ * (runtime/quirks_pocl.c): not built with -Dpocl_quirks=false. */
 #define SPINWAIT_DEFAULT_US 50
-#define SPINWAIT_MAX_US 100000
-int spinwait_setting(long *us);
 
 /* Makes waits called from the code of every loaded object whose path contains library_part
  * (NULL: the main program, for tests) spin up to us microseconds. Returns true when such an

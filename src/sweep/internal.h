@@ -98,7 +98,7 @@ struct sweep_runner {
     int shown;    /* live lines on screen now */
     bool dirty;
     double drawn; /* when they were last drawn */
-    char **env;   /* the children's environment */
+    struct clnet_options child; /* the runs' settings, given them as flags (jobs.c) */
     int started, done, failed, to_run;
 };
 

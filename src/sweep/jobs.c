@@ -33,33 +33,24 @@ extern char **environ;
 
 /* ---- spawning --------------------------------------------------------------------------- */
 
-/* environ without CLNET_PROGRESS, plus CLNET_PROGRESS=mode, and CLNET_NO_MPI=1: a run
- * started by a rank of an MPI sweep inherits the launcher's variables, but is a process of its
- * own, not a rank (src/dist/dist.c). With several jobs at once also CLNET_COMPILE_HELPER=0
- * and CLNET_SPIN_US=0 unless the user set them: the jobs already share the cores, a helper per
- * job would only add processes (train/compile_helper.h) and a spinning wait would hold a core
- * another job's thread could use (runtime/spinwait.h). */
-static char **child_env(const char *setting, int jobs)
+/* The runs' settings: the sweep's own (flags and environment, which they inherit as well),
+ * with --progress as the sweep renders their lines and --no-mpi: a run started by a rank of an
+ * MPI sweep inherits the launcher's variables, but is a process of its own, not a rank
+ * (src/dist/dist.c). With several jobs at once also --compile-helper 0 and --spin-us 0 unless
+ * the user set them: the jobs already share the cores, a helper per job would only add
+ * processes and a spinning wait would hold a core another job's thread could use
+ * (runtime/quirks.h). */
+static void child_settings(struct clnet_options *child, const struct clnet_options *given,
+                           bool tty, int jobs)
 {
-    int n = 0;
-    while (environ[n])
-        n++;
-    char **env = malloc((size_t)(n + 5) * sizeof *env);
-    if (!env)
-        return NULL;
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (strncmp(environ[i], "CLNET_PROGRESS=", 15) != 0 &&
-            strncmp(environ[i], "CLNET_NO_MPI=", 13) != 0)
-            env[k++] = environ[i];
-    env[k++] = (char *)setting;
-    env[k++] = "CLNET_NO_MPI=1";
-    if (jobs > 1 && !getenv("CLNET_COMPILE_HELPER"))
-        env[k++] = "CLNET_COMPILE_HELPER=0";
-    if (jobs > 1 && !getenv("CLNET_SPIN_US"))
-        env[k++] = "CLNET_SPIN_US=0";
-    env[k] = NULL;
-    return env;
+    bool found;
+    *child = *given;
+    options_set_flag(child, "progress", tty ? "tty" : "plain", &found);
+    options_set_flag(child, "no-mpi", NULL, &found);
+    if (jobs > 1 && child->compile_helper == OPTIONS_UNSET)
+        options_set_flag(child, "compile-helper", "0", &found);
+    if (jobs > 1 && child->spin_us == OPTIONS_UNSET)
+        options_set_flag(child, "spin-us", "0", &found);
 }
 
 /* Forks and execs SELF_EXE argv with stdout and stderr on pipes (out_fd/err_fd, -1 for
@@ -146,7 +137,7 @@ int sweep_check_devices(struct sweep *s)
             return clnet_errorf(CLNET_ERR_USAGE, "sweep: --devices %s: an empty device spec",
                                 list);
         /* Asked of a child: the sweep must not open OpenCL before it forks. */
-        char *argv[] = {"clnet", "devices", "--device", spec, NULL};
+        char *argv[] = {"clnet", "devices", "--device", spec, "--no-mpi", NULL};
         pid_t pid;
         int err_fd;
         status = spawn(&pid, NULL, &err_fd, argv, environ);
@@ -213,7 +204,7 @@ static int start(struct sweep_runner *r, struct sweep_job *j, struct sweep_item 
                  const char *device)
 {
     const struct sweep_options *o = r->o;
-    int cap = 12 + 2 * o->n_sets, n = 0;
+    int cap = 12 + 2 * o->n_sets + 2 * OPTIONS_COUNT, n = 0;
     char **argv = calloc((size_t)cap, sizeof *argv);
     if (!argv)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
@@ -240,6 +231,7 @@ static int start(struct sweep_runner *r, struct sweep_job *j, struct sweep_item 
         argv[n++] = "--verbose";
     if (it->restart)
         argv[n++] = "--restart";
+    n += options_child_flags(&r->child, (const char **)argv + n, cap - 1 - n);
     argv[n] = NULL;
     char *summary = NULL;
     if (asprintf(&summary, "%s/summary.json", it->dir) < 0) {
@@ -258,7 +250,7 @@ static int start(struct sweep_runner *r, struct sweep_job *j, struct sweep_item 
     if (stat(summary, &j->before) != 0)
         memset(&j->before, 0, sizeof j->before);
     free(summary);
-    int status = spawn(&j->pid, &j->fd[0], &j->fd[1], argv, r->env);
+    int status = spawn(&j->pid, &j->fd[0], &j->fd[1], argv, environ);
     free(argv);
     if (status != CLNET_OK)
         return status;
@@ -440,15 +432,14 @@ int sweep_execute(struct sweep *s)
     for (int i = 0; i < s->n; i++)
         r.to_run += s->items[i].state == ITEM_PENDING;
     r.jobs = calloc((size_t)r.n_jobs, sizeof *r.jobs);
-    r.env = child_env(r.tty ? "CLNET_PROGRESS=tty" : "CLNET_PROGRESS=plain", r.n_jobs);
-    if (!r.jobs || !r.env) {
-        free(r.jobs);
-        free(r.env);
+    if (!r.jobs)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    }
+    struct clnet_options none;
+    if (!o->settings)
+        options_init(&none);
+    child_settings(&r.child, o->settings ? o->settings : &none, r.tty, r.n_jobs);
     interrupt_install();
     int status = loop(&r);
     free(r.jobs);
-    free(r.env);
     return status;
 }

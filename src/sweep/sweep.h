@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "util/options.h"
+
 struct sweep_options {
     const char *dir;              /* the folder of experiment files */
     const char *out_root;         /* runs go to OUT_ROOT/<last part of DIR>/<name>; NULL: runs */
@@ -18,6 +20,8 @@ struct sweep_options {
     int jobs;                     /* runs at once, >= 1 */
     bool fail_fast;               /* after a failure, start nothing and interrupt running runs */
     bool quiet, verbose;          /* also passed to every run */
+    const struct clnet_options *settings; /* the settings given (flags, environment): passed to
+                                           * every run as flags */
 };
 
 /* Runs the sweep. Bad experiment files, two experiments of one name, or a device spec that

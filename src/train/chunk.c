@@ -105,6 +105,7 @@ int chunk_begin(struct trainer *t, struct chunk *c, long it)
     for (int i = 0; i < 4; i++)
         if (marks[i] > 0 && marks[i] < end)
             end = marks[i];
+    c->first = it;
     c->steps = (int)(end - it);
     c->done = 0;
     c->t0 = clock_seconds();
@@ -118,6 +119,16 @@ int chunk_begin(struct trainer *t, struct chunk *c, long it)
     if (status == CLNET_OK)
         status = snapshot(t, false);
     return status;
+}
+
+/* Whether steps.csv goes to disk after chunk c: when a checkpoint may follow it (its mark,
+ * the run's end, a stop inside it), so that a resume finds the rows the checkpoint holds. */
+static bool synced(const struct trainer *t, const struct chunk *c)
+{
+    const struct train_spec *ts = &t->exp->train;
+    long end = c->first + c->done;
+    return c->done < c->steps || end == ts->iterations ||
+           (ts->checkpoint_every > 0 && end % ts->checkpoint_every == 0);
 }
 
 int chunk_end(struct trainer *t, struct chunk *c, int status)
@@ -141,6 +152,9 @@ int chunk_end(struct trainer *t, struct chunk *c, int status)
                                   (size_t)done * 2 * sizeof *ch->acc_host);
     if (status == CLNET_OK && done > 0) /* each rank summed its rows: the batch's sums */
         status = dist_sum_float(ch->acc_host, (size_t)done * 2);
+    if (status == CLNET_OK && done > 0 && t->ranks.lead)
+        status = run_plots_steps(&t->plots, c->first, ch->acc_host, done, t->batch,
+                                 synced(t, c));
     c->seconds = clock_seconds() - c->t0;
     t->sum.train_seconds += c->seconds;
     if (status == CLNET_OK && done > 0)

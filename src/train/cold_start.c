@@ -1,6 +1,6 @@
-/* The cold start: the compile helper (train/compile_helper.h), forked before the trainer
- * opens, the file-size limit a first run's kernel cache needs, and the first step's timing,
- * after which the helper is of no more use. */
+/* The cold start: the compile helper (runtime/quirks.h), started before the trainer opens, and
+ * its work (train_warm_kernels), the file-size limit a first run's kernel cache needs, and the
+ * first step's timing, after which the helper is of no more use. */
 #include "train/trainer.h"
 
 #include <errno.h>
@@ -10,33 +10,29 @@
 #include <unistd.h>
 
 #include "dist/dist.h"
+#include "runtime/quirks.h"
 #include "train/compile_helper.h"
+#include "train/train.h"
 #include "util/interrupt.h"
 #include "util/status.h"
 
-/* The compile helper's process, forked before trainer_open. It opens a trainer of its own as
- * the training process does (the same programs, model and launch sizes, so PoCL's kernel
- * cache keys match), building the programs in reverse order so that the training process
- * finds the last ones in the cache. It notes in what order one training step first launches
- * its kernels, enqueueing nothing, then runs the step enqueueing only the launches of the
- * second half of those kernels. The training process meanwhile compiles the first half at
- * their first launches and finds the rest in the cache, ready or nearly. Its step computes
- * nothing that is read: the kernels skipped leave their outputs as they are, and every kernel
- * bounds its reads by its size arguments, not by data (the gather kernel and the loss check
- * indices and labels). On a device that compiles at build time it ends once the trainer is
- * open (where the device is known: opening OpenCL first would make PoCL miss
- * POCL_MAX_PTHREAD_COUNT, which session_open sets). */
-static int compile_helper_body(void *arg)
+/* The compile helper's process (`clnet compile-helper`, runtime/quirks.h), started before the
+ * training process's trainer_open. It opens a trainer of its own as the training process does
+ * (the same programs, model and launch sizes, so PoCL's kernel cache keys match), building the
+ * programs in reverse order so that the training process finds the last ones in the cache.
+ * It notes in what order one training step first launches its kernels, enqueueing nothing,
+ * then runs the step enqueueing only the launches of the second half of those kernels. The
+ * training process meanwhile compiles the first half at their first launches and finds the
+ * rest in the cache, ready or nearly. Its step computes nothing that is read: the kernels
+ * skipped leave their outputs as they are, and every kernel bounds its reads by its size
+ * arguments, not by data (the gather kernel and the loss check indices and labels). On a
+ * device that compiles at build time it ends once the trainer is open. */
+int train_warm_kernels(const struct experiment *e, const struct train_options *o)
 {
-    const struct trainer *parent = arg;
-    /* Its copy of the lock would keep the run directory locked until the helper has gone: a
-     * run started the moment the training process was killed would be refused. */
-    if (parent->run.lock >= 0)
-        close(parent->run.lock);
-    struct trainer t = {.exp = parent->exp, .opt = parent->opt};
+    struct trainer t = {.exp = e, .opt = o};
     runtime_build_reversed(true);
-    int status = trainer_open(&t); /* it opens the device: nothing may touch OpenCL before */
-    if (status == CLNET_OK && runtime_compiles_at_launch(runtime_device(t.s.rt))) {
+    int status = trainer_open(&t);
+    if (status == CLNET_OK && quirks_compiles_at_launch(runtime_device(t.s.rt))) {
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_RECORD, 0);
         status = trainer_step(&t, t.start, 0);
         runtime_set_launch_mode(t.s.rt, RUNTIME_LAUNCH_SKIP_FIRST,
@@ -46,6 +42,7 @@ static int compile_helper_body(void *arg)
         if (status == CLNET_OK)
             status = runtime_finish(t.s.rt);
     }
+    trainer_close(&t);
     return status;
 }
 
@@ -74,21 +71,20 @@ static int check_cold_start_fsize(const struct trainer *t, bool recorded)
                                         "kernels compiled)");
 }
 
-/* Forks the compile helper when it is wanted, this is one process (not MPI ranks) and no
- * earlier run recorded these kernels compiled. Called on the main thread
- * (compile_helper_start), the run folder locked when it existed. Every run that finds no
- * record writes one after its first step, helper or not. */
+/* Starts the compile helper when the device's quirks want one, this is one process (not MPI
+ * ranks) and no earlier run recorded these kernels compiled. Called on the main thread (the
+ * helper is tied to it: util/parent.h). Every run that finds no record writes one after its
+ * first step, helper or not. */
 int cold_start_begin(struct trainer *t)
 {
     t->cold.key = compile_helper_key(
         t->run.config_hash, runtime_device_spec(t->opt->device_flag, t->exp->device),
         t->opt->cl_dir);
-    bool recorded = compile_helper_recorded(t->cold.key), want = false;
+    bool recorded = compile_helper_recorded(t->cold.key);
     t->cold.record = !recorded;
     int status = check_cold_start_fsize(t, recorded);
-    if (status == CLNET_OK)
-        status = compile_helper_wanted(&want);
-    if (status != CLNET_OK || !want || dist_world()->size > 1)
+    if (status != CLNET_OK || !t->opt->helper_argv || !quirks_helper_wanted() ||
+        dist_world()->size > 1)
         return status;
     bool verbose = t->opt->verbose && !t->opt->quiet;
     if (recorded) {
@@ -97,10 +93,10 @@ int cold_start_begin(struct trainer *t)
                    t->exp->name);
         return CLNET_OK;
     }
-    t->cold.helper = compile_helper_start(compile_helper_body, t);
+    t->cold.helper = quirks_helper_start(t->opt->helper_argv);
     if (t->cold.helper < 0) {
         if (verbose)
-            printf("%s: no compile helper: fork: %s\n", t->exp->name, strerror(errno));
+            printf("%s: no compile helper: %s\n", t->exp->name, strerror(errno));
         t->cold.helper = 0;
     }
     return CLNET_OK;
@@ -114,16 +110,16 @@ int cold_start_first_step(struct trainer *t, struct progress *p, double chunk_st
 {
     int status = runtime_finish(t->s.rt);
     double now = clock_seconds();
-    enum compile_helper_end helper = compile_helper_stop(t->cold.helper);
+    enum quirks_helper_end helper = quirks_helper_stop(t->cold.helper);
     t->cold.helper = 0;
     if (status == CLNET_OK && t->cold.record)
         compile_helper_record(t->cold.key);
     t->sum.first_step_seconds = now - t->opt->process_start;
     t->cold.first_step_train_seconds = now - chunk_start;
     static const char *const end[] = {
-        [COMPILE_HELPER_NONE] = "", [COMPILE_HELPER_DONE] = " (compile helper: done)",
-        [COMPILE_HELPER_FAILED] = " (compile helper: failed)",
-        [COMPILE_HELPER_STOPPED] = " (compile helper: stopped)"};
+        [QUIRKS_HELPER_NONE] = "", [QUIRKS_HELPER_DONE] = " (compile helper: done)",
+        [QUIRKS_HELPER_FAILED] = " (compile helper: failed)",
+        [QUIRKS_HELPER_STOPPED] = " (compile helper: stopped)"};
     if (status == CLNET_OK && t->opt->verbose)
         progress_note(p, "%s: first step done %.2f s after start%s", t->exp->name,
                       t->sum.first_step_seconds, end[helper]);

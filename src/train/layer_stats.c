@@ -129,14 +129,17 @@ static double norm(const float *v, size_t n)
 }
 
 /* One tensor's columns after the layer's activation columns: the tensor (U rows of L values)
- * is gathered row by row from the arena, where a dense weight keeps its units as columns. */
+ * is gathered row by row from the arena, where a tensor whose units are its last axis (a
+ * dense weight, layer_kind.param) keeps them as columns. */
 static void write_tensor(struct layer_stats *s, const struct layer *l, bool bias)
 {
     size_t off = bias ? l->b_off : l->w_off;
     size_t n = (size_t)(bias ? l->shape->biases : l->shape->weights);
     size_t u = (size_t)l->shape->out.dim[0], len = n / u; /* units or filters */
     const float *w = s->params + off, *g = s->grads + off;
-    bool columns = !bias && l->spec->type == LAYER_DENSE; /* (I, O): unit o is column o */
+    struct param_tensor t;
+    layer_param_tensor(l, bias, &t, NULL, 0);
+    bool columns = t.rank > 1 && t.unit_axis == t.rank - 1; /* dense (I, O): unit o is column o */
     for (size_t r = 0; r < u; r++)
         for (size_t k = 0; k < len; k++) {
             size_t src = columns ? k * u + r : r * len + k;

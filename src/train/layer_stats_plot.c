@@ -94,6 +94,9 @@ static int parse(char *text, const char *path, struct stats_series *s, int *n_se
 
 int layer_stats_plot(const char *dir, const char *name, enum report_format fmt)
 {
+#if !CLNET_HAVE_PLOTS
+    return CLNET_OK; /* PLOT_NONE_MESSAGE: layer_stats.csv is written all the same */
+#endif
     char *path = plot_path(dir, "layer_stats", "csv"), *text = NULL;
     size_t len;
     int status = path ? fs_read_file((void **)&text, &len, path)

@@ -137,7 +137,11 @@ int trainer_loop(struct trainer *t)
     struct progress p;
     long it = t->start, saved = -1;
     int sig = 0, status = loop_begin(t, &p);
-    while (it < ts->iterations && status == CLNET_OK && !(sig = ranks_stop_signal(t, true))) {
+    /* The curves start at iteration 0: the weights before the first step, evaluated. */
+    if (status == CLNET_OK && it == 0 && t->ranks.lead)
+        status = evaluate_at(t, 0, NULL, &p);
+    while (it < ts->iterations && !t->best.stop && status == CLNET_OK &&
+           !(sig = ranks_stop_signal(t, true))) {
         struct chunk c;
         status = chunk_begin(t, &c, it); /* its batches drawn and their indices uploaded */
         for (; c.done < c.steps && status == CLNET_OK && !ranks_stop_signal(t, false); c.done++) {
@@ -157,12 +161,15 @@ int trainer_loop(struct trainer *t)
          * of the last step), evaluation, checkpoint; the last step does the last two. */
         if (due(it, ts->layer_stats) && t->ranks.lead)
             status = layer_stats_record(t->stats, &t->s.model, it);
-        bool final = it == ts->iterations;
-        if (status == CLNET_OK && t->ranks.lead && (due(it, ts->eval_every) || final))
+        bool final = it == ts->iterations, evaluating = due(it, ts->eval_every) || final;
+        if (status == CLNET_OK && t->ranks.lead && evaluating)
             status = evaluate_at(t, it, last, &p);
         else
             progress_update(&p, it, last[0] / t->batch, last[1] / t->batch, NAN,
                             schedule_lr(ts, it - 1), false);
+        if (status == CLNET_OK && evaluating)
+            status = ranks_share_stop(t); /* early stopping: every rank ends here, or none */
+        final = final || t->best.stop;
         if (status == CLNET_OK && (due(it, ts->checkpoint_every) || final)) {
             status = checkpoint_write(t, it);
             saved = it;

@@ -2,6 +2,7 @@
 #include "train/plots.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/plot.h"
@@ -18,6 +19,7 @@ void run_plots_init(struct run_plots *p, const char *dir, const struct experimen
     memset(p, 0, sizeof *p);
     p->dir = dir;
     p->name = e->name;
+    p->title = e->report.title ? e->report.title : e->name;
     p->x_axis = e->report.x_axis;
     p->verbose = verbose;
 }
@@ -35,8 +37,11 @@ static void keep(struct run_plots *p, int status)
 
 static int draw(struct run_plots *p, const struct mnist *data, enum report_format fmt)
 {
+#if !CLNET_HAVE_PLOTS
+    return CLNET_OK; /* PLOT_NONE_MESSAGE: metrics.csv and predictions.csv are the run's record */
+#endif
     double t0 = clock_seconds();
-    int status = report_run_with(p->dir, p->name, data, fmt, p->x_axis);
+    int status = report_run_with(p->dir, p->title, data, fmt, p->x_axis);
     double t1 = clock_seconds();
     if (!data) {
         p->cost = t1 - t0;
@@ -44,6 +49,36 @@ static int draw(struct run_plots *p, const struct mnist *data, enum report_forma
         p->drawn++;
         p->next = t1 + p->cost * (1 - PLOT_SHARE) / PLOT_SHARE;
     }
+    return status;
+}
+
+int run_plots_steps(struct run_plots *p, long first, const float *acc, int n, int batch,
+                    bool sync)
+{
+    int status = p->steps.f ? CLNET_OK : steps_open(&p->steps, p->dir, first);
+    return status == CLNET_OK ? steps_append(&p->steps, first, acc, n, batch, sync) : status;
+}
+
+/* confusion.json of the final weights on the test set, and its per-class accuracy kept for
+ * summary.json. */
+static int write_confusion(struct run_plots *p, struct session *s)
+{
+    struct confusion c;
+    int status = train_confusion(&c, s, &s->test, s->data.test_labels);
+    if (status == CLNET_OK && c.classes == 0)
+        return CLNET_OK; /* too many classes to show */
+    char *path = status == CLNET_OK ? plot_path(p->dir, "confusion", "json") : NULL;
+    if (status == CLNET_OK)
+        status = path ? confusion_write(&c, "test", "final", path)
+                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    for (int k = 0; status == CLNET_OK && k < c.classes; k++)
+        p->per_class[k] = confusion_class_accuracy(&c, k);
+    if (status == CLNET_OK) {
+        p->classes = c.classes;
+        p->per_class_accuracy = p->per_class;
+    }
+    confusion_free(&c);
+    free(path);
     return status;
 }
 
@@ -61,6 +96,7 @@ void run_plots_refresh(struct run_plots *p)
 int run_plots_finish(struct run_plots *p, struct session *s, const struct experiment *e,
                      int run_status)
 {
+    keep(p, steps_close(&p->steps));
     if (run_status != CLNET_OK) {
         /* The run's own error stays the recorded one: what the plots say is dropped. */
         if (p->status == CLNET_OK)
@@ -70,8 +106,12 @@ int run_plots_finish(struct run_plots *p, struct session *s, const struct experi
     if (p->status == CLNET_OK)
         keep(p, train_write_predictions(s, p->dir, e->seed));
     if (p->status == CLNET_OK)
+        keep(p, write_confusion(p, s));
+    if (p->status == CLNET_OK)
         keep(p, draw(p, &s->data, e->report.format));
-    if (p->verbose)
+    if (p->verbose && !CLNET_HAVE_PLOTS)
+        printf("%s: no plots: %s\n", p->name, PLOT_NONE_MESSAGE);
+    else if (p->verbose)
         printf("%s: plots drawn %d times during the run (%.0f ms each on average), skipped %d "
                "times to stay under %.0f%% of the time\n",
                p->name, p->drawn, p->drawn ? 1e3 * p->total / p->drawn : 0.0, p->skipped,

@@ -49,14 +49,17 @@ static void argmax_rows(int *out, const float *logits, int rows, int k)
     }
 }
 
-static int predict(struct session *s, int *predicted, cl_mem index, int n, float *logits_host)
+/* The model's class for the n images of split d that index (n) names, in batches of up to
+ * max_batch rows; logits_host holds (max_batch, K). */
+static int predict(struct session *s, int *predicted, const struct device_split *d,
+                   cl_mem index, int n, float *logits_host)
 {
     int status = CLNET_OK;
     for (int start = 0; start < n && status == CLNET_OK; start += s->max_batch) {
         int b = n - start < s->max_batch ? n - start : s->max_batch;
         cl_mem logits;
-        status = op_gather_batch(s->rt, s->x, s->y, s->test.images, s->test.labels, index,
-                                 (size_t)start, b, s->features, s->test.n);
+        status = op_gather_batch(s->rt, s->x, s->y, d->images, d->labels, index,
+                                 (size_t)start, b, s->features, d->n);
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
@@ -86,7 +89,7 @@ int train_write_predictions(struct session *s, const char *run_dir, uint64_t see
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, index, 0, chosen, (size_t)n * sizeof *chosen);
     if (status == CLNET_OK)
-        status = predict(s, predicted, index, n, logits);
+        status = predict(s, predicted, &s->test, index, n, logits);
     runtime_free(index);
     struct fs_atomic a;
     if (status == CLNET_OK)
@@ -99,5 +102,32 @@ int train_write_predictions(struct session *s, const char *run_dir, uint64_t see
     }
     free(logits);
     free(path);
+    return status;
+}
+
+int train_confusion(struct confusion *c, struct session *s, const struct device_split *d,
+                    const uint8_t *labels)
+{
+    c->classes = 0;
+    c->counts = NULL;
+    if (s->classes > CONFUSION_MAX_CLASSES)
+        return CLNET_OK; /* a table too large to show: none counted */
+    int *predicted = malloc((size_t)(d->n > 0 ? d->n : 1) * sizeof *predicted);
+    float *logits = malloc((size_t)s->max_batch * (size_t)s->classes * sizeof *logits);
+    int status = predicted && logits ? confusion_init(c, s->classes)
+                                     : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK) /* eval_index is 0, 1, 2, ...: the whole split in order */
+        status = predict(s, predicted, d, s->eval_index, d->n, logits);
+    for (int i = 0; i < d->n && status == CLNET_OK; i++) {
+        if (labels[i] >= s->classes)
+            status = clnet_errorf(CLNET_ERR_DATA, "image %d has the label %d, but the model has "
+                                  "%d classes", i, labels[i], s->classes);
+        else
+            c->counts[(size_t)labels[i] * (size_t)s->classes + (size_t)predicted[i]]++;
+    }
+    if (status != CLNET_OK)
+        confusion_free(c);
+    free(predicted);
+    free(logits);
     return status;
 }

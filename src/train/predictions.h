@@ -1,10 +1,12 @@
-/* The predictions figure's data: the trained model's class for 100 test images drawn at
- * random (report/run_report.c draws predictions.png from it). */
+/* The model's classes for test images: 100 drawn at random for the predictions figure
+ * (report/run_report.c draws predictions.png from predictions.csv), and every image of a set
+ * for its confusion matrix. */
 #ifndef CLNET_TRAIN_PREDICTIONS_H
 #define CLNET_TRAIN_PREDICTIONS_H
 
 #include <stdint.h>
 
+#include "report/confusion.h"
 #include "train/session.h"
 
 #define PREDICTIONS_COUNT 100 /* images in the figure (fewer when the test set is smaller) */
@@ -14,5 +16,13 @@
  * RUN_DIR/predictions.csv atomically: the header index,label,predicted, then one row per
  * image in the order drawn (index into the test set, true label, the model's argmax). */
 int train_write_predictions(struct session *s, const char *run_dir, uint64_t seed);
+
+/* The confusion matrix of the model as it is on the device over the whole split d (labels:
+ * its labels on the host, (N)): c gets K = the model's classes, each image counted at (its
+ * label, the model's argmax, the first of equal maxima as the accuracy the loss kernel
+ * counts). More than CONFUSION_MAX_CLASSES classes: none counted, c->classes 0. A label >= K
+ * is CLNET_ERR_DATA. */
+int train_confusion(struct confusion *c, struct session *s, const struct device_split *d,
+                    const uint8_t *labels);
 
 #endif

@@ -58,3 +58,13 @@ int ranks_stop_signal(const struct trainer *t, bool boundary)
         return 0;
     return sig;
 }
+
+int ranks_share_stop(struct trainer *t)
+{
+    if (t->ranks.count == 1 || !t->exp->train.has_early_stopping)
+        return CLNET_OK;
+    int stop = t->best.stop;
+    int status = dist_max_int(&stop, 1);
+    t->best.stop = stop != 0;
+    return status;
+}

@@ -21,13 +21,18 @@
  * metadata, so a resumed run reports what an uninterrupted one would. */
 #define METRICS_BLOB "log:metrics.csv"
 #define CONFIG_BLOB "log:config.yaml"
-#define SUMMARY_KEYS 6
+#define SUMMARY_KEYS 14
 static const char *const summary_keys[SUMMARY_KEYS] = {
-    "final_test_accuracy", "best_test_accuracy", "final_test_loss", "final_train_loss",
-    "train_seconds",       "eval_seconds"};
+    "final_test_accuracy", "best_test_accuracy", "final_test_loss",   "final_train_loss",
+    "train_seconds",       "eval_seconds",       "best_iteration",    "best_test_loss",
+    "final_val_accuracy",  "final_val_loss",     "best_val_accuracy", "best_val_loss",
+    "stopped_early_at",    "evals_since_best"};
 #define SUMMARY_FIELDS(t)                                                                      \
     &(t)->sum.final_test_accuracy, &(t)->sum.best_test_accuracy, &(t)->sum.final_test_loss,    \
-        &(t)->sum.final_train_loss, &(t)->sum.train_seconds, &(t)->sum.eval_seconds
+        &(t)->sum.final_train_loss, &(t)->sum.train_seconds, &(t)->sum.eval_seconds,           \
+        &(t)->sum.best_iteration, &(t)->sum.best_test_loss, &(t)->sum.final_val_accuracy,      \
+        &(t)->sum.final_val_loss, &(t)->sum.best_val_accuracy, &(t)->sum.best_val_loss,        \
+        &(t)->sum.stopped_early_at, &(t)->best.evals_since
 
 /* A checkpoint's contents on the host, in the order written. */
 struct saved {
@@ -164,6 +169,7 @@ int checkpoint_resume(struct trainer *t, const struct safetensors *ck, long it)
                               "U8", ck->path, METRICS_BLOB);
     if (status == CLNET_OK)
         status = resume_totals(t, ck);
+    t->best.stop = !isnan(t->sum.stopped_early_at); /* it ended there: nothing left to train */
     if (status == CLNET_OK && t->ranks.lead)
         status = fs_write_atomic(t->run.metrics_path, log->data, log->bytes);
     if (status == CLNET_OK && t->ranks.lead)
@@ -185,49 +191,117 @@ static int checkpoint_config(const struct trainer *t, const struct safetensors *
     return config_flatten_file(t->run.config_path, out);
 }
 
-/* A checkpoint of another config: refused, naming the keys that differ. Those were once taken
- * from config.yaml alone, which a checkpoint copied in from another run (or one whose
- * config_hash was damaged, before checksums) does not match: no key differed, and the message
- * blamed config.yaml as "missing or unreadable" though it was there. */
-static int refuse_other_config(const struct trainer *t, const struct safetensors *ck)
+/* Whether the learning rate of step t depends on train.iterations: a run continued to more
+ * iterations would then not be the run of the larger count. None of clnet's does: exp_decay
+ * (by t and tau) and step (by t and every) are functions of t alone, constant of nothing; a
+ * cosine or linear decay to the last iteration would be. A new kind must decide here. */
+static bool schedule_uses_total(enum schedule_kind k)
 {
-    char diff[640] = "";
+    switch (k) {
+    case SCHEDULE_CONSTANT:
+    case SCHEDULE_EXP_DECAY:
+    case SCHEDULE_STEP:
+        return false;
+    case SCHEDULE_COUNT:
+        break;
+    }
+    return true;
+}
+
+/* How the checkpoint's config differs from this run's: the keys into diff, and whether the one
+ * key is train.iterations. Those were once taken from config.yaml alone, which a checkpoint
+ * copied in from another run (or one whose config_hash was damaged, before checksums) does not
+ * match: no key differed, and the message blamed config.yaml as "missing or unreadable"
+ * though it was there. */
+static void describe_change(const struct trainer *t, const struct safetensors *ck, char *diff,
+                            size_t cap, bool *only_iterations)
+{
     struct config_flat now, then;
     bool from_yaml = false, read = false;
+    diff[0] = '\0';
+    *only_iterations = false;
     if (config_flatten(t->exp, &now) == CLNET_OK) {
         if (checkpoint_config(t, ck, &then, &from_yaml) == CLNET_OK) {
             read = true;
-            config_flat_diff(&then, &now, diff, sizeof diff, 5);
+            int n = config_flat_diff(&then, &now, diff, cap, 5);
+            const char *a = config_flat_get(&then, "train.iterations");
+            const char *b = config_flat_get(&now, "train.iterations");
+            *only_iterations = n == 1 && a && b && strcmp(a, b) != 0;
             config_flat_free(&then);
         }
         config_flat_free(&now);
     }
-    clnet_error_clear(); /* a missing config is reported below, not as the error */
-    const char *why = diff[0] ? diff
-                      : !read ? "its config.yaml is missing or unreadable"
-                      : from_yaml ? "config.yaml is this config, so the checkpoint is of "
-                                    "another run's"
-                                  : "the same keys, but not the same config text";
-    return clnet_errorf(CLNET_ERR_CONFIG, "%s: holds a checkpoint of a different config (%s); "
-                        "--restart discards it, --out DIR trains elsewhere", t->run.dir, why);
+    clnet_error_clear(); /* a missing config is said in diff, not as the error */
+    if (!diff[0])
+        snprintf(diff, cap, "%s", !read ? "its config.yaml is missing or unreadable"
+                                  : from_yaml ? "config.yaml is this config, so the checkpoint "
+                                                "is of another run's"
+                                              : "the same keys, but not the same config text");
 }
 
-int checkpoint_read(struct trainer *t, struct safetensors *ck, long *it, const char *path)
+int checkpoint_refuse(const struct trainer *t, const char *diff)
+{
+    return clnet_errorf(CLNET_ERR_CONFIG, "%s: holds a checkpoint of a different config (%s); "
+                        "--restart discards it, --out DIR trains elsewhere (without --out a "
+                        "changed config gets a folder of its own)", t->run.dir, diff);
+}
+
+/* The stopped_early_at of a checkpoint at iteration it: whether early stopping ended its run
+ * there. */
+static bool stopped_early(const struct safetensors *ck, long it)
+{
+    const char *v = safetensors_meta(ck, "stopped_early_at");
+    char *end = NULL;
+    double at = v ? strtod(v, &end) : NAN;
+    return v && end != v && !*end && at == (double)it;
+}
+
+/* A checkpoint of this config at it: done when the run ended there, else to resume. Of this
+ * config but for fewer iterations (train.iterations the only key that differs): continued to
+ * the new count (CK_CONTINUE), or done if early stopping ended it (the run of more iterations
+ * stops there too); refused when the schedule depends on the total. */
+static int classify(const struct trainer *t, const struct safetensors *ck, long it, bool same,
+                    struct ck_found *f)
+{
+    const struct train_spec *ts = &t->exp->train;
+    bool only_iterations = false;
+    if (!same)
+        describe_change(t, ck, f->diff, sizeof f->diff, &only_iterations);
+    bool early = stopped_early(ck, it);
+    if (same) {
+        f->kind = it == ts->iterations || early ? CK_DONE : CK_RESUME;
+    } else if (!only_iterations || it > ts->iterations) {
+        f->kind = CK_OTHER;
+    } else if (schedule_uses_total(ts->schedule.kind)) {
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: holds this config's run but for %s, and "
+                            "train.schedule %s depends on the total: continued, it would not "
+                            "be the run of %ld iterations; --restart trains it again",
+                            t->run.dir, f->diff, schedule_name(ts->schedule.kind),
+                            ts->iterations);
+    } else {
+        f->kind = early ? CK_DONE : CK_CONTINUE;
+    }
+    return CLNET_OK;
+}
+
+int checkpoint_read(struct trainer *t, struct safetensors *ck, const char *path,
+                    struct ck_found *f)
 {
     uint64_t hash = 0;
-    int status = checkpoint_load(ck, it, &hash, path);
+    f->diff[0] = '\0';
+    int status = checkpoint_load(ck, &f->iteration, &hash, path);
     if (status != CLNET_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", clnet_error_message());
         clnet_error_clear();
         return clnet_errorf(status, "%s (--restart discards it)", why);
     }
-    if (hash != t->run.config_hash)
-        return refuse_other_config(t, ck);
-    if (!ck->checked && dist_world()->rank == 0 && !t->opt->quiet) /* format 1 */
+    status = classify(t, ck, f->iteration, hash == t->run.config_hash, f);
+    if (status == CLNET_OK && f->kind != CK_OTHER && !ck->checked &&
+        dist_world()->rank == 0 && !t->opt->quiet) /* format 1 */
         fprintf(stderr, "clnet: note: %s: written by clnet %s, before checkpoints carried "
                 "a checksum: resumed unverified (--restart discards it)\n", path,
                 safetensors_meta(ck, "clnet_version") ? safetensors_meta(ck, "clnet_version")
                                                       : "(unknown)");
-    return CLNET_OK;
+    return status;
 }

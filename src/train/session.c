@@ -8,7 +8,6 @@
 #include "config/config.h"
 #include "ops/ops.h"
 #include "runtime/device.h"
-#include "runtime/spinwait.h"
 #include "util/status.h"
 
 static int upload_split(struct session *s, struct device_split *d, const uint8_t *images,
@@ -19,6 +18,29 @@ static int upload_split(struct session *s, struct device_split *d, const uint8_t
     int status = runtime_alloc_from(s->rt, &d->images, images, bytes, "the images");
     if (status == CLNET_OK)
         status = runtime_alloc_from(s->rt, &d->labels, labels, (size_t)n, "the labels");
+    return status;
+}
+
+/* The data set from data.dir, with data.validation's images held out of its training file. */
+static int load_data(struct mnist *m, const struct experiment *e)
+{
+    int status = experiment_check_data_dir(e);
+    if (status == CLNET_OK)
+        status = mnist_load(m, e->data.dir);
+    if (status == CLNET_OK)
+        status = mnist_hold_out(m, e->data.validation, e->seed, e->path, e->data.dir);
+    return status;
+}
+
+/* The training, test and validation images and labels to the device, as bytes. */
+static int upload_data(struct session *s)
+{
+    const struct mnist *m = &s->data;
+    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train);
+    if (status == CLNET_OK)
+        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test);
+    if (status == CLNET_OK && m->n_val > 0)
+        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val);
     return status;
 }
 
@@ -35,6 +57,7 @@ static int alloc_buffers(struct session *s)
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float), "per-row hits");
     int n = s->train.n > s->test.n ? s->train.n : s->test.n;
+    n = n > s->val.n ? n : s->val.n;
     int eb = s->exp->train.eval_batch_size;
     s->eval_slots = (n + eb - 1) / eb;
     if (status == CLNET_OK)
@@ -131,8 +154,9 @@ static int check_memory(const struct session *s, const struct model_shape *shape
             largest.what = "a layer's outputs", largest.bytes = y;
     }
     double train_images = (double)s->data.n_train * s->features;
+    double held = (double)s->data.n_val * (s->features + 1); /* validation images, labels */
     total += train_images + (double)s->data.n_test * s->features + s->data.n_train +
-             s->data.n_test;
+             s->data.n_test + held;
     if (train_images > largest.bytes)
         largest.what = "the training images", largest.bytes = train_images;
     const double gib = 1024.0 * 1024.0 * 1024.0;
@@ -149,37 +173,11 @@ static int check_memory(const struct session *s, const struct model_shape *shape
     return CLNET_OK;
 }
 
-/* PoCL's worker threads for this run: one when a training step is small, else PoCL's default
- * (one per core). PoCL 3.1's pthread device wakes every worker for every command and splits
- * each kernel's work-groups among them, so on the 2-core machine of bench/RESULTS.md every
- * small kernel of a step ran slower on two workers than on one (bias_act_forward 14 -> 20 us,
- * sgd_update 28 -> 50 us at 784 -> 200), and a whole dense step back to back was as fast or
- * faster on one worker, with the host thread enqueueing on the other core: 784 -> 10 1.13x,
- * 784 -> 200 -> 10 1.0-1.1x, the five-layer relu net 1.2-1.3x, 784 -> 400 -> 10 even
- * (bench/step_profile with POCL_MAX_PTHREAD_COUNT=1 and 2). The CNN (258 MFLOP a step) and the
- * 750-unit layer (357) trained faster on two: their kernels are long enough to share. With
- * the dense layers' elementwise passes and SGD inside the GEMMs (fewer, longer commands),
- * `clnet train` interleaved, 1000 iterations: 784 -> 400 -> 10 (191 MFLOP) 1130-1186 it/s on
- * one worker, 1233-1254 on two; 784 -> 200 -> 10 (95) 1968-2012 against 1747-1793; the
- * five-layer relu net (111) 1423-1434 against 1143-1146. Hence a line at 150 MFLOP of
- * training (3x the forward FLOPs) per step.
- * Most of that cost was the workers' sleeping between commands (a futex wake costs ~30 us
- * here); with their waits spinning first (runtime/spinwait.h) two workers were as fast as one
- * from 784 -> 50 -> 10 (24 MFLOP: 5493-5579 it/s against 5358-5589) and faster from
- * 784 -> 100 -> 10 (48: 3927-3995 against 3535-3652), 784 -> 200 -> 10 2420-2536 against
- * 2148-2197, the five-layer relu net 2823-2850 against 1707-1747 (3 rounds interleaved): the
- * line moves to 35 MFLOP when waits spin. */
-#define SESSION_SMALL_STEP_FLOPS 1.5e8
-#define SESSION_SMALL_STEP_FLOPS_SPINNING 3.5e7
-
-static int pocl_threads_for(const struct experiment *e, const struct model_shape *shape,
-                            bool spinning)
+/* The FLOPs of one training step (3x the forward's per image, times the batch), 0 when the
+ * experiment does not train: a device quirk may size the driver's threads by it. */
+static double step_flops(const struct experiment *e, const struct model_shape *shape)
 {
-    if (!e->has_train)
-        return 0;
-    double step = 3.0 * (double)shape->flops * (double)e->train.batch_size;
-    double line = spinning ? SESSION_SMALL_STEP_FLOPS_SPINNING : SESSION_SMALL_STEP_FLOPS;
-    return step < line ? 1 : 0;
+    return e->has_train ? 3.0 * (double)shape->flops * (double)e->train.batch_size : 0;
 }
 
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
@@ -187,22 +185,17 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 {
     memset(s, 0, sizeof *s);
     s->exp = e;
-    long spin_us;
-    int status = spinwait_setting(&spin_us);
-    if (status != CLNET_OK)
-        return status;
     struct model_shape shape;
-    if ((status = shape_infer(&shape, e)) != CLNET_OK)
+    int status = shape_infer(&shape, e);
+    if (status != CLNET_OK)
         return status;
     /* The device opens after the data loads, on this thread. Opening it on a thread of its
      * own while the data loaded saved 0.1 s of a warm start, but PoCL's compiler replaces that
      * thread's alternate signal stack, and AddressSanitizer aborts when the thread ends. */
-    struct runtime_options options = {.pocl_threads = pocl_threads_for(e, &shape, spin_us > 0)};
+    struct runtime_options options = {.step_flops = step_flops(e, &shape)};
     status = model_programs(&options.programs, e, e->has_train);
     if (status == CLNET_OK)
-        status = experiment_check_data_dir(e);
-    if (status == CLNET_OK)
-        status = mnist_load(&s->data, e->data.dir);
+        status = load_data(&s->data, e);
     s->max_batch = e->has_train && e->train.batch_size > e->train.eval_batch_size
                        ? e->train.batch_size
                        : e->train.eval_batch_size;
@@ -221,12 +214,8 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
         status = model_build(&s->model, s->rt, e, s->max_batch);
     if (status == CLNET_OK) {
         s->classes = (int)s->model.output_size;
-        status = upload_split(s, &s->train, s->data.train_images, s->data.train_labels,
-                              s->data.n_train);
+        status = upload_data(s);
     }
-    if (status == CLNET_OK)
-        status = upload_split(s, &s->test, s->data.test_images, s->data.test_labels,
-                              s->data.n_test);
     if (status == CLNET_OK)
         status = alloc_buffers(s);
     if (status != CLNET_OK)
@@ -237,6 +226,7 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 void session_close(struct session *s)
 {
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
+                     s->val.images, s->val.labels,
                      s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);

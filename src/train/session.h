@@ -21,6 +21,8 @@ struct session {
     struct model model;
     struct mnist data;
     struct device_split train, test;
+    struct device_split val; /* data.validation's images held out of the training file; n 0:
+                              * none */
     int max_batch;     /* max(batch_size, eval_batch_size) */
     int features;      /* F */
     int classes;       /* K */

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "data/epoch.h"
-#include "runtime/spinwait.h"
+#include "runtime/quirks.h"
 #include "util/status.h"
 
 void summary_init(struct trainer *t)
@@ -16,7 +16,12 @@ void summary_init(struct trainer *t)
     t->sum = (struct run_summary){.name = t->exp->name, .status = RUN_FAILED,
                                   .final_test_accuracy = NAN, .best_test_accuracy = NAN,
                                   .final_test_loss = NAN, .final_train_loss = NAN,
-                                  .first_step_seconds = NAN};
+                                  .first_step_seconds = NAN, .best_on = evaluate_best_on(t->exp),
+                                  .best_iteration = NAN, .best_test_loss = NAN,
+                                  .validation_images = t->exp->data.validation,
+                                  .final_val_accuracy = NAN, .final_val_loss = NAN,
+                                  .best_val_accuracy = NAN, .best_val_loss = NAN,
+                                  .stopped_early_at = NAN};
 }
 
 void summary_device(struct trainer *t)
@@ -40,6 +45,8 @@ void summary_fill(struct trainer *t, int status)
                                                       : RUN_FAILED;
     t->sum.message = status == CLNET_OK ? NULL : clnet_error_message();
     t->sum.config_hash = t->run.config_hash;
+    t->sum.per_class_accuracy = t->plots.per_class_accuracy; /* NULL unless counted (plots.c) */
+    t->sum.classes = t->plots.classes;
     /* Steps after the first: the first step's one-time costs (the driver loading or
      * compiling each kernel at its first launch, one wait) are first_step_seconds' part;
      * bench/torch_ref.py leaves out PyTorch's first step likewise. */
@@ -53,7 +60,7 @@ void summary_fill(struct trainer *t, int status)
     t->sum.peak_host_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss * 1024LL : 0;
     t->sum.device_bytes_allocated = t->s.rt ? (long long)runtime_bytes_allocated(t->s.rt) : 0;
     if (t->s.rt && runtime_stats(t->s.rt)->spin_us > 0) {
-        struct spinwait_counts c = spinwait_counts();
+        struct quirks_wait_counts c = quirks_wait_counts();
         t->sum.spin_wait_us = runtime_stats(t->s.rt)->spin_us;
         t->sum.spin_waits_caught = (long long)c.caught;
         t->sum.spin_waits_spun_out = (long long)c.spun_out;
@@ -71,8 +78,9 @@ void summary_print_start(const struct trainer *t, long resume_at)
     char epochs[256], at[48], total[48];
     int n = t->s.train.n;
     if (resume_at >= 0) {
-        printf("%s: resuming at iteration %ld of %ld (epoch %s of %s) from %s/checkpoint.bin on "
-               "%s\n", e->name, resume_at, e->train.iterations,
+        printf("%s: %s at iteration %ld of %ld (epoch %s of %s) from %s/checkpoint.bin on "
+               "%s\n", e->name, t->run.continuing ? "continuing a run of fewer iterations"
+                                                 : "resuming", resume_at, e->train.iterations,
                epoch_decimal(at, sizeof at, epoch_count(resume_at, t->batch, n), 2, EPOCH_TRIM),
                epoch_decimal(total, sizeof total, epoch_count(e->train.iterations, t->batch, n),
                              2, EPOCH_TRIM), t->run.dir, device);
@@ -99,7 +107,7 @@ void summary_startup(struct trainer *t)
            "cache %s: %d loaded, %d built, %d rejected)\n", t->exp->name,
            t->sum.startup_seconds, st->open_seconds, st->programs, st->build_seconds,
            st->cache_enabled ? runtime_cache_dir(t->s.rt)
-           : st->cache_pocl  ? "off, PoCL caches itself"
+           : st->cache_driver ? "off, the driver caches itself"
                              : "off",
            st->cache_hits, st->cache_misses, st->cache_rejected);
     char split[512] = "";

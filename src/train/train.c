@@ -42,8 +42,7 @@ static int start(struct trainer *t, const struct safetensors *ck, long resume_at
     if (status == CLNET_OK && resume_at >= 0)
         status = checkpoint_resume(t, ck, resume_at);
     else if (status == CLNET_OK && t->ranks.lead)
-        status = metrics_open(&t->run.metrics, t->run.metrics_path,
-                              t->exp->train.eval_train == EVAL_TRAIN_FULL);
+        status = metrics_open(&t->run.metrics, t->run.metrics_path, evaluate_columns(t));
     return status;
 }
 

@@ -15,15 +15,28 @@ struct train_options {
     bool quiet, verbose;
     bool restart;            /* --restart: discard a checkpoint in out_dir instead of resuming */
     double process_start;    /* monotonic seconds when the process started */
+    bool fused_sgd;          /* --fused-sgd: plain SGD inside the GEMMs where it can (default) */
+    bool dense_stack;        /* --dense-stack: an all-dense step in few launches (default) */
+    /* `clnet compile-helper ...` with this run's config, flags and settings: what a cold start
+     * starts when the device's quirks want a compile helper (runtime/quirks.h); NULL: none */
+    const char *const *helper_argv;
 };
 
 /* Trains e and writes its run directory. CLNET_ERR_DIVERGED when the loss became non-finite
  * (summary.json says diverged and where); other codes for failures. */
 int train_run(const struct experiment *e, const struct train_options *o);
 
-/* Test-set (and training-set) loss and accuracy of a model whose weights come from `weights`
- * (a safetensors file) or, when NULL, from the experiment's init. Prints one line. */
+/* The compile helper's work (`clnet compile-helper`, runtime/quirks.h): opens a trainer of e
+ * as train_run would and, where the driver compiles kernels at their first launch, launches
+ * the second half of the kernels of one training step, so that they are in the driver's cache
+ * when the training process reaches them. Writes nothing of the run. */
+int train_warm_kernels(const struct experiment *e, const struct train_options *o);
+
+/* Test-set loss and accuracy of a model whose weights come from `weights` (a safetensors
+ * file) or, when NULL, from the experiment's init; with cm, also its confusion matrix over the
+ * test set (report/confusion.h; the caller frees it). */
+struct confusion;
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc);
+                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "layers/layer.h"
-#include "train/compile_helper.h"
+#include "runtime/quirks.h"
 #include "train/layer_stats.h"
 #include "util/status.h"
 
@@ -33,21 +33,14 @@ static int choose_paths(struct trainer *t)
     int status = CLNET_OK;
     /* Plain SGD on an all-dense model runs inside the backward GEMMs; not where the gradients
      * themselves are needed (averaged across ranks, or written by layer_stats), nor with
-     * CLNET_FUSED_SGD=0 (for measurements: the same bits either way). */
-    const char *fuse = getenv("CLNET_FUSED_SGD");
-    if (fuse && *fuse && strcmp(fuse, "0") != 0 && strcmp(fuse, "1") != 0 && status == CLNET_OK)
-        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_FUSED_SGD=%s: expected 0 or 1", fuse);
-    s->model.sgd_fused = status == CLNET_OK && !(fuse && strcmp(fuse, "0") == 0) &&
+     * --fused-sgd 0 (for measurements: the same bits either way). */
+    s->model.sgd_fused = status == CLNET_OK && t->opt->fused_sgd &&
                          optim_is_plain_sgd(&t->optim) && t->ranks.count == 1 &&
                          e->train.layer_stats == 0 && layer_dense_fuses_sgd(&s->model);
     s->model.plain_outputs = e->train.layer_stats > 0; /* layer_stats reads them */
     /* The all-dense step in fewer launches, unless layer_stats reads the layers' outputs, or
-     * CLNET_DENSE_STACK=0 (for measurements and the tests: the same bits either way). */
-    const char *stack = getenv("CLNET_DENSE_STACK");
-    if (stack && *stack && strcmp(stack, "0") != 0 && strcmp(stack, "1") != 0 &&
-        status == CLNET_OK)
-        status = clnet_errorf(CLNET_ERR_USAGE, "CLNET_DENSE_STACK=%s: expected 0 or 1", stack);
-    if (status == CLNET_OK && !(stack && strcmp(stack, "0") == 0) &&
+     * --dense-stack 0 (for measurements and the tests: the same bits either way). */
+    if (status == CLNET_OK && t->opt->dense_stack &&
         e->train.layer_stats == 0 && dense_stack_usable(&s->model)) {
         char why[160] = "";
         status = dense_stack_open(&t->stack, &s->model, t->ranks.rows, why, sizeof why);
@@ -80,7 +73,7 @@ int trainer_open(struct trainer *t)
 
 void trainer_close(struct trainer *t)
 {
-    compile_helper_stop(t->cold.helper);
+    quirks_helper_stop(t->cold.helper);
     t->cold.helper = 0;
     if (t->s.rt) /* an index upload may still be pending on an error path */
         runtime_finish(t->s.rt);

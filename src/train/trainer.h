@@ -52,6 +52,7 @@ struct trainer_run {
     int lock;             /* the folder's lock, or -1 */
     uint64_t config_hash; /* of the resolved config */
     bool wrote;           /* the folder is this run's: summary.json is written however it ends */
+    bool continuing;      /* it holds this config's run of fewer iterations, continued */
 };
 
 /* The cold start (cold_start.c). */
@@ -60,6 +61,13 @@ struct trainer_cold {
     bool record;            /* record key once the first step is done (not yet recorded) */
     uint64_t key;           /* compile_helper_key of this run */
     double first_step_train_seconds; /* the part of sum.train_seconds the first step took */
+};
+
+/* The best evaluation so far and early stopping (evaluate.c); the figures of the best are
+ * in trainer.sum. */
+struct trainer_best {
+    double evals_since; /* evaluations since the best (a double: a checkpoint keeps it so) */
+    bool stop;          /* early stopping ends the run at this evaluation */
 };
 
 struct trainer {
@@ -76,6 +84,7 @@ struct trainer {
     struct trainer_run run;
     struct trainer_cold cold;
     struct run_summary sum;    /* summary.json's fields, kept as the run goes */
+    struct trainer_best best;
     struct layer_stats *stats; /* layer_stats.csv; NULL unless train.layer_stats > 0 */
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
@@ -94,6 +103,7 @@ int trainer_loop(struct trainer *t);
  * checkpoint or layer_stats record. */
 #define TRAIN_SAMPLER_STATE_MAX 256
 struct chunk {
+    long first;      /* the iteration before its first step */
     int steps, done; /* planned; run so far (fewer when a signal stopped it) */
     double t0;       /* monotonic seconds at its start */
     double seconds;  /* how long it ran, set by chunk_end */
@@ -106,8 +116,8 @@ void chunk_close(struct trainer_chunks *c);
  * a replay starts from. */
 int chunk_begin(struct trainer *t, struct chunk *c, long it);
 /* After c->done steps ended with status: gives back the batches of steps not run, reads the
- * steps' losses (summed over the ranks) into chunk.acc_host, counts the time, and adapts
- * the next chunk's length to the pace. */
+ * steps' losses (summed over the ranks) into chunk.acc_host and appends them to steps.csv
+ * (rank 0), counts the time, and adapts the next chunk's length to the pace. */
 int chunk_end(struct trainer *t, struct chunk *c, int status);
 bool chunk_diverged(const struct trainer *t, const struct chunk *c);
 /* Replays the chunk [first, first + steps) and returns CLNET_ERR_DIVERGED naming where. */
@@ -115,15 +125,32 @@ int chunk_diagnose(struct trainer *t, long first, int steps);
 /* The next multiple of every after t, or -1 when every is 0 (never). */
 long next_multiple(long t, long every);
 
-/* evaluate.c: at iteration it, after the step whose (loss sum, correct count) is last_step:
- * the evaluation, its metrics.csv row, the best so far. */
+/* evaluate.c: at iteration it, after the step whose (loss sum, correct count) is last_step
+ * (NULL at iteration 0, before any step): the evaluation, its metrics.csv row, the best so far
+ * (its weights to best.safetensors), and early stopping's verdict (best.stop). */
 int evaluate_at(struct trainer *t, long it, const float *last_step, struct progress *p);
+/* metrics.csv's optional columns for this run (METRICS_*). */
+unsigned evaluate_columns(const struct trainer *t);
+/* What "best" is chosen on: "val_acc", "val_loss" or, without a validation split, "test_acc". */
+const char *evaluate_best_on(const struct experiment *e);
 
 /* run_checkpoint.c: checkpoint.bin written at iteration (rank 0); loaded from path and checked
  * to be of this config; resumed from (ck at iteration it); the weights as they are now written
  * to the run folder's file name (model.safetensors). */
 int checkpoint_write(struct trainer *t, long iteration);
-int checkpoint_read(struct trainer *t, struct safetensors *ck, long *it, const char *path);
+/* What a run folder's checkpoint is for this run: of this config, to resume or done (the run
+ * ended at its iteration: its last, or where early stopping ended it); of this config with
+ * fewer iterations, to continue; or of another config, diff naming the keys. */
+enum ck_kind { CK_RESUME, CK_DONE, CK_CONTINUE, CK_OTHER };
+struct ck_found {
+    enum ck_kind kind;
+    long iteration;
+    char diff[640]; /* "key (a -> b), ..." unless the same config */
+};
+int checkpoint_read(struct trainer *t, struct safetensors *ck, const char *path,
+                    struct ck_found *f);
+/* The refusal of a checkpoint of another config in a folder named with --out. */
+int checkpoint_refuse(const struct trainer *t, const char *diff);
 int checkpoint_resume(struct trainer *t, const struct safetensors *ck, long it);
 int weights_write(struct trainer *t, const char *name);
 
@@ -131,7 +158,9 @@ int weights_write(struct trainer *t, const char *name);
 char *run_path(const char *dir, const char *name); /* "DIR/NAME", malloc'd; NULL: no memory */
 int run_paths(struct trainer *t);                   /* run.dir and its files' paths, the hash */
 /* The folder rule, its lock when it exists, and what it holds: a checkpoint to resume at
- * *resume_at (>= 0, loaded into ck), or a completed run. */
+ * *resume_at (>= 0, loaded into ck; of a run of fewer iterations: run.continuing), or a
+ * completed run. A folder holding another config's run is refused when --out names it, else
+ * the run takes the first of runs/NAME-2, -3, ... that is new or this config's. */
 int run_examine(struct trainer *t, struct safetensors *ck, long *resume_at, bool *completed);
 /* Made, locked, a previous run's temp files (and with --restart its results) removed, the
  * plots set up and the resolved config written: from here on summary.json gets written. */
@@ -140,7 +169,7 @@ int run_open(struct trainer *t);
 int run_finish(struct trainer *t, int status);
 void run_close(struct trainer *t); /* the lock released, the paths freed */
 
-/* cold_start.c: the compile helper forked (before trainer_open), and the first step done. */
+/* cold_start.c: the compile helper started (before trainer_open), and the first step done. */
 int cold_start_begin(struct trainer *t);
 int cold_start_first_step(struct trainer *t, struct progress *p, double chunk_start);
 
@@ -156,5 +185,7 @@ void ranks_init(struct trainer_ranks *r, int batch);
 int ranks_alloc(struct trainer_ranks *r, size_t params);
 int ranks_average_gradients(struct trainer *t);    /* no-op on one rank */
 int ranks_stop_signal(const struct trainer *t, bool boundary);
+/* After an evaluation (rank 0's): every rank learns whether early stopping ends the run. */
+int ranks_share_stop(struct trainer *t);
 
 #endif

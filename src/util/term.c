@@ -4,15 +4,11 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
-/* COLUMNS as a width, or 0 when unset or not a plausible one. */
-static int columns_variable(void)
+static int columns_variable; /* term_set_columns: COLUMNS as a width, or 0 */
+
+void term_set_columns(int columns)
 {
-    const char *s = getenv("COLUMNS");
-    if (!s || !*s)
-        return 0;
-    char *end;
-    long n = strtol(s, &end, 10);
-    return *end == '\0' && n >= 10 && n <= 10000 ? (int)n : 0;
+    columns_variable = columns >= 10 && columns <= 10000 ? columns : 0;
 }
 
 int term_columns(int fd)
@@ -21,6 +17,5 @@ int term_columns(int fd)
     /* A pseudo-terminal nobody sized reports 0 columns: fall through to COLUMNS. */
     if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 10)
         return ws.ws_col;
-    int n = columns_variable();
-    return n > 0 ? n : TERM_DEFAULT_COLUMNS;
+    return columns_variable > 0 ? columns_variable : TERM_DEFAULT_COLUMNS;
 }

@@ -10,4 +10,7 @@
  * print through a pipe, can be given); otherwise 80. */
 int term_columns(int fd);
 
+/* COLUMNS (util/options.h's columns), which main hands over once; 0: unset. */
+void term_set_columns(int columns);
+
 #endif

@@ -321,6 +321,72 @@ START_TEST(gradcheck_fails_on_broken_conv_weight_gradient)
 }
 END_TEST
 
+/* Max and average pooling between convolutions, windows that overlap and do not divide the
+ * input: the gradients of the layers below a pool pass through its backward. */
+static const char *pool_yaml = "model:\n"
+                               "  input: [1, 28, 28]\n"
+                               "  layers:\n"
+                               "    - conv2d: {filters: 3, size: 5, pad: 2, activation: relu}\n"
+                               "    - maxpool2d: {size: 3, stride: 2, pad: 1}\n"
+                               "    - conv2d: {filters: 4, size: 3, activation: tanh}\n"
+                               "    - avgpool2d: {size: 3, stride: 2, pad: 1}\n"
+                               "    - flatten\n"
+                               "    - dense: {units: 10}\n";
+static const char *const pool_tensors[6] = {"layers.0.weight", "layers.0.bias",
+                                            "layers.2.weight", "layers.2.bias",
+                                            "layers.5.weight", "layers.5.bias"};
+
+START_TEST(gradcheck_pool_passes)
+{
+    char *config = write_config("pool.yaml", pool_yaml);
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(row_says(r->out, pool_tensors[i], "ok"), "%s:\n%s", pool_tensors[i],
+                      r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+/* The max pool's backward routes half of each gradient: the tensors below it fail. */
+START_TEST(gradcheck_fails_on_broken_maxpool_backward)
+{
+    static const char *const want[6] = {"FAIL", "FAIL", "ok", "ok", "ok", "ok"};
+    gradcheck_sabotaged(pool_yaml, "maxpool2d.cl", "sum += dy[base + (size_t)(i * q + j)];",
+                        "sum += 0.5f * dy[base + (size_t)(i * q + j)];", 6, pool_tensors, want);
+}
+END_TEST
+
+/* The average pool's backward divides by one less than the window's size: every tensor below
+ * it fails. */
+START_TEST(gradcheck_fails_on_broken_avgpool_backward)
+{
+    static const char *const want[6] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok", "ok"};
+    gradcheck_sabotaged(pool_yaml, "avgpool2d.cl", "const float size = (float)(r * s);",
+                        "const float size = (float)(r * s - 1);", 6, pool_tensors, want);
+}
+END_TEST
+
+/* A max pool's backward that routes to every input but the chosen one: its kernel's line and
+ * the kind's fail. */
+START_TEST(selfcheck_fails_on_broken_maxpool)
+{
+    char *cl = sabotaged_cl("cl_maxpool", "maxpool2d.cl", "if (argmax[base + (size_t)(i * q + j)] == self)",
+                            "if (argmax[base + (size_t)(i * q + j)] != self)");
+    const char *argv[] = {"selfcheck", "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "maxpool2d_backward", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layer maxpool2d", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "maxpool2d_forward", "ok"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layer conv2d", "ok"), "%s", r->out);
+    free(r);
+    free(cl);
+}
+END_TEST
+
 START_TEST(selfcheck_covers_every_kernel)
 {
     const char *argv[] = {"selfcheck", NULL};
@@ -401,6 +467,10 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_fails_on_broken_fused_bias_gradient);
     tcase_add_test(tc, gradcheck_fails_without_fused_activation_gradient);
     tcase_add_test(tc, gradcheck_fails_on_broken_conv_weight_gradient);
+    tcase_add_test(tc, gradcheck_pool_passes);
+    tcase_add_test(tc, gradcheck_fails_on_broken_maxpool_backward);
+    tcase_add_test(tc, gradcheck_fails_on_broken_avgpool_backward);
+    tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");
     tcase_set_timeout(tc, 300);

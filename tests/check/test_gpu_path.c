@@ -8,9 +8,11 @@
  *   - the CPU path under POCL_MAX_WORK_GROUP_SIZE=4 (PoCL then refuses any launch past 4, and
  *     its kernels report 4 as their limit) and the GPU path under CLNET_MAX_LOCAL=3 write the
  *     same bytes of metrics.csv and model.safetensors as without the limit: no sum depends on
- *     the work-group size. (CLBlast, the GPU path's GEMM, picks its own work-groups and needs
- *     64 on PoCL, so the GPU path is capped through clnet's hook, not the device.) */
+ *     the work-group size (the GPU path's limit set as variables, and as the flags --ops-path
+ *     and --max-local). (CLBlast, the GPU path's GEMM, picks its own work-groups and needs 64
+ *     on PoCL, so the GPU path is capped through clnet's hook, not the device.) */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,22 +72,32 @@ static const char *const cnn =
     "  eval_batch_size: 200\n"
     "  optimizer: {adam: {lr: 0.01}}\n";
 
-/* Trains the CNN into TMP/runs/name with extra environment; returns the run folder. */
-static char *train_with(const char *name, const char *const *extra)
+/* Trains the CNN into TMP/runs/name with extra environment and flags (NULL ended, at most 4);
+ * returns the run folder. */
+static char *train_flags(const char *name, const char *const *extra, const char *const *flags)
 {
     static char *config;
     if (!config)
         config = write_config("gpu_path_cnn.yaml", cnn);
     char *dir = run_dir(name);
-    const char *argv[] = {"train", config, "--out", dir, NULL};
+    const char *argv[9] = {"train", config, "--out", dir};
+    for (int i = 0; flags && flags[i] && i < 4; i++)
+        argv[4 + i] = flags[i];
     struct run_result *r = run_with(argv, extra);
     char *summary = completed_summary(r, dir);
-    const char *path = extra && extra[0] && strstr(extra[0], "gpu") ? "gpu" : "cpu";
+    bool gpu = (extra && extra[0] && strstr(extra[0], "gpu")) ||
+               (flags && flags[0] && flags[1] && strcmp(flags[1], "gpu") == 0);
+    const char *path = gpu ? "gpu" : "cpu";
     ck_assert_msg(json_has_string(summary, "ops_path", path), "%s: not on the %s path:\n%s", name,
                   path, summary);
     free(summary);
     free(r);
     return dir;
+}
+
+static char *train_with(const char *name, const char *const *extra)
+{
+    return train_flags(name, extra, NULL);
 }
 
 static void same_bytes(const char *a, const char *b, const char *what)
@@ -112,8 +124,13 @@ START_TEST(small_groups_change_no_bit)
                "the CPU path under POCL_MAX_WORK_GROUP_SIZE=4");
     const char *gpu[] = {"CLNET_OPS_PATH=gpu", NULL};
     const char *gpu_small[] = {"CLNET_OPS_PATH=gpu", "CLNET_MAX_LOCAL=3", NULL};
-    same_bytes(train_with("cnn_gpu_wide", gpu), train_with("cnn_gpu_small", gpu_small),
+    char *gpu_wide = train_with("cnn_gpu_wide", gpu);
+    same_bytes(gpu_wide, train_with("cnn_gpu_small", gpu_small),
                "the GPU path under CLNET_MAX_LOCAL=3");
+    /* the same settings as flags: the options table hands them to the runtime too */
+    const char *flags[] = {"--ops-path", "gpu", "--max-local", "3", NULL};
+    same_bytes(gpu_wide, train_flags("cnn_gpu_small_flags", NULL, flags),
+               "the GPU path under --ops-path gpu --max-local 3");
 }
 END_TEST
 

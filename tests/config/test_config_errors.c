@@ -247,24 +247,6 @@ static const struct {
      "  layers:\n"
      "    - flaten\n",
      "4:7: layer 0: unknown layer kind 'flaten' (did you mean 'flatten'?)"},
-    {"model:\n"
-     "  input: [784]\n"
-     "  layers:\n"
-     "    - maxpool: {size: 2}\n",
-     "4:7: layer 0: unknown layer kind 'maxpool' (expected one of: dense, conv2d, "
-     "flatten, dropout, activation)"},
-    {"model:\n"
-     "  input: [784]\n"
-     "  layers:\n"
-     "    - [dense]\n",
-     "4:7: layer 0: expected a layer kind (one of: dense, conv2d, flatten, dropout, "
-     "activation), got a list"},
-    {"model:\n"
-     "  input: [784]\n"
-     "  layers:\n"
-     "    - {dense: {units: 1}, flatten: {}}\n",
-     "4:7: layer 0: expected exactly one layer kind (one of: dense, conv2d, "
-     "flatten, dropout, activation), got 2 keys"},
     {MODEL4 "train:\n"
             "  optimizer: {adma: {lr: 0.1}}\n",
      "6:15: train.optimizer: unknown optimizer 'adma' (did you mean 'adam'?)"},
@@ -393,6 +375,30 @@ static const struct {
      "    - dense: {units: 2, bias: [1]}\n",
      "4:31: layer 0 (dense): bias has 1 numbers, but units is 2"},
 };
+
+/* Errors that list every layer kind: the registry's, in its order (layers/kinds.def). */
+START_TEST(test_error_lists_kinds)
+{
+    char kinds[512] = "";
+    for (int t = 0; t < LAYER_TYPE_COUNT; t++)
+        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "%s%s", t ? ", " : "",
+                 layer_type_name((enum layer_type)t));
+    ck_assert_ptr_nonnull(strstr(kinds, "dense, conv2d, flatten, dropout, activation"));
+    static const char *const yaml[] = {"    - residual: {size: 2}\n", "    - [dense]\n",
+                                       "    - {dense: {units: 1}, flatten: {}}\n"};
+    static const char *const what[] = {"unknown layer kind 'residual' (expected one of: %s)",
+                                       "expected a layer kind (one of: %s), got a list",
+                                       "expected exactly one layer kind (one of: %s), got 2 keys"};
+    for (int i = 0; i < 3; i++) {
+        char text[256], rest[1024], name[32];
+        snprintf(text, sizeof text, "model:\n  input: [784]\n  layers:\n%s", yaml[i]);
+        int n = snprintf(rest, sizeof rest, "4:7: layer 0: ");
+        snprintf(rest + n, sizeof rest - (size_t)n, what[i], kinds);
+        snprintf(name, sizeof name, "kinds%d.yaml", i);
+        cfg_expect_error(name, text, rest);
+    }
+}
+END_TEST
 
 START_TEST(test_error_case)
 {
@@ -542,6 +548,7 @@ TCase *config_errors_tcase(void)
     TCase *tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_error_case, 0, (int)(sizeof cases / sizeof *cases));
+    tcase_add_test(tc, test_error_lists_kinds);
     return tc;
 }
 

@@ -1,4 +1,4 @@
-/* data: IDX files, the MNIST set, the batch sampler, epochs. */
+/* data: IDX files, the MNIST set, the batch sampler, epochs, the validation split. */
 #define _GNU_SOURCE /* asprintf */
 #include "data_tests.h"
 
@@ -32,5 +32,6 @@ int main(void)
     add_mnist_tests(s);
     add_sampler_tests(s);
     add_epoch_tests(s);
+    add_split_tests(s);
     return harness_run(s, true);
 }

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 
 #include "dist/dist.h"
+#include "util/options.h"
 #include "util/status.h"
+
+extern char **environ;
 
 #define FAIL(...)                                                                              \
     do {                                                                                       \
@@ -18,7 +21,9 @@
 
 int main(int argc, char **argv)
 {
-    if (dist_init(&argc, &argv) != CLNET_OK)
+    struct clnet_options o; /* as main.c: launched when an MPI launcher's variable is set */
+    if (options_from_env(&o, environ) != CLNET_OK ||
+        dist_init(&argc, &argv, o.mpi_launched && !o.no_mpi) != CLNET_OK)
         FAIL("dist_init: %s", clnet_error_message());
     const struct dist *w = dist_world();
     int expect = argc > 1 ? atoi(argv[1]) : 1;

@@ -5,7 +5,8 @@
         [--only CASE,...] [--keep DIR]
 
 For the dense network of question 4 (ix)/(xiii) (five ReLU layers) and the CNN of question 5,
-each with SGD and with Adam: PyTorch draws the initial weights (bench/torch_ref.py's twin of
+each with SGD and with Adam, and the pooling CNNs of configs/examples (max pooling with Adam,
+average pooling with SGD): PyTorch draws the initial weights (bench/torch_ref.py's twin of
 the config) and writes them with a plain-Python safetensors writer; clnet starts from that
 file (init: {weights: {file: F}, biases: {file: F}}); both read the training set in order
 (data.shuffle: false) and take the same steps; PyTorch takes them twice, in float32 and in
@@ -91,6 +92,14 @@ CASES = [
     ("dense_adam", "configs/hw2/q4_xiii_adam.yaml", {"adam": {"lr": 0.003}}, None),
     ("cnn_sgd", "configs/hw2/q5_ii_cnn.yaml", {"sgd": {"lr": 0.05}}, ({"adam": {"lr": 0.003}}, 100)),
     ("cnn_adam", "configs/hw2/q5_ii_cnn.yaml", {"adam": {"lr": 0.003}},
+     ({"adam": {"lr": 0.003}}, 100)),
+    # the pooling kinds: max pooling after each convolution (configs/examples/cnn_pool.yaml)
+    ("cnn_pool_adam", "configs/examples/cnn_pool.yaml", {"adam": {"lr": 0.003}},
+     ({"adam": {"lr": 0.003}}, 100)),
+    # average pooling, overlapping windows with padding (configs/examples/cnn_avgpool.yaml);
+    # SGD: with Adam from the same warm point PyTorch float32 itself ended 1.2e-3 from float64
+    # (test loss after 100 steps, measured while writing this case), clnet 7.2e-4
+    ("cnn_avgpool_sgd", "configs/examples/cnn_avgpool.yaml", {"sgd": {"lr": 0.05}},
      ({"adam": {"lr": 0.003}}, 100)),
 ]
 TOL_1, TOL_N = 1e-5, 1e-3
@@ -267,7 +276,7 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
     f64 = torch_train(cfg, copy.deepcopy(net).double(), steps, data64)
     print(f"  PyTorch: {steps} steps in {f32[2]:.1f} s in float32, {f64[2]:.1f} s in float64 "
           "(evaluations not counted)")
-    first = metrics_rows(runs[1])[0]
+    first = next(r for r in metrics_rows(runs[1]) if r["iteration"] == 1)  # row 0: no step
     s1, sn = summary(runs[1]), summary(runs[steps])
     pairs = [  # what, clnet, PyTorch (float32 at step 1, float64 after N steps), limit
         ("batch loss of step 1 (same initial weights)", first["train_loss"], f32[0][0], TOL_1),

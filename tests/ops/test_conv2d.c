@@ -387,8 +387,8 @@ START_TEST(conv2d_bad_arguments)
 }
 END_TEST
 
-/* A run's program set names both paths' conv programs (model/programs.c); runtime_open builds
- * the one of its path, whichever the caller or $CLNET_OPS_PATH chose; every program (set 0)
+/* A run's program set names both paths' conv programs (layers/conv2d.c's kind row); runtime_open builds
+ * the one of its path, whichever the caller or --ops-path chose (runtime_configure); every program (set 0)
  * builds both. */
 START_TEST(conv2d_program_per_path)
 {

@@ -14,7 +14,7 @@
 #include "config/experiment.h"
 #include "harness.h"
 #include "ops/ref.h"
-#include "act_double.h"
+#include "layers/layer.h" /* layer_host_act, layer_host_act_grad */
 
 enum { B = 3, I = 4, O = 5 }; /* batch rows, inputs, outputs (= classes of the loss) */
 
@@ -26,7 +26,7 @@ static void dense_forward_d(double *y, const double *x, const double *w, const d
             double z = b[j];
             for (int i = 0; i < I; i++)
                 z += x[r * I + i] * w[i * O + j];
-            y[r * O + j] = host_act(z, act);
+            y[r * O + j] = layer_host_act(z, act);
         }
 }
 
@@ -83,7 +83,7 @@ static void analytic(const struct problem *p, double *dw, double *db, double *dx
     dense_forward_d(y, p->x, p->w, p->b, p->act);
     loss_d(dy, y, p->labels, p->loss);
     for (int k = 0; k < B * O; k++)
-        dz[k] = act_grad_d(dy[k], y[k], p->act);
+        dz[k] = layer_host_act_grad(dy[k], y[k], p->act);
     for (int i = 0; i < I; i++)
         for (int j = 0; j < O; j++) {
             dw[i * O + j] = 0.0;

@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "ops/ops.h"
 #include "ops/ref.h"
-#include "act_double.h"
+#include "layers/layer.h" /* layer_host_act, layer_host_act_grad */
 
 enum { MAX_VALUES = 512 };
 
@@ -66,7 +66,7 @@ static void forward_d(const struct problem *pr, double *z, double *y)
                                     sum += pr->x[xi(g, b, c, h, v)] * pr->w[wi(g, k, c, r, s)];
                             }
                     z[yi(g, b, k, p, q)] = sum;
-                    y[yi(g, b, k, p, q)] = host_act(sum, pr->act);
+                    y[yi(g, b, k, p, q)] = layer_host_act(sum, pr->act);
                 }
 }
 
@@ -86,7 +86,7 @@ static void analytic(const struct problem *pr, double *dw, double *db, double *d
     double z[MAX_VALUES], y[MAX_VALUES], dz[MAX_VALUES];
     forward_d(pr, z, y);
     for (int i = 0; i < pr->ny; i++)
-        dz[i] = act_grad_d(pr->coef[i], y[i], pr->act);
+        dz[i] = layer_host_act_grad(pr->coef[i], y[i], pr->act);
     memset(dw, 0, (size_t)pr->nw * sizeof *dw);
     memset(db, 0, (size_t)g->k * sizeof *db);
     memset(dx, 0, (size_t)pr->nx * sizeof *dx);

@@ -8,7 +8,11 @@
 
 #include "harness.h"
 #include "ops_tests.h"
+#include "runtime/cache.h"
+#include "util/options.h"
 #include "util/status.h"
+
+extern char **environ;
 
 struct runtime *ops_rt;
 
@@ -109,17 +113,29 @@ static void default_cache_dir(const char *argv0)
 {
     const char *env = getenv("CLNET_CACHE_DIR");
     const char *slash = strrchr(argv0, '/');
-    if ((env && env[0]) || !slash)
+    if (env && env[0]) {
+        cache_set_dir(env);
+        return;
+    }
+    if (!slash)
         return;
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s/clnet-cache", (int)(slash - argv0), argv0);
-    setenv("CLNET_CACHE_DIR", dir, 1);
+    cache_set_dir(dir);
 }
 
 int main(int argc, char **argv)
 {
     (void)argc;
     default_cache_dir(argv[0]);
+    /* CLNET_OPS_PATH and CLNET_MAX_LOCAL as clnet's main hands them to the runtime (the
+     * ops_gpu_path and ops_small_groups tests set them) */
+    struct clnet_options settings;
+    if (options_from_env(&settings, environ) != CLNET_OK) {
+        fprintf(stderr, "%s\n", clnet_error_message());
+        return EXIT_FAILURE;
+    }
+    runtime_configure(&settings);
     struct runtime_device_info *list;
     int n;
     if (runtime_list_devices(&list, &n) != CLNET_OK) {

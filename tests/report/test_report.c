@@ -1,7 +1,9 @@
-/* The plots without a device: the PNG checker itself, reading metrics.csv (good files and
- * every kind of malformed one, each naming PATH:LINE), curve plots of the expected size that
- * are not blank, the predictions grid marking exactly the wrong cells in red, a run's plots
- * from hand-written files, and the comparison of runs with the one parameter that varies. */
+/* The plots without a device: the PNG checker itself, reading metrics.csv and steps.csv (good
+ * files, columns by name, and every kind of malformed one, each naming PATH:LINE), curve plots
+ * of the expected size that are not blank and whose dots are whole, the predictions grid
+ * marking exactly the wrong cells in red, confusion.json and its figure, a run's plots from
+ * hand-written files, and the comparison of runs with the one parameter that varies and the
+ * name its plots give it. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <math.h>
@@ -14,6 +16,7 @@
 #include "pngc.h"
 #include "report/metrics_read.h"
 #include "report/plot.h"
+#include "util/fs.h"
 #include "util/status.h"
 
 static char *make_dir(const char *name)
@@ -153,6 +156,16 @@ START_TEST(test_metrics_read_good)
               t.test_acc[0] == 0.92);
     metrics_table_free(&t);
 
+    /* Row 0, the evaluation before the first step: no mini-batch (nan train columns); and the
+     * validation split's columns, which this reader skips. */
+    text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc\n"
+           "0,0.0000,0.5,nan,nan,2.3,0.1,2.31,0.09\n"
+           "100,0.1818,0.5,0.3,0.9,0.25,0.92,0.27,0.9\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 2 && t.iteration[0] == 0 && isnan(t.train_acc[0]) &&
+              isnan(t.train_loss[0]) && t.test_acc[1] == 0.92);
+    metrics_table_free(&t);
+
     /* A run that has not evaluated yet: only the header, or nothing at all. */
     text = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n";
     ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
@@ -174,6 +187,52 @@ START_TEST(test_metrics_read_good)
     ck_assert(t.n == 1000 && t.iteration[999] == 10000 && t.test_acc[999] == 1.0);
     metrics_table_free(&t);
     free(big);
+}
+END_TEST
+
+/* Columns by name: a validation split's val_* pair is kept and found; steps.csv has its own
+ * required columns. */
+START_TEST(test_metrics_columns_by_name)
+{
+    const char *text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc,val_loss,"
+                       "val_acc,seconds\n"
+                       "0,0,0.5,2.3,0.1,2.31,0.09,2.29,0.11,0.5\n"
+                       "100,0.1667,0.5,0.5,0.84,0.51,0.85,0.49,0.86,1.5\n";
+    struct metrics_table t;
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    const double *va = metrics_column(&t, "val_acc"), *vl = metrics_column(&t, "val_loss");
+    ck_assert(t.n == 2 && va && vl && va[1] == 0.86 && vl[0] == 2.29);
+    ck_assert(t.test_acc == metrics_column(&t, "test_acc") && t.iteration[0] == 0);
+    ck_assert(!metrics_column(&t, "seconds") && !metrics_column(&t, "full_train_acc"));
+    metrics_table_free(&t);
+    text = "iteration,lr,train_loss,train_acc,test_loss,test_acc,val_loss\n";
+    clnet_error_clear();
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "val_loss and val_acc come together"), "%s",
+                  clnet_error_message());
+    text = "iteration,lr,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc\n"
+           "1,1,1,1,1,1,nan,1.5\n";
+    clnet_error_clear();
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "column 8 (val_acc): 1.5 is not an accuracy"),
+                  "%s", clnet_error_message());
+
+    text = "iteration,train_loss,train_acc\n1,2.47,0.12\n2,nan,0.24\n3,1.5,0.3";
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_OK);
+    ck_assert(t.n == 3 && t.iteration[2] == 3 && isnan(t.train_loss[1]) &&
+              t.train_acc[2] == 0.3 && !t.test_acc);
+    metrics_table_free(&t);
+    text = "iteration,train_loss\n1,2\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "steps.csv:1: no 'train_acc' column (not a "
+                                                "clnet steps.csv)"),
+                  "%s", clnet_error_message());
+    text = "iteration,train_loss,train_acc\n1,2,0.5\n1,2,0.5\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "steps.csv:3: iteration 1 after 1"), "%s",
+                  clnet_error_message());
 }
 END_TEST
 
@@ -213,6 +272,8 @@ static const struct {
      "m.csv:3:", "must increase"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,nan,1,1,1,1\n", "m.csv:2:",
      "column 2 (lr)"},
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,nan,1,1\n", "m.csv:2:",
+     "column 4 (train_acc): nan"}, /* only row 0 has no mini-batch */
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,inf\n", "m.csv:2:",
      "column 6 (test_acc)"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1.5,1,1\n", "m.csv:2:",
@@ -602,6 +663,144 @@ START_TEST(test_plot_many_series)
 }
 END_TEST
 
+/* ---- confusion matrix -------------------------------------------------------------------- */
+
+START_TEST(test_confusion_file)
+{
+    char *dir = make_dir("confusion");
+    struct confusion c;
+    ck_assert_int_eq(confusion_init(&c, 3), CLNET_OK);
+    long long counts[9] = {5, 1, 0, 2, 7, 1, 0, 3, 0}; /* class 2: none right */
+    memcpy(c.counts, counts, sizeof counts);
+    ck_assert(confusion_total(&c) == 19 && confusion_correct(&c) == 12 &&
+              confusion_row_total(&c, 1) == 10 && confusion_class_accuracy(&c, 0) == 5 / 6.0);
+    char *path = in_dir(dir, "confusion.json");
+    ck_assert_int_eq(confusion_write(&c, "test", "final", path), CLNET_OK);
+    void *raw = NULL;
+    size_t raw_len = 0;
+    ck_assert_int_eq(fs_read_file(&raw, &raw_len, path), CLNET_OK);
+    char *text = raw;
+    ck_assert_msg(strstr(text, "\"images\": 19,\n  \"correct\": 12,\n") &&
+                      strstr(text, "\"counts\": [\n    [5, 1, 0],\n    [2, 7, 1],\n"
+                                   "    [0, 3, 0]\n  ]\n}\n") &&
+                      strstr(text, "\"per_class_accuracy\": [0.8333333333333334, 0.7, 0]"),
+                  "%s", text);
+    struct confusion back;
+    ck_assert_int_eq(confusion_read(&back, path), CLNET_OK);
+    ck_assert(back.classes == 3 && memcmp(back.counts, counts, sizeof counts) == 0);
+    confusion_free(&back);
+    /* A class with no image has no accuracy: null in the file, "-" in eval's table. */
+    memset(c.counts + 6, 0, 3 * sizeof *c.counts);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    confusion_print(f, &c);
+    fclose(f);
+    ck_assert_msg(strcmp(out, "class          0      1      2\n"
+                              "images         6     10      0\n"
+                              "correct        5      7      0\n"
+                              "accuracy  0.8333 0.7000      -\n"
+                              "most confused (true -> predicted): 1 -> 0 (2), 0 -> 1 (1), "
+                              "1 -> 2 (1)\n") == 0, "%s", out);
+    free(out);
+    confusion_free(&c);
+    static const struct {
+        const char *text, *what;
+    } bad[] = {
+        {"{\"counts\": [[1, 2], [3]]}", "counts row 1 is not a list of 2 numbers"},
+        {"{\"counts\": [[1, -2], [3, 4]]}", "counts[0][1] is not a whole number >= 0"},
+        {"{\"counts\": [[1, 2.5], [3, 4]]}", "counts[0][1]"},
+        {"{\"counts\": []}", "not a list of 1 to"},
+        {"{\"cells\": [[1]]}", "no \"counts\""},
+        {"{\"counts\": [[1]], \"counts\": [[2]]}", "duplicate"},
+        {"[1, 2", ":1:"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        harness_write(dir, "bad.json", bad[i].text);
+        char *p = in_dir(dir, "bad.json");
+        clnet_error_clear();
+        ck_assert_int_eq(confusion_read(&back, p), CLNET_ERR_DATA);
+        ck_assert_msg(strncmp(clnet_error_message(), p, strlen(p)) == 0 &&
+                          strstr(clnet_error_message(), bad[i].what),
+                      "case %zu: %s", i, clnet_error_message());
+        ck_assert(!back.counts);
+        free(p);
+    }
+    free(text);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_plot_confusion)
+{
+    char *dir = make_dir("confusion_plot");
+    struct confusion c;
+    ck_assert_int_eq(confusion_init(&c, 10), CLNET_OK);
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++)
+            c.counts[i * 10 + j] = i == j ? 900 + 10 * i : (i + j) % 7;
+    char *path = in_dir(dir, "confusion.png"), err[512];
+    ck_assert_int_eq(plot_confusion(path, PLOT_PNG, "net: confusion matrix", "test set", &c),
+                     CLNET_OK);
+    assert_png(dir, "confusion.png", CONF_WIDTH, CONF_HEIGHT);
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    assert_unclipped(&img, path);
+    pngc_free(&img);
+    confusion_free(&c);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* A dot on a point at the plot's corner (the last evaluation, an accuracy of 1) is whole: as
+ * many pixels of its colour as a dot in the middle. */
+START_TEST(test_plot_dots_unclipped)
+{
+    char *dir = make_dir("dots");
+    double x[3] = {0, 50, 100}, y[3] = {0.2, 0.6, 1.0};
+    struct plot_series s[3];
+    for (int i = 0; i < 3; i++)
+        s[i] = (struct plot_series){.label = "p", .x = x + i, .y = y + i, .n = 1, .color = i,
+                                    .width = 2, .style = 1, .markers = true};
+    struct plot_axes ax = {.title = "dots", .xlabel = "iteration", .ylabel = "accuracy",
+                           .y_floor = 0, .y_ceil = 1, .legend = PLOT_LEGEND_LOWER_RIGHT};
+    ck_assert_int_eq(plot_lines_files(dir, "dots", REPORT_PNG, &ax, s, 3), CLNET_OK);
+    char *path = in_dir(dir, "dots.png"), err[512];
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    int middle = count_colour(&img, 1, 0, img.width);
+    for (int i = 0; i < 3; i += 2) {
+        int n = count_colour(&img, i, 0, img.width);
+        ck_assert_msg(n >= middle * 9 / 10, "%s: the dot at (%g, %g) has %d pixels of its "
+                      "colour, the middle one %d: cut by the plot's edge", path, x[i], y[i], n,
+                      middle);
+    }
+    pngc_free(&img);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_setting_names)
+{
+    static const char *const cases[][2] = {
+        {"train.optimizer.sgd.momentum", "momentum"},
+        {"model.layers.0.dense.units", "units (layer 0)"},
+        {"model.layers.12.conv2d.filters", "filters (layer 12)"},
+        {"train.batch_size", "batch_size"},
+        {"seed", "seed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        report_setting_name(out, sizeof out, cases[i][0]);
+        ck_assert_msg(strcmp(out, cases[i][1]) == 0, "%s: '%s', want '%s'", cases[i][0], out,
+                      cases[i][1]);
+    }
+}
+END_TEST
+
 /* ---- comparison ------------------------------------------------------------------------- */
 
 START_TEST(test_compare_runs)
@@ -687,13 +886,18 @@ static Suite *report_suite(void)
     tcase_add_loop_test(tc, test_metrics_read_bad, 0,
                         (int)(sizeof bad_metrics / sizeof bad_metrics[0]));
     tcase_add_test(tc, test_metrics_read_missing_file);
-    tcase_add_test(tc, test_plot_lines);
+    tcase_add_test(tc, test_metrics_columns_by_name);
+    tcase_add_test(tc, test_confusion_file);
+    harness_add_plot_test(tc, test_plot_confusion);
+    harness_add_plot_test(tc, test_plot_dots_unclipped);
+    tcase_add_test(tc, test_setting_names);
+    harness_add_plot_test(tc, test_plot_lines);
     tcase_add_test(tc, test_plot_palette);
-    tcase_add_test(tc, test_plot_many_series);
-    tcase_add_test(tc, test_plot_predictions_grid);
-    tcase_add_test(tc, test_report_run_files);
-    tcase_add_test(tc, test_report_x_axis);
-    tcase_add_test(tc, test_compare_runs);
+    harness_add_plot_test(tc, test_plot_many_series);
+    harness_add_plot_test(tc, test_plot_predictions_grid);
+    harness_add_plot_test(tc, test_report_run_files);
+    harness_add_plot_test(tc, test_report_x_axis);
+    harness_add_plot_test(tc, test_compare_runs);
     suite_add_tcase(s, tc);
     return s;
 }

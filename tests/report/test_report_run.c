@@ -1,10 +1,13 @@
 /* End to end, as a user runs clnet: a tiny run on the synthetic data set (tests/train/synth.c)
  * writes its plots and predictions; predictions.csv agrees with `clnet eval --inputs` on the
  * same 100 images, and predictions.png is red exactly where they are wrong; the same seed picks
- * the same images; `clnet report` draws deleted plots again, refuses a malformed metrics.csv
- * with its line, and compares the runs of a sweep; a plot that cannot be written does not lose
- * the run. */
+ * the same images; confusion.json counts what `clnet eval --inputs` says of every test image,
+ * and `clnet eval` prints its per-class figures; steps.csv has every step, as metrics.csv
+ * has them at its evaluations; `clnet report` draws deleted plots again, refuses a malformed
+ * metrics.csv with its line, and compares the runs of a sweep; a plot that cannot be written
+ * does not lose the run. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +220,152 @@ START_TEST(test_predictions_match_eval)
 }
 END_TEST
 
+/* confusion.json's counts: a row per true class, a column per predicted one. */
+static void read_confusion(long counts[10][10], const char *dir)
+{
+    char *text = read_in(dir, "confusion.json", NULL);
+    ck_assert_msg(text, "%s/confusion.json missing", dir);
+    const char *s = strstr(text, "\"counts\": [");
+    ck_assert_msg(s, "confusion.json: no counts: %s", text);
+    s += strlen("\"counts\": [");
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++) {
+            while (*s && !isdigit((unsigned char)*s))
+                s++;
+            char *end;
+            counts[i][j] = strtol(s, &end, 10);
+            ck_assert_msg(end != s, "confusion.json: counts[%d][%d] missing", i, j);
+            s = end;
+        }
+    ck_assert_msg(strcmp(s, "]\n  ]\n}\n") == 0, "confusion.json: more than 10x10: %s", s);
+    free(text);
+}
+
+/* The numbers of `clnet eval`'s table line that starts with `what` (images, correct). */
+static void eval_table_line(long *out, const char *text, const char *what)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\n%s ", what);
+    const char *s = strstr(text, key);
+    ck_assert_msg(s, "clnet eval: no '%s' line: %s", what, text);
+    s += strlen(key);
+    for (int k = 0; k < 10; k++) {
+        char *end;
+        out[k] = strtol(s, &end, 10);
+        ck_assert_msg(end != s, "clnet eval: '%s' line: %.80s", what, s);
+        s = end;
+    }
+}
+
+/* The confusion matrix of the final weights over the whole test set: the cell of each image is
+ * (its label, the class `clnet eval --inputs` gives it); it sums to the test set, its diagonal
+ * to accuracy x N; summary.json's per-class accuracy and `clnet eval`'s table agree. */
+START_TEST(test_confusion_matches_eval)
+{
+    char *config = write_config("confusion.yaml", HALF_TRAINED);
+    char *dir = run_dir("confusion");
+    completed(config, dir, NULL);
+    assert_png(dir, "confusion.png", CONF_WIDTH, CONF_HEIGHT);
+    long counts[10][10];
+    read_confusion(counts, dir);
+    struct idx_array images, labels;
+    load_test_set(&images, &labels);
+    int n = labels.dims[0];
+    struct prediction *all = calloc((size_t)n, sizeof *all);
+    int *cls = calloc((size_t)n, sizeof *cls);
+    for (int i = 0; i < n; i++)
+        all[i] = (struct prediction){i, labels.data[i], -1};
+    eval_argmax(cls, dir, all, n, &images);
+    long want[10][10] = {{0}}, total = 0, diagonal = 0, rows[10] = {0};
+    for (int i = 0; i < n; i++) {
+        want[labels.data[i]][cls[i]]++;
+        rows[labels.data[i]]++;
+    }
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++) {
+            ck_assert_msg(counts[i][j] == want[i][j], "confusion[%d][%d] = %ld, clnet eval "
+                          "--inputs gives %ld", i, j, counts[i][j], want[i][j]);
+            total += counts[i][j];
+            diagonal += i == j ? counts[i][j] : 0;
+        }
+    char *summary = read_in(dir, "summary.json", NULL);
+    double acc = json_number(summary, "final_test_accuracy");
+    ck_assert_msg(total == n, "the matrix sums to %ld, the test set has %d", total, n);
+    ck_assert_msg(diagonal == lround(acc * n) && diagonal > 0 && diagonal < n,
+                  "diagonal %ld, accuracy %g x %d", diagonal, acc, n);
+    /* summary.json: per_class_accuracy, each the diagonal over its row. */
+    const char *pc = strstr(summary, "\"per_class_accuracy\": [");
+    ck_assert_msg(pc, "summary.json: no per_class_accuracy: %s", summary);
+    pc += strlen("\"per_class_accuracy\": [");
+    for (int k = 0; k < 10; k++) {
+        char *end;
+        double a = strtod(pc, &end);
+        ck_assert_msg(end != pc && fabs(a - (double)counts[k][k] / (double)rows[k]) < 1e-12,
+                      "per_class_accuracy[%d] %g, want %ld/%ld", k, a, counts[k][k], rows[k]);
+        pc = end + 1;
+    }
+    /* clnet eval: the test set's figures, then the table of the same counts. */
+    const char *argv[] = {"eval", dir, NULL};
+    struct run_result *r = malloc(sizeof *r);
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "clnet eval: exit %d: %s", r->exit_code, r->err);
+    long images_of[10], correct[10];
+    eval_table_line(images_of, r->out, "images");
+    eval_table_line(correct, r->out, "correct");
+    for (int k = 0; k < 10; k++)
+        ck_assert_msg(images_of[k] == rows[k] && correct[k] == counts[k][k],
+                      "clnet eval class %d: %ld of %ld, confusion.json %ld of %ld", k,
+                      correct[k], images_of[k], counts[k][k], rows[k]);
+    ck_assert_msg(strstr(r->out, "most confused (true -> predicted): "), "%s", r->out);
+    free(r);
+    free(summary);
+    free(all);
+    free(cls);
+    idx_free(&images);
+    idx_free(&labels);
+    free(config);
+    free(dir);
+}
+END_TEST
+
+/* steps.csv: a row for every step, 1..20, and at each evaluation the same text as
+ * metrics.csv's train_loss and train_acc there. */
+START_TEST(test_steps_every_iteration)
+{
+    char *config = write_config("steps.yaml", HALF_TRAINED);
+    char *dir = run_dir("steps");
+    completed(config, dir, NULL);
+    char *steps = read_in(dir, "steps.csv", NULL), *metrics = read_in(dir, "metrics.csv", NULL);
+    ck_assert_msg(steps && strncmp(steps, "iteration,train_loss,train_acc\n", 31) == 0,
+                  "steps.csv: %.60s", steps ? steps : "(missing)");
+    const char *s = strchr(steps, '\n') + 1;
+    for (int it = 1; it <= 20; it++) {
+        char *end;
+        ck_assert_msg(strtol(s, &end, 10) == it && *end == ',', "steps.csv row %d: %.40s", it,
+                      s);
+        const char *nl = strchr(end, '\n');
+        ck_assert(nl);
+        if (it % 4 == 0) { /* eval_every 4: metrics.csv's row "it,epoch,lr,LOSS,ACC,..." */
+            char row[64];
+            snprintf(row, sizeof row, "\n%d,", it);
+            const char *m = strstr(metrics, row);
+            ck_assert_msg(m, "metrics.csv: no row %d", it);
+            for (int f = 0; f < 3; f++)
+                m = strchr(m + 1, ',');
+            ck_assert_msg(strncmp(m, end, (size_t)(nl - end)) == 0 && m[nl - end] == ',',
+                          "iteration %d: steps.csv '%.*s', metrics.csv '%.40s'", it,
+                          (int)(nl - end), end, m);
+        }
+        s = nl + 1;
+    }
+    ck_assert_msg(*s == '\0', "steps.csv: rows after 20: %s", s);
+    free(steps);
+    free(metrics);
+    free(config);
+    free(dir);
+}
+END_TEST
+
 static struct run_result *report(const char *const *argv)
 {
     struct run_result *r = malloc(sizeof *r);
@@ -350,6 +499,8 @@ static Suite *report_run_suite(void)
     TCase *tc = tcase_create("report_run");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_predictions_match_eval);
+    tcase_add_test(tc, test_confusion_matches_eval);
+    tcase_add_test(tc, test_steps_every_iteration);
     tcase_add_test(tc, test_report_draws_again);
     tcase_add_test(tc, test_report_sweep);
     tcase_add_test(tc, test_plot_failure_keeps_run);
@@ -359,6 +510,7 @@ static Suite *report_run_suite(void)
 
 int main(void)
 {
+    harness_skip_without_plots("report_run");
     synth_setup();
     return harness_run(report_run_suite(), true);
 }

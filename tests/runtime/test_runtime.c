@@ -15,6 +15,7 @@
 #include "config/experiment.h"
 #include "harness.h"
 #include "ops/ops.h"
+#include "runtime/cache.h"
 #include "runtime_tests.h"
 #include "util/status.h"
 
@@ -192,18 +193,22 @@ END_TEST
 
 START_TEST(spec_precedence)
 {
-    unsetenv("CLNET_DEVICE");
     ck_assert_str_eq(runtime_device_spec(NULL, NULL), "auto");
     ck_assert_str_eq(runtime_device_spec(NULL, ""), "auto");
     ck_assert_str_eq(runtime_device_spec(NULL, "yaml"), "yaml");
     ck_assert_str_eq(runtime_device_spec("flag", "yaml"), "flag");
-    setenv("CLNET_DEVICE", "", 1);
-    ck_assert_str_eq(runtime_device_spec(NULL, "yaml"), "yaml");
-    setenv("CLNET_DEVICE", "env", 1);
-    ck_assert_str_eq(runtime_device_spec(NULL, "yaml"), "env");
-    ck_assert_str_eq(runtime_device_spec(NULL, NULL), "env");
-    ck_assert_str_eq(runtime_device_spec("flag", "yaml"), "flag");
-    unsetenv("CLNET_DEVICE");
+    /* CLNET_DEVICE reaches it as the options' device, which --device replaces. */
+    struct clnet_options o;
+    char *empty[] = {"CLNET_DEVICE=", NULL}, *set[] = {"CLNET_DEVICE=env", NULL};
+    ck_assert_int_eq(options_from_env(&o, empty), CLNET_OK);
+    ck_assert_str_eq(runtime_device_spec(o.device, "yaml"), "yaml");
+    ck_assert_int_eq(options_from_env(&o, set), CLNET_OK);
+    ck_assert_str_eq(runtime_device_spec(o.device, "yaml"), "env");
+    ck_assert_str_eq(runtime_device_spec(o.device, NULL), "env");
+    bool found;
+    ck_assert_int_eq(options_set_flag(&o, "device", "flag", &found), CLNET_OK);
+    ck_assert(found);
+    ck_assert_str_eq(runtime_device_spec(o.device, "yaml"), "flag");
 }
 END_TEST
 
@@ -340,16 +345,21 @@ END_TEST
 
 START_TEST(open_cl_dir)
 {
-    /* The source tree's cl/ folder, by argument and by CLNET_CL_DIR. */
+    /* The source tree's cl/ folder, by argument and by CLNET_CL_DIR (the options' cl_dir). */
     char *cl = harness_source_path("cl");
     struct runtime *rt;
     ck_assert_msg(runtime_open(&rt, "auto", cl) == 0, "%s", clnet_error_message());
     runtime_tests_check_gather(rt);
     runtime_close(rt);
-    setenv("CLNET_CL_DIR", cl, 1);
-    ck_assert_msg(runtime_open(&rt, "auto", NULL) == 0, "%s", clnet_error_message());
+    char *var = NULL;
+    ck_assert_int_ne(asprintf(&var, "CLNET_CL_DIR=%s", cl), -1);
+    char *env[] = {var, NULL};
+    struct clnet_options o;
+    ck_assert_int_eq(options_from_env(&o, env), CLNET_OK);
+    ck_assert_str_eq(o.cl_dir, cl);
+    ck_assert_msg(runtime_open(&rt, "auto", o.cl_dir) == 0, "%s", clnet_error_message());
     runtime_close(rt);
-    unsetenv("CLNET_CL_DIR");
+    free(var);
     free(cl);
 }
 END_TEST
@@ -496,9 +506,9 @@ START_TEST(devices_command)
     struct cli_args args;
     memset(&args, 0, sizeof args);
     ck_assert_int_eq(cli_devices(&args), 0);
-    args.device = "0:0";
+    args.opt.device = "0:0";
     ck_assert_int_eq(cli_devices(&args), 0);
-    args.device = "nomatch";
+    args.opt.device = "nomatch";
     clnet_error_clear();
     ck_assert_int_eq(cli_devices(&args), CLNET_ERR_DEVICE);
     ck_assert_ptr_nonnull(strstr(clnet_error_message(), "no OpenCL device matches 'nomatch'"));
@@ -531,7 +541,9 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, alloc_limits);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, runtime_cache_tcase());
+#ifdef CLNET_TEST_SPINWAIT
     suite_add_tcase(s, runtime_spinwait_tcase());
+#endif
     return s;
 }
 
@@ -547,10 +559,7 @@ int main(void)
     clnet_error_clear();
     /* Keep the user's cache out of it: every test here uses the harness folder. */
     char *cache = runtime_tests_dir("cache");
-    setenv("CLNET_CACHE_DIR", cache, 1);
-    unsetenv("CLNET_NO_CACHE");
-    unsetenv("CLNET_CL_DIR");
-    unsetenv("CLNET_DEVICE");
+    cache_set_dir(cache);
     free(cache);
     return harness_run(runtime_suite(), false);
 }

@@ -1,4 +1,5 @@
-/* runtime/spinwait.h: CLNET_SPIN_US's parsing, and condition-variable hand-offs that must never
+/* runtime/spinwait.h (the PoCL quirks unit; CLNET_SPIN_US's parsing is util/options.c's, tested
+ * in tests/util): condition-variable hand-offs that must never
  * lose a wake-up whether the waits spin and catch the signal, spin out and sleep, or do not
  * spin at all. The waits here are called from the test program itself, which spinwait_start
  * names with NULL. */
@@ -12,43 +13,6 @@
 #include "runtime/spinwait.h"
 #include "runtime_tests.h"
 #include "util/status.h"
-
-static void set_spin_env(const char *value)
-{
-    if (value)
-        setenv("CLNET_SPIN_US", value, 1);
-    else
-        unsetenv("CLNET_SPIN_US");
-}
-
-START_TEST(spin_setting)
-{
-    const char *user = getenv("CLNET_SPIN_US");
-    char *saved = user ? strdup(user) : NULL;
-    const struct {
-        const char *value;
-        long us;
-    } good[] = {{NULL, SPINWAIT_DEFAULT_US}, {"", SPINWAIT_DEFAULT_US}, {"0", 0}, {"250", 250},
-                {"100000", 100000}};
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
-        set_spin_env(good[i].value);
-        long us = -1;
-        ck_assert_int_eq(spinwait_setting(&us), CLNET_OK);
-        ck_assert_int_eq(us, good[i].us);
-    }
-    const char *bad[] = {"x", "-1", "100001", "50us", " 5", "99999999999999999999"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        set_spin_env(bad[i]);
-        long us;
-        ck_assert_int_eq(spinwait_setting(&us), CLNET_ERR_USAGE);
-        ck_assert_msg(strstr(clnet_error_message(), "expected microseconds"), "%s",
-                      clnet_error_message());
-        clnet_error_clear();
-    }
-    set_spin_env(saved);
-    free(saved);
-}
-END_TEST
 
 /* Two threads hand a token back and forth `rounds` times, each waiting for its turn on its own
  * condition variable; a third condition variable, broadcast at the end, releases `sleepers`
@@ -185,7 +149,6 @@ TCase *runtime_spinwait_tcase(void)
 {
     TCase *tc = tcase_create("spinwait");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, spin_setting);
     tcase_add_test(tc, spin_catches);
     tcase_add_test(tc, spin_outs_then_sleeps);
     tcase_add_test(tc, spin_off);

@@ -109,7 +109,8 @@ static int temp_files(const char *dir)
 static void assert_same_as_reference(const char *dir)
 {
     /* checkpoint.bin holds the run's times too, so it is not compared byte for byte. */
-    static const char *const outputs[] = {"metrics.csv", "model.safetensors", "config.yaml"};
+    static const char *const outputs[] = {"metrics.csv", "steps.csv", "model.safetensors",
+                                          "config.yaml"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++)
         ck_assert_msg(same_file(reference, dir, outputs[i]), "%s/%s differs from the "
                       "uninterrupted run's", dir, outputs[i]);

@@ -1,4 +1,4 @@
-/* util: rng, fs, status, parent and num. */
+/* util: rng, fs, status, parent, options and num. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -9,6 +9,7 @@ int main(void)
     add_fs_tests(s);
     add_status_tests(s);
     add_parent_tests(s);
+    add_options_tests(s);
     add_num_tests(s);
     return harness_run(s, true);
 }

@@ -8,6 +8,7 @@ void add_rng_tests(Suite *s);
 void add_fs_tests(Suite *s);
 void add_status_tests(Suite *s);
 void add_parent_tests(Suite *s);
+void add_options_tests(Suite *s);
 void add_num_tests(Suite *s);
 
 #endif
