@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         size_t w_off = 0, b_off = np - g.k;
         for (int i = 0; i < 3; i++) {
             CK(op_conv2d_forward(rt, y, x, p, w_off, b_off, work, &g, B, ACTIVATION_RELU));
-            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
         }
         CK(runtime_finish(rt));
@@ -68,11 +68,11 @@ int main(int argc, char **argv)
             CK(op_conv2d_forward(rt, y, x, p, w_off, b_off, work, &g, B, ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t1 = now();
-            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, dx, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t2 = now();
-            CK(op_conv2d_backward(rt, NULL, gr, w_off, b_off, y, dy, p, w_off, work, &g, B,
+            CK(op_conv2d_backward(rt, NULL, gr, w_off, b_off, x, y, dy, p, w_off, work, &g, B,
                                   ACTIVATION_RELU));
             CK(runtime_finish(rt));
             double t3 = now();

@@ -7,7 +7,11 @@ F.conv2d, .view(-1, n)), trains it on MNIST held as host tensors, and reports th
 speed (training steps only) and the final test-set metrics.
 
     /usr/bin/python3 bench/torch_ref.py CONFIG.yaml [--iterations N] [--seed S] [--threads T]
-                     [--data DIR] [--blas-dir DIR] [--curve] [--stop-on-nonfinite] [--json]
+                     [--data DIR] [--blas-dir DIR] [--device cpu|cuda] [--curve]
+                     [--stop-on-nonfinite] [--json]
+
+--device cuda (bench/gpu/) holds the model and the data set on the GPU; each step still ends
+in L.item(), a wait for the GPU, as clnet's steps end in the chunk's one wait or fewer.
 
 torch's matrix products go through libblas.so.3: Debian's python3-torch gets the reference
 BLAS (3-5 GFLOP/s here) unless OpenBLAS (libopenblas0-pthread) is installed, or --blas-dir
@@ -110,6 +114,14 @@ def load_config(path, chain=()):
         tree = {}
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: expected a map at the top level")
+    # data.dir relative to the file that sets it, as clnet reads it (the working folder's
+    # when no such folder is next to the file)
+    data = tree.get("data")
+    if isinstance(data, dict) and isinstance(data.get("dir"), str) and \
+            not os.path.isabs(data["dir"]):
+        here = os.path.join(os.path.dirname(os.path.abspath(path)), data["dir"])
+        if os.path.isdir(here):
+            data["dir"] = here
     base = tree.pop("base", None)
     if base is None:
         return tree
@@ -421,6 +433,7 @@ def main(argv):
     ap.add_argument("--stop-on-nonfinite", action="store_true",
                     help="stop at the first non-finite loss, as clnet does")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     a = ap.parse_args(argv)
 
     try:
@@ -431,13 +444,17 @@ def main(argv):
         if a.threads is not None:
             torch.set_num_threads(a.threads)
         torch.manual_seed(seed)
-        net = Net(cfg)
+        dev = torch.device(a.device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda: torch.cuda.is_available() is False")
+        net = Net(cfg).to(dev)
         if net.output_shape != [10]:
             raise ConfigError(f"model output shape {net.output_shape} is not [10]")
         loss = loss_fn(tr["loss"])
         opt, lr = make_optimizer(tr["optimizer"], net.parameters())
         sched = make_schedule(tr["schedule"], lr)
-        Xtr, Ytr, Xte, Yte = load_mnist(a.data or cfg["data"]["dir"], net.input_shape)
+        Xtr, Ytr, Xte, Yte = (t.to(dev) for t in load_mnist(a.data or cfg["data"]["dir"],
+                                                              net.input_shape))
     except (ConfigError, KeyError, TypeError, ValueError) as e:
         print(f"torch_ref: error: {a.config}: {e}", file=sys.stderr)
         return 2
@@ -458,6 +475,7 @@ def main(argv):
             for g in opt.param_groups:
                 g["lr"] = sched(t)
         idx = sampler.next()
+        idx = idx.to(dev)
         X, y = Xtr[idx], Ytr[idx]
         opt.zero_grad()
         L = loss(net(X), y)
@@ -483,6 +501,8 @@ def main(argv):
         "iterations": done,
         "seed": seed,
         "threads": torch.get_num_threads(),
+        "device": str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda"
+                              else ""),
         "train_seconds": round(train_seconds, 4),
         "iterations_per_second": (round((done - 1) / train_seconds, 2) if train_seconds > 0
                                   else None),

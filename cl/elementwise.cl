@@ -34,6 +34,20 @@ __kernel void bias_act_forward(__global float *y,            /* (B, O) */
     }
 }
 
+/* bias_act_forward for the GPU path: one work-item per value, (column, row) in a 2-D range, so
+ * neighbouring work-items touch neighbouring floats; no vectors, no private arrays. */
+__kernel void bias_act_forward_2d(__global float *y,            /* (B, O) */
+                                  __global const float *params, /* bias (O) at bias_off */
+                                  const ulong bias_off, const int batch, const int out,
+                                  const int act)
+{
+    const int j = (int)get_global_id(0), r = (int)get_global_id(1);
+    if (j >= out || r >= batch)
+        return;
+    const size_t i = (size_t)r * (size_t)out + (size_t)j;
+    y[i] = act_value(y[i] + params[bias_off + j], act);
+}
+
 /* dz (B, O) = dy * act'(y) and db (O) = column sums of dz, summed over rows in order (the
  * same float sum on every device). One work-item per column: neighbours touch neighbouring
  * floats of each row. dz may alias dy. */

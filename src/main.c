@@ -11,6 +11,7 @@
 #include "report/report.h"
 #include "runtime/cache.h"
 #include "runtime/quirks.h"
+#include "runtime/runtime.h"
 #include "util/options.h"
 #include "util/status.h"
 #include "util/term.h"
@@ -26,6 +27,7 @@ static int apply_options(const struct clnet_options *o)
                        : o->gemm == OPTIONS_GEMM_CLBLAST ? OP_GEMM_CLBLAST
                                                          : 0);
     quirks_configure(o);
+    runtime_configure(o);
     char dir[4096];
     bool cached = options_cache_dir(o, dir, sizeof dir);
     if (!cache_set_dir(cached ? dir : NULL))

@@ -101,8 +101,10 @@ static void check_bias_act(struct sc *c, int act)
     if (c->status != CLNET_OK) return;
     ref_bias_act_forward(want, params + BIAS_OFF, B, O, act);
     snprintf(what, sizeof what, "%s B=%d O=%d", activation_name(act), B, O);
-    sc_compare(c, SC_LINE(KERNEL_BIAS_ACT_FORWARD), what, download_all(c, y, n), want,
-               n + SC_CANARIES, ELEMENT, TOL);
+    sc_compare(c,
+               SC_LINE(runtime_ops_path(c->rt) == RUNTIME_OPS_GPU ? KERNEL_BIAS_ACT_FORWARD_2D
+                                                                  : KERNEL_BIAS_ACT_FORWARD),
+               what, download_all(c, y, n), want, n + SC_CANARIES, ELEMENT, TOL);
 
     /* Backward in place (dz over dy), as the dense layer runs it; db into a canary arena. */
     float *act_y = sc_host(c, n, 0.0f, 0.0f), *dy = sc_host(c, n, 1.0f, 0.0f);
@@ -256,9 +258,32 @@ static void check_optim(struct sc *c)
     sc_compare(c, adam, "v n=1031", download_all(c, vdd, n), want_vv, n + SC_CANARIES, 1e-6, TOL);
 }
 
+/* The kernels a conv case checks on the runtime's path: y, dW and db, the arena around them,
+ * dx. */
+struct conv_lines {
+    uint64_t y, dw, arena, dx;
+};
+
+static struct conv_lines conv_lines(const struct runtime *rt)
+{
+    if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
+        return (struct conv_lines){.y = SC_LINE(KERNEL_CONV2D_GPU_FORWARD),
+                                   .dw = SC_LINE(KERNEL_CONV2D_GPU_DZ) |
+                                         SC_LINE(KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL) |
+                                         SC_LINE(KERNEL_CONV2D_GPU_WEIGHTS_REDUCE),
+                                   .arena = SC_LINE(KERNEL_CONV2D_GPU_WEIGHTS_REDUCE),
+                                   .dx = SC_LINE(KERNEL_CONV2D_GPU_BACKWARD_DATA)};
+    return (struct conv_lines){.y = SC_LINE(KERNEL_CONV2D_PAD) | SC_LINE(KERNEL_CONV2D_FORWARD),
+                               .dw = SC_LINE(KERNEL_CONV2D_BACKWARD_DZ) |
+                                     SC_LINE(KERNEL_CONV2D_BACKWARD_WEIGHTS),
+                               .arena = SC_LINE(KERNEL_CONV2D_BACKWARD_WEIGHTS),
+                               .dx = SC_LINE(KERNEL_CONV2D_BACKWARD_DATA)};
+}
+
 /* c->rt's conv2d forward and backward on geometry g against ref_conv.c. */
 static void check_conv(struct sc *c, struct conv_geom g, int batch, int act)
 {
+    const struct conv_lines lines = conv_lines(c->rt);
     g.p = (g.h + 2 * g.pad_r - g.r) / g.stride_r + 1;
     g.q = (g.w + 2 * g.pad_c - g.s) / g.stride_c + 1;
     const size_t nx = (size_t)batch * g.c * g.h * g.w, nw = (size_t)g.k * g.c * g.r * g.s;
@@ -280,15 +305,15 @@ static void check_conv(struct sc *c, struct conv_geom g, int batch, int act)
     if (c->status != CLNET_OK) return;
     ref_conv2d_forward(want_y, x, params + w_off, params + b_off, &g, batch, act);
     snprintf(what, sizeof what, "y %s", shape);
-    sc_compare(c, SC_LINE(KERNEL_CONV2D_PAD) | SC_LINE(KERNEL_CONV2D_FORWARD), what,
-               download_all(c, y, ny), want_y, ny + SC_CANARIES, sc_scale(want_y, ny), TOL);
+    sc_compare(c, lines.y, what, download_all(c, y, ny), want_y, ny + SC_CANARIES,
+               sc_scale(want_y, ny), TOL);
 
     /* Backward from the host's y into a canary arena. */
     cl_mem yd = sc_buffer(c, want_y, ny * sizeof *x), dyd = output(c, dy, ny);
     cl_mem grads = output(c, grads0, arena), dx = output(c, NULL, nx);
     float *want_dz = with_canaries(c, dy, ny), *want_g = with_canaries(c, grads0, arena);
     float *want_dx = with_canaries(c, NULL, nx);
-    SC_OP(c, op_conv2d_backward(c->rt, dx, grads, w_off, b_off, yd, dyd, pd, w_off, work, &g,
+    SC_OP(c, op_conv2d_backward(c->rt, dx, grads, w_off, b_off, xd, yd, dyd, pd, w_off, work, &g,
                                 batch, act));
     if (c->status != CLNET_OK) return;
     ref_conv2d_backward(want_dx, want_g + w_off, want_g + b_off, x, want_y, want_dz, params + w_off,
@@ -296,8 +321,7 @@ static void check_conv(struct sc *c, struct conv_geom g, int batch, int act)
     float *got_g = download_all(c, grads, arena);
     if (!got_g) return;
     snprintf(what, sizeof what, "dW %s", shape);
-    const uint64_t dw_line =
-        SC_LINE(KERNEL_CONV2D_BACKWARD_DZ) | SC_LINE(KERNEL_CONV2D_BACKWARD_WEIGHTS);
+    const uint64_t dw_line = lines.dw;
     sc_compare(c, dw_line, what, got_g + w_off, want_g + w_off, nw, sc_scale(want_g + w_off, nw),
                TOL);
     snprintf(what, sizeof what, "db %s", shape);
@@ -307,11 +331,10 @@ static void check_conv(struct sc *c, struct conv_geom g, int batch, int act)
     memcpy(got_g + w_off, want_g + w_off, nw * sizeof *got_g);
     memcpy(got_g + b_off, want_g + b_off, (size_t)g.k * sizeof *got_g);
     snprintf(what, sizeof what, "grads arena outside dW, db %s", shape);
-    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_WEIGHTS), what, got_g, want_g, arena + SC_CANARIES,
-               ELEMENT, 0.0);
+    sc_compare(c, lines.arena, what, got_g, want_g, arena + SC_CANARIES, ELEMENT, 0.0);
     snprintf(what, sizeof what, "dx %s", shape);
-    sc_compare(c, SC_LINE(KERNEL_CONV2D_BACKWARD_DATA), what, download_all(c, dx, nx), want_dx,
-               nx + SC_CANARIES, sc_scale(want_dx, nx), TOL);
+    sc_compare(c, lines.dx, what, download_all(c, dx, nx), want_dx, nx + SC_CANARIES,
+               sc_scale(want_dx, nx), TOL);
 }
 
 static void check_convs(struct sc *c)
@@ -581,16 +604,32 @@ static void check_fill_copy(struct sc *c)
                N + SC_CANARIES, ELEMENT, 0.0);
 }
 
+/* The cases whose kernels differ between the CPU and the GPU path (runtime_ops_path), on
+ * both paths, whichever the runtime chose. */
+static void check_both_paths(struct sc *c)
+{
+    const enum runtime_ops_path chosen = runtime_ops_path(c->rt);
+    const enum runtime_ops_path paths[] = {RUNTIME_OPS_CPU, RUNTIME_OPS_GPU};
+    for (int i = 0; i < 2 && c->status == CLNET_OK; i++) {
+        runtime_set_ops_path(c->rt, paths[i]);
+        for (int act = 0; act < ACTIVATION_COUNT && c->status == CLNET_OK; act++) {
+            check_bias_act(c, act);
+            sc_release(c);
+        }
+        if (c->status == CLNET_OK) check_convs(c);
+    }
+    runtime_set_ops_path(c->rt, chosen);
+}
+
 int selfcheck_cases(struct sc *c)
 {
     check_gather(c);
     sc_release(c);
     for (int act = 0; act < ACTIVATION_COUNT && c->status == CLNET_OK; act++) {
-        check_bias_act(c, act);
-        sc_release(c);
         check_act(c, act);
         sc_release(c);
     }
+    check_both_paths(c);
     for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {
         check_loss(c, loss);
         sc_release(c);
@@ -599,7 +638,6 @@ int selfcheck_cases(struct sc *c)
     sc_release(c);
     if (c->status == CLNET_OK) check_optim(c);
     sc_release(c);
-    if (c->status == CLNET_OK) check_convs(c);
     if (c->status == CLNET_OK) check_dropout(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_gemms(c);

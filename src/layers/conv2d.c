@@ -99,11 +99,10 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
 static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                            int batch, bool need_dx)
 {
-    (void)x; /* the workspace holds the forward's padded copy */
     struct conv2d_state *st = l->priv;
     const struct conv_geom g = geometry_in(l, m);
     *dx = need_dx ? l->dx : NULL;
-    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, l->y, dy, m->params,
+    return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
                               l->w_off, st->work, &g, batch, l->spec->activation);
 }
 
@@ -247,6 +246,7 @@ static const struct layer_example conv2d_examples[] = {
 };
 
 LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param,
-                  RUNTIME_PROGRAM(PROGRAM_CONV2D), true, conv2d_setup, conv2d_init,
+                  RUNTIME_PROGRAM(PROGRAM_CONV2D) | RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU), true,
+                  conv2d_setup, conv2d_init,
                   conv2d_forward, conv2d_backward, conv2d_free, conv2d_host_forward,
                   conv2d_host_backward, conv2d_examples);

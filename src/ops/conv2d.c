@@ -1,6 +1,8 @@
-/* Wrappers of cl/conv2d.cl, direct convolution kernels with 16 images of the batch in the
- * vector lanes. Forward: a zero-padded batch-minor copy of x, then the convolution with bias and
- * activation fused. Backward (from that copy): dz = dy * act'(y) into a zero-margined
+/* Wrappers of cl/conv2d.cl (the CPU path) and, through ops/conv2d_gpu.c, cl/conv2d_gpu.cl (the
+ * GPU path, runtime_ops_path): the geometry and workspace checks are shared. The CPU path's
+ * kernels are direct convolution kernels with 16 images of the batch in the vector lanes.
+ * Forward: a zero-padded batch-minor copy of x, then the convolution with bias and activation
+ * fused. Backward (from that copy): dz = dy * act'(y) into a zero-margined
  * batch-minor copy, dW and db in one launch, dx. Every sum has one owner and a fixed order
  * (bitwise reproducible). Measured on PoCL (2-core CPU): the homework CNN's three layers
  * forward and backward in 2.0 ms at batch 100 (bench/conv_layers), against 6.0 ms for the
@@ -10,6 +12,7 @@
 #include <limits.h>
 
 #include "util/nn.h"
+#include "ops/conv2d_gpu.h"
 #include "ops/ops.h"
 #include "util/status.h"
 
@@ -35,7 +38,8 @@ static int check_geom(const char *op, const struct conv_geom *g, int batch, int 
               g->q == (g->w + 2 * g->pad_c - g->s) / g->stride_c + 1;
     ok = ok && fits((size_t)batch, (size_t)g->k, (size_t)g->p, (size_t)g->q) &&
          fits((size_t)batch, (size_t)g->c, (size_t)g->h, (size_t)g->w + (size_t)g->stride_c) &&
-         fits((size_t)batch, (size_t)g->k, (size_t)g->c * (size_t)g->r * (size_t)g->s + 1, 1);
+         fits((size_t)batch, (size_t)g->k, (size_t)g->c * (size_t)g->r * (size_t)g->s + 1, 1) &&
+         conv2d_gpu_fits(g, batch, op_conv2d_batch_stride(batch));
     if (!ok)
         return clnet_errorf(CLNET_ERR_INTERNAL,
                             "%s: bad geometry B=%d C=%d H=%d W=%d K=%d R=%d S=%d stride %d,%d "
@@ -128,7 +132,8 @@ size_t op_conv2d_workspace(const struct conv_geom *g, int batch)
     if (batch <= 0)
         return 0;
     struct layout l = make_layout(g, batch);
-    return make_offsets(g, &l).end * sizeof(cl_float);
+    size_t cpu = make_offsets(g, &l).end, gpu = conv2d_gpu_workspace_floats(g, batch, l.bp);
+    return (cpu > gpu ? cpu : gpu) * sizeof(cl_float);
 }
 
 static cl_int8 pack_layout(const struct layout *l, const struct conv_geom *g)
@@ -195,6 +200,9 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
     int status = prepare("conv2d_forward", &a, work, g, batch, act);
     if (status != CLNET_OK)
         return status;
+    if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
+        return conv2d_gpu_forward(rt, y, x, params, w_off, b_off, g, &a.geom, (size_t)a.l.bp,
+                                  batch, act);
     const struct runtime_arg pad[] = {RUNTIME_ARG(work), RUNTIME_ARG(x), RUNTIME_ARG(a.xp_off),
                                       RUNTIME_ARG(a.geom), RUNTIME_ARG(a.lay)};
     status = launch(rt, KERNEL_CONV2D_PAD, pad, N_ARGS(pad),
@@ -213,14 +221,17 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                       (size_t)ceil_div(g->k, BLOCK));
 }
 
-int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off,
-                       size_t db_off, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
-                       cl_mem work, const struct conv_geom *g, int batch, int act)
+int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
+                       cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
+                       const struct conv_geom *g, int batch, int act)
 {
     struct conv_args a;
     int status = prepare("conv2d_backward", &a, work, g, batch, act);
     if (status != CLNET_OK)
         return status;
+    if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
+        return conv2d_gpu_backward(rt, dx, grads, dw_off, db_off, x, y, dy, params, w_off, work,
+                                   g, &a.geom, (size_t)a.l.bp, batch, act);
     cl_ulong dwoff = dw_off, dboff = db_off, woff = w_off;
     cl_int act_arg = act;
     const struct runtime_arg dz[] = {RUNTIME_ARG(work),      RUNTIME_ARG(dy),

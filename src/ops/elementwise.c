@@ -31,6 +31,17 @@ int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias
     cl_int b = batch, o = out, a = act;
     const struct runtime_arg args[] = {RUNTIME_ARG(y), RUNTIME_ARG(params), RUNTIME_ARG(off),
                                        RUNTIME_ARG(b), RUNTIME_ARG(o),      RUNTIME_ARG(a)};
+    if (runtime_ops_path(rt) == RUNTIME_OPS_GPU) {
+        /* One work-item per value, in groups of 64 shaped to the row: as many columns as the
+         * row has, up to 64 (a power of two), times rows. */
+        size_t cols = 1;
+        while (cols < 64 && cols < (size_t)out)
+            cols *= 2;
+        const size_t global[2] = {(size_t)out, (size_t)batch}, local[2] = {cols, 64 / cols};
+        enum kernel_id id = KERNEL_BIAS_ACT_FORWARD_2D;
+        status = runtime_set_args(rt, id, args, N_ARGS(args));
+        return status != CLNET_OK ? status : runtime_launch(rt, id, 2, global, local);
+    }
     if ((status = runtime_set_args(rt, KERNEL_BIAS_ACT_FORWARD, args, N_ARGS(args))) != CLNET_OK)
         return status;
     return runtime_launch_1d(rt, KERNEL_BIAS_ACT_FORWARD, (size_t)batch);

@@ -2,8 +2,8 @@
  * that includes clblast_c.h) and clnet's own kernels in cl/gemm.cl (op_gemm_own). CLBlast
  * compiles its kernels on the first call per process and shape class (slow on PoCL: see the
  * ops tests' timings). op_gemm picks one per runtime: CLNET_GEMM=own|clblast when set, else
- * the own kernels on CPU devices (measured 5-10x faster than CLBlast through PoCL at the
- * dense layers' shapes: bench/gemm_shapes.c) and CLBlast on every other device. */
+ * the own kernels on the CPU path (measured 5-10x faster than CLBlast through PoCL at the
+ * dense layers' shapes: bench/gemm_shapes.c) and CLBlast on the GPU path (runtime_ops_path). */
 #include <assert.h>
 #include <clblast_c.h>
 #include <stdlib.h>
@@ -34,6 +34,35 @@ static int check_shape(int m, int n, int k, int lda, int ldb, int ldc)
     return CLNET_OK;
 }
 
+/* CLBlast pads or transposes some operands into a temporary buffer first; without one given it
+ * allocates and frees one on every such call. Here it gets the runtime's scratch buffer
+ * (runtime_scratch), allocated once at the largest size a run asks for. *bytes: what this call
+ * needs (0: none). */
+static int clblast_temp_size(struct runtime *rt, CLBlastTranspose ta, CLBlastTranspose tb, int m,
+                             int n, int k, size_t a_off, int lda, size_t b_off, int ldb,
+                             size_t c_off, int ldc, size_t *bytes)
+{
+    cl_command_queue queue = runtime_queue(rt);
+    *bytes = 0;
+    CLBlastStatusCode code = CLBlastSGemmTempBufferSize(
+        CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k, a_off, (size_t)lda, b_off,
+        (size_t)ldb, c_off, (size_t)ldc, &queue, bytes);
+    if (code != CLBlastSuccess)
+        return clnet_errorf((int)code, "CLBlastSGemmTempBufferSize (M=%d N=%d K=%d): %s", m, n, k,
+                            clnet_status_name((int)code));
+    return CLNET_OK;
+}
+
+size_t op_gemm_clblast_temp_bytes(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
+                                  int k)
+{
+    size_t bytes = 0;
+    int status = clblast_temp_size(rt, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 0,
+                                   trans_a ? m : k, 0, trans_b ? k : n, 0, n, &bytes);
+    return status == CLNET_OK ? bytes : 0;
+}
+
 int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
                     float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                     float beta, cl_mem c, size_t c_off, int ldc)
@@ -41,10 +70,16 @@ int op_gemm_clblast(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     int status = check_shape(m, n, k, lda, ldb, ldc);
     if (status != CLNET_OK) return status;
     cl_command_queue queue = runtime_queue(rt);
-    CLBlastStatusCode code = CLBlastSgemm(
-        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k, alpha,
-        a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc, &queue, NULL);
+    CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    size_t bytes;
+    cl_mem temp = NULL;
+    status = clblast_temp_size(rt, ta, tb, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &bytes);
+    if (status == CLNET_OK && bytes > 0) status = runtime_scratch(rt, bytes, &temp);
+    if (status != CLNET_OK) return status;
+    CLBlastStatusCode code = CLBlastSgemmWithTempBuffer(
+        CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k, alpha, a, a_off,
+        (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc, &queue, NULL, temp);
     if (code != CLBlastSuccess)
         return clnet_errorf((int)code,
                             "CLBlastSgemm (%s%s, M=%d N=%d K=%d, lda=%d ldb=%d ldc=%d, offsets "
@@ -150,9 +185,10 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};
     if (e->kind == GEMM_EPI_COLSUM) tiles[1]++; /* the row of work-items that sums B's columns */
-    size_t local[2] = {OWN_LOCAL, 1}; /* fixed: PoCL compiles a variant per local size */
-    size_t global[2] = {(tiles[0] + local[0] - 1) / local[0] * local[0], tiles[1]};
-    return runtime_launch(rt, id, 2, global, local);
+    /* One size asked for (PoCL compiles a variant per local size); runtime_launch fits it to
+     * the device and rounds the range up: the kernels skip tiles past the matrix. */
+    size_t local[2] = {OWN_LOCAL, 1};
+    return runtime_launch(rt, id, 2, tiles, local);
 }
 
 int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
@@ -192,7 +228,7 @@ int op_gemm_choice(const struct runtime *rt)
 {
     if (forced_choice)
         return forced_choice;
-    return runtime_device(rt)->type == RUNTIME_DEVICE_CPU ? OP_GEMM_OWN : OP_GEMM_CLBLAST;
+    return runtime_ops_path(rt) == RUNTIME_OPS_CPU ? OP_GEMM_OWN : OP_GEMM_CLBLAST;
 }
 
 int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,

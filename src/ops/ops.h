@@ -41,10 +41,16 @@ int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, in
                 float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                 float beta, cl_mem c, size_t c_off, int ldc);
 
+/* The temp buffer CLBlast needs for this product with packed operands, in bytes (0: none, or
+ * the query failed); op_gemm_clblast gives it the runtime's one scratch buffer
+ * (runtime_scratch), so that CLBlast allocates none per call. */
+size_t op_gemm_clblast_temp_bytes(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
+                                  int k);
+
 /* What op_gemm_own_epi does in the GEMM's own launch, instead of a kernel after it (a dense
  * layer's elementwise passes; cl/gemm.cl):
  *   GEMM_EPI_BIAS_ACT (A B, A^T B; beta 0): C = act(alpha op(A) B + bias), bias (N) at off in
- *     buf; the same bits as op_gemm then op_bias_act_forward;
+ *     buf; the same bits as op_gemm then op_bias_act_forward on the CPU path;
  *   GEMM_EPI_ACT_GRAD (A B, A^T B, A B^T; beta 0): C = (alpha op(A) op(B)) * act'(y), y (M, N)
  *     at off in buf with row stride ld, the activation's output; the same bits as
  *     op_act_backward after op_gemm;
@@ -105,16 +111,17 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
                   cl_mem row_correct, size_t row_off, int batch, int loss);
 
 /* op_gemm's implementation for this runtime: the one op_gemm_set_choice forced (--gemm /
- * CLNET_GEMM, for measurements), else OP_GEMM_OWN on a CPU device and OP_GEMM_CLBLAST on any
- * other. */
+ * CLNET_GEMM, for measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU
+ * path (runtime_ops_path). */
 enum { OP_GEMM_CLBLAST = 1, OP_GEMM_OWN = 2 };
 int op_gemm_choice(const struct runtime *rt);
 
 /* Forces op_gemm_choice for the rest of the process: OP_GEMM_OWN, OP_GEMM_CLBLAST, or 0 (the
- * default: by the device). main sets it from the options. */
+ * default: by the ops path). main sets it from the options. */
 void op_gemm_set_choice(int choice);
 
-/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
+ * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
                         int out, int act);
 
@@ -180,22 +187,24 @@ struct conv_geom {
 /* BP: batch rounded up to the kernels' 16 images per vector (0 when batch <= 0). */
 size_t op_conv2d_batch_stride(int batch);
 
-/* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0); the
- * caller allocates it once per layer. It holds a zero-padded copy of x, which the forward
- * writes and the backward reads, and a zero-margined copy of dz. */
+/* Bytes of scratch the conv ops need for batches of up to `batch` (0 when batch <= 0), on
+ * either path; the caller allocates it once per layer. On the CPU path it holds a zero-padded
+ * copy of x, which the forward writes and the backward reads, and a zero-margined copy of dz;
+ * on the GPU path dz and the weight gradient's partial sums. */
 size_t op_conv2d_workspace(const struct conv_geom *g, int batch);
 
 /* y = act(conv(x, W) + b); work as op_conv2d_workspace. */
 int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, size_t w_off,
                       size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act);
 
-/* The backward of the last op_conv2d_forward on `work` (its padded copy of x stands for x),
- * given y (the activation OUTPUT) and dy, which it leaves as they are: dW (K, C, R, S) into
- * grads at dw_off and db (K) at db_off (overwritten, not accumulated), and, when dx is not
- * NULL, dx (the first layer needs none: pass NULL). */
-int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off,
-                       size_t db_off, cl_mem y, cl_mem dy, cl_mem params, size_t w_off,
-                       cl_mem work, const struct conv_geom *g, int batch, int act);
+/* The backward of the last op_conv2d_forward on `work` (the CPU path reads its padded copy of
+ * x there, the GPU path x itself: x must be the forward's input, unchanged), given y (the
+ * activation OUTPUT) and dy, which it leaves as they are: dW (K, C, R, S) into grads at dw_off
+ * and db (K) at db_off (overwritten, not accumulated), and, when dx is not NULL, dx (the first
+ * layer needs none: pass NULL). */
+int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
+                       cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
+                       const struct conv_geom *g, int batch, int act);
 
 /* Inverted dropout over n values: element i is kept when rng_hash3(seed, iteration, first + i)
  * >= p 2^32 (util/rng.h, reproduced bit for bit on the device; first numbers the buffer's

@@ -151,6 +151,8 @@ static void write_machine(struct json_writer *w, const struct run_summary *s)
     json_string(w, s->platform ? s->platform : "");
     json_key(w, "device_compute_units");
     json_int(w, s->device_compute_units);
+    json_key(w, "ops_path");
+    json_string(w, s->ops_path ? s->ops_path : "");
     json_key(w, "sgd_fused");
     json_bool(w, s->sgd_fused);
     json_key(w, "dense_stack");

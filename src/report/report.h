@@ -69,6 +69,7 @@ struct run_summary {
     long long device_bytes_allocated; /* runtime_bytes_allocated when the run ended */
     const char *device, *platform;
     long long device_compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS: PoCL's worker threads */
+    const char *ops_path; /* "cpu" or "gpu": the kernels the ops ran (runtime_ops_path) */
     bool sgd_fused; /* the SGD update ran inside the backward GEMMs (model.sgd_fused) */
     bool dense_stack; /* training steps ran as layers/dense_stack.c's fewer launches */
     long long spin_wait_us; /* PoCL's waits spun this long first (runtime/spinwait.h); 0: off */

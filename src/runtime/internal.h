@@ -17,6 +17,7 @@ struct runtime {
     cl_kernel kernels[KERNEL_COUNT];
     size_t kernel_wg_size[KERNEL_COUNT];    /* CL_KERNEL_WORK_GROUP_SIZE */
     size_t kernel_local_size[KERNEL_COUNT]; /* what runtime_launch_1d uses */
+    size_t kernel_multiple[KERNEL_COUNT];   /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE */
     const char *cl_dir;                     /* during runtime_open only; NULL: embedded */
     char cache_dir[RUNTIME_PATH_MAX];       /* "" when caching is off */
     struct runtime_stats stats;
@@ -25,7 +26,21 @@ struct runtime {
     int launch_skip;                  /* RUNTIME_LAUNCH_SKIP_FIRST: how many kernels */
     int first_launch[KERNEL_COUNT];   /* 1 + its place among the kernels first launched; 0 */
     int kernels_launched;             /* distinct kernels launched (or recorded) so far */
+    enum runtime_ops_path ops_path;   /* CPU or GPU: runtime_ops_path */
+    char ops_path_reason[64];         /* runtime_ops_path_reason */
+    cl_mem scratch;                   /* runtime_scratch's buffer, or NULL */
+    size_t scratch_bytes;
 };
+
+/* choices.c: rt->ops_path and its reason from options->ops_path (RUNTIME_OPS_AUTO or no
+ * options: the path runtime_configure set, else the device's type), and a run's program set
+ * (options->programs) without the programs only the other path uses (every program, set 0:
+ * both paths'). */
+void ops_path_choose(struct runtime *rt, const struct runtime_options *options);
+/* choices.c: the cap runtime_configure set on the work-group size of every launch of clnet's
+ * own kernels below what the device allows (testing small limits: CLBlast's launches are its
+ * own), or 0 for none. */
+size_t choices_max_local(void);
 
 /* device.c: a device with its OpenCL handles. */
 struct device_entry {

@@ -23,6 +23,7 @@ static const struct program_desc programs[] = {
     [PROGRAM_CONV2D] = {"conv2d.cl", ""},
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
     [PROGRAM_GEMM] = {"gemm.cl", ""},
+    [PROGRAM_CONV2D_GPU] = {"conv2d_gpu.cl", ""},
 #define KIND_PROGRAM_ROW_OWN_CL(ENUM, name) [PROGRAM_##ENUM] = {#name ".cl", ""},
 #define KIND_PROGRAM_ROW_SHARED_CL(ENUM, name)
 #define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_ROW_##cl(ENUM, name)
@@ -58,6 +59,12 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
     [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_GEMM},
+    [KERNEL_BIAS_ACT_FORWARD_2D] = {"bias_act_forward_2d", PROGRAM_ELEMENTWISE},
+    [KERNEL_CONV2D_GPU_FORWARD] = {"conv2d_gpu_forward", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_DZ] = {"conv2d_gpu_dz", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_BACKWARD_DATA] = {"conv2d_gpu_backward_data", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_WEIGHTS_PARTIAL] = {"conv2d_gpu_weights_partial", PROGRAM_CONV2D_GPU},
+    [KERNEL_CONV2D_GPU_WEIGHTS_REDUCE] = {"conv2d_gpu_weights_reduce", PROGRAM_CONV2D_GPU},
 #define KIND_KERNEL_ROWS_OWN_CL(ENUM, name)                                                     \
     [KERNEL_##ENUM##_FORWARD] = {#name "_forward", PROGRAM_##ENUM},                            \
     [KERNEL_##ENUM##_BACKWARD] = {#name "_backward", PROGRAM_##ENUM},

@@ -50,6 +50,7 @@ static size_t pick_local_size(size_t kernel_wg, size_t multiple, const struct ru
 
 static int create_kernels(struct runtime *rt)
 {
+    size_t cap = choices_max_local();
     for (int k = 0; k < KERNEL_COUNT; k++) {
         const char *name = kernel_name((enum kernel_id)k);
         if (!name)
@@ -71,8 +72,9 @@ static int create_kernels(struct runtime *rt)
                                            sizeof multiple, &multiple, NULL);
         if ((status = runtime_check(err, "clGetKernelWorkGroupInfo", name)) != CLNET_OK)
             return status;
-        rt->kernel_wg_size[k] = wg;
-        rt->kernel_local_size[k] = pick_local_size(wg, multiple, &rt->info);
+        rt->kernel_wg_size[k] = cap && cap < wg ? cap : wg;
+        rt->kernel_multiple[k] = multiple;
+        rt->kernel_local_size[k] = pick_local_size(rt->kernel_wg_size[k], multiple, &rt->info);
     }
     return CLNET_OK;
 }
@@ -108,6 +110,19 @@ int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
     return runtime_open_with(out, spec, cl_dir, NULL);
 }
 
+/* rt's context and in-order queue on its device. */
+static int create_queue(struct runtime *rt)
+{
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
+    rt->context = clCreateContext(props, 1, &rt->device, NULL, NULL, &err);
+    int status = runtime_check(err, "clCreateContext", rt->info.name);
+    if (status != CLNET_OK)
+        return status;
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
+    return runtime_check(err, "clCreateCommandQueue", rt->info.name);
+}
+
 int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir,
                       const struct runtime_options *options)
 {
@@ -134,18 +149,13 @@ int runtime_open_with(struct runtime **out, const char *spec, const char *cl_dir
     rt->info = dev.info;
     rt->platform = dev.platform;
     rt->device = dev.device;
+    ops_path_choose(rt, options);
     rt->stats.cache_driver =
         quirks_driver_caches_programs(&rt->info) && !(options && options->own_cache_always);
     if (!rt->stats.cache_driver)
         rt->stats.cache_enabled = cache_dir(rt->cache_dir, sizeof rt->cache_dir);
 
-    cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)rt->platform, 0};
-    rt->context = clCreateContext(props, 1, &rt->device, NULL, NULL, &err);
-    if ((status = runtime_check(err, "clCreateContext", rt->info.name)) != CLNET_OK)
-        goto fail;
-    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
-    if ((status = runtime_check(err, "clCreateCommandQueue", rt->info.name)) != CLNET_OK)
+    if ((status = create_queue(rt)) != CLNET_OK)
         goto fail;
     rt->stats.spin_us = quirks_device_opened(&rt->info);
 
@@ -170,6 +180,7 @@ void runtime_close(struct runtime *rt)
         return;
     if (rt->queue)
         clFinish(rt->queue);
+    runtime_free(rt->scratch);
     for (int k = 0; k < KERNEL_COUNT; k++)
         if (rt->kernels[k])
             clReleaseKernel(rt->kernels[k]);
@@ -287,11 +298,46 @@ int runtime_launch_1d_local(struct runtime *rt, enum kernel_id id, size_t n, siz
     return launch_built(rt, id, 1, &global, &local);
 }
 
+/* The work-group of a launch: `want` fitted to the device and the kernel. Each dimension at
+ * most CL_DEVICE_MAX_WORK_ITEM_SIZES's, and while their product passes CL_KERNEL_WORK_GROUP_SIZE
+ * the largest dimension shrinks by that ratio, to a multiple of the kernel's preferred multiple
+ * where it stays above one. Sizes within the limits are kept as asked: PoCL compiles a
+ * work-group function per size, so a launch's size must not change from call to call. */
+static void fit_local(const struct runtime *rt, enum kernel_id id, unsigned dims,
+                      const size_t *want, size_t *local)
+{
+    size_t wg = rt->kernel_wg_size[id] ? rt->kernel_wg_size[id] : 1, product = 1;
+    size_t multiple = rt->kernel_multiple[id];
+    for (unsigned d = 0; d < dims; d++) {
+        size_t max =
+            d < 3 && rt->info.max_work_item_size[d] ? rt->info.max_work_item_size[d] : want[d];
+        local[d] = want[d] == 0 ? 1 : want[d] < max ? want[d] : max;
+        product *= local[d];
+    }
+    while (product > wg) {
+        unsigned big = 0;
+        for (unsigned d = 1; d < dims; d++)
+            if (local[d] > local[big]) big = d;
+        size_t keep = product / local[big], fit = wg / keep;
+        if (multiple > 1 && fit >= multiple) fit = fit / multiple * multiple;
+        local[big] = fit > 0 ? fit : 1;
+        product = keep * local[big];
+    }
+}
+
 int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
                    const size_t *local)
 {
     int status = check_built(rt, id);
-    return status != CLNET_OK ? status : launch_built(rt, id, dims, global, local);
+    if (status != CLNET_OK) return status;
+    if (dims < 1 || dims > 3)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %u dimensions", kernel_name(id), dims);
+    if (!local) return launch_built(rt, id, dims, global, NULL);
+    size_t fitted[3], rounded[3];
+    fit_local(rt, id, dims, local, fitted);
+    for (unsigned d = 0; d < dims; d++)
+        rounded[d] = (global[d] + fitted[d] - 1) / fitted[d] * fitted[d];
+    return launch_built(rt, id, dims, rounded, fitted);
 }
 
 void runtime_set_launch_mode(struct runtime *rt, enum runtime_launch_mode mode, int skip)
@@ -347,6 +393,20 @@ int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t
     memcpy(p, host, bytes);
     return runtime_check(clEnqueueUnmapMemObject(rt->queue, *mem, p, 0, NULL, NULL),
                          "clEnqueueUnmapMemObject", what);
+}
+
+int runtime_scratch(struct runtime *rt, size_t bytes, cl_mem *mem)
+{
+    if (!rt->scratch || rt->scratch_bytes < bytes) {
+        runtime_free(rt->scratch);
+        rt->scratch = NULL;
+        rt->scratch_bytes = 0;
+        int status = runtime_alloc(rt, &rt->scratch, bytes, "a scratch buffer (GEMM temp)");
+        if (status != CLNET_OK) return status;
+        rt->scratch_bytes = bytes;
+    }
+    *mem = rt->scratch;
+    return CLNET_OK;
 }
 
 size_t runtime_bytes_allocated(const struct runtime *rt)

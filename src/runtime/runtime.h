@@ -4,8 +4,9 @@
  * runtime/ and ops/ include the OpenCL headers.
  *
  * It reads no environment: the caller passes the device spec and the sources' folder, main
- * sets the binary cache's folder (cache_set_dir), and a driver's quirks are reached through
- * runtime/quirks.h at fixed points of runtime_open. */
+ * sets the binary cache's folder (cache_set_dir) and the ops path and work-group cap
+ * (runtime_configure), and a driver's quirks are reached through runtime/quirks.h at fixed
+ * points of runtime_open. */
 #ifndef CLNET_RUNTIME_RUNTIME_H
 #define CLNET_RUNTIME_RUNTIME_H
 
@@ -18,6 +19,7 @@
 #include "runtime/kernels.h"
 
 struct runtime;
+struct clnet_options;
 
 /* What runtime_open did and how long it took (summary.json's startup_seconds builds on it). */
 struct runtime_stats {
@@ -39,14 +41,33 @@ struct runtime_stats {
 #define RUNTIME_PROGRAM(id) (1u << (unsigned)(id))
 #define RUNTIME_PROGRAMS_ALL ((1u << PROGRAM_COUNT) - 1u)
 
+/* Which shape of kernels the ops run (runtime_ops_path): the CPU path is the register-tiled
+ * kernels written and measured for PoCL on CPUs (clnet's own GEMM with its fused epilogues, the
+ * conv kernels with 16 images in the vector lanes); the GPU path is kernels shaped for GPUs
+ * (CLBlast's GEMM, a direct convolution with one output per work-item and the weights staged
+ * in local memory, a 2-D bias + activation). Both give the same results within float
+ * tolerance; each is bitwise reproducible on its own. */
+enum runtime_ops_path { RUNTIME_OPS_AUTO, RUNTIME_OPS_CPU, RUNTIME_OPS_GPU };
+
 struct runtime_options {
-    unsigned programs; /* the programs to build (RUNTIME_PROGRAM bits); 0 means every one */
+    /* the programs to build (RUNTIME_PROGRAM bits), less those only the other ops path uses;
+     * 0 means every one, both paths' */
+    unsigned programs;
     bool own_cache_always; /* clnet's binary cache even where the driver caches (the tests) */
     /* The FLOPs of one training step, 0 when not training: a driver's quirk may pick its
      * worker threads by it (runtime/quirks.h: quirks_before_open). It takes effect only if
      * OpenCL has not started in this process yet. */
     double step_flops;
+    /* AUTO: the path runtime_configure set (--ops-path / CLNET_OPS_PATH) when not auto, else
+     * the CPU path on a CPU device and the GPU path on any other (GPUs, accelerators). */
+    enum runtime_ops_path ops_path;
 };
+
+/* The settings of util/options.h that every runtime_open of the process follows: the ops path
+ * (o->ops_path, --ops-path / CLNET_OPS_PATH: auto leaves it to the caller and the device) and
+ * the cap on the work-group size of clnet's own kernels (o->max_local, --max-local /
+ * CLNET_MAX_LOCAL; 0: none). main calls it once; unconfigured, both are their defaults. */
+void runtime_configure(const struct clnet_options *o);
 
 /* Selects the device by spec (runtime_find_device; pass runtime_device_spec's result), creates
  * the context and queue, builds every program and creates every kernel. cl_dir (--cl-dir or
@@ -76,6 +97,17 @@ void runtime_build_reversed(bool reversed);
 
 const struct runtime_device_info *runtime_device(const struct runtime *rt);
 const struct runtime_stats *runtime_stats(const struct runtime *rt);
+
+/* The path runtime_open chose (RUNTIME_OPS_CPU or RUNTIME_OPS_GPU, never AUTO), its name ("cpu",
+ * "gpu"), and why, for --verbose ("--ops-path / CLNET_OPS_PATH", "asked by the caller", "a CPU
+ * device", "a GPU device"). */
+enum runtime_ops_path runtime_ops_path(const struct runtime *rt);
+const char *runtime_ops_path_name(enum runtime_ops_path path);
+const char *runtime_ops_path_reason(const struct runtime *rt);
+/* Switches the path (CPU or GPU) from now on: selfcheck and the ops tests run both paths'
+ * kernels on one runtime opened with every program (a launch of a program not built is
+ * CLNET_ERR_INTERNAL, as runtime_set_args says). */
+void runtime_set_ops_path(struct runtime *rt, enum runtime_ops_path path);
 const char *runtime_cache_dir(const struct runtime *rt); /* "" when caching is off */
 
 /* h continued (cache_hash) over the cl/ sources embedded in this build, names and bytes. */
@@ -88,7 +120,9 @@ cl_device_id runtime_device_id(const struct runtime *rt);
 /* The kernel, or NULL when its program was not built (runtime_set_args reports that). */
 cl_kernel runtime_kernel(const struct runtime *rt, enum kernel_id id);
 
-/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device. */
+/* CL_KERNEL_WORK_GROUP_SIZE of the kernel on this device, or the cap runtime_configure set
+ * (--max-local) when that is lower (a test of small limits: every launch of clnet's kernels
+ * then fits it). */
 size_t runtime_kernel_work_group_size(const struct runtime *rt, enum kernel_id id);
 
 /* The 1-D work-group size runtime_launch_1d uses for the kernel: a multiple of the kernel's
@@ -109,9 +143,13 @@ struct runtime_arg {
 int runtime_set_args(const struct runtime *rt, enum kernel_id id, const struct runtime_arg *args,
                      int n);
 
-/* Enqueues the kernel (arguments already set) over a dims-dimensional range in work-groups of
- * local (global a multiple of it). Every launch of clnet goes through here, so the launch mode
- * below applies to all of them. */
+/* Enqueues the kernel (arguments already set) over a dims-dimensional (1 to 3) range of at
+ * least global work-items, in work-groups of local fitted to the device: no dimension past
+ * CL_DEVICE_MAX_WORK_ITEM_SIZES, the product not past the kernel's CL_KERNEL_WORK_GROUP_SIZE
+ * (the largest dimension shrunk, to a multiple of CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE
+ * where it can be); each dimension of the range is rounded up to a multiple of its group's, so
+ * kernels bounds-check their index. local NULL leaves the size to the driver. Every launch of
+ * clnet goes through here, so the launch mode below applies to all of them. */
 int runtime_launch(struct runtime *rt, enum kernel_id id, unsigned dims, const size_t *global,
                    const size_t *local);
 
@@ -155,6 +193,12 @@ int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t
  * included; buffers CLBlast creates for itself are not counted): summary.json's
  * device_bytes_allocated. */
 size_t runtime_bytes_allocated(const struct runtime *rt);
+
+/* A scratch buffer of at least `bytes` that stays with the runtime (runtime_close releases it),
+ * for what a library would otherwise allocate on every call (CLBlast's GEMM temp buffer): the
+ * same buffer while it is large enough, else a larger one in its place (the old one released
+ * once the commands queued on it are done). Its contents are not kept from call to call. */
+int runtime_scratch(struct runtime *rt, size_t bytes, cl_mem *mem);
 
 /* Releases a buffer from runtime_alloc; NULL is fine. */
 void runtime_free(cl_mem mem);

@@ -30,6 +30,7 @@ void summary_device(struct trainer *t)
     t->sum.device = d->name;
     t->sum.platform = d->platform_name;
     t->sum.device_compute_units = d->compute_units;
+    t->sum.ops_path = runtime_ops_path_name(runtime_ops_path(t->s.rt));
     t->sum.sgd_fused = t->s.model.sgd_fused;
     t->sum.dense_stack = t->stack != NULL;
     t->sum.parameters = (long long)t->s.model.n_params;
@@ -115,4 +116,6 @@ void summary_startup(struct trainer *t)
             n += snprintf(split + n, sizeof split - (size_t)n, "%s%s %.2f s", n ? ", " : "",
                           program_file((enum program_id)i), st->program_seconds[i]);
     printf("%s: kernel programs: %s\n", t->exp->name, split);
+    printf("%s: ops path %s (%s)\n", t->exp->name,
+           runtime_ops_path_name(runtime_ops_path(t->s.rt)), runtime_ops_path_reason(t->s.rt));
 }

@@ -50,11 +50,23 @@ static const struct row rows[] = {
     {OPTIONS_NO_CACHE, "CLNET_NO_CACHE",
      {"no-cache", 0, NULL, DEVICE_COMMANDS, "no kernel binary cache (or CLNET_NO_CACHE=1)"},
      KIND_WORDS, "0|1", 0, 0, "1: no kernel binary cache (as --no-cache)"},
+    {OPTIONS_OPS_PATH, "CLNET_OPS_PATH",
+     {"ops-path", 0, "auto|cpu|gpu", "train eval predict gradcheck selfcheck sweep",
+      "kernels shaped for CPUs or GPUs (or CLNET_OPS_PATH; default auto: cpu on CPU devices, "
+      "gpu elsewhere)"},
+     KIND_WORDS, "auto|cpu|gpu", 0, 0, "kernels shaped for CPUs or GPUs (as --ops-path; "
+     "default auto: cpu on CPU devices, gpu elsewhere)"},
+    {OPTIONS_MAX_LOCAL, "CLNET_MAX_LOCAL",
+     {"max-local", 0, "N", "train eval predict gradcheck selfcheck sweep",
+      "cap on the work-group size of clnet's kernels, for testing small device limits (or "
+      "CLNET_MAX_LOCAL)"},
+     KIND_COUNT, NULL, 1, 4096, "cap on the work-group size of clnet's kernels (testing small "
+     "device limits; as --max-local)"},
     {OPTIONS_GEMM, "CLNET_GEMM",
      {"gemm", 0, "own|clblast", "train eval predict gradcheck selfcheck sweep",
-      "GEMM kernels (or CLNET_GEMM; default: own on CPUs, CLBlast elsewhere)"},
-     KIND_WORDS, "own|clblast", 0, 0, "GEMM kernels (as --gemm; default: own on CPUs, "
-     "CLBlast elsewhere)"},
+      "GEMM kernels (or CLNET_GEMM; default: own on the CPU path, CLBlast on the GPU path)"},
+     KIND_WORDS, "own|clblast", 0, 0, "GEMM kernels (as --gemm; default: own on the CPU path, "
+     "CLBlast on the GPU path)"},
     {OPTIONS_PROGRESS, "CLNET_PROGRESS",
      {"progress", 0, "tty|plain", TRAIN_COMMANDS,
       "tty: the progress line redrawn in place, plain: a line per evaluation (or "
@@ -168,6 +180,8 @@ static void store(struct clnet_options *o, const struct row *r, const char *valu
     case OPTIONS_CL_DIR: o->cl_dir = value; break;
     case OPTIONS_CACHE_DIR: o->cache_dir = value; break;
     case OPTIONS_NO_CACHE: o->no_cache = word == 1; break;
+    case OPTIONS_OPS_PATH: o->ops_path = (enum options_ops_path)word; break;
+    case OPTIONS_MAX_LOCAL: o->max_local = (int)whole(value, r->min, r->max); break;
     case OPTIONS_GEMM: o->gemm = word == 0 ? OPTIONS_GEMM_OWN : OPTIONS_GEMM_CLBLAST; break;
     case OPTIONS_PROGRESS:
         o->progress = word == 0 ? OPTIONS_PROGRESS_TTY : OPTIONS_PROGRESS_PLAIN;

@@ -14,6 +14,7 @@
 #define OPTIONS_UNSET (-1)
 
 enum options_gemm { OPTIONS_GEMM_AUTO, OPTIONS_GEMM_OWN, OPTIONS_GEMM_CLBLAST };
+enum options_ops_path { OPTIONS_OPS_PATH_AUTO, OPTIONS_OPS_PATH_CPU, OPTIONS_OPS_PATH_GPU };
 enum options_progress { OPTIONS_PROGRESS_AUTO, OPTIONS_PROGRESS_TTY, OPTIONS_PROGRESS_PLAIN };
 
 /* The settings that have a row in the table (options.c), in its order. */
@@ -22,6 +23,8 @@ enum options_id {
     OPTIONS_CL_DIR,
     OPTIONS_CACHE_DIR,
     OPTIONS_NO_CACHE,
+    OPTIONS_OPS_PATH,
+    OPTIONS_MAX_LOCAL,
     OPTIONS_GEMM,
     OPTIONS_PROGRESS,
     OPTIONS_COMPILE_HELPER,
@@ -44,6 +47,8 @@ struct clnet_options {
     const char *cl_dir;       /* --cl-dir / CLNET_CL_DIR; NULL: the embedded kernel sources */
     const char *cache_dir;    /* --cache-dir / CLNET_CACHE_DIR; NULL: options_cache_dir's default */
     bool no_cache;            /* --no-cache / CLNET_NO_CACHE=1: no kernel binary cache */
+    enum options_ops_path ops_path; /* --ops-path / CLNET_OPS_PATH (runtime/runtime.h) */
+    int max_local;            /* --max-local / CLNET_MAX_LOCAL: 1..4096, or 0 (no cap) */
     enum options_gemm gemm;   /* --gemm / CLNET_GEMM */
     enum options_progress progress; /* --progress / CLNET_PROGRESS */
     int compile_helper;       /* --compile-helper / CLNET_COMPILE_HELPER: 0, 1 or UNSET (auto) */

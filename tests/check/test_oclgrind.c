@@ -1,6 +1,7 @@
 /* clnet on Oclgrind, a simulator that checks every memory access of every work-item, as a
- * second OpenCL platform: `clnet selfcheck` and two steps of a dense net and of a small CNN
- * (on the synthetic set of tests/train/synth_data.c) run with OCLGRIND_CHECK_API=1 and
+ * second OpenCL platform: `clnet selfcheck` (every kernel of both ops paths) and two steps of a
+ * dense net (GPU path) and of a small CNN (the CPU and the GPU path, forced) (on the synthetic
+ * set of tests/train/synth_data.c), run with OCLGRIND_CHECK_API=1 and
  * OCLGRIND_DATA_RACES=1 and must leave stderr empty (Oclgrind prints its findings there),
  * exit 0, and write the same metrics.csv as PoCL within 1e-4 relative (two devices' exp/log
  * and GEMM orders differ in the last bits, so same_file's bitwise test does not apply). A
@@ -19,6 +20,7 @@
 
 #include "../train/synth.h"
 #include "harness.h"
+#include "metrics_close.h"
 
 static char icd_env[4300];
 
@@ -54,15 +56,21 @@ static void write_icd(const char *library)
     snprintf(icd_env, sizeof icd_env, "OCL_ICD_VENDORS=%s", dir);
 }
 
-/* clnet with argv on Oclgrind alone, its API and data-race checks on. */
-static struct run_result *on_oclgrind(const char *const *argv)
+/* clnet with argv on Oclgrind alone, its API and data-race checks on, and `extra` (an
+ * environment entry, or NULL). */
+static struct run_result *on_oclgrind_with(const char *const *argv, const char *extra)
 {
     struct run_result *r = calloc(1, sizeof *r);
     ck_assert_ptr_nonnull(r);
     const char *env[] = {synth_cache_env, icd_env, "OCLGRIND_CHECK_API=1",
-                         "OCLGRIND_DATA_RACES=1", NULL};
+                         "OCLGRIND_DATA_RACES=1", extra, NULL};
     run_clnet(r, argv, env);
     return r;
+}
+
+static struct run_result *on_oclgrind(const char *const *argv)
+{
+    return on_oclgrind_with(argv, NULL);
 }
 
 START_TEST(selfcheck_is_clean)
@@ -138,36 +146,6 @@ START_TEST(auto_passes_over_oclgrind)
 }
 END_TEST
 
-/* metrics.csv's rows as numbers; the header and the row count must match exactly; nan only where
- * both have it. */
-static void same_metrics(const char *a_dir, const char *b_dir, double tolerance)
-{
-    char *a = read_in(a_dir, "metrics.csv", NULL), *b = read_in(b_dir, "metrics.csv", NULL);
-    ck_assert_msg(a && b, "no metrics.csv in %s or %s", a_dir, b_dir);
-    ck_assert_msg(count_lines(a) == count_lines(b) && count_lines(a) >= 2, "rows:\n%s\n%s", a, b);
-    const char *nl_a = strchr(a, '\n'), *nl_b = strchr(b, '\n');
-    ck_assert_msg(nl_a - a == nl_b - b && strncmp(a, b, (size_t)(nl_a - a)) == 0, "headers:\n%s\n%s",
-                  a, b);
-    const char *p = nl_a + 1, *q = nl_b + 1;
-    int values = 0;
-    while (*p && *q) {
-        char *end_p, *end_q;
-        double x = strtod(p, &end_p), y = strtod(q, &end_q);
-        ck_assert_msg(end_p != p && end_q != q, "not a number at '%.20s' / '%.20s'", p, q);
-        double rel = fabs(x - y) / fmax(fmax(fabs(x), fabs(y)), 1e-30);
-        /* both nan: row 0's mini-batch columns (no step yet) */
-        ck_assert_msg(x == y || rel <= tolerance || (isnan(x) && isnan(y)),
-                      "value %d: %.9g on Oclgrind, %.9g on PoCL:\n%s\n%s", values, x, y, a, b);
-        ck_assert_msg(*end_p == *end_q, "layout:\n%s\n%s", a, b);
-        values++;
-        p = *end_p ? end_p + 1 : end_p;
-        q = *end_q ? end_q + 1 : end_q;
-    }
-    ck_assert_msg(!*p && !*q && values >= 7, "%d values:\n%s\n%s", values, a, b);
-    free(a);
-    free(b);
-}
-
 /* Two steps of batch 8, then one eval of the 200 test images: what a simulator can afford. */
 #define STEPS                                                                                  \
     "train:\n"                                                                                 \
@@ -190,24 +168,37 @@ static const char *const nets[][2] = {
             "    - dense: {units: 10}\n" STEPS "  optimizer: {sgd: {lr: 0.05}}\n"},
 };
 
+/* Runs on Oclgrind, each through a forced ops path (Oclgrind calls itself a GPU: auto takes
+ * the GPU path): the dense net on the GPU path (CLBlast, the 2-D bias_act), the CNN on both
+ * (the CPU path's conv kernels and the GPU path's); each against PoCL's default path. */
+static const struct {
+    int net;
+    const char *path;
+} runs[] = {{0, "gpu"}, {1, "cpu"}, {1, "gpu"}};
+
 START_TEST(training_is_clean_and_matches_pocl)
 {
-    const char *name = nets[_i][0];
-    char file[64], ocl_name[64];
+    const char *name = nets[runs[_i].net][0], *path = runs[_i].path;
+    char file[64], pocl_name[64], ocl_name[64], force[32];
     snprintf(file, sizeof file, "%s.yaml", name);
-    snprintf(ocl_name, sizeof ocl_name, "%s_oclgrind", name);
-    char *config = write_config(file, nets[_i][1]);
-    char *pocl = run_dir(name), *ocl = run_dir(ocl_name);
+    snprintf(pocl_name, sizeof pocl_name, "%s_pocl_%s", name, path);
+    snprintf(ocl_name, sizeof ocl_name, "%s_oclgrind_%s", name, path);
+    snprintf(force, sizeof force, "CLNET_OPS_PATH=%s", path);
+    char *config = write_config(file, nets[runs[_i].net][1]);
+    char *pocl = run_dir(pocl_name), *ocl = run_dir(ocl_name);
     struct run_result *r = train(config, pocl, NULL);
     free(completed_summary(r, pocl));
     free(r);
     const char *argv[] = {"train", config, "--out", ocl, "--device", "oclgrind", NULL};
-    r = on_oclgrind(argv);
+    r = on_oclgrind_with(argv, force);
     ck_assert_msg(r->err[0] == '\0', "%s: Oclgrind reported (exit %d):\n%.2000s", name,
                   r->exit_code, r->err);
-    free(completed_summary(r, ocl));
-    printf("%s: 2 steps and an eval on Oclgrind: %.1f s\n", name, r->seconds);
-    same_metrics(ocl, pocl, 1e-4);
+    char *summary = completed_summary(r, ocl);
+    ck_assert_msg(json_has_string(summary, "ops_path", path), "%s: not on the %s path:\n%s",
+                  name, path, summary);
+    printf("%s: 2 steps and an eval on Oclgrind, %s path: %.1f s\n", name, path, r->seconds);
+    metrics_close(ocl, "Oclgrind", pocl, "PoCL", 1e-4);
+    free(summary);
     free(r);
     free(config);
 }
@@ -230,7 +221,7 @@ int main(void)
     tcase_add_test(tc, selfcheck_is_clean);
     tcase_add_test(tc, out_of_bounds_read_is_reported);
     tcase_add_loop_test(tc, training_is_clean_and_matches_pocl, 0,
-                        (int)(sizeof nets / sizeof nets[0]));
+                        (int)(sizeof runs / sizeof runs[0]));
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }

@@ -228,6 +228,8 @@ static const struct {
 } bad_env[] = {
     {"CLNET_PROGRESS=rainbow", "CLNET_PROGRESS=rainbow: expected tty|plain"},
     {"CLNET_GEMM=fast", "CLNET_GEMM=fast: expected own|clblast"},
+    {"CLNET_OPS_PATH=fpga", "CLNET_OPS_PATH=fpga: expected auto|cpu|gpu"},
+    {"CLNET_MAX_LOCAL=0", "CLNET_MAX_LOCAL=0: expected a whole number from 1 to 4096"},
     {"CLNET_SPIN_US=lots", "CLNET_SPIN_US=lots: expected a whole number"},
     {"CLNET_COMPILE_HELPER=yes", "CLNET_COMPILE_HELPER=yes: expected 0|1"},
     {"POCL_MAX_PTHREAD_COUNT=-3", "POCL_MAX_PTHREAD_COUNT=-3: expected a whole number"},

@@ -1,7 +1,8 @@
-/* cl/conv2d.cl against ops/ref_conv.c: forward, dW, db and dx on odd shapes (pad 0 and
- * more, stride above the kernel, 1x1 to 7x7, rectangular kernels, strides and pads, one and
- * several channels and filters) for every activation, and the homework CNN's three layers at
- * batch 100. Weights and bias sit at offsets inside arenas whose other values must stay
+/* cl/conv2d.cl (the CPU path) and cl/conv2d_gpu.cl (the GPU path), each against ops/ref_conv.c:
+ * forward, dW, db and dx on odd shapes (pad 0 and more, stride above the kernel, 1x1 to 7x7,
+ * rectangular kernels, strides and pads, one and several channels and filters) for every
+ * activation, and the homework CNN's three layers at batch 100, on each path; the paths
+ * against each other. Weights and bias sit at offsets inside arenas whose other values must stay
  * untouched; errors are norm-wise (||got - want|| / ||want|| < 1e-5). Two runs of the same
  * step are bitwise identical, and so are the batch-minor layouts' results (NaN in the lanes
  * past the batch of the inputs, zeros there in the outputs). */
@@ -149,8 +150,9 @@ static void check_layouts(struct conv_geom g, int batch, int act, const float *x
     ck_assert_int_eq(op_conv2d_forward(ops_rt, my, mx, mp, w_off, b_off, work, &g, batch, act), 0);
     check_batch_minor(my, y, batch, kpq, bp, "y");
     ck_assert_int_eq(runtime_upload(ops_rt, my, 0, yb, kpq * bp * 4), 0);
-    ck_assert_int_eq(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, my, mdy, mp, w_off, work, &g,
-                                        batch, act), 0);
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, mx, my, mdy, mp, w_off, work,
+                                        &g, batch, act),
+                     0);
     check_batch_minor(mdx, dx, batch, chw, bp, "dx");
     check_same_grads(mg, grads, arena, "batch-minor differ from NCHW's");
     free(xb);
@@ -199,8 +201,8 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
 
     /* Backward from the host's y, so that both sides take the same activation gradient. */
     ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
-    ck_assert_msg(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, my, mdy, mp, w_off, work, &g,
-                                     batch, act) == 0,
+    ck_assert_msg(op_conv2d_backward(ops_rt, mdx, mg, w_off, b_off, mx, my, mdy, mp, w_off, work,
+                                     &g, batch, act) == 0,
                   "%s", clnet_error_message());
     float *dy_after = ops_download(mdy, 0, ny), *grads = ops_download(mg, 0, arena);
     float *dx = ops_download(mdx, 0, nx);
@@ -221,8 +223,8 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
         ck_assert_msg(ops_first_difference(y2, y, ny) < 0, "conv2d forward not reproducible");
         ck_assert_int_eq(runtime_upload(ops_rt, my, 0, want_y, ny * 4), 0);
         ck_assert_int_eq(runtime_upload(ops_rt, mg, 0, grads0, arena * 4), 0);
-        ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, my, mdy, mp, w_off, work,
-                                         &g, batch, act) == 0,
+        ck_assert_msg(op_conv2d_backward(ops_rt, NULL, mg, w_off, b_off, mx, my, mdy, mp, w_off,
+                                         work, &g, batch, act) == 0,
                       "%s", clnet_error_message());
         check_same_grads(mg, grads, arena, "not reproducible");
         free(y2);
@@ -248,21 +250,114 @@ static void check_conv(const int *v, int act, uint64_t *seed, bool twice)
     runtime_free(work);
 }
 
+/* The loop tests below run on the path _i names (runtime_ops_path), whichever the runtime
+ * chose, and put its choice back. */
+static const enum runtime_ops_path paths[] = {RUNTIME_OPS_CPU, RUNTIME_OPS_GPU};
+static enum runtime_ops_path chosen_path;
+
+static void use_path(int i)
+{
+    chosen_path = runtime_ops_path(ops_rt);
+    runtime_set_ops_path(ops_rt, paths[i]);
+}
+
 START_TEST(conv2d_shapes)
 {
+    use_path(_i);
     uint64_t seed = 0x5be3a7c1d2096f4bu;
     for (size_t s = 0; s < N_SHAPES; s++)
         for (int act = 0; act < ACTIVATION_COUNT; act++)
             check_conv(shapes[s], act, &seed, s == 4);
+    runtime_set_ops_path(ops_rt, chosen_path);
 }
 END_TEST
 
 START_TEST(conv2d_homework_layers)
 {
+    use_path(_i);
     uint64_t seed = 0x1f0e5d8c2b3a4968u;
     for (size_t l = 0; l < sizeof homework / sizeof homework[0]; l++)
         check_conv(homework[l], ACTIVATION_RELU, &seed, true);
     check_conv(homework[1], ACTIVATION_TANH, &seed, false);
+    runtime_set_ops_path(ops_rt, chosen_path);
+}
+END_TEST
+
+/* One forward and backward of v (batch-minor between conv layers, as layers/conv2d.c lays out
+ * the homework CNN's middle layer) on the given path; y, dW and db (grads), dx downloaded. */
+struct conv_run {
+    float *y, *grads, *dx;
+};
+
+static struct conv_run run_path(enum runtime_ops_path path, const struct conv_geom *g, int batch,
+                                int act, cl_mem mx, cl_mem mp, cl_mem mdy, size_t arena)
+{
+    runtime_set_ops_path(ops_rt, path);
+    const size_t bp = op_conv2d_batch_stride(batch);
+    const size_t nx = (size_t)g->c * g->h * g->w * bp, ny = (size_t)g->k * g->p * g->q * bp;
+    cl_mem my = ops_buffer(NULL, ny * 4), mg = ops_buffer(NULL, arena * 4);
+    cl_mem mdx = ops_buffer(NULL, nx * 4), work = ops_buffer(NULL, op_conv2d_workspace(g, batch));
+    ck_assert_int_eq(op_fill(ops_rt, mg, 0, arena, 0.0f), 0);
+    ck_assert_int_eq(
+        op_conv2d_forward(ops_rt, my, mx, mp, 0, arena - (size_t)g->k, work, g, batch, act), 0);
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, mdx, mg, 0, arena - (size_t)g->k, mx, my, mdy, mp,
+                                        0, work, g, batch, act),
+                     0);
+    struct conv_run r = {ops_download(my, 0, ny), ops_download(mg, 0, arena),
+                         ops_download(mdx, 0, nx)};
+    runtime_free(my);
+    runtime_free(mg);
+    runtime_free(mdx);
+    runtime_free(work);
+    return r;
+}
+
+/* Fails unless a and b (n floats) are bitwise equal. */
+static void check_bitwise(const float *a, const float *b, size_t n, const char *what, size_t l)
+{
+    long d = ops_first_difference(a, b, n);
+    ck_assert_msg(d < 0, "layer %zu: %s differs between the paths at %ld: %.9g, %.9g", l, what, d,
+                  d < 0 ? 0.0 : (double)a[d], d < 0 ? 0.0 : (double)b[d]);
+}
+
+/* The GPU path against the CPU path on homework layer l, batch-minor. */
+static void check_paths_agree(size_t l, uint64_t *seed)
+{
+    struct conv_geom g = make_geom(homework[l]);
+    g.x_batch_minor = g.y_batch_minor = true;
+    const int batch = homework[l][0], act = ACTIVATION_RELU;
+    const size_t bp = op_conv2d_batch_stride(batch), chw = (size_t)g.c * g.h * g.w;
+    const size_t kpq = (size_t)g.k * g.p * g.q, arena = (size_t)g.k * g.c * g.r * g.s + g.k;
+    float *x = ops_random_floats(seed, chw * (size_t)batch, 1.0f);
+    float *dy = ops_random_floats(seed, kpq * (size_t)batch, 1.0f);
+    float *params = ops_random_floats(seed, arena, 0.3f);
+    float *xb = to_batch_minor(x, batch, chw, bp, NAN);
+    float *dyb = to_batch_minor(dy, batch, kpq, bp, NAN);
+    cl_mem mx = ops_buffer(xb, chw * bp * 4), mdy = ops_buffer(dyb, kpq * bp * 4);
+    cl_mem mp = ops_buffer(params, arena * 4);
+    struct conv_run cpu = run_path(RUNTIME_OPS_CPU, &g, batch, act, mx, mp, mdy, arena);
+    struct conv_run gpu = run_path(RUNTIME_OPS_GPU, &g, batch, act, mx, mp, mdy, arena);
+    check_bitwise(gpu.y, cpu.y, kpq * bp, "y", l);
+    check_bitwise(gpu.dx, cpu.dx, chw * bp, "dx", l);
+    check_norm(gpu.grads, cpu.grads, arena, "GPU path's dW, db against the CPU path's", &g, batch,
+               act);
+    free(x), free(dy), free(params), free(xb), free(dyb);
+    free(cpu.y), free(cpu.grads), free(cpu.dx), free(gpu.y), free(gpu.grads), free(gpu.dx);
+    runtime_free(mx);
+    runtime_free(mdy);
+    runtime_free(mp);
+}
+
+/* The GPU path against the CPU path on the homework CNN's layers: y and dx sum their taps in
+ * the same order, so with ReLU they are bitwise the same; dW and db sum in another order,
+ * within the suite's 1e-5. */
+START_TEST(conv2d_paths_agree)
+{
+    const enum runtime_ops_path chosen = runtime_ops_path(ops_rt);
+    uint64_t seed = 0x7a3c91e5f02b6d48u;
+    for (size_t l = 0; l < sizeof homework / sizeof homework[0]; l++)
+        check_paths_agree(l, &seed);
+    runtime_set_ops_path(ops_rt, chosen);
 }
 END_TEST
 
@@ -280,10 +375,10 @@ START_TEST(conv2d_bad_arguments)
     ck_assert_int_eq(op_conv2d_forward(ops_rt, m, m, m, 0, 0, NULL, &g, 1, ACTIVATION_COUNT),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
-    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, 0, work, &g, 2, 0),
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, work, &g, 2, 0),
                      CLNET_ERR_INTERNAL); /* workspace too small */
     clnet_error_clear();
-    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, 0, NULL, &g, 2, 0),
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, m, 0, 0, m, m, m, m, 0, NULL, &g, 2, 0),
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
     ck_assert_uint_eq(op_conv2d_workspace(&g, 0), 0);
@@ -292,12 +387,35 @@ START_TEST(conv2d_bad_arguments)
 }
 END_TEST
 
+/* A run's program set names both paths' conv programs (layers/conv2d.c's kind row); runtime_open builds
+ * the one of its path, whichever the caller or --ops-path chose (runtime_configure); every program (set 0)
+ * builds both. */
+START_TEST(conv2d_program_per_path)
+{
+    const unsigned cpu = RUNTIME_PROGRAM(PROGRAM_CONV2D), gpu = RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU);
+    for (int i = 0; i < 2; i++) {
+        struct runtime_options o = {.programs = RUNTIME_PROGRAM(PROGRAM_DATA) | cpu | gpu,
+                                    .ops_path = paths[i]};
+        struct runtime *rt;
+        ck_assert_msg(runtime_open_with(&rt, runtime_device_spec(NULL, NULL), NULL, &o) == 0,
+                      "%s", clnet_error_message());
+        ck_assert_int_eq(runtime_ops_path(rt), paths[i]);
+        ck_assert_str_eq(runtime_ops_path_reason(rt), "asked by the caller");
+        ck_assert_uint_eq(runtime_stats(rt)->program_set & (cpu | gpu), i == 0 ? cpu : gpu);
+        runtime_close(rt);
+    }
+    ck_assert_uint_eq(runtime_stats(ops_rt)->program_set & (cpu | gpu), cpu | gpu);
+}
+END_TEST
+
 TCase *ops_conv2d_tcase(void)
 {
     TCase *tc = tcase_create("conv2d");
     tcase_set_timeout(tc, 240);
-    tcase_add_test(tc, conv2d_shapes);
-    tcase_add_test(tc, conv2d_homework_layers);
+    tcase_add_loop_test(tc, conv2d_shapes, 0, 2);
+    tcase_add_loop_test(tc, conv2d_homework_layers, 0, 2);
+    tcase_add_test(tc, conv2d_paths_agree);
+    tcase_add_test(tc, conv2d_program_per_path);
     tcase_add_test(tc, conv2d_bad_arguments);
     return tc;
 }

@@ -261,8 +261,12 @@ static void check_epilogues(uint64_t *seed, int m, int n, int k, int act)
     free(y);
 }
 
+/* The epilogues serve the CPU path (layers/dense.c): their separate kernels are the CPU path's
+ * (its bias_act_forward in float16 vectors), whichever path the runtime chose. */
 START_TEST(gemm_epilogues_match_separate_kernels)
 {
+    const enum runtime_ops_path chosen = runtime_ops_path(ops_rt);
+    runtime_set_ops_path(ops_rt, RUNTIME_OPS_CPU);
     static const int ns[] = {1, 10, 16, 17, 31, 32, 33, 64, 95, 200};
     uint64_t seed = 0x9e3779b97f4a7c15u;
     for (int i = 0; i < (int)(sizeof ns / sizeof ns[0]); i++)
@@ -271,6 +275,7 @@ START_TEST(gemm_epilogues_match_separate_kernels)
     /* Fewer than GEMM_TM rows with several column tiles: the guarded path's column sums. */
     check_epilogues(&seed, 5, 64, 9, ACTIVATION_RELU);
     check_epilogues(&seed, 3, 200, 13, ACTIVATION_SIGMOID);
+    runtime_set_ops_path(ops_rt, chosen);
 }
 END_TEST
 
@@ -447,6 +452,51 @@ START_TEST(gemm_transpose_exact)
 }
 END_TEST
 
+/* CLBlast gets the runtime's one scratch buffer as its temp buffer (ops/gemm.c): a shape that
+ * needs one (sizes off CLBlast's tiles above its direct-kernel limit: 1000 on PoCL needs 12 MB,
+ * 515 none) makes it once, of the size CLBlast asks for; the same shape again, and a smaller
+ * one, reuse it; the product is right. (The first call of the suite that needs one: the scratch
+ * buffer starts here.) */
+START_TEST(gemm_clblast_one_temp_buffer)
+{
+    enum { N = 1000 };
+    uint64_t seed = 0x2545f4914f6cdd1du;
+    float *a = ops_random_floats(&seed, (size_t)N * N, 1.0f);
+    float *want = malloc((size_t)N * N * sizeof *want);
+    ck_assert_ptr_nonnull(want);
+    for (size_t i = 0; i < (size_t)N * N; i++) /* A I = A: B is the identity */
+        want[i] = a[i];
+    float *eye = calloc((size_t)N * N, sizeof *eye);
+    ck_assert_ptr_nonnull(eye);
+    for (int i = 0; i < N; i++)
+        eye[(size_t)i * N + i] = 1.0f;
+    cl_mem ma = ops_buffer(a, (size_t)N * N * 4), mb = ops_buffer(eye, (size_t)N * N * 4);
+    cl_mem mc = ops_buffer(NULL, (size_t)N * N * 4);
+    const size_t need = op_gemm_clblast_temp_bytes(ops_rt, false, false, N, N, N);
+    size_t before = runtime_bytes_allocated(ops_rt);
+    ck_assert_msg(op_gemm_clblast(ops_rt, false, false, N, N, N, 1.0f, ma, 0, N, mb, 0, N, 0.0f,
+                                  mc, 0, N) == 0, "%s", clnet_error_message());
+    size_t once = runtime_bytes_allocated(ops_rt);
+    ck_assert_msg(op_gemm_clblast(ops_rt, false, false, N, N, N, 1.0f, ma, 0, N, mb, 0, N, 0.0f,
+                                  mc, 0, N) == 0, "%s", clnet_error_message());
+    ck_assert_msg(op_gemm_clblast(ops_rt, true, false, N - 100, N - 100, N - 100, 1.0f, ma, 0, N,
+                                  mb, 0, N, 0.0f, mc, 0, N) == 0, "%s", clnet_error_message());
+    ck_assert_msg(op_gemm_clblast(ops_rt, false, false, N, N, N, 1.0f, ma, 0, N, mb, 0, N, 0.0f,
+                                  mc, 0, N) == 0, "%s", clnet_error_message());
+    if (need == 0)
+        printf("gemm_clblast_one_temp_buffer: CLBlast needs no temp buffer for %d^3 here\n", N);
+    ck_assert_msg(once - before == need, "%zu bytes allocated for a temp buffer of %zu",
+                  once - before, need);
+    ck_assert_uint_eq(runtime_bytes_allocated(ops_rt), once);
+    float *got = ops_download(mc, 0, (size_t)N * N);
+    ck_assert_msg(ops_first_difference(got, want, (size_t)N * N) < 0, "A I != A");
+    free(a), free(want), free(eye), free(got);
+    runtime_free(ma);
+    runtime_free(mb);
+    runtime_free(mc);
+}
+END_TEST
+
 TCase *ops_gemm_tcase(void)
 {
     TCase *tc = tcase_create("gemm");
@@ -461,5 +511,6 @@ TCase *ops_gemm_tcase(void)
     tcase_add_test(tc, gemm_beta_zero_ignores_nan);
     tcase_add_test(tc, gemm_bad_shape);
     tcase_add_test(tc, gemm_transpose_exact);
+    tcase_add_test(tc, gemm_clblast_one_temp_buffer);
     return tc;
 }

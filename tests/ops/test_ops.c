@@ -9,7 +9,10 @@
 #include "harness.h"
 #include "ops_tests.h"
 #include "runtime/cache.h"
+#include "util/options.h"
 #include "util/status.h"
+
+extern char **environ;
 
 struct runtime *ops_rt;
 
@@ -125,6 +128,14 @@ int main(int argc, char **argv)
 {
     (void)argc;
     default_cache_dir(argv[0]);
+    /* CLNET_OPS_PATH and CLNET_MAX_LOCAL as clnet's main hands them to the runtime (the
+     * ops_gpu_path and ops_small_groups tests set them) */
+    struct clnet_options settings;
+    if (options_from_env(&settings, environ) != CLNET_OK) {
+        fprintf(stderr, "%s\n", clnet_error_message());
+        return EXIT_FAILURE;
+    }
+    runtime_configure(&settings);
     struct runtime_device_info *list;
     int n;
     if (runtime_list_devices(&list, &n) != CLNET_OK) {
@@ -137,8 +148,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "runtime_open: %s\n", clnet_error_message());
         return status == CLNET_ERR_DEVICE ? 77 : EXIT_FAILURE;
     }
-    printf("ops on %s [%s]\n", runtime_device(ops_rt)->name,
-           runtime_device(ops_rt)->platform_name);
+    printf("ops on %s [%s], ops path %s (%s)\n", runtime_device(ops_rt)->name,
+           runtime_device(ops_rt)->platform_name,
+           runtime_ops_path_name(runtime_ops_path(ops_rt)), runtime_ops_path_reason(ops_rt));
     Suite *s = suite_create("ops");
     suite_add_tcase(s, ops_data_tcase());
     suite_add_tcase(s, ops_elementwise_tcase());
