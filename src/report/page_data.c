@@ -1,4 +1,4 @@
-/* The data of the pages (see page.h): a run's metrics.csv as columns, its summary.json,
+/* The data of the pages (see page.h): a run's metrics.csv and steps.csv as columns, its summary.json,
  * config.yaml, layer_stats.csv and confusion.json as texts, which of its files exist, and,
  * in a sweep, its settings in a few words and the config keys where it differs from the
  * sweep's most common choice. page.js draws them. */
@@ -63,7 +63,34 @@ static int json_metrics(struct json_writer *w, const char *dir, bool all)
             json_column(w, "train_loss", t.train_loss, t.n);
             json_column(w, "full_train_acc", t.full_train_acc, t.n);
             json_column(w, "full_train_loss", t.full_train_loss, t.n);
+            json_column(w, "val_acc", metrics_column(&t, "val_acc"), t.n);
+            json_column(w, "val_loss", metrics_column(&t, "val_loss"), t.n);
         }
+        json_end_object(w);
+    } else {
+        json_null(w);
+    }
+    metrics_table_free(&t);
+    free(path);
+    return status;
+}
+
+/* "steps": steps.csv's columns (every step's mini-batch loss and accuracy: the noisy curve),
+ * or null when the run has no such file (one from a clnet before it). */
+static int json_steps(struct json_writer *w, const char *dir)
+{
+    char *path = path_in(dir, "steps.csv");
+    if (!path)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    struct metrics_table t = {0};
+    bool exists = fs_exists(path);
+    int status = exists ? steps_read(&t, path) : CLNET_OK;
+    json_key(w, "steps");
+    if (status == CLNET_OK && exists) {
+        json_begin_object(w);
+        json_column(w, "iteration", t.iteration, t.n);
+        json_column(w, "train_acc", t.train_acc, t.n);
+        json_column(w, "train_loss", t.train_loss, t.n);
         json_end_object(w);
     } else {
         json_null(w);
@@ -210,6 +237,8 @@ static int json_run(struct json_writer *w, const struct page_run *run, const cha
     int status = json_file_text(w, "summary", run->dir, "summary.json");
     if (status == CLNET_OK)
         status = json_metrics(w, run->dir, full);
+    if (status == CLNET_OK && full)
+        status = json_steps(w, run->dir);
     if (status == CLNET_OK && full)
         status = json_file_text(w, "config", run->dir, "config.yaml");
     if (status == CLNET_OK && full)
