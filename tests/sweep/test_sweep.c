@@ -338,6 +338,63 @@ START_TEST(test_sweep_resumes_after_kill)
 }
 END_TEST
 
+/* Whether files a and b hold the same bytes. */
+static bool same_bytes(const char *a, const char *b)
+{
+    FILE *f = fopen(a, "rb"), *g = fopen(b, "rb");
+    bool same = f && g;
+    for (int x = 0, y = 0; same && (x != EOF || y != EOF);) {
+        x = fgetc(f);
+        y = fgetc(g);
+        same = x == y;
+    }
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    return same;
+}
+
+/* A sweep given again with more iterations continues its runs from their checkpoints, as
+ * `clnet train` does, and ends with the bytes a sweep of the larger count writes; a change of
+ * anything else starts the run over. */
+START_TEST(test_sweep_continues_to_more_iterations)
+{
+    char *dir = folder("more"), *root = folder("out_more"), *once = folder("out_once");
+    write_base(dir, 40);
+    write_experiment(dir, "m1.yaml", "_base.yaml", 16, NULL);
+    const char *first[] = {"sweep", dir, "--out", root, NULL};
+    struct run_result *r = clnet(first);
+    assert_exit(r, 0, "a sweep of 40 iterations");
+    free(r);
+    const char *more[] = {"sweep", dir, "--out", root, "--set", "train.iterations=80", NULL};
+    r = clnet(more);
+    assert_exit(r, 0, "the sweep again with 80 iterations");
+    ck_assert_msg(strstr(r->out, "m1: continuing a run of fewer iterations at iteration 40 of 80"),
+                  "not continued: %s%s", r->out, r->err);
+    free(r);
+    const char *whole[] = {"sweep", dir, "--out", once, "--set", "train.iterations=80", NULL};
+    r = clnet(whole);
+    assert_exit(r, 0, "a sweep of 80 iterations");
+    free(r);
+    static const char *const files[] = {"metrics.csv", "steps.csv", "model.safetensors",
+                                        "best.safetensors"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+        ck_assert_msg(same_bytes(str("%s/more/m1/%s", root, files[i]),
+                                 str("%s/more/m1/%s", once, files[i])),
+                      "%s: continued 40 -> 80 differs from one run of 80", files[i]);
+    const char *other[] = {"sweep", dir, "--out", root, "--set", "train.iterations=80",
+                           "--set", "train.optimizer.adam.lr=0.02", NULL};
+    r = clnet(other);
+    assert_exit(r, 0, "the sweep again with another learning rate");
+    ck_assert_msg(!strstr(r->out, "continuing") && !strstr(r->err, "continuing") &&
+                      !same_bytes(str("%s/more/m1/metrics.csv", root),
+                                  str("%s/more/m1/metrics.csv", once)),
+                  "another config was not started over: %s%s", r->out, r->err);
+    free(r);
+}
+END_TEST
+
 /* ---- 4. --jobs 2 ------------------------------------------------------------------------- */
 
 /* The CSV without its iterations_per_second and seconds columns (the last three columns are
@@ -668,6 +725,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(tc, test_sweep_failures_listed);
     tcase_add_test(tc, test_sweep_fail_fast);
     tcase_add_test(tc, test_sweep_resumes_after_kill);
+    tcase_add_test(tc, test_sweep_continues_to_more_iterations);
     tcase_add_test(tc, test_sweep_jobs_same_rows);
     tcase_add_test(tc, test_sweep_passes_settings_as_flags);
     tcase_add_test(tc, test_sweep_bad_config_first);
