@@ -70,7 +70,9 @@ static const struct command commands[] = {
      "that miscompile (fast-math exp/log, flushed denormals, NaN folding), wrong offsets or "
      "buffers and stray writes (exit 1)",
      cli_selfcheck, 0, 0, false},
-    {"help", "help [config]", "this text; `help config` lists every experiment-file key",
+    {"help", "help [COMMAND | config]",
+     "this text; `help COMMAND` one command's usage and options; `help config` lists every "
+     "experiment-file key",
      cli_help, 0, 1, false},
     {"compile-helper", "compile-helper --parent PID CONFIG.yaml [train's options]",
      "a cold start's compile helper (runtime/quirks.h)", cli_compile_helper, 1, 1, true},
