@@ -43,29 +43,23 @@ static void json_column(struct json_writer *w, const char *key, const double *v,
     json_end_array(w);
 }
 
-/* "metrics": its columns (all, or the test curves and lr), or null when there is no file. */
-static int json_metrics(struct json_writer *w, const char *dir, bool all)
+/* key: the named columns of dir/file as read (metrics_read, steps_read; a column the file
+ * lacks is null), or null when there is no such file. */
+static int json_table(struct json_writer *w, const char *key, const char *dir, const char *file,
+                      int (*read)(struct metrics_table *, const char *),
+                      const char *const *names, int n)
 {
-    char *path = path_in(dir, "metrics.csv");
+    char *path = path_in(dir, file);
     if (!path)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     struct metrics_table t = {0};
-    int status = fs_exists(path) ? metrics_read(&t, path) : CLNET_OK;
-    json_key(w, "metrics");
-    if (status == CLNET_OK && fs_exists(path)) {
+    bool exists = fs_exists(path);
+    int status = exists ? read(&t, path) : CLNET_OK;
+    json_key(w, key);
+    if (status == CLNET_OK && exists) {
         json_begin_object(w);
-        json_column(w, "iteration", t.iteration, t.n);
-        json_column(w, "lr", t.lr, t.n);
-        json_column(w, "test_acc", t.test_acc, t.n);
-        json_column(w, "test_loss", t.test_loss, t.n);
-        if (all) {
-            json_column(w, "train_acc", t.train_acc, t.n);
-            json_column(w, "train_loss", t.train_loss, t.n);
-            json_column(w, "full_train_acc", t.full_train_acc, t.n);
-            json_column(w, "full_train_loss", t.full_train_loss, t.n);
-            json_column(w, "val_acc", metrics_column(&t, "val_acc"), t.n);
-            json_column(w, "val_loss", metrics_column(&t, "val_loss"), t.n);
-        }
+        for (int i = 0; i < n; i++)
+            json_column(w, names[i], metrics_column(&t, names[i]), t.n);
         json_end_object(w);
     } else {
         json_null(w);
@@ -75,29 +69,22 @@ static int json_metrics(struct json_writer *w, const char *dir, bool all)
     return status;
 }
 
+/* "metrics": metrics.csv's columns (all, or the test curves and lr: the first four). */
+static int json_metrics(struct json_writer *w, const char *dir, bool all)
+{
+    static const char *const names[] = {"iteration",  "lr",        "test_acc",
+                                        "test_loss",  "train_acc", "train_loss",
+                                        "full_train_acc", "full_train_loss", "val_acc",
+                                        "val_loss"};
+    return json_table(w, "metrics", dir, "metrics.csv", metrics_read, names, all ? 10 : 4);
+}
+
 /* "steps": steps.csv's columns (every step's mini-batch loss and accuracy: the noisy curve),
- * or null when the run has no such file (one from a clnet before it). */
+ * null for a run from a clnet before the file. */
 static int json_steps(struct json_writer *w, const char *dir)
 {
-    char *path = path_in(dir, "steps.csv");
-    if (!path)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    struct metrics_table t = {0};
-    bool exists = fs_exists(path);
-    int status = exists ? steps_read(&t, path) : CLNET_OK;
-    json_key(w, "steps");
-    if (status == CLNET_OK && exists) {
-        json_begin_object(w);
-        json_column(w, "iteration", t.iteration, t.n);
-        json_column(w, "train_acc", t.train_acc, t.n);
-        json_column(w, "train_loss", t.train_loss, t.n);
-        json_end_object(w);
-    } else {
-        json_null(w);
-    }
-    metrics_table_free(&t);
-    free(path);
-    return status;
+    static const char *const names[] = {"iteration", "train_acc", "train_loss"};
+    return json_table(w, "steps", dir, "steps.csv", steps_read, names, 3);
 }
 
 /* key: the text of dir/name, or null when there is no such file. */
