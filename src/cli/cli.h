@@ -20,6 +20,7 @@ struct cli_args {
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
     const char *inputs;  /* --inputs FILE.csv (eval) */
+    const char *weights; /* --weights best|final (eval, predict), or NULL: final */
     const char *format;  /* --format png|pdf|both (report), or NULL */
     const char *devices; /* --devices SPEC,... (sweep) */
     int jobs;            /* --jobs N (sweep); default 1 */
