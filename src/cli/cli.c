@@ -95,6 +95,10 @@ static const struct options_flag options[] = {
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
+    {"plan", 0, NULL, "summary",
+     "also print the execution plan on the device (--device, or the config's device:): each "
+     "step's layers, kernels and fusions, and why a fast path is off (train --verbose prints "
+     "it too)"},
     {"selfcheck", 0, NULL, "train",
      "run `clnet selfcheck` on the device first and stop (exit 1) if a kernel fails it"},
     {"restart", 0, NULL, "train",
@@ -202,6 +206,8 @@ static int set_option(struct cli_args *a, const struct options_flag *o, const ch
         a->restart = true;
     else if (strcmp(n, "selfcheck") == 0)
         a->selfcheck = true;
+    else if (strcmp(n, "plan") == 0)
+        a->plan = true;
     else if (strcmp(n, "quiet") == 0)
         a->quiet = true;
     else if (strcmp(n, "verbose") == 0)

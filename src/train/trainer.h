@@ -41,7 +41,6 @@ struct trainer_chunks {
                                    * op_loss_reduce at the chunk's end */
     float *acc_host;              /* (S, 2) */
     cl_mem snapshot[3];           /* params and optimizer state at the chunk start */
-    bool replaying; /* diagnosing: the per-layer path, which leaves each layer's output */
 };
 
 /* The run folder (run_life.c) and the files the run keeps open in it. */
@@ -76,7 +75,6 @@ struct trainer {
     struct session s;
     struct optim optim;
     struct sampler sampler;
-    struct dense_stack *stack; /* the all-dense step in fewer launches, or NULL */
     int batch;                 /* B */
     long start;                /* the iteration this process starts at: 0, or a checkpoint's */
     struct trainer_ranks ranks;
