@@ -51,9 +51,10 @@ static const struct command commands[] = {
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
      cli_predict, 2, CLI_MAX_POSITIONAL, false},
-    {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
+    {"summary", "summary CONFIG.yaml [--set key.path=value ...] [--plan]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
-     "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1, false},
+     "iterations per epoch and the epochs the iterations make; with --plan, the execution "
+     "plan on the device", cli_summary, 1, 1, false},
     {"config", "config CONFIG.yaml [--set key.path=value ...]",
      "the resolved config (base: merged, --set applied, every default filled in): the bytes "
      "train writes as config.yaml", cli_config, 1, 1, false},

@@ -1,7 +1,8 @@
-/* `clnet summary CONFIG.yaml [--set key.path=value ...]`: loads the experiment (base: chain
- * and overrides applied), infers every layer's shape and prints the layer table with its
+/* `clnet summary CONFIG.yaml [--set key.path=value ...] [--plan]`: loads the experiment (base:
+ * chain and overrides applied), infers every layer's shape and prints the layer table with its
  * totals, then the training set's size and the epochs the configured iterations make. Host
- * only: it never starts a device, so it is the quick check of a config. */
+ * only: it never starts a device, so it is the quick check of a config; --plan adds the
+ * execution plan (model/plan.h) on the device a run would pick, asked for its facts only. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

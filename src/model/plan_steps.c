@@ -29,11 +29,9 @@ static void dense_forward_what(struct plan_step *s, const struct plan *p, const 
 {
     if (p->layers[s->layer].epilogue) {
         add(s->what, sizeof s->what, "gemm_nn with bias + %s in its epilogue", act);
-        add(s->why, sizeof s->why, "clnet's own GEMM (%s)", p->dev.gemm_why);
     } else {
         add(s->what, sizeof s->what, "CLBlast sgemm, then %s (bias + %s)",
             p->dev.path == RUNTIME_OPS_GPU ? "bias_act_forward_2d" : "bias_act_forward", act);
-        add(s->why, sizeof s->why, "CLBlast (%s): no epilogue", p->dev.gemm_why);
     }
 }
 
@@ -53,7 +51,6 @@ static void forward_what(struct plan_step *s, const struct plan *p, const struct
                   "memory)"
                 : "conv2d_pad, conv2d_forward (16 images in the vector lanes)",
             act, layout(lp->x_batch_minor), layout(lp->y_batch_minor));
-        add(s->why, sizeof s->why, "the %s path (%s)", gpu ? "GPU" : "CPU", p->dev.path_why);
         break;
     case LAYER_FLATTEN:
         add(s->what, sizeof s->what, "none: a view of its input");
@@ -79,7 +76,6 @@ static void dense_backward_what(struct plan_step *s, const struct plan *p,
     if (!lp->own_gemm) {
         add(w, n, "bias_act_backward (dz, db), CLBlast sgemm for dW%s",
             lp->need_dx ? " and for dx" : "");
-        add(s->why, sizeof s->why, "CLBlast (%s): no epilogue", p->dev.gemm_why);
         return;
     }
     if (!lp->dz_ready)
@@ -96,7 +92,6 @@ static void dense_backward_what(struct plan_step *s, const struct plan *p,
             lp->sgd_fused ? " and the SGD update" : "");
     else
         add(w, n, "gemm_tn for dW");
-    add(s->why, sizeof s->why, "clnet's own GEMM (%s)", p->dev.gemm_why);
 }
 
 static void backward_what(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -113,7 +108,6 @@ static void backward_what(struct plan_step *s, const struct plan *p, const struc
                   "partial sums)"
                 : "conv2d_backward_dz, conv2d_backward_weights (dW, db)",
             !dx ? "" : gpu ? ", conv2d_gpu_backward_data" : ", conv2d_backward_data");
-        add(s->why, sizeof s->why, "the %s path (%s)", gpu ? "GPU" : "CPU", p->dev.path_why);
         break;
     case LAYER_FLATTEN:
         add(s->what, sizeof s->what, "none: a view of dy");
@@ -136,7 +130,6 @@ static void stack_step(struct plan_step *s, const struct plan *p, const struct e
     add(s->what, sizeof s->what, "gemm_nn (layer 0, bias + activation in its epilogue), "
         "dense_tail (%s forward, the loss, every dz), %d gemm_tn (dW with db%s): %d launches",
         upper, e->n_layers, p->sgd_fused.on ? " and the SGD update" : "", e->n_layers + 2);
-    add(s->why, sizeof s->why, "an all-dense model on clnet's own GEMM, the CPU path");
 }
 
 static void update_step(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -185,43 +178,72 @@ int plan_steps(struct plan *p, const struct experiment *e)
     return CLNET_OK;
 }
 
+/* line, wrapped at spaces to lines of at most PLAN_COLUMNS, its continuations indented. */
+enum { PLAN_COLUMNS = 96, PLAN_INDENT = 4 };
+static void print_wrapped(FILE *f, const char *line)
+{
+    int width = PLAN_COLUMNS;
+    while ((int)strlen(line) > width) {
+        int cut = width;
+        while (cut > 0 && line[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            break;
+        fprintf(f, "%.*s\n%*s", cut, line, PLAN_INDENT, "");
+        line += cut + 1;
+        width = PLAN_COLUMNS - PLAN_INDENT;
+    }
+    fprintf(f, "%s\n", line);
+}
+
 static void print_step(FILE *f, const struct plan_step *s, const struct experiment *e)
 {
     static const char *const ops[] = {"forward", "loss", "backward", "forward+loss+backward",
                                       "update", "update"};
-    char desc[96] = "";
+    char desc[96] = "", line[640] = "";
     if (s->n_layers == 1) {
         const struct layer_kind *k = layer_kind_find(e->layers[s->layer].type);
         if (k)
             k->describe(desc, sizeof desc, &e->layers[s->layer]);
-        fprintf(f, "  %-9s layer %d (%s): %s", ops[s->op], s->layer,
-                desc[0] ? desc : layer_type_name(e->layers[s->layer].type), s->what);
+        add(line, sizeof line, "  %-9s layer %d (%s): %s", ops[s->op], s->layer,
+            desc[0] ? desc : layer_type_name(e->layers[s->layer].type), s->what);
     } else if (s->n_layers > 1) {
-        fprintf(f, "  %s, layers 0-%d (dense stack): %s", ops[s->op], s->n_layers - 1, s->what);
+        add(line, sizeof line, "  %s, layers 0-%d (dense stack): %s", ops[s->op],
+            s->n_layers - 1, s->what);
     } else {
-        fprintf(f, "  %-9s %s", ops[s->op], s->what);
+        add(line, sizeof line, "  %-9s %s", ops[s->op], s->what);
     }
-    fprintf(f, "%s%s%s\n", s->why[0] ? " [" : "", s->why, s->why[0] ? "]" : "");
+    if (s->why[0])
+        add(line, sizeof line, " [%s]", s->why);
+    print_wrapped(f, line);
 }
 
 static void print_choice(FILE *f, const char *name, const struct plan_choice *c)
 {
-    fprintf(f, "  %s: %s%s\n", name, c->on ? "on" : "off: ", c->on ? "" : c->why);
+    char line[512] = "";
+    add(line, sizeof line, "  %s: %s%s", name, c->on ? "on" : "off: ", c->on ? "" : c->why);
+    print_wrapped(f, line);
 }
 
 void plan_print(FILE *f, const struct plan *p, const struct experiment *e)
 {
-    fprintf(f, "plan on %s: the %s path (%s), GEMM %s (%s)\n", p->dev.name,
-            p->dev.path == RUNTIME_OPS_GPU ? "GPU" : "CPU", p->dev.path_why,
-            p->dev.own_gemm ? "clnet's own" : "CLBlast", p->dev.gemm_why);
+    char line[512] = "";
+    add(line, sizeof line, "plan on %s: the %s path (%s), GEMM %s (%s)", p->dev.name,
+        p->dev.path == RUNTIME_OPS_GPU ? "GPU" : "CPU", p->dev.path_why,
+        p->dev.own_gemm ? "clnet's own" : "CLBlast", p->dev.gemm_why);
+    print_wrapped(f, line);
     if (p->needs.training) {
         fprintf(f, "training step (after the batch's gather):\n");
         for (int i = 0; i < p->n_train; i++)
             print_step(f, &p->train[i], e);
     }
-    fprintf(f, "evaluation (forward only):\n");
-    for (int i = 0; i < p->n_forward; i++)
-        print_step(f, &p->forward[i], e);
+    if (p->needs.training && !p->dense_stack.on) {
+        fprintf(f, "evaluation: the forward steps above, in evaluation mode\n");
+    } else {
+        fprintf(f, "evaluation (forward only):\n");
+        for (int i = 0; i < p->n_forward; i++)
+            print_step(f, &p->forward[i], e);
+    }
     fprintf(f, "fast paths:\n");
     print_choice(f, "bias + activation in the GEMM's epilogue", &p->epilogues);
     print_choice(f, "fused SGD (the update inside the dW GEMMs)", &p->sgd_fused);

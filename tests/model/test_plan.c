@@ -247,14 +247,16 @@ START_TEST(the_printout_says_why)
     ck_assert_ptr_nonnull(f);
     plan_print(f, &r->p, &r->e);
     fclose(f);
+    harness_unwrap(text);
     ck_assert_msg(strstr(text, "dense stack (an all-dense step in L + 2 launches): off: "
                                "layer_stats reads the layers' outputs\n"), "%s", text);
     ck_assert_msg(strstr(text, "  forward   layer 1 (dense 20 relu): gemm_nn with bias + relu "
                                "in its epilogue"), "%s", text);
     ck_assert_msg(strstr(text, "  backward  layer 1 (dense 20 relu): dz from layer 2's dx "
                                "GEMM"), "%s", text);
-    ck_assert_msg(strstr(text, "  update    sgd_update over the whole parameter arena"), "%s",
-                  text);
+    ck_assert_msg(strstr(text, "  update    sgd_update over the whole parameter arena, one launch "
+                               "[fused SGD off: layer_stats reads the gradients]\n"), "%s", text);
+    ck_assert_msg(strstr(text, "evaluation: the forward steps above"), "%s", text);
     free(text);
     planned_free(r);
 }
