@@ -1,24 +1,15 @@
 /* The plan's steps (plan.h) from the choices plan.c made: each step's kernels and fusions in
  * words, the order of a training step, and the printout. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "layers/layer.h"
 #include "model/plan.h"
 #include "util/status.h"
+#include "util/wrap.h"
 
-/* Appends a formatted piece to buf (n bytes), cutting at its end. */
-static void add(char *buf, size_t n, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, n - used, fmt, ap);
-    va_end(ap);
-}
+/* Appends to step s's words. */
+#define SAY(s, ...) wrap_append((s)->what, sizeof(s)->what, __VA_ARGS__)
 
 static const char *layout(bool batch_minor)
 {
@@ -28,9 +19,9 @@ static const char *layout(bool batch_minor)
 static void dense_forward_what(struct plan_step *s, const struct plan *p, const char *act)
 {
     if (p->layers[s->layer].epilogue) {
-        add(s->what, sizeof s->what, "gemm_nn with bias + %s in its epilogue", act);
+        SAY(s, "gemm_nn with bias + %s in its epilogue", act);
     } else {
-        add(s->what, sizeof s->what, "CLBlast sgemm, then %s (bias + %s)",
+        SAY(s, "CLBlast sgemm, then %s (bias + %s)",
             p->dev.path == RUNTIME_OPS_GPU ? "bias_act_forward_2d" : "bias_act_forward", act);
     }
 }
@@ -46,23 +37,23 @@ static void forward_what(struct plan_step *s, const struct plan *p, const struct
         dense_forward_what(s, p, act);
         break;
     case LAYER_CONV2D:
-        add(s->what, sizeof s->what, "%s with bias + %s, %s in, %s out",
+        SAY(s, "%s with bias + %s, %s in, %s out",
             gpu ? "conv2d_gpu_forward (an output per work-item for 4 filters, weights in local "
                   "memory)"
                 : "conv2d_pad, conv2d_forward (16 images in the vector lanes)",
             act, layout(lp->x_batch_minor), layout(lp->y_batch_minor));
         break;
     case LAYER_FLATTEN:
-        add(s->what, sizeof s->what, "none: a view of its input");
+        SAY(s, "none: a view of its input");
         break;
     case LAYER_ACTIVATION:
-        add(s->what, sizeof s->what, "act_forward (%s)", act);
+        SAY(s, "act_forward (%s)", act);
         break;
     case LAYER_DROPOUT:
-        add(s->what, sizeof s->what, "dropout_forward (training; evaluation: a view)");
+        SAY(s, "dropout_forward (training; evaluation: a view)");
         break;
     default:
-        add(s->what, sizeof s->what, "%s_forward", layer_type_name(ls->type));
+        SAY(s, "%s_forward", layer_type_name(ls->type));
     }
 }
 
@@ -74,24 +65,24 @@ static void dense_backward_what(struct plan_step *s, const struct plan *p,
     char *w = s->what;
     size_t n = sizeof s->what;
     if (!lp->own_gemm) {
-        add(w, n, "bias_act_backward (dz, db), CLBlast sgemm for dW%s",
-            lp->need_dx ? " and for dx" : "");
+        wrap_append(w, n, "bias_act_backward (dz, db), CLBlast sgemm for dW%s",
+                    lp->need_dx ? " and for dx" : "");
         return;
     }
     if (!lp->dz_ready)
-        add(w, n, "bias_act_backward (dz, db), ");
+        wrap_append(w, n, "bias_act_backward (dz, db), ");
     else if (e->layers[i].activation == ACTIVATION_IDENTITY)
-        add(w, n, "dz = dy (identity), ");
+        wrap_append(w, n, "dz = dy (identity), ");
     else
-        add(w, n, "dz from layer %d's dx GEMM, ", i + 1);
+        wrap_append(w, n, "dz from layer %d's dx GEMM, ", i + 1);
     if (lp->need_dx)
-        add(w, n, "gemm_transpose + gemm_nn for dx%s, ",
-            lp->dx_act_grad ? " with the act' of the layer below in its epilogue" : "");
+        wrap_append(w, n, "gemm_transpose + gemm_nn for dx%s, ",
+                    lp->dx_act_grad ? " with the act' of the layer below in its epilogue" : "");
     if (lp->dz_ready)
-        add(w, n, "gemm_tn for dW with db%s in its epilogue",
-            lp->sgd_fused ? " and the SGD update" : "");
+        wrap_append(w, n, "gemm_tn for dW with db%s in its epilogue",
+                    lp->sgd_fused ? " and the SGD update" : "");
     else
-        add(w, n, "gemm_tn for dW");
+        wrap_append(w, n, "gemm_tn for dW");
 }
 
 static void backward_what(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -103,23 +94,23 @@ static void backward_what(struct plan_step *s, const struct plan *p, const struc
         dense_backward_what(s, p, e);
         break;
     case LAYER_CONV2D:
-        add(s->what, sizeof s->what, "%s%s",
+        SAY(s, "%s%s",
             gpu ? "conv2d_gpu_dz, conv2d_gpu_weights_partial + _reduce (dW, db: 256 fixed "
                   "partial sums)"
                 : "conv2d_backward_dz, conv2d_backward_weights (dW, db)",
             !dx ? "" : gpu ? ", conv2d_gpu_backward_data" : ", conv2d_backward_data");
         break;
     case LAYER_FLATTEN:
-        add(s->what, sizeof s->what, "none: a view of dy");
+        SAY(s, "none: a view of dy");
         break;
     case LAYER_ACTIVATION:
-        add(s->what, sizeof s->what, "act_backward");
+        SAY(s, "act_backward");
         break;
     default:
-        add(s->what, sizeof s->what, "%s_backward", layer_type_name(ls->type));
+        SAY(s, "%s_backward", layer_type_name(ls->type));
     }
     if (!dx)
-        add(s->what, sizeof s->what, "; no dx (no parameters below)");
+        SAY(s, "; no dx (no parameters below)");
 }
 
 static void stack_step(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -127,7 +118,7 @@ static void stack_step(struct plan_step *s, const struct plan *p, const struct e
     *s = (struct plan_step){.op = PLAN_DENSE_STACK, .layer = 0, .n_layers = e->n_layers};
     char upper[32];
     snprintf(upper, sizeof upper, e->n_layers > 2 ? "layers 1-%d" : "layer %d", e->n_layers - 1);
-    add(s->what, sizeof s->what, "gemm_nn (layer 0, bias + activation in its epilogue), "
+    SAY(s, "gemm_nn (layer 0, bias + activation in its epilogue), "
         "dense_tail (%s forward, the loss, every dz), %d gemm_tn (dW with db%s): %d launches",
         upper, e->n_layers, p->sgd_fused.on ? " and the SGD update" : "", e->n_layers + 2);
 }
@@ -137,15 +128,15 @@ static void update_step(struct plan_step *s, const struct plan *p, const struct 
     const struct optim_spec *o = &e->train.optimizer;
     if (p->sgd_fused.on) {
         *s = (struct plan_step){.op = PLAN_UPDATE_FUSED};
-        add(s->what, sizeof s->what, "none: plain SGD ran in the dW GEMMs");
+        SAY(s, "none: plain SGD ran in the dW GEMMs");
         return;
     }
     *s = (struct plan_step){.op = PLAN_UPDATE};
-    add(s->what, sizeof s->what, "%s over the whole parameter arena, one launch",
+    SAY(s, "%s over the whole parameter arena, one launch",
         o->kind == OPTIM_ADAM ? "adam_update"
         : o->momentum > 0     ? "sgd_momentum_update"
                               : "sgd_update");
-    add(s->why, sizeof s->why, "fused SGD off: %s", p->sgd_fused.why);
+    wrap_append(s->why, sizeof s->why, "fused SGD off: %s", p->sgd_fused.why);
 }
 
 int plan_steps(struct plan *p, const struct experiment *e)
@@ -169,7 +160,7 @@ int plan_steps(struct plan *p, const struct experiment *e)
             p->train[p->n_train++] = p->forward[i];
         struct plan_step *s = &p->train[p->n_train++];
         *s = (struct plan_step){.op = PLAN_LOSS};
-        add(s->what, sizeof s->what, "loss_forward_backward: softmax, %s and dz in one launch",
+        SAY(s, "loss_forward_backward: softmax, %s and dz in one launch",
             loss_name(e->train.loss));
         for (int i = 0; i < p->n_backward; i++)
             p->train[p->n_train++] = p->backward[i];
@@ -178,23 +169,7 @@ int plan_steps(struct plan *p, const struct experiment *e)
     return CLNET_OK;
 }
 
-/* line, wrapped at spaces to lines of at most PLAN_COLUMNS, its continuations indented. */
-enum { PLAN_COLUMNS = 96, PLAN_INDENT = 4 };
-static void print_wrapped(FILE *f, const char *line)
-{
-    int width = PLAN_COLUMNS;
-    while ((int)strlen(line) > width) {
-        int cut = width;
-        while (cut > 0 && line[cut] != ' ')
-            cut--;
-        if (cut == 0)
-            break;
-        fprintf(f, "%.*s\n%*s", cut, line, PLAN_INDENT, "");
-        line += cut + 1;
-        width = PLAN_COLUMNS - PLAN_INDENT;
-    }
-    fprintf(f, "%s\n", line);
-}
+enum { PLAN_COLUMNS = 96, PLAN_INDENT = 4 }; /* the printout's lines, continuations */
 
 static void print_step(FILE *f, const struct plan_step *s, const struct experiment *e)
 {
@@ -205,33 +180,33 @@ static void print_step(FILE *f, const struct plan_step *s, const struct experime
         const struct layer_kind *k = layer_kind_find(e->layers[s->layer].type);
         if (k)
             k->describe(desc, sizeof desc, &e->layers[s->layer]);
-        add(line, sizeof line, "  %-9s layer %d (%s): %s", ops[s->op], s->layer,
-            desc[0] ? desc : layer_type_name(e->layers[s->layer].type), s->what);
+        wrap_append(line, sizeof line, "layer %d (%s): ", s->layer,
+                            desc[0] ? desc : layer_type_name(e->layers[s->layer].type));
     } else if (s->n_layers > 1) {
-        add(line, sizeof line, "  %s, layers 0-%d (dense stack): %s", ops[s->op],
-            s->n_layers - 1, s->what);
-    } else {
-        add(line, sizeof line, "  %-9s %s", ops[s->op], s->what);
+        wrap_append(line, sizeof line, "layers 0-%d (dense stack): ", s->n_layers - 1);
     }
+    wrap_append(line, sizeof line, "%s", s->what);
     if (s->why[0])
-        add(line, sizeof line, " [%s]", s->why);
-    print_wrapped(f, line);
+        wrap_append(line, sizeof line, " [%s]", s->why);
+    int col = fprintf(f, "  %-9s ", ops[s->op]);
+    wrap_text(f, line, col, PLAN_INDENT, PLAN_COLUMNS);
 }
 
 static void print_choice(FILE *f, const char *name, const struct plan_choice *c)
 {
     char line[512] = "";
-    add(line, sizeof line, "  %s: %s%s", name, c->on ? "on" : "off: ", c->on ? "" : c->why);
-    print_wrapped(f, line);
+    wrap_append(line, sizeof line, "%s: %s%s", name, c->on ? "on" : "off: ",
+                        c->on ? "" : c->why);
+    wrap_text(f, line, fprintf(f, "  "), PLAN_INDENT, PLAN_COLUMNS);
 }
 
 void plan_print(FILE *f, const struct plan *p, const struct experiment *e)
 {
     char line[512] = "";
-    add(line, sizeof line, "plan on %s: the %s path (%s), GEMM %s (%s)", p->dev.name,
-        p->dev.path == RUNTIME_OPS_GPU ? "GPU" : "CPU", p->dev.path_why,
-        p->dev.own_gemm ? "clnet's own" : "CLBlast", p->dev.gemm_why);
-    print_wrapped(f, line);
+    wrap_append(line, sizeof line, "plan on %s: the %s path (%s), GEMM %s (%s)", p->dev.name,
+                p->dev.path == RUNTIME_OPS_GPU ? "GPU" : "CPU", p->dev.path_why,
+                p->dev.own_gemm ? "clnet's own" : "CLBlast", p->dev.gemm_why);
+    wrap_text(f, line, 0, PLAN_INDENT, PLAN_COLUMNS);
     if (p->needs.training) {
         fprintf(f, "training step (after the batch's gather):\n");
         for (int i = 0; i < p->n_train; i++)

@@ -54,6 +54,15 @@ START_TEST(selfcheck_gpu_path_and_small_groups)
 }
 END_TEST
 
+/* The training of both models: 6 steps of 16 images and two evaluations of the 200 test
+ * images. */
+#define SIX_STEPS                                                                              \
+    "train:\n"                                                                                 \
+    "  iterations: 6\n"                                                                        \
+    "  batch_size: 16\n"                                                                       \
+    "  eval_every: 3\n"                                                                        \
+    "  eval_batch_size: 200\n"
+
 /* Two conv layers (batch-minor between them), dense layers on top; 6 steps of 16 images and
  * two evaluations of the 200 test images. */
 static const char *const cnn =
@@ -64,12 +73,7 @@ static const char *const cnn =
     "    - conv2d: {filters: 6, size: 3, stride: 2, pad: 1, activation: tanh}\n"
     "    - flatten\n"
     "    - dense: {units: 24, activation: relu}\n"
-    "    - dense: {units: 10}\n"
-    "train:\n"
-    "  iterations: 6\n"
-    "  batch_size: 16\n"
-    "  eval_every: 3\n"
-    "  eval_batch_size: 200\n"
+    "    - dense: {units: 10}\n" SIX_STEPS
     "  optimizer: {adam: {lr: 0.01}}\n";
 
 /* Two dense layers with plain SGD: every fast path of the CPU path can apply. */
@@ -78,12 +82,7 @@ static const char *const mlp =
     "  input: [784]\n"
     "  layers:\n"
     "    - dense: {units: 32, activation: sigmoid}\n"
-    "    - dense: {units: 10}\n"
-    "train:\n"
-    "  iterations: 6\n"
-    "  batch_size: 16\n"
-    "  eval_every: 3\n"
-    "  eval_batch_size: 200\n"
+    "    - dense: {units: 10}\n" SIX_STEPS
     "  optimizer: {sgd: {lr: 0.1}}\n";
 
 static const char *config_path(const char *yaml)
@@ -223,7 +222,7 @@ START_TEST(the_plan_is_printed)
     ck_assert_msg(r->exit_code == 0, "train --verbose: exit %d\n%s", r->exit_code, r->err);
     harness_unwrap(r->out);
     ck_assert_msg(strstr(r->out, "training step (after the batch's gather):\n"
-                                 "  forward+loss+backward, layers 0-1 (dense stack): "),
+                                 "  forward+loss+backward layers 0-1 (dense stack): "),
                   "%s", r->out);
     free(r);
 }
