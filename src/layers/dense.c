@@ -99,8 +99,8 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
     *y = l->y;
     if (l->plan->epilogue)
         return layer_dense_forward_own(l, m, x, l->y, 0, batch);
-    int status = op_gemm_clblast(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params, l->w_off,
-                         out, 0.0f, l->y, 0, out);
+    int status = op_gemm_clblast(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
+                                 l->w_off, out, 0.0f, l->y, 0, out);
     if (status == CLNET_OK)
         status = op_bias_act_forward(m->rt, l->y, m->params, l->b_off, batch, out, act);
     return status;
