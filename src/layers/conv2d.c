@@ -1,6 +1,7 @@
 /* conv2d: y = act(conv(x, W) + b), weights (K, C, R, S) as PyTorch's F.conv2d. The direct
- * kernels live in ops/conv2d.c; this file lays out buffers and parameters and picks each
- * tensor's layout: NCHW at the edges of a run of conv layers, batch-minor inside it. */
+ * kernels live in ops/conv2d.c; this file lays out buffers and parameters and takes each
+ * tensor's layout from its plan: NCHW at the edges of a run of conv layers, batch-minor
+ * inside it. */
 #include "layers/layer.h"
 
 #include <stdio.h>
@@ -36,19 +37,13 @@ static struct conv_geom geometry_of(const struct layer_spec *s, const struct lay
     };
 }
 
-/* Layer i runs conv2d. */
-static bool is_conv(const struct model *m, int i)
-{
-    return i >= 0 && i < m->n_layers && m->layers[i].spec->type == LAYER_CONV2D;
-}
-
-/* The geometry with the tensors' layouts: batch-minor between two conv layers, unless the
- * outputs are read on the host (model.plain_outputs). */
-static struct conv_geom geometry_in(const struct layer *l, const struct model *m)
+/* The geometry with the tensors' layouts the plan chose: batch-minor between two conv layers,
+ * unless the outputs are read on the host (model/plan.c). */
+static struct conv_geom geometry_in(const struct layer *l)
 {
     struct conv_geom g = ((const struct conv2d_state *)l->priv)->g;
-    g.x_batch_minor = !m->plain_outputs && is_conv(m, l->index - 1);
-    g.y_batch_minor = !m->plain_outputs && is_conv(m, l->index + 1);
+    g.x_batch_minor = l->plan->x_batch_minor;
+    g.y_batch_minor = l->plan->y_batch_minor;
     return g;
 }
 
@@ -90,7 +85,7 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
 {
     (void)train;
     struct conv2d_state *st = l->priv;
-    const struct conv_geom g = geometry_in(l, m);
+    const struct conv_geom g = geometry_in(l);
     *y = l->y;
     return op_conv2d_forward(m->rt, l->y, x, m->params, l->w_off, l->b_off, st->work, &g, batch,
                              l->spec->activation);
@@ -100,7 +95,7 @@ static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem 
                            int batch, bool need_dx)
 {
     struct conv2d_state *st = l->priv;
-    const struct conv_geom g = geometry_in(l, m);
+    const struct conv_geom g = geometry_in(l);
     *dx = need_dx ? l->dx : NULL;
     return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
                               l->w_off, st->work, &g, batch, l->spec->activation);

@@ -19,6 +19,7 @@
 
 struct model;
 struct rng;
+struct layer_plan;
 
 struct layer {
     const struct layer_kind *kind;
@@ -30,6 +31,8 @@ struct layer {
     cl_mem y;  /* (B, O) output; NULL for a kind that returns a view of its input */
     cl_mem dx; /* (B, I) gradient for the layer below; NULL when not needed or a view */
     cl_mem out;                      /* what the last forward returned: l->y or an alias */
+    const struct layer_plan *plan;   /* its part of the model's plan (model/plan.h): set before
+                                      * setup, read-only to the kind */
     void *priv;                      /* the kind's own state, freed by its free */
 };
 
@@ -154,34 +157,26 @@ double layer_host_act_grad(double dy, double y, int act);
  * step on from z = 0); 0 for activations without a kink. */
 int32_t layer_host_kink(double z, int act);
 
-/* Whether m's backward can apply plain SGD inside its GEMMs (model.sgd_fused): every layer is
- * dense on clnet's own GEMM kernels and the top one has no activation, so every layer's dz
- * and db come out of GEMMs (layers/dense.c). */
-bool layer_dense_fuses_sgd(const struct model *m);
-
 /* A dense layer's forward on clnet's own kernels, y = act(x W + b) in one GEMM, into y at y_off
  * floats (dense_forward's and dense_stack's common part). */
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
                             int batch);
 
 /* A dense layer on clnet's own kernels: dW = x^T dz and db from one launch, into the grads
- * arena or, with model.sgd_fused, applied to the parameters; x and dz at offsets (in floats)
+ * arena or, with its plan's sgd_fused, applied to the parameters; x and dz at offsets (in floats)
  * into their buffers (dense_backward's and dense_stack's common part). */
 int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
                    size_t dz_off, int batch);
 
-/* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c):
- * usable when the model has 2 or more layers and layer_dense_fuses_sgd holds; open allocates
- * its arena for batches of up to rows, or leaves *s NULL and says why (a sentence after "the
- * dense stack is off: ") when its layout does not fit the kernel's int offsets or one device
- * buffer, where the per-layer path trains the model instead; step runs the forward of rows x (B, I) with labels (B), the
- * loss into row_loss / row_correct at row_off (as op_loss_forward_backward), and the backward
- * into the grads arena or, with model.sgd_fused, the update. The layers' y and dx buffers are
- * not written. */
+/* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c), where
+ * the plan takes it (plan.dense_stack: 2 or more dense layers on clnet's own GEMM, the top one
+ * without activation, the arena within the kernel's ints and the device's largest buffer):
+ * open allocates its arena for batches of up to rows; step runs the forward of rows x (B, I)
+ * with labels (B), the loss into row_loss / row_correct at row_off (as
+ * op_loss_forward_backward), and the backward into the grads arena or, with plan.sgd_fused,
+ * the update. The layers' y and dx buffers are not written. */
 struct dense_stack;
-bool dense_stack_usable(const struct model *m);
-int dense_stack_open(struct dense_stack **s, const struct model *m, int rows, char *why,
-                     size_t why_size);
+int dense_stack_open(struct dense_stack **s, const struct model *m, int rows);
 int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
 void dense_stack_free(struct dense_stack *s);

@@ -1,5 +1,6 @@
-/* Building a model on a device (see model.h): shapes first, then the arena layout, then every
- * buffer; and the forward and backward passes as plain walks over the layers. */
+/* Building a model on a device (see model.h): shapes first, then the arena layout, the plan,
+ * then every buffer; and the forward, backward and training passes as walks over the plan's
+ * steps. */
 #include "model/model.h"
 
 #include <math.h>
@@ -9,24 +10,17 @@
 
 #include "config/config.h"
 #include "model/safetensors.h"
+#include "ops/ops.h"
 #include "util/rng.h"
 #include "util/status.h"
 
-int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+/* Every layer's kind, shapes and slices of the arenas. */
+static int lay_out(struct model *m, const struct experiment *e)
 {
-    memset(m, 0, sizeof *m);
-    m->rt = rt;
-    m->exp = e;
-    m->max_batch = max_batch;
-    int status = shape_infer(&m->shape, e);
-    if (status != CLNET_OK)
-        return status;
     m->n_layers = e->n_layers;
     m->layers = calloc((size_t)e->n_layers, sizeof *m->layers);
-    if (!m->layers) {
-        model_free(m);
+    if (!m->layers)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d layers", e->n_layers);
-    }
     m->input_size = (size_t)tensor_shape_size(&m->shape.input);
     size_t off = 0;
     for (int i = 0; i < e->n_layers; i++) {
@@ -37,13 +31,10 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
         l->in_size = (size_t)tensor_shape_size(&l->shape->in);
         l->out_size = (size_t)tensor_shape_size(&l->shape->out);
         l->kind = layer_kind_find(l->spec->type);
-        if (!l->kind) {
-            status = config_errorf_at(l->spec->pos, "layer %d (%s): this build cannot train %s "
-                                      "layers yet", i, layer_type_name(l->spec->type),
-                                      layer_type_name(l->spec->type));
-            model_free(m);
-            return status;
-        }
+        if (!l->kind)
+            return config_errorf_at(l->spec->pos, "layer %d (%s): this build cannot train %s "
+                                    "layers yet", i, layer_type_name(l->spec->type),
+                                    layer_type_name(l->spec->type));
         l->w_off = off;
         off += (size_t)l->shape->weights;
         l->b_off = off;
@@ -51,16 +42,67 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
     }
     m->n_params = off;
     m->output_size = m->n_layers ? m->layers[m->n_layers - 1].out_size : m->input_size;
-    if (m->n_params > 0) {
+    return CLNET_OK;
+}
+
+/* The plan for needs on this device, each layer pointed at its part. */
+static int plan_model(struct model *m, const struct plan_needs *needs)
+{
+    struct plan_device dev;
+    plan_device_of(&dev, m->rt);
+    plan_free(&m->plan);
+    int status = plan_build(&m->plan, m->exp, &m->shape, &dev, needs);
+    for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
+        m->layers[i].plan = &m->plan.layers[i];
+    return status;
+}
+
+/* The dense stack's buffers when the plan takes the stack and they are not there yet. */
+static int open_stack(struct model *m)
+{
+    if (!m->plan.dense_stack.on || m->stack)
+        return CLNET_OK;
+    return dense_stack_open(&m->stack, m, m->plan.needs.rows);
+}
+
+int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+{
+    return model_build_for(m, rt, e, max_batch, &plan_needs_eval);
+}
+
+int model_build_for(struct model *m, struct runtime *rt, const struct experiment *e,
+                    int max_batch, const struct plan_needs *needs)
+{
+    memset(m, 0, sizeof *m);
+    m->rt = rt;
+    m->exp = e;
+    m->max_batch = max_batch;
+    int status = shape_infer(&m->shape, e);
+    if (status != CLNET_OK)
+        return status;
+    status = lay_out(m, e);
+    if (status == CLNET_OK && m->n_params > 0) {
         status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float), "the parameters");
         if (status == CLNET_OK)
             status = runtime_alloc(rt, &m->grads, m->n_params * sizeof(float), "the gradients");
     }
+    /* The layers' setup reads their plan (which GEMM, which buffers); the dense stack's
+     * buffers come after theirs. */
+    if (status == CLNET_OK)
+        status = plan_model(m, needs);
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);
+    if (status == CLNET_OK)
+        status = open_stack(m);
     if (status != CLNET_OK)
         model_free(m);
     return status;
+}
+
+int model_replan(struct model *m, const struct plan_needs *needs)
+{
+    int status = plan_model(m, needs);
+    return status == CLNET_OK ? open_stack(m) : status;
 }
 
 void model_free(struct model *m)
@@ -69,6 +111,8 @@ void model_free(struct model *m)
         if (m->layers[i].kind && m->layers[i].kind->free)
             m->layers[i].kind->free(&m->layers[i]);
     free(m->layers);
+    dense_stack_free(m->stack);
+    plan_free(&m->plan);
     runtime_free(m->params);
     runtime_free(m->grads);
     shape_free(&m->shape);
@@ -103,39 +147,74 @@ int model_download_params(struct model *m, float *host_params)
     return runtime_download(m->rt, host_params, m->params, 0, m->n_params * sizeof(float));
 }
 
+static int forward_step(struct model *m, const struct plan_step *s, cl_mem *cur, int batch,
+                        bool train)
+{
+    struct layer *l = &m->layers[s->layer];
+    int status = l->kind->forward(l, m, cur, *cur, batch, train);
+    l->out = *cur;
+    return status;
+}
+
+/* dy becomes the step's dx (NULL below the lowest layer that needs one). */
+static int backward_step(struct model *m, const struct plan_step *s, cl_mem *dy, cl_mem x,
+                         int batch)
+{
+    struct layer *l = &m->layers[s->layer];
+    cl_mem in = s->layer > 0 ? m->layers[s->layer - 1].out : x, dx = NULL;
+    int status = l->kind->backward(l, m, &dx, in, *dy, batch, l->plan->need_dx);
+    *dy = dx;
+    return status;
+}
+
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
 {
     cl_mem cur = x;
-    for (int i = 0; i < m->n_layers; i++) {
-        struct layer *l = &m->layers[i];
-        int status = l->kind->forward(l, m, &cur, cur, batch, train);
-        if (status != CLNET_OK)
-            return status;
-        l->out = cur;
-    }
+    int status = CLNET_OK;
+    for (int k = 0; k < m->plan.n_forward && status == CLNET_OK; k++)
+        status = forward_step(m, &m->plan.forward[k], &cur, batch, train);
     *logits = cur;
-    return CLNET_OK;
+    return status;
 }
 
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
 {
     cl_mem dy = dlogits;
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        struct layer *l = &m->layers[i];
-        cl_mem in = i > 0 ? m->layers[i - 1].out : x;
-        /* Layers below the first one with parameters need no input gradient. */
-        bool need_dx = false;
-        for (int j = 0; j < i; j++)
-            need_dx = need_dx || m->layers[j].shape->weights + m->layers[j].shape->biases > 0;
-        cl_mem dx = NULL;
-        int status = l->kind->backward(l, m, &dx, in, dy, batch, need_dx);
-        if (status != CLNET_OK)
-            return status;
-        if (!need_dx)
+    int status = CLNET_OK;
+    for (int k = 0; k < m->plan.n_backward && status == CLNET_OK; k++)
+        status = backward_step(m, &m->plan.backward[k], &dy, x, batch);
+    return status;
+}
+
+int model_train_pass(struct model *m, const struct model_batch *b)
+{
+    cl_mem cur = b->x, dy = NULL;
+    int status = CLNET_OK;
+    for (int k = 0; k < m->plan.n_train && status == CLNET_OK; k++) {
+        const struct plan_step *s = &m->plan.train[k];
+        switch (s->op) {
+        case PLAN_FORWARD:
+            status = forward_step(m, s, &cur, b->rows, true);
             break;
-        dy = dx;
+        case PLAN_LOSS:
+            status = op_loss_forward_backward(m->rt, b->dz, b->row_loss, b->row_correct,
+                                              b->row_off, cur, b->labels, b->rows, b->classes,
+                                              b->loss);
+            dy = b->dz;
+            break;
+        case PLAN_BACKWARD:
+            status = backward_step(m, s, &dy, b->x, b->rows);
+            break;
+        case PLAN_DENSE_STACK:
+            status = dense_stack_step(m->stack, m, b->x, b->labels, b->row_loss, b->row_correct,
+                                      b->row_off, b->rows, b->loss);
+            break;
+        case PLAN_UPDATE:
+        case PLAN_UPDATE_FUSED: /* the trainer's optimizer, or nothing */
+            break;
+        }
     }
-    return CLNET_OK;
+    return status;
 }
 
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch)

@@ -12,6 +12,7 @@
 
 #include "config/experiment.h"
 #include "layers/layer.h"
+#include "model/plan.h"
 #include "model/shape.h"
 #include "runtime/runtime.h"
 
@@ -29,20 +30,24 @@ struct model {
     size_t output_size;  /* K */
     uint64_t step;       /* the training iteration being run (dropout masks are keyed by it) */
     uint64_t first_row;  /* the batch row this process's row 0 is (data-parallel ranks) */
-    /* When sgd_fused is set (by the trainer: layer_dense_fuses_sgd), model_backward also applies
-     * plain SGD with rate sgd_lr to every parameter inside the layers' dW GEMMs, and leaves the
-     * grads arena unwritten. */
-    bool sgd_fused;
+    /* How it runs on this device: every fast path, chosen once by model_build (model/plan.h);
+     * each layer's part is its layer.plan. */
+    struct plan plan;
+    struct dense_stack *stack; /* the dense stack's buffers when plan.dense_stack.on */
+    /* The rate of a plain SGD step fused into the dW GEMMs (plan.sgd_fused), set per step. */
     float sgd_lr;
-    /* Set while every layer's output is read on the host as (B, O) rows (layer_stats, a
-     * divergence replay); otherwise conv layers pass batch-minor tensors to each other
-     * (ops.h's conv_geom). */
-    bool plain_outputs;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
- * its line), lays out the arenas and allocates every buffer for batches up to max_batch. */
+ * its line), lays out the arenas, plans the model for this device and needs (model/plan.h)
+ * and allocates every buffer for batches up to max_batch. model_build plans for evaluation and
+ * the checks (plan_needs_eval: gradients into the arena, no training fusions). */
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
+int model_build_for(struct model *m, struct runtime *rt, const struct experiment *e,
+                    int max_batch, const struct plan_needs *needs);
+/* Plans the built model again for other needs (a divergence replay reads every layer's
+ * output); allocates what the new plan needs and the old one did not. */
+int model_replan(struct model *m, const struct plan_needs *needs);
 void model_free(struct model *m);
 
 /* The kernel programs a run of e needs (RUNTIME_PROGRAM bits, for runtime_open_with): the
@@ -63,6 +68,17 @@ int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
 /* Parameter gradients into m->grads for the last forward's batch x (B, F), given dlogits
  * (B, K), which it overwrites. */
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch);
+
+/* A training step's buffers: the batch x (B, F) and its labels (B), the loss gradient (B, K),
+ * and the rows' losses and hits at row_off in row_loss and row_correct. */
+struct model_batch {
+    cl_mem x, labels, dz, row_loss, row_correct;
+    size_t row_off;
+    int rows, classes, loss; /* B, K, enum loss_kind */
+};
+/* The plan's training step up to its update (forward, loss, backward, or the dense stack):
+ * gradients into the grads arena, or with plan.sgd_fused the update applied (at sgd_lr). */
+int model_train_pass(struct model *m, const struct model_batch *b);
 
 /* After a forward: the first layer whose output (first `batch` rows) holds a NaN or infinity,
  * or -1; reads the outputs back (diagnostics only, never on the training path). */
