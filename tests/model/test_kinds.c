@@ -40,6 +40,7 @@ START_TEST(a_planted_null_is_found)
     PLANT(infer, "infer");
     PLANT(describe, "describe");
     PLANT(param, "param");
+    PLANT(state, "state");
     PLANT(setup, "setup");
     PLANT(init_params, "init_params");
     PLANT(forward, "forward");
