@@ -2,7 +2,8 @@
  * and started again ends byte-identical to an uninterrupted one; SIGINT checkpoints and exits
  * 130; a second process on one run directory is refused; a changed config is refused naming
  * the keys; a full disk (a file-size limit) fails the run but keeps the last good checkpoint
- * (models too large for the device: test_limits.c). All through the clnet binary, on the synthetic data set of synth.c. */
+ * (models too large for the device: test_limits.c); a model with batch norm's state resumes
+ * byte-identical too. All through the clnet binary, on the synthetic data set of synth.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -235,6 +236,56 @@ START_TEST(test_sigint_checkpoints_and_resumes)
 }
 END_TEST
 
+/* ---- batch norm's state ------------------------------------------------------------------- */
+
+/* A model with state (batch norm's running statistics, kept in checkpoint.bin's `state`):
+ * interrupted by SIGINT after its first checkpoint and resumed, it ends with the bytes of an
+ * uninterrupted run, running statistics (model.safetensors) and evaluations (metrics.csv,
+ * which read them) included. */
+#define BN_RUN                                                                                 \
+    "model:\n"                                                                                 \
+    "  input: [1, 28, 28]\n"                                                                   \
+    "  layers:\n"                                                                              \
+    "    - conv2d: {filters: 4, size: 5, stride: 2}\n"                                         \
+    "    - batchnorm: {}\n"                                                                    \
+    "    - activation: relu\n"                                                                 \
+    "    - flatten\n"                                                                          \
+    "    - dense: {units: 32}\n"                                                               \
+    "    - batchnorm: {momentum: 0.3}\n"                                                       \
+    "    - activation: relu\n"                                                                 \
+    "    - dense: {units: 10}\n"                                                               \
+    "init: {weights: {normal: {std: 0.1}}}\n"                                                  \
+    "train:\n"                                                                                 \
+    "  iterations: 400\n"                                                                      \
+    "  batch_size: 50\n"                                                                       \
+    "  optimizer: {sgd: {lr: 0.05}}\n"                                                         \
+    "  eval_every: 50\n"                                                                       \
+    "  eval_batch_size: 200\n"                                                                 \
+    "  log_every: 10\n"                                                                        \
+    "  checkpoint_every: 20\n"
+
+START_TEST(test_batchnorm_resume_is_identical)
+{
+    char *long_config = config, *long_reference = reference; /* start_train's, this test's */
+    config = write_config("bn.yaml", BN_RUN);
+    reference = run_dir("bn-reference");
+    ck_assert_int_eq(synth_wait(start_train(reference, NULL, 0)), 0);
+    char *dir = run_dir("bn-sigint");
+    pid_t pid = start_train(dir, NULL, 0);
+    signal_after_first_checkpoint(pid, dir, SIGINT);
+    int code = synth_wait(pid);
+    ck_assert_msg(code == 130, "exit %d after SIGINT: %s", code, log_of(dir));
+    char *summary = read_in(dir, "summary.json", NULL);
+    double done = json_number(summary, "iterations");
+    ck_assert_msg(done > 0 && done < 400, "interrupted at %g", done);
+    ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
+    assert_same_as_reference(dir);
+    free(summary);
+    free(dir);
+    config = long_config, reference = long_reference;
+}
+END_TEST
+
 /* ---- lock, changed config, --restart ------------------------------------------------------ */
 
 START_TEST(test_second_process_is_refused)
@@ -326,6 +377,7 @@ static Suite *resume_suite(void)
     tc = tcase_create("signals and locks");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_sigint_checkpoints_and_resumes);
+    tcase_add_test(tc, test_batchnorm_resume_is_identical);
     tcase_add_test(tc, test_second_process_is_refused);
     tcase_add_test(tc, test_changed_config_is_refused_then_restarted);
     tcase_add_test(tc, test_full_disk_keeps_last_checkpoint);
