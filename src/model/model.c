@@ -8,19 +8,21 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "model/init.h"
 #include "model/safetensors.h"
 #include "util/rng.h"
 #include "util/status.h"
 
 
 /* The state arena, filled with its tensors' init values. */
-static int state_open(struct model *m)
+/* The state arena's init values, on the host (S floats, malloc'd), or NULL after an error. */
+static float *state_init_values(const struct model *m)
 {
-    if (m->n_state == 0)
-        return CLNET_OK;
-    float *host = malloc(m->n_state * sizeof *host);
-    if (!host)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the layers' state");
+    float *host = malloc((m->n_state ? m->n_state : 1) * sizeof *host);
+    if (!host) {
+        clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the layers' state");
+        return NULL;
+    }
     for (int i = 0; i < m->n_layers; i++) {
         struct state_tensor t[LAYER_MAX_STATE];
         float *v = host + m->layers[i].s_off;
@@ -28,12 +30,25 @@ static int state_open(struct model *m)
             for (int64_t j = 0, count = state_tensor_count(&t[k]); j < count; j++)
                 *v++ = t[k].init;
     }
-    int status = runtime_alloc(m->rt, &m->state, m->n_state * sizeof(float), "the layers' state");
+    return host;
+}
+
+/* The state arena, filled with its tensors' init values. */
+static int state_open(struct model *m)
+{
+    if (m->n_state == 0)
+        return CLNET_OK;
+    float *host = state_init_values(m);
+    int status = host ? runtime_alloc(m->rt, &m->state, m->n_state * sizeof(float),
+                                      "the layers' state")
+                      : CLNET_ERR_NOMEM;
     if (status == CLNET_OK)
         status = model_upload_state(m, host);
     free(host);
     return status;
 }
+
+static int state_from_files(struct model *m);
 
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
 {
@@ -103,7 +118,7 @@ void model_free(struct model *m)
     memset(m, 0, sizeof *m);
 }
 
-int model_init_params(const struct model *m, float *host_params)
+int model_init_params(struct model *m, float *host_params)
 {
     struct rng rng;
     rng_seed(&rng, m->exp->seed);
@@ -114,7 +129,7 @@ int model_init_params(const struct model *m, float *host_params)
         if (status != CLNET_OK)
             return status;
     }
-    return CLNET_OK;
+    return state_from_files(m);
 }
 
 int model_upload_params(struct model *m, const float *host_params)
@@ -319,6 +334,48 @@ static int load_state(const struct safetensors *st, const struct layer *l, float
         status = load_tensor(st, l, names[k], t[k].rank, t[k].dims, v);
         v += state_tensor_count(&t[k]);
     }
+    return status;
+}
+
+/* Layer l's state tensors that the open file holds into host_state; the others keep theirs. */
+static int state_if_present(const struct safetensors *st, const struct layer *l,
+                            float *host_state)
+{
+    struct state_tensor t[LAYER_MAX_STATE];
+    char names[LAYER_MAX_STATE][64];
+    float *v = host_state + l->s_off;
+    int status = CLNET_OK;
+    for (int k = 0, n = layer_state_tensors(l, t, names); status == CLNET_OK && k < n; k++) {
+        if (safetensors_find(st, names[k]))
+            status = load_tensor(st, l, names[k], t[k].rank, t[k].dims, v);
+        v += state_tensor_count(&t[k]);
+    }
+    return status;
+}
+
+/* A layer whose weights come from a file (init: {weights: {file: F}}) takes its state from F
+ * when F holds it (a model.safetensors or best.safetensors), else its init values; then the
+ * arena goes to the device. Nothing to do for a model without state. */
+static int state_from_files(struct model *m)
+{
+    if (m->n_state == 0)
+        return CLNET_OK;
+    float *host = state_init_values(m);
+    int status = host ? CLNET_OK : CLNET_ERR_NOMEM;
+    for (int i = 0; status == CLNET_OK && i < m->n_layers; i++) {
+        const struct layer *l = &m->layers[i];
+        const struct init_spec *wi = init_resolve(&l->spec->weight_init, &m->exp->weight_init);
+        if (layer_state_floats(l->kind, l->spec, l->shape) == 0 || wi->kind != INIT_FILE)
+            continue;
+        struct safetensors st = {0};
+        status = safetensors_read(&st, wi->path);
+        if (status == CLNET_OK)
+            status = state_if_present(&st, l, host);
+        safetensors_free(&st);
+    }
+    if (status == CLNET_OK)
+        status = model_upload_state(m, host);
+    free(host);
     return status;
 }
 

@@ -54,8 +54,10 @@ void model_free(struct model *m);
 int model_programs(unsigned *programs, const struct experiment *e, bool training);
 
 /* Fills host_params (P) from the experiment's init schemes, inline weights and files, with one
- * rng seeded by the experiment's seed, layer by layer, weights before biases. */
-int model_init_params(const struct model *m, float *host_params);
+ * rng seeded by the experiment's seed, layer by layer, weights before biases; and sets the
+ * device's state arena: a layer whose weights come from a file takes its state tensors from
+ * that file when it holds them (best.safetensors), the others their init values. */
+int model_init_params(struct model *m, float *host_params);
 
 int model_upload_params(struct model *m, const float *host_params);
 int model_download_params(struct model *m, float *host_params);

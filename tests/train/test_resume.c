@@ -241,7 +241,8 @@ END_TEST
 /* A model with state (batch norm's running statistics, kept in checkpoint.bin's `state`):
  * interrupted by SIGINT after its first checkpoint and resumed, it ends with the bytes of an
  * uninterrupted run, running statistics (model.safetensors) and evaluations (metrics.csv,
- * which read them) included. */
+ * which read them) included; and its weights file used as an init file evaluates as the run
+ * does. */
 #define BN_RUN                                                                                 \
     "model:\n"                                                                                 \
     "  input: [1, 28, 28]\n"                                                                   \
@@ -264,6 +265,41 @@ END_TEST
     "  log_every: 10\n"                                                                        \
     "  checkpoint_every: 20\n"
 
+/* "test loss L, test accuracy A" of `clnet eval`'s output (static; empty when absent). */
+static const char *test_figures(const char *out)
+{
+    static char figures[128];
+    const char *at = strstr(out, "test loss");
+    const char *end = at ? strstr(at, " (") : NULL;
+    size_t n = end && (size_t)(end - at) < sizeof figures ? (size_t)(end - at) : 0;
+    memcpy(figures, at ? at : "", n);
+    figures[n] = '\0';
+    return figures;
+}
+
+/* A run's weights file given as the init file of its config (how docs/outputs.md evaluates
+ * best.safetensors) brings its running statistics too: the figures of `clnet eval DIR`. */
+static void assert_file_init_brings_state(const char *dir)
+{
+    char *weights = path_in(dir, "model.safetensors"), *cfg = path_in(dir, "config.yaml");
+    char set_w[4200], set_b[4200], want[128];
+    snprintf(set_w, sizeof set_w, "init.weights.file=%s", weights);
+    snprintf(set_b, sizeof set_b, "init.biases.file=%s", weights);
+    struct run_result r;
+    const char *of_run[] = {"eval", dir, NULL};
+    clnet(&r, of_run);
+    ck_assert_msg(r.exit_code == 0 && *test_figures(r.out), "exit %d: %s%s", r.exit_code, r.out,
+                  r.err);
+    snprintf(want, sizeof want, "%s", test_figures(r.out));
+    const char *of_file[] = {"eval", cfg, "--set", set_w, "--set", set_b, NULL};
+    clnet(&r, of_file);
+    ck_assert_msg(r.exit_code == 0 && !strcmp(test_figures(r.out), want),
+                  "init from the run's weights: '%s', clnet eval of the run: '%s'\n%s",
+                  test_figures(r.out), want, r.err);
+    free(weights);
+    free(cfg);
+}
+
 START_TEST(test_batchnorm_resume_is_identical)
 {
     char *long_config = config, *long_reference = reference; /* start_train's, this test's */
@@ -280,6 +316,7 @@ START_TEST(test_batchnorm_resume_is_identical)
     ck_assert_msg(done > 0 && done < 400, "interrupted at %g", done);
     ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
     assert_same_as_reference(dir);
+    assert_file_init_brings_state(dir);
     free(summary);
     free(dir);
     config = long_config, reference = long_reference;
