@@ -121,6 +121,14 @@ static int batchnorm_init(struct layer *l, const struct model *m, float *w, floa
     return status;
 }
 
+/* Kernel id with its n arguments over one work-item per channel. */
+static int launch(struct model *m, enum kernel_id id, const struct runtime_arg *args, int n,
+                  int n_channels)
+{
+    int status = runtime_set_args(m->rt, id, args, n);
+    return status == CLNET_OK ? runtime_launch_1d(m->rt, id, (size_t)n_channels) : status;
+}
+
 static int batchnorm_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, int batch,
                              bool train)
 {
@@ -131,15 +139,12 @@ static int batchnorm_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem
     cl_float momentum = (float)l->spec->args.r[BN_MOMENTUM], eps = (float)l->spec->args.r[BN_EPS];
     cl_mem *saved = l->priv;
     struct runtime_arg args[] = {
-        RUNTIME_ARG(l->y),   RUNTIME_ARG(x),        RUNTIME_ARG(m->params), RUNTIME_ARG(w_off),
-        RUNTIME_ARG(b_off),  RUNTIME_ARG(m->state), RUNTIME_ARG(s_off),     RUNTIME_ARG(*saved),
-        RUNTIME_ARG(n),      RUNTIME_ARG(c),        RUNTIME_ARG(hw),        RUNTIME_ARG(on),
+        RUNTIME_ARG(l->y),     RUNTIME_ARG(x),     RUNTIME_ARG(m->params), RUNTIME_ARG(w_off),
+        RUNTIME_ARG(b_off),    RUNTIME_ARG(m->state), RUNTIME_ARG(s_off),  RUNTIME_ARG(*saved),
+        RUNTIME_ARG(n),        RUNTIME_ARG(c),     RUNTIME_ARG(hw),        RUNTIME_ARG(on),
         RUNTIME_ARG(momentum), RUNTIME_ARG(eps)};
     *y = l->y;
-    int status = runtime_set_args(m->rt, KERNEL_BATCHNORM_FORWARD, args,
-                                  (int)(sizeof args / sizeof args[0]));
-    return status == CLNET_OK ? runtime_launch_1d(m->rt, KERNEL_BATCHNORM_FORWARD, (size_t)c)
-                              : status;
+    return launch(m, KERNEL_BATCHNORM_FORWARD, args, (int)(sizeof args / sizeof args[0]), c);
 }
 
 static int batchnorm_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
@@ -151,14 +156,11 @@ static int batchnorm_backward(struct layer *l, struct model *m, cl_mem *dx, cl_m
     cl_int n = batch, want = need_dx;
     cl_mem *saved = l->priv, out = need_dx ? l->dx : dy; /* not written without need_dx */
     struct runtime_arg args[] = {
-        RUNTIME_ARG(out),   RUNTIME_ARG(dy),     RUNTIME_ARG(x), RUNTIME_ARG(m->params),
-        RUNTIME_ARG(m->grads), RUNTIME_ARG(w_off), RUNTIME_ARG(b_off), RUNTIME_ARG(*saved),
-        RUNTIME_ARG(n),     RUNTIME_ARG(c),      RUNTIME_ARG(hw), RUNTIME_ARG(want)};
+        RUNTIME_ARG(out),      RUNTIME_ARG(dy),    RUNTIME_ARG(x),         RUNTIME_ARG(m->params),
+        RUNTIME_ARG(m->grads), RUNTIME_ARG(w_off), RUNTIME_ARG(b_off),     RUNTIME_ARG(*saved),
+        RUNTIME_ARG(n),        RUNTIME_ARG(c),     RUNTIME_ARG(hw),        RUNTIME_ARG(want)};
     *dx = l->dx;
-    int status = runtime_set_args(m->rt, KERNEL_BATCHNORM_BACKWARD, args,
-                                  (int)(sizeof args / sizeof args[0]));
-    return status == CLNET_OK ? runtime_launch_1d(m->rt, KERNEL_BATCHNORM_BACKWARD, (size_t)c)
-                              : status;
+    return launch(m, KERNEL_BATCHNORM_BACKWARD, args, (int)(sizeof args / sizeof args[0]), c);
 }
 
 /* ---- the host reference, in double */
