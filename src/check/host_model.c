@@ -100,7 +100,8 @@ void host_model_base(struct host_model *h)
     const double *in = h->x;
     for (int i = 0; i < h->n_layers; i++) {
         struct host_layer *l = &h->layers[i];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, in, l->out, h->batch, l->branch);
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, in, l->out, h->batch, true,
+                                     l->branch);
         in = l->out;
     }
     h->base_loss = mean_loss(h, in);
@@ -112,8 +113,8 @@ double host_model_loss_from(struct host_model *h, int first, bool *crossed)
     const double *in = host_model_output(h, first - 1);
     for (int i = first; i < h->n_layers; i++) {
         struct host_layer *l = &h->layers[i];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, in, l->scratch, h->batch,
-                                     l->branch_scratch);
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, in, l->scratch, h->batch,
+                                     true, l->branch_scratch);
         size_t n = (size_t)h->batch * l->out_size;
         if (!*crossed && memcmp(l->branch, l->branch_scratch, n * sizeof *l->branch))
             *crossed = true;

@@ -191,10 +191,10 @@ static void conv2d_param(struct param_tensor *t, const struct layer_spec *s,
 
 /* y (B, K, P, Q) = act(conv(x (B, C, H, W), W (K, C, R, S)) + b (K)). */
 static void conv2d_host_forward(const struct layer *l, const struct model *m,
-                                const double *params, const double *x, double *y, int batch,
-                                int32_t *branch)
+                                const double *params, double *state, const double *x, double *y,
+                                int batch, bool train, int32_t *branch)
 {
-    (void)m;
+    (void)m, (void)state, (void)train;
     const struct conv_geom g = geometry_of(l->spec, l->shape);
     const double *w = params + l->w_off, *b = params + l->b_off;
     const int act = (int)l->spec->activation;
@@ -240,7 +240,7 @@ static const struct layer_example conv2d_examples[] = {
       .conv2d = {.filters = 5, .size = {3, 2}, .stride = {2, 1}, .pad = {1, 0}}}},
 };
 
-LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param,
+LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_CONV2D) | RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU), true,
                   conv2d_setup, conv2d_init,
                   conv2d_forward, conv2d_backward, conv2d_free, conv2d_host_forward,

@@ -246,10 +246,10 @@ static void dense_param(struct param_tensor *t, const struct layer_spec *s,
 /* y (B, O) = act(x W + b). A zero input is skipped: its products are zero for the finite
  * weights a model has (MNIST is mostly zeros). */
 static void dense_host_forward(const struct layer *l, const struct model *m,
-                               const double *params, const double *x, double *y, int batch,
-                               int32_t *branch)
+                               const double *params, double *state, const double *x, double *y,
+                               int batch, bool train, int32_t *branch)
 {
-    (void)m;
+    (void)m, (void)state, (void)train;
     const size_t in = l->in_size, out = l->out_size;
     const double *w = params + l->w_off, *b = params + l->b_off;
     const int act = (int)l->spec->activation;
@@ -299,7 +299,7 @@ static const struct layer_example dense_examples[] = {
     {"identity I=40 O=33", 1, {40}, {.type = LAYER_DENSE, .dense = {.units = 33}}},
 };
 
-LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param,
+LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE), true,
                   dense_setup, dense_init, dense_forward, dense_backward, dense_free,
                   dense_host_forward, dense_host_backward, dense_examples);

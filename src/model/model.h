@@ -26,6 +26,8 @@ struct model {
     size_t n_params;     /* P */
     cl_mem params;       /* (P) */
     cl_mem grads;        /* (P) */
+    size_t n_state;      /* S: the values of the layers' state tensors (layer.h) */
+    cl_mem state;        /* (S): not trained; set to the tensors' init values by model_build */
     size_t input_size;   /* F */
     size_t output_size;  /* K */
     uint64_t step;       /* the training iteration being run (dropout masks are keyed by it) */
@@ -41,7 +43,8 @@ struct model {
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
  * its line), lays out the arenas, plans the model for this device and needs (model/plan.h)
  * and allocates every buffer for batches up to max_batch. model_build plans for evaluation and
- * the checks (plan_needs_eval: gradients into the arena, no training fusions). */
+ * the checks (plan_needs_eval: gradients into the arena, no training fusions); the state
+ * arena gets its tensors' init values. */
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
 int model_build_for(struct model *m, struct runtime *rt, const struct experiment *e,
                     int max_batch, const struct plan_needs *needs);
@@ -56,11 +59,17 @@ void model_free(struct model *m);
 int model_programs(unsigned *programs, const struct experiment *e, bool training);
 
 /* Fills host_params (P) from the experiment's init schemes, inline weights and files, with one
- * rng seeded by the experiment's seed, layer by layer, weights before biases. */
-int model_init_params(const struct model *m, float *host_params);
+ * rng seeded by the experiment's seed, layer by layer, weights before biases; and sets the
+ * device's state arena: a layer whose weights come from a file takes its state tensors from
+ * that file when it holds them (best.safetensors), the others their init values. */
+int model_init_params(struct model *m, float *host_params);
 
 int model_upload_params(struct model *m, const float *host_params);
 int model_download_params(struct model *m, float *host_params);
+
+/* The state arena (S) from or to the host (checkpoints); nothing to do when S is 0. */
+int model_upload_state(struct model *m, const float *host_state);
+int model_download_state(struct model *m, float *host_state);
 
 /* *logits (B, K) for x (B, F); train enables dropout. */
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train);
@@ -85,12 +94,14 @@ int model_train_pass(struct model *m, const struct model_batch *b);
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch);
 
 /* Writes the weights as safetensors (layers.I.weight, layers.I.bias, in the layouts of the
- * kinds' param parts: dense [in, out], conv2d [out, in, rows, cols]) from host_params (P). */
-int model_save_safetensors(const struct model *m, const float *host_params, const char *path);
+ * kinds' param parts: dense [in, out], conv2d [out, in, rows, cols]) from host_params (P),
+ * each layer's state tensors after them (layers.I.NAME, read from the device's arena). */
+int model_save_safetensors(struct model *m, const float *host_params, const char *path);
 
-/* Fills host_params (P) from a safetensors file with the names and shapes above; a missing
- * tensor or another shape is a data error naming the tensor. */
-int model_load_safetensors(const struct model *m, float *host_params, const char *path);
+/* Fills host_params (P) from a safetensors file with the names and shapes above, and the
+ * device's state arena from its state tensors; a missing tensor or another shape is a data
+ * error naming the tensor. */
+int model_load_safetensors(struct model *m, float *host_params, const char *path);
 
 /* One layer's weights (bias false) or biases from a safetensors file (init: {file: ...}). */
 int layer_load_param(const struct layer *l, bool bias, const char *path, float *dst);
