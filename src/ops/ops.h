@@ -78,14 +78,14 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
 int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,
                  int cols);
 
-/* cl/gemm.cl's dense_tail: the upper layers of an all-dense model's training step (forward,
+/* cl/dense_tail.cl's kernel: the upper layers of an all-dense model's training step (forward,
  * loss and every dz) in one launch; layers/dense_stack.c runs the first layer's forward
  * before it and the dW GEMMs after it. Its buffers follow a layout: an arena with every
  * layer's y and dz (B, units) for batches up to max_batch, then a scratch for each work-item
  * of DENSE_TAIL_ROWS rows (two dz^T, then every layer's y^T), and a table of
- * DENSE_TAIL_FIELDS ints per upper layer (see cl/gemm.cl). */
-#define DENSE_TAIL_ROWS 16   /* cl/gemm.cl: TAIL_ROWS */
-#define DENSE_TAIL_FIELDS 12 /* cl/gemm.cl: TAIL_FIELDS */
+ * DENSE_TAIL_FIELDS ints per upper layer (see cl/dense_tail.cl). */
+#define DENSE_TAIL_ROWS 16   /* cl/dense_tail.cl: TAIL_ROWS */
+#define DENSE_TAIL_FIELDS 12 /* cl/dense_tail.cl: TAIL_FIELDS */
 struct dense_tail_layout {
     int n_layers, max_batch;  /* the first layer and n_layers - 1 upper ones */
     size_t *y_off, *dz_off;   /* (n_layers) floats into the arena */
