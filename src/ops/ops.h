@@ -120,14 +120,23 @@ int op_gemm_choice(const struct runtime *rt);
  * default: by the ops path). main sets it from the options. */
 void op_gemm_set_choice(int choice);
 
-/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
- * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */
+/* The path choice of op_bias_act_forward and op_bias_act_backward (an execution plan may ask
+ * it): OP_BIAS_ACT_ROWS, the CPU-shaped kernels (forward a row per work-item in float16
+ * vectors, backward a column per work-item), on the CPU path; OP_BIAS_ACT_2D, the GPU-shaped
+ * ones (forward a value per work-item, backward row lanes of each column summed in a
+ * work-group), on the GPU path (runtime_ops_path). */
+enum op_bias_act_kernels { OP_BIAS_ACT_ROWS, OP_BIAS_ACT_2D };
+enum op_bias_act_kernels op_bias_act_choice(const struct runtime *rt);
+
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
                         int out, int act);
 
 /* dz (B, O) = dy * act'(y), y the activation's output (sigmoid' = y (1 - y), relu' = y > 0,
  * tanh' = 1 - y^2, step' = 0, identity' = 1); db (O) at db_off inside grads = column sums of
- * dz, overwritten, summed over rows in order. dz may alias dy. */
+ * dz, overwritten, in a fixed order: over rows in order (OP_BIAS_ACT_ROWS), or over 16 row
+ * lanes (rows r, r + 16, ... in order) and then the lanes in order (OP_BIAS_ACT_2D). dz may
+ * alias dy. */
 int op_bias_act_backward(struct runtime *rt, cl_mem dz, cl_mem grads, size_t db_off, cl_mem y,
                          cl_mem dy, int batch, int out, int act);
 

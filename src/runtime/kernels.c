@@ -61,6 +61,7 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
     [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_DENSE_TAIL},
     [KERNEL_BIAS_ACT_FORWARD_2D] = {"bias_act_forward_2d", PROGRAM_ELEMENTWISE},
+    [KERNEL_BIAS_ACT_BACKWARD_2D] = {"bias_act_backward_2d", PROGRAM_ELEMENTWISE},
     [KERNEL_CONV2D_GPU_FORWARD] = {"conv2d_gpu_forward", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_DZ] = {"conv2d_gpu_dz", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_BACKWARD_DATA] = {"conv2d_gpu_backward_data", PROGRAM_CONV2D_GPU},

@@ -56,6 +56,7 @@ enum kernel_id {
     KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */
     KERNEL_DENSE_TAIL,              /* dense_tail.cl: dense_tail */
     KERNEL_BIAS_ACT_FORWARD_2D,     /* elementwise.cl: bias_act_forward_2d (the GPU path) */
+    KERNEL_BIAS_ACT_BACKWARD_2D,    /* elementwise.cl: bias_act_backward_2d (the GPU path) */
     KERNEL_CONV2D_GPU_FORWARD,      /* conv2d_gpu.cl: conv2d_gpu_forward */
     KERNEL_CONV2D_GPU_DZ,           /* conv2d_gpu.cl: conv2d_gpu_dz */
     KERNEL_CONV2D_GPU_BACKWARD_DATA, /* conv2d_gpu.cl: conv2d_gpu_backward_data */
