@@ -64,13 +64,16 @@ static void dense_backward_what(struct plan_step *s, const struct plan *p,
     const struct layer_plan *lp = &p->layers[i];
     char *w = s->what;
     size_t n = sizeof s->what;
+    /* the kernel op_bias_act_choice takes on this path */
+    const char *bias_act = p->dev.path == RUNTIME_OPS_GPU ? "bias_act_backward_2d"
+                                                          : "bias_act_backward";
     if (!lp->own_gemm) {
-        wrap_append(w, n, "bias_act_backward (dz, db), CLBlast sgemm for dW%s",
+        wrap_append(w, n, "%s (dz, db), CLBlast sgemm for dW%s", bias_act,
                     lp->need_dx ? " and for dx" : "");
         return;
     }
     if (!lp->dz_ready)
-        wrap_append(w, n, "bias_act_backward (dz, db), ");
+        wrap_append(w, n, "%s (dz, db), ", bias_act);
     else if (e->layers[i].activation == ACTIVATION_IDENTITY)
         wrap_append(w, n, "dz = dy (identity), ");
     else
