@@ -174,10 +174,10 @@ void ref_sgd_update(float *params, float *velocity, const float *grads, size_t n
     }
 }
 
-/* As cl/optim.cl's flush_subnormal: Adam's moments below FLT_MIN become 0. */
+/* As cl/optim.cl's flush_subnormal: Adam's moments below FLT_MIN become 0 of their sign. */
 static float ref_flush_subnormal(float x)
 {
-    return fabsf(x) < FLT_MIN ? 0.0f : x;
+    return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x;
 }
 
 void ref_adam_update(float *params, float *m, float *v, const float *grads, size_t n, float lr,
