@@ -1,6 +1,7 @@
 /* Host references of the ops (ref.h): the simplest correct code, no speed tricks. */
 #include "ops/ref.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -173,6 +174,12 @@ void ref_sgd_update(float *params, float *velocity, const float *grads, size_t n
     }
 }
 
+/* As cl/optim.cl's flush_subnormal: Adam's moments below FLT_MIN become 0 of their sign. */
+static float ref_flush_subnormal(float x)
+{
+    return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x;
+}
+
 void ref_adam_update(float *params, float *m, float *v, const float *grads, size_t n, float lr,
                      double beta1, double beta2, float eps, float weight_decay, float bc1,
                      float bc2)
@@ -185,8 +192,8 @@ void ref_adam_update(float *params, float *m, float *v, const float *grads, size
         float w = params[i], g = grads[i];
         if (weight_decay != 0.0f)
             g = g + weight_decay * w;
-        m[i] = b1 * m[i] + one_minus_b1 * g;
-        v[i] = b2 * v[i] + one_minus_b2 * g * g;
+        m[i] = ref_flush_subnormal(b1 * m[i] + one_minus_b1 * g);
+        v[i] = ref_flush_subnormal(b2 * v[i] + one_minus_b2 * g * g);
         params[i] = w - step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
     }
 }

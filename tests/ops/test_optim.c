@@ -161,6 +161,39 @@ START_TEST(optim_against_reference)
 }
 END_TEST
 
+/* A moment that decays with no gradient reaches exactly 0, not a subnormal (x86 takes a microcode
+ * assist on every operation with one, and 0.9 x the smallest subnormal rounds back to itself, so
+ * m would stay there for good), and the weights keep their bits. m starts at 1e-36 (below FLT_MIN
+ * after 43 steps at beta1 0.9), v at 1.3e-38 (after 99 steps at beta2 0.999); 300 steps. */
+START_TEST(adam_moments_flush_to_zero)
+{
+    const float m0[3] = {1e-36f, -1e-36f, 5e-37f}, v0[3] = {1.3e-38f, 1.3e-38f, 1.25e-38f};
+    const float zeros[3] = {0, 0, 0};
+    cl_mem w = ops_buffer(w0, sizeof w0), g = ops_buffer(zeros, sizeof zeros);
+    cl_mem m = ops_buffer(m0, sizeof m0), v = ops_buffer(v0, sizeof v0);
+    for (int t = 0; t < 300; t++)
+        ck_assert_int_eq(op_adam_update(ops_rt, w, m, v, g, 3, 0.01f, 0.9, 0.999, 1e-8f, 0.0f,
+                                        1.0f, 1.0f), 0);
+    float *got_m = ops_download(m, 0, 3), *got_v = ops_download(v, 0, 3);
+    float *got_w = ops_download(w, 0, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg(got_m[i] == 0.0f, "m[%d] = %g after 300 steps with g = 0, not 0", i,
+                      (double)got_m[i]);
+        ck_assert_msg(got_v[i] == 0.0f, "v[%d] = %g after 300 steps with g = 0, not 0", i,
+                      (double)got_v[i]);
+    }
+    ck_assert_msg(memcmp(got_w, w0, sizeof w0) == 0, "weights moved: %.9g %.9g %.9g",
+                  (double)got_w[0], (double)got_w[1], (double)got_w[2]);
+    free(got_m);
+    free(got_v);
+    free(got_w);
+    runtime_free(w);
+    runtime_free(g);
+    runtime_free(m);
+    runtime_free(v);
+}
+END_TEST
+
 TCase *ops_optim_tcase(void)
 {
     TCase *tc = tcase_create("optim");
@@ -168,5 +201,6 @@ TCase *ops_optim_tcase(void)
     tcase_add_test(tc, sgd_hand_computed);
     tcase_add_test(tc, adam_hand_computed);
     tcase_add_test(tc, optim_against_reference);
+    tcase_add_test(tc, adam_moments_flush_to_zero);
     return tc;
 }
