@@ -6,6 +6,7 @@
 
 #include "config/experiment.h"
 
+#include <float.h>
 #include <string.h>
 
 _Static_assert(sizeof(enum activation) == sizeof(int), "enums are stored as int");
@@ -134,8 +135,10 @@ static const struct field adam_fields[] = {
      .def = "0.9", UNIT_OPEN, .doc = "first-moment decay"},
     {.key = "beta2", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, beta2),
      .def = "0.999", UNIT_OPEN, .doc = "second-moment decay"},
+    /* at least the smallest normal float: the kernel stores moments below it as 0 (cl/optim.cl),
+     * so a smaller eps could meet a zero denominator */
     {.key = "eps", .type = FT_DOUBLE, .off = offsetof(struct optim_spec, eps), .def = "1e-08",
-     POSITIVE, .doc = "added to the denominator"},
+     .rng = RNG_MIN, .min = FLT_MIN, .doc = "added to the denominator"},
     {.key = "weight_decay", .type = FT_DOUBLE,
      .off = offsetof(struct optim_spec, weight_decay), .def = "0", NONNEG,
      .doc = "L2 penalty added to the gradient"},

@@ -65,6 +65,9 @@ static const struct {
             "  optimizer: {adam: {lr: 0.1, bta1: 0.8}}\n",
      "6:31: train.optimizer.adam: unknown key 'bta1' (did you mean 'beta1'?)"},
     {MODEL4 "train:\n"
+            "  optimizer: {adam: {lr: 0.1, eps: 1e-40}}\n",
+     "6:36: train.optimizer.adam.eps: must be >= 1.17549e-38, got 1e-40"},
+    {MODEL4 "train:\n"
             "  optimizer: {sgd: {lr: 0.1, momentun: 0.8}}\n",
      "6:30: train.optimizer.sgd: unknown key 'momentun' (did you mean 'momentum'?)"},
     {MODEL4 "train:\n"
