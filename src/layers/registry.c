@@ -125,6 +125,16 @@ int32_t layer_host_kink(double z, int act)
     return act == ACTIVATION_RELU ? z > 0.0 : 0;
 }
 
+bool layer_in_stack(const struct model *m)
+{
+    return m->shape.graph.linear;
+}
+
+bool layer_needs_dx(const struct model *m, const struct layer *l)
+{
+    return l->index > 0 || !layer_in_stack(m);
+}
+
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx)
 {
     size_t rows = (size_t)max_batch;

@@ -105,6 +105,9 @@ int model_download_params(struct model *m, float *host_params)
 
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
 {
+    if (!m->shape.graph.linear)
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: this build cannot run graph models yet",
+                            m->exp->path ? m->exp->path : "config");
     cl_mem cur = x;
     for (int i = 0; i < m->n_layers; i++) {
         struct layer *l = &m->layers[i];
@@ -119,6 +122,9 @@ int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
 
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
 {
+    if (!m->shape.graph.linear)
+        return clnet_errorf(CLNET_ERR_CONFIG, "%s: this build cannot run graph models yet",
+                            m->exp->path ? m->exp->path : "config");
     cl_mem dy = dlogits;
     for (int i = m->n_layers - 1; i >= 0; i--) {
         struct layer *l = &m->layers[i];
