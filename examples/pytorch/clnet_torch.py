@@ -67,7 +67,7 @@ def build(cfg, seed=None):
 def param_names(net):
     """[(name, parameter)] in clnet's names, in layer order."""
     out = []
-    for i, (kind, k, _) in enumerate(net.steps):  # one step per YAML layer, in order
+    for i, (kind, k, *_) in enumerate(net.steps):  # one step per YAML layer, in order
         if kind in ("dense", "conv2d"):
             out.append((f"layers.{i}.weight", net.params[k]))
             out.append((f"layers.{i}.bias", net.params[k + 1]))

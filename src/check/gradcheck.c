@@ -223,7 +223,7 @@ static bool *zero_inputs(const struct gradcheck *g, int layer, const struct tens
     *count = 0;
     if (!t->matrix) return NULL;
     bool *zero = malloc(l->in_size * sizeof *zero);
-    const double *in = host_model_output(&g->h, layer - 1);
+    const double *in = host_model_input(&g->h, layer);
     for (size_t i = 0; zero && i < l->in_size; i++) {
         zero[i] = true;
         for (int b = 0; b < g->batch; b++)

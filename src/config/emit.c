@@ -221,28 +221,32 @@ static void put_layer_graph(FILE *f, const struct layer_spec *l, bool first)
     fputc(']', f);
 }
 
-/* "- dense: {units: 10}" reads better in a block list than "- {dense: {units: 10}}". */
+/* "- dense: {units: 10}" reads better in a block list than "- {dense: {units: 10}}". A
+ * graph's name: and from: go inside the kind's map, or beside a kind whose value is not a
+ * map: "- {activation: relu, name: \"a\"}". */
 static void put_layer(FILE *f, const struct choice *c, const void *base)
 {
     const struct layer_spec *l = base;
     const struct alternative *alt =
         schema_alt_by_value(c, *(const int *)((const char *)base + c->kind_off));
+    const struct field *vf = alt ? alt->value_field : NULL;
     bool graph = l->name || l->n_from;
-    if (!alt || (!alt->value_field && !graph)) {
+    if (!alt || (!vf && !graph)) {
         put_choice(f, c, base);
-        return;
+    } else if (!graph) {
+        fprintf(f, "%s: ", alt->word);
+        put_flow_value(f, vf, base);
+    } else if (vf && vf->type != FT_MAP) {
+        fprintf(f, "{%s: ", alt->word);
+        put_flow_value(f, vf, base);
+        put_layer_graph(f, l, false);
+        fputc('}', f);
+    } else {
+        fprintf(f, "%s: {", alt->word);
+        int k = vf ? put_flow_fields(f, vf->table, (const char *)base + vf->off) : 0;
+        put_layer_graph(f, l, k == 0);
+        fputc('}', f);
     }
-    fprintf(f, "%s: ", alt->word);
-    if (alt->value_field && (!graph || alt->value_field->type != FT_MAP)) {
-        put_flow_value(f, alt->value_field, base); /* every kind's value is a map */
-        return;
-    }
-    fputc('{', f);
-    int k = alt->value_field ? put_flow_fields(f, alt->value_field->table,
-                                               (const char *)base + alt->value_field->off)
-                             : 0;
-    put_layer_graph(f, l, k == 0);
-    fputc('}', f);
 }
 
 static void put_block_table(FILE *f, const struct table *t, const void *base, int indent)

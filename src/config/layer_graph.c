@@ -1,5 +1,6 @@
 /* A layer's place in the graph: the `name:` and `from:` keys every kind takes beside its own
- * (`- dense: {units: 100, name: h}`, `- add: {from: [input, o]}`). They are read here and
+ * (`- dense: {units: 100, name: h}`, `- add: {from: [input, o]}`), or beside the kind in
+ * the list entry, for a kind whose value is not a map (`- {activation: relu, name: a}`). They are read here and
  * taken out of the kind's map before the kind's table sees it, so no kind's schema row names
  * them; emit.c writes them back after the kind's keys. The names are only read here: what
  * they refer to (a layer, the input, a cycle) is model/graph.c's to check. */
@@ -56,6 +57,10 @@ int validate_layer_graph_keys(struct vctx *v, const struct node **value, struct 
     if (!map || map->kind != NODE_MAP) return 0;
     int at_name = node_find(map, "name"), at_from = node_find(map, "from");
     if (at_name < 0 && at_from < 0) return 0;
+    if ((at_name >= 0 && l->name) || (at_from >= 0 && l->n_from))
+        return vctx_error(v, map->keys[at_name >= 0 && l->name ? at_name : at_from],
+                          "'%s' is given twice, beside the kind and in its map",
+                          map->keys[at_name >= 0 && l->name ? at_name : at_from]->text);
     if (at_name >= 0) {
         int rc = read_name(v, map->vals[at_name], "name", &l->name, &l->name_pos);
         if (rc) return rc;

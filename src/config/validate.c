@@ -365,6 +365,10 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     join_words(list, sizeof list, cands, c->n_alts);
 
     const struct node *word = n, *value = NULL;
+    /* A layer's name: and from: may also sit beside its kind: {activation: relu, name: a}. */
+    int rc = layer >= 0 && n->kind == NODE_MAP && n->n > 1 ? validate_layer_graph_keys(v, &n, base)
+                                                           : 0;
+    if (rc) return rc;
     if (n->kind == NODE_MAP && n->n == 1) {
         word = n->keys[0];
         value = n->vals[0];
@@ -380,7 +384,6 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     *(int *)((char *)base + c->kind_off) = alt->value;
 
     size_t old = v->len;
-    int rc = 0;
     if (layer >= 0) { /* "layer 3" becomes "layer 3 (dense)"; name: and from: are any kind's */
         ctx_push(v, " (%s)", alt->word);
         rc = validate_layer_graph_keys(v, &value, base);

@@ -42,13 +42,14 @@ static bool is_conv(const struct model *m, int i)
     return i >= 0 && i < m->n_layers && m->layers[i].spec->type == LAYER_CONV2D;
 }
 
-/* The geometry with the tensors' layouts: batch-minor between two conv layers, unless the
- * outputs are read on the host (model.plain_outputs). */
+/* The geometry with the tensors' layouts: batch-minor between two conv layers of a stack,
+ * unless the outputs are read on the host (model.plain_outputs). */
 static struct conv_geom geometry_in(const struct layer *l, const struct model *m)
 {
     struct conv_geom g = ((const struct conv2d_state *)l->priv)->g;
-    g.x_batch_minor = !m->plain_outputs && is_conv(m, l->index - 1);
-    g.y_batch_minor = !m->plain_outputs && is_conv(m, l->index + 1);
+    bool stack = !m->plain_outputs && layer_in_stack(m); /* graphs: (B, O) rows throughout */
+    g.x_batch_minor = stack && is_conv(m, l->index - 1);
+    g.y_batch_minor = stack && is_conv(m, l->index + 1);
     return g;
 }
 
@@ -61,7 +62,7 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
     st->g = geometry_of(l->spec, l->shape);
     /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
     int status =
-        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->index > 0);
+        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), layer_needs_dx(m, l));
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
         status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");

@@ -39,7 +39,7 @@ struct dense {
 
 static int dense_setup(struct layer *l, struct model *m, int max_batch)
 {
-    int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    int status = layer_alloc_outputs(l, m, max_batch, layer_needs_dx(m, l));
     struct dense *d = status == CLNET_OK ? calloc(1, sizeof *d) : NULL;
     if (status == CLNET_OK && !d)
         status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
@@ -50,7 +50,7 @@ static int dense_setup(struct layer *l, struct model *m, int max_batch)
     if (choice < 0)
         return choice;
     d->own = choice == OP_GEMM_OWN;
-    if (d->own && l->index > 0)
+    if (d->own && layer_needs_dx(m, l))
         status = runtime_alloc(m->rt, &d->wt, l->in_size * l->out_size * sizeof(float),
                                "a dense layer's transposed weights");
     return status;
@@ -130,13 +130,14 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
 {
     struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
-    struct layer *below = &m->layers[l->index - 1];
-    struct dense *bd = d->own && below->kind == &layer_kind_dense ? below->priv : NULL;
+    /* graph: the layer before may not be the input (layer_in_stack) */
+    struct layer *below = layer_in_stack(m) ? &m->layers[l->index - 1] : NULL;
+    struct dense *bd = d->own && below && below->kind == &layer_kind_dense ? below->priv : NULL;
     const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
                                     .buf = bd ? below->y : NULL,
                                     .ld = in,
                                     .act = bd ? (int)below->spec->activation : 0};
-    if (below->kind == &layer_kind_dense)
+    if (below && below->kind == &layer_kind_dense)
         ((struct dense *)below->priv)->dy_is_dz = bd != NULL;
     if (!d->own)
         return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
@@ -194,7 +195,7 @@ bool layer_dense_fuses_sgd(const struct model *m)
         if (l->kind != &layer_kind_dense || !((const struct dense *)l->priv)->own)
             return false;
     }
-    return m->n_layers > 0 &&
+    return m->n_layers > 0 && layer_in_stack(m) && /* graph models: the plain paths */
            m->layers[m->n_layers - 1].spec->activation == ACTIVATION_IDENTITY;
 }
 

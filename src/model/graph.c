@@ -44,22 +44,23 @@ char *graph_inputs_format(char *buf, size_t n, const struct experiment *e, const
     return buf;
 }
 
-/* "FILE:LINE:COL: layer I (kind): what" at pos, or at the layer's entry without one. */
-static int node_error(const struct experiment *e, int i, struct src_pos pos, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-static int node_error(const struct experiment *e, int i, struct src_pos pos, const char *fmt, ...)
+int graph_layer_verror(const struct experiment *e, int i, struct src_pos pos, const char *fmt,
+                       va_list ap)
 {
     if (!pos.file) pos = e->layers[i].pos;
     if (!pos.file) pos.file = e->path;
     char what[1024];
+    vsnprintf(what, sizeof what, fmt, ap);
+    return config_errorf_at(pos, "layer %d (%s): %s", i, layer_type_name(e->layers[i].type), what);
+}
+
+int graph_layer_error(const struct experiment *e, int i, struct src_pos pos, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int status = graph_layer_verror(e, i, pos, fmt, ap);
     va_end(ap);
-    return config_errorf_at(pos, "layer %d (%s): %s", i, layer_type_name(e->layers[i].type), what);
+    return status;
 }
 
 /* Every name given once, and never `input` (config/layer_graph.c refuses that already). */
@@ -68,7 +69,7 @@ static int check_names(const struct experiment *e)
     for (int i = 0; i < e->n_layers; i++)
         for (int j = 0; e->layers[i].name && j < i; j++)
             if (e->layers[j].name && !strcmp(e->layers[i].name, e->layers[j].name))
-                return node_error(e, i, e->layers[i].name_pos,
+                return graph_layer_error(e, i, e->layers[i].name_pos,
                                   "name: '%s' is layer %d's name already", e->layers[i].name, j);
     return CLNET_OK;
 }
@@ -93,7 +94,7 @@ static int resolve(const struct experiment *e, int i, int k, int *node)
             int w = snprintf(names + used, sizeof names - used, ", %s", e->layers[j].name);
             used += w > 0 ? (size_t)w : 0;
         }
-    return node_error(e, i, e->layers[i].from_pos[k],
+    return graph_layer_error(e, i, e->layers[i].from_pos[k],
                       "from: no layer is named '%s' (the names: %s)", want, names);
 }
 
@@ -149,7 +150,7 @@ static int cycle_error(const struct graph *g, const struct experiment *e, const 
     }
     int at = walk[first];
     free(walk);
-    return node_error(e, at, e->layers[at].from_pos[unplaced_input(g, placed, at)],
+    return graph_layer_error(e, at, e->layers[at].from_pos[unplaced_input(g, placed, at)],
                       "from: makes a cycle (%s, each reading the next)", path);
 }
 

@@ -8,6 +8,7 @@
 #ifndef CLNET_MODEL_GRAPH_H
 #define CLNET_MODEL_GRAPH_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -36,6 +37,17 @@ void graph_free(struct graph *g);
 /* Node i's name as `from:` writes it: its name:, "input" for GRAPH_INPUT, else "layer I"
  * (which from: cannot name). Returns buf. */
 const char *graph_node_name(char *buf, size_t n, const struct experiment *e, int i);
+
+/* Records "FILE:LINE:COL: layer I (kind): what" at pos (a name's place), or at the layer's
+ * list entry when pos has no file, or the experiment's path when neither has; returns
+ * CLNET_ERR_CONFIG. shape_layer_error is this at the entry. */
+int graph_layer_error(const struct experiment *e, int i, struct src_pos pos, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+int graph_layer_verror(const struct experiment *e, int i, struct src_pos pos, const char *fmt,
+                       va_list ap);
 
 /* "input, h" for node i's inputs, into buf (always terminated); returns buf. */
 char *graph_inputs_format(char *buf, size_t n, const struct experiment *e, const struct graph *g,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "model/graph_run.h"
 #include "model/safetensors.h"
 #include "util/rng.h"
 #include "util/status.h"
@@ -58,6 +59,8 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
     }
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);
+    if (status == CLNET_OK && !m->shape.graph.linear) /* graph models */
+        status = graph_run_open(&m->graph_run, m, max_batch);
     if (status != CLNET_OK)
         model_free(m);
     return status;
@@ -68,6 +71,7 @@ void model_free(struct model *m)
     for (int i = 0; m->layers && i < m->n_layers; i++)
         if (m->layers[i].kind && m->layers[i].kind->free)
             m->layers[i].kind->free(&m->layers[i]);
+    graph_run_free(m->graph_run, m->n_layers);
     free(m->layers);
     runtime_free(m->params);
     runtime_free(m->grads);
@@ -105,9 +109,8 @@ int model_download_params(struct model *m, float *host_params)
 
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
 {
-    if (!m->shape.graph.linear)
-        return clnet_errorf(CLNET_ERR_CONFIG, "%s: this build cannot run graph models yet",
-                            m->exp->path ? m->exp->path : "config");
+    if (m->graph_run) /* graph models: model/graph_run.c */
+        return graph_forward(m, logits, x, batch, train);
     cl_mem cur = x;
     for (int i = 0; i < m->n_layers; i++) {
         struct layer *l = &m->layers[i];
@@ -122,9 +125,8 @@ int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
 
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
 {
-    if (!m->shape.graph.linear)
-        return clnet_errorf(CLNET_ERR_CONFIG, "%s: this build cannot run graph models yet",
-                            m->exp->path ? m->exp->path : "config");
+    if (m->graph_run) /* graph models: model/graph_run.c */
+        return graph_backward(m, x, dlogits, batch);
     cl_mem dy = dlogits;
     for (int i = m->n_layers - 1; i >= 0; i--) {
         struct layer *l = &m->layers[i];

@@ -38,6 +38,8 @@ struct model {
      * divergence replay); otherwise conv layers pass batch-minor tensors to each other
      * (ops.h's conv_geom). */
     bool plain_outputs;
+    /* A graph model's buffers (model/graph_run.c); NULL for the plain stack. */
+    struct graph_run *graph_run;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
@@ -57,7 +59,8 @@ int model_init_params(const struct model *m, float *host_params);
 int model_upload_params(struct model *m, const float *host_params);
 int model_download_params(struct model *m, float *host_params);
 
-/* *logits (B, K) for x (B, F); train enables dropout. */
+/* *logits (B, K) for x (B, F); train enables dropout. A graph model (model/graph.h) runs its
+ * nodes in the graph's order, backward in reverse, on the plain paths (model/graph_run.c). */
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train);
 
 /* Parameter gradients into m->grads for the last forward's batch x (B, F), given dlogits

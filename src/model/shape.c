@@ -14,15 +14,11 @@
 
 int shape_layer_error(const struct experiment *e, int i, const char *fmt, ...)
 {
-    const struct layer_spec *l = &e->layers[i];
-    struct src_pos pos = l->pos;
-    if (!pos.file) pos.file = e->path;
-    char what[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int status = graph_layer_verror(e, i, (struct src_pos){0}, fmt, ap);
     va_end(ap);
-    return config_errorf_at(pos, "layer %d (%s): %s", i, layer_type_name(l->type), what);
+    return status;
 }
 
 /* a * b for a, b >= 0; false when it would not fit in int64_t. */
@@ -148,11 +144,9 @@ static int gather_inputs(struct layer_shape *ls, const struct model_shape *out,
 {
     const struct graph *g = &out->graph;
     if (g->n_in[i] > k->max_inputs)
-        return config_errorf_at(e->layers[i].from_pos[1].file ? e->layers[i].from_pos[1]
-                                                               : e->layers[i].pos,
-                                "layer %d (%s): from: names %d layers; a %s layer reads one "
-                                "(add and concat combine several)",
-                                i, k->name, g->n_in[i], k->name);
+        return graph_layer_error(e, i, e->layers[i].from_pos[1],
+                                 "from: names %d layers; a %s layer reads one (add and concat "
+                                 "combine several)", g->n_in[i], k->name);
     ls->n_in = g->n_in[i];
     int64_t packed = 0;
     for (int j = 0; j < ls->n_in; j++) {

@@ -350,6 +350,51 @@ START_TEST(gradcheck_pool_passes)
 }
 END_TEST
 
+/* A graph (model/graph.h): a residual block of convolutions, two dense branches of one
+ * flatten, concatenated with one of them twice: the stem, f and h are each read by several
+ * layers, whose gradients backward sums. */
+static const char *graph_yaml =
+    "model:\n"
+    "  input: [1, 28, 28]\n"
+    "  layers:\n"
+    "    - conv2d: {filters: 3, size: 3, stride: 2, pad: 1, activation: tanh, name: stem}\n"
+    "    - conv2d: {filters: 3, size: 3, pad: 1, activation: tanh, name: r}\n"
+    "    - add: {from: [stem, r]}\n"
+    "    - flatten: {name: f}\n"
+    "    - dense: {units: 8, activation: sigmoid, name: h}\n"
+    "    - {dense: {units: 8, activation: tanh}, from: f, name: g}\n"
+    "    - concat: {from: [h, g, h]}\n"
+    "    - dense: {units: 10}\n";
+static const char *const graph_tensors[10] = {
+    "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.4.weight",
+    "layers.4.bias",   "layers.5.weight", "layers.5.bias", "layers.7.weight", "layers.7.bias"};
+
+START_TEST(gradcheck_graph_passes)
+{
+    char *config = write_config("graph.yaml", graph_yaml);
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(row_says(r->out, graph_tensors[i], "ok"), "%s:\n%s", graph_tensors[i],
+                      r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+/* add's backward hands its inputs half the gradient: the convolutions below it fail. */
+START_TEST(gradcheck_fails_on_broken_add_backward)
+{
+    static const char *const want[10] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok",
+                                         "ok",   "ok",   "ok",   "ok",   "ok"};
+    gradcheck_sabotaged(graph_yaml, "add.cl",
+                        "dx[i] = dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                        "dx[i] = 0.5f * dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                        10, graph_tensors, want);
+}
+END_TEST
+
 /* The max pool's backward routes half of each gradient: the tensors below it fail. */
 START_TEST(gradcheck_fails_on_broken_maxpool_backward)
 {
@@ -470,6 +515,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_pool_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_maxpool_backward);
     tcase_add_test(tc, gradcheck_fails_on_broken_avgpool_backward);
+    tcase_add_test(tc, gradcheck_graph_passes);
+    tcase_add_test(tc, gradcheck_fails_on_broken_add_backward);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");

@@ -1,0 +1,226 @@
+/* A graph model's forward and backward (model_forward and model_backward hand a model whose
+ * layers are not the plain stack here; see graph.h). The plain paths only: no fused
+ * epilogues between layers, no fused SGD, no dense stack (layer_in_stack).
+ *
+ * Forward runs the nodes in the graph's order; a node reading one node gets that node's
+ * output as x, a merging node (add, concat) its inputs packed row by row into a buffer of its
+ * own. Backward runs the order reversed. The gradient a node receives from each layer that
+ * reads it is copied into a slot of its own, the slots in a fixed order (the reading layers'
+ * order in the config, then their from: order; the output's slot 0 is the loss's gradient),
+ * and a node read more than once sums its slots in that order (add's forward kernel): the
+ * same bits on every run, whatever the order the nodes ran in. Only nodes that lead to the
+ * output and have parameters at or before them take part in backward; the parameters of a
+ * node that does not lead to the output get zero gradients. */
+#include "model/graph_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+#include "ops/ops.h"
+#include "util/status.h"
+
+struct graph_run {
+    bool *live;       /* (n): leads to the output */
+    bool *trains;     /* (n): has parameters, or reads a node that does (needs a gradient) */
+    int *n_slots;     /* (n): the gradients it receives (live readers, and the loss's) */
+    int (*slot)[LAYER_MAX_INPUTS]; /* (n): slot[i][k], where input k of node i gets its part */
+    cl_mem *packed;   /* (n): a merging node's inputs, (B, I); else NULL */
+    cl_mem *slots;    /* (n): (B, n_slots * O) when n_slots > 0; else NULL */
+    cl_mem *sum;      /* (n): (B, O), the slots' sum, when n_slots > 1 */
+};
+
+static bool merges(const struct layer *l)
+{
+    return l->kind->max_inputs > 1;
+}
+
+/* live, trains and the slots, from the graph alone. */
+static void plan(struct graph_run *r, const struct model *m)
+{
+    const struct graph *g = &m->shape.graph;
+    int out = g->n - 1;
+    r->live[out] = true;
+    for (int o = g->n - 1; o >= 0; o--) {
+        int i = g->order[o];
+        for (int k = 0; r->live[i] && k < g->n_in[i]; k++)
+            if (g->in[i][k] != GRAPH_INPUT) r->live[g->in[i][k]] = true;
+    }
+    for (int o = 0; o < g->n; o++) {
+        int i = g->order[o];
+        r->trains[i] = m->layers[i].shape->weights + m->layers[i].shape->biases > 0;
+        for (int k = 0; k < g->n_in[i]; k++)
+            r->trains[i] = r->trains[i] || (g->in[i][k] != GRAPH_INPUT && r->trains[g->in[i][k]]);
+    }
+    r->n_slots[out] = 1; /* the loss's gradient */
+    for (int i = 0; i < g->n; i++)
+        for (int k = 0; k < g->n_in[i]; k++) {
+            int j = g->in[i][k];
+            bool gets = j != GRAPH_INPUT && r->live[i] && r->trains[j];
+            r->slot[i][k] = gets ? r->n_slots[j]++ : -1;
+        }
+}
+
+void graph_run_free(struct graph_run *r, int n)
+{
+    if (!r) return;
+    for (int i = 0; i < n; i++) {
+        if (r->packed) runtime_free(r->packed[i]);
+        if (r->slots) runtime_free(r->slots[i]);
+        if (r->sum) runtime_free(r->sum[i]);
+    }
+    free(r->live), free(r->trains), free(r->n_slots), free(r->slot);
+    free(r->packed), free(r->slots), free(r->sum);
+    free(r);
+}
+
+/* Node i's buffers for batches of up to rows. */
+static int alloc_node(struct graph_run *r, struct model *m, int i, size_t rows)
+{
+    const struct layer *l = &m->layers[i];
+    size_t f = sizeof(float);
+    int status = CLNET_OK;
+    if (merges(l))
+        status = runtime_alloc(m->rt, &r->packed[i], rows * l->in_size * f, "a layer's inputs");
+    if (status == CLNET_OK && r->n_slots[i] > 1)
+        status = runtime_alloc(m->rt, &r->sum[i], rows * l->out_size * f, "a layer's gradient");
+    if (status == CLNET_OK && r->n_slots[i] > 0)
+        status = runtime_alloc(m->rt, &r->slots[i], rows * (size_t)r->n_slots[i] * l->out_size * f,
+                               "a layer's gradients");
+    return status;
+}
+
+int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
+{
+    int n = m->n_layers;
+    struct graph_run *r = calloc(1, sizeof *r);
+    if (r) {
+        r->live = calloc((size_t)n, sizeof *r->live);
+        r->trains = calloc((size_t)n, sizeof *r->trains);
+        r->n_slots = calloc((size_t)n, sizeof *r->n_slots);
+        r->slot = calloc((size_t)n, sizeof *r->slot);
+        r->packed = calloc((size_t)n, sizeof *r->packed);
+        r->slots = calloc((size_t)n, sizeof *r->slots);
+        r->sum = calloc((size_t)n, sizeof *r->sum);
+    }
+    *out = NULL;
+    if (!r || !r->live || !r->trains || !r->n_slots || !r->slot || !r->packed || !r->slots ||
+        !r->sum) {
+        graph_run_free(r, 0);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the graph");
+    }
+    plan(r, m);
+    int status = CLNET_OK;
+    for (int i = 0; i < n && status == CLNET_OK; i++)
+        status = alloc_node(r, m, i, (size_t)max_batch);
+    if (status != CLNET_OK) {
+        graph_run_free(r, n);
+        return status;
+    }
+    *out = r;
+    return CLNET_OK;
+}
+
+/* The output of node j: the model's input x, or layer j's last output. */
+static cl_mem node_out(const struct model *m, int j, cl_mem x)
+{
+    return j == GRAPH_INPUT ? x : m->layers[j].out;
+}
+
+/* Node i's x: its one input's output, or its inputs packed row by row. */
+static int node_x(struct model *m, int i, cl_mem x, int batch, cl_mem *xi)
+{
+    const struct graph *g = &m->shape.graph;
+    const struct layer *l = &m->layers[i];
+    if (!merges(l)) {
+        *xi = node_out(m, g->in[i][0], x);
+        return CLNET_OK;
+    }
+    *xi = m->graph_run->packed[i];
+    size_t off = 0;
+    for (int k = 0; k < g->n_in[i]; k++) {
+        size_t size = (size_t)tensor_shape_size(&l->shape->ins[k]);
+        int status = op_copy_block(m->rt, *xi, off, l->in_size, node_out(m, g->in[i][k], x), 0,
+                                   size, (size_t)batch, size);
+        if (status != CLNET_OK) return status;
+        off += size;
+    }
+    return CLNET_OK;
+}
+
+int graph_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
+{
+    const struct graph *g = &m->shape.graph;
+    for (int o = 0; o < g->n; o++) {
+        int i = g->order[o];
+        struct layer *l = &m->layers[i];
+        cl_mem xi = NULL;
+        int status = node_x(m, i, x, batch, &xi);
+        if (status == CLNET_OK) status = l->kind->forward(l, m, &l->out, xi, batch, train);
+        if (status != CLNET_OK) return status;
+    }
+    *logits = m->layers[g->n - 1].out;
+    return CLNET_OK;
+}
+
+/* Node i's dy: its one slot, or the sum of its slots in slot order. */
+static int node_dy(struct model *m, int i, int batch, cl_mem *dy)
+{
+    struct graph_run *r = m->graph_run;
+    if (r->n_slots[i] == 1) {
+        *dy = r->slots[i];
+        return CLNET_OK;
+    }
+    *dy = r->sum[i];
+    return layer_add_blocks(m->rt, r->sum[i], r->slots[i], m->layers[i].out_size, r->n_slots[i],
+                         (size_t)batch);
+}
+
+/* Hands each input of node i that takes a gradient its part of dx (B, I) into its slot. */
+static int scatter_dx(struct model *m, int i, cl_mem dx, int batch)
+{
+    const struct graph *g = &m->shape.graph;
+    const struct graph_run *r = m->graph_run;
+    const struct layer *l = &m->layers[i];
+    size_t off = 0;
+    for (int k = 0; k < g->n_in[i]; k++) {
+        int j = g->in[i][k];
+        size_t size = (size_t)tensor_shape_size(&l->shape->ins[k]);
+        if (r->slot[i][k] >= 0) {
+            int status = op_copy_block(m->rt, r->slots[j], (size_t)r->slot[i][k] * size,
+                                       (size_t)r->n_slots[j] * size, dx, off, l->in_size,
+                                       (size_t)batch, size);
+            if (status != CLNET_OK) return status;
+        }
+        off += size;
+    }
+    return CLNET_OK;
+}
+
+int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
+{
+    const struct graph *g = &m->shape.graph;
+    const struct graph_run *r = m->graph_run;
+    const struct layer *top = &m->layers[g->n - 1];
+    int status = op_copy_block(m->rt, r->slots[g->n - 1], 0, (size_t)r->n_slots[g->n - 1] *
+                               top->out_size, dlogits, 0, top->out_size, (size_t)batch,
+                               top->out_size);
+    for (int i = 0; i < g->n && status == CLNET_OK; i++) { /* the loss does not reach them */
+        const struct layer *l = &m->layers[i];
+        size_t n = (size_t)(l->shape->weights + l->shape->biases);
+        if (!r->live[i] && n > 0) status = op_fill(m->rt, m->grads, l->w_off, n, 0.0f);
+    }
+    for (int o = g->n - 1; o >= 0 && status == CLNET_OK; o--) {
+        int i = g->order[o];
+        struct layer *l = &m->layers[i];
+        if (!r->live[i] || !r->trains[i]) continue;
+        bool need_dx = false;
+        for (int k = 0; k < g->n_in[i]; k++)
+            need_dx = need_dx || r->slot[i][k] >= 0;
+        cl_mem xi = merges(l) ? r->packed[i] : node_out(m, g->in[i][0], x), dy = NULL, dx = NULL;
+        status = node_dy(m, i, batch, &dy);
+        if (status == CLNET_OK) status = l->kind->backward(l, m, &dx, xi, dy, batch, need_dx);
+        if (status == CLNET_OK && need_dx) status = scatter_dx(m, i, dx, batch);
+    }
+    return status;
+}
