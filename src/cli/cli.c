@@ -54,6 +54,10 @@ static const struct command commands[] = {
     {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
      "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1, false},
+    {"graph", "graph CONFIG.yaml [--out FILE.png|.svg|.pdf|.dot] [--set key.path=value ...]",
+     "draw the model's computation graph with Graphviz: the input x, each layer's "
+     "pre-activation z and activation h, its parameters W and b, the loss (default FILE: "
+     "NAME_graph.png)", cli_graph, 1, 1, false},
     {"config", "config CONFIG.yaml [--set key.path=value ...]",
      "the resolved config (base: merged, --set applied, every default filled in): the bytes "
      "train writes as config.yaml", cli_config, 1, 1, false},
@@ -79,8 +83,9 @@ static const struct command commands[] = {
  * compile-helper takes what train takes). The settings' flags (device, cl-dir, gemm, ...) are
  * util/options.c's. A NULL help hides the option. */
 static const struct options_flag options[] = {
-    {"out", 'o', "DIR", "train sweep",
-     "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs)"},
+    {"out", 'o', "DIR", "train sweep graph",
+     "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs); for "
+     "graph, the picture's file"},
     {"jobs", 'j', "N", "sweep", "runs at once (default 1)"},
     {"devices", 0, "SPEC,...", "sweep",
      "devices for the runs, round-robin over the job slots (default: each config's device:)"},
@@ -91,7 +96,7 @@ static const struct options_flag options[] = {
     {"inputs", 'i', "FILE.csv", "eval",
      "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
      "('-' reads standard input)"},
-    {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
+    {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck graph",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
@@ -103,7 +108,7 @@ static const struct options_flag options[] = {
     {"verbose", 'v', NULL, "train sweep",
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
-    {"help", 'h', NULL, "train eval predict summary config devices sweep report gradcheck selfcheck help", "show this help"},
+    {"help", 'h', NULL, "train eval predict summary graph config devices sweep report gradcheck selfcheck help", "show this help"},
     {"parent", 0, "PID", "compile-helper", NULL},
 };
 
@@ -244,7 +249,7 @@ int cli_parse(struct cli_args *a, int argc, char **argv, const struct clnet_opti
         a->command = "version";
     else if (!find_command(a->command))
         return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
-                            "eval, predict, report, summary, config, devices, gradcheck, selfcheck, help; "
+                            "eval, predict, report, summary, graph, config, devices, gradcheck, selfcheck, help; "
                             "see "
                             "`clnet help`)", a->command);
     const char *command = a->command;
@@ -294,6 +299,11 @@ static void print_extras(void)
     printf("plots: yes (PLplot %s)\n", CLNET_PLPLOT_VERSION);
 #else
     printf("plots: no (built without PLplot: no PNG or PDF figures, every CSV and JSON)\n");
+#endif
+#ifdef CLNET_HAVE_GRAPHVIZ
+    printf("graphviz: yes (Graphviz %s: clnet graph)\n", CLNET_GRAPHVIZ_VERSION);
+#else
+    printf("graphviz: no (built without Graphviz: no clnet graph)\n");
 #endif
 #ifdef CLNET_HAVE_MPI
     printf("mpi: yes (MPI %s)\n", CLNET_MPI_VERSION);

@@ -44,6 +44,7 @@ int cli_eval(const struct cli_args *args);
 int cli_predict(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);
+int cli_graph(const struct cli_args *args);
 int cli_config(const struct cli_args *args);
 int cli_report(const struct cli_args *args);
 int cli_sweep(const struct cli_args *args);

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "harness.h"
 #include "model/shape.h"
+#include "report/graph_draw.h"
 #include "util/status.h"
 
 /* Question 3's network: z = W1 x + b1, h = sigmoid(z), y = x + W2 h + b2. */
@@ -272,6 +273,58 @@ START_TEST(test_configs_are_linear)
 }
 END_TEST
 
+/* The drawing of question 3's network names its nodes as the homework does, and Graphviz's
+ * rendering of it (SVG: each node a <g class="node"> with its <title>) holds those nodes. */
+START_TEST(test_drawing_q3)
+{
+    struct experiment e;
+    struct model_shape s;
+    struct drawing d;
+    char *path = load(&e, "draw.yaml", "model:\n  input: [784]\n  layers:\n" Q3_LAYERS);
+    ck_assert_int_eq(shape_infer(&s, &e), CLNET_OK);
+    ck_assert_int_eq(drawing_build(&d, &e, &s), CLNET_OK);
+    const char *want[] = {"x", "W1", "b1", "z", "h", "W2", "b2", "o", "y", "L"};
+    const int n = (int)(sizeof want / sizeof want[0]);
+    ck_assert_int_eq(d.n_nodes, n);
+    for (int i = 0; i < n; i++)
+        ck_assert_str_eq(d.nodes[i].id, want[i]);
+    ck_assert_str_eq(d.nodes[drawing_find(&d, "z")].label, "z = W1 x + b1\\n(16)");
+    ck_assert_str_eq(d.nodes[drawing_find(&d, "y")].label, "y = x + o\\n(784)");
+    char *svg = harness_write(NULL, "q3.svg", "");
+    int status = drawing_render(&d, svg);
+    if (!drawing_available()) { /* a build without Graphviz says so */
+        ck_assert_int_eq(status, CLNET_ERR_USAGE);
+        ck_assert_ptr_nonnull(strstr(clnet_error_message(), "this build has no Graphviz"));
+    } else {
+        ck_assert_msg(status == CLNET_OK, "%s", clnet_error_message());
+        FILE *f = fopen(svg, "r");
+        ck_assert_ptr_nonnull(f);
+        char line[1024];
+        int found = 0, nodes = 0;
+        bool in_node = false;
+        while (fgets(line, sizeof line, f)) {
+            in_node = in_node || strstr(line, "class=\"node\"");
+            char *t = in_node ? strstr(line, "<title>") : NULL;
+            if (!t) continue;
+            char *end = strstr(t, "</title>");
+            ck_assert_ptr_nonnull(end);
+            *end = '\0';
+            nodes++, in_node = false;
+            for (int i = 0; i < n; i++)
+                found += !strcmp(t + strlen("<title>"), want[i]);
+        }
+        fclose(f);
+        ck_assert_int_eq(nodes, n);
+        ck_assert_int_eq(found, n);
+    }
+    free(svg);
+    drawing_free(&d);
+    shape_free(&s);
+    experiment_free(&e);
+    free(path);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -284,6 +337,7 @@ static Suite *graph_suite(void)
     tcase_add_test(tc, test_resolved_round_trip);
     tcase_add_test(tc, test_table_from_column);
     tcase_add_test(tc, test_configs_are_linear);
+    tcase_add_test(tc, test_drawing_q3);
     suite_add_tcase(s, tc);
     return s;
 }
