@@ -64,7 +64,7 @@ static const struct command commands[] = {
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0, false},
-    {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--set key.path=value ...]",
+    {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--wrt input] [--set key.path=value ...]",
      "the device's gradients against finite differences in double on the host, on a few "
      "samples: per parameter tensor, max absolute and relative error and ok/FAIL (exit 1)",
      cli_gradcheck, 1, 1, false},
@@ -98,6 +98,8 @@ static const struct options_flag options[] = {
      "('-' reads standard input)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck graph",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
+    {"wrt", 0, "input", "gradcheck",
+     "also check the gradient of the loss with respect to the input rows, dL/dx"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
     {"selfcheck", 0, NULL, "train",
@@ -215,6 +217,12 @@ static int set_option(struct cli_args *a, const struct options_flag *o, const ch
         a->fail_fast = true;
     else if (strcmp(n, "devices") == 0)
         a->devices = v;
+    else if (strcmp(n, "wrt") == 0) {
+        if (strcmp(v, "input") != 0)
+            return clnet_errorf(CLNET_ERR_USAGE, "--wrt %s: the one choice is --wrt input (the "
+                                "parameters are always checked)", v);
+        a->wrt_input = true;
+    }
     else if (strcmp(n, "jobs") == 0) {
         if ((status = whole_option(&j, n, v, 1, 256)) != CLNET_OK)
             return status;

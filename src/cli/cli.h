@@ -28,6 +28,7 @@ struct cli_args {
     bool restart;        /* train --restart */
     bool fail_fast;      /* sweep --fail-fast */
     bool selfcheck;      /* train --selfcheck */
+    bool wrt_input;      /* gradcheck --wrt input */
     pid_t parent;        /* compile-helper --parent PID */
     double process_start; /* monotonic seconds, taken first thing in cli_parse */
 };

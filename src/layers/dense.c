@@ -131,7 +131,7 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
     struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
     /* graph: the layer before may not be the input (layer_in_stack) */
-    struct layer *below = layer_in_stack(m) ? &m->layers[l->index - 1] : NULL;
+    struct layer *below = layer_in_stack(m) && l->index > 0 ? &m->layers[l->index - 1] : NULL;
     struct dense *bd = d->own && below && below->kind == &layer_kind_dense ? below->priv : NULL;
     const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
                                     .buf = bd ? below->y : NULL,

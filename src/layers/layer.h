@@ -216,8 +216,8 @@ void layer_inputs_describe(char *buf, size_t n, const struct layer_shape *ls,
  * before it alone, so a kind may look at its neighbours (dense's fused epilogues, conv2d's
  * batch-minor layouts). Graph models take the plain paths. */
 bool layer_in_stack(const struct model *m);
-/* Whether layer l may be asked for its input gradient: in a stack, every layer but the first;
- * in a graph, any. */
+/* Whether layer l may be asked for its input gradient: in a stack, every layer but the first
+ * (the first too for a model built for the input's gradient); in a graph, any. */
 bool layer_needs_dx(const struct model *m, const struct layer *l);
 
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */

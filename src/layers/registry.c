@@ -132,7 +132,7 @@ bool layer_in_stack(const struct model *m)
 
 bool layer_needs_dx(const struct model *m, const struct layer *l)
 {
-    return l->index > 0 || !layer_in_stack(m);
+    return l->index > 0 || !layer_in_stack(m) || m->input_grad;
 }
 
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx)

@@ -28,11 +28,19 @@ struct graph_run {
     cl_mem *packed;   /* (n): a merging node's inputs, (B, I); else NULL */
     cl_mem *slots;    /* (n): (B, n_slots * O) when n_slots > 0; else NULL */
     cl_mem *sum;      /* (n): (B, O), the slots' sum, when n_slots > 1 */
+    int input_slots;  /* the model's input's, when it is built for the input's gradient */
+    cl_mem input_slot, input_sum;
 };
 
 static bool merges(const struct layer *l)
 {
     return l->kind->max_inputs > 1;
+}
+
+/* Whether node j (or the input) gets a gradient. */
+static bool receives(const struct graph_run *r, const struct model *m, int j)
+{
+    return j == GRAPH_INPUT ? m->input_grad : r->trains[j];
 }
 
 /* live, trains and the slots, from the graph alone. */
@@ -50,14 +58,14 @@ static void plan(struct graph_run *r, const struct model *m)
         int i = g->order[o];
         r->trains[i] = m->layers[i].shape->weights + m->layers[i].shape->biases > 0;
         for (int k = 0; k < g->n_in[i]; k++)
-            r->trains[i] = r->trains[i] || (g->in[i][k] != GRAPH_INPUT && r->trains[g->in[i][k]]);
+            r->trains[i] = r->trains[i] || receives(r, m, g->in[i][k]);
     }
     r->n_slots[out] = 1; /* the loss's gradient */
     for (int i = 0; i < g->n; i++)
         for (int k = 0; k < g->n_in[i]; k++) {
             int j = g->in[i][k];
-            bool gets = j != GRAPH_INPUT && r->live[i] && r->trains[j];
-            r->slot[i][k] = gets ? r->n_slots[j]++ : -1;
+            bool gets = r->live[i] && receives(r, m, j);
+            r->slot[i][k] = !gets ? -1 : j == GRAPH_INPUT ? r->input_slots++ : r->n_slots[j]++;
         }
 }
 
@@ -71,6 +79,7 @@ void graph_run_free(struct graph_run *r, int n)
     }
     free(r->live), free(r->trains), free(r->n_slots), free(r->slot);
     free(r->packed), free(r->slots), free(r->sum);
+    runtime_free(r->input_slot), runtime_free(r->input_sum);
     free(r);
 }
 
@@ -113,6 +122,12 @@ int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
     int status = CLNET_OK;
     for (int i = 0; i < n && status == CLNET_OK; i++)
         status = alloc_node(r, m, i, (size_t)max_batch);
+    size_t input = (size_t)max_batch * m->input_size * sizeof(float);
+    if (status == CLNET_OK && r->input_slots > 0)
+        status = runtime_alloc(m->rt, &r->input_slot, input * (size_t)r->input_slots,
+                               "the input's gradients");
+    if (status == CLNET_OK && r->input_slots > 1)
+        status = runtime_alloc(m->rt, &r->input_sum, input, "the input's gradient");
     if (status != CLNET_OK) {
         graph_run_free(r, n);
         return status;
@@ -163,17 +178,29 @@ int graph_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
     return CLNET_OK;
 }
 
-/* Node i's dy: its one slot, or the sum of its slots in slot order. */
+/* Node i's (or the input's) slots: the buffer, how many, and the values of one. */
+static void slots_of(const struct model *m, int i, cl_mem *buf, int *n, size_t *size)
+{
+    const struct graph_run *r = m->graph_run;
+    *buf = i == GRAPH_INPUT ? r->input_slot : r->slots[i];
+    *n = i == GRAPH_INPUT ? r->input_slots : r->n_slots[i];
+    *size = i == GRAPH_INPUT ? m->input_size : m->layers[i].out_size;
+}
+
+/* Node i's (or the input's) dy: its one slot, or the sum of its slots in slot order. */
 static int node_dy(struct model *m, int i, int batch, cl_mem *dy)
 {
     struct graph_run *r = m->graph_run;
-    if (r->n_slots[i] == 1) {
-        *dy = r->slots[i];
+    cl_mem slots;
+    int n;
+    size_t size;
+    slots_of(m, i, &slots, &n, &size);
+    if (n == 1) {
+        *dy = slots;
         return CLNET_OK;
     }
-    *dy = r->sum[i];
-    return layer_add_blocks(m->rt, r->sum[i], r->slots[i], m->layers[i].out_size, r->n_slots[i],
-                         (size_t)batch);
+    *dy = i == GRAPH_INPUT ? r->input_sum : r->sum[i];
+    return layer_add_blocks(m->rt, *dy, slots, size, n, (size_t)batch);
 }
 
 /* Hands each input of node i that takes a gradient its part of dx (B, I) into its slot. */
@@ -187,9 +214,12 @@ static int scatter_dx(struct model *m, int i, cl_mem dx, int batch)
         int j = g->in[i][k];
         size_t size = (size_t)tensor_shape_size(&l->shape->ins[k]);
         if (r->slot[i][k] >= 0) {
-            int status = op_copy_block(m->rt, r->slots[j], (size_t)r->slot[i][k] * size,
-                                       (size_t)r->n_slots[j] * size, dx, off, l->in_size,
-                                       (size_t)batch, size);
+            cl_mem slots;
+            int n;
+            size_t o;
+            slots_of(m, j, &slots, &n, &o);
+            int status = op_copy_block(m->rt, slots, (size_t)r->slot[i][k] * size,
+                                       (size_t)n * size, dx, off, l->in_size, (size_t)batch, size);
             if (status != CLNET_OK) return status;
         }
         off += size;
@@ -222,5 +252,7 @@ int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
         if (status == CLNET_OK) status = l->kind->backward(l, m, &dx, xi, dy, batch, need_dx);
         if (status == CLNET_OK && need_dx) status = scatter_dx(m, i, dx, batch);
     }
+    if (status == CLNET_OK && r->input_slots > 0)
+        status = node_dy(m, GRAPH_INPUT, batch, &m->input_dx);
     return status;
 }

@@ -13,9 +13,11 @@
 #include "util/rng.h"
 #include "util/status.h"
 
-int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+static int build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch,
+                 bool input_grad)
 {
     memset(m, 0, sizeof *m);
+    m->input_grad = input_grad;
     m->rt = rt;
     m->exp = e;
     m->max_batch = max_batch;
@@ -64,6 +66,17 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
     if (status != CLNET_OK)
         model_free(m);
     return status;
+}
+
+int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+{
+    return build(m, rt, e, max_batch, false);
+}
+
+int model_build_input_grad(struct model *m, struct runtime *rt, const struct experiment *e,
+                           int max_batch)
+{
+    return build(m, rt, e, max_batch, true);
 }
 
 void model_free(struct model *m)
@@ -132,13 +145,15 @@ int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
         struct layer *l = &m->layers[i];
         cl_mem in = i > 0 ? m->layers[i - 1].out : x;
         /* Layers below the first one with parameters need no input gradient. */
-        bool need_dx = false;
+        bool need_dx = m->input_grad;
         for (int j = 0; j < i; j++)
             need_dx = need_dx || m->layers[j].shape->weights + m->layers[j].shape->biases > 0;
         cl_mem dx = NULL;
         int status = l->kind->backward(l, m, &dx, in, dy, batch, need_dx);
         if (status != CLNET_OK)
             return status;
+        if (i == 0 && m->input_grad)
+            m->input_dx = dx;
         if (!need_dx)
             break;
         dy = dx;

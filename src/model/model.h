@@ -40,11 +40,19 @@ struct model {
     bool plain_outputs;
     /* A graph model's buffers (model/graph_run.c); NULL for the plain stack. */
     struct graph_run *graph_run;
+    /* Built with model_build_input_grad: model_backward also writes dL/dx into input_dx
+     * (B, F), a layer's buffer or the graph's (gradcheck --wrt input, clnet grad). */
+    bool input_grad;
+    cl_mem input_dx;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
  * its line), lays out the arenas and allocates every buffer for batches up to max_batch. */
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
+/* model_build, and model_backward also gives the gradient of the loss with respect to the
+ * input, in m->input_dx. */
+int model_build_input_grad(struct model *m, struct runtime *rt, const struct experiment *e,
+                           int max_batch);
 void model_free(struct model *m);
 
 /* The kernel programs a run of e needs (RUNTIME_PROGRAM bits, for runtime_open_with): the

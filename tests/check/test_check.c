@@ -395,6 +395,56 @@ START_TEST(gradcheck_fails_on_broken_add_backward)
 }
 END_TEST
 
+/* Question 3's residual block under a classifier, checked with respect to the input too: x
+ * feeds the hidden layer and the sum, so dL/dx adds two gradients (model/graph_run.c). */
+static const char *residual_yaml = "model:\n"
+                                   "  input: [784]\n"
+                                   "  layers:\n"
+                                   "    - dense: {units: 8, activation: sigmoid, name: h}\n"
+                                   "    - dense: {units: 784, name: o}\n"
+                                   "    - add: {from: [input, o]}\n"
+                                   "    - dense: {units: 10}\n";
+static const char *const residual_tensors[7] = {"layers.0.weight", "layers.0.bias",
+                                                "layers.1.weight", "layers.1.bias",
+                                                "layers.3.weight", "layers.3.bias", "input"};
+
+/* Runs gradcheck --wrt input on residual_yaml, with cl/ as it is (cl NULL) or from cl. */
+static struct run_result *gradcheck_wrt_input(const char *cl)
+{
+    char *config = write_config("residual.yaml", residual_yaml);
+    const char *argv[] = {"gradcheck", config, "--wrt", "input", cl ? "--cl-dir" : NULL, cl, NULL};
+    struct run_result *r = clnet(argv);
+    free(config);
+    return r;
+}
+
+START_TEST(gradcheck_wrt_input_passes)
+{
+    struct run_result *r = gradcheck_wrt_input(NULL);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(row_says(r->out, residual_tensors[i], "ok"), "%s:\n%s",
+                      residual_tensors[i], r->out);
+    ck_assert_msg(strstr(r->out, "input            [4, 784]"), "%s", r->out);
+    free(r);
+}
+END_TEST
+
+/* add's backward halved: the input's gradient, which half comes through add, fails. */
+START_TEST(gradcheck_wrt_input_fails_on_broken_add)
+{
+    char *cl = sabotaged_cl("cl_add_input", "add.cl",
+                            "dx[i] = dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                            "dx[i] = 0.5f * dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];");
+    struct run_result *r = gradcheck_wrt_input(cl);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "input", "FAIL") && row_says(r->out, "layers.3.weight", "ok"),
+                  "%s", r->out);
+    free(r);
+    free(cl);
+}
+END_TEST
+
 /* The max pool's backward routes half of each gradient: the tensors below it fail. */
 START_TEST(gradcheck_fails_on_broken_maxpool_backward)
 {
@@ -517,6 +567,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_fails_on_broken_avgpool_backward);
     tcase_add_test(tc, gradcheck_graph_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_add_backward);
+    tcase_add_test(tc, gradcheck_wrt_input_passes);
+    tcase_add_test(tc, gradcheck_wrt_input_fails_on_broken_add);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");
