@@ -326,6 +326,7 @@ class Net(nn.Module):
             else:
                 X = o(X)
             outs[i] = X
+        self.last_outs = outs  # every layer's output, for gradients with respect to them
         return X  # logits
 
 

@@ -316,8 +316,7 @@ static int setup(struct gradcheck *g, const struct gradcheck_options *o)
 {
     int status = runtime_open(&g->rt, runtime_device_spec(o->device_flag, g->e->device), o->cl_dir);
     if (status == CLNET_OK)
-        status = o->wrt_input ? model_build_input_grad(&g->m, g->rt, g->e, g->batch)
-                              : model_build(&g->m, g->rt, g->e, g->batch);
+        status = model_build_with(&g->m, g->rt, g->e, g->batch, o->wrt_input ? MODEL_INPUT_GRAD : 0);
     if (status != CLNET_OK) return status;
     g->classes = (int)g->m.output_size;
     size_t p = g->m.n_params ? g->m.n_params : 1, bf = (size_t)g->batch * g->m.input_size;

@@ -21,7 +21,7 @@
  *
  * With --wrt input the gradient with respect to the batch's inputs (B, F) is checked the same
  * way, as one more tensor named "input": the model is built for it
- * (model_build_input_grad) and every layer is recomputed for each difference. */
+ * (model_build_with's MODEL_INPUT_GRAD) and every layer is recomputed for each difference. */
 #ifndef CLNET_CHECK_GRADCHECK_H
 #define CLNET_CHECK_GRADCHECK_H
 

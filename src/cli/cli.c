@@ -47,6 +47,11 @@ static const struct command commands[] = {
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
      cli_eval, 1, 1, false},
+    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv --targets T.csv [--nodes a,b] [--set ...]",
+     "the gradient of the loss with respect to each input row (dL/dx) and to the named layers' "
+     "outputs, at a run's weights (or a config's initial ones), for rows of X.csv (pixels / "
+     "255, as eval --inputs) and their classes in T.csv (one a line)",
+     cli_grad, 1, 1, false},
     {"predict", "predict RUN_DIR IMAGE.png...",
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
@@ -93,10 +98,13 @@ static const struct options_flag options[] = {
      "after a failed run, start no more and interrupt the running ones (they checkpoint)"},
     {"format", 0, "png|pdf|both", "report",
      "plot files to write (default: each run's report.format); PNG is always written"},
-    {"inputs", 'i', "FILE.csv", "eval",
+    {"targets", 0, "FILE.csv", "grad", "each input row's class, one a line (the loss's target)"},
+    {"nodes", 0, "NAME,...", "grad", "also the gradient with respect to these layers' outputs "
+     "(their name:)"},
+    {"inputs", 'i', "FILE.csv", "eval grad",
      "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
      "('-' reads standard input)"},
-    {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck graph",
+    {"set", 's', "KEY.PATH=VALUE", "train eval grad summary config sweep gradcheck graph",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"wrt", 0, "input", "gradcheck",
      "also check the gradient of the loss with respect to the input rows, dL/dx"},
@@ -110,7 +118,7 @@ static const struct options_flag options[] = {
     {"verbose", 'v', NULL, "train sweep",
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
-    {"help", 'h', NULL, "train eval predict summary graph config devices sweep report gradcheck selfcheck help", "show this help"},
+    {"help", 'h', NULL, "train eval grad predict summary graph config devices sweep report gradcheck selfcheck help", "show this help"},
     {"parent", 0, "PID", "compile-helper", NULL},
 };
 
@@ -194,6 +202,10 @@ static int set_option(struct cli_args *a, const struct options_flag *o, const ch
         a->out = v;
     else if (strcmp(n, "inputs") == 0)
         a->inputs = v;
+    else if (strcmp(n, "targets") == 0)
+        a->targets = v;
+    else if (strcmp(n, "nodes") == 0)
+        a->nodes = v;
     else if (strcmp(n, "format") == 0)
         a->format = v;
     else if (strcmp(n, "set") == 0) {
@@ -257,7 +269,7 @@ int cli_parse(struct cli_args *a, int argc, char **argv, const struct clnet_opti
         a->command = "version";
     else if (!find_command(a->command))
         return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
-                            "eval, predict, report, summary, graph, config, devices, gradcheck, selfcheck, help; "
+                            "eval, grad, predict, report, summary, graph, config, devices, gradcheck, selfcheck, help; "
                             "see "
                             "`clnet help`)", a->command);
     const char *command = a->command;

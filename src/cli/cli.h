@@ -19,7 +19,9 @@ struct cli_args {
     const char *out;     /* --out DIR, or NULL */
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
-    const char *inputs;  /* --inputs FILE.csv (eval) */
+    const char *inputs;  /* --inputs FILE.csv (eval, grad) */
+    const char *targets; /* --targets FILE.csv (grad) */
+    const char *nodes;   /* --nodes a,b (grad) */
     const char *format;  /* --format png|pdf|both (report), or NULL */
     const char *devices; /* --devices SPEC,... (sweep) */
     int jobs;            /* --jobs N (sweep); default 1 */
@@ -42,6 +44,10 @@ int cli_run(const struct cli_args *args);
 
 int cli_train(const struct cli_args *args);
 int cli_eval(const struct cli_args *args);
+int cli_grad(const struct cli_args *args);
+/* A run directory's config.yaml and model.safetensors (*weights NULL for a config file, when
+ * configs_too; cli/eval.c). */
+int cli_run_files(const char *target, bool configs_too, char **config, char **weights);
 int cli_predict(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);

@@ -32,9 +32,7 @@ static int hint_retrain(const char *dir, const char *weights)
                         "trains it again)", why, dir, dir);
 }
 
-/* A run directory's config.yaml and model.safetensors (*weights NULL for a config file,
- * when configs_too). */
-static int run_files(const char *target, bool configs_too, char **config, char **weights)
+int cli_run_files(const char *target, bool configs_too, char **config, char **weights)
 {
     struct stat st;
     *config = *weights = NULL;
@@ -58,7 +56,7 @@ int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
     char *config, *weights;
-    int status = run_files(target, true, &config, &weights);
+    int status = cli_run_files(target, true, &config, &weights);
     if (status != CLNET_OK) {
         free(config);
         free(weights);
@@ -109,7 +107,7 @@ int cli_predict(const struct cli_args *args)
     const char *target = args->positional[0];
     char *config, *weights;
     struct experiment e;
-    int status = run_files(target, false, &config, &weights);
+    int status = cli_run_files(target, false, &config, &weights);
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {

@@ -212,9 +212,10 @@ int layer_add_blocks(struct runtime *rt, cl_mem y, cl_mem x, size_t o, int k, si
 void layer_inputs_describe(char *buf, size_t n, const struct layer_shape *ls,
                            const struct layer_spec *s);
 
-/* Whether m's layers form the plain stack (model/graph.h's linear): each reads the layer
- * before it alone, so a kind may look at its neighbours (dense's fused epilogues, conv2d's
- * batch-minor layouts). Graph models take the plain paths. */
+/* Whether m's layers form the plain stack (model/graph.h's linear) and run as one: each reads
+ * the layer before it alone, so a kind may look at its neighbours (dense's fused epilogues,
+ * conv2d's batch-minor layouts). Graph models, and a stack built for its layers' gradients
+ * (MODEL_NODE_GRADS), take the plain paths. */
 bool layer_in_stack(const struct model *m);
 /* Whether layer l may be asked for its input gradient: in a stack, every layer but the first
  * (the first too for a model built for the input's gradient); in a graph, any. */

@@ -127,7 +127,7 @@ int32_t layer_host_kink(double z, int act)
 
 bool layer_in_stack(const struct model *m)
 {
-    return m->shape.graph.linear;
+    return m->shape.graph.linear && !m->node_grads;
 }
 
 bool layer_needs_dx(const struct model *m, const struct layer *l)

@@ -28,6 +28,7 @@ struct graph_run {
     cl_mem *packed;   /* (n): a merging node's inputs, (B, I); else NULL */
     cl_mem *slots;    /* (n): (B, n_slots * O) when n_slots > 0; else NULL */
     cl_mem *sum;      /* (n): (B, O), the slots' sum, when n_slots > 1 */
+    cl_mem *grad;     /* (n): (B, O), a copy of dy before the node's backward (MODEL_NODE_GRADS) */
     int input_slots;  /* the model's input's, when it is built for the input's gradient */
     cl_mem input_slot, input_sum;
 };
@@ -76,9 +77,10 @@ void graph_run_free(struct graph_run *r, int n)
         if (r->packed) runtime_free(r->packed[i]);
         if (r->slots) runtime_free(r->slots[i]);
         if (r->sum) runtime_free(r->sum[i]);
+        if (r->grad) runtime_free(r->grad[i]);
     }
     free(r->live), free(r->trains), free(r->n_slots), free(r->slot);
-    free(r->packed), free(r->slots), free(r->sum);
+    free(r->packed), free(r->slots), free(r->sum), free(r->grad);
     runtime_free(r->input_slot), runtime_free(r->input_sum);
     free(r);
 }
@@ -96,6 +98,8 @@ static int alloc_node(struct graph_run *r, struct model *m, int i, size_t rows)
     if (status == CLNET_OK && r->n_slots[i] > 0)
         status = runtime_alloc(m->rt, &r->slots[i], rows * (size_t)r->n_slots[i] * l->out_size * f,
                                "a layer's gradients");
+    if (status == CLNET_OK && r->n_slots[i] > 0 && m->node_grads)
+        status = runtime_alloc(m->rt, &r->grad[i], rows * l->out_size * f, "a layer's gradient");
     return status;
 }
 
@@ -111,10 +115,11 @@ int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
         r->packed = calloc((size_t)n, sizeof *r->packed);
         r->slots = calloc((size_t)n, sizeof *r->slots);
         r->sum = calloc((size_t)n, sizeof *r->sum);
+        r->grad = calloc((size_t)n, sizeof *r->grad);
     }
     *out = NULL;
     if (!r || !r->live || !r->trains || !r->n_slots || !r->slot || !r->packed || !r->slots ||
-        !r->sum) {
+        !r->sum || !r->grad) {
         graph_run_free(r, 0);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the graph");
     }
@@ -249,10 +254,18 @@ int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
             need_dx = need_dx || r->slot[i][k] >= 0;
         cl_mem xi = merges(l) ? r->packed[i] : node_out(m, g->in[i][0], x), dy = NULL, dx = NULL;
         status = node_dy(m, i, batch, &dy);
+        if (status == CLNET_OK && r->grad[i]) /* kept: backward may overwrite dy */
+            status = op_copy(m->rt, r->grad[i], dy, (size_t)batch * l->out_size * sizeof(float));
         if (status == CLNET_OK) status = l->kind->backward(l, m, &dx, xi, dy, batch, need_dx);
         if (status == CLNET_OK && need_dx) status = scatter_dx(m, i, dx, batch);
     }
     if (status == CLNET_OK && r->input_slots > 0)
         status = node_dy(m, GRAPH_INPUT, batch, &m->input_dx);
     return status;
+}
+
+cl_mem graph_node_grad(const struct model *m, int i)
+{
+    const struct graph_run *r = m->graph_run;
+    return r && r->live[i] && r->trains[i] ? r->grad[i] : NULL;
 }

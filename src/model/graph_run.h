@@ -17,5 +17,7 @@ void graph_run_free(struct graph_run *r, int n_layers);
 /* model_forward's and model_backward's contracts, for a graph model. */
 int graph_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train);
 int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch);
+/* model_node_grad's (MODEL_NODE_GRADS). */
+cl_mem graph_node_grad(const struct model *m, int i);
 
 #endif

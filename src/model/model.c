@@ -13,11 +13,12 @@
 #include "util/rng.h"
 #include "util/status.h"
 
-static int build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch,
-                 bool input_grad)
+int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
+                     int max_batch, unsigned flags)
 {
     memset(m, 0, sizeof *m);
-    m->input_grad = input_grad;
+    m->input_grad = flags & MODEL_INPUT_GRAD;
+    m->node_grads = flags & MODEL_NODE_GRADS;
     m->rt = rt;
     m->exp = e;
     m->max_batch = max_batch;
@@ -61,7 +62,7 @@ static int build(struct model *m, struct runtime *rt, const struct experiment *e
     }
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);
-    if (status == CLNET_OK && !m->shape.graph.linear) /* graph models */
+    if (status == CLNET_OK && (!m->shape.graph.linear || m->node_grads)) /* graph models */
         status = graph_run_open(&m->graph_run, m, max_batch);
     if (status != CLNET_OK)
         model_free(m);
@@ -70,13 +71,7 @@ static int build(struct model *m, struct runtime *rt, const struct experiment *e
 
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
 {
-    return build(m, rt, e, max_batch, false);
-}
-
-int model_build_input_grad(struct model *m, struct runtime *rt, const struct experiment *e,
-                           int max_batch)
-{
-    return build(m, rt, e, max_batch, true);
+    return model_build_with(m, rt, e, max_batch, 0);
 }
 
 void model_free(struct model *m)
@@ -159,6 +154,11 @@ int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
         dy = dx;
     }
     return CLNET_OK;
+}
+
+cl_mem model_node_grad(const struct model *m, int i)
+{
+    return m->node_grads ? graph_node_grad(m, i) : NULL;
 }
 
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch)

@@ -40,19 +40,26 @@ struct model {
     bool plain_outputs;
     /* A graph model's buffers (model/graph_run.c); NULL for the plain stack. */
     struct graph_run *graph_run;
-    /* Built with model_build_input_grad: model_backward also writes dL/dx into input_dx
+    /* Built with MODEL_INPUT_GRAD: model_backward also writes dL/dx into input_dx
      * (B, F), a layer's buffer or the graph's (gradcheck --wrt input, clnet grad). */
     bool input_grad;
     cl_mem input_dx;
+    bool node_grads; /* MODEL_NODE_GRADS (model_build_with) */
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
  * its line), lays out the arenas and allocates every buffer for batches up to max_batch. */
 int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch);
-/* model_build, and model_backward also gives the gradient of the loss with respect to the
- * input, in m->input_dx. */
-int model_build_input_grad(struct model *m, struct runtime *rt, const struct experiment *e,
-                           int max_batch);
+/* model_build for the gradients beside the parameters': MODEL_INPUT_GRAD, model_backward
+ * also gives the loss's gradient with respect to the input (m->input_dx); MODEL_NODE_GRADS,
+ * each layer's output's too (model_node_grad), through the graph's path even for a stack. */
+enum { MODEL_INPUT_GRAD = 1u << 0, MODEL_NODE_GRADS = 1u << 1 };
+int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
+                     int max_batch, unsigned flags);
+
+/* After model_backward of a model built with MODEL_NODE_GRADS: the gradient of the loss with
+ * respect to layer i's output (B, O), or NULL when no gradient reaches it (zero). */
+cl_mem model_node_grad(const struct model *m, int i);
 void model_free(struct model *m);
 
 /* The kernel programs a run of e needs (RUNTIME_PROGRAM bits, for runtime_open_with): the
