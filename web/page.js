@@ -249,25 +249,35 @@
 
   /* ---- the run page -------------------------------------------------------------------- */
 
+  /* The run's curves: the mini-batch of every step (steps.csv; a run from before that file:
+   * metrics.csv's one point per evaluation), the whole training set with train.eval_train:
+   * full, the validation split when there is one, and the test set. */
   function runCharts(parent, run) {
     const m = run.metrics;
     if (!m || !m.iteration.length) {
       parent.append(el("p", { text: "No evaluation yet: metrics.csv has no rows." }));
       return;
     }
-    const mb = { stroke: data.palette[0], width: 1 };
-    const test = { stroke: data.palette[1], width: 2 };
-    const whole = { stroke: data.palette[2], width: 2 };
-    /* the whole training set's curve only with train.eval_train: full */
-    const pick = (a, b, c) => (m.full_train_acc ? [a, b, c] : [a, c]);
-    const labels = pick("train (mini-batch)", "train (whole set)", "test");
-    const xs = labels.map(() => m.iteration);
+    const st = run.steps && run.steps.iteration.length ? run.steps : null;
+    const curves = [
+      { label: st ? "train (mini-batch, every step)" : "train (mini-batch)",
+        x: (st || m).iteration, acc: (st || m).train_acc, loss: (st || m).train_loss,
+        style: { stroke: data.palette[0], width: 1 } },
+      { label: "train (whole set)", x: m.iteration, acc: m.full_train_acc,
+        loss: m.full_train_loss, style: { stroke: data.palette[2], width: 2 } },
+      { label: "validation", x: m.iteration, acc: m.val_acc, loss: m.val_loss,
+        style: { stroke: data.palette[3], width: 2 } },
+      { label: "test", x: m.iteration, acc: m.test_acc, loss: m.test_loss,
+        style: { stroke: data.palette[1], width: 2 } },
+    ].filter((c) => c.acc);
+    const labels = curves.map((c) => c.label), styles = curves.map((c) => c.style);
+    const xs = curves.map((c) => c.x);
     chart(parent, { id: "chart-accuracy", title: "accuracy", xlabel: "iteration",
-      ylabel: "accuracy", labels: labels, styles: pick(mb, whole, test), sync: "run",
-      data: align(xs, pick(m.train_acc, m.full_train_acc, m.test_acc)) });
+      ylabel: "accuracy", labels: labels, styles: styles, sync: "run",
+      data: align(xs, curves.map((c) => c.acc)) });
     chart(parent, { id: "chart-loss", title: "loss", xlabel: "iteration", ylabel: "loss",
-      labels: labels, styles: pick(mb, whole, test), sync: "run", log: "auto",
-      data: align(xs, pick(m.train_loss, m.full_train_loss, m.test_loss)) });
+      labels: labels, styles: styles, sync: "run", log: "auto",
+      data: align(xs, curves.map((c) => c.loss)) });
     chart(parent, { id: "chart-lr", title: "learning rate", xlabel: "iteration",
       ylabel: "learning rate", labels: ["learning rate"], styles: [{ stroke: data.palette[4] }],
       sync: "run", log: "auto", data: [m.iteration, m.lr] });

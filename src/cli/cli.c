@@ -42,17 +42,18 @@ static const struct command commands[] = {
      "directory), or every run's, the comparison plots and the pages of a sweep (DIR: a folder "
      "of run directories)",
      cli_report, 1, CLI_MAX_POSITIONAL, false},
-    {"eval", "eval CONFIG.yaml|RUN_DIR [--inputs FILE.csv|-]",
-     "test-set loss and accuracy of a run's weights (or a config's initial model); with "
+    {"eval", "eval CONFIG.yaml|RUN_DIR [--weights best|final] [--inputs FILE.csv|-]",
+     "test-set loss and accuracy of a run's final (or best) weights, or a config's initial "
+     "model; with "
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
      cli_eval, 1, 1, false},
-    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv --targets T.csv [--nodes a,b] [--set ...]",
+    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv --targets T.csv [--nodes a,b] [--weights best|final]",
      "the gradient of the loss with respect to each input row (dL/dx) and to the named layers' "
      "outputs, at a run's weights (or a config's initial ones), for rows of X.csv (pixels / "
      "255, as eval --inputs) and their classes in T.csv (one a line)",
      cli_grad, 1, 1, false},
-    {"predict", "predict RUN_DIR IMAGE.png...",
+    {"predict", "predict RUN_DIR IMAGE.png... [--weights best|final]",
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
      cli_predict, 2, CLI_MAX_POSITIONAL, false},
@@ -78,7 +79,9 @@ static const struct command commands[] = {
      "that miscompile (fast-math exp/log, flushed denormals, NaN folding), wrong offsets or "
      "buffers and stray writes (exit 1)",
      cli_selfcheck, 0, 0, false},
-    {"help", "help [config]", "this text; `help config` lists every experiment-file key",
+    {"help", "help [COMMAND | config]",
+     "this text; `help COMMAND` one command's usage and options; `help config` lists every "
+     "experiment-file key",
      cli_help, 0, 1, false},
     {"compile-helper", "compile-helper --parent PID CONFIG.yaml [train's options]",
      "a cold start's compile helper (runtime/quirks.h)", cli_compile_helper, 1, 1, true},
@@ -104,6 +107,9 @@ static const struct options_flag options[] = {
     {"inputs", 'i', "FILE.csv", "eval grad",
      "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
      "('-' reads standard input)"},
+    {"weights", 0, "best|final", "eval predict grad",
+     "a run's weights: final (model.safetensors, the default) or best (best.safetensors, the "
+     "best evaluation's: on the validation split when there is one)"},
     {"set", 's', "KEY.PATH=VALUE", "train eval grad summary config sweep gradcheck graph",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
     {"wrt", 0, "input", "gradcheck",
@@ -206,6 +212,11 @@ static int set_option(struct cli_args *a, const struct options_flag *o, const ch
         a->targets = v;
     else if (strcmp(n, "nodes") == 0)
         a->nodes = v;
+    else if (strcmp(n, "weights") == 0) {
+        if (strcmp(v, "best") != 0 && strcmp(v, "final") != 0)
+            return clnet_errorf(CLNET_ERR_USAGE, "--weights %s: expected best or final", v);
+        a->weights = v;
+    }
     else if (strcmp(n, "format") == 0)
         a->format = v;
     else if (strcmp(n, "set") == 0) {

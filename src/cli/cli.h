@@ -20,6 +20,7 @@ struct cli_args {
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
     const char *inputs;  /* --inputs FILE.csv (eval, grad) */
+    const char *weights; /* --weights best|final (eval, predict), or NULL: final */
     const char *targets; /* --targets FILE.csv (grad) */
     const char *nodes;   /* --nodes a,b (grad) */
     const char *format;  /* --format png|pdf|both (report), or NULL */
@@ -45,9 +46,10 @@ int cli_run(const struct cli_args *args);
 int cli_train(const struct cli_args *args);
 int cli_eval(const struct cli_args *args);
 int cli_grad(const struct cli_args *args);
-/* A run directory's config.yaml and model.safetensors (*weights NULL for a config file, when
- * configs_too; cli/eval.c). */
-int cli_run_files(const char *target, bool configs_too, char **config, char **weights);
+/* A run directory's config.yaml and its weights: model.safetensors, or best.safetensors for
+ * which "best" (*weights NULL for a config file, when configs_too; cli/eval.c). */
+int cli_run_files(const char *target, const char *which, bool configs_too, char **config,
+                  char **weights);
 int cli_predict(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);

@@ -1,7 +1,7 @@
-/* `clnet eval CONFIG|RUN_DIR [--inputs FILE.csv|-]`: test-set loss and accuracy of a run's
- * final weights (a run directory) or of a config's initial model, and each class's accuracy;
- * with --inputs, a CSV of each input row's class and probabilities (a hand-set model: its
- * outputs) instead. */
+/* `clnet eval CONFIG|RUN_DIR [--weights best|final] [--inputs FILE.csv|-]`: test-set loss and
+ * accuracy of a run's final or best weights (a run directory) or of a config's initial model,
+ * and each class's accuracy; with --inputs, a CSV of each input row's class and probabilities
+ * (a hand-set model: its outputs) instead. `clnet predict` takes the same --weights. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -32,22 +32,30 @@ static int hint_retrain(const char *dir, const char *weights)
                         "trains it again)", why, dir, dir);
 }
 
-int cli_run_files(const char *target, bool configs_too, char **config, char **weights)
+int cli_run_files(const char *target, const char *which, bool configs_too, char **config,
+                  char **weights)
 {
     struct stat st;
     *config = *weights = NULL;
+    bool best = which && strcmp(which, "best") == 0;
+    const char *file = best ? "best.safetensors" : "model.safetensors";
     if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (asprintf(config, "%s/config.yaml", target) < 0 ||
-            asprintf(weights, "%s/model.safetensors", target) < 0)
+            asprintf(weights, "%s/%s", target, file) < 0)
             return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
         if (stat(*weights, &st) != 0)
-            return clnet_errorf(CLNET_ERR_USAGE, "%s: no model.safetensors: not a finished "
-                                "run directory", target);
+            return clnet_errorf(CLNET_ERR_USAGE, "%s: no %s: %s", target, file,
+                                best ? "the run has not evaluated yet, or was written by a "
+                                       "clnet before best.safetensors"
+                                     : "not a finished run directory");
         return CLNET_OK;
     }
     if (!configs_too)
         return clnet_errorf(CLNET_ERR_USAGE, "%s: not a run directory (predict reads a "
                             "trained run's folder)", target);
+    if (which)
+        return clnet_errorf(CLNET_ERR_USAGE, "--weights %s: %s is not a run directory (a "
+                            "config's model has only its initial weights)", which, target);
     *config = strdup(target);
     return *config ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
 }
@@ -56,7 +64,7 @@ int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
     char *config, *weights;
-    int status = cli_run_files(target, true, &config, &weights);
+    int status = cli_run_files(target, args->weights, true, &config, &weights);
     if (status != CLNET_OK) {
         free(config);
         free(weights);
@@ -107,7 +115,7 @@ int cli_predict(const struct cli_args *args)
     const char *target = args->positional[0];
     char *config, *weights;
     struct experiment e;
-    int status = cli_run_files(target, false, &config, &weights);
+    int status = cli_run_files(target, args->weights, false, &config, &weights);
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {

@@ -14,7 +14,7 @@ int cli_grad(const struct cli_args *args)
         return clnet_errorf(CLNET_ERR_USAGE, "grad: needs --inputs X.csv (the rows) and "
                             "--targets T.csv (each row's class, for the loss)");
     char *config, *weights;
-    int status = cli_run_files(args->positional[0], true, &config, &weights);
+    int status = cli_run_files(args->positional[0], args->weights, true, &config, &weights);
     struct experiment e = {0};
     if (status == CLNET_OK) status = config_load(&e, config, args->sets, args->n_sets);
     struct grad_request q = {.weights = weights, .device_flag = args->opt.device,

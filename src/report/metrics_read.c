@@ -1,11 +1,13 @@
-/* metrics.csv and steps.csv back into columns by name (see metrics_read.h). */
+/* metrics.csv and steps.csv back into columns by name (see metrics_read.h), through clnet's
+ * one CSV reader (util/csv.h). */
 #include "report/metrics_read.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/fs.h"
+#include "util/csv.h"
 #include "util/status.h"
 
 /* What one kind of file must hold. */
@@ -77,23 +79,6 @@ void metrics_table_free(struct metrics_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Splits line at commas into fields (pointers into line, which is cut at each comma). */
-static int split(char *line, char **fields, int max)
-{
-    int n = 0;
-    for (char *p = line;;) {
-        if (n == max)
-            return max + 1;
-        fields[n++] = p;
-        char *comma = strchr(p, ',');
-        if (!comma)
-            break;
-        *comma = '\0';
-        p = comma + 1;
-    }
-    return n;
-}
-
 /* Each P_loss comes with its P_acc and the other way round (full_train_*, val_*). */
 static int check_pairs(const struct metrics_table *t, const char *path)
 {
@@ -112,43 +97,43 @@ static int check_pairs(const struct metrics_table *t, const char *path)
     return CLNET_OK;
 }
 
-/* The header: each field's column in t (-1: skipped); the required columns are there. */
-static int parse_header(struct metrics_table *t, int *map, char **fields, int n,
-                        const char *path, const struct layout *k)
+/* The header: each of the file's columns' place in t (-1: skipped); the required columns are
+ * there. */
+static int parse_header(struct metrics_table *t, int *map, const struct csv *c,
+                        const struct layout *k)
 {
-    for (int i = 0; i < n; i++) {
+    int col;
+    for (int i = 0; i < c->n_cols; i++) {
         map[i] = -1;
-        if (!kept(fields[i]))
+        if (!kept(c->names[i]))
             continue;
-        if (find(t, fields[i]) >= 0)
-            return clnet_errorf(CLNET_ERR_DATA, "%s:1: column '%s' appears twice", path,
-                                fields[i]);
-        if (!(t->names[t->n_cols] = strdup(fields[i])))
-            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", path);
+        if (t->n_cols == METRICS_MAX_COLUMNS)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:1: more than %d columns", c->path,
+                                METRICS_MAX_COLUMNS);
+        if (!(t->names[t->n_cols] = strdup(c->names[i])))
+            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", c->path);
         map[i] = t->n_cols++;
     }
     for (int r = 0; r < k->n_required; r++)
-        if (find(t, k->required[r]) < 0)
-            return clnet_errorf(CLNET_ERR_DATA, "%s:1: no '%s' column (not a clnet %s)", path,
-                                k->required[r], k->file);
-    return check_pairs(t, path);
+        if (csv_require(c, k->required[r], k->file, &col) != CLNET_OK)
+            return CLNET_ERR_DATA;
+    return check_pairs(t, c->path);
 }
 
-static int parse_value(double *v, const char *text, const char *path, long line, int col,
-                       const char *name)
+static int parse_value(double *v, const struct csv *c, int r, int col)
 {
-    char *end;
-    *v = strtod(text, &end); /* out of range: inf or 0, as the writer would print them */
-    if (end == text || *end != '\0')
-        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): '%s' is not a number", path,
-                            line, col, name, text);
-    if (strcmp(name, "iteration") == 0 && !(*v >= 0 && *v == floor(*v) && *v < 1e15))
-        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (iteration): '%s' is not a "
-                            "whole number >= 0", path, line, col, text);
-    if (strcmp(name, "epoch") == 0 && !(*v >= 0 && isfinite(*v)))
+    const char *name = c->names[col];
+    long long whole;
+    if (strcmp(name, "iteration") == 0) {
+        int status = csv_whole(c, r, col, 0, INFINITY, &whole);
+        *v = (double)whole;
+        return status;
+    }
+    int status = csv_number(c, r, col, v);
+    if (status == CLNET_OK && strcmp(name, "epoch") == 0 && !(*v >= 0 && isfinite(*v)))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (epoch): '%s' is not a number "
-                            ">= 0", path, line, col, text);
-    return CLNET_OK;
+                            ">= 0", c->path, csv_line(r), col + 1, csv_field(c, r, col));
+    return status;
 }
 
 /* A row as clnet writes them: iterations increase (one row per evaluation, a resumed run
@@ -184,84 +169,38 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
     return CLNET_OK;
 }
 
-static int grow(struct metrics_table *t, int *cap)
+/* Row r of c appended to t. */
+static int parse_row(struct metrics_table *t, const int *map, const struct csv *c, int r)
 {
-    int want = *cap ? 2 * *cap : 64;
-    for (int c = 0; c < t->n_cols; c++) {
-        double *p = realloc(t->cols[c], (size_t)want * sizeof *p);
-        if (!p)
-            return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading metrics");
-        t->cols[c] = p;
-    }
-    *cap = want;
-    return CLNET_OK;
-}
-
-/* One data row (fields, n of them) appended to t. */
-static int parse_row(struct metrics_table *t, const int *map, char **fields, int n, int *cap,
-                     const char *path, long lineno)
-{
-    int status = t->n == *cap ? grow(t, cap) : CLNET_OK;
-    for (int i = 0; i < n && status == CLNET_OK; i++)
+    int status = CLNET_OK;
+    for (int i = 0; i < c->n_cols && status == CLNET_OK; i++)
         if (map[i] >= 0)
-            status = parse_value(&t->cols[map[i]][t->n], fields[i], path, lineno, i + 1,
-                                 t->names[map[i]]);
+            status = parse_value(&t->cols[map[i]][t->n], c, r, i);
     if (status == CLNET_OK)
-        status = check_row(t, map, n, path, lineno);
+        status = check_row(t, map, c->n_cols, c->path, csv_line(r));
     if (status == CLNET_OK)
         t->n++;
     return status;
 }
 
-/* The next line of [*p, end) cut out and NUL-terminated (a final '\r' dropped); *p moves past
- * it. A NUL byte inside it is an error. */
-static int next_line(char **line, char **p, char *end, const char *path, long lineno)
+/* The columns kept of c, its rows checked, into t. */
+static int fill(struct metrics_table *t, const struct csv *c, const struct layout *k)
 {
-    char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    char *stop = nl ? nl : end;
-    *line = *p;
-    *p = nl ? nl + 1 : end;
-    *stop = '\0';
-    size_t ll = strlen(*line);
-    if (ll != (size_t)(stop - *line))
-        return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: a NUL byte in the text", path, lineno);
-    if (ll > 0 && (*line)[ll - 1] == '\r')
-        (*line)[ll - 1] = '\0';
-    return CLNET_OK;
+    int *map = malloc((size_t)(c->n_cols ? c->n_cols : 1) * sizeof *map);
+    int status = map ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK && c->n_cols > 0) /* zero bytes: a run that has not evaluated */
+        status = parse_header(t, map, c, k);
+    for (int i = 0; i < t->n_cols && status == CLNET_OK; i++)
+        if (!(t->cols[i] = malloc((size_t)(c->n_rows ? c->n_rows : 1) * sizeof(double))))
+            status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", c->path);
+    for (int r = 0; r < c->n_rows && status == CLNET_OK; r++)
+        status = parse_row(t, map, c, r);
+    free(map);
+    return status;
 }
 
-static int parse(struct metrics_table *t, const char *text, size_t len, const char *path,
-                 const struct layout *k)
+static int finish(struct metrics_table *t, int status)
 {
-    memset(t, 0, sizeof *t);
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", path);
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    int status = CLNET_OK, cap = 0, n_header = 0;
-    int map[METRICS_MAX_COLUMNS];
-    char *fields[METRICS_MAX_COLUMNS + 1];
-    long lineno = 0;
-    for (char *p = copy, *line; status == CLNET_OK && p < copy + len;) {
-        status = next_line(&line, &p, copy + len, path, ++lineno);
-        int n = status == CLNET_OK ? split(line, fields, METRICS_MAX_COLUMNS) : 0;
-        if (status != CLNET_OK)
-            break;
-        if (n > METRICS_MAX_COLUMNS)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d columns", path, lineno,
-                                  METRICS_MAX_COLUMNS);
-        else if (lineno == 1)
-            status = parse_header(t, map, fields, n_header = n, path, k);
-        else if (n == 1 && !*fields[0])
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: an empty line", path, lineno);
-        else if (n != n_header)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: %d values; the header has %d columns",
-                                  path, lineno, n, n_header);
-        else
-            status = parse_row(t, map, fields, n, &cap, path, lineno);
-    }
-    free(copy);
     if (status != CLNET_OK)
         metrics_table_free(t);
     bind(t);
@@ -270,17 +209,27 @@ static int parse(struct metrics_table *t, const char *text, size_t len, const ch
     return status;
 }
 
+static int parse(struct metrics_table *t, const char *text, size_t len, const char *path,
+                 const struct layout *k)
+{
+    memset(t, 0, sizeof *t);
+    struct csv c;
+    int status = csv_parse(&c, text, len, path);
+    if (status == CLNET_OK)
+        status = fill(t, &c, k);
+    csv_free(&c);
+    return finish(t, status);
+}
+
 static int read_file(struct metrics_table *t, const char *path, const struct layout *k)
 {
     memset(t, 0, sizeof *t);
-    void *data;
-    size_t len;
-    int status = fs_read_file(&data, &len, path);
-    if (status != CLNET_OK)
-        return status;
-    status = parse(t, data, len, path, k);
-    free(data);
-    return status;
+    struct csv c;
+    int status = csv_read(&c, path);
+    if (status == CLNET_OK)
+        status = fill(t, &c, k);
+    csv_free(&c);
+    return finish(t, status);
 }
 
 int metrics_parse(struct metrics_table *t, const char *text, size_t len, const char *path)

@@ -1,4 +1,4 @@
-/* The data of the pages (see page.h): a run's metrics.csv as columns, its summary.json,
+/* The data of the pages (see page.h): a run's metrics.csv and steps.csv as columns, its summary.json,
  * config.yaml, layer_stats.csv and confusion.json as texts, which of its files exist, and,
  * in a sweep, its settings in a few words and the config keys where it differs from the
  * sweep's most common choice. page.js draws them. */
@@ -43,27 +43,23 @@ static void json_column(struct json_writer *w, const char *key, const double *v,
     json_end_array(w);
 }
 
-/* "metrics": its columns (all, or the test curves and lr), or null when there is no file. */
-static int json_metrics(struct json_writer *w, const char *dir, bool all)
+/* key: the named columns of dir/file as read (metrics_read, steps_read; a column the file
+ * lacks is null), or null when there is no such file. */
+static int json_table(struct json_writer *w, const char *key, const char *dir, const char *file,
+                      int (*read)(struct metrics_table *, const char *),
+                      const char *const *names, int n)
 {
-    char *path = path_in(dir, "metrics.csv");
+    char *path = path_in(dir, file);
     if (!path)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     struct metrics_table t = {0};
-    int status = fs_exists(path) ? metrics_read(&t, path) : CLNET_OK;
-    json_key(w, "metrics");
-    if (status == CLNET_OK && fs_exists(path)) {
+    bool exists = fs_exists(path);
+    int status = exists ? read(&t, path) : CLNET_OK;
+    json_key(w, key);
+    if (status == CLNET_OK && exists) {
         json_begin_object(w);
-        json_column(w, "iteration", t.iteration, t.n);
-        json_column(w, "lr", t.lr, t.n);
-        json_column(w, "test_acc", t.test_acc, t.n);
-        json_column(w, "test_loss", t.test_loss, t.n);
-        if (all) {
-            json_column(w, "train_acc", t.train_acc, t.n);
-            json_column(w, "train_loss", t.train_loss, t.n);
-            json_column(w, "full_train_acc", t.full_train_acc, t.n);
-            json_column(w, "full_train_loss", t.full_train_loss, t.n);
-        }
+        for (int i = 0; i < n; i++)
+            json_column(w, names[i], metrics_column(&t, names[i]), t.n);
         json_end_object(w);
     } else {
         json_null(w);
@@ -71,6 +67,24 @@ static int json_metrics(struct json_writer *w, const char *dir, bool all)
     metrics_table_free(&t);
     free(path);
     return status;
+}
+
+/* "metrics": metrics.csv's columns (all, or the test curves and lr: the first four). */
+static int json_metrics(struct json_writer *w, const char *dir, bool all)
+{
+    static const char *const names[] = {"iteration",  "lr",        "test_acc",
+                                        "test_loss",  "train_acc", "train_loss",
+                                        "full_train_acc", "full_train_loss", "val_acc",
+                                        "val_loss"};
+    return json_table(w, "metrics", dir, "metrics.csv", metrics_read, names, all ? 10 : 4);
+}
+
+/* "steps": steps.csv's columns (every step's mini-batch loss and accuracy: the noisy curve),
+ * null for a run from a clnet before the file. */
+static int json_steps(struct json_writer *w, const char *dir)
+{
+    static const char *const names[] = {"iteration", "train_acc", "train_loss"};
+    return json_table(w, "steps", dir, "steps.csv", steps_read, names, 3);
 }
 
 /* key: the text of dir/name, or null when there is no such file. */
@@ -210,6 +224,8 @@ static int json_run(struct json_writer *w, const struct page_run *run, const cha
     int status = json_file_text(w, "summary", run->dir, "summary.json");
     if (status == CLNET_OK)
         status = json_metrics(w, run->dir, full);
+    if (status == CLNET_OK && full)
+        status = json_steps(w, run->dir);
     if (status == CLNET_OK && full)
         status = json_file_text(w, "config", run->dir, "config.yaml");
     if (status == CLNET_OK && full)

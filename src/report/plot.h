@@ -17,14 +17,21 @@
 
 /* Every plot of a run, from its files: accuracy.png (train mini-batch, test, and full-train
  * accuracy when metrics.csv has it), loss.png, lr.png when the learning rate changed during the
- * run, and predictions.png when predictions.csv exists (its images come from the data.dir of
- * RUN_DIR/config.yaml). REPORT_PDF and REPORT_BOTH write each as .pdf too. The curves are
+ * run, predictions.png when predictions.csv exists (its images come from the data.dir of
+ * RUN_DIR/config.yaml) and layer_stats.png when layer_stats.csv does. REPORT_PDF and REPORT_BOTH write each as .pdf too. The curves are
  * drawn against RUN_DIR/config.yaml's report.x_axis (a metrics.csv without the epoch column,
  * from a run older than it, keeps the iteration axis). A run with no
  * evaluation yet gets no curves. Errors: CLNET_ERR_USAGE when run_dir has no metrics.csv or
- * config.yaml; CLNET_ERR_DATA "PATH:LINE: what" for a malformed metrics.csv or
- * predictions.csv; CLNET_ERR_IO when a plot cannot be written. */
+ * config.yaml; CLNET_ERR_DATA "PATH:LINE: what" for a malformed metrics.csv,
+ * predictions.csv or layer_stats.csv; CLNET_ERR_IO when a plot cannot be written. */
 int report_run(const char *run_dir, enum report_format fmt);
+
+/* DIR/layer_stats.png (and .pdf for REPORT_PDF, REPORT_BOTH) from DIR/layer_stats.csv
+ * (train.layer_stats, train/layer_stats.h): per layer with weights, the fraction of units
+ * whose weight-gradient row is entirely zero against the iteration. Errors: CLNET_ERR_IO when
+ * the file cannot be read or the plot written, CLNET_ERR_DATA "PATH:LINE: what" for a
+ * malformed file. (layer_stats_plot.c) */
+int layer_stats_plot(const char *dir, const char *name, enum report_format fmt);
 
 /* What report_run does, for a caller that already has the run's name, x axis and perhaps its
  * data (the training loop): data NULL skips predictions.png. */

@@ -245,6 +245,9 @@ void progress_chunk(struct progress *p, long steps, double seconds)
 {
     if (steps <= 0 || !(seconds > 0))
         return;
+    if (p->step_seconds_since == 0) /* the first steady chunk: the clock starts at its start */
+        p->wall_first = clock_seconds() - seconds;
+    p->step_seconds_since += seconds;
     p->window_steps[p->window_next] = steps;
     p->window_seconds[p->window_next] = seconds;
     p->window_next = (p->window_next + 1) % PROGRESS_WINDOW;
@@ -254,28 +257,46 @@ void progress_eval(struct progress *p, double seconds)
 {
     p->eval_seconds += seconds;
     p->evals++;
+    if (p->step_seconds_since > 0) { /* after the first steady chunk */
+        double between = clock_seconds() - p->wall_first - p->step_seconds_since;
+        p->eval_cost = between - p->between_at_eval;
+        p->between_at_eval = between;
+        p->evals_since++;
+    }
 }
 
-/* Seconds a step over the window; NaN before the first steady-state chunk. */
+/* What an evaluation left costs the wall clock: the time between the chunks since the last
+ * evaluation but one (that evaluation, its plots, a checkpoint, the files written); before
+ * one after the first steady chunk, the evaluations' own mean. */
+static double eval_cost(const struct progress *p)
+{
+    if (p->evals_since > 0 && p->eval_cost > 0)
+        return p->eval_cost;
+    return p->evals > 0 ? p->eval_seconds / p->evals : 0;
+}
+
+/* Seconds a step over the window (the newest chunks that make PROGRESS_WINDOW_SECONDS); NaN
+ * before the first steady-state chunk. */
 static double window_step_seconds(const struct progress *p)
 {
     long steps = 0;
     double seconds = 0;
-    for (int i = 0; i < PROGRESS_WINDOW; i++) {
+    for (int k = 1; k <= PROGRESS_WINDOW && seconds < PROGRESS_WINDOW_SECONDS; k++) {
+        int i = (p->window_next - k + PROGRESS_WINDOW) % PROGRESS_WINDOW;
         steps += p->window_steps[i];
         seconds += p->window_seconds[i];
     }
     return steps > 0 ? seconds / (double)steps : NAN;
 }
 
-/* The steps left at the window's pace plus the evaluations left at their mean so far. */
+/* The steps left at the window's pace plus the evaluations left at their cost so far. */
 static double eta_seconds(const struct progress *p, long iteration, double step_seconds)
 {
     double eta = step_seconds * (double)(p->total - iteration);
     if (p->eval_every > 0 && p->evals > 0) { /* one at each multiple and one at the end */
         long left = p->total / p->eval_every - iteration / p->eval_every +
                     (p->total % p->eval_every != 0 && iteration < p->total);
-        eta += p->eval_seconds / p->evals * (double)left;
+        eta += eval_cost(p) * (double)left;
     }
     return eta;
 }

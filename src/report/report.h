@@ -82,10 +82,12 @@ struct run_summary {
 /* summary.json, through a temporary file renamed into place. Non-finite numbers are null. */
 int summary_write(const char *path, const struct run_summary *s);
 
-/* The rate and ETA come from the last PROGRESS_WINDOW chunks of steps (progress_chunk), about
- * three seconds at train.c's chunk length: recent enough to follow a change of pace, long
- * enough to smooth one slow chunk. */
-#define PROGRESS_WINDOW 16
+/* The rate and ETA come from the last PROGRESS_WINDOW_SECONDS of steps (progress_chunk's
+ * chunks, newest first, up to PROGRESS_WINDOW of them): recent enough to follow a change of
+ * pace, long enough to smooth one slow chunk. A window of so many chunks was 0.4 s for fast
+ * steps (chunks of at most 100 steps), which a loaded machine shook by 20% and more. */
+#define PROGRESS_WINDOW 256
+#define PROGRESS_WINDOW_SECONDS 3.0
 
 struct progress {
     bool tty, quiet;
@@ -100,6 +102,12 @@ struct progress {
     int window_next;
     double eval_seconds; /* all evaluations so far, and their count: the ETA's mean */
     int evals;
+    /* The wall clock since the first steady-state chunk began, less its steps' seconds: what
+     * evaluations, plots, checkpoints and writes took between the chunks. Its growth from one
+     * evaluation to the next is the ETA's cost of an evaluation left, so the ETA counts them
+     * all (the latest: a cold start's first evaluation compiles what it runs). */
+    double wall_first, step_seconds_since, between_at_eval, eval_cost;
+    int evals_since;
     double drawn; /* monotonic seconds of the last in-place update, for the 10-a-second cap */
     int last_len;
 };

@@ -7,57 +7,49 @@
 #include <string.h>
 
 #include "report/plot.h"
+#include "util/csv.h"
 #include "util/fs.h"
 #include "util/status.h"
 
-/* predictions.csv: the header index,label,predicted, then up to PRED_MAX rows. */
+/* Row r of predictions.csv (its columns index, label, predicted at col) checked against the
+ * test set the run used, into *p. */
+static int prediction_row(struct plot_prediction *p, const struct csv *c, int r, const int *col,
+                          const struct mnist *data)
+{
+    long long index, label, predicted;
+    int status = csv_whole(c, r, col[0], 0, data->n_test - 1, &index);
+    if (status == CLNET_OK)
+        status = csv_whole(c, r, col[1], 0, MNIST_CLASSES - 1, &label);
+    if (status == CLNET_OK)
+        status = csv_whole(c, r, col[2], 0, MNIST_CLASSES - 1, &predicted);
+    if (status == CLNET_OK && label != data->test_labels[index])
+        status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: label %lld, but test image %lld is a %d "
+                              "(not the data set the run used?)", c->path, csv_line(r), label,
+                              index, data->test_labels[index]);
+    if (status == CLNET_OK)
+        *p = (struct plot_prediction){
+            .image = data->test_images + (size_t)index * data->rows * data->cols,
+            .label = (int)label, .predicted = (int)predicted};
+    return status;
+}
+
+/* predictions.csv: the columns index, label and predicted, up to PRED_MAX rows. */
 static int read_predictions(struct plot_prediction *p, int *n, const char *path,
                             const struct mnist *data)
 {
-    void *text;
-    size_t len;
-    int status = fs_read_file(&text, &len, path);
-    if (status != CLNET_OK)
-        return status;
+    static const char *const names[] = {"index", "label", "predicted"};
+    struct csv c;
+    int col[3];
+    int status = csv_read(&c, path);
+    for (int k = 0; k < 3 && status == CLNET_OK; k++)
+        status = csv_require(&c, names[k], "predictions.csv", &col[k]);
+    if (status == CLNET_OK && c.n_rows > PRED_MAX)
+        status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d rows", path,
+                              csv_line(PRED_MAX), PRED_MAX);
     *n = 0;
-    long lineno = 0;
-    const char *header = "index,label,predicted";
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && status == CLNET_OK;
-         line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (lineno == 1) {
-            if (strcmp(line, header) != 0)
-                status = clnet_errorf(CLNET_ERR_DATA, "%s:1: expected the header '%s'", path,
-                                      header);
-            continue;
-        }
-        int index, label, predicted, used = 0;
-        if (sscanf(line, "%d,%d,%d%n", &index, &label, &predicted, &used) != 3 ||
-            line[used] != '\0')
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: expected index,label,predicted",
-                                  path, lineno);
-        else if (*n == PRED_MAX)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d rows", path, lineno,
-                                  PRED_MAX);
-        else if (index < 0 || index >= data->n_test)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: index %d outside the %d test images",
-                                  path, lineno, index, data->n_test);
-        else if (label != data->test_labels[index])
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: label %d, but test image %d is a %d "
-                                  "(not the data set the run used?)",
-                                  path, lineno, label, index, data->test_labels[index]);
-        else if (predicted < 0 || predicted >= MNIST_CLASSES)
-            status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: predicted class %d outside 0..%d",
-                                  path, lineno, predicted, MNIST_CLASSES - 1);
-        else
-            p[(*n)++] = (struct plot_prediction){
-                .image = data->test_images + (size_t)index * data->rows * data->cols,
-                .label = label, .predicted = predicted};
-    }
-    if (status == CLNET_OK && lineno == 0)
-        status = clnet_errorf(CLNET_ERR_DATA, "%s: empty file", path);
-    free(text);
+    for (int r = 0; r < c.n_rows && status == CLNET_OK; r++)
+        status = prediction_row(&p[(*n)++], &c, r, col, data);
+    csv_free(&c);
     return status;
 }
 

@@ -277,10 +277,14 @@ int report_run(const char *run_dir, enum report_format fmt)
     if (status == CLNET_OK)
         status = report_run_with(run_dir, e.report.title ? e.report.title : e.name,
                                  with_data ? &data : NULL, fmt, e.report.x_axis);
+    char *stats = status == CLNET_OK ? plot_path(run_dir, "layer_stats", "csv") : NULL;
+    if (stats && fs_exists(stats))
+        status = layer_stats_plot(run_dir, e.name, fmt);
     mnist_free(&data);
     experiment_free(&e);
     free(metrics);
     free(config);
     free(predictions);
+    free(stats);
     return status;
 }

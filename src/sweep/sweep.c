@@ -1,6 +1,7 @@
 /* `clnet sweep DIR` (see sweep.h): plan everything first (every config loaded and validated,
  * names unique, devices checked), skip what is already done, run the rest as child
  * processes, then write the table and the plots and list what did not complete. */
+#define _GNU_SOURCE
 #include "sweep/sweep.h"
 
 #include <limits.h>
@@ -15,9 +16,34 @@
 #include "util/interrupt.h"
 #include "util/status.h"
 
-/* Up to date: completed with the config it would run now. A run of another config is started
- * over (train refuses to resume a checkpoint of another config); anything else is started
- * again and resumes from its checkpoint. */
+/* Whether the run in it->dir is of this config but for fewer iterations (train.iterations the
+ * only key of its config.yaml that differs): train continues it from its checkpoint, as
+ * `clnet train` does, ending with the bytes of one run of the larger count. */
+static bool fewer_iterations(const struct sweep_item *it)
+{
+    char *path = NULL, diff[256];
+    struct config_flat then;
+    if (asprintf(&path, "%s/config.yaml", it->dir) < 0)
+        return false;
+    bool had_error = clnet_error_message()[0] != '\0';
+    bool fewer = false;
+    if (config_flatten_file(path, &then) == CLNET_OK) {
+        const char *a = config_flat_get(&then, "train.iterations");
+        const char *b = config_flat_get(&it->flat, "train.iterations");
+        fewer = config_flat_diff(&then, &it->flat, diff, sizeof diff, 1) == 1 && a && b &&
+                strtol(a, NULL, 10) < strtol(b, NULL, 10);
+        config_flat_free(&then);
+    }
+    if (!had_error) /* an unreadable config.yaml: the run starts over; not the sweep's error */
+        clnet_error_clear();
+    free(path);
+    return fewer;
+}
+
+/* Up to date: completed with the config it would run now. A run of the same config but for
+ * fewer iterations is continued; one of another config is started over (train refuses to
+ * resume a checkpoint of another config); anything else is started again and resumes from its
+ * checkpoint. */
 static void decide(struct sweep *s)
 {
     for (int i = 0; i < s->n; i++) {
@@ -29,7 +55,7 @@ static void decide(struct sweep *s)
             it->state = ITEM_UP_TO_DATE;
         } else {
             it->state = ITEM_PENDING;
-            it->restart = r->has && r->has_hash && !same;
+            it->restart = r->has && r->has_hash && !same && !fewer_iterations(it);
         }
     }
 }

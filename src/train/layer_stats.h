@@ -26,11 +26,6 @@ int layer_stats_record(struct layer_stats *ls, struct model *m, long iteration);
 /* Closes the file (reporting a failed write) and frees everything; safe on NULL. */
 int layer_stats_close(struct layer_stats *ls);
 
-/* DIR/layer_stats.png (and .pdf for REPORT_PDF, REPORT_BOTH) from DIR/layer_stats.csv: per
- * layer with weights, the fraction of units whose weight-gradient row is entirely zero
- * (solid) and the fraction of zero activations (dashed) against the iteration. Errors:
- * CLNET_ERR_IO when the file cannot be read or the plot written, CLNET_ERR_DATA for a
- * malformed row. (layer_stats_plot.c) */
-int layer_stats_plot(const char *dir, const char *name, enum report_format fmt);
+/* layer_stats.png is drawn from the file by report/layer_stats_plot.c (report/plot.h). */
 
 #endif

@@ -15,6 +15,7 @@
 #include "config/flat.h"
 #include "dist/dist.h"
 #include "report/page.h"
+#include "report/plot.h"
 #include "train/layer_stats.h"
 #include "train/run_dir.h"
 #include "util/fs.h"

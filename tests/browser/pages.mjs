@@ -189,6 +189,24 @@ async function checkRunPage(t, name, width) {
     (u) => [u.root.parentNode.id, u.data[0].length, u.width]));
   check(charts.length >= 3 && charts.every((c) => c[1] > 0 && c[2] > 0 && c[2] <= width),
         "its curves are drawn within the page: " + JSON.stringify(charts));
+  // The mini-batch curve is steps.csv's, a point per step with the file's values (not one per
+  // evaluation from metrics.csv), in the accuracy and the loss chart.
+  const steps = fs.readFileSync(path.join(sweepDir, name, "steps.csv"), "utf8").trim()
+    .split("\n").slice(1).map((l) => l.split(",").map(Number)); // iteration,train_loss,train_acc
+  const evals = fs.readFileSync(path.join(sweepDir, name, "metrics.csv"), "utf8").trim()
+    .split("\n").length - 1;
+  const drawn = await page.evaluate(() => window.clnetPage.charts
+    .filter((u) => ["chart-accuracy", "chart-loss"].includes(u.root.parentNode.id))
+    .map((u) => [u.root.parentNode.id, u.series[1].label,
+                 u.data[0].filter((x, i) => u.data[1][i] != null),
+                 u.data[1].filter((v) => v != null)]));
+  check(drawn.length === 2, "an accuracy and a loss chart");
+  for (const [id, label, xs, ys] of drawn) {
+    const col = id === "chart-accuracy" ? 2 : 1;
+    check(label.includes("every step") && steps.length > evals && xs.length === steps.length &&
+          xs.every((x, i) => x === steps[i][0]) && ys.every((y, i) => y === steps[i][col]),
+          `${id}: '${label}' is steps.csv's ${steps.length} steps (${evals} evaluations)`);
+  }
   const img = await page.$eval("#predictions img", (i) => [i.complete, i.naturalWidth]);
   check(img[0] && img[1] > 0, "the predictions grid is shown");
   const rows = await page.$$eval("#summary table tr", (r) => r.map((x) => x.textContent));

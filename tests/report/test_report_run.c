@@ -417,6 +417,67 @@ START_TEST(test_report_draws_again)
                   r->exit_code, r->err);
     free(r);
 
+    /* clnet's own CSVs are read by column name (util/csv.h): predictions.csv with its columns
+     * in another order draws the same grid; a malformed one is exit 2 and one line at its line;
+     * layer_stats.csv is drawn again, and refused the same way when malformed. */
+    char *pred = read_in(dir, "predictions.csv", NULL);
+    ck_assert_ptr_nonnull(pred);
+    char *swapped = NULL, *line = NULL;
+    size_t cap = 0;
+    FILE *in = fmemopen(pred, strlen(pred), "r"), *out = open_memstream(&swapped, &cap);
+    for (int i = 0, a, b, c; getline(&line, &cap, in) > 0; i++)
+        if (i == 0)
+            fputs("predicted,index,label\n", out);
+        else if (sscanf(line, "%d,%d,%d", &a, &b, &c) == 3)
+            fprintf(out, "%d,%d,%d\n", c, a, b);
+    fclose(in);
+    fclose(out);
+    free(line);
+    harness_write(dir, "predictions.csv", swapped);
+    char *png = path_in(dir, "predictions.png");
+    ck_assert(unlink(png) == 0);
+    r = report(argv);
+    ck_assert_msg(r->exit_code == 0, "columns by name: exit %d: %s", r->exit_code, r->err);
+    assert_png(dir, "predictions.png", PRED_WIDTH, PRED_HEIGHT);
+    free(r);
+    char bad[256];
+    snprintf(bad, sizeof bad, "%.*s0,0,x\n", (int)(strchr(strchr(pred, '\n') + 1, '\n') - pred + 1),
+             pred); /* the header, the first row, then a malformed one */
+    harness_write(dir, "predictions.csv", bad);
+    r = report(argv);
+    char *where = path_in(dir, "predictions.csv:3: column 3 (predicted): 'x' is not a number");
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, where) && count_lines(r->err) == 1,
+                  "malformed predictions.csv: exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(where);
+    harness_write(dir, "predictions.csv", pred);
+    const char *stats_header = "iteration,layer,kind,tensor,act_zero,act_mean,act_std,rows,"
+                               "grad_zero,grad_zero_rows,distinct_rows,grad_norm,weight_norm\n";
+    char stats[1024];
+    snprintf(stats, sizeof stats, "%s4,0,dense,weight,0.5,1,1,16,0.1,0.25,16,1,1\n"
+             "4,0,dense,bias,0.5,1,1,1,0,0,1,1,1\n8,0,dense,weight,0.5,1,1,16,0.1,0.5,16,1,1\n",
+             stats_header);
+    harness_write(dir, "layer_stats.csv", stats);
+    r = report(argv);
+    ck_assert_msg(r->exit_code == 0, "layer_stats.csv: exit %d: %s", r->exit_code, r->err);
+    assert_png(dir, "layer_stats.png", PLOT_WIDTH, PLOT_HEIGHT);
+    free(r);
+    snprintf(stats, sizeof stats, "%s4,0,dense,weight,0.5,1,1,16,0.1,0.25,16,1,1\n8,0,dense,w",
+             stats_header);
+    harness_write(dir, "layer_stats.csv", stats);
+    r = report(argv);
+    where = path_in(dir, "layer_stats.csv:3: 4 values; the header has 13 columns");
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, where) && count_lines(r->err) == 1,
+                  "malformed layer_stats.csv: exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(where);
+    free(png);
+    free(pred);
+    free(swapped);
+    char *stats_path = path_in(dir, "layer_stats.csv");
+    ck_assert(unlink(stats_path) == 0);
+    free(stats_path);
+
     /* A malformed metrics.csv: exit 2, one line naming the file and line. */
     char *metrics = path_in(dir, "metrics.csv");
     harness_write(dir, "metrics.csv", "iteration,lr,train_loss,train_acc,test_loss,test_acc\n"

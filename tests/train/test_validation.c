@@ -189,6 +189,39 @@ END_TEST
 static const char *const es_sets[] = {VAL_SET, "train.iterations=400", "train.eval_every=5",
                                       "train.early_stopping.patience=2", NULL};
 
+/* `clnet eval DIR --weights best|final` (and no flag: final) give summary.json's best and final
+ * test loss of a run whose best evaluation is not its last; --weights on a config or with
+ * another word is one usage line, exit 2. */
+static void assert_eval_weights(struct run_result *r, const char *dir, const char *summary)
+{
+    static const char *const which[] = {"best", "final", NULL};
+    const char *keys[] = {"best_test_loss", "final_test_loss", "final_test_loss"};
+    char want[3][64];
+    for (int i = 0; i < 3; i++) {
+        snprintf(want[i], sizeof want[i], "test loss %.6f", json_number(summary, keys[i]));
+        const char *argv[] = {"eval", dir, "--weights", which[i], NULL};
+        if (!which[i])
+            argv[2] = NULL;
+        clnet(r, argv);
+        ck_assert_msg(r->exit_code == 0 && strstr(r->out, want[i]) &&
+                          strstr(r->out, i == 0 ? "best.safetensors" : "model.safetensors"),
+                      "eval --weights %s: want '%s': exit %d: %s%s", which[i] ? which[i] : "-",
+                      want[i], r->exit_code, r->out, r->err);
+    }
+    ck_assert_msg(strcmp(want[0], want[1]) != 0, "best and final weights give the same %s: "
+                  "the run does not tell them apart", want[0]);
+    char *config = path_in(dir, "config.yaml");
+    const char *bad[][5] = {{"eval", dir, "--weights", "middle", NULL},
+                            {"eval", config, "--weights", "best", NULL}};
+    for (int i = 0; i < 2; i++) {
+        clnet(r, bad[i]);
+        ck_assert_msg(r->exit_code == 2 && strstr(r->err, "--weights") &&
+                          count_lines(r->err) == 1,
+                      "%s: exit %d: %s", bad[i][3], r->exit_code, r->err);
+    }
+    free(config);
+}
+
 START_TEST(test_early_stopping)
 {
     char *config = write_config("es.yaml", SPLIT_RUN);
@@ -229,6 +262,7 @@ START_TEST(test_early_stopping)
     static const char *const same[] = {"metrics.csv", "model.safetensors", "best.safetensors"};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         ck_assert_msg(same_file(dir, part, same[i]), "%s differs", same[i]);
+    assert_eval_weights(r, dir, summary);
     free_rows(&m);
     free(summary);
     free(r);

@@ -1,4 +1,4 @@
-/* util: rng, fs, status, parent, options and num. */
+/* util: rng, fs, status, parent, options, num and csv. */
 #include "harness.h"
 #include "util_tests.h"
 
@@ -11,5 +11,6 @@ int main(void)
     add_parent_tests(s);
     add_options_tests(s);
     add_num_tests(s);
+    add_csv_tests(s);
     return harness_run(s, true);
 }

@@ -10,5 +10,6 @@ void add_status_tests(Suite *s);
 void add_parent_tests(Suite *s);
 void add_options_tests(Suite *s);
 void add_num_tests(Suite *s);
+void add_csv_tests(Suite *s);
 
 #endif

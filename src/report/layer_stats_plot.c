@@ -1,19 +1,19 @@
-/* layer_stats.png from layer_stats.csv (see layer_stats.h): the sparsity of homework question
- * 2 on one chart, per layer with weights, the fraction of units whose whole weight-gradient row
- * is zero (a ReLU unit dead on the batch, or a layer whose input is all zero). The other
- * columns (zero outputs, distinct rows, norms) stay in the CSV: one line per layer keeps the
- * legend readable. */
-#include "train/layer_stats.h"
+/* layer_stats.png from layer_stats.csv (see plot.h; train/layer_stats.h writes the file): the
+ * sparsity of homework question 2 on one chart, per layer with weights, the fraction of units
+ * whose whole weight-gradient row is zero (a ReLU unit dead on the batch, or a layer whose
+ * input is all zero). The other columns (zero outputs, distinct rows, norms) stay in the CSV:
+ * one line per layer keeps the legend readable. */
+#include "report/plot.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/plot.h"
-#include "util/fs.h"
+#include "util/csv.h"
 #include "util/status.h"
 
-#define STATS_FIELDS 13
 #define MAX_PLOTTED 16 /* layers drawn; deeper ones are left out (the CSV has them all) */
 
 struct stats_series {
@@ -22,19 +22,6 @@ struct stats_series {
     double *it, *zero_rows;
     int n, cap;
 };
-
-/* Splits line (modified) at commas into at most STATS_FIELDS fields; returns their count. */
-static int split(char *line, char **field)
-{
-    int n = 0;
-    for (char *p = line; n < STATS_FIELDS; p++) {
-        field[n++] = p;
-        p = strchr(p, ',');
-        if (!p) break;
-        *p = '\0';
-    }
-    return n;
-}
 
 static int add_point(struct stats_series *s, double it, double zero_rows)
 {
@@ -52,44 +39,46 @@ static int add_point(struct stats_series *s, double it, double zero_rows)
     return CLNET_OK;
 }
 
-/* The weight rows of the CSV text, grouped by layer in order of appearance. */
-static int parse(char *text, const char *path, struct stats_series *s, int *n_series)
+/* The series of layer (of that kind), added when new: an index into s, or MAX_PLOTTED
+ * when the chart is full. */
+static int series_of(struct stats_series *s, int *n_series, long long layer, const char *kind)
 {
-    *n_series = 0;
-    long lineno = 1;
-    char *line = strchr(text, '\n');
-    for (line = line ? line + 1 : NULL; line && *line; lineno++) {
-        char *next = strchr(line, '\n');
-        if (next) *next++ = '\0';
-        char *f[STATS_FIELDS], *end;
-        int nf = split(line, f);
-        line = next;
-        if (nf == STATS_FIELDS && strcmp(f[3], "weight") != 0)
-            continue; /* biases and layers without parameters are not drawn */
-        double v[2];
-        const int col[2] = {0, 9}; /* iteration, grad_zero_rows */
-        bool ok = nf == STATS_FIELDS;
-        for (int k = 0; ok && k < 2; k++) {
-            v[k] = strtod(f[col[k]], &end);
-            ok = end != f[col[k]] && *end == '\0';
-        }
-        long layer = ok ? strtol(f[1], &end, 10) : -1;
-        if (!ok || *end != '\0' || layer < 0)
-            return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: not a row of %d layer statistics", path,
-                                lineno + 1, STATS_FIELDS);
-        int i = 0;
-        while (i < *n_series && s[i].layer != layer)
-            i++;
-        if (i == MAX_PLOTTED) continue;
-        if (i == *n_series) {
-            s[i] = (struct stats_series){.layer = (int)layer};
-            snprintf(s[i].kind, sizeof s[i].kind, "%s", f[2]);
-            (*n_series)++;
-        }
-        int status = add_point(&s[i], v[0], v[1]);
-        if (status != CLNET_OK) return status;
+    int i = 0;
+    while (i < *n_series && s[i].layer != layer)
+        i++;
+    if (i < MAX_PLOTTED && i == *n_series) {
+        s[i] = (struct stats_series){.layer = (int)layer};
+        snprintf(s[i].kind, sizeof s[i].kind, "%s", kind);
+        (*n_series)++;
     }
-    return CLNET_OK;
+    return i;
+}
+
+/* The weight rows of layer_stats.csv, grouped by layer in order of appearance. */
+static int parse(const struct csv *c, struct stats_series *s, int *n_series)
+{
+    static const char *const names[] = {"iteration", "layer", "kind", "tensor",
+                                        "grad_zero_rows"};
+    int col[5], status = CLNET_OK;
+    *n_series = 0;
+    for (int k = 0; k < 5 && status == CLNET_OK; k++)
+        status = csv_require(c, names[k], "layer_stats.csv", &col[k]);
+    for (int r = 0; r < c->n_rows && status == CLNET_OK; r++) {
+        if (strcmp(csv_field(c, r, col[3]), "weight") != 0)
+            continue; /* biases and layers without parameters are not drawn */
+        long long it, layer;
+        double zero_rows;
+        status = csv_whole(c, r, col[0], 0, INFINITY, &it);
+        if (status == CLNET_OK)
+            status = csv_whole(c, r, col[1], 0, INT_MAX, &layer);
+        if (status == CLNET_OK)
+            status = csv_number(c, r, col[4], &zero_rows);
+        int i = status == CLNET_OK ? series_of(s, n_series, layer, csv_field(c, r, col[2]))
+                                   : MAX_PLOTTED;
+        if (i < MAX_PLOTTED)
+            status = add_point(&s[i], (double)it, zero_rows);
+    }
+    return status;
 }
 
 int layer_stats_plot(const char *dir, const char *name, enum report_format fmt)
@@ -97,13 +86,12 @@ int layer_stats_plot(const char *dir, const char *name, enum report_format fmt)
 #if !CLNET_HAVE_PLOTS
     return CLNET_OK; /* PLOT_NONE_MESSAGE: layer_stats.csv is written all the same */
 #endif
-    char *path = plot_path(dir, "layer_stats", "csv"), *text = NULL;
-    size_t len;
-    int status = path ? fs_read_file((void **)&text, &len, path)
-                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    char *path = plot_path(dir, "layer_stats", "csv");
+    struct csv c = {0};
+    int status = path ? csv_read(&c, path) : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     struct stats_series s[MAX_PLOTTED];
     int n = 0;
-    if (status == CLNET_OK) status = parse(text, path, s, &n);
+    if (status == CLNET_OK) status = parse(&c, s, &n);
     struct plot_series lines[MAX_PLOTTED];
     char labels[MAX_PLOTTED][64];
     double high = 0; /* the legend goes where the lines are not */
@@ -135,7 +123,7 @@ int layer_stats_plot(const char *dir, const char *name, enum report_format fmt)
         free(s[i].it);
         free(s[i].zero_rows);
     }
-    free(text);
+    csv_free(&c);
     free(path);
     return status;
 }
