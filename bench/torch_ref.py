@@ -278,6 +278,15 @@ class Net(nn.Module):
                 pr, pc = pair(opts.get("pad", 0), where + ".pad")
                 self.steps.append((kind, None, ((kr, kc), (sr, sc), (pr, pc))))
                 shape = [c, (h + 2 * pr - kr) // sr + 1, (w + 2 * pc - kc) // sc + 1]
+            elif kind == "batchnorm":  # gamma 1, beta 0, running stats 0 and 1, as nn.BatchNorm
+                c = shape[0]
+                self.params.append(nn.Parameter(torch.ones(c)))
+                self.params.append(nn.Parameter(torch.zeros(c)))
+                self.register_buffer(f"running_mean_{i}", torch.zeros(c))
+                self.register_buffer(f"running_var_{i}", torch.ones(c))
+                self.steps.append(("batchnorm", len(self.params) - 2,
+                                   (i, float(opts.get("momentum", 0.1)),
+                                    float(opts.get("eps", 1e-5)))))
             elif kind == "flatten":
                 n = 1
                 for d in shape:
@@ -314,6 +323,11 @@ class Net(nn.Module):
                 X = F.max_pool2d(X, *o)
             elif kind == "avgpool2d":
                 X = F.avg_pool2d(X, *o, count_include_pad=True)
+            elif kind == "batchnorm":
+                bn, momentum, eps = o
+                X = F.batch_norm(X, getattr(self, f"running_mean_{bn}"),
+                                 getattr(self, f"running_var_{bn}"), p[k], p[k + 1],
+                                 training=self.training, momentum=momentum, eps=eps)
             elif kind == "flatten":
                 X = X.view(-1, o)
             elif kind == "add":

@@ -126,3 +126,17 @@ void harness_skip_without_plots(const char *suite)
     printf("skipped %s: every test draws plots and %s\n", suite, PLOT_NONE_MESSAGE);
     exit(77);
 }
+
+void harness_unwrap(char *text)
+{
+    char *w = text;
+    for (const char *r = text; *r; r++) {
+        if (strncmp(r, "\n    ", 5) == 0) {
+            *w++ = ' ';
+            r += 4;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}

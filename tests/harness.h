@@ -50,4 +50,8 @@ void harness_skip_without_plots(const char *suite);
  * build or the run is slower by design (sanitizers, valgrind; set in tests/meson.build). */
 double harness_time_limit(double seconds);
 
+/* Joins the lines a printout wrapped (a newline and 4 spaces become one space), in place:
+ * clnet's plan (model/plan_steps.c) wraps its long lines so. */
+void harness_unwrap(char *text);
+
 #endif

@@ -4,7 +4,8 @@ PyTorch twin of any clnet config that the benchmarks use (explicit nn.Parameters
 F.conv2d, .view(-1, n), as the homework writes it), so there is one translation of a config
 into PyTorch, not two.
 
-Tensor names and layouts are clnet's (DESIGN.md): layers.I.weight and layers.I.bias, I the
+Tensor names and layouts are clnet's (DESIGN.md): layers.I.weight and layers.I.bias (and a batch
+norm's layers.I.running_mean and layers.I.running_var, buffers of the network), I the
 layer's index in the YAML; dense weights [in, out] (as X.mm(W)), conv2d weights
 [out_channels, in_channels, rows, cols] (as F.conv2d). torch_ref keeps the same layouts, so
 tensors move between the two without transposing.
@@ -68,22 +69,35 @@ def param_names(net):
     """[(name, parameter)] in clnet's names, in layer order."""
     out = []
     for i, (kind, k, *_) in enumerate(net.steps):  # one step per YAML layer, in order
-        if kind in ("dense", "conv2d"):
+        if kind in ("dense", "conv2d", "batchnorm"):
             out.append((f"layers.{i}.weight", net.params[k]))
             out.append((f"layers.{i}.bias", net.params[k + 1]))
     return out
 
 
+def state_names(net):
+    """[(name, buffer)]: the state clnet keeps beside the parameters (batch norm's running
+    statistics, layers.I.running_mean and layers.I.running_var), in layer order."""
+    out = []
+    for i, (kind, *_) in enumerate(net.steps):
+        if kind == "batchnorm":
+            for what in ("running_mean", "running_var"):
+                out.append((f"layers.{i}.{what}", getattr(net, f"{what}_{i}")))
+    return out
+
+
 def tensors_of(net):
-    """name -> float32 numpy array of every parameter, in clnet's names and layouts."""
-    return {name: p.detach().cpu().numpy().astype(np.float32) for name, p in param_names(net)}
+    """name -> float32 numpy array of every parameter and state tensor, in clnet's names and
+    layouts."""
+    return {name: p.detach().cpu().numpy().astype(np.float32)
+            for name, p in param_names(net) + state_names(net)}
 
 
 def load_into(net, tensors, what="weights"):
     """Copies tensors (name -> array, e.g. from load()) into net; a missing tensor or another
     shape is an error naming it."""
     with torch.no_grad():
-        for name, p in param_names(net):
+        for name, p in param_names(net) + state_names(net):
             if name not in tensors:
                 raise ConfigError(f"{what}: no tensor {name}")
             a = tensors[name]

@@ -74,7 +74,7 @@ def main(argv):
     except OSError as e:
         print(f"init_from_torch: error: {a.out}: {e.strerror}", file=sys.stderr)
         return 1
-    n = sum(t.size for t in tensors.values())
+    n = sum(p.numel() for _, p in clnet_torch.param_names(net))  # batch norm's state aside
     print(f"{a.out}: {len(tensors)} tensors, {n} parameters ({a.scheme} init, seed {seed})")
 
     # clnet resolves a relative file: against the folder of the config that names it.

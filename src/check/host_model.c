@@ -140,8 +140,9 @@ void host_model_base(struct host_model *h)
     const struct graph *g = &h->m->shape.graph;
     for (int o = 0; o < h->n_layers; o++) {
         struct host_layer *l = &h->layers[g->order[o]];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, pass_input(h, g->order[o], h->n_layers),
-                                     l->out, h->batch, l->branch);
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL,
+                                     pass_input(h, g->order[o], h->n_layers), l->out, h->batch,
+                                     true, l->branch);
     }
     h->base_loss = mean_loss(h, host_model_output(h, h->n_layers - 1));
 }
@@ -154,8 +155,8 @@ double host_model_loss_from(struct host_model *h, int first, bool *crossed)
     for (int o = from; o < h->n_layers; o++) {
         int i = g->order[o];
         struct host_layer *l = &h->layers[i];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, pass_input(h, i, from),
-                                     l->scratch, h->batch, l->branch_scratch);
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, pass_input(h, i, from),
+                                     l->scratch, h->batch, true, l->branch_scratch);
         size_t n = (size_t)h->batch * l->out_size;
         if (!*crossed && memcmp(l->branch, l->branch_scratch, n * sizeof *l->branch))
             *crossed = true;

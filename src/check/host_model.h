@@ -1,10 +1,11 @@
 /* A double-precision host forward pass of a whole model and its loss: the oracle `clnet
  * gradcheck` differentiates by finite differences. It reads the same parameter arena layout
  * as the device model (layer offsets from struct model) and runs every layer's host
- * reference (its kind's host_forward, layers/layer.h), in training mode: gradcheck runs
- * dropout with p = 0. Each layer's branches (a ReLU's or step's side of its kink: ReLU active
- * when z > 0, step on when z >= 0, the device's conventions; a max pool's choice in each
- * window) are recorded in the base pass, so a perturbed pass can say whether it crossed one.
+ * reference (its kind's host_forward, layers/layer.h), in training mode, leaving any kind's
+ * state alone (state NULL); gradcheck runs dropout with p = 0. Each layer's branches (a
+ * ReLU's or step's side of its kink: ReLU active when z > 0, step on when z >= 0, the
+ * device's conventions; a max pool's choice in each window) are recorded in the base pass,
+ * so a perturbed pass can say whether it crossed one.
  *
  * Letters: B batch rows, F input values per image, O a layer's outputs per image, K classes,
  * P parameters. */

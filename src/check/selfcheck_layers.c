@@ -2,11 +2,12 @@
  * each built as a model of two layers, an identity activation and then the example, so that
  * the examined layer has a layer below it and makes its input gradient. Its forward (training
  * mode) and backward run on the device on seeded random inputs, parameters and output
- * gradients, and are compared with the kind's host reference in double: y, dx and the
- * layer's parameter gradients (the gradient arena is filled with NaN first, so a value the
- * backward fails to write cannot pass). A kind's line ("layer NAME") counts its cases; the
- * kernels of a kind with a program of its own (OWN_CL in layers/kinds.def) are counted by
- * them as well. */
+ * gradients, and are compared with the kind's host reference in double: y, the state the
+ * training forward updates, dx and the layer's parameter gradients (the gradient arena is
+ * filled with NaN first, so a value the backward fails to write cannot pass), then y of a
+ * forward in evaluation's mode, which reads that state. A kind's line ("layer NAME") counts
+ * its cases; the kernels of a kind with a program of its own (OWN_CL in layers/kinds.def) are
+ * counted by them as well. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,24 +71,51 @@ struct layer_run {
     struct model m;
     struct layer *l;
     float *params, *x, *dy;
-    double *params_d, *x_d, *y_d, *dy_d, *dx_d, *grads_d;
+    double *params_d, *x_d, *y_d, *dy_d, *dx_d, *grads_d, *state_d;
     cl_mem x_dev, dy_dev;
 };
 
+/* The state arena downloaded and widened (for the host reference); NULL when there is none. */
+static double *state_now(struct sc *c, struct layer_run *r)
+{
+    float *got = r->m.n_state && c->status == CLNET_OK ?
+                 sc_download(c, r->m.state, r->m.n_state) : NULL;
+    return widen(c, got, r->m.n_state);
+}
+
+/* The forward in training mode: y, and the state it updates. */
 static void run_forward(struct sc *c, struct layer_run *r, const char *what)
 {
     struct layer *l = r->l;
     cl_mem y = NULL;
     size_t n_out = BATCH * l->out_size;
     if (c->status == CLNET_OK) c->status = model_upload_params(&r->m, r->params);
+    r->state_d = state_now(c, r);
     if (c->status == CLNET_OK) c->status = l->kind->forward(l, &r->m, &y, r->x_dev, BATCH, true);
     float *got = c->status == CLNET_OK ? sc_download(c, y, n_out) : NULL;
+    float *got_state = r->m.n_state && got ? sc_download(c, r->m.state, r->m.n_state) : NULL;
     r->params_d = widen(c, r->params, r->m.n_params);
     r->x_d = widen(c, r->x, BATCH * l->in_size);
     r->y_d = c->status == CLNET_OK ? malloc(n_out * sizeof *r->y_d) : NULL;
     if (!got || !r->params_d || !r->x_d || !r->y_d) return;
-    l->kind->host_forward(l, &r->m, r->params_d, r->x_d, r->y_d, BATCH, NULL);
+    l->kind->host_forward(l, &r->m, r->params_d, r->state_d, r->x_d, r->y_d, BATCH, true, NULL);
     compare(c, kind_lines(l->spec->type, false), what, "y", got, r->y_d, n_out);
+    if (got_state && r->state_d)
+        compare(c, kind_lines(l->spec->type, false), what, "state", got_state, r->state_d,
+                r->m.n_state);
+}
+
+/* The forward in evaluation's mode, from the state the training forward left. */
+static void run_eval(struct sc *c, struct layer_run *r, const char *what)
+{
+    struct layer *l = r->l;
+    cl_mem y = NULL;
+    size_t n_out = BATCH * l->out_size;
+    if (c->status == CLNET_OK) c->status = l->kind->forward(l, &r->m, &y, r->x_dev, BATCH, false);
+    float *got = c->status == CLNET_OK ? sc_download(c, y, n_out) : NULL;
+    if (!got || !r->params_d || !r->x_d || !r->y_d || (r->m.n_state && !r->state_d)) return;
+    l->kind->host_forward(l, &r->m, r->params_d, r->state_d, r->x_d, r->y_d, BATCH, false, NULL);
+    compare(c, kind_lines(l->spec->type, false), what, "y (evaluation)", got, r->y_d, n_out);
 }
 
 static void run_backward(struct sc *c, struct layer_run *r, const char *what)
@@ -132,8 +160,10 @@ static void check_example(struct sc *c, const struct layer_example *ex)
              layer_type_name(ex->spec.type) : "?", ex->what, BATCH);
     run_forward(c, &r, what);
     run_backward(c, &r, what);
+    run_eval(c, &r, what); /* after the backward, which reads what the training forward kept */
     if (c->status == CLNET_OK) c->status = runtime_finish(c->rt);
     free(r.params_d), free(r.x_d), free(r.y_d), free(r.dy_d), free(r.dx_d), free(r.grads_d);
+    free(r.state_d);
     model_free(&r.m);
     sc_release(c);
 }

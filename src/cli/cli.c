@@ -57,9 +57,10 @@ static const struct command commands[] = {
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
      cli_predict, 2, CLI_MAX_POSITIONAL, false},
-    {"summary", "summary CONFIG.yaml [--set key.path=value ...]",
+    {"summary", "summary CONFIG.yaml [--set key.path=value ...] [--plan]",
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
-     "iterations per epoch and the epochs the iterations make", cli_summary, 1, 1, false},
+     "iterations per epoch and the epochs the iterations make; with --plan, the execution "
+     "plan on the device", cli_summary, 1, 1, false},
     {"graph", "graph CONFIG.yaml [--out FILE.png|.svg|.pdf|.dot] [--set key.path=value ...]",
      "draw the model's computation graph with Graphviz: the input x, each layer's "
      "pre-activation z and activation h, its parameters W and b, the loss (default FILE: "
@@ -116,6 +117,10 @@ static const struct options_flag options[] = {
      "also check the gradient of the loss with respect to the input rows, dL/dx"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
+    {"plan", 0, NULL, "summary",
+     "also print the execution plan on the device (--device, or the config's device:): each "
+     "step's layers, kernels and fusions, and why a fast path is off (train --verbose prints "
+     "it too)"},
     {"selfcheck", 0, NULL, "train",
      "run `clnet selfcheck` on the device first and stop (exit 1) if a kernel fails it"},
     {"restart", 0, NULL, "train",
@@ -232,6 +237,8 @@ static int set_option(struct cli_args *a, const struct options_flag *o, const ch
         a->restart = true;
     else if (strcmp(n, "selfcheck") == 0)
         a->selfcheck = true;
+    else if (strcmp(n, "plan") == 0)
+        a->plan = true;
     else if (strcmp(n, "quiet") == 0)
         a->quiet = true;
     else if (strcmp(n, "verbose") == 0)

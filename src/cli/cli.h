@@ -32,6 +32,7 @@ struct cli_args {
     bool fail_fast;      /* sweep --fail-fast */
     bool selfcheck;      /* train --selfcheck */
     bool wrt_input;      /* gradcheck --wrt input */
+    bool plan;           /* summary --plan */
     pid_t parent;        /* compile-helper --parent PID */
     double process_start; /* monotonic seconds, taken first thing in cli_parse */
 };

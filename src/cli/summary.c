@@ -1,7 +1,8 @@
-/* `clnet summary CONFIG.yaml [--set key.path=value ...]`: loads the experiment (base: chain
- * and overrides applied), infers every layer's shape and prints the layer table with its
+/* `clnet summary CONFIG.yaml [--set key.path=value ...] [--plan]`: loads the experiment (base:
+ * chain and overrides applied), infers every layer's shape and prints the layer table with its
  * totals, then the training set's size and the epochs the configured iterations make. Host
- * only: it never starts a device, so it is the quick check of a config. */
+ * only: it never starts a device, so it is the quick check of a config; --plan adds the
+ * execution plan (model/plan.h) on the device a run would pick, asked for its facts only. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include "config/config.h"
 #include "data/epoch.h"
 #include "data/mnist.h"
+#include "model/plan.h"
 #include "model/shape.h"
+#include "runtime/device.h"
 #include "util/status.h"
 
 /* "training set: ..." for n images in the file read (path) or MNIST's count (path NULL),
@@ -61,6 +64,28 @@ static int print_epochs(FILE *f, const struct experiment *e)
     return CLNET_OK;
 }
 
+/* The plan a training run of e would take on the device it would open (a run of one rank),
+ * found without building a kernel. */
+static int print_plan(FILE *f, const struct cli_args *args, const struct experiment *e,
+                      const struct model_shape *s)
+{
+    struct plan_device dev;
+    int status = plan_device_find(&dev, runtime_device_spec(args->opt.device, e->device));
+    struct plan_needs needs = plan_needs_eval;
+    if (e->has_train)
+        needs = plan_needs_train(e, 1, e->train.batch_size, args->opt.fused_sgd,
+                                 args->opt.dense_stack);
+    struct plan p;
+    if (status == CLNET_OK)
+        status = plan_build(&p, e, s, &dev, &needs);
+    if (status == CLNET_OK) {
+        fprintf(f, "\n");
+        plan_print(f, &p, e);
+        plan_free(&p);
+    }
+    return status;
+}
+
 int cli_summary(const struct cli_args *args)
 {
     if (args->n_positional < 1)
@@ -83,6 +108,7 @@ int cli_summary(const struct cli_args *args)
     if (status == CLNET_OK && e.has_train) status = shape_check_classes(&e, &s);
     if (status == CLNET_OK) status = shape_print_table(stdout, &e, &s);
     if (status == CLNET_OK) status = print_epochs(stdout, &e);
+    if (status == CLNET_OK && args->plan) status = print_plan(stdout, args, &e, &s);
     shape_free(&s);
     experiment_free(&e);
     return status;

@@ -20,7 +20,7 @@ static void activation_describe(char *buf, size_t n, const struct layer_spec *s)
 
 static int activation_setup(struct layer *l, struct model *m, int max_batch)
 {
-    return layer_alloc_outputs(l, m, max_batch, layer_needs_dx(m, l));
+    return layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
 }
 
 static int activation_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, int batch,
@@ -43,10 +43,10 @@ static int activation_backward(struct layer *l, struct model *m, cl_mem *dx, cl_
 }
 
 static void activation_host_forward(const struct layer *l, const struct model *m,
-                                    const double *params, const double *x, double *y, int batch,
-                                    int32_t *branch)
+                                    const double *params, double *state, const double *x, double *y,
+                                    int batch, bool train, int32_t *branch)
 {
-    (void)m, (void)params;
+    (void)m, (void)params, (void)state, (void)train;
     for (size_t k = 0; k < (size_t)batch * l->out_size; k++) {
         if (branch)
             branch[k] = layer_host_kink(x[k], (int)l->spec->activation);
@@ -68,7 +68,7 @@ static const struct layer_example activation_examples[] = {
     {"relu (2, 3, 5)", 3, {2, 3, 5}, {.type = LAYER_ACTIVATION, .activation = ACTIVATION_RELU}},
 };
 
-LAYER_KIND_DEFINE(activation, layer_infer_same, activation_describe, layer_no_param,
+LAYER_KIND_DEFINE(activation, layer_infer_same, activation_describe, layer_no_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE), true, activation_setup, layer_no_init,
                   activation_forward, activation_backward, layer_free_outputs,
                   activation_host_forward, activation_host_backward, activation_examples);

@@ -87,9 +87,10 @@ static int add_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, 
 }
 
 static void add_host_forward(const struct layer *l, const struct model *m, const double *params,
-                             const double *x, double *y, int batch, int32_t *branch)
+                             double *state, const double *x, double *y, int batch, bool train,
+                             int32_t *branch)
 {
-    (void)m, (void)params, (void)branch;
+    (void)m, (void)params, (void)state, (void)train, (void)branch;
     size_t o = l->out_size, k = (size_t)l->shape->n_in;
     for (size_t b = 0; b < (size_t)batch; b++)
         for (size_t j = 0; j < o; j++) {
@@ -117,7 +118,7 @@ static const struct layer_example add_examples[] = {
     {"3 inputs (7)", 1, {7}, {.type = LAYER_ADD, .n_from = 3, .from = {"input", "input", "input"}}},
 };
 
-LAYER_KIND_DEFINE_MERGE(add, add_infer, layer_describe_name, layer_no_param,
+LAYER_KIND_DEFINE_MERGE(add, add_infer, layer_describe_name, layer_no_param, layer_no_state,
                         RUNTIME_PROGRAM(PROGRAM_ADD), false, add_setup, layer_no_init,
                         add_forward, add_backward, layer_free_outputs, add_host_forward,
                         add_host_backward, add_examples);

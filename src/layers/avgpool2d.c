@@ -55,10 +55,10 @@ static int avgpool2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_m
             }
 
 static void avgpool2d_host_forward(const struct layer *l, const struct model *m,
-                                   const double *params, const double *x, double *y, int batch,
-                                   int32_t *branch)
+                                   const double *params, double *state, const double *x, double *y,
+                                   int batch, bool train, int32_t *branch)
 {
-    (void)m, (void)params, (void)branch;
+    (void)m, (void)params, (void)branch, (void)state, (void)train;
     const struct pool_geom g = pool2d_geom(l);
     const double size = (double)g.r * g.s;
     memset(y, 0, (size_t)batch * l->out_size * sizeof *y);
@@ -86,7 +86,7 @@ static const struct layer_example avgpool2d_examples[] = {
     {"3x2/1x3 pad 1x0 (2, 6, 11)", 3, {2, 6, 11}, AVGPOOL(3, 2, 1, 3, 1, 0)},
 };
 
-LAYER_KIND_DEFINE(avgpool2d, pool2d_infer, pool2d_describe, layer_no_param,
+LAYER_KIND_DEFINE(avgpool2d, pool2d_infer, pool2d_describe, layer_no_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_AVGPOOL2D), false, pool2d_setup, layer_no_init,
                   avgpool2d_forward, avgpool2d_backward, layer_free_outputs,
                   avgpool2d_host_forward, avgpool2d_host_backward, avgpool2d_examples);

@@ -2,7 +2,8 @@
  * F); (C, H, W) inputs of one H and W give (sum of C, H, W), channels after channels, as
  * torch.cat(dim=1). A merging layer's x is its inputs packed row by row (layer.h's
  * LAYER_KIND_DEFINE_MERGE), which already is that layout, so the layer is a view, as flatten
- * is: no kernels of its own (the graph's packing, model.c, does the copying), no parameters. */
+ * is: no kernels of its own (the graph's packing, model/graph_run.c, does the copying), no
+ * parameters. */
 #include "layers/layer.h"
 
 #include <string.h>
@@ -65,10 +66,10 @@ static void concat_free(struct layer *l)
 }
 
 static void concat_host_forward(const struct layer *l, const struct model *m,
-                                const double *params, const double *x, double *y, int batch,
-                                int32_t *branch)
+                                const double *params, double *state, const double *x,
+                                double *y, int batch, bool train, int32_t *branch)
 {
-    (void)m, (void)params, (void)branch;
+    (void)m, (void)params, (void)state, (void)train, (void)branch;
     memcpy(y, x, (size_t)batch * l->out_size * sizeof *y);
 }
 
@@ -85,6 +86,7 @@ static const struct layer_example concat_examples[] = {
      {.type = LAYER_CONCAT, .n_from = 2, .from = {"input", "input"}}},
 };
 
-LAYER_KIND_DEFINE_MERGE(concat, concat_infer, layer_describe_name, layer_no_param, 0, false,
-                        concat_setup, layer_no_init, concat_forward, concat_backward,
-                        concat_free, concat_host_forward, concat_host_backward, concat_examples);
+LAYER_KIND_DEFINE_MERGE(concat, concat_infer, layer_describe_name, layer_no_param,
+                        layer_no_state, 0, false, concat_setup, layer_no_init, concat_forward,
+                        concat_backward, concat_free, concat_host_forward, concat_host_backward,
+                        concat_examples);

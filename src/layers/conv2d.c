@@ -1,6 +1,7 @@
 /* conv2d: y = act(conv(x, W) + b), weights (K, C, R, S) as PyTorch's F.conv2d. The direct
- * kernels live in ops/conv2d.c; this file lays out buffers and parameters and picks each
- * tensor's layout: NCHW at the edges of a run of conv layers, batch-minor inside it. */
+ * kernels live in ops/conv2d.c; this file lays out buffers and parameters and takes each
+ * tensor's layout from its plan: NCHW at the edges of a run of conv layers, batch-minor
+ * inside it. */
 #include "layers/layer.h"
 
 #include <stdio.h>
@@ -36,20 +37,13 @@ static struct conv_geom geometry_of(const struct layer_spec *s, const struct lay
     };
 }
 
-/* Layer i runs conv2d. */
-static bool is_conv(const struct model *m, int i)
-{
-    return i >= 0 && i < m->n_layers && m->layers[i].spec->type == LAYER_CONV2D;
-}
-
-/* The geometry with the tensors' layouts: batch-minor between two conv layers of a stack,
- * unless the outputs are read on the host (model.plain_outputs). */
-static struct conv_geom geometry_in(const struct layer *l, const struct model *m)
+/* The geometry with the tensors' layouts the plan chose: batch-minor between two conv layers,
+ * unless the outputs are read on the host (model/plan.c). */
+static struct conv_geom geometry_in(const struct layer *l)
 {
     struct conv_geom g = ((const struct conv2d_state *)l->priv)->g;
-    bool stack = !m->plain_outputs && layer_in_stack(m); /* graphs: (B, O) rows throughout */
-    g.x_batch_minor = stack && is_conv(m, l->index - 1);
-    g.y_batch_minor = stack && is_conv(m, l->index + 1);
+    g.x_batch_minor = l->plan->x_batch_minor;
+    g.y_batch_minor = l->plan->y_batch_minor;
     return g;
 }
 
@@ -62,7 +56,7 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
     st->g = geometry_of(l->spec, l->shape);
     /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
     int status =
-        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), layer_needs_dx(m, l));
+        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->plan->dx_buffer);
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
         status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");
@@ -91,7 +85,7 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
 {
     (void)train;
     struct conv2d_state *st = l->priv;
-    const struct conv_geom g = geometry_in(l, m);
+    const struct conv_geom g = geometry_in(l);
     *y = l->y;
     return op_conv2d_forward(m->rt, l->y, x, m->params, l->w_off, l->b_off, st->work, &g, batch,
                              l->spec->activation);
@@ -101,7 +95,7 @@ static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem 
                            int batch, bool need_dx)
 {
     struct conv2d_state *st = l->priv;
-    const struct conv_geom g = geometry_in(l, m);
+    const struct conv_geom g = geometry_in(l);
     *dx = need_dx ? l->dx : NULL;
     return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
                               l->w_off, st->work, &g, batch, l->spec->activation);
@@ -197,10 +191,10 @@ static void conv2d_param(struct param_tensor *t, const struct layer_spec *s,
 
 /* y (B, K, P, Q) = act(conv(x (B, C, H, W), W (K, C, R, S)) + b (K)). */
 static void conv2d_host_forward(const struct layer *l, const struct model *m,
-                                const double *params, const double *x, double *y, int batch,
-                                int32_t *branch)
+                                const double *params, double *state, const double *x, double *y,
+                                int batch, bool train, int32_t *branch)
 {
-    (void)m;
+    (void)m, (void)state, (void)train;
     const struct conv_geom g = geometry_of(l->spec, l->shape);
     const double *w = params + l->w_off, *b = params + l->b_off;
     const int act = (int)l->spec->activation;
@@ -246,7 +240,7 @@ static const struct layer_example conv2d_examples[] = {
       .conv2d = {.filters = 5, .size = {3, 2}, .stride = {2, 1}, .pad = {1, 0}}}},
 };
 
-LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param,
+LAYER_KIND_DEFINE(conv2d, conv2d_infer, conv2d_describe, conv2d_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_CONV2D) | RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU), true,
                   conv2d_setup, conv2d_init,
                   conv2d_forward, conv2d_backward, conv2d_free, conv2d_host_forward,

@@ -1,14 +1,15 @@
 /* dense: y = act(x W + b) with W (I, O) as the homework's X.mm(W). Backward: dz = dy * act'(y),
  * db = column sums of dz, dW = x^T dz, dx = dz W^T.
  *
- * Where op_gemm runs clnet's own kernels (CPU devices) the elementwise passes ride in the GEMMs'
- * epilogues (op_gemm_own_epi): forward is one GEMM with bias + activation; db comes from the dW
- * GEMM; and when the layer below is dense too, its dz = dx * act'(y) comes straight out of this
- * layer's dx GEMM (struct dense.dy_is_dz tells it so). In an all-dense model the trainer then
- * folds plain SGD into the dW GEMMs as well (model.sgd_fused: W += -lr dW through the GEMM's
- * alpha and beta, b likewise), which drops the update pass and the gradient arena's write and
- * read. Each gives the same bits as the separate kernels. Elsewhere (CLBlast) forward is GEMM +
- * bias_act_forward and backward starts with bias_act_backward (dz and db).
+ * What runs is the layer's plan (model/plan.c decides, layer.plan says): on clnet's own GEMM
+ * kernels (the CPU path) the elementwise passes ride in the GEMMs' epilogues (op_gemm_own_epi):
+ * forward is one GEMM with bias + activation; db comes from the dW GEMM; when the layer below
+ * is dense too, this layer's dx GEMM applies the below's act' (plan.dx_act_grad), so the
+ * below's dy already holds its dz (its plan.dz_ready); and with plan.sgd_fused the dW GEMM
+ * applies plain SGD (W += -lr dW through the GEMM's alpha and beta, b likewise), which drops
+ * the update pass and the gradient arena's write and read. Each gives the same bits as the
+ * separate kernels. On CLBlast forward is GEMM + bias_act_forward and backward starts with
+ * bias_act_backward (dz and db).
  *
  * With the own kernels dx is dz (W^T) through a transposed copy of W (I x O floats, refreshed
  * each step): with its small K (O = 10..200) gemm_nt's dot products measured 2-4x slower than
@@ -32,25 +33,19 @@
 #include "util/status.h"
 
 struct dense {
-    bool own;      /* op_gemm runs clnet's own kernels: epilogues available */
-    cl_mem wt;     /* W^T (O, I) for dx, or NULL (no dx, or CLBlast) */
-    bool dy_is_dz; /* this backward pass's dy already holds dz (set by the dense layer above) */
+    cl_mem wt; /* W^T (O, I) for dx, or NULL (no dx, or CLBlast) */
 };
 
 static int dense_setup(struct layer *l, struct model *m, int max_batch)
 {
-    int status = layer_alloc_outputs(l, m, max_batch, layer_needs_dx(m, l));
+    int status = layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
     struct dense *d = status == CLNET_OK ? calloc(1, sizeof *d) : NULL;
     if (status == CLNET_OK && !d)
         status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     if (status != CLNET_OK)
         return status;
     l->priv = d;
-    int choice = op_gemm_choice(m->rt);
-    if (choice < 0)
-        return choice;
-    d->own = choice == OP_GEMM_OWN;
-    if (d->own && layer_needs_dx(m, l))
+    if (l->plan->own_gemm && l->plan->dx_buffer)
         status = runtime_alloc(m->rt, &d->wt, l->in_size * l->out_size * sizeof(float),
                                "a dense layer's transposed weights");
     return status;
@@ -100,13 +95,12 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
                          bool train)
 {
     (void)train;
-    const struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size, act = (int)l->spec->activation;
     *y = l->y;
-    if (d->own)
+    if (l->plan->epilogue)
         return layer_dense_forward_own(l, m, x, l->y, 0, batch);
-    int status = op_gemm(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params, l->w_off,
-                         out, 0.0f, l->y, 0, out);
+    int status = op_gemm_clblast(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
+                                 l->w_off, out, 0.0f, l->y, 0, out);
     if (status == CLNET_OK)
         status = op_bias_act_forward(m->rt, l->y, m->params, l->b_off, batch, out, act);
     return status;
@@ -124,24 +118,20 @@ int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y
                            l->w_off, out, 0.0f, y, y_off, out, &e);
 }
 
-/* dx (B, I) = dz W^T, and with the own kernels, when the layer below is dense, times its act'
- * in the same launch (it then skips its own dz pass). */
+/* dx (B, I) = dz W^T, and with plan.dx_act_grad times the act' of the layer below (dense, whose
+ * plan then has dz_ready) in the same launch. */
 static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
 {
     struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
-    /* graph: the layer before may not be the input (layer_in_stack) */
-    struct layer *below = layer_in_stack(m) && l->index > 0 ? &m->layers[l->index - 1] : NULL;
-    struct dense *bd = d->own && below && below->kind == &layer_kind_dense ? below->priv : NULL;
-    const struct gemm_epilogue e = {.kind = bd ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
-                                    .buf = bd ? below->y : NULL,
+    if (!l->plan->own_gemm)
+        return op_gemm_clblast(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params,
+                               l->w_off, out, 0.0f, l->dx, 0, in);
+    const struct layer *below = l->plan->dx_act_grad ? &m->layers[l->index - 1] : NULL;
+    const struct gemm_epilogue e = {.kind = below ? GEMM_EPI_ACT_GRAD : GEMM_EPI_NONE,
+                                    .buf = below ? below->y : NULL,
                                     .ld = in,
-                                    .act = bd ? (int)below->spec->activation : 0};
-    if (below && below->kind == &layer_kind_dense)
-        ((struct dense *)below->priv)->dy_is_dz = bd != NULL;
-    if (!d->own)
-        return op_gemm(m->rt, false, true, batch, in, out, 1.0f, dz, 0, out, m->params, l->w_off,
-                       out, 0.0f, l->dx, 0, in);
+                                    .act = below ? (int)below->spec->activation : 0};
     int status = op_transpose(m->rt, d->wt, m->params, l->w_off, out, in, out);
     if (status != CLNET_OK)
         return status;
@@ -153,15 +143,13 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
 static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                           int batch, bool need_dx)
 {
-    struct dense *d = l->priv;
     int in = (int)l->in_size, out = (int)l->out_size;
-    bool dz_ready = d->own && (d->dy_is_dz || l->spec->activation == ACTIVATION_IDENTITY);
-    d->dy_is_dz = false;
-    if (m->sgd_fused && !dz_ready)
+    const struct layer_plan *p = l->plan;
+    if (p->sgd_fused && !p->dz_ready)
         return clnet_errorf(CLNET_ERR_INTERNAL, "layer %d: a fused SGD step needs dz from the "
-                            "GEMMs (layer_dense_fuses_sgd)", l->index);
+                            "GEMMs (model/plan.c)", l->index);
     int status = CLNET_OK;
-    if (!dz_ready) /* dz overwrites dy: nothing reads dy after this layer */
+    if (!p->dz_ready) /* dz overwrites dy: nothing reads dy after this layer */
         status = op_bias_act_backward(m->rt, dy, m->grads, l->b_off, l->y, dy, batch, out,
                                       l->spec->activation);
     if (status == CLNET_OK && need_dx) {
@@ -170,10 +158,13 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
     }
     if (status != CLNET_OK)
         return status;
-    if (!dz_ready) /* dW (I, O) = x^T dz */
-        return op_gemm(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0, out, 0.0f,
-                       m->grads, l->w_off, out);
-    return layer_dense_dw(l, m, x, 0, dy, 0, batch);
+    if (p->dz_ready)
+        return layer_dense_dw(l, m, x, 0, dy, 0, batch);
+    /* dW (I, O) = x^T dz */
+    return p->own_gemm ? op_gemm_own(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0,
+                                     out, 0.0f, m->grads, l->w_off, out)
+                       : op_gemm_clblast(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy,
+                                         0, out, 0.0f, m->grads, l->w_off, out);
 }
 
 int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
@@ -181,22 +172,12 @@ int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_
 {
     int in = (int)l->in_size, out = (int)l->out_size;
     /* dW and db from one launch, into the grads arena or, fused, as W -= lr dW, b -= lr db */
-    cl_mem to = m->sgd_fused ? m->params : m->grads;
-    float alpha = m->sgd_fused ? -m->sgd_lr : 1.0f, beta = m->sgd_fused ? 1.0f : 0.0f;
+    bool fused = l->plan->sgd_fused;
+    cl_mem to = fused ? m->params : m->grads;
+    float alpha = fused ? -m->sgd_lr : 1.0f, beta = fused ? 1.0f : 0.0f;
     const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
     return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, x_off, in, dz, dz_off,
                            out, beta, to, l->w_off, out, &e);
-}
-
-bool layer_dense_fuses_sgd(const struct model *m)
-{
-    for (int i = 0; i < m->n_layers; i++) {
-        const struct layer *l = &m->layers[i];
-        if (l->kind != &layer_kind_dense || !((const struct dense *)l->priv)->own)
-            return false;
-    }
-    return m->n_layers > 0 && layer_in_stack(m) && /* graph models: the plain paths */
-           m->layers[m->n_layers - 1].spec->activation == ACTIVATION_IDENTITY;
 }
 
 /* ---- the host side: schema, shape, tensors, reference */
@@ -265,10 +246,10 @@ static void dense_param(struct param_tensor *t, const struct layer_spec *s,
 /* y (B, O) = act(x W + b). A zero input is skipped: its products are zero for the finite
  * weights a model has (MNIST is mostly zeros). */
 static void dense_host_forward(const struct layer *l, const struct model *m,
-                               const double *params, const double *x, double *y, int batch,
-                               int32_t *branch)
+                               const double *params, double *state, const double *x, double *y,
+                               int batch, bool train, int32_t *branch)
 {
-    (void)m;
+    (void)m, (void)state, (void)train;
     const size_t in = l->in_size, out = l->out_size;
     const double *w = params + l->w_off, *b = params + l->b_off;
     const int act = (int)l->spec->activation;
@@ -318,7 +299,7 @@ static const struct layer_example dense_examples[] = {
     {"identity I=40 O=33", 1, {40}, {.type = LAYER_DENSE, .dense = {.units = 33}}},
 };
 
-LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param,
+LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE), true,
                   dense_setup, dense_init, dense_forward, dense_backward, dense_free,
                   dense_host_forward, dense_host_backward, dense_examples);

@@ -4,6 +4,7 @@
 #include "layers/layer.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "config/schema.h"
 #include "model/model.h"
@@ -84,11 +85,14 @@ static void host_mask(const struct layer *l, const struct model *m, const double
 }
 
 static void dropout_host_forward(const struct layer *l, const struct model *m,
-                                 const double *params, const double *x, double *y, int batch,
-                                 int32_t *branch)
+                                 const double *params, double *state, const double *x, double *y,
+                                 int batch, bool train, int32_t *branch)
 {
-    (void)params, (void)branch;
-    host_mask(l, m, x, y, (size_t)batch * l->out_size);
+    (void)params, (void)state, (void)branch;
+    if (train)
+        host_mask(l, m, x, y, (size_t)batch * l->out_size);
+    else
+        memcpy(y, x, (size_t)batch * l->out_size * sizeof *y);
 }
 
 static void dropout_host_backward(const struct layer *l, const struct model *m,
@@ -103,7 +107,7 @@ static const struct layer_example dropout_examples[] = {
     {"p 0.25 F=301", 1, {301}, {.type = LAYER_DROPOUT, .dropout = {.p = 0.25}}},
 };
 
-LAYER_KIND_DEFINE(dropout, dropout_infer, dropout_describe, layer_no_param,
+LAYER_KIND_DEFINE(dropout, dropout_infer, dropout_describe, layer_no_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_DROPOUT), false, dropout_setup, layer_no_init,
                   dropout_forward, dropout_backward, layer_free_outputs, dropout_host_forward,
                   dropout_host_backward, dropout_examples);

@@ -48,10 +48,10 @@ static void flatten_free(struct layer *l)
 }
 
 static void flatten_host_forward(const struct layer *l, const struct model *m,
-                                 const double *params, const double *x, double *y, int batch,
-                                 int32_t *branch)
+                                 const double *params, double *state, const double *x, double *y,
+                                 int batch, bool train, int32_t *branch)
 {
-    (void)m, (void)params, (void)branch;
+    (void)m, (void)params, (void)branch, (void)state, (void)train;
     memcpy(y, x, (size_t)batch * l->out_size * sizeof *y);
 }
 
@@ -67,6 +67,6 @@ static const struct layer_example flatten_examples[] = {
     {"(3, 4, 5)", 3, {3, 4, 5}, {.type = LAYER_FLATTEN}},
 };
 
-LAYER_KIND_DEFINE(flatten, flatten_infer, layer_describe_name, layer_no_param, 0, false,
-                  flatten_setup, layer_no_init, flatten_forward, flatten_backward, flatten_free,
+LAYER_KIND_DEFINE(flatten, flatten_infer, layer_describe_name, layer_no_param, layer_no_state, 0,
+                  false, flatten_setup, layer_no_init, flatten_forward, flatten_backward, flatten_free,
                   flatten_host_forward, flatten_host_backward, flatten_examples);

@@ -2,6 +2,7 @@
  * and ends in one LAYER_KIND_DEFINE naming each part (below), plus its row in the registry
  * (layers/kinds.def). Everything else iterates over the registry: shape inference
  * (model/shape.c), the parameter tensors' names and shapes (model.c, gradcheck, layer_stats),
+ * the state tensors' (model.c: the state arena, weights files; train/run_checkpoint.c),
  * the programs a run builds (model/programs.c), the host model of gradcheck
  * (check/host_model.c) and selfcheck's layer cases (check/selfcheck_layers.c).
  *
@@ -19,6 +20,7 @@
 
 struct model;
 struct rng;
+struct layer_plan;
 
 struct layer {
     const struct layer_kind *kind;
@@ -27,10 +29,13 @@ struct layer {
     const struct layer_shape *shape; /* in, out, weights, biases, flops */
     size_t in_size, out_size;        /* values per image: I, O */
     size_t w_off, b_off;             /* into the model's params and grads arenas, in floats */
+    size_t s_off;                    /* into the model's state arena, in floats */
     cl_mem y;  /* (B, O) output; NULL for a kind that returns a view of its input */
     cl_mem dx; /* (B, I) gradient for the layer below; NULL when not needed or a view */
     cl_mem out;                      /* what the last forward returned: l->y or an alias */
-    void *priv;                      /* the kind's own state, freed by its free */
+    const struct layer_plan *plan;   /* its part of the model's plan (model/plan.h): set before
+                                      * setup, read-only to the kind */
+    void *priv;                      /* the kind's own data and buffers, freed by its free */
 };
 
 /* A parameter tensor as files and reports see it (safetensors layers.I.weight / .bias):
@@ -40,6 +45,18 @@ struct param_tensor {
     int rank;
     int64_t dims[4];
     int unit_axis;
+};
+
+/* A tensor of a layer's state: values its forward keeps that are not trained (batch norm's
+ * running statistics). They live in the model's state arena (model.state, at l->s_off, the
+ * tensors one after the other in the order the kind gives them), are saved in weights files
+ * and checkpoints as layers.I.NAME, and are never seen by the optimizer or gradcheck. */
+#define LAYER_MAX_STATE 2
+struct state_tensor {
+    const char *name; /* "running_mean" */
+    int rank;
+    int64_t dims[4];
+    float init; /* every value's value in a new model */
 };
 
 /* A small layer selfcheck runs on the device and against the kind's host reference: the
@@ -63,6 +80,8 @@ struct layer_kind {
     /* The weights' (bias false) or biases' tensor of a layer with this spec and shape. */
     void (*param)(struct param_tensor *t, const struct layer_spec *s,
                   const struct layer_shape *ls, bool bias);
+    /* Its state tensors into t (at most LAYER_MAX_STATE); returns how many, 0 for none. */
+    int (*state)(struct state_tensor *t, const struct layer_spec *s, const struct layer_shape *ls);
     unsigned programs; /* the RUNTIME_PROGRAM bits its kernels need */
     bool activates;    /* applies spec->activation to its output (kinks, notes) */
     /* --- on the device */
@@ -74,7 +93,8 @@ struct layer_kind {
     int (*init_params)(struct layer *l, const struct model *m, float *w, float *b,
                        struct rng *rng);
     /* *y = the layer's output for x (B, I); usually l->y, or x itself for a view. train:
-     * the training step's behaviour (dropout's masks), else evaluation's. */
+     * the training step's behaviour (dropout's masks, batch statistics, which also update
+     * the layer's state), else evaluation's (which reads the state). */
     int (*forward)(struct layer *l, struct model *m, cl_mem *y, cl_mem x, int batch, bool train);
     /* Given dy (B, O), which it may overwrite, writes the parameter gradients into the grads
      * arena and, unless need_dx is false, *dx (B, I): usually l->dx, or dy itself for a view. */
@@ -83,11 +103,15 @@ struct layer_kind {
     void (*free)(struct layer *l);
     /* --- the host reference, in double (gradcheck's host model, selfcheck) */
     /* y (B, O) for x (B, I) at params (the whole arena, the layer's slices at l->w_off and
-     * l->b_off) in training mode. branch (B, O), unless NULL, gets which branch each output
-     * took (a ReLU's side of its kink, a max's place in its window): a perturbed pass whose
-     * branches differ did not differentiate one smooth function. */
+     * l->b_off) in training mode (train) or evaluation's. state is the state arena (the
+     * layer's slice at l->s_off): evaluation reads it; training updates it as the device's
+     * forward does, unless it is NULL (gradcheck's passes leave it alone). branch (B, O),
+     * unless NULL, gets which branch each output took (a ReLU's side of its kink, a max's
+     * place in its window): a perturbed pass whose branches differ did not differentiate one
+     * smooth function. */
     void (*host_forward)(const struct layer *l, const struct model *m, const double *params,
-                         const double *x, double *y, int batch, int32_t *branch);
+                         double *state, const double *x, double *y, int batch, bool train,
+                         int32_t *branch);
     /* dx (B, I) and the layer's parameter gradients (into grads, laid out as params) from x,
      * the forward's y and dy (B, O). */
     void (*host_backward)(const struct layer *l, const struct model *m, const double *params,
@@ -101,30 +125,31 @@ struct layer_kind {
 /* The one way to define a kind, at the end of its file: every part, in this order, and no
  * other. A part left out does not compile (the macro's arity is fixed); a NULL put in is
  * what tests/model/test_kinds.c catches (layer_kind_missing). examples must be an array. */
-#define LAYER_KIND_DEFINE(NAME, infer_, describe_, param_, programs_, activates_, setup_,      \
-                          init_, forward_, backward_, free_, host_forward_, host_backward_,    \
-                          examples_)                                                           \
-    LAYER_KIND_DEFINE_INPUTS(NAME, 1, infer_, describe_, param_, programs_, activates_, setup_, \
-                             init_, forward_, backward_, free_, host_forward_, host_backward_, \
-                             examples_)
+#define LAYER_KIND_DEFINE(NAME, infer_, describe_, param_, state_, programs_, activates_,      \
+                          setup_, init_, forward_, backward_, free_, host_forward_,            \
+                          host_backward_, examples_)                                           \
+    LAYER_KIND_DEFINE_INPUTS(NAME, 1, infer_, describe_, param_, state_, programs_, activates_, \
+                             setup_, init_, forward_, backward_, free_, host_forward_,         \
+                             host_backward_, examples_)
 /* A kind that reads several nodes (add, concat): as above, and its x is its inputs packed
  * row by row, each row [input 0's row, input 1's row, ...] (model/graph.h; ls->ins in its
  * infer has their shapes). */
-#define LAYER_KIND_DEFINE_MERGE(NAME, infer_, describe_, param_, programs_, activates_, setup_, \
-                                init_, forward_, backward_, free_, host_forward_,              \
+#define LAYER_KIND_DEFINE_MERGE(NAME, infer_, describe_, param_, state_, programs_, activates_, \
+                                setup_, init_, forward_, backward_, free_, host_forward_,      \
                                 host_backward_, examples_)                                     \
-    LAYER_KIND_DEFINE_INPUTS(NAME, LAYER_MAX_INPUTS, infer_, describe_, param_, programs_,     \
-                             activates_, setup_, init_, forward_, backward_, free_,            \
+    LAYER_KIND_DEFINE_INPUTS(NAME, LAYER_MAX_INPUTS, infer_, describe_, param_, state_,        \
+                             programs_, activates_, setup_, init_, forward_, backward_, free_, \
                              host_forward_, host_backward_, examples_)
-#define LAYER_KIND_DEFINE_INPUTS(NAME, max_inputs_, infer_, describe_, param_, programs_,      \
-                                 activates_, setup_, init_, forward_, backward_, free_,        \
-                                 host_forward_, host_backward_, examples_)                     \
+#define LAYER_KIND_DEFINE_INPUTS(NAME, max_inputs_, infer_, describe_, param_, state_,         \
+                                 programs_, activates_, setup_, init_, forward_, backward_,    \
+                                 free_, host_forward_, host_backward_, examples_)              \
     const struct layer_kind layer_kind_##NAME = {                                              \
         .name = #NAME,                                                                         \
         .max_inputs = max_inputs_,                                                             \
         .infer = infer_,                                                                       \
         .describe = describe_,                                                                 \
         .param = param_,                                                                       \
+        .state = state_,                                                                       \
         .programs = programs_,                                                                 \
         .activates = activates_,                                                               \
         .setup = setup_,                                                                       \
@@ -158,6 +183,16 @@ void layer_param_tensor(const struct layer *l, bool bias, struct param_tensor *t
 /* No parameters (param), nothing to fill (init_params), no buffers (setup, free). */
 void layer_no_param(struct param_tensor *t, const struct layer_spec *s,
                     const struct layer_shape *ls, bool bias);
+/* No state (state). */
+int layer_no_state(struct state_tensor *t, const struct layer_spec *s,
+                   const struct layer_shape *ls);
+/* The values tensor t holds. */
+int64_t state_tensor_count(const struct state_tensor *t);
+/* Layer l's state tensors into t (LAYER_MAX_STATE) with their names "layers.I.NAME" into
+ * names; returns how many. layer_state_floats: the values they hold together. */
+int layer_state_tensors(const struct layer *l, struct state_tensor *t, char (*names)[64]);
+size_t layer_state_floats(const struct layer_kind *k, const struct layer_spec *s,
+                          const struct layer_shape *ls);
 int layer_no_init(struct layer *l, const struct model *m, float *w, float *b, struct rng *rng);
 /* The output has the input's shape and no parameters. */
 int layer_infer_same(struct layer_shape *ls, const struct experiment *e, int i);
@@ -171,34 +206,26 @@ double layer_host_act_grad(double dy, double y, int act);
  * step on from z = 0); 0 for activations without a kink. */
 int32_t layer_host_kink(double z, int act);
 
-/* Whether m's backward can apply plain SGD inside its GEMMs (model.sgd_fused): every layer is
- * dense on clnet's own GEMM kernels and the top one has no activation, so every layer's dz
- * and db come out of GEMMs (layers/dense.c). */
-bool layer_dense_fuses_sgd(const struct model *m);
-
 /* A dense layer's forward on clnet's own kernels, y = act(x W + b) in one GEMM, into y at y_off
  * floats (dense_forward's and dense_stack's common part). */
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
                             int batch);
 
 /* A dense layer on clnet's own kernels: dW = x^T dz and db from one launch, into the grads
- * arena or, with model.sgd_fused, applied to the parameters; x and dz at offsets (in floats)
+ * arena or, with its plan's sgd_fused, applied to the parameters; x and dz at offsets (in floats)
  * into their buffers (dense_backward's and dense_stack's common part). */
 int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
                    size_t dz_off, int batch);
 
-/* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c):
- * usable when the model has 2 or more layers and layer_dense_fuses_sgd holds; open allocates
- * its arena for batches of up to rows, or leaves *s NULL and says why (a sentence after "the
- * dense stack is off: ") when its layout does not fit the kernel's int offsets or one device
- * buffer, where the per-layer path trains the model instead; step runs the forward of rows x (B, I) with labels (B), the
- * loss into row_loss / row_correct at row_off (as op_loss_forward_backward), and the backward
- * into the grads arena or, with model.sgd_fused, the update. The layers' y and dx buffers are
- * not written. */
+/* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c), where
+ * the plan takes it (plan.dense_stack: 2 or more dense layers on clnet's own GEMM, the top one
+ * without activation, the arena within the kernel's ints and the device's largest buffer):
+ * open allocates its arena for batches of up to rows; step runs the forward of rows x (B, I)
+ * with labels (B), the loss into row_loss / row_correct at row_off (as
+ * op_loss_forward_backward), and the backward into the grads arena or, with plan.sgd_fused,
+ * the update. The layers' y and dx buffers are not written. */
 struct dense_stack;
-bool dense_stack_usable(const struct model *m);
-int dense_stack_open(struct dense_stack **s, const struct model *m, int rows, char *why,
-                     size_t why_size);
+int dense_stack_open(struct dense_stack **s, const struct model *m, int rows);
 int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
 void dense_stack_free(struct dense_stack *s);
@@ -211,15 +238,6 @@ int layer_add_blocks(struct runtime *rt, cl_mem y, cl_mem x, size_t o, int k, si
  * for its shape errors. */
 void layer_inputs_describe(char *buf, size_t n, const struct layer_shape *ls,
                            const struct layer_spec *s);
-
-/* Whether m's layers form the plain stack (model/graph.h's linear) and run as one: each reads
- * the layer before it alone, so a kind may look at its neighbours (dense's fused epilogues,
- * conv2d's batch-minor layouts). Graph models, and a stack built for its layers' gradients
- * (MODEL_NODE_GRADS), take the plain paths. */
-bool layer_in_stack(const struct model *m);
-/* Whether layer l may be asked for its input gradient: in a stack, every layer but the first
- * (the first too for a model built for the input's gradient); in a graph, any. */
-bool layer_needs_dx(const struct model *m, const struct layer *l);
 
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx);

@@ -90,10 +90,10 @@ static int host_choice(const struct pool_geom *g, const double *xp, int row, int
             }
 
 static void maxpool2d_host_forward(const struct layer *l, const struct model *m,
-                                   const double *params, const double *x, double *y, int batch,
-                                   int32_t *branch)
+                                   const double *params, double *state, const double *x, double *y,
+                                   int batch, bool train, int32_t *branch)
 {
-    (void)m, (void)params;
+    (void)m, (void)params, (void)state, (void)train;
     const struct pool_geom g = pool2d_geom(l);
     EACH_CHOICE(g, x, batch, {
         y[o] = x[in_plane + (size_t)at];
@@ -120,7 +120,7 @@ static const struct layer_example maxpool2d_examples[] = {
     {"3x2/1x3 pad 1x0 (2, 6, 11)", 3, {2, 6, 11}, MAXPOOL(3, 2, 1, 3, 1, 0)},
 };
 
-LAYER_KIND_DEFINE(maxpool2d, pool2d_infer, pool2d_describe, layer_no_param,
+LAYER_KIND_DEFINE(maxpool2d, pool2d_infer, pool2d_describe, layer_no_param, layer_no_state,
                   RUNTIME_PROGRAM(PROGRAM_MAXPOOL2D), false, maxpool2d_setup, layer_no_init,
                   maxpool2d_forward, maxpool2d_backward, maxpool2d_free, maxpool2d_host_forward,
                   maxpool2d_host_backward, maxpool2d_examples);

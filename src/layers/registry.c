@@ -35,6 +35,7 @@ const char *layer_kind_missing(const struct layer_kind *k, enum layer_type t)
         {"infer", k->infer != NULL},
         {"describe", k->describe != NULL},
         {"param", k->param != NULL},
+        {"state", k->state != NULL},
         {"setup", k->setup != NULL},
         {"init_params", k->init_params != NULL},
         {"forward", k->forward != NULL},
@@ -66,6 +67,39 @@ void layer_no_param(struct param_tensor *t, const struct layer_spec *s,
 {
     (void)s, (void)ls, (void)bias;
     memset(t, 0, sizeof *t);
+}
+
+int layer_no_state(struct state_tensor *t, const struct layer_spec *s,
+                   const struct layer_shape *ls)
+{
+    (void)t, (void)s, (void)ls;
+    return 0;
+}
+
+int layer_state_tensors(const struct layer *l, struct state_tensor *t, char (*names)[64])
+{
+    int n = l->kind->state(t, l->spec, l->shape);
+    for (int k = 0; names && k < n; k++)
+        snprintf(names[k], sizeof names[k], "layers.%d.%s", l->index, t[k].name);
+    return n;
+}
+
+int64_t state_tensor_count(const struct state_tensor *t)
+{
+    int64_t count = 1;
+    for (int d = 0; d < t->rank; d++)
+        count *= t->dims[d];
+    return count;
+}
+
+size_t layer_state_floats(const struct layer_kind *k, const struct layer_spec *s,
+                          const struct layer_shape *ls)
+{
+    struct state_tensor t[LAYER_MAX_STATE];
+    size_t total = 0;
+    for (int i = 0, n = k->state(t, s, ls); i < n; i++)
+        total += (size_t)state_tensor_count(&t[i]);
+    return total;
 }
 
 int layer_no_init(struct layer *l, const struct model *m, float *w, float *b, struct rng *rng)
@@ -123,16 +157,6 @@ int32_t layer_host_kink(double z, int act)
     if (act == ACTIVATION_STEP)
         return z >= 0.0;
     return act == ACTIVATION_RELU ? z > 0.0 : 0;
-}
-
-bool layer_in_stack(const struct model *m)
-{
-    return m->shape.graph.linear && !m->node_grads;
-}
-
-bool layer_needs_dx(const struct model *m, const struct layer *l)
-{
-    return l->index > 0 || !layer_in_stack(m) || m->input_grad;
 }
 
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx)

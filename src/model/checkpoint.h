@@ -1,6 +1,7 @@
 /* Checkpoints: checkpoint.bin in the run directory is a safetensors file (one format, one
  * validated reader). Tensors: `params` (F32, the whole parameter arena), the optimizer's
- * state by its own names (`optim.m`, `optim.v`, `optim.velocity`, F32), `rng` (U8, the bytes
+ * state by its own names (`optim.m`, `optim.v`, `optim.velocity`, F32), `state` (F32, the
+ * layers' state arena, model.state: only for a model with state tensors), `rng` (U8, the bytes
  * of struct rng) and `sampler` (U8, sampler_state_save's bytes), all rank 1. Metadata:
  * format = "clnet-checkpoint-1", iteration (decimal), config_hash (16 lowercase hex digits
  * of hash_bytes over the resolved config), clnet_version, and whatever the caller adds.

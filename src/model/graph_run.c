@@ -1,16 +1,16 @@
-/* A graph model's forward and backward (model_forward and model_backward hand a model whose
- * layers are not the plain stack here; see graph.h). The plain paths only: no fused
- * epilogues between layers, no fused SGD, no dense stack (layer_in_stack).
+/* A graph model's executor: the plan (model/plan.c, plan.graph) made its steps the nodes,
+ * forward in the graph's order and backward in reverse for the nodes whose backward runs
+ * (layer_plan.backward: they lead to the output and need a gradient), with no fusion across
+ * layers; model_forward, model_backward and model_train_pass (model_run.c) hand each step's
+ * node here.
  *
- * Forward runs the nodes in the graph's order; a node reading one node gets that node's
- * output as x, a merging node (add, concat) its inputs packed row by row into a buffer of its
- * own. Backward runs the order reversed. The gradient a node receives from each layer that
- * reads it is copied into a slot of its own, the slots in a fixed order (the reading layers'
- * order in the config, then their from: order; the output's slot 0 is the loss's gradient),
- * and a node read more than once sums its slots in that order (add's forward kernel): the
- * same bits on every run, whatever the order the nodes ran in. Only nodes that lead to the
- * output and have parameters at or before them take part in backward; the parameters of a
- * node that does not lead to the output get zero gradients. */
+ * A node reading one node gets that node's output as x, a merging node (add, concat) its
+ * inputs packed row by row into a buffer of its own. The gradient a node receives from each
+ * layer that reads it is copied into a slot of its own, the slots in a fixed order (the
+ * reading layers' order in the config, then their from: order; the output's slot 0 is the
+ * loss's gradient), and a node read more than once sums its slots in that order (add's
+ * forward kernel): the same bits on every run, whatever the order the nodes ran in. The parameters of a node that
+ * does not lead to the output get zero gradients. */
 #include "model/graph_run.h"
 
 #include <stdlib.h>
@@ -21,8 +21,6 @@
 #include "util/status.h"
 
 struct graph_run {
-    bool *live;       /* (n): leads to the output */
-    bool *trains;     /* (n): has parameters, or reads a node that does (needs a gradient) */
     int *n_slots;     /* (n): the gradients it receives (live readers, and the loss's) */
     int (*slot)[LAYER_MAX_INPUTS]; /* (n): slot[i][k], where input k of node i gets its part */
     cl_mem *packed;   /* (n): a merging node's inputs, (B, I); else NULL */
@@ -38,34 +36,22 @@ static bool merges(const struct layer *l)
     return l->kind->max_inputs > 1;
 }
 
-/* Whether node j (or the input) gets a gradient. */
-static bool receives(const struct graph_run *r, const struct model *m, int j)
+/* Whether node j (or the input) gets a gradient: its backward runs (the plan's). */
+static bool receives(const struct model *m, int j)
 {
-    return j == GRAPH_INPUT ? m->input_grad : r->trains[j];
+    return j == GRAPH_INPUT ? m->plan.needs.input_grad : m->layers[j].plan->backward;
 }
 
-/* live, trains and the slots, from the graph alone. */
-static void plan(struct graph_run *r, const struct model *m)
+/* The slots, from the graph and the plan: input k of node i gets a part of node i's dx when
+ * both their backwards run. */
+static void slots_plan(struct graph_run *r, const struct model *m)
 {
     const struct graph *g = &m->shape.graph;
-    int out = g->n - 1;
-    r->live[out] = true;
-    for (int o = g->n - 1; o >= 0; o--) {
-        int i = g->order[o];
-        for (int k = 0; r->live[i] && k < g->n_in[i]; k++)
-            if (g->in[i][k] != GRAPH_INPUT) r->live[g->in[i][k]] = true;
-    }
-    for (int o = 0; o < g->n; o++) {
-        int i = g->order[o];
-        r->trains[i] = m->layers[i].shape->weights + m->layers[i].shape->biases > 0;
-        for (int k = 0; k < g->n_in[i]; k++)
-            r->trains[i] = r->trains[i] || receives(r, m, g->in[i][k]);
-    }
-    r->n_slots[out] = 1; /* the loss's gradient */
+    r->n_slots[g->n - 1] = 1; /* the loss's gradient */
     for (int i = 0; i < g->n; i++)
         for (int k = 0; k < g->n_in[i]; k++) {
             int j = g->in[i][k];
-            bool gets = r->live[i] && receives(r, m, j);
+            bool gets = m->layers[i].plan->backward && receives(m, j);
             r->slot[i][k] = !gets ? -1 : j == GRAPH_INPUT ? r->input_slots++ : r->n_slots[j]++;
         }
 }
@@ -79,7 +65,7 @@ void graph_run_free(struct graph_run *r, int n)
         if (r->sum) runtime_free(r->sum[i]);
         if (r->grad) runtime_free(r->grad[i]);
     }
-    free(r->live), free(r->trains), free(r->n_slots), free(r->slot);
+    free(r->n_slots), free(r->slot);
     free(r->packed), free(r->slots), free(r->sum), free(r->grad);
     runtime_free(r->input_slot), runtime_free(r->input_sum);
     free(r);
@@ -98,7 +84,7 @@ static int alloc_node(struct graph_run *r, struct model *m, int i, size_t rows)
     if (status == CLNET_OK && r->n_slots[i] > 0)
         status = runtime_alloc(m->rt, &r->slots[i], rows * (size_t)r->n_slots[i] * l->out_size * f,
                                "a layer's gradients");
-    if (status == CLNET_OK && r->n_slots[i] > 0 && m->node_grads)
+    if (status == CLNET_OK && r->n_slots[i] > 0 && m->plan.needs.node_grads)
         status = runtime_alloc(m->rt, &r->grad[i], rows * l->out_size * f, "a layer's gradient");
     return status;
 }
@@ -108,8 +94,6 @@ int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
     int n = m->n_layers;
     struct graph_run *r = calloc(1, sizeof *r);
     if (r) {
-        r->live = calloc((size_t)n, sizeof *r->live);
-        r->trains = calloc((size_t)n, sizeof *r->trains);
         r->n_slots = calloc((size_t)n, sizeof *r->n_slots);
         r->slot = calloc((size_t)n, sizeof *r->slot);
         r->packed = calloc((size_t)n, sizeof *r->packed);
@@ -118,12 +102,12 @@ int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
         r->grad = calloc((size_t)n, sizeof *r->grad);
     }
     *out = NULL;
-    if (!r || !r->live || !r->trains || !r->n_slots || !r->slot || !r->packed || !r->slots ||
+    if (!r || !r->n_slots || !r->slot || !r->packed || !r->slots ||
         !r->sum || !r->grad) {
         graph_run_free(r, 0);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the graph");
     }
-    plan(r, m);
+    slots_plan(r, m);
     int status = CLNET_OK;
     for (int i = 0; i < n && status == CLNET_OK; i++)
         status = alloc_node(r, m, i, (size_t)max_batch);
@@ -168,19 +152,12 @@ static int node_x(struct model *m, int i, cl_mem x, int batch, cl_mem *xi)
     return CLNET_OK;
 }
 
-int graph_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
+int graph_forward_node(struct model *m, int i, cl_mem x, int batch, bool train)
 {
-    const struct graph *g = &m->shape.graph;
-    for (int o = 0; o < g->n; o++) {
-        int i = g->order[o];
-        struct layer *l = &m->layers[i];
-        cl_mem xi = NULL;
-        int status = node_x(m, i, x, batch, &xi);
-        if (status == CLNET_OK) status = l->kind->forward(l, m, &l->out, xi, batch, train);
-        if (status != CLNET_OK) return status;
-    }
-    *logits = m->layers[g->n - 1].out;
-    return CLNET_OK;
+    struct layer *l = &m->layers[i];
+    cl_mem xi = NULL;
+    int status = node_x(m, i, x, batch, &xi);
+    return status == CLNET_OK ? l->kind->forward(l, m, &l->out, xi, batch, train) : status;
 }
 
 /* Node i's (or the input's) slots: the buffer, how many, and the values of one. */
@@ -232,7 +209,7 @@ static int scatter_dx(struct model *m, int i, cl_mem dx, int batch)
     return CLNET_OK;
 }
 
-int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
+int graph_backward_begin(struct model *m, cl_mem dlogits, int batch)
 {
     const struct graph *g = &m->shape.graph;
     const struct graph_run *r = m->graph_run;
@@ -243,29 +220,35 @@ int graph_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
     for (int i = 0; i < g->n && status == CLNET_OK; i++) { /* the loss does not reach them */
         const struct layer *l = &m->layers[i];
         size_t n = (size_t)(l->shape->weights + l->shape->biases);
-        if (!r->live[i] && n > 0) status = op_fill(m->rt, m->grads, l->w_off, n, 0.0f);
+        if (!l->plan->backward && n > 0) status = op_fill(m->rt, m->grads, l->w_off, n, 0.0f);
     }
-    for (int o = g->n - 1; o >= 0 && status == CLNET_OK; o--) {
-        int i = g->order[o];
-        struct layer *l = &m->layers[i];
-        if (!r->live[i] || !r->trains[i]) continue;
-        bool need_dx = false;
-        for (int k = 0; k < g->n_in[i]; k++)
-            need_dx = need_dx || r->slot[i][k] >= 0;
-        cl_mem xi = merges(l) ? r->packed[i] : node_out(m, g->in[i][0], x), dy = NULL, dx = NULL;
-        status = node_dy(m, i, batch, &dy);
-        if (status == CLNET_OK && r->grad[i]) /* kept: backward may overwrite dy */
-            status = op_copy(m->rt, r->grad[i], dy, (size_t)batch * l->out_size * sizeof(float));
-        if (status == CLNET_OK) status = l->kind->backward(l, m, &dx, xi, dy, batch, need_dx);
-        if (status == CLNET_OK && need_dx) status = scatter_dx(m, i, dx, batch);
-    }
-    if (status == CLNET_OK && r->input_slots > 0)
-        status = node_dy(m, GRAPH_INPUT, batch, &m->input_dx);
     return status;
+}
+
+int graph_backward_node(struct model *m, int i, cl_mem x, int batch)
+{
+    const struct graph *g = &m->shape.graph;
+    const struct graph_run *r = m->graph_run;
+    struct layer *l = &m->layers[i];
+    bool need_dx = l->plan->need_dx;
+    cl_mem xi = merges(l) ? r->packed[i] : node_out(m, g->in[i][0], x), dy = NULL, dx = NULL;
+    int status = node_dy(m, i, batch, &dy);
+    if (status == CLNET_OK && r->grad[i]) /* kept: backward may overwrite dy */
+        status = op_copy(m->rt, r->grad[i], dy, (size_t)batch * l->out_size * sizeof(float));
+    if (status == CLNET_OK) status = l->kind->backward(l, m, &dx, xi, dy, batch, need_dx);
+    if (status == CLNET_OK && need_dx) status = scatter_dx(m, i, dx, batch);
+    return status;
+}
+
+int graph_backward_end(struct model *m, int batch)
+{
+    if (m->graph_run->input_slots == 0)
+        return CLNET_OK;
+    return node_dy(m, GRAPH_INPUT, batch, &m->input_dx);
 }
 
 cl_mem graph_node_grad(const struct model *m, int i)
 {
     const struct graph_run *r = m->graph_run;
-    return r && r->live[i] && r->trains[i] ? r->grad[i] : NULL;
+    return r && m->layers[i].plan->backward ? r->grad[i] : NULL;
 }

@@ -1,5 +1,6 @@
-/* Building a model on a device (see model.h): shapes first, then the arena layout, then every
- * buffer; and the forward and backward passes as plain walks over the layers. */
+/* Building a model on a device (see model.h): shapes first, then the arena layout, the plan,
+ * then every buffer (a graph's executor's too); the arenas to and from the host and weights
+ * files. The passes over the plan's steps are model_run.c's. */
 #include "model/model.h"
 
 #include <math.h>
@@ -9,28 +10,53 @@
 
 #include "config/config.h"
 #include "model/graph_run.h"
+#include "model/init.h"
 #include "model/safetensors.h"
 #include "util/rng.h"
 #include "util/status.h"
 
-int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
-                     int max_batch, unsigned flags)
+/* The state arena's init values, on the host (S floats, malloc'd), or NULL after an error. */
+static float *state_init_values(const struct model *m)
 {
-    memset(m, 0, sizeof *m);
-    m->input_grad = flags & MODEL_INPUT_GRAD;
-    m->node_grads = flags & MODEL_NODE_GRADS;
-    m->rt = rt;
-    m->exp = e;
-    m->max_batch = max_batch;
-    int status = shape_infer(&m->shape, e);
-    if (status != CLNET_OK)
-        return status;
+    float *host = malloc((m->n_state ? m->n_state : 1) * sizeof *host);
+    if (!host) {
+        clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the layers' state");
+        return NULL;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        struct state_tensor t[LAYER_MAX_STATE];
+        float *v = host + m->layers[i].s_off;
+        for (int k = 0, n = layer_state_tensors(&m->layers[i], t, NULL); k < n; k++)
+            for (int64_t j = 0, count = state_tensor_count(&t[k]); j < count; j++)
+                *v++ = t[k].init;
+    }
+    return host;
+}
+
+/* The state arena, filled with its tensors' init values. */
+static int state_open(struct model *m)
+{
+    if (m->n_state == 0)
+        return CLNET_OK;
+    float *host = state_init_values(m);
+    int status = host ? runtime_alloc(m->rt, &m->state, m->n_state * sizeof(float),
+                                      "the layers' state")
+                      : CLNET_ERR_NOMEM;
+    if (status == CLNET_OK)
+        status = model_upload_state(m, host);
+    free(host);
+    return status;
+}
+
+static int state_from_files(struct model *m);
+
+/* Every layer's kind, shapes and slices of the arenas. */
+static int lay_out(struct model *m, const struct experiment *e)
+{
     m->n_layers = e->n_layers;
     m->layers = calloc((size_t)e->n_layers, sizeof *m->layers);
-    if (!m->layers) {
-        model_free(m);
+    if (!m->layers)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d layers", e->n_layers);
-    }
     m->input_size = (size_t)tensor_shape_size(&m->shape.input);
     size_t off = 0;
     for (int i = 0; i < e->n_layers; i++) {
@@ -41,37 +67,93 @@ int model_build_with(struct model *m, struct runtime *rt, const struct experimen
         l->in_size = (size_t)tensor_shape_size(&l->shape->in);
         l->out_size = (size_t)tensor_shape_size(&l->shape->out);
         l->kind = layer_kind_find(l->spec->type);
-        if (!l->kind) {
-            status = config_errorf_at(l->spec->pos, "layer %d (%s): this build cannot train %s "
-                                      "layers yet", i, layer_type_name(l->spec->type),
-                                      layer_type_name(l->spec->type));
-            model_free(m);
-            return status;
-        }
+        if (!l->kind)
+            return config_errorf_at(l->spec->pos, "layer %d (%s): this build cannot train %s "
+                                    "layers yet", i, layer_type_name(l->spec->type),
+                                    layer_type_name(l->spec->type));
         l->w_off = off;
         off += (size_t)l->shape->weights;
         l->b_off = off;
         off += (size_t)l->shape->biases;
+        l->s_off = m->n_state;
+        m->n_state += layer_state_floats(l->kind, l->spec, l->shape);
     }
     m->n_params = off;
     m->output_size = m->n_layers ? m->layers[m->n_layers - 1].out_size : m->input_size;
-    if (m->n_params > 0) {
+    return CLNET_OK;
+}
+
+/* The plan for needs on this device, each layer pointed at its part. */
+static int plan_model(struct model *m, const struct plan_needs *needs)
+{
+    struct plan_device dev;
+    plan_device_of(&dev, m->rt);
+    plan_free(&m->plan);
+    int status = plan_build(&m->plan, m->exp, &m->shape, &dev, needs);
+    for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
+        m->layers[i].plan = &m->plan.layers[i];
+    return status;
+}
+
+/* The dense stack's buffers when the plan takes the stack and they are not there yet. */
+static int open_stack(struct model *m)
+{
+    if (!m->plan.dense_stack.on || m->stack)
+        return CLNET_OK;
+    return dense_stack_open(&m->stack, m, m->plan.needs.rows);
+}
+
+int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+{
+    return model_build_for(m, rt, e, max_batch, &plan_needs_eval);
+}
+
+int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
+                     int max_batch, unsigned flags)
+{
+    struct plan_needs needs = plan_needs_eval;
+    needs.input_grad = flags & MODEL_INPUT_GRAD;
+    needs.node_grads = flags & MODEL_NODE_GRADS;
+    return model_build_for(m, rt, e, max_batch, &needs);
+}
+
+int model_build_for(struct model *m, struct runtime *rt, const struct experiment *e,
+                    int max_batch, const struct plan_needs *needs)
+{
+    memset(m, 0, sizeof *m);
+    m->rt = rt;
+    m->exp = e;
+    m->max_batch = max_batch;
+    int status = shape_infer(&m->shape, e);
+    if (status != CLNET_OK)
+        return status;
+    status = lay_out(m, e);
+    if (status == CLNET_OK && m->n_params > 0) {
         status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float), "the parameters");
         if (status == CLNET_OK)
             status = runtime_alloc(rt, &m->grads, m->n_params * sizeof(float), "the gradients");
     }
+    if (status == CLNET_OK)
+        status = state_open(m);
+    /* The layers' setup reads their plan (which GEMM, which buffers); the dense stack's
+     * buffers come after theirs. */
+    if (status == CLNET_OK)
+        status = plan_model(m, needs);
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++)
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);
-    if (status == CLNET_OK && (!m->shape.graph.linear || m->node_grads)) /* graph models */
+    if (status == CLNET_OK)
+        status = open_stack(m);
+    if (status == CLNET_OK && m->plan.graph.on)
         status = graph_run_open(&m->graph_run, m, max_batch);
     if (status != CLNET_OK)
         model_free(m);
     return status;
 }
 
-int model_build(struct model *m, struct runtime *rt, const struct experiment *e, int max_batch)
+int model_replan(struct model *m, const struct plan_needs *needs)
 {
-    return model_build_with(m, rt, e, max_batch, 0);
+    int status = plan_model(m, needs);
+    return status == CLNET_OK ? open_stack(m) : status;
 }
 
 void model_free(struct model *m)
@@ -81,13 +163,16 @@ void model_free(struct model *m)
             m->layers[i].kind->free(&m->layers[i]);
     graph_run_free(m->graph_run, m->n_layers);
     free(m->layers);
+    dense_stack_free(m->stack);
+    plan_free(&m->plan);
     runtime_free(m->params);
     runtime_free(m->grads);
+    runtime_free(m->state);
     shape_free(&m->shape);
     memset(m, 0, sizeof *m);
 }
 
-int model_init_params(const struct model *m, float *host_params)
+int model_init_params(struct model *m, float *host_params)
 {
     struct rng rng;
     rng_seed(&rng, m->exp->seed);
@@ -98,7 +183,7 @@ int model_init_params(const struct model *m, float *host_params)
         if (status != CLNET_OK)
             return status;
     }
-    return CLNET_OK;
+    return state_from_files(m);
 }
 
 int model_upload_params(struct model *m, const float *host_params)
@@ -115,50 +200,18 @@ int model_download_params(struct model *m, float *host_params)
     return runtime_download(m->rt, host_params, m->params, 0, m->n_params * sizeof(float));
 }
 
-int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
+int model_upload_state(struct model *m, const float *host_state)
 {
-    if (m->graph_run) /* graph models: model/graph_run.c */
-        return graph_forward(m, logits, x, batch, train);
-    cl_mem cur = x;
-    for (int i = 0; i < m->n_layers; i++) {
-        struct layer *l = &m->layers[i];
-        int status = l->kind->forward(l, m, &cur, cur, batch, train);
-        if (status != CLNET_OK)
-            return status;
-        l->out = cur;
-    }
-    *logits = cur;
-    return CLNET_OK;
+    if (m->n_state == 0)
+        return CLNET_OK;
+    return runtime_upload(m->rt, m->state, 0, host_state, m->n_state * sizeof(float));
 }
 
-int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
+int model_download_state(struct model *m, float *host_state)
 {
-    if (m->graph_run) /* graph models: model/graph_run.c */
-        return graph_backward(m, x, dlogits, batch);
-    cl_mem dy = dlogits;
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        struct layer *l = &m->layers[i];
-        cl_mem in = i > 0 ? m->layers[i - 1].out : x;
-        /* Layers below the first one with parameters need no input gradient. */
-        bool need_dx = m->input_grad;
-        for (int j = 0; j < i; j++)
-            need_dx = need_dx || m->layers[j].shape->weights + m->layers[j].shape->biases > 0;
-        cl_mem dx = NULL;
-        int status = l->kind->backward(l, m, &dx, in, dy, batch, need_dx);
-        if (status != CLNET_OK)
-            return status;
-        if (i == 0 && m->input_grad)
-            m->input_dx = dx;
-        if (!need_dx)
-            break;
-        dy = dx;
-    }
-    return CLNET_OK;
-}
-
-cl_mem model_node_grad(const struct model *m, int i)
-{
-    return m->node_grads ? graph_node_grad(m, i) : NULL;
+    if (m->n_state == 0)
+        return CLNET_OK;
+    return runtime_download(m->rt, host_state, m->state, 0, m->n_state * sizeof(float));
 }
 
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch)
@@ -193,16 +246,33 @@ static int param_tensor(const struct layer *l, bool bias, char *name, size_t n, 
     return t.rank;
 }
 
-int model_save_safetensors(const struct model *m, const float *host_params, const char *path)
+/* Layer l's state tensors as files see them, into t from n on (names into names[n...], their
+ * data in host_state, the state arena on the host); returns the new count. */
+static int state_entries(const struct layer *l, const float *host_state, struct st_tensor *t,
+                         char (*names)[64], int n)
 {
-    struct st_tensor *t = calloc((size_t)(2 * m->n_layers) + 1, sizeof *t);
-    char (*names)[64] = calloc((size_t)(2 * m->n_layers) + 1, sizeof *names);
-    if (!t || !names) {
-        free(t);
-        free(names);
+    struct state_tensor s[LAYER_MAX_STATE];
+    const float *v = host_state + l->s_off;
+    for (int k = 0, count = layer_state_tensors(l, s, names + n); k < count; k++, n++) {
+        t[n] = (struct st_tensor){.name = names[n], .dtype = "F32", .rank = s[k].rank,
+                                  .data = v, .bytes = (size_t)state_tensor_count(&s[k]) * 4};
+        memcpy(t[n].shape, s[k].dims, sizeof s[k].dims);
+        v += state_tensor_count(&s[k]);
+    }
+    return n;
+}
+
+int model_save_safetensors(struct model *m, const float *host_params, const char *path)
+{
+    size_t most = (size_t)(2 + LAYER_MAX_STATE) * (size_t)m->n_layers + 1;
+    struct st_tensor *t = calloc(most, sizeof *t);
+    char (*names)[64] = calloc(most, sizeof *names);
+    float *state = malloc((m->n_state ? m->n_state : 1) * sizeof *state);
+    if (!t || !names || !state) {
+        free(t), free(names), free(state);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory writing %s", path);
     }
-    int n = 0;
+    int n = 0, status = model_download_state(m, state);
     for (int i = 0; i < m->n_layers; i++) {
         const struct layer *l = &m->layers[i];
         for (int bias = 0; bias < 2; bias++) {
@@ -216,11 +286,12 @@ int model_save_safetensors(const struct model *m, const float *host_params, cons
             t[n].bytes = (size_t)(bias ? l->shape->biases : l->shape->weights) * sizeof(float);
             n++;
         }
+        n = state_entries(l, state, t, names, n);
     }
     const char *meta[] = {"format", "pt", "producer", "clnet " CLNET_VERSION, NULL};
-    int status = safetensors_write_checked(path, t, n, meta);
-    free(t);
-    free(names);
+    if (status == CLNET_OK)
+        status = safetensors_write_checked(path, t, n, meta);
+    free(t), free(names), free(state);
     return status;
 }
 
@@ -239,15 +310,10 @@ static int copy_finite(float *dst, const struct st_entry *e, const char *path)
     return CLNET_OK;
 }
 
-/* Copies layer l's weights (bias false) or biases from an open file into dst. */
-static int load_param(const struct safetensors *st, const struct layer *l, bool bias,
-                      float *dst)
+/* Copies tensor name of layer l, F32 of shape (rank), from an open file into dst. */
+static int load_tensor(const struct safetensors *st, const struct layer *l, const char *name,
+                       int rank, const int64_t *shape, float *dst)
 {
-    char name[64];
-    int64_t shape[4];
-    int rank = param_tensor(l, bias, name, sizeof name, shape);
-    if (rank == 0)
-        return CLNET_OK;
     const struct st_entry *e = safetensors_find(st, name);
     bool ok = e && strcmp(e->dtype, "F32") == 0 && e->rank == rank;
     for (int k = 0; ok && k < rank; k++)
@@ -266,6 +332,72 @@ static int load_param(const struct safetensors *st, const struct layer *l, bool 
     return copy_finite(dst, e, st->path);
 }
 
+/* Copies layer l's weights (bias false) or biases from an open file into dst. */
+static int load_param(const struct safetensors *st, const struct layer *l, bool bias,
+                      float *dst)
+{
+    char name[64];
+    int64_t shape[4];
+    int rank = param_tensor(l, bias, name, sizeof name, shape);
+    return rank == 0 ? CLNET_OK : load_tensor(st, l, name, rank, shape, dst);
+}
+
+/* Copies layer l's state tensors from an open file into host_state (the arena on the host). */
+static int load_state(const struct safetensors *st, const struct layer *l, float *host_state)
+{
+    struct state_tensor t[LAYER_MAX_STATE];
+    char names[LAYER_MAX_STATE][64];
+    float *v = host_state + l->s_off;
+    int status = CLNET_OK;
+    for (int k = 0, n = layer_state_tensors(l, t, names); status == CLNET_OK && k < n; k++) {
+        status = load_tensor(st, l, names[k], t[k].rank, t[k].dims, v);
+        v += state_tensor_count(&t[k]);
+    }
+    return status;
+}
+
+/* Layer l's state tensors that the open file holds into host_state; the others keep theirs. */
+static int state_if_present(const struct safetensors *st, const struct layer *l,
+                            float *host_state)
+{
+    struct state_tensor t[LAYER_MAX_STATE];
+    char names[LAYER_MAX_STATE][64];
+    float *v = host_state + l->s_off;
+    int status = CLNET_OK;
+    for (int k = 0, n = layer_state_tensors(l, t, names); status == CLNET_OK && k < n; k++) {
+        if (safetensors_find(st, names[k]))
+            status = load_tensor(st, l, names[k], t[k].rank, t[k].dims, v);
+        v += state_tensor_count(&t[k]);
+    }
+    return status;
+}
+
+/* A layer whose weights come from a file (init: {weights: {file: F}}) takes its state from F
+ * when F holds it (a model.safetensors or best.safetensors), else its init values; then the
+ * arena goes to the device. Nothing to do for a model without state. */
+static int state_from_files(struct model *m)
+{
+    if (m->n_state == 0)
+        return CLNET_OK;
+    float *host = state_init_values(m);
+    int status = host ? CLNET_OK : CLNET_ERR_NOMEM;
+    for (int i = 0; status == CLNET_OK && i < m->n_layers; i++) {
+        const struct layer *l = &m->layers[i];
+        const struct init_spec *wi = init_resolve(&l->spec->weight_init, &m->exp->weight_init);
+        if (layer_state_floats(l->kind, l->spec, l->shape) == 0 || wi->kind != INIT_FILE)
+            continue;
+        struct safetensors st = {0};
+        status = safetensors_read(&st, wi->path);
+        if (status == CLNET_OK)
+            status = state_if_present(&st, l, host);
+        safetensors_free(&st);
+    }
+    if (status == CLNET_OK)
+        status = model_upload_state(m, host);
+    free(host);
+    return status;
+}
+
 int layer_load_param(const struct layer *l, bool bias, const char *path, float *dst)
 {
     struct safetensors st;
@@ -276,16 +408,23 @@ int layer_load_param(const struct layer *l, bool bias, const char *path, float *
     return status;
 }
 
-int model_load_safetensors(const struct model *m, float *host_params, const char *path)
+int model_load_safetensors(struct model *m, float *host_params, const char *path)
 {
-    struct safetensors st;
-    int status = safetensors_read(&st, path);
+    struct safetensors st = {0};
+    float *state = malloc((m->n_state ? m->n_state : 1) * sizeof *state);
+    int status = state ? safetensors_read(&st, path)
+                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory reading %s", path);
     for (int i = 0; status == CLNET_OK && i < m->n_layers; i++) {
         const struct layer *l = &m->layers[i];
         status = load_param(&st, l, false, host_params + l->w_off);
         if (status == CLNET_OK)
             status = load_param(&st, l, true, host_params + l->b_off);
+        if (status == CLNET_OK)
+            status = load_state(&st, l, state);
     }
+    if (status == CLNET_OK)
+        status = model_upload_state(m, state);
     safetensors_free(&st);
+    free(state);
     return status;
 }

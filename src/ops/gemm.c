@@ -224,6 +224,11 @@ void op_gemm_set_choice(int choice)
     forced_choice = choice;
 }
 
+int op_gemm_forced(void)
+{
+    return forced_choice;
+}
+
 int op_gemm_choice(const struct runtime *rt)
 {
     if (forced_choice)

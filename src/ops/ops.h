@@ -124,6 +124,8 @@ int op_gemm_choice(const struct runtime *rt);
 /* Forces op_gemm_choice for the rest of the process: OP_GEMM_OWN, OP_GEMM_CLBLAST, or 0 (the
  * default: by the ops path). main sets it from the options. */
 void op_gemm_set_choice(int choice);
+/* The choice op_gemm_set_choice forced, or 0 (the plan's words for it: model/plan.c). */
+int op_gemm_forced(void);
 
 /* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
  * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */

@@ -57,9 +57,8 @@ int optim_step(struct optim *o, cl_mem params, cl_mem grads, double lr)
                          (float)lr, (float)s->momentum, (float)s->weight_decay, o->step == 1);
 }
 
-bool optim_is_plain_sgd(const struct optim *o)
+bool optim_spec_is_plain_sgd(const struct optim_spec *s)
 {
-    const struct optim_spec *s = o->spec;
     return s->kind == OPTIM_SGD && s->momentum == 0.0 && s->weight_decay == 0.0;
 }
 

@@ -26,8 +26,9 @@ void optim_free(struct optim *o);
 int optim_step(struct optim *o, cl_mem params, cl_mem grads, double lr);
 
 /* Plain SGD (no momentum, no weight decay): an update w -= lr g that a model can apply inside
- * its backward pass (model.sgd_fused); optim_count_step then stands for optim_step. */
-bool optim_is_plain_sgd(const struct optim *o);
+ * its backward pass (the plan's sgd_fused, model/plan.h); optim_count_step then stands for
+ * optim_step. */
+bool optim_spec_is_plain_sgd(const struct optim_spec *s);
 void optim_count_step(struct optim *o);
 
 /* The learning rate at iteration t (from 0). */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/status.h"
+#include "util/wrap.h"
 
 #define PART_CAP 160
 
@@ -29,19 +30,6 @@ static const char *get(const struct config_flat *f, const char *fmt, ...)
     vsnprintf(key, sizeof key, fmt, ap);
     va_end(ap);
     return config_flat_get(f, key);
-}
-
-/* Appends to buf (cap bytes, NUL-terminated) what fmt makes; a text that does not fit is cut. */
-static void add(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    if (len + 1 >= cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + len, cap - len, fmt, ap);
-    va_end(ap);
 }
 
 static const char *activation_mark(const char *a)
@@ -62,9 +50,9 @@ static void pair(char *buf, size_t cap, const struct config_flat *f, int i, cons
     const char *h = get(f, "model.layers.%d.conv2d.%s.0", i, key);
     const char *w = get(f, "model.layers.%d.conv2d.%s.1", i, key);
     if (v)
-        add(buf, cap, "%s", v);
+        wrap_append(buf, cap, "%s", v);
     else if (h && w)
-        add(buf, cap, strcmp(h, w) ? "%s×%s" : "%s", h, w);
+        wrap_append(buf, cap, strcmp(h, w) ? "%s×%s" : "%s", h, w);
 }
 
 /* One layer's token, appended with its '-' (nothing for flatten). false past the last layer. */
@@ -77,17 +65,18 @@ static bool layer_token(char *buf, size_t cap, const struct config_flat *f, int 
     const char *bare = get(f, "model.layers.%d", i); /* "flatten" */
     if (units) {
         const char *a = get(f, "model.layers.%d.dense.activation", i);
-        add(buf, cap, "-%s%s", units, activation_mark(a));
+        wrap_append(buf, cap, "-%s%s", units, activation_mark(a));
     } else if (filters) {
-        add(buf, cap, "-c%s·", filters);
+        wrap_append(buf, cap, "-c%s·", filters);
         pair(buf, cap, f, i, "size");
-        add(buf, cap, "/");
+        wrap_append(buf, cap, "/");
         pair(buf, cap, f, i, "stride");
-        add(buf, cap, "%s", activation_mark(get(f, "model.layers.%d.conv2d.activation", i)));
+        const char *a = get(f, "model.layers.%d.conv2d.activation", i);
+        wrap_append(buf, cap, "%s", activation_mark(a));
     } else if (p) {
-        add(buf, cap, "-drop%s", p);
+        wrap_append(buf, cap, "-drop%s", p);
     } else if (act) {
-        add(buf, cap, "%s", activation_mark(act)); /* marks the layer before it */
+        wrap_append(buf, cap, "%s", activation_mark(act)); /* marks the layer before it */
     } else if (!bare) {
         return false;
     }
@@ -97,9 +86,9 @@ static bool layer_token(char *buf, size_t cap, const struct config_flat *f, int 
 static void model_text(char *buf, size_t cap, const struct config_flat *f)
 {
     for (int d = 0; d < 4 && get(f, "model.input.%d", d); d++)
-        add(buf, cap, "%s%s", d ? "×" : "", get(f, "model.input.%d", d));
+        wrap_append(buf, cap, "%s%s", d ? "×" : "", get(f, "model.input.%d", d));
     if (!get(f, "model.input.0"))
-        add(buf, cap, "?");
+        wrap_append(buf, cap, "?");
     for (int i = 0; layer_token(buf, cap, f, i); i++)
         ;
 }
@@ -108,19 +97,19 @@ static void model_text(char *buf, size_t cap, const struct config_flat *f)
 static void unless(char *buf, size_t cap, const char *name, const char *v, const char *def)
 {
     if (v && strcmp(v, def) != 0)
-        add(buf, cap, " %s %s", name, v);
+        wrap_append(buf, cap, " %s %s", name, v);
 }
 
 static void optim_text(char *buf, size_t cap, const struct config_flat *f)
 {
     if (get(f, "train.optimizer.adam.lr")) {
-        add(buf, cap, "adam");
+        wrap_append(buf, cap, "adam");
         unless(buf, cap, "β1", get(f, "train.optimizer.adam.beta1"), "0.9");
         unless(buf, cap, "β2", get(f, "train.optimizer.adam.beta2"), "0.999");
         unless(buf, cap, "ε", get(f, "train.optimizer.adam.eps"), "1e-08");
         unless(buf, cap, "wd", get(f, "train.optimizer.adam.weight_decay"), "0");
     } else if (get(f, "train.optimizer.sgd.lr")) {
-        add(buf, cap, "sgd");
+        wrap_append(buf, cap, "sgd");
         unless(buf, cap, "momentum", get(f, "train.optimizer.sgd.momentum"), "0");
         unless(buf, cap, "wd", get(f, "train.optimizer.sgd.weight_decay"), "0");
     }
@@ -133,12 +122,13 @@ static void lr_text(char *buf, size_t cap, const struct config_flat *f)
     const char *hi = get(f, "train.schedule.exp_decay.lr_max");
     const char *every = get(f, "train.schedule.step.every");
     if (hi)
-        add(buf, cap, "lr %s→%s τ %s", hi, get(f, "train.schedule.exp_decay.lr_min"),
-            get(f, "train.schedule.exp_decay.tau"));
+        wrap_append(buf, cap, "lr %s→%s τ %s", hi, get(f, "train.schedule.exp_decay.lr_min"),
+                    get(f, "train.schedule.exp_decay.tau"));
     else if (every && lr)
-        add(buf, cap, "lr %s ×%s every %s", lr, get(f, "train.schedule.step.gamma"), every);
+        wrap_append(buf, cap, "lr %s ×%s every %s", lr, get(f, "train.schedule.step.gamma"),
+                    every);
     else if (lr)
-        add(buf, cap, "lr %s", lr);
+        wrap_append(buf, cap, "lr %s", lr);
 }
 
 /* One init choice under prefix (init.weights): "0", "N(0, 0.1)", "U(-1, 1)", "he", ... */
@@ -150,22 +140,22 @@ static void init_choice(char *buf, size_t cap, const struct config_flat *f, cons
     const char *low = get(f, "%s.uniform.low", prefix);
     const char *file = get(f, "%s.file", prefix);
     if (word)
-        add(buf, cap, "%s", strcmp(word, "zeros") ? word : "0");
+        wrap_append(buf, cap, "%s", strcmp(word, "zeros") ? word : "0");
     else if (c)
-        add(buf, cap, "%s", c);
+        wrap_append(buf, cap, "%s", c);
     else if (mean)
-        add(buf, cap, "N(%s, %s)", mean, get(f, "%s.normal.std", prefix));
+        wrap_append(buf, cap, "N(%s, %s)", mean, get(f, "%s.normal.std", prefix));
     else if (low)
-        add(buf, cap, "U(%s, %s)", low, get(f, "%s.uniform.high", prefix));
+        wrap_append(buf, cap, "U(%s, %s)", low, get(f, "%s.uniform.high", prefix));
     else if (file)
-        add(buf, cap, "file %s", file);
+        wrap_append(buf, cap, "file %s", file);
 }
 
 static void init_text(char *buf, size_t cap, const struct config_flat *f)
 {
-    add(buf, cap, "init ");
+    wrap_append(buf, cap, "init ");
     init_choice(buf, cap, f, "init.weights");
-    add(buf, cap, ", bias ");
+    wrap_append(buf, cap, ", bias ");
     init_choice(buf, cap, f, "init.biases");
 }
 
@@ -173,7 +163,7 @@ static void loss_text(char *buf, size_t cap, const struct config_flat *f)
 {
     const char *loss = get(f, "train.loss");
     if (loss)
-        add(buf, cap, "%s", loss);
+        wrap_append(buf, cap, "%s", loss);
 }
 
 /* Keys the fixed parts (or the model) describe, and keys that do not change what a run
@@ -285,9 +275,9 @@ static void add_column(struct settings *s, char (*col)[PART_CAP], const struct c
     const char *mode = mode_of(col, flats, s->n, &clear, &uniform);
     for (int r = 0; r < s->n && !uniform; r++)
         if (col[r][0] && (!clear || strcmp(col[r], mode) != 0))
-            add(s->text[r], cap, ", %s", col[r]);
+            wrap_append(s->text[r], cap, ", %s", col[r]);
     if (clear && mode && mode[0])
-        add(common, cap, "%s%s", common[0] ? ", " : "", mode);
+        wrap_append(common, cap, "%s%s", common[0] ? ", " : "", mode);
 }
 
 int settings_describe(struct settings *s, const struct config_flat *flats, int n)

@@ -26,19 +26,25 @@ static unsigned unused_programs(enum runtime_ops_path path)
     return path == RUNTIME_OPS_CPU ? RUNTIME_PROGRAM(PROGRAM_CONV2D_GPU) : 0;
 }
 
+enum runtime_ops_path runtime_ops_path_choose(const struct runtime_device_info *d, char *why,
+                                              size_t n)
+{
+    if (configured_path != RUNTIME_OPS_AUTO) {
+        snprintf(why, n, "--ops-path / CLNET_OPS_PATH");
+        return configured_path;
+    }
+    snprintf(why, n, "a %s device", runtime_device_type_name(d->type));
+    return d->type == RUNTIME_DEVICE_CPU ? RUNTIME_OPS_CPU : RUNTIME_OPS_GPU;
+}
+
 /* The path the caller asked for, else the configured one, else the device type's. */
 static void choose(struct runtime *rt, enum runtime_ops_path asked)
 {
-    if (asked != RUNTIME_OPS_AUTO) {
+    if (asked != RUNTIME_OPS_AUTO)
         snprintf(rt->ops_path_reason, sizeof rt->ops_path_reason, "asked by the caller");
-    } else if (configured_path != RUNTIME_OPS_AUTO) {
-        asked = configured_path;
-        snprintf(rt->ops_path_reason, sizeof rt->ops_path_reason, "--ops-path / CLNET_OPS_PATH");
-    } else {
-        asked = rt->info.type == RUNTIME_DEVICE_CPU ? RUNTIME_OPS_CPU : RUNTIME_OPS_GPU;
-        snprintf(rt->ops_path_reason, sizeof rt->ops_path_reason, "a %s device",
-                 runtime_device_type_name(rt->info.type));
-    }
+    else
+        asked = runtime_ops_path_choose(&rt->info, rt->ops_path_reason,
+                                        sizeof rt->ops_path_reason);
     rt->ops_path = asked;
 }
 

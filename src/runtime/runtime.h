@@ -104,6 +104,10 @@ const struct runtime_stats *runtime_stats(const struct runtime *rt);
 enum runtime_ops_path runtime_ops_path(const struct runtime *rt);
 const char *runtime_ops_path_name(enum runtime_ops_path path);
 const char *runtime_ops_path_reason(const struct runtime *rt);
+/* The path runtime_open would choose on device d when the caller asks for none, and why (into
+ * why, n bytes): the plan of `clnet summary --plan`, which opens no device. */
+enum runtime_ops_path runtime_ops_path_choose(const struct runtime_device_info *d, char *why,
+                                              size_t n);
 /* Switches the path (CPU or GPU) from now on: selfcheck and the ops tests run both paths'
  * kernels on one runtime opened with every program (a launch of a program not built is
  * CLNET_ERR_INTERNAL, as runtime_set_args says). */

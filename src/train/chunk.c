@@ -198,8 +198,12 @@ int chunk_diagnose(struct trainer *t, long first, int steps)
     long step0 = t->optim.step - steps;
     int status = snapshot(t, true);
     t->optim.step = step0;
-    ch->replaying = true;          /* the same bits as the stack's step, every output kept */
-    s->model.plain_outputs = true; /* as (B, O) rows, for model_first_nonfinite_layer */
+    /* Every layer's output kept as (B, O) rows, for model_first_nonfinite_layer: off the dense
+     * stack, which gives the same bits. */
+    struct plan_needs needs = s->model.plan.needs;
+    needs.outputs_read_by = "the divergence replay";
+    if (status == CLNET_OK)
+        status = model_replan(&s->model, &needs);
     for (int k = 0; k < steps && status == CLNET_OK; k++) {
         status = trainer_step(t, first + k, k);
         float a[2];

@@ -133,7 +133,7 @@ int train_evaluate(const struct experiment *e, const char *weights, const char *
                    const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm)
 {
     struct session s;
-    int status = session_open(&s, e, device_flag, cl_dir);
+    int status = session_open(&s, e, device_flag, cl_dir, NULL);
     if (status != CLNET_OK)
         return status;
     size_t n = s.model.n_params;

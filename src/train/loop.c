@@ -16,26 +16,19 @@
 static int forward_loss_backward(struct trainer *t, size_t out)
 {
     struct session *s = &t->s;
-    int rows = t->ranks.rows;
-    if (t->stack && !t->chunk.replaying) /* all three in a few launches */
-        return dense_stack_step(t->stack, &s->model, s->x, s->y, t->chunk.row_loss,
-                                t->chunk.row_correct, out, rows, t->exp->train.loss);
-    cl_mem logits;
-    int status = model_forward(&s->model, &logits, s->x, rows, true);
-    if (status == CLNET_OK)
-        status = op_loss_forward_backward(s->rt, s->dz, t->chunk.row_loss, t->chunk.row_correct,
-                                          out, logits, s->y, rows, s->classes,
-                                          t->exp->train.loss);
-    if (status == CLNET_OK)
-        status = model_backward(&s->model, s->x, s->dz, rows);
-    return status;
+    const struct model_batch b = {.x = s->x, .labels = s->y, .dz = s->dz,
+                                  .row_loss = t->chunk.row_loss,
+                                  .row_correct = t->chunk.row_correct, .row_off = out,
+                                  .rows = t->ranks.rows, .classes = s->classes,
+                                  .loss = (int)t->exp->train.loss};
+    return model_train_pass(&s->model, &b); /* the plan's steps, or its dense stack */
 }
 
 /* The optimizer over the parameter arena with the gradients averaged over the ranks, or
- * nothing to do when the update ran inside model_backward (sgd_fused). */
+ * nothing to do when the plan fused the update into the backward pass. */
 static int update(struct trainer *t, double lr)
 {
-    if (t->s.model.sgd_fused) {
+    if (t->s.model.plan.sgd_fused.on) {
         optim_count_step(&t->optim);
         return CLNET_OK;
     }

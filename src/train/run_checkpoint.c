@@ -1,7 +1,8 @@
 /* What a run keeps in its checkpoint.bin (model/checkpoint.h: the format) and takes back from
- * it: the parameters, the optimizer's state, the sampler, metrics.csv's bytes, the config it
- * is of, and the run totals, so a resumed run reports and ends byte-identical to one never
- * interrupted. Also the run's model.safetensors. */
+ * it: the parameters, the optimizer's state, the layers' state (`state`, only for a model that
+ * has some, so other models' checkpoints keep their bytes), the sampler, metrics.csv's bytes,
+ * the config it is of, and the run totals, so a resumed run reports and ends byte-identical
+ * to one never interrupted. Also the run's model.safetensors. */
 #define _GNU_SOURCE
 #include "train/trainer.h"
 
@@ -37,6 +38,7 @@ static const char *const summary_keys[SUMMARY_KEYS] = {
 /* A checkpoint's contents on the host, in the order written. */
 struct saved {
     float *host; /* (1 + n_state, P): the parameters, then each optimizer state */
+    float *layers; /* (S): the layers' state (model.state) */
     unsigned char sampler[TRAIN_SAMPLER_STATE_MAX];
     void *log; /* metrics.csv as it is now, so a resumed run rewrites these rows and appends */
     size_t log_len;
@@ -44,7 +46,7 @@ struct saved {
                    * keys that differ from this, not from config.yaml (which a copied-in
                    * checkpoint does not match) */
     size_t config_len;
-    struct checkpoint_blob blobs[6];
+    struct checkpoint_blob blobs[7];
     int n;
 };
 
@@ -64,6 +66,14 @@ static int saved_state(struct trainer *t, struct saved *sv)
         sv->blobs[sv->n++] = (struct checkpoint_blob){t->optim.state_names[i], "F32", state,
                                                       n * sizeof(float), (int64_t)n};
     }
+    size_t s = t->s.model.n_state;
+    sv->layers = s && status == CLNET_OK ? malloc(s * sizeof *sv->layers) : NULL;
+    if (s && status == CLNET_OK)
+        status = sv->layers ? model_download_state(&t->s.model, sv->layers)
+                            : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for a checkpoint");
+    if (s)
+        sv->blobs[sv->n++] = (struct checkpoint_blob){"state", "F32", sv->layers,
+                                                      s * sizeof(float), (int64_t)s};
     sv->blobs[sv->n++] = (struct checkpoint_blob){"sampler", "U8", sv->sampler,
                                                   sampler_state_size(),
                                                   (int64_t)sampler_state_size()};
@@ -113,6 +123,7 @@ int checkpoint_write(struct trainer *t, long iteration)
     free(sv.config);
     free(path);
     free(sv.host);
+    free(sv.layers);
     return status;
 }
 
@@ -159,6 +170,11 @@ int checkpoint_resume(struct trainer *t, const struct safetensors *ck, long it)
             status = runtime_upload(s->rt, t->optim.state[i], 0, e->data,
                                     (size_t)n * sizeof(float));
     }
+    int64_t n_state = (int64_t)s->model.n_state;
+    if (status == CLNET_OK && n_state > 0)
+        status = checkpoint_find(&e, ck, "state", "F32", n_state);
+    if (status == CLNET_OK && n_state > 0)
+        status = model_upload_state(&s->model, e->data);
     if (status == CLNET_OK)
         status = checkpoint_find(&e, ck, "sampler", "U8", (int64_t)sampler_state_size());
     if (status == CLNET_OK)

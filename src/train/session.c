@@ -181,7 +181,7 @@ static double step_flops(const struct experiment *e, const struct model_shape *s
 }
 
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
-                 const char *cl_dir)
+                 const char *cl_dir, const struct plan_needs *needs)
 {
     memset(s, 0, sizeof *s);
     s->exp = e;
@@ -211,7 +211,8 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
         status = check_memory(s, &shape);
     shape_free(&shape);
     if (status == CLNET_OK)
-        status = model_build(&s->model, s->rt, e, s->max_batch);
+        status = model_build_for(&s->model, s->rt, e, s->max_batch,
+                                 needs ? needs : &plan_needs_eval);
     if (status == CLNET_OK) {
         s->classes = (int)s->model.output_size;
         status = upload_data(s);

@@ -36,10 +36,11 @@ struct session {
     int eval_slots;
 };
 
-/* Loads the data, opens the device, builds the model and every buffer. Data or shape
- * mismatches are config errors before any device work. */
+/* Loads the data, opens the device, builds the model planned for needs (NULL: evaluation's,
+ * plan_needs_eval) and every buffer. Data or shape mismatches are config errors before any
+ * device work. */
 int session_open(struct session *s, const struct experiment *e, const char *device_flag,
-                 const char *cl_dir);
+                 const char *cl_dir, const struct plan_needs *needs);
 void session_close(struct session *s);
 
 /* Mean loss and accuracy of the model over a whole split (forward only, batches of

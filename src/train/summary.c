@@ -31,8 +31,8 @@ void summary_device(struct trainer *t)
     t->sum.platform = d->platform_name;
     t->sum.device_compute_units = d->compute_units;
     t->sum.ops_path = runtime_ops_path_name(runtime_ops_path(t->s.rt));
-    t->sum.sgd_fused = t->s.model.sgd_fused;
-    t->sum.dense_stack = t->stack != NULL;
+    t->sum.sgd_fused = t->s.model.plan.sgd_fused.on;
+    t->sum.dense_stack = t->s.model.plan.dense_stack.on;
     t->sum.parameters = (long long)t->s.model.n_params;
 }
 

@@ -1,9 +1,10 @@
 /* The trainer behind train_run, and what the files of src/train/ that run it share (internal
  * to src/train/). One file per part of a run: train.c (the run as its steps), trainer.c (open
- * and close: buffers, the fast paths chosen), loop.c (a step and the step loop), chunk.c
- * (chunks of steps, divergence replay), evaluate.c, run_checkpoint.c (checkpoint, resume,
- * weights), run_life.c (the run folder's life), cold_start.c (compile helper, first step),
- * summary.c (summary.json's fields, the start lines), ranks.c (MPI's call sites). */
+ * and close: what the run needs of the model's plan, buffers), loop.c (a step and the step
+ * loop), chunk.c (chunks of steps, divergence replay), evaluate.c, run_checkpoint.c
+ * (checkpoint, resume, weights), run_life.c (the run folder's life), cold_start.c (compile
+ * helper, first step), summary.c (summary.json's fields, the start lines), ranks.c (MPI's
+ * call sites). */
 #ifndef CLNET_TRAIN_TRAINER_H
 #define CLNET_TRAIN_TRAINER_H
 
@@ -41,7 +42,6 @@ struct trainer_chunks {
                                    * op_loss_reduce at the chunk's end */
     float *acc_host;              /* (S, 2) */
     cl_mem snapshot[3];           /* params and optimizer state at the chunk start */
-    bool replaying; /* diagnosing: the per-layer path, which leaves each layer's output */
 };
 
 /* The run folder (run_life.c) and the files the run keeps open in it. */
@@ -76,7 +76,6 @@ struct trainer {
     struct session s;
     struct optim optim;
     struct sampler sampler;
-    struct dense_stack *stack; /* the all-dense step in fewer launches, or NULL */
     int batch;                 /* B */
     long start;                /* the iteration this process starts at: 0, or a checkpoint's */
     struct trainer_ranks ranks;
@@ -89,8 +88,9 @@ struct trainer {
     struct run_plots plots;    /* accuracy.png, loss.png, ... redrawn after each evaluation */
 };
 
-/* trainer.c: the session, the model's first weights, optimizer, sampler, fast paths and every
- * buffer of a run; trainer_close frees what trainer_open made, however far it got. */
+/* trainer.c: the session (its model planned for the run), the model's first weights, optimizer,
+ * sampler and every buffer of a run; trainer_close frees what trainer_open made, however far it
+ * got. */
 int trainer_open(struct trainer *t);
 void trainer_close(struct trainer *t);
 

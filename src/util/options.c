@@ -33,7 +33,7 @@ struct row {
 
 static const struct row rows[] = {
     {OPTIONS_DEVICE, "CLNET_DEVICE",
-     {"device", 'd', "SPEC", "train eval predict devices gradcheck selfcheck",
+     {"device", 'd', "SPEC", "train eval predict devices gradcheck selfcheck summary",
       "auto, P:D as `devices` lists them, or a name substring (overrides CLNET_DEVICE and the "
       "config's device:)"},
      KIND_TEXT, NULL, 0, 0, "device spec (as --device; --device wins)"},
@@ -51,7 +51,7 @@ static const struct row rows[] = {
      {"no-cache", 0, NULL, DEVICE_COMMANDS, "no kernel binary cache (or CLNET_NO_CACHE=1)"},
      KIND_WORDS, "0|1", 0, 0, "1: no kernel binary cache (as --no-cache)"},
     {OPTIONS_OPS_PATH, "CLNET_OPS_PATH",
-     {"ops-path", 0, "auto|cpu|gpu", "train eval predict gradcheck selfcheck sweep",
+     {"ops-path", 0, "auto|cpu|gpu", "train eval predict gradcheck selfcheck sweep summary",
       "kernels shaped for CPUs or GPUs (or CLNET_OPS_PATH; default auto: cpu on CPU devices, "
       "gpu elsewhere)"},
      KIND_WORDS, "auto|cpu|gpu", 0, 0, "kernels shaped for CPUs or GPUs (as --ops-path; "
@@ -63,7 +63,7 @@ static const struct row rows[] = {
      KIND_COUNT, NULL, 1, 4096, "cap on the work-group size of clnet's kernels (testing small "
      "device limits; as --max-local)"},
     {OPTIONS_GEMM, "CLNET_GEMM",
-     {"gemm", 0, "own|clblast", "train eval predict gradcheck selfcheck sweep",
+     {"gemm", 0, "own|clblast", "train eval predict gradcheck selfcheck sweep summary",
       "GEMM kernels (or CLNET_GEMM; default: own on the CPU path, CLBlast on the GPU path)"},
      KIND_WORDS, "own|clblast", 0, 0, "GEMM kernels (as --gemm; default: own on the CPU path, "
      "CLBlast on the GPU path)"},
@@ -86,11 +86,11 @@ static const struct row rows[] = {
      KIND_COUNT, NULL, 0, 100000, "microseconds PoCL's waits spin before they sleep (as "
      "--spin-us; default 50, 0 off)"},
     {OPTIONS_DENSE_STACK, "CLNET_DENSE_STACK",
-     {"dense-stack", 0, "0|1", TRAIN_COMMANDS,
+     {"dense-stack", 0, "0|1", TRAIN_COMMANDS " summary",
       "0: an all-dense step layer by layer (or CLNET_DENSE_STACK; the same bits either way)"},
      KIND_WORDS, "0|1", 0, 0, "0: an all-dense step layer by layer (as --dense-stack)"},
     {OPTIONS_FUSED_SGD, "CLNET_FUSED_SGD",
-     {"fused-sgd", 0, "0|1", TRAIN_COMMANDS,
+     {"fused-sgd", 0, "0|1", TRAIN_COMMANDS " summary",
       "0: SGD as its own kernel, not in the GEMMs (or CLNET_FUSED_SGD; the same bits either "
       "way)"},
      KIND_WORDS, "0|1", 0, 0, "0: SGD as its own kernel, not in the GEMMs (as --fused-sgd)"},

@@ -1,6 +1,7 @@
 /* Help text wrapped at spaces to a width. */
 #include "util/wrap.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -38,4 +39,15 @@ void wrap_entry(FILE *f, const char *left, int col, const char *text, int width)
     else
         fprintf(f, "%-*s", col, left);
     wrap_text(f, text, col, col, width);
+}
+
+void wrap_append(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
 }

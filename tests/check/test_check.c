@@ -482,6 +482,82 @@ START_TEST(selfcheck_fails_on_broken_maxpool)
 }
 END_TEST
 
+/* Batch norm after a convolution (per channel, over the batch and the positions) and after a
+ * dense layer (per feature), each below an activation, so that no bias sits directly under a
+ * batch norm (its gradient is then exactly 0, and rounding noise against 0 reads as a
+ * relative error of 1). */
+static const char *bn_yaml = "model:\n"
+                             "  input: [1, 28, 28]\n"
+                             "  layers:\n"
+                             "    - conv2d: {filters: 3, size: 5, pad: 2, activation: relu}\n"
+                             "    - batchnorm: {}\n"
+                             "    - maxpool2d: {size: 2}\n"
+                             "    - flatten\n"
+                             "    - dense: {units: 16, activation: tanh}\n"
+                             "    - batchnorm: {momentum: 0.2, eps: 0.001}\n"
+                             "    - dense: {units: 10}\n";
+static const char *const bn_tensors[10] = {
+    "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.4.weight",
+    "layers.4.bias",   "layers.5.weight", "layers.5.bias", "layers.6.weight", "layers.6.bias"};
+
+START_TEST(gradcheck_batchnorm_passes)
+{
+    char *config = write_config("bn.yaml", bn_yaml);
+    const char *argv[] = {"gradcheck", config, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(row_says(r->out, bn_tensors[i], "ok"), "%s:\n%s", bn_tensors[i], r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
+/* The batch norm's dx without the term of the batch mean of dy xhat: every tensor below the
+ * upper batch norm fails, its own gradients and those above it do not. */
+START_TEST(gradcheck_fails_on_broken_batchnorm_backward)
+{
+    static const char *const want[10] = {"FAIL", "FAIL", "FAIL", "FAIL", "FAIL",
+                                         "FAIL", "ok",   "ok",   "ok",   "ok"};
+    gradcheck_sabotaged(bn_yaml, "batchnorm.cl", "(dy[at + (size_t)p] - mean_dy - xhat * mean_g)",
+                        "(dy[at + (size_t)p] - mean_dy)", 10, bn_tensors, want);
+}
+END_TEST
+
+/* The running variance moved toward the batch's biased variance instead of the unbiased one:
+ * the training output is right, the state it keeps is not; selfcheck's state comparison
+ * fails, the backward's passes. */
+START_TEST(selfcheck_fails_on_broken_batchnorm_running_var)
+{
+    char *cl = sabotaged_cl("cl_bn", "batchnorm.cl", "momentum * (var * n / (n - 1.0f))",
+                            "momentum * var");
+    const char *argv[] = {"selfcheck", "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "batchnorm_forward", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "layer batchnorm", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "batchnorm_backward", "ok"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "B=3 state"), "%s", r->out);
+    free(r);
+    free(cl);
+}
+END_TEST
+
+/* Evaluation's forward that ignores the running mean: only the evaluation comparison fails. */
+START_TEST(selfcheck_fails_on_broken_batchnorm_evaluation)
+{
+    char *cl = sabotaged_cl("cl_bn_eval", "batchnorm.cl", "mean = run_mean[c];", "mean = 0.0f;");
+    const char *argv[] = {"selfcheck", "--cl-dir", cl, NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "batchnorm_forward", "FAIL"), "%s", r->out);
+    ck_assert_msg(row_says(r->out, "batchnorm_backward", "ok"), "%s", r->out);
+    ck_assert_msg(strstr(r->out, "y (evaluation)"), "%s", r->out);
+    free(r);
+    free(cl);
+}
+END_TEST
+
 START_TEST(selfcheck_covers_every_kernel)
 {
     const char *argv[] = {"selfcheck", NULL};
@@ -570,6 +646,10 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_wrt_input_passes);
     tcase_add_test(tc, gradcheck_wrt_input_fails_on_broken_add);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
+    tcase_add_test(tc, gradcheck_batchnorm_passes);
+    tcase_add_test(tc, gradcheck_fails_on_broken_batchnorm_backward);
+    tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_running_var);
+    tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_evaluation);
     suite_add_tcase(s, tc);
     tc = tcase_create("selfcheck");
     tcase_set_timeout(tc, 300);

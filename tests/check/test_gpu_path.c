@@ -54,6 +54,15 @@ START_TEST(selfcheck_gpu_path_and_small_groups)
 }
 END_TEST
 
+/* The training of both models: 6 steps of 16 images and two evaluations of the 200 test
+ * images. */
+#define SIX_STEPS                                                                              \
+    "train:\n"                                                                                 \
+    "  iterations: 6\n"                                                                        \
+    "  batch_size: 16\n"                                                                       \
+    "  eval_every: 3\n"                                                                        \
+    "  eval_batch_size: 200\n"
+
 /* Two conv layers (batch-minor between them), dense layers on top; 6 steps of 16 images and
  * two evaluations of the 200 test images. */
 static const char *const cnn =
@@ -64,21 +73,33 @@ static const char *const cnn =
     "    - conv2d: {filters: 6, size: 3, stride: 2, pad: 1, activation: tanh}\n"
     "    - flatten\n"
     "    - dense: {units: 24, activation: relu}\n"
-    "    - dense: {units: 10}\n"
-    "train:\n"
-    "  iterations: 6\n"
-    "  batch_size: 16\n"
-    "  eval_every: 3\n"
-    "  eval_batch_size: 200\n"
+    "    - dense: {units: 10}\n" SIX_STEPS
     "  optimizer: {adam: {lr: 0.01}}\n";
 
-/* Trains the CNN into TMP/runs/name with extra environment and flags (NULL ended, at most 4);
- * returns the run folder. */
-static char *train_flags(const char *name, const char *const *extra, const char *const *flags)
+/* Two dense layers with plain SGD: every fast path of the CPU path can apply. */
+static const char *const mlp =
+    "model:\n"
+    "  input: [784]\n"
+    "  layers:\n"
+    "    - dense: {units: 32, activation: sigmoid}\n"
+    "    - dense: {units: 10}\n" SIX_STEPS
+    "  optimizer: {sgd: {lr: 0.1}}\n";
+
+static const char *config_path(const char *yaml)
 {
-    static char *config;
-    if (!config)
-        config = write_config("gpu_path_cnn.yaml", cnn);
+    static char *paths[2];
+    int k = yaml == cnn ? 0 : 1;
+    if (!paths[k])
+        paths[k] = write_config(k ? "gpu_path_mlp.yaml" : "gpu_path_cnn.yaml", yaml);
+    return paths[k];
+}
+
+/* Trains the config (cnn or mlp) into TMP/runs/name with extra environment and flags (NULL
+ * ended, at most 4); returns the run folder. */
+static char *train_config(const char *yaml, const char *name, const char *const *extra,
+                          const char *const *flags)
+{
+    const char *config = config_path(yaml);
     char *dir = run_dir(name);
     const char *argv[9] = {"train", config, "--out", dir};
     for (int i = 0; flags && flags[i] && i < 4; i++)
@@ -93,6 +114,11 @@ static char *train_flags(const char *name, const char *const *extra, const char 
     free(summary);
     free(r);
     return dir;
+}
+
+static char *train_flags(const char *name, const char *const *extra, const char *const *flags)
+{
+    return train_config(cnn, name, extra, flags);
 }
 
 static char *train_with(const char *name, const char *const *extra)
@@ -134,6 +160,74 @@ START_TEST(small_groups_change_no_bit)
 }
 END_TEST
 
+/* summary.json's word on a fast path of the run in dir. */
+static bool took(const char *dir, const char *path)
+{
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_ptr_nonnull(summary);
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\": true", path);
+    bool on = strstr(summary, key) != NULL;
+    free(summary);
+    return on;
+}
+
+/* The plan on the GPU path (issue 23 item 2): with CLBlast the fusions valid on any device
+ * (bias + activation in one 2-D kernel, the loss and the optimizer in one launch each) and
+ * none of the own GEMM's, within tolerance of the CPU path; with --gemm own the epilogues and
+ * the fused SGD update too, the same bytes as the CPU path (which adds the dense stack, the
+ * same bits again) and as the GPU path without the fused update. */
+START_TEST(gpu_path_fusions_from_the_plan)
+{
+    const char *cpu[] = {"CLNET_OPS_PATH=cpu", NULL}, *gpu[] = {"CLNET_OPS_PATH=gpu", NULL};
+    char *on_cpu = train_config(mlp, "mlp_cpu", cpu, NULL);
+    ck_assert(took(on_cpu, "sgd_fused") && took(on_cpu, "dense_stack"));
+    char *clblast = train_config(mlp, "mlp_gpu", gpu, NULL);
+    ck_assert(!took(clblast, "sgd_fused") && !took(clblast, "dense_stack"));
+    metrics_close(clblast, "the GPU path", on_cpu, "the CPU path", 1e-4);
+    const char *own[] = {"--gemm", "own", NULL}, *own_unfused[] = {"--gemm", "own", "--fused-sgd",
+                                                                   "0", NULL};
+    char *gpu_own = train_config(mlp, "mlp_gpu_own", gpu, own);
+    ck_assert(took(gpu_own, "sgd_fused") && !took(gpu_own, "dense_stack"));
+    char *gpu_own_unfused = train_config(mlp, "mlp_gpu_own_unfused", gpu, own_unfused);
+    ck_assert(!took(gpu_own_unfused, "sgd_fused"));
+    same_bytes(gpu_own, gpu_own_unfused, "the GPU path's fused SGD");
+    same_bytes(gpu_own, on_cpu, "the GPU path on clnet's GEMM against the CPU path");
+}
+END_TEST
+
+/* `clnet summary --plan` on the forced GPU path and `train --verbose` print the plan. */
+START_TEST(the_plan_is_printed)
+{
+    const char *argv[] = {"summary", config_path(mlp), "--plan", "--ops-path", "gpu", NULL};
+    struct run_result *r = run_with(argv, NULL);
+    ck_assert_msg(r->exit_code == 0, "summary --plan: exit %d\n%s", r->exit_code, r->err);
+    harness_unwrap(r->out);
+    const char *want[] = {
+        "the GPU path (--ops-path / CLNET_OPS_PATH), GEMM CLBlast (the GPU path)\n",
+        "  forward   layer 0 (dense 32 sigmoid): CLBlast sgemm, then bias_act_forward_2d",
+        "  loss      loss_forward_backward: softmax, cross_entropy and dz in one launch",
+        "  update    sgd_update over the whole parameter arena, one launch",
+        "fused SGD (the update inside the dW GEMMs): off: it rides in clnet's own GEMM's "
+        "epilogues and the GEMM is CLBlast (the GPU path)\n",
+        "dense stack (an all-dense step in L + 2 launches): off: it rides in clnet's own",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(r->out, want[i]), "no '%s' in:\n%s", want[i], r->out);
+    free(r);
+    const char *cpu[] = {"CLNET_OPS_PATH=cpu", NULL};
+    const char *train_argv[] = {"train", config_path(mlp), "--out", run_dir("mlp_verbose"),
+                                "--verbose", NULL};
+    r = run_with(train_argv, cpu);
+    ck_assert_msg(r->exit_code == 0, "train --verbose: exit %d\n%s", r->exit_code, r->err);
+    harness_unwrap(r->out);
+    ck_assert_msg(strstr(r->out, "training step (after the batch's gather):\n"
+                                 "  forward+loss+backward layers 0-1 (dense stack): "),
+                  "%s", r->out);
+    free(r);
+}
+END_TEST
+
 int main(void)
 {
     synth_setup();
@@ -143,6 +237,8 @@ int main(void)
     tcase_add_test(tc, selfcheck_gpu_path_and_small_groups);
     tcase_add_test(tc, gpu_path_trains_as_cpu_path);
     tcase_add_test(tc, small_groups_change_no_bit);
+    tcase_add_test(tc, gpu_path_fusions_from_the_plan);
+    tcase_add_test(tc, the_plan_is_printed);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }

@@ -374,6 +374,16 @@ static const struct {
      "  layers:\n"
      "    - dense: {units: 2, bias: [1]}\n",
      "4:31: layer 0 (dense): bias has 1 numbers, but units is 2"},
+    {"model:\n"
+     "  input: [784]\n"
+     "  layers:\n"
+     "    - batchnorm: {momentum: 1.5}\n",
+     "4:29: layer 0 (batchnorm): momentum: must be in [0, 1], got 1.5"},
+    {"model:\n"
+     "  input: [784]\n"
+     "  layers:\n"
+     "    - batchnorm: {eps: 0}\n",
+     "4:24: layer 0 (batchnorm): eps: must be > 0, got 0"},
 };
 
 /* Errors that list every layer kind: the registry's, in its order (layers/kinds.def). */

@@ -4,10 +4,12 @@
     /usr/bin/python3 tests/interop/parity.py CLNET_BIN [--steps N] [--cnn-steps N]
         [--only CASE,...] [--keep DIR]
 
-For the dense network of question 4 (ix)/(xiii) (five ReLU layers), the CNN of question 5,
-each with SGD and with Adam, and the pooling CNNs of configs/examples (max pooling with Adam,
-average pooling with SGD) and the graph model configs/examples/resnet_mnist.yaml (two residual
-blocks, SGD): PyTorch draws the initial weights (bench/torch_ref.py's twin of
+For the dense network of question 4 (ix)/(xiii) (five ReLU layers) and the CNN of question 5,
+each with SGD and with Adam, the pooling CNNs of configs/examples (max pooling with Adam,
+average pooling with SGD), networks with batch norm after dense layers and after
+convolutions (tests/interop/*.yaml, with SGD) and the graph model
+configs/examples/resnet_mnist.yaml (two residual blocks, SGD): PyTorch draws the initial
+weights (bench/torch_ref.py's twin of
 the config) and writes them with a plain-Python safetensors writer; clnet starts from that
 file (init: {weights: {file: F}, biases: {file: F}}); both read the training set in order
 (data.shuffle: false) and take the same steps; PyTorch takes them twice, in float32 and in
@@ -25,7 +27,9 @@ float64. Compared:
     difference is allowed only where the top two logits tie to float rounding (printed);
   - examples/pytorch/load_run.py on that run reproduces summary.json's final_test_accuracy;
   - model.safetensors read by two independent plain-Python readers (and the `safetensors`
-    package when installed; Debian 12 does not package it).
+    package when installed; Debian 12 does not package it);
+  - batch norm's running statistics in the N-step run's model.safetensors against PyTorch
+    float64's buffers, 1e-3 of each tensor's largest |value|.
 
 N is 100 for both networks: dense SGD at lr 0.1, Adam at 0.003 from the random draw; the CNN
 with Adam 0.003 and with SGD at lr 0.05 from the point 100 float64 Adam steps reach (the
@@ -101,6 +105,14 @@ CASES = [
     # SGD: with Adam from the same warm point PyTorch float32 itself ended 1.2e-3 from float64
     # (test loss after 100 steps, measured while writing this case), clnet 7.2e-4
     ("cnn_avgpool_sgd", "configs/examples/cnn_avgpool.yaml", {"sgd": {"lr": 0.05}},
+     ({"adam": {"lr": 0.003}}, 100)),
+    # batch norm, each case also comparing the running statistics after N steps
+    # (model.safetensors): after dense layers (per feature; tests/interop/dense_bn.yaml) from
+    # the draw, and after convolutions (per channel; tests/interop/cnn_bn.yaml) from the warm
+    # point. SGD at 0.01 there: at 0.05 PyTorch float32 itself ended 8.4e-3 from float64
+    # (batch loss of step 100), at 0.01 1.8e-5 (measured while writing this case)
+    ("dense_bn_sgd", "tests/interop/dense_bn.yaml", {"sgd": {"lr": 0.1}}, None),
+    ("cnn_bn_sgd", "tests/interop/cnn_bn.yaml", {"sgd": {"lr": 0.01}},
      ({"adam": {"lr": 0.003}}, 100)),
     # a graph model: two residual blocks (configs/examples/resnet_mnist.yaml), whose backward
     # sums the gradients of the nodes read twice (model/graph_run.c). SGD at 0.02 from the warm
@@ -281,8 +293,9 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
         runs[n] = os.path.join(case, f"run{n}")
         clnet(a.clnet, "train", os.path.join(case, "case.yaml"), "--out", runs[n], "--quiet",
               "--set", f"train.iterations={n}", "--set", f"train.eval_every={n}")
-    f32 = torch_train(cfg, copy.deepcopy(net), steps, data)
-    f64 = torch_train(cfg, copy.deepcopy(net).double(), steps, data64)
+    net32, net64 = copy.deepcopy(net), copy.deepcopy(net).double()
+    f32 = torch_train(cfg, net32, steps, data)
+    f64 = torch_train(cfg, net64, steps, data64)
     print(f"  PyTorch: {steps} steps in {f32[2]:.1f} s in float32, {f64[2]:.1f} s in float64 "
           "(evaluations not counted)")
     first = next(r for r in metrics_rows(runs[1]) if r["iteration"] == 1)  # row 0: no step
@@ -301,7 +314,30 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
             p32 = f32[0][-1] if i == 2 else f32[1][steps]
             print(f"       PyTorch float32 {p32:.9g}: {rel(c, p32):.2e} from clnet, "
                   f"{rel(p32, p):.2e} from PyTorch float64")
+    check_state(fails, runs[steps], net64, net32, steps)
     return runs[steps], cfg
+
+
+def check_state(fails, run, net64, net32, steps):
+    """The state clnet keeps beside the weights (batch norm's running statistics) in the
+    N-step run's model.safetensors, against PyTorch float64's buffers after the same steps
+    (PyTorch float32's distance printed beside)."""
+    tensors, _ = clnet_torch.load(os.path.join(run, "model.safetensors"))
+
+    def dist(a, want):
+        return float(np.abs(a.astype(np.float64) - want).max() / max(np.abs(want).max(), 1e-30))
+
+    for (name, buf), (_, buf32) in zip(clnet_torch.state_names(net64),
+                                       clnet_torch.state_names(net32)):
+        want = buf.detach().numpy()
+        got = tensors.get(name)
+        if got is None:
+            fails.check(False, f"{name}: not in model.safetensors")
+            continue
+        d = dist(got, want)
+        fails.check(d <= TOL_N, f"{name} after {steps} steps: largest difference from PyTorch "
+                    f"float64 {d:.2e} of its largest |value| (limit {TOL_N:g}); PyTorch "
+                    f"float32's {dist(buf32.detach().numpy(), want):.2e}")
 
 
 def main(argv):

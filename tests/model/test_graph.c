@@ -134,7 +134,7 @@ static const struct {
      "    - concat: {from: [h, input]}\n"
      "    - reshape_me: {}\n",
      "6:7: layer 2: unknown layer kind 'reshape_me' (expected one of: dense, conv2d, flatten, "
-     "dropout, activation, maxpool2d, avgpool2d, add, concat)"},
+     "dropout, activation, maxpool2d, avgpool2d, batchnorm, add, concat)"},
 };
 
 /* Loads yaml (graph_err<i>.yaml, key_err<i>.yaml) and expects "PATH:rest" from the loader
@@ -185,7 +185,7 @@ static const struct {
      "4:21: layer 0 (activation): 'name' is given twice, beside the kind and in its map"},
     {"    - {activation: relu, nme: z}\n",
      "4:7: layer 0: expected exactly one layer kind (one of: dense, conv2d, flatten, dropout, "
-     "activation, maxpool2d, avgpool2d, add, concat), got 2 keys"},
+     "activation, maxpool2d, avgpool2d, batchnorm, add, concat), got 2 keys"},
 };
 
 START_TEST(test_key_error)

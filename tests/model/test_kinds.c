@@ -40,6 +40,7 @@ START_TEST(a_planted_null_is_found)
     PLANT(infer, "infer");
     PLANT(describe, "describe");
     PLANT(param, "param");
+    PLANT(state, "state");
     PLANT(setup, "setup");
     PLANT(init_params, "init_params");
     PLANT(forward, "forward");
@@ -119,6 +120,45 @@ START_TEST(pooling_shapes)
 }
 END_TEST
 
+/* Batch norm: one scale and one shift per feature or channel, PyTorch's defaults, its two
+ * state tensors, and a batch that would give a feature one value refused. */
+START_TEST(batchnorm_shapes)
+{
+    struct experiment e;
+    struct model_shape s;
+    ck_assert_int_eq(pool_shapes("[784]", "    - dense: {units: 6}\n    - batchnorm: {}\n", &s, &e),
+                     CLNET_OK);
+    ck_assert_int_eq(s.layers[1].out.rank, 1);
+    ck_assert_int_eq(s.layers[1].out.dim[0], 6);
+    ck_assert_int_eq(s.layers[1].weights, 6);
+    ck_assert_int_eq(s.layers[1].biases, 6);
+    ck_assert(e.layers[1].args.r[0] == 0.1 && e.layers[1].args.r[1] == 1e-5);
+    struct state_tensor t[LAYER_MAX_STATE];
+    const struct layer_kind *k = layer_kind_find(LAYER_BATCHNORM);
+    ck_assert_int_eq(k->state(t, &e.layers[1], &s.layers[1]), 2);
+    ck_assert_str_eq(t[0].name, "running_mean");
+    ck_assert_str_eq(t[1].name, "running_var");
+    ck_assert(t[0].rank == 1 && t[0].dims[0] == 6 && t[0].init == 0.0f);
+    ck_assert(t[1].rank == 1 && t[1].dims[0] == 6 && t[1].init == 1.0f);
+    ck_assert_int_eq(layer_state_floats(k, &e.layers[1], &s.layers[1]), 12);
+    shape_free(&s);
+    experiment_free(&e);
+    /* per channel of an image: 20 positions, so a batch of 1 is enough */
+    ck_assert_int_eq(pool_shapes("[3, 4, 5]", "    - batchnorm\ntrain: {batch_size: 1}\n", &s, &e),
+                     CLNET_OK);
+    ck_assert_int_eq(s.layers[0].weights, 3);
+    shape_free(&s);
+    experiment_free(&e);
+    ck_assert_int_eq(pool_shapes("[784]", "    - batchnorm: {momentum: 0.5}\n"
+                                 "train: {batch_size: 1}\n", &s, &e),
+                     CLNET_ERR_CONFIG);
+    ck_assert_msg(strstr(clnet_error_message(), "4:7: layer 0 (batchnorm): batches of 1 give "
+                                                "each feature of (784) one value"),
+                  "%s", clnet_error_message());
+    experiment_free(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kinds");
@@ -127,6 +167,7 @@ int main(void)
     tcase_add_test(tc, a_planted_null_is_found);
     tcase_add_test(tc, programs_and_examples_belong_to_the_kind);
     tcase_add_test(tc, pooling_shapes);
+    tcase_add_test(tc, batchnorm_shapes);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }

@@ -2,7 +2,8 @@
  * and started again ends byte-identical to an uninterrupted one; SIGINT checkpoints and exits
  * 130; a second process on one run directory is refused; a changed config is refused naming
  * the keys; a full disk (a file-size limit) fails the run but keeps the last good checkpoint
- * (models too large for the device: test_limits.c). All through the clnet binary, on the synthetic data set of synth.c. */
+ * (models too large for the device: test_limits.c); a model with batch norm's state resumes
+ * byte-identical too. All through the clnet binary, on the synthetic data set of synth.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -235,6 +236,93 @@ START_TEST(test_sigint_checkpoints_and_resumes)
 }
 END_TEST
 
+/* ---- batch norm's state ------------------------------------------------------------------- */
+
+/* A model with state (batch norm's running statistics, kept in checkpoint.bin's `state`):
+ * interrupted by SIGINT after its first checkpoint and resumed, it ends with the bytes of an
+ * uninterrupted run, running statistics (model.safetensors) and evaluations (metrics.csv,
+ * which read them) included; and its weights file used as an init file evaluates as the run
+ * does. */
+#define BN_RUN                                                                                 \
+    "model:\n"                                                                                 \
+    "  input: [1, 28, 28]\n"                                                                   \
+    "  layers:\n"                                                                              \
+    "    - conv2d: {filters: 4, size: 5, stride: 2}\n"                                         \
+    "    - batchnorm: {}\n"                                                                    \
+    "    - activation: relu\n"                                                                 \
+    "    - flatten\n"                                                                          \
+    "    - dense: {units: 32}\n"                                                               \
+    "    - batchnorm: {momentum: 0.3}\n"                                                       \
+    "    - activation: relu\n"                                                                 \
+    "    - dense: {units: 10}\n"                                                               \
+    "init: {weights: {normal: {std: 0.1}}}\n"                                                  \
+    "train:\n"                                                                                 \
+    "  iterations: 400\n"                                                                      \
+    "  batch_size: 50\n"                                                                       \
+    "  optimizer: {sgd: {lr: 0.05}}\n"                                                         \
+    "  eval_every: 50\n"                                                                       \
+    "  eval_batch_size: 200\n"                                                                 \
+    "  log_every: 10\n"                                                                        \
+    "  checkpoint_every: 20\n"
+
+/* "test loss L, test accuracy A" of `clnet eval`'s output (static; empty when absent). */
+static const char *test_figures(const char *out)
+{
+    static char figures[128];
+    const char *at = strstr(out, "test loss");
+    const char *end = at ? strstr(at, " (") : NULL;
+    size_t n = end && (size_t)(end - at) < sizeof figures ? (size_t)(end - at) : 0;
+    memcpy(figures, at ? at : "", n);
+    figures[n] = '\0';
+    return figures;
+}
+
+/* A run's weights file given as the init file of its config (how docs/outputs.md evaluates
+ * best.safetensors) brings its running statistics too: the figures of `clnet eval DIR`. */
+static void assert_file_init_brings_state(const char *dir)
+{
+    char *weights = path_in(dir, "model.safetensors"), *cfg = path_in(dir, "config.yaml");
+    char set_w[4200], set_b[4200], want[128];
+    snprintf(set_w, sizeof set_w, "init.weights.file=%s", weights);
+    snprintf(set_b, sizeof set_b, "init.biases.file=%s", weights);
+    struct run_result r;
+    const char *of_run[] = {"eval", dir, NULL};
+    clnet(&r, of_run);
+    ck_assert_msg(r.exit_code == 0 && *test_figures(r.out), "exit %d: %s%s", r.exit_code, r.out,
+                  r.err);
+    snprintf(want, sizeof want, "%s", test_figures(r.out));
+    const char *of_file[] = {"eval", cfg, "--set", set_w, "--set", set_b, NULL};
+    clnet(&r, of_file);
+    ck_assert_msg(r.exit_code == 0 && !strcmp(test_figures(r.out), want),
+                  "init from the run's weights: '%s', clnet eval of the run: '%s'\n%s",
+                  test_figures(r.out), want, r.err);
+    free(weights);
+    free(cfg);
+}
+
+START_TEST(test_batchnorm_resume_is_identical)
+{
+    char *long_config = config, *long_reference = reference; /* start_train's, this test's */
+    config = write_config("bn.yaml", BN_RUN);
+    reference = run_dir("bn-reference");
+    ck_assert_int_eq(synth_wait(start_train(reference, NULL, 0)), 0);
+    char *dir = run_dir("bn-sigint");
+    pid_t pid = start_train(dir, NULL, 0);
+    signal_after_first_checkpoint(pid, dir, SIGINT);
+    int code = synth_wait(pid);
+    ck_assert_msg(code == 130, "exit %d after SIGINT: %s", code, log_of(dir));
+    char *summary = read_in(dir, "summary.json", NULL);
+    double done = json_number(summary, "iterations");
+    ck_assert_msg(done > 0 && done < 400, "interrupted at %g", done);
+    ck_assert_int_eq(synth_wait(start_train(dir, NULL, 0)), 0);
+    assert_same_as_reference(dir);
+    assert_file_init_brings_state(dir);
+    free(summary);
+    free(dir);
+    config = long_config, reference = long_reference;
+}
+END_TEST
+
 /* ---- lock, changed config, --restart ------------------------------------------------------ */
 
 START_TEST(test_second_process_is_refused)
@@ -326,6 +414,7 @@ static Suite *resume_suite(void)
     tc = tcase_create("signals and locks");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_sigint_checkpoints_and_resumes);
+    tcase_add_test(tc, test_batchnorm_resume_is_identical);
     tcase_add_test(tc, test_second_process_is_refused);
     tcase_add_test(tc, test_changed_config_is_refused_then_restarted);
     tcase_add_test(tc, test_full_disk_keeps_last_checkpoint);
