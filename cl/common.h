@@ -98,13 +98,27 @@ float16 act_gradient16(float16 dy, float16 y, int act)
     }
 }
 
+/* 16 floats of p from column j0, lanes at or past column n read as 0 (p may end at n): the
+ * ragged end of a row as a whole vector (gemm.cl's edge epilogue, dense_tail.cl's input). The
+ * lane loop is left rolled: only a row's last vector takes it. */
+static inline __attribute__((always_inline)) float16 clnet_vload16_upto(const __global float *p,
+                                                                        int j0, int n)
+{
+    if (j0 + 16 <= n) return vload16(0, p + j0);
+    float t[16];
+#pragma unroll 1
+    for (int l = 0; l < 16; l++)
+        t[l] = j0 + l < n ? p[j0 + l] : 0.0f;
+    return vload16(0, t);
+}
+
 /* enum loss_kind (config/experiment.h); ops/loss.c asserts the values match. */
 #define LOSS_CROSS_ENTROPY 0
 #define LOSS_NAIVE_SOFTMAX_LOG 1
 
 /* The loss of one row of logits zr (C classes, B rows in the batch) into *row_loss and
  * *row_correct, and its gradient into dr. The row's exp(z - max) are parked in dr and
- * normalised there, so dr may alias zr (loss.cl's kernel and gemm.cl's dense_tail use it).
+ * normalised there, so dr may alias zr (loss.cl's kernel and dense_tail.cl's use it).
  * cross_entropy: loss = log(sum) - (z_label - max), dz = (p - onehot) / B.
  * naive_softmax_log, as PyTorch's log(softmax(z)) and its autograd: p = exp(z - max) / sum,
  * loss = -log(p_label) unclamped (+inf once p_label underflows), g_label = (-1/B) / p_label,

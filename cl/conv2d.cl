@@ -209,11 +209,60 @@ __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
                  0, dst + b0);
 }
 
+/* Row p's terms of conv_dw_taps, added to the totals tot (taps x filters) and totb: a row's
+ * sums first, then added (shorter chains of rounding: P*Q*BP/16 terms in one accumulator made
+ * the homework CNN's gradients 4x less accurate). Each lane adds its images' terms over q in
+ * order. */
+static inline __attribute__((always_inline)) void
+conv_dw_row(float16 (*tot)[CONV_BLOCK], float16 *totb, __global const float *xc,
+            __global const float *const *dk, const size_t *tap, const int16 g, const int8 l,
+            const int p, const int s0, const int NS, const int bias)
+{
+    CONV_GEOM(g);
+    CONV_LAYOUT(l);
+    float16 acc[CONV_DW_TAPS][CONV_BLOCK], accb[CONV_BLOCK];
+#pragma unroll
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        accb[j] = 0.0f;
+#pragma unroll
+        for (int s = 0; s < NS; s++)
+            acc[s][j] = 0.0f;
+    }
+    for (int q = 0; q < Q; q++) {
+        __global const float *xr = xc + ((size_t)p * SR * WP + (size_t)q * SC + s0) * BP;
+        const size_t t = ((size_t)p * QQ + q) * BP;
+        for (int b0 = 0; b0 < BP; b0 += CONV_V) {
+            float16 d[CONV_BLOCK];
+#pragma unroll
+            for (int j = 0; j < CONV_BLOCK; j++)
+                d[j] = vload16(0, dk[j] + t + b0);
+#pragma unroll
+            for (int s = 0; s < NS; s++) {
+                const float16 v = vload16(0, xr + tap[s] + b0);
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++)
+                    acc[s][j] = fma(d[j], v, acc[s][j]);
+            }
+            if (bias)
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++)
+                    accb[j] += d[j];
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        totb[j] += accb[j];
+#pragma unroll
+        for (int s = 0; s < NS; s++)
+            tot[s][j] += acc[s][j];
+    }
+}
+
 /* The sums of conv2d_backward_weights for the taps s0 .. s0 + min(NS, left) - 1 of one (filter
  * block, c, r), NS a constant after inlining so that the NS x 4 accumulators stay in registers
  * (taps past `left` repeat the last one and are not stored); with
- * `bias`, the filters' sums of dz too. Each lane adds its images' terms over q of each row p in
- * order, then the rows' sums in order, then the lanes are added by halves. */
+ * `bias`, the filters' sums of dz too. Each lane adds its images' terms row by row
+ * (conv_dw_row), the rows' sums in order, then the lanes are added by halves. */
 static inline __attribute__((always_inline)) void
 conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
              __global const float *xc, __global const float *dz, const int16 g, const int8 l,
@@ -237,46 +286,8 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
         for (int s = 0; s < NS; s++)
             tot[s][j] = 0.0f;
     }
-    for (int p = 0; p < P; p++) {
-        /* Each row's sums, then added to the totals: shorter chains of rounding (P*Q*BP/16
-         * terms in one accumulator made the homework CNN's gradients 4x less accurate). */
-        float16 acc[CONV_DW_TAPS][CONV_BLOCK], accb[CONV_BLOCK];
-#pragma unroll
-        for (int j = 0; j < CONV_BLOCK; j++) {
-            accb[j] = 0.0f;
-#pragma unroll
-            for (int s = 0; s < NS; s++)
-                acc[s][j] = 0.0f;
-        }
-        for (int q = 0; q < Q; q++) {
-            __global const float *xr = xc + ((size_t)p * SR * WP + (size_t)q * SC + s0) * BP;
-            const size_t t = ((size_t)p * QQ + q) * BP;
-            for (int b0 = 0; b0 < BP; b0 += CONV_V) {
-                float16 d[CONV_BLOCK];
-#pragma unroll
-                for (int j = 0; j < CONV_BLOCK; j++)
-                    d[j] = vload16(0, dk[j] + t + b0);
-#pragma unroll
-                for (int s = 0; s < NS; s++) {
-                    const float16 v = vload16(0, xr + tap[s] + b0);
-#pragma unroll
-                    for (int j = 0; j < CONV_BLOCK; j++)
-                        acc[s][j] = fma(d[j], v, acc[s][j]);
-                }
-                if (bias)
-#pragma unroll
-                    for (int j = 0; j < CONV_BLOCK; j++)
-                        accb[j] += d[j];
-            }
-        }
-#pragma unroll
-        for (int j = 0; j < CONV_BLOCK; j++) {
-            totb[j] += accb[j];
-#pragma unroll
-            for (int s = 0; s < NS; s++)
-                tot[s][j] += acc[s][j];
-        }
-    }
+    for (int p = 0; p < P; p++)
+        conv_dw_row(tot, totb, xc, dk, tap, g, l, p, s0, NS, bias);
     for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
         __global float *dw = grads + dw_off + (((size_t)(k0 + j) * C + c) * R + r) * S + s0;
 #pragma unroll

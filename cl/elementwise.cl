@@ -1,6 +1,7 @@
 /* Elementwise kernels around each GEMM: bias + activation forward, and its gradient with the
- * bias gradient, fused so a dense layer costs one pass over its output each way; plus the
- * standalone activation layer. Letters: B batch rows, O outputs (units).
+ * bias gradient, fused so a dense layer costs one pass over its output each way (each in a
+ * CPU-shaped and a GPU-shaped kernel: op_bias_act_choice); plus the standalone activation
+ * layer. Letters: B batch rows, O outputs (units).
  * Contraction stays off so that results equal the host reference (ops/ref.c) up to the math
  * library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
 #pragma OPENCL FP_CONTRACT OFF
@@ -67,6 +68,45 @@ __kernel void bias_act_backward(__global float *dz,       /* (B, O) */
         dz[i] = g;
         sum += g;
     }
+    grads[db_off + j] = sum;
+}
+
+/* bias_act_backward for the GPU path: a 2-D range of (column, row lane), asked for in groups
+ * of BA_COLS columns x BA_LANES lanes (ops/elementwise.c). Lane t of column j computes dz over
+ * the rows t, t + BA_LANES, t + 2 BA_LANES, ... (neighbouring work-items touch neighbouring
+ * floats of a row) and sums them in that order; the group adds the column's BA_LANES partial
+ * sums in lane order from local memory. The range has BA_LANES lanes: when the device fits
+ * fewer into a group, each work-item takes lanes t, t + its group's height, ..., and the groups
+ * past the first row of groups have nothing to do. So db's sum has the same order, whatever
+ * the group size: the same bits run to run and with any --max-local. dz may alias dy. */
+#define BA_COLS 16  /* ops/elementwise.c: BA_GPU_COLS */
+#define BA_LANES 16 /* ops/elementwise.c: BA_GPU_LANES */
+__kernel void bias_act_backward_2d(__global float *dz,       /* (B, O) */
+                                   __global float *grads,    /* db (O) at db_off */
+                                   __global const float *y,  /* (B, O) activation output */
+                                   __global const float *dy, /* (B, O) */
+                                   const ulong db_off, const int batch, const int out,
+                                   const int act)
+{
+    __local float part[BA_LANES][BA_COLS];
+    if (get_group_id(1) != 0) return; /* a whole group: the range's lanes are in the first */
+    const int j = (int)get_global_id(0), c = (int)get_local_id(0);
+    for (int t = (int)get_local_id(1); t < BA_LANES; t += (int)get_local_size(1)) {
+        float sum = 0.0f;
+        if (j < out)
+            for (int r = t; r < batch; r += BA_LANES) {
+                const size_t i = (size_t)r * (size_t)out + (size_t)j;
+                const float g = act_gradient(dy[i], y[i], act);
+                dz[i] = g;
+                sum += g;
+            }
+        part[t][c] = sum;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (get_local_id(1) != 0 || j >= out) return;
+    float sum = 0.0f;
+    for (int t = 0; t < BA_LANES; t++)
+        sum += part[t][c];
     grads[db_off + j] = sum;
 }
 

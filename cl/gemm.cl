@@ -26,7 +26,8 @@
  *     dW = x^T dz, or with alpha = -lr and beta = 1 its SGD step beside W's.
  * Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
  * never reads C (it may hold NaN). Tiles at the matrix's edges clamp the rows and columns they
- * read to the matrix and store only their own elements. */
+ * read to the matrix and store only their own elements. A dense network's step above its first
+ * layer in one launch (dense_tail) sums the same products in the same order: dense_tail.cl. */
 #pragma OPENCL FP_CONTRACT OFF
 
 /* gemm_nn_* / gemm_tn_*: rows of C per work-item. 10 (20 float16 accumulators) against 6:
@@ -93,18 +94,6 @@ gemm_brow(const __global float *brow, int j0, int v, int n, int guarded, const _
     return vload16(0, t);
 }
 
-/* 16 floats of p from column j0, lanes at or past column n read as 0 (p may end at n). */
-static inline __attribute__((always_inline)) float16 gemm_vec_upto(const __global float *p,
-                                                                   int j0, int n)
-{
-    if (j0 + 16 <= n) return vload16(0, p + j0);
-    float t[16];
-#pragma unroll 1
-    for (int l = 0; l < 16; l++)
-        t[l] = j0 + l < n ? p[j0 + l] : 0.0f;
-    return vload16(0, t);
-}
-
 /* GEMM_EPI_COLSUM: e[j] = alpha s + beta e[j], s the sum of B's k rows at column j, for the
  * tile's columns from j0, storing from lane shift on, as the tile's own columns are. */
 static inline __attribute__((always_inline)) void
@@ -130,18 +119,17 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
         gemm_store1(e + j0 + jl, t[jl], alpha, beta);
 }
 
-/* The tile of gemm_nn_* / gemm_tn_*: tm rows x nv float16 vectors; tm, nv, trans_a and guarded
- * are constants after inlining. Guarded tiles clamp the rows they read to the matrix; the wide
- * path's tiles lie inside it (its last row of tiles shifted up by rshift rows to end at row
- * m), so A^T's tile is tm consecutive floats of each row of stored A, read from one pointer
- * (with the rows clamped, LLVM kept tm pointers and advanced each one every k: gemm_tn_wide took
- * 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now, perf). Whole tiles store vectors; edge
- * tiles (guarded, or shifted) store their own elements one by one. */
+/* acc[r][v] = the sums over p of op(A)[i0 + r][p] B[p][j0 + 16 v ..], in order from p = 0: tm
+ * rows x nv float16 vectors; tm, nv, trans_a and guarded are constants after inlining. Guarded
+ * tiles clamp the rows they read to the matrix; the wide path's tiles lie inside it (its last
+ * row of tiles shifted up to end at row m), so A^T's tile is tm consecutive floats of each row
+ * of stored A, read from one pointer (with the rows clamped, LLVM kept tm pointers and advanced
+ * each one every k: gemm_tn_wide took 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now,
+ * perf). */
 static inline __attribute__((always_inline)) void
-gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
-             int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
-             int rshift, const int tm, const int nv, const int trans_a, const int guarded,
-             const __global float *e, int e_ld, int epi, int act)
+gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __global float *b,
+             int ldb, int m, int n, int k, int i0, int j0, const int tm, const int nv,
+             const int trans_a, const int guarded)
 {
     int rows[GEMM_TM_MAX];                   /* A^T: the tile's columns of each row of A^T */
     const __global float *arow[GEMM_TM_MAX]; /* A: the tile's rows */
@@ -151,7 +139,6 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
         arow[r] = a + (size_t)rows[r] * (size_t)lda;
     }
     const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
-    float16 acc[GEMM_TM_MAX][GEMM_NV];
 #pragma unroll
     for (int r = 0; r < tm; r++)
 #pragma unroll
@@ -176,21 +163,95 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
                 acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
         }
     }
+}
+
+/* A whole tile without an elementwise epilogue: C = alpha acc + beta C as vectors. */
+static inline __attribute__((always_inline)) void
+gemm_store_whole(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, float alpha,
+                 float beta, int i0, int j0, const int tm, const int nv)
+{
+#pragma unroll
+    for (int r = 0; r < tm; r++) {
+        if (i0 + r >= m) break;
+        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+#pragma unroll
+        for (int v = 0; v < nv; v++) {
+            float16 y = (float16)(alpha)*acc[r][v];
+            if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
+            vstore16(y, v, crow);
+        }
+    }
+}
+
+/* A whole tile with an elementwise epilogue, from t = alpha acc: C = act(t + beta C + e[j]) or
+ * act'(t + beta C) through e's rows. */
+static inline __attribute__((always_inline)) void
+gemm_store_whole_epi(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, float beta,
+                     int i0, int j0, const int nv, const __global float *e, int e_ld, int epi,
+                     int act)
+{
+#pragma unroll 1
+    for (int r = 0; r < n_rows; r++) {
+        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+        const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
+#pragma unroll 1
+        for (int v = 0; v < nv; v++) {
+            float16 y = vload16(v, t[r]);
+            if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
+            if (epi == GEMM_EPI_BIAS_ACT)
+                y = act_value16(y + vload16(v, e + j0), act);
+            else
+                y = act_gradient16(y, vload16(v, erow), act);
+            vstore16(y, v, crow);
+        }
+    }
+}
+
+/* An edge tile (guarded, or shifted: its own rows from rshift, columns from shift), from t =
+ * alpha acc, element by element. Bias + activation on whole vectors first, as
+ * bias_act_forward's zero-padded tail: a value's result must not depend on its column. */
+static inline __attribute__((always_inline)) void
+gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int n_cols, int n,
+                float beta, int i0, int j0, int shift, int rshift, const int nv,
+                const __global float *e, int e_ld, int epi, int act)
+{
+    if (epi == GEMM_EPI_BIAS_ACT) {
+#pragma unroll 1
+        for (int r = rshift; r < n_rows; r++)
+#pragma unroll 1
+            for (int v = 0; v < nv; v++)
+                vstore16(act_value16(vload16(v, t[r]) + clnet_vload16_upto(e, j0 + 16 * v, n),
+                                     act),
+                         v, t[r]);
+    }
+#pragma unroll 1
+    for (int r = rshift; r < n_rows; r++) {
+        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
+        const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
+#pragma unroll 1
+        for (int jl = shift; jl < n_cols; jl++) {
+            float y = beta == 0.0f ? t[r][jl] : t[r][jl] + beta * crow[jl];
+            if (epi == GEMM_EPI_ACT_GRAD) y = act_gradient(y, erow[jl], act);
+            crow[jl] = y;
+        }
+    }
+}
+
+/* The tile of gemm_nn_* / gemm_tn_*: its sums (gemm_xn_sums), then its store. Whole tiles
+ * store vectors; edge tiles (guarded, or shifted) store their own elements one by one. */
+static inline __attribute__((always_inline)) void
+gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
+             int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
+             int rshift, const int tm, const int nv, const int trans_a, const int guarded,
+             const __global float *e, int e_ld, int epi, int act)
+{
+    float16 acc[GEMM_TM_MAX][GEMM_NV];
+    gemm_xn_sums(acc, a, lda, b, ldb, m, n, k, i0, j0, tm, nv, trans_a, guarded);
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
     const int elementwise = epi == GEMM_EPI_BIAS_ACT || epi == GEMM_EPI_ACT_GRAD;
     if (__builtin_expect(!guarded && shift == 0 && rshift == 0 && !elementwise, 1)) {
-#pragma unroll
-        for (int r = 0; r < tm; r++) {
-            if (i0 + r >= m) break;
-            __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
-#pragma unroll
-            for (int v = 0; v < nv; v++) {
-                float16 y = (float16)(alpha)*acc[r][v];
-                if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
-                vstore16(y, v, crow);
-            }
-        }
+        gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv);
         return;
     }
     /* Through private memory in loops left rolled: the activation's vector code (exp, tanh)
@@ -204,45 +265,11 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
         for (int v = 0; v < nv; v++)
             vstore16((float16)(alpha)*acc[r][v], v, t[r]);
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
-    if (!guarded && shift == 0 && rshift == 0) { /* a whole tile with an elementwise epilogue */
-#pragma unroll 1
-        for (int r = 0; r < n_rows; r++) {
-            __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
-            const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
-#pragma unroll 1
-            for (int v = 0; v < nv; v++) {
-                float16 y = vload16(v, t[r]);
-                if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
-                if (epi == GEMM_EPI_BIAS_ACT)
-                    y = act_value16(y + vload16(v, e + j0), act);
-                else
-                    y = act_gradient16(y, vload16(v, erow), act);
-                vstore16(y, v, crow);
-            }
-        }
-        return;
-    }
-    /* An edge tile. Bias + activation on whole vectors, as bias_act_forward's zero-padded tail:
-     * a value's result must not depend on its column. */
-    if (epi == GEMM_EPI_BIAS_ACT) {
-#pragma unroll 1
-        for (int r = rshift; r < n_rows; r++)
-#pragma unroll 1
-            for (int v = 0; v < nv; v++)
-                vstore16(act_value16(vload16(v, t[r]) + gemm_vec_upto(e, j0 + 16 * v, n), act), v,
-                         t[r]);
-    }
-#pragma unroll 1
-    for (int r = rshift; r < n_rows; r++) {
-        __global float *crow = c + (size_t)(i0 + r) * (size_t)ldc + j0;
-        const __global float *erow = e + (size_t)(i0 + r) * (size_t)e_ld + j0;
-#pragma unroll 1
-        for (int jl = shift; jl < n_cols; jl++) {
-            float y = beta == 0.0f ? t[r][jl] : t[r][jl] + beta * crow[jl];
-            if (epi == GEMM_EPI_ACT_GRAD) y = act_gradient(y, erow[jl], act);
-            crow[jl] = y;
-        }
-    }
+    if (!guarded && shift == 0 && rshift == 0)
+        gemm_store_whole_epi(c, ldc, t, n_rows, beta, i0, j0, nv, e, e_ld, epi, act);
+    else
+        gemm_store_edge(c, ldc, t, n_rows, n_cols, n, beta, i0, j0, shift, rshift, nv, e, e_ld,
+                        epi, act);
 }
 
 /* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
@@ -434,222 +461,4 @@ __kernel void gemm_transpose(__global float *dst, __global const float *src, con
     __global float *d = dst + j * (size_t)rows;
     for (int i = 0; i < rows; i++)
         d[i] = s[(size_t)i * (size_t)ld];
-}
-
-/* dense_tail: in one launch, the part of a dense network's training step above its first
- * layer, for TAIL_ROWS rows of the batch per work-item (layers/dense_stack.c runs the rest:
- * the first layer's forward before it, every layer's dW after it). Forward through each upper
- * dense layer, the loss (loss_row) on the top one's logits, then back down: each layer's dz
- * and, from the lowest upper layer, the first layer's. Per launch instead of per layer: on
- * PoCL every launch costs the worker a few microseconds, and these layers are small.
- * Every value is computed as the per-layer path computes it (the same products summed in the
- * same order, then the same bias, activation and act' functions: the forward as gemm_nn_*
- * with GEMM_EPI_BIAS_ACT, dz = act'(dz_above W^T) as gemm_transpose + gemm_nn_* with
- * GEMM_EPI_ACT_GRAD), so both give the same bits.
- * The work-item keeps its rows transposed in its scratch (a layer's units x TAIL_ROWS, the
- * rows one vector): each layer's output y^T and the current dz^T. Forward, a tile is 16 units
- * of y^T: per k one vector of the input's y^T and 16 broadcasts from one row of W (one base
- * pointer); backward, TAIL_DZ_TILE units of dz_below^T = W dz^T: per k one vector of dz^T and
- * a broadcast from each of TAIL_DZ_TILE rows of W, so W^T is never formed, and act' reads y^T
- * as vectors. The batch-major y and dz the dW GEMMs read go out as rows of 16 x 16 tiles
- * transposed in registers (tail_transpose16).
- *   arena: every layer's y and dz, batch-major, at the offsets of table; from scratch_off,
- *     scratch_len floats per work-item: dz^T twice (dzt_len floats each), then y^T of each
- *     layer at the table's offsets;
- *   table: TAIL_FIELDS ints per upper layer (ops/dense_tail.c lays it out): in, out, w_off,
- *     b_off, act, y_in, y_out, dz_in, dz_out, act_in (act of the layer below), yt_in, yt_out;
- *   labels (B), row_loss / row_correct (B at row_off), as loss_forward_backward. */
-#define TAIL_ROWS 16 /* ops/ops.h: DENSE_TAIL_ROWS */
-#define TAIL_DZ_TILE 8 /* rows of W per backward k loop (two make a 16-unit tile) */
-#define TAIL_FIELDS 12 /* ops/ops.h: DENSE_TAIL_FIELDS */
-
-/* v[c].s[l] <-> v[l].s[c]: four rounds, each swapping one bit of the vector's index with the
- * same bit of the lane's (vector literals of swizzles: LLVM emits two-source permutes). */
-static inline __attribute__((always_inline)) void tail_transpose16(float16 *v)
-{
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 8) == 0) {
-            const float16 a = v[i], b = v[i + 8];
-            v[i] = (float16)(a.lo, b.lo);
-            v[i + 8] = (float16)(a.hi, b.hi);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 4) == 0) {
-            const float16 a = v[i], b = v[i + 4];
-            v[i] = (float16)(a.s0123, b.s0123, a.s89ab, b.s89ab);
-            v[i + 4] = (float16)(a.s4567, b.s4567, a.scdef, b.scdef);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 2) == 0) {
-            const float16 a = v[i], b = v[i + 2];
-            v[i] = (float16)(a.s01, b.s01, a.s45, b.s45, a.s89, b.s89, a.scd, b.scd);
-            v[i + 2] = (float16)(a.s23, b.s23, a.s67, b.s67, a.sab, b.sab, a.sef, b.sef);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 1) == 0) {
-            const float16 a = v[i], b = v[i + 1];
-            v[i] = (float16)(a.s0, b.s0, a.s2, b.s2, a.s4, b.s4, a.s6, b.s6, a.s8, b.s8, a.sa,
-                             b.sa, a.sc, b.sc, a.se, b.se);
-            v[i + 1] = (float16)(a.s1, b.s1, a.s3, b.s3, a.s5, b.s5, a.s7, b.s7, a.s9, b.s9, a.sb,
-                                 b.sb, a.sd, b.sd, a.sf, b.sf);
-        }
-}
-
-/* Rows r < nr of a transposed tile: v[r] holds n (<= 16) floats of row r0 + r from column j0
- * of a batch-major matrix with ld floats a row. */
-static inline __attribute__((always_inline)) void
-tail_store_rows(__global float *m, int ld, int r0, int nr, int j0, int n, float16 *v)
-{
-#pragma unroll 1
-    for (int r = 0; r < nr; r++) {
-        __global float *row = m + (size_t)(r0 + r) * (size_t)ld + j0;
-        if (n == 16) {
-            vstore16(v[r], 0, row);
-        } else {
-            float t[16];
-            vstore16(v[r], 0, t);
-#pragma unroll 1
-            for (int c = 0; c < n; c++)
-                row[c] = t[c];
-        }
-    }
-}
-
-__kernel void dense_tail(__global float *arena, __global const float *params,
-                         __global const int *table, const int n_upper,
-                         __global const int *labels, __global float *row_loss,
-                         __global float *row_correct, const ulong row_off, const int batch,
-                         const int loss, const ulong scratch_off, const int scratch_len,
-                         const int dzt_len)
-{
-    const int r0 = (int)get_global_id(0) * TAIL_ROWS;
-    if (r0 >= batch) return;
-    const int nr = min(TAIL_ROWS, batch - r0);
-    __global float *ws = arena + scratch_off + get_global_id(0) * (size_t)scratch_len;
-    __global float *dzt = ws, *dzt_next = ws + dzt_len;
-    float16 v[16];
-
-    { /* the first layer's output, transposed; rows past the batch repeat its last row */
-        const int in = table[0];
-        const __global float *x = arena + table[5];
-        __global float *xt = ws + table[10];
-#pragma unroll 1
-        for (int p0 = 0; p0 < in; p0 += 16) {
-#pragma unroll
-            for (int r = 0; r < 16; r++)
-                v[r] = gemm_vec_upto(x + (size_t)min(r0 + r, batch - 1) * (size_t)in, p0, in);
-            tail_transpose16(v);
-            const int n = min(16, in - p0);
-#pragma unroll 1
-            for (int c = 0; c < n; c++)
-                vstore16(v[c], p0 + c, xt);
-        }
-    }
-
-    for (int u = 0; u < n_upper; u++) {
-        const __global int *d = table + TAIL_FIELDS * u;
-        const int in = d[0], out = d[1], act = d[4];
-        const __global float *w = params + d[2], *bias = params + d[3];
-        __global float *y = arena + d[6];
-        const __global float *xt = ws + d[10];
-        __global float *yt = ws + d[11];
-#pragma unroll 1
-        for (int j0 = 0; j0 < out; j0 += 16) {
-#pragma unroll
-            for (int c = 0; c < 16; c++)
-                v[c] = (float16)(0.0f);
-            /* W's row p from column j0: past column out the broadcasts read the next row,
-             * feeding units that are never stored; the last row is read guarded */
-            const __global float *wp = w + j0;
-            for (int p = 0; p < in - 1; p++, wp += out) {
-                const float16 g = vload16(p, xt);
-#pragma unroll
-                for (int c = 0; c < 16; c++)
-                    v[c] = fma((float16)(wp[c]), g, v[c]);
-            }
-            {
-                const float16 g = vload16(in - 1, xt);
-#pragma unroll
-                for (int c = 0; c < 16; c++)
-                    v[c] = fma((float16)(j0 + c < out ? wp[c] : 0.0f), g, v[c]);
-            }
-            const int n = min(16, out - j0);
-#pragma unroll 1
-            for (int c = 0; c < n; c++) {
-                v[c] = act_value16(v[c] + (float16)(bias[j0 + c]), act);
-                vstore16(v[c], j0 + c, yt);
-            }
-            tail_transpose16(v);
-            tail_store_rows(y, out, r0, nr, j0, n, v);
-        }
-    }
-
-    /* The loss on the top layer's rows; its dz batch-major and, transposed, into dzt (rows
-     * past the batch as zeros: they feed only lanes that are never stored). */
-    {
-        const __global int *d = table + TAIL_FIELDS * (n_upper - 1);
-        const int classes = d[1];
-        const __global float *z = arena + d[6];
-        __global float *dz = arena + d[8];
-#pragma unroll 1
-        for (int r = 0; r < TAIL_ROWS; r++) {
-            if (r < nr) {
-                const size_t row = (size_t)(r0 + r);
-                loss_row(dz + row * (size_t)classes, row_loss + row_off + row,
-                         row_correct + row_off + row, z + row * (size_t)classes, labels[row],
-                         batch, classes, loss);
-            }
-#pragma unroll 1
-            for (int j = 0; j < classes; j++)
-                dzt[j * TAIL_ROWS + r] =
-                    r < nr ? dz[(size_t)(r0 + r) * (size_t)classes + j] : 0.0f;
-        }
-    }
-
-    for (int u = n_upper - 1; u >= 0; u--) {
-        const __global int *d = table + TAIL_FIELDS * u;
-        const int in = d[0], out = d[1], act_in = d[9];
-        const __global float *w = params + d[2];
-        const __global float *xt = ws + d[10];
-        __global float *dz_in = arena + d[7];
-#pragma unroll 1
-        for (int i0 = 0; i0 < in; i0 += 16) {
-            /* 16 units of dz_below^T in two passes of TAIL_DZ_TILE rows of W */
-#pragma unroll 1
-            for (int h = 0; h < 16; h += TAIL_DZ_TILE) {
-                const __global float *wr[TAIL_DZ_TILE];
-#pragma unroll
-                for (int q = 0; q < TAIL_DZ_TILE; q++)
-                    wr[q] = w + (size_t)min(i0 + h + q, in - 1) * (size_t)out;
-                float16 acc[TAIL_DZ_TILE];
-#pragma unroll
-                for (int q = 0; q < TAIL_DZ_TILE; q++)
-                    acc[q] = (float16)(0.0f);
-                for (int p = 0; p < out; p++) {
-                    const float16 g = vload16(p, dzt);
-#pragma unroll
-                    for (int q = 0; q < TAIL_DZ_TILE; q++)
-                        acc[q] = fma((float16)(wr[q][p]), g, acc[q]);
-                }
-#pragma unroll
-                for (int q = 0; q < TAIL_DZ_TILE; q++)
-                    v[h + q] = acc[q];
-            }
-            const int n = min(16, in - i0);
-#pragma unroll 1
-            for (int c = 0; c < n; c++) {
-                v[c] = act_gradient16(v[c], vload16(i0 + c, xt), act_in);
-                vstore16(v[c], i0 + c, dzt_next);
-            }
-            tail_transpose16(v);
-            tail_store_rows(dz_in, in, r0, nr, i0, n, v);
-        }
-        __global float *s = dzt;
-        dzt = dzt_next;
-        dzt_next = s;
-    }
 }

@@ -31,6 +31,15 @@ struct sc {
     int n_dev;
 };
 
+#define SC_TOL 1e-5     /* relative error of float arithmetic against its host twin */
+#define SC_ELEMENT 1e-3 /* floor of elementwise comparisons */
+
+/* Runs an op unless a failure came first; its status becomes c->status. */
+#define SC_OP(c, call)                                                                             \
+    do {                                                                                           \
+        if ((c)->status == CLNET_OK) (c)->status = (call);                                         \
+    } while (0)
+
 /* Uniform in [-scale, scale). */
 float sc_uniform(struct sc *c, float scale);
 
@@ -54,8 +63,21 @@ void sc_compare(struct sc *c, uint64_t lines, const char *what, const float *got
 /* Largest finite |v| over n values (at least 1e-30): the floor of a sum's comparison. */
 double sc_scale(const float *v, size_t n);
 
+/* A host copy of n values (NaN when src is NULL) followed by the canaries. */
+float *sc_with_canaries(struct sc *c, const float *src, size_t n);
+
+/* A device output of n values (NaN, or init) followed by the canaries. */
+cl_mem sc_output(struct sc *c, const float *init, size_t n);
+
+/* n values and the canaries after them, downloaded. */
+float *sc_download_all(struct sc *c, cl_mem buf, size_t n);
+
 /* Every comparison; returns c->status (OpenCL or allocation failures). */
 int selfcheck_cases(struct sc *c);
+
+/* The GEMM family's comparisons (selfcheck_gemm.c): both GEMM implementations, the own GEMM's
+ * epilogues, dense_tail and the transpose. */
+void selfcheck_gemm_cases(struct sc *c);
 
 /* Every layer kind's examples against its host reference (selfcheck_layers.c); returns
  * c->status. */

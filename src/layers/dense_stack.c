@@ -1,6 +1,6 @@
 /* A training step of an all-dense model on clnet's own GEMM kernels in L + 2 launches after the
  * batch's gather, instead of about 4 L: the first layer's forward (one GEMM with bias and activation), then
- * cl/gemm.cl's dense_tail for everything above it (their forward, the loss and every layer's
+ * cl/dense_tail.cl's kernel for everything above it (their forward, the loss and every layer's
  * dz), then each layer's dW (layer_dense_dw: db, and plain SGD when the plan fuses it, in the
  * same launch). The layers' own forward and backward (layers/dense.c) run each upper layer's
  * GEMMs, W's transposes and the loss as launches of their own, and on PoCL every launch costs

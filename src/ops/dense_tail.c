@@ -1,4 +1,4 @@
-/* The buffer layout of cl/gemm.cl's dense_tail and its launch. */
+/* The buffer layout of cl/dense_tail.cl's kernel and its launch. */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>

@@ -83,14 +83,14 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
 int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int ld, int rows,
                  int cols);
 
-/* cl/gemm.cl's dense_tail: the upper layers of an all-dense model's training step (forward,
+/* cl/dense_tail.cl's kernel: the upper layers of an all-dense model's training step (forward,
  * loss and every dz) in one launch; layers/dense_stack.c runs the first layer's forward
  * before it and the dW GEMMs after it. Its buffers follow a layout: an arena with every
  * layer's y and dz (B, units) for batches up to max_batch, then a scratch for each work-item
  * of DENSE_TAIL_ROWS rows (two dz^T, then every layer's y^T), and a table of
- * DENSE_TAIL_FIELDS ints per upper layer (see cl/gemm.cl). */
-#define DENSE_TAIL_ROWS 16   /* cl/gemm.cl: TAIL_ROWS */
-#define DENSE_TAIL_FIELDS 12 /* cl/gemm.cl: TAIL_FIELDS */
+ * DENSE_TAIL_FIELDS ints per upper layer (see cl/dense_tail.cl). */
+#define DENSE_TAIL_ROWS 16   /* cl/dense_tail.cl: TAIL_ROWS */
+#define DENSE_TAIL_FIELDS 12 /* cl/dense_tail.cl: TAIL_FIELDS */
 struct dense_tail_layout {
     int n_layers, max_batch;  /* the first layer and n_layers - 1 upper ones */
     size_t *y_off, *dz_off;   /* (n_layers) floats into the arena */
@@ -127,14 +127,23 @@ void op_gemm_set_choice(int choice);
 /* The choice op_gemm_set_choice forced, or 0 (the plan's words for it: model/plan.c). */
 int op_gemm_forced(void);
 
-/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. The CPU path runs a
- * row per work-item in float16 vectors, the GPU path a value per work-item (2-D). */
+/* The path choice of op_bias_act_forward and op_bias_act_backward (an execution plan may ask
+ * it): OP_BIAS_ACT_ROWS, the CPU-shaped kernels (forward a row per work-item in float16
+ * vectors, backward a column per work-item), on the CPU path; OP_BIAS_ACT_2D, the GPU-shaped
+ * ones (forward a value per work-item, backward row lanes of each column summed in a
+ * work-group), on the GPU path (runtime_ops_path). */
+enum op_bias_act_kernels { OP_BIAS_ACT_ROWS, OP_BIAS_ACT_2D };
+enum op_bias_act_kernels op_bias_act_choice(const struct runtime *rt);
+
+/* y (B, O) = act(y + bias) in place; bias (O) at bias_off inside params. */
 int op_bias_act_forward(struct runtime *rt, cl_mem y, cl_mem params, size_t bias_off, int batch,
                         int out, int act);
 
 /* dz (B, O) = dy * act'(y), y the activation's output (sigmoid' = y (1 - y), relu' = y > 0,
  * tanh' = 1 - y^2, step' = 0, identity' = 1); db (O) at db_off inside grads = column sums of
- * dz, overwritten, summed over rows in order. dz may alias dy. */
+ * dz, overwritten, in a fixed order: over rows in order (OP_BIAS_ACT_ROWS), or over 16 row
+ * lanes (rows r, r + 16, ... in order) and then the lanes in order (OP_BIAS_ACT_2D). dz may
+ * alias dy. */
 int op_bias_act_backward(struct runtime *rt, cl_mem dz, cl_mem grads, size_t db_off, cl_mem y,
                          cl_mem dy, int batch, int out, int act);
 

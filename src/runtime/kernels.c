@@ -24,6 +24,7 @@ static const struct program_desc programs[] = {
     [PROGRAM_DROPOUT] = {"dropout.cl", ""},
     [PROGRAM_GEMM] = {"gemm.cl", ""},
     [PROGRAM_CONV2D_GPU] = {"conv2d_gpu.cl", ""},
+    [PROGRAM_DENSE_TAIL] = {"dense_tail.cl", ""},
 #define KIND_PROGRAM_ROW_OWN_CL(ENUM, name) [PROGRAM_##ENUM] = {#name ".cl", ""},
 #define KIND_PROGRAM_ROW_SHARED_CL(ENUM, name)
 #define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_ROW_##cl(ENUM, name)
@@ -58,8 +59,9 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_NT] = {"gemm_nt", PROGRAM_GEMM},
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM},
-    [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_GEMM},
+    [KERNEL_DENSE_TAIL] = {"dense_tail", PROGRAM_DENSE_TAIL},
     [KERNEL_BIAS_ACT_FORWARD_2D] = {"bias_act_forward_2d", PROGRAM_ELEMENTWISE},
+    [KERNEL_BIAS_ACT_BACKWARD_2D] = {"bias_act_backward_2d", PROGRAM_ELEMENTWISE},
     [KERNEL_CONV2D_GPU_FORWARD] = {"conv2d_gpu_forward", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_DZ] = {"conv2d_gpu_dz", PROGRAM_CONV2D_GPU},
     [KERNEL_CONV2D_GPU_BACKWARD_DATA] = {"conv2d_gpu_backward_data", PROGRAM_CONV2D_GPU},

@@ -18,6 +18,7 @@ enum program_id {
     PROGRAM_DROPOUT,     /* cl/dropout.cl */
     PROGRAM_GEMM,        /* cl/gemm.cl */
     PROGRAM_CONV2D_GPU,  /* cl/conv2d_gpu.cl */
+    PROGRAM_DENSE_TAIL,  /* cl/dense_tail.cl */
 #define KIND_PROGRAM_OWN_CL(ENUM) PROGRAM_##ENUM,
 #define KIND_PROGRAM_SHARED_CL(ENUM)
 #define LAYER_KIND(ENUM, name, form, cl) KIND_PROGRAM_##cl(ENUM)
@@ -53,8 +54,9 @@ enum kernel_id {
     KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
     KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
     KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */
-    KERNEL_DENSE_TAIL,              /* gemm.cl: dense_tail */
+    KERNEL_DENSE_TAIL,              /* dense_tail.cl: dense_tail */
     KERNEL_BIAS_ACT_FORWARD_2D,     /* elementwise.cl: bias_act_forward_2d (the GPU path) */
+    KERNEL_BIAS_ACT_BACKWARD_2D,    /* elementwise.cl: bias_act_backward_2d (the GPU path) */
     KERNEL_CONV2D_GPU_FORWARD,      /* conv2d_gpu.cl: conv2d_gpu_forward */
     KERNEL_CONV2D_GPU_DZ,           /* conv2d_gpu.cl: conv2d_gpu_dz */
     KERNEL_CONV2D_GPU_BACKWARD_DATA, /* conv2d_gpu.cl: conv2d_gpu_backward_data */

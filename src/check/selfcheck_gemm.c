@@ -1,0 +1,273 @@
+/* selfcheck's comparisons of the GEMM family (selfcheck_cases.h): CLBlast's and clnet's own
+ * GEMM on every tile path, the own GEMM's epilogues (bias + activation, act', column sums),
+ * cl/dense_tail.cl's kernel against the per-layer references, and the transpose. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "check/selfcheck_cases.h"
+#include "config/experiment.h"
+#include "ops/ops.h"
+#include "ops/ref.h"
+#include "util/status.h"
+
+typedef int (*gemm_fn)(struct runtime *, bool, bool, int, int, int, float, cl_mem, size_t, int,
+                       cl_mem, size_t, int, float, cl_mem, size_t, int);
+
+/* C = 0.75 op(A) op(B) + beta C with offsets and row strides wider than the rows; with
+ * beta 0, C starts as NaN, which must not be read. */
+static void check_gemm(struct sc *c, gemm_fn fn, uint64_t line, bool ta, bool tb, int m, int n,
+                       int k, float beta)
+{
+    const int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    const int lda = ac + 2, ldb = bc + 1, ldc = n + 3;
+    const size_t a_off = 3, b_off = 5, c_off = 7;
+    const size_t na = a_off + (size_t)ar * lda, nb = b_off + (size_t)br * ldb;
+    const size_t nc = c_off + (size_t)m * ldc;
+    float *a = sc_host(c, na, 1.0f, 0.0f), *b = sc_host(c, nb, 1.0f, 0.0f);
+    float *c0 = beta == 0.0f ? sc_host(c, nc, 0.0f, NAN) : sc_host(c, nc, 1.0f, 0.0f);
+    cl_mem ad = a ? sc_buffer(c, a, na * sizeof *a) : NULL;
+    cl_mem bd = b ? sc_buffer(c, b, nb * sizeof *b) : NULL;
+    cl_mem cd = c0 ? sc_output(c, c0, nc) : NULL;
+    float *want = sc_with_canaries(c, c0, nc);
+    SC_OP(c,
+          fn(c->rt, ta, tb, m, n, k, 0.75f, ad, a_off, lda, bd, b_off, ldb, beta, cd, c_off, ldc));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(ta, tb, m, n, k, 0.75f, a + a_off, lda, b + b_off, ldb, beta, want + c_off, ldc);
+    double floor = 1e-30;
+    for (int i = 0; i < m; i++)
+        floor = fmax(floor, sc_scale(want + c_off + (size_t)i * ldc, (size_t)n));
+    char what[96];
+    snprintf(what, sizeof what, "%s %s M=%d N=%d K=%d beta %g", ta ? "A^T" : "A", tb ? "B^T" : "B",
+             m, n, k, (double)beta);
+    sc_compare(c, line, what, sc_download_all(c, cd, nc), want, nc + SC_CANARIES, floor, SC_TOL);
+}
+
+static void check_gemms(struct sc *c)
+{
+    /* Not multiples of the own kernels' 10x32, 12x16 (N <= 16) and 5x4 tiles or of 16 tiles
+     * per group; one shape per tile path of A B and A^T B: N <= 16 (narrow), 16 < N < 32
+     * (guarded), N >= 32 (wide, its last tile shifted). */
+    static const int shapes[][3] = {{13, 37, 19}, {7, 131, 45}, {29, 10, 23}, {11, 23, 17}};
+    static const float betas[] = {0.0f, -0.5f, 0.0f, -0.5f};
+    static const enum kernel_id own[4][4] = {
+        {KERNEL_GEMM_NN_WIDE, KERNEL_GEMM_NN_WIDE, KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED},
+        {KERNEL_GEMM_TN_WIDE, KERNEL_GEMM_TN_WIDE, KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED},
+        {KERNEL_GEMM_NT, KERNEL_GEMM_NT, KERNEL_GEMM_NT, KERNEL_GEMM_NT},
+        {KERNEL_GEMM_ANY, KERNEL_GEMM_ANY, KERNEL_GEMM_ANY, KERNEL_GEMM_ANY}};
+    for (int t = 0; t < 4 && c->status == CLNET_OK; t++) {
+        bool ta = t == 1 || t == 3, tb = t >= 2;
+        for (int s = 0; s < 4 && c->status == CLNET_OK; s++) {
+            check_gemm(c, op_gemm_own, SC_LINE(own[t][s]), ta, tb, shapes[s][0], shapes[s][1],
+                       shapes[s][2], betas[s]);
+            sc_release(c);
+        }
+        check_gemm(c, op_gemm_clblast, SC_EXTRA(SELFCHECK_CLBLAST), ta, tb, shapes[t % 2][0],
+                   shapes[t % 2][1], shapes[t % 2][2], betas[t / 2]);
+        sc_release(c);
+    }
+}
+
+/* The inputs of check_gemm_epilogues: A (M, K) (or stored (K, M)), B (K, N), B^T (N, K), a bias
+ * (N), an activation's outputs y (M, N) and the SGD step's start [C; e] (M + 1, N). */
+struct epi_case {
+    int m, n, k, act;
+    enum kernel_id nn, tn; /* the tile path's kernels of A B and A^T B (the report's lines) */
+    float *a, *b, *bt, *bias, *y, *w0;
+    cl_mem ad, bd, btd, biasd, yd;
+};
+
+/* C = act(A B + bias) */
+static void check_epi_bias_act(struct sc *c, const struct epi_case *t)
+{
+    const int m = t->m, n = t->n, k = t->k;
+    const size_t nc = (size_t)m * n;
+    cl_mem out = sc_output(c, NULL, nc);
+    float *want = sc_with_canaries(c, NULL, nc);
+    if (c->status != CLNET_OK) return;
+    struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT, .buf = t->biasd, .act = t->act};
+    SC_OP(c, op_gemm_own_epi(c->rt, false, false, m, n, k, 1.0f, t->ad, 0, k, t->bd, 0, n, 0.0f,
+                             out, 0, n, &e));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(false, false, m, n, k, 1.0f, t->a, k, t->b, n, 0.0f, want, n);
+    ref_bias_act_forward(want, t->bias, m, n, t->act);
+    char what[96];
+    snprintf(what, sizeof what, "+ bias, %s M=%d N=%d K=%d", activation_name(t->act), m, n, k);
+    sc_compare(c, SC_LINE(t->nn), what, sc_download_all(c, out, nc), want,
+               nc + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, nc)), SC_TOL);
+}
+
+/* C = (A op(B)) * act'(y), B as stored or transposed (gemm_nt) */
+static void check_epi_act_grad(struct sc *c, const struct epi_case *t, bool trans_b)
+{
+    const int m = t->m, n = t->n, k = t->k;
+    const size_t nc = (size_t)m * n;
+    cl_mem out = sc_output(c, NULL, nc);
+    float *want = sc_with_canaries(c, NULL, nc);
+    if (c->status != CLNET_OK) return;
+    struct gemm_epilogue e = {.kind = GEMM_EPI_ACT_GRAD, .buf = t->yd, .ld = n, .act = t->act};
+    SC_OP(c, op_gemm_own_epi(c->rt, false, trans_b, m, n, k, 1.0f, t->ad, 0, k,
+                             trans_b ? t->btd : t->bd, 0, trans_b ? k : n, 0.0f, out, 0, n, &e));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(false, trans_b, m, n, k, 1.0f, t->a, k, trans_b ? t->bt : t->b, trans_b ? k : n,
+             0.0f, want, n);
+    ref_act_backward(want, t->y, want, nc, t->act);
+    char what[96];
+    snprintf(what, sizeof what, "* %s', B%s M=%d N=%d K=%d", activation_name(t->act),
+             trans_b ? "^T" : "", m, n, k);
+    sc_compare(c, SC_LINE(trans_b ? KERNEL_GEMM_NT : t->nn), what,
+               sc_download_all(c, out, nc), want, nc + SC_CANARIES,
+               fmax(SC_ELEMENT, sc_scale(want, nc)), SC_TOL);
+}
+
+/* [C; e] = -0.5 [A^T B; colsum(B)] + [C; e]: A stored (K, M) */
+static void check_epi_colsum(struct sc *c, const struct epi_case *t)
+{
+    const int m = t->m, n = t->n, k = t->k;
+    const size_t nc = (size_t)m * n, nw = nc + (size_t)n;
+    cl_mem wd = sc_output(c, t->w0, nw);
+    float *want = sc_with_canaries(c, t->w0, nw);
+    if (c->status != CLNET_OK) return;
+    struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = wd, .off = nc};
+    SC_OP(c, op_gemm_own_epi(c->rt, true, false, m, n, k, -0.5f, t->ad, 0, m, t->bd, 0, n, 1.0f,
+                             wd, 0, n, &e));
+    if (c->status != CLNET_OK) return;
+    ref_gemm(true, false, m, n, k, -0.5f, t->a, m, t->b, n, 1.0f, want, n);
+    for (int j = 0; j < n; j++) {
+        float sum = 0.0f;
+        for (int p = 0; p < k; p++)
+            sum += t->b[(size_t)p * n + j];
+        want[nc + j] = -0.5f * sum + want[nc + j];
+    }
+    char what[96];
+    snprintf(what, sizeof what, "SGD step with column sums M=%d N=%d K=%d", m, n, k);
+    sc_compare(c, SC_LINE(t->tn), what, sc_download_all(c, wd, nw), want, nw + SC_CANARIES,
+               fmax(SC_ELEMENT, sc_scale(want, nw)), SC_TOL);
+}
+
+/* op_gemm_own_epi's epilogues (the dense layers' path on CPU devices) on each tile path:
+ * act(A B + bias), (A B) * act'(y) also through B^T, and A^T B with the column sums of B, as
+ * a fused SGD step (alpha -0.5, beta 1) onto C and the sums' row. Errors relative to the
+ * outputs' scale, as check_gemm's: the products' rounding differs from the host's. */
+static void check_gemm_epilogues(struct sc *c, int n, int act)
+{
+    enum { M = 13, K = 19 };
+    static const enum kernel_id nn[3] = {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED,
+                                         KERNEL_GEMM_NN_WIDE};
+    static const enum kernel_id tn[3] = {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED,
+                                         KERNEL_GEMM_TN_WIDE};
+    const int path = n <= 16 ? 0 : n < 32 ? 1 : 2;
+    struct epi_case t = {.m = M, .n = n, .k = K, .act = act, .nn = nn[path], .tn = tn[path]};
+    const size_t nc = (size_t)M * n;
+    t.a = sc_host(c, (size_t)M * K, 1.0f, 0.0f), t.b = sc_host(c, (size_t)K * n, 1.0f, 0.0f);
+    t.bt = sc_host(c, (size_t)n * K, 1.0f, 0.0f), t.bias = sc_host(c, (size_t)n, 1.0f, 0.0f);
+    t.y = sc_host(c, nc, 0.5f, 0.5f), t.w0 = sc_host(c, nc + (size_t)n, 1.0f, 0.0f);
+    if (c->status != CLNET_OK) return;
+    t.ad = sc_buffer(c, t.a, (size_t)M * K * sizeof *t.a);
+    t.bd = sc_buffer(c, t.b, (size_t)K * n * sizeof *t.b);
+    t.btd = sc_buffer(c, t.bt, (size_t)n * K * sizeof *t.bt);
+    t.biasd = sc_buffer(c, t.bias, (size_t)n * sizeof *t.bias);
+    t.yd = sc_buffer(c, t.y, nc * sizeof *t.y);
+    check_epi_bias_act(c, &t);
+    for (int trans_b = 0; trans_b < 2 && c->status == CLNET_OK; trans_b++)
+        check_epi_act_grad(c, &t, trans_b);
+    if (c->status == CLNET_OK) check_epi_colsum(c, &t);
+}
+
+/* op_dense_tail on three layers (a sigmoid first layer's output given, 21 -> 18 relu -> 7
+ * logits above it) for 19 rows of at most 23 (a 16-row block and a partial one), parameters
+ * at offsets into their arena, against the per-layer references: each upper layer's y, the
+ * loss, and every layer's dz. Rows past the batch must stay unwritten (NaN). */
+static void check_dense_tail(struct sc *c, int loss)
+{
+    enum { B = 19, MAX_B = 23, N0 = 21, N1 = 18, N2 = 7, W1 = 3, B1 = W1 + N0 * N1,
+           W2 = B1 + N1 + 2, B2 = W2 + N1 * N2, P = B2 + N2 };
+    const int units[4] = {5, N0, N1, N2};
+    const int act[3] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_IDENTITY};
+    const size_t w_off[3] = {0, W1, W2}, b_off[3] = {0, B1, B2};
+    struct dense_tail_layout t;
+    SC_OP(c, dense_tail_layout(&t, 3, units, act, w_off, b_off, MAX_B));
+    if (c->status != CLNET_OK) return;
+    const size_t na = t.arena_floats, nw = t.scratch_off; /* what is compared: all but scratch */
+    float *params = sc_host(c, P, 0.4f, 0.0f), *arena = sc_with_canaries(c, NULL, na);
+    float *want = sc_with_canaries(c, NULL, na), *y0 = sc_host(c, (size_t)B * N0, 0.5f, 0.0f);
+    float *want_rl = sc_with_canaries(c, NULL, B), *want_rc = sc_with_canaries(c, NULL, B);
+    int32_t labels[B];
+    if (c->status != CLNET_OK) {
+        dense_tail_layout_free(&t);
+        return;
+    }
+    for (int i = 0; i < B * N0; i++) /* a sigmoid's outputs */
+        arena[t.y_off[0] + (size_t)i] = want[t.y_off[0] + (size_t)i] = y0[i] + 0.5f;
+    for (int b = 0; b < B; b++)
+        labels[b] = (b * 3 + 1) % N2;
+    const size_t table_bytes = 2 * DENSE_TAIL_FIELDS * sizeof *t.table;
+    cl_mem pd = sc_buffer(c, params, P * sizeof *params), td = sc_buffer(c, t.table, table_bytes);
+    cl_mem ad = sc_buffer(c, arena, (na + SC_CANARIES) * sizeof *arena);
+    cl_mem ld = sc_buffer(c, labels, sizeof labels), rl = sc_output(c, NULL, B);
+    cl_mem rc = sc_output(c, NULL, B);
+    SC_OP(c, op_dense_tail(c->rt, &t, ad, pd, td, ld, rl, rc, 0, B, loss));
+    if (c->status == CLNET_OK) {
+        float *y[3], *dz[3];
+        for (int i = 0; i < 3; i++) {
+            y[i] = want + t.y_off[i];
+            dz[i] = want + t.dz_off[i];
+        }
+        ref_gemm(false, false, B, N1, N0, 1.0f, y[0], N0, params + W1, N1, 0.0f, y[1], N1);
+        ref_bias_act_forward(y[1], params + B1, B, N1, act[1]);
+        ref_gemm(false, false, B, N2, N1, 1.0f, y[1], N1, params + W2, N2, 0.0f, y[2], N2);
+        ref_bias_act_forward(y[2], params + B2, B, N2, act[2]);
+        ref_loss_forward_backward(dz[2], want_rl, want_rc, y[2], labels, B, N2, loss);
+        ref_gemm(false, true, B, N1, N2, 1.0f, dz[2], N2, params + W2, N2, 0.0f, dz[1], N1);
+        ref_act_backward(dz[1], y[1], dz[1], (size_t)B * N1, act[1]);
+        ref_gemm(false, true, B, N0, N1, 1.0f, dz[1], N1, params + W1, N1, 0.0f, dz[0], N0);
+        ref_act_backward(dz[0], y[0], dz[0], (size_t)B * N0, act[0]);
+        float *got = sc_download_all(c, ad, na);
+        char what[128];
+        const uint64_t line = SC_LINE(KERNEL_DENSE_TAIL);
+        snprintf(what, sizeof what, "%s, 21 -> 18 relu -> 7, B=%d of %d: y and dz", loss_name(loss),
+                 B, MAX_B);
+        if (got) {
+            sc_compare(c, line, what, got, want, nw, fmax(SC_ELEMENT, sc_scale(want, nw)), SC_TOL);
+            snprintf(what, sizeof what, "%s: canaries past the arena", loss_name(loss));
+            sc_compare(c, line, what, got + na, want + na, SC_CANARIES, SC_ELEMENT, 0.0);
+        }
+        snprintf(what, sizeof what, "%s row loss B=%d", loss_name(loss), B);
+        sc_compare(c, line, what, sc_download_all(c, rl, B), want_rl, B + SC_CANARIES, SC_ELEMENT, SC_TOL);
+        snprintf(what, sizeof what, "%s row correct B=%d", loss_name(loss), B);
+        sc_compare(c, line, what, sc_download_all(c, rc, B), want_rc, B + SC_CANARIES, SC_ELEMENT, 0.0);
+    }
+    dense_tail_layout_free(&t);
+}
+
+/* op_transpose: an exact copy, the source at an offset with a wider row stride. */
+static void check_transpose(struct sc *c)
+{
+    enum { ROWS = 7, COLS = 13, LD = 15, OFF = 4, NS = OFF + ROWS * LD, N = ROWS * COLS };
+    float *src = sc_host(c, NS, 1.0f, 0.0f);
+    cl_mem sd = src ? sc_buffer(c, src, NS * sizeof *src) : NULL, dst = sc_output(c, NULL, N);
+    float *want = sc_with_canaries(c, NULL, N);
+    SC_OP(c, op_transpose(c->rt, dst, sd, OFF, LD, ROWS, COLS));
+    if (c->status != CLNET_OK) return;
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < COLS; j++)
+            want[j * ROWS + i] = src[OFF + i * LD + j];
+    sc_compare(c, SC_LINE(KERNEL_GEMM_TRANSPOSE), "7 x 13, stride 15", sc_download_all(c, dst, N),
+               want, N + SC_CANARIES, SC_ELEMENT, 0.0);
+}
+
+void selfcheck_gemm_cases(struct sc *c)
+{
+    if (c->status == CLNET_OK) check_gemms(c);
+    static const int epi_n[] = {10, 23, 45}; /* narrow, guarded, wide (a shifted last tile) */
+    for (int i = 0; i < 3 && c->status == CLNET_OK; i++) {
+        check_gemm_epilogues(c, epi_n[i], i == 1 ? ACTIVATION_RELU : ACTIVATION_SIGMOID);
+        sc_release(c);
+    }
+    for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {
+        check_dense_tail(c, loss);
+        sc_release(c);
+    }
+    if (c->status == CLNET_OK) check_transpose(c);
+    sc_release(c);
+}
