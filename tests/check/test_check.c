@@ -513,6 +513,38 @@ START_TEST(gradcheck_batchnorm_passes)
 }
 END_TEST
 
+/* Batch norm inside a graph (its state at l->s_off): a residual block whose two branches
+ * each end in a batch norm, checked with respect to the input too. */
+static const char *graph_bn_yaml =
+    "model:\n"
+    "  input: [1, 28, 28]\n"
+    "  layers:\n"
+    "    - conv2d: {filters: 3, size: 3, stride: 2, pad: 1, activation: relu, name: stem}\n"
+    "    - batchnorm: {name: n0}\n"
+    "    - conv2d: {filters: 3, size: 3, pad: 1, activation: tanh}\n"
+    "    - batchnorm: {momentum: 0.2, name: r}\n"
+    "    - add: {from: [n0, r]}\n"
+    "    - flatten\n"
+    "    - dense: {units: 10}\n";
+static const char *const graph_bn_tensors[11] = {
+    "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.2.weight",
+    "layers.2.bias",   "layers.3.weight", "layers.3.bias", "layers.6.weight", "layers.6.bias",
+    "input"};
+
+START_TEST(gradcheck_batchnorm_in_a_graph_passes)
+{
+    char *config = write_config("graph_bn.yaml", graph_bn_yaml);
+    const char *argv[] = {"gradcheck", config, "--wrt", "input", NULL};
+    struct run_result *r = clnet(argv);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 11; i++)
+        ck_assert_msg(row_says(r->out, graph_bn_tensors[i], "ok"), "%s:\n%s",
+                      graph_bn_tensors[i], r->out);
+    free(r);
+    free(config);
+}
+END_TEST
+
 /* The batch norm's dx without the term of the batch mean of dy xhat: every tensor below the
  * upper batch norm fails, its own gradients and those above it do not. */
 START_TEST(gradcheck_fails_on_broken_batchnorm_backward)
@@ -648,6 +680,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     tcase_add_test(tc, gradcheck_batchnorm_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_batchnorm_backward);
+    tcase_add_test(tc, gradcheck_batchnorm_in_a_graph_passes);
     tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_running_var);
     tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_evaluation);
     suite_add_tcase(s, tc);
