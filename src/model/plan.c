@@ -88,7 +88,8 @@ static int plan_graph_layers(struct plan *p, const struct experiment *e,
     }
     free(trains);
     p->batch_minor.on = false;
-    snprintf(p->batch_minor.why, sizeof p->batch_minor.why, "%s", p->graph.why);
+    snprintf(p->batch_minor.why, sizeof p->batch_minor.why, "%.160s: its nodes pass (B, O) rows",
+             p->graph.why);
     return CLNET_OK;
 }
 
@@ -133,7 +134,7 @@ static bool all_dense_fused(const struct plan *p, const struct experiment *e, ch
                             size_t n)
 {
     if (p->graph.on) {
-        snprintf(why, n, "%s", p->graph.why);
+        snprintf(why, n, "%.160s: its steps fuse nothing across layers", p->graph.why);
         return false;
     }
     for (int i = 0; i < e->n_layers; i++)
@@ -267,9 +268,8 @@ static int choose_graph(struct plan *p, const struct experiment *e,
         snprintf(c->why, sizeof c->why, "a stack: each layer reads the one before it");
         return CLNET_OK;
     }
-    snprintf(c->why, sizeof c->why, "%s (model/graph_run.c runs its nodes, on paths within "
-             "each layer)", !shape->graph.linear ? "the model is a graph (from:)"
-             : "every layer's output gradient is asked for");
+    snprintf(c->why, sizeof c->why, "%s", !shape->graph.linear ? "the model is a graph (from:)"
+                                          : "every layer's output gradient is asked for");
     return plan_graph_layers(p, e, shape);
 }
 

@@ -244,7 +244,9 @@ void plan_print(FILE *f, const struct plan *p, const struct experiment *e)
     wrap_text(f, line, 0, PLAN_INDENT, PLAN_COLUMNS);
     if (p->graph.on) { /* a stack's plan prints as it always did */
         line[0] = '\0';
-        wrap_append(line, sizeof line, "graph: %s", p->graph.why);
+        wrap_append(line, sizeof line, "graph: %s; model/graph_run.c runs each step's node "
+                    "(a merge's inputs packed, a node's gradients summed in a fixed order)",
+                    p->graph.why);
         wrap_text(f, line, 0, PLAN_INDENT, PLAN_COLUMNS);
     }
     if (p->needs.training) {
