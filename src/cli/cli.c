@@ -201,59 +201,60 @@ static int whole_option(long *out, const char *name, const char *v, long min, lo
     return CLNET_OK;
 }
 
+/* The options that only keep their value (--out FILE) or say yes (--quiet): true when n is
+ * one of them, set. */
+static bool set_plain(struct cli_args *a, const char *n, const char *v)
+{
+    const struct {
+        const char *name;
+        const char **value;
+        bool *yes;
+    } plain[] = {
+        {"out", &a->out, NULL},         {"inputs", &a->inputs, NULL},
+        {"targets", &a->targets, NULL}, {"nodes", &a->nodes, NULL},
+        {"format", &a->format, NULL},   {"devices", &a->devices, NULL},
+        {"build", NULL, &a->build},     {"restart", NULL, &a->restart},
+        {"selfcheck", NULL, &a->selfcheck}, {"plan", NULL, &a->plan},
+        {"quiet", NULL, &a->quiet},     {"verbose", NULL, &a->verbose},
+        {"fail-fast", NULL, &a->fail_fast},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (strcmp(n, plain[i].name) != 0)
+            continue;
+        if (plain[i].value)
+            *plain[i].value = v;
+        else
+            *plain[i].yes = true;
+        return true;
+    }
+    return false;
+}
+
 static int set_option(struct cli_args *a, const struct options_flag *o, const char *v)
 {
     const char *n = o->name;
     bool setting;
     int status = options_set_flag(&a->opt, n, v, &setting);
-    if (setting)
+    if (setting || set_plain(a, n, v))
         return status;
     long j;
-    if (strcmp(n, "out") == 0)
-        a->out = v;
-    else if (strcmp(n, "inputs") == 0)
-        a->inputs = v;
-    else if (strcmp(n, "targets") == 0)
-        a->targets = v;
-    else if (strcmp(n, "nodes") == 0)
-        a->nodes = v;
-    else if (strcmp(n, "weights") == 0) {
+    if (strcmp(n, "weights") == 0) {
         if (strcmp(v, "best") != 0 && strcmp(v, "final") != 0)
             return clnet_errorf(CLNET_ERR_USAGE, "--weights %s: expected best or final", v);
         a->weights = v;
-    }
-    else if (strcmp(n, "format") == 0)
-        a->format = v;
-    else if (strcmp(n, "set") == 0) {
+    } else if (strcmp(n, "set") == 0) {
         if (a->n_sets == CLI_MAX_SETS)
             return clnet_errorf(CLNET_ERR_USAGE, "too many --set options (at most %d)",
                                 CLI_MAX_SETS);
         if (!strchr(v, '='))
             return clnet_errorf(CLNET_ERR_USAGE, "--set %s: expected KEY.PATH=VALUE", v);
         a->sets[a->n_sets++] = v;
-    } else if (strcmp(n, "build") == 0)
-        a->build = true;
-    else if (strcmp(n, "restart") == 0)
-        a->restart = true;
-    else if (strcmp(n, "selfcheck") == 0)
-        a->selfcheck = true;
-    else if (strcmp(n, "plan") == 0)
-        a->plan = true;
-    else if (strcmp(n, "quiet") == 0)
-        a->quiet = true;
-    else if (strcmp(n, "verbose") == 0)
-        a->verbose = true;
-    else if (strcmp(n, "fail-fast") == 0)
-        a->fail_fast = true;
-    else if (strcmp(n, "devices") == 0)
-        a->devices = v;
-    else if (strcmp(n, "wrt") == 0) {
+    } else if (strcmp(n, "wrt") == 0) {
         if (strcmp(v, "input") != 0)
             return clnet_errorf(CLNET_ERR_USAGE, "--wrt %s: the one choice is --wrt input (the "
                                 "parameters are always checked)", v);
         a->wrt_input = true;
-    }
-    else if (strcmp(n, "jobs") == 0) {
+    } else if (strcmp(n, "jobs") == 0) {
         if ((status = whole_option(&j, n, v, 1, 256)) != CLNET_OK)
             return status;
         a->jobs = (int)j;

@@ -336,17 +336,24 @@ static const char *const pool_tensors[6] = {"layers.0.weight", "layers.0.bias",
                                             "layers.2.weight", "layers.2.bias",
                                             "layers.5.weight", "layers.5.bias"};
 
-START_TEST(gradcheck_pool_passes)
+/* gradcheck on yaml (written to file; with --wrt input when wrt_input) passes, each of the n
+ * tensors' rows saying ok. */
+static void gradcheck_passes(const char *file, const char *yaml, bool wrt_input, int n,
+                             const char *const tensors[])
 {
-    char *config = write_config("pool.yaml", pool_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
+    char *config = write_config(file, yaml);
+    const char *argv[] = {"gradcheck", config, wrt_input ? "--wrt" : NULL, "input", NULL};
     struct run_result *r = clnet(argv);
     ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 6; i++)
-        ck_assert_msg(row_says(r->out, pool_tensors[i], "ok"), "%s:\n%s", pool_tensors[i],
-                      r->out);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
     free(r);
     free(config);
+}
+
+START_TEST(gradcheck_pool_passes)
+{
+    gradcheck_passes("pool.yaml", pool_yaml, false, 6, pool_tensors);
 }
 END_TEST
 
@@ -371,15 +378,7 @@ static const char *const graph_tensors[10] = {
 
 START_TEST(gradcheck_graph_passes)
 {
-    char *config = write_config("graph.yaml", graph_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
-    struct run_result *r = clnet(argv);
-    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 10; i++)
-        ck_assert_msg(row_says(r->out, graph_tensors[i], "ok"), "%s:\n%s", graph_tensors[i],
-                      r->out);
-    free(r);
-    free(config);
+    gradcheck_passes("graph.yaml", graph_yaml, false, 10, graph_tensors);
 }
 END_TEST
 
@@ -502,14 +501,7 @@ static const char *const bn_tensors[10] = {
 
 START_TEST(gradcheck_batchnorm_passes)
 {
-    char *config = write_config("bn.yaml", bn_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
-    struct run_result *r = clnet(argv);
-    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 10; i++)
-        ck_assert_msg(row_says(r->out, bn_tensors[i], "ok"), "%s:\n%s", bn_tensors[i], r->out);
-    free(r);
-    free(config);
+    gradcheck_passes("bn.yaml", bn_yaml, false, 10, bn_tensors);
 }
 END_TEST
 
@@ -533,15 +525,7 @@ static const char *const graph_bn_tensors[11] = {
 
 START_TEST(gradcheck_batchnorm_in_a_graph_passes)
 {
-    char *config = write_config("graph_bn.yaml", graph_bn_yaml);
-    const char *argv[] = {"gradcheck", config, "--wrt", "input", NULL};
-    struct run_result *r = clnet(argv);
-    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 11; i++)
-        ck_assert_msg(row_says(r->out, graph_bn_tensors[i], "ok"), "%s:\n%s",
-                      graph_bn_tensors[i], r->out);
-    free(r);
-    free(config);
+    gradcheck_passes("graph_bn.yaml", graph_bn_yaml, true, 11, graph_bn_tensors);
 }
 END_TEST
 
