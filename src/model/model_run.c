@@ -55,7 +55,7 @@ int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
         status = backward_step(m, &m->plan.backward[k], &dy, x, batch);
     if (status == CLNET_OK && m->graph_run)
         status = graph_backward_end(m, batch);
-    else if (m->plan.needs.input_grad)
+    else if (status == CLNET_OK && m->plan.needs.input_grad)
         m->input_dx = dy; /* layer 0's dx */
     return status;
 }
