@@ -9,8 +9,8 @@
  * layer that reads it is copied into a slot of its own, the slots in a fixed order (the
  * reading layers' order in the config, then their from: order; the output's slot 0 is the
  * loss's gradient), and a node read more than once sums its slots in that order (add's
- * forward kernel): the same bits on every run, whatever the order the nodes ran in. The parameters of a node that
- * does not lead to the output get zero gradients. */
+ * forward kernel): the same bits on every run, whatever the order the nodes ran in. The
+ * parameters of a node that does not lead to the output get zero gradients. */
 #include "model/graph_run.h"
 
 #include <stdlib.h>
