@@ -211,14 +211,26 @@ class Net(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         model = cfg["model"]
-        shape = list(model["input"])
-        self.input_shape = shape
-        self.steps = []  # (kind, index, options) in order
+        self.input_shape = list(model["input"])
+        self.steps = []  # (kind, index, options, sources) in order; a source -1 is the input
+        names, shapes = {"input": -1}, {-1: self.input_shape}
         self.params = nn.ParameterList()
         ginit = cfg["init"]
         for i, layer in enumerate(model["layers"]):
+            graph = {}  # name: and from: beside the kind ({activation: relu, name: a})
+            if isinstance(layer, dict) and len(layer) > 1:
+                layer = dict(layer)
+                graph = {k: layer.pop(k) for k in ("name", "from") if k in layer}
             kind, opts = choice(layer, f"model.layers.{i}")
             opts = opts if opts is not None else {}
+            if isinstance(opts, dict):
+                graph.update({k: opts[k] for k in ("name", "from") if k in opts})
+            srcs = graph.get("from", [i - 1])
+            srcs = [names[x] if isinstance(x, str) else x
+                    for x in (srcs if isinstance(srcs, list) else [srcs])]
+            shape = shapes[srcs[0]]
+            if "name" in graph:
+                names[graph["name"]] = i
             linit = (opts.get("init", {}) or {}) if isinstance(opts, dict) else {}
             wspec = linit.get("weights", ginit["weights"])
             bspec = linit.get("biases", ginit["biases"])
@@ -286,13 +298,22 @@ class Net(nn.Module):
             elif kind == "activation":
                 act = opts if isinstance(opts, str) else layer["activation"]
                 self.steps.append(("activation", None, ACTIVATIONS[act]))
+            elif kind == "add":
+                self.steps.append(("add", None, None))
+            elif kind == "concat":
+                shape = [sum(shapes[j][0] for j in srcs)] + shape[1:]
+                self.steps.append(("concat", None, None))
             else:
                 raise ConfigError(f"{where}: layer kind '{kind}' is not supported")
+            self.steps[-1] = self.steps[-1] + (srcs,)
+            shapes[i] = shape
         self.output_shape = shape
 
     def forward(self, X):
         p = self.params
-        for kind, k, o in self.steps:
+        outs = {-1: X}  # the layers are listed after the ones they read (torch_ref's rule)
+        for i, (kind, k, o, srcs) in enumerate(self.steps):
+            X = outs[srcs[0]]
             if kind == "dense":
                 X = o(X.mm(p[k]) + p[k + 1])
             elif kind == "conv2d":
@@ -303,16 +324,23 @@ class Net(nn.Module):
             elif kind == "avgpool2d":
                 X = F.avg_pool2d(X, *o, count_include_pad=True)
             elif kind == "batchnorm":
-                i, momentum, eps = o
-                X = F.batch_norm(X, getattr(self, f"running_mean_{i}"),
-                                 getattr(self, f"running_var_{i}"), p[k], p[k + 1],
+                bn, momentum, eps = o
+                X = F.batch_norm(X, getattr(self, f"running_mean_{bn}"),
+                                 getattr(self, f"running_var_{bn}"), p[k], p[k + 1],
                                  training=self.training, momentum=momentum, eps=eps)
             elif kind == "flatten":
                 X = X.view(-1, o)
+            elif kind == "add":
+                for j in srcs[1:]:
+                    X = X + outs[j]
+            elif kind == "concat":
+                X = torch.cat([outs[j] for j in srcs], dim=1)
             elif kind == "dropout":
                 X = F.dropout(X, p=o, training=self.training)
             else:
                 X = o(X)
+            outs[i] = X
+        self.last_outs = outs  # every layer's output, for gradients with respect to them
         return X  # logits
 
 

@@ -68,7 +68,7 @@ def build(cfg, seed=None):
 def param_names(net):
     """[(name, parameter)] in clnet's names, in layer order."""
     out = []
-    for i, (kind, k, _) in enumerate(net.steps):  # one step per YAML layer, in order
+    for i, (kind, k, *_) in enumerate(net.steps):  # one step per YAML layer, in order
         if kind in ("dense", "conv2d", "batchnorm"):
             out.append((f"layers.{i}.weight", net.params[k]))
             out.append((f"layers.{i}.bias", net.params[k + 1]))
@@ -79,7 +79,7 @@ def state_names(net):
     """[(name, buffer)]: the state clnet keeps beside the parameters (batch norm's running
     statistics, layers.I.running_mean and layers.I.running_var), in layer order."""
     out = []
-    for i, (kind, _, _) in enumerate(net.steps):
+    for i, (kind, *_) in enumerate(net.steps):
         if kind == "batchnorm":
             for what in ("running_mean", "running_var"):
                 out.append((f"layers.{i}.{what}", getattr(net, f"{what}_{i}")))

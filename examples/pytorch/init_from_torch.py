@@ -30,7 +30,7 @@ import torch  # noqa: E402
 def pytorch_default(net):
     """Re-initialises net's dense and conv2d parameters as nn.Linear and nn.Conv2d would."""
     with torch.no_grad():
-        for kind, k, _ in net.steps:
+        for kind, k, *_ in net.steps:
             if kind == "dense":
                 n_in, n_out = net.params[k].shape
                 m = torch.nn.Linear(n_in, n_out)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "check/gradcheck_internal.h"
 #include "check/host_model.h"
 #include "data/mnist.h"
 #include "model/model.h"
@@ -16,40 +17,6 @@
 #include "runtime/device.h"
 #include "util/rng.h"
 #include "util/status.h"
-
-enum { MAX_DRAWS = 8 }; /* input draws tried until device and host agree on every kink side */
-
-struct gradcheck {
-    struct experiment *e;
-    FILE *out;
-    struct runtime *rt;
-    struct model m;
-    struct host_model h;
-    struct mnist data;
-    bool use_data;
-    char source[512]; /* where the inputs come from, for the report */
-    int batch, classes;
-    float *params; /* (P) initial parameters */
-    float *grads;  /* (P) the device's gradients */
-    float *x;      /* (B, F) */
-    float *y;      /* (B, O) one layer's device output */
-    int32_t labels[GRADCHECK_BATCH];
-    int rows[GRADCHECK_BATCH]; /* training-image indices when use_data */
-    cl_mem x_dev, labels_dev, dz, row_loss, row_correct;
-};
-
-struct tensor_result {
-    char name[48], shape[64];
-    int rank;
-    int64_t dims[4];
-    size_t total, checked, one_sided, skipped;
-    bool matrix;        /* [I, O]: element (i, o) multiplies input i (dense's weights) */
-    size_t zero_inputs; /* matrix weights of inputs 0 in every row: checked to be exactly 0 */
-    double max_abs, max_rel;
-    size_t worst; /* index of the largest relative error */
-    double worst_device, worst_fd;
-    bool ok;
-};
 
 static bool has_file(const char *dir, const char *name)
 {
@@ -155,6 +122,9 @@ static int backward(struct gradcheck *g, cl_mem logits, double *device_loss)
     if (status == CLNET_OK) status = model_backward(&g->m, g->x_dev, g->dz, g->batch);
     if (status == CLNET_OK && g->m.n_params > 0)
         status = runtime_download(g->rt, g->grads, g->m.grads, 0, g->m.n_params * sizeof *g->grads);
+    if (status == CLNET_OK && g->m.input_dx)
+        status = runtime_download(g->rt, g->dx, g->m.input_dx, 0,
+                                  (size_t)g->batch * g->m.input_size * sizeof *g->dx);
     if (status == CLNET_OK)
         status = runtime_download(g->rt, rows, g->row_loss, 0, (size_t)g->batch * sizeof *rows);
     *device_loss = 0.0;
@@ -165,14 +135,15 @@ static int backward(struct gradcheck *g, cl_mem logits, double *device_loss)
 
 enum fd_kind { FD_CENTRAL, FD_ONE_SIDED, FD_SKIPPED };
 
-/* d(loss)/d(params[p]) of the host model, p a parameter of layer `layer`. */
-static enum fd_kind difference(struct host_model *h, int layer, size_t p, double *fd)
+/* d(loss)/d(v[p]) of the host model, v its params (p a parameter of layer `layer`) or its
+ * inputs (layer: the first in the graph's order). */
+static enum fd_kind difference(struct host_model *h, double *v, int layer, size_t p, double *fd)
 {
-    const double x0 = h->params[p], step = GRADCHECK_STEP;
+    const double x0 = v[p], step = GRADCHECK_STEP;
     bool up_crossed, down_crossed, far_crossed;
-    h->params[p] = x0 + step;
+    v[p] = x0 + step;
     double up = host_model_loss_from(h, layer, &up_crossed);
-    h->params[p] = x0 - step;
+    v[p] = x0 - step;
     double down = host_model_loss_from(h, layer, &down_crossed);
     enum fd_kind kind = FD_SKIPPED;
     if (!up_crossed && !down_crossed) {
@@ -180,14 +151,14 @@ static enum fd_kind difference(struct host_model *h, int layer, size_t p, double
         kind = FD_CENTRAL;
     } else if (!up_crossed || !down_crossed) {
         const double dir = up_crossed ? -1.0 : 1.0; /* the side that crosses no kink */
-        h->params[p] = x0 + 2.0 * dir * step;
+        v[p] = x0 + 2.0 * dir * step;
         double far = host_model_loss_from(h, layer, &far_crossed);
         if (!far_crossed) {
             *fd = dir * (-3.0 * h->base_loss + 4.0 * (up_crossed ? down : up) - far) / (2.0 * step);
             kind = FD_ONE_SIDED;
         }
     }
-    h->params[p] = x0;
+    v[p] = x0;
     return kind;
 }
 
@@ -223,7 +194,7 @@ static bool *zero_inputs(const struct gradcheck *g, int layer, const struct tens
     *count = 0;
     if (!t->matrix) return NULL;
     bool *zero = malloc(l->in_size * sizeof *zero);
-    const double *in = host_model_output(&g->h, layer - 1);
+    const double *in = host_model_input(&g->h, layer);
     for (size_t i = 0; zero && i < l->in_size; i++) {
         zero[i] = true;
         for (int b = 0; b < g->batch; b++)
@@ -264,32 +235,40 @@ static void tally(struct tensor_result *t, size_t e, double device, double fd, d
     }
 }
 
-static int check_tensor(struct gradcheck *g, int layer, bool bias, struct tensor_result *t)
+/* What one tensor's check differences: the host values (params or inputs, from off), the
+ * device's gradient of each, the layer the host recomputes from, and the seed of the subset. */
+struct target {
+    double *host;
+    const float *device;
+    size_t off;
+    int layer;
+    uint64_t seed;
+};
+
+static int check_values(struct gradcheck *g, const struct target *v, const bool *zero,
+                        size_t per_zero, struct tensor_result *t)
 {
-    const struct layer *l = &g->m.layers[layer];
-    const size_t off = bias ? l->b_off : l->w_off, out = l->out_size;
-    bool *zero = zero_inputs(g, layer, t, &t->zero_inputs);
     size_t *cand = malloc(t->total * sizeof *cand), n_cand = 0, n = 0;
     double *dev = malloc(GRADCHECK_ELEMENTS * sizeof *dev);
     double *fd = malloc(GRADCHECK_ELEMENTS * sizeof *fd);
     size_t *at = malloc(GRADCHECK_ELEMENTS * sizeof *at);
-    if (!cand || !dev || !fd || !at || (t->matrix && !zero)) {
-        free(zero), free(cand), free(dev), free(fd), free(at);
+    if (!cand || !dev || !fd || !at) {
+        free(cand), free(dev), free(fd), free(at);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory checking %s", t->name);
     }
     for (size_t e = 0; e < t->total; e++)
-        if (!zero || !zero[e / out]) cand[n_cand++] = e;
-    pick_elements(cand, n_cand, &n, rng_mix64(g->e->seed ^ (uint64_t)(2 * layer + bias + 1)));
+        if (!zero || !zero[e / per_zero]) cand[n_cand++] = e;
+    pick_elements(cand, n_cand, &n, v->seed);
     double scale = 0.0;
     for (size_t k = 0; k < n; k++) {
         double d;
-        enum fd_kind kind = difference(&g->h, layer, off + cand[k], &d);
+        enum fd_kind kind = difference(&g->h, v->host, v->layer, v->off + cand[k], &d);
         if (kind == FD_SKIPPED) {
             t->skipped++;
             continue;
         }
         t->one_sided += kind == FD_ONE_SIDED;
-        dev[t->checked] = g->grads[off + cand[k]];
+        dev[t->checked] = v->device[v->off + cand[k]];
         fd[t->checked] = d;
         at[t->checked++] = cand[k];
         scale = fmax(scale, fabs(d));
@@ -299,46 +278,45 @@ static int check_tensor(struct gradcheck *g, int layer, bool bias, struct tensor
     for (size_t k = 0; k < t->checked; k++)
         tally(t, at[k], dev[k], fd[k], floor);
     for (size_t e = 0; zero && e < t->total; e++)
-        if (zero[e / out]) tally(t, e, g->grads[off + e], 0.0, floor);
+        if (zero[e / per_zero]) tally(t, e, v->device[v->off + e], 0.0, floor);
     t->ok = !(t->max_rel > GRADCHECK_TOLERANCE);
-    free(zero), free(cand), free(dev), free(fd), free(at);
+    free(cand), free(dev), free(fd), free(at);
     return CLNET_OK;
 }
 
-static void print_index(FILE *out, const struct tensor_result *t, size_t flat)
+static int check_tensor(struct gradcheck *g, int layer, bool bias, struct tensor_result *t)
 {
-    int64_t idx[4];
-    for (int k = t->rank - 1; k >= 0; k--) {
-        idx[k] = (int64_t)flat % t->dims[k];
-        flat /= (size_t)t->dims[k];
-    }
-    fprintf(out, "[");
-    for (int k = 0; k < t->rank; k++)
-        fprintf(out, "%s%lld", k ? ", " : "", (long long)idx[k]);
-    fprintf(out, "]");
+    const struct layer *l = &g->m.layers[layer];
+    bool *zero = zero_inputs(g, layer, t, &t->zero_inputs);
+    if (t->matrix && !zero)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory checking %s", t->name);
+    const struct target v = {g->h.params, g->grads, bias ? l->b_off : l->w_off, layer,
+                             rng_mix64(g->e->seed ^ (uint64_t)(2 * layer + bias + 1))};
+    int status = check_values(g, &v, zero, l->out_size, t);
+    free(zero);
+    return status;
 }
 
-static void print_row(FILE *out, const struct tensor_result *t)
+/* --wrt input: dL/dx of the batch, every layer recomputed for each difference. */
+static int check_input(struct gradcheck *g, struct tensor_result *t)
 {
-    char checked[64];
-    snprintf(checked, sizeof checked, "%zu of %zu", t->checked + t->skipped, t->total);
-    fprintf(out, "  %-16s %-16s %-16s %5zu %5zu  %11.3g  %11.3g  %s\n", t->name, t->shape, checked,
-            t->one_sided, t->skipped, t->max_abs, t->max_rel, t->ok ? "ok" : "FAIL");
-    if (t->zero_inputs)
-        fprintf(out,
-                "      + %zu weights whose input is 0 in every row (gradient 0 by "
-                "construction): compared with 0\n",
-                t->zero_inputs);
-    if (t->ok || t->worst == SIZE_MAX) return;
-    fprintf(out, "      worst at ");
-    print_index(out, t, t->worst);
-    fprintf(out, ": device %.9g, finite difference %.9g\n", t->worst_device, t->worst_fd);
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "input");
+    t->rank = 2;
+    t->dims[0] = g->batch;
+    t->dims[1] = (int64_t)g->m.input_size;
+    t->total = (size_t)g->batch * g->m.input_size;
+    snprintf(t->shape, sizeof t->shape, "[%d, %zu]", g->batch, g->m.input_size);
+    const struct target v = {g->h.x, g->dx, 0, g->m.shape.graph.order[0],
+                             rng_mix64(g->e->seed ^ UINT64_C(0x696e707574))};
+    return check_values(g, &v, NULL, 1, t);
 }
 
 static int setup(struct gradcheck *g, const struct gradcheck_options *o)
 {
     int status = runtime_open(&g->rt, runtime_device_spec(o->device_flag, g->e->device), o->cl_dir);
-    if (status == CLNET_OK) status = model_build(&g->m, g->rt, g->e, g->batch);
+    if (status == CLNET_OK)
+        status = model_build_with(&g->m, g->rt, g->e, g->batch, o->wrt_input ? MODEL_INPUT_GRAD : 0);
     if (status != CLNET_OK) return status;
     g->classes = (int)g->m.output_size;
     size_t p = g->m.n_params ? g->m.n_params : 1, bf = (size_t)g->batch * g->m.input_size;
@@ -348,8 +326,9 @@ static int setup(struct gradcheck *g, const struct gradcheck_options *o)
     g->params = malloc(p * sizeof *g->params);
     g->grads = malloc(p * sizeof *g->grads);
     g->x = malloc(bf * sizeof *g->x);
+    g->dx = malloc(bf * sizeof *g->dx);
     g->y = malloc((size_t)g->batch * largest * sizeof *g->y);
-    if (!g->params || !g->grads || !g->x || !g->y)
+    if (!g->params || !g->grads || !g->x || !g->dx || !g->y)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for gradcheck");
     status = model_init_params(&g->m, g->params);
     if (status == CLNET_OK) status = model_upload_params(&g->m, g->params);
@@ -376,62 +355,43 @@ static void teardown(struct gradcheck *g)
     if (g->m.layers) model_free(&g->m);
     runtime_close(g->rt);
     mnist_free(&g->data);
-    free(g->params), free(g->grads), free(g->x), free(g->y);
+    free(g->params), free(g->grads), free(g->x), free(g->dx), free(g->y);
 }
 
-static void print_header(struct gradcheck *g, int draw, size_t disagree)
+/* The tensors' rows: every parameter tensor, then with --wrt input the input. */
+struct tally_all {
+    int tensors, failed;
+    double worst;
+    char failures[1024];
+};
+
+static void count_row(struct gradcheck *g, struct tally_all *all, const struct tensor_result *t)
 {
-    FILE *out = g->out;
-    const struct runtime_device_info *d = runtime_device(g->rt);
-    fprintf(out, "gradcheck %s on %s (%s)\n", g->e->name, d->name, d->platform_name);
-    if (g->use_data) {
-        fprintf(out, "inputs: %d training images of %s (", g->batch, g->e->data.dir);
-        for (int b = 0; b < g->batch; b++)
-            fprintf(out, "%s#%d label %d", b ? ", " : "", g->rows[b], g->labels[b]);
-        fprintf(out, ")\n");
-    } else {
-        fprintf(out, "inputs: %d random rows, uniform in [0, 1), random labels (%s)\n", g->batch,
-                g->source);
+    all->tensors++;
+    gradcheck_print_row(g->out, t);
+    if (t->ok) return;
+    size_t used = strlen(all->failures);
+    snprintf(all->failures + used, sizeof all->failures - used, "%s%s", all->failed ? ", " : "",
+             t->name);
+    all->worst = fmax(all->worst, t->max_rel);
+    all->failed++;
+}
+
+static int check_all(struct gradcheck *g, struct tally_all *all)
+{
+    int status = CLNET_OK;
+    struct tensor_result t;
+    for (int i = 0; status == CLNET_OK && i < g->m.n_layers; i++)
+        for (int bias = 0; status == CLNET_OK && bias < 2; bias++) {
+            if (!describe_tensor(&g->m, i, bias, &t)) continue;
+            status = check_tensor(g, i, bias, &t);
+            if (status == CLNET_OK) count_row(g, all, &t);
+        }
+    if (status == CLNET_OK && g->o->wrt_input && g->m.n_layers > 0) {
+        status = check_input(g, &t);
+        if (status == CLNET_OK) count_row(g, all, &t);
     }
-    if (disagree > 0)
-        fprintf(out,
-                "inputs: warning: in all %d draws the device and the host put some units on "
-                "different sides of a ReLU/step kink (%zu in the last): the device's forward "
-                "pass differs from the host's, beyond rounding\n",
-                MAX_DRAWS, disagree);
-    else if (draw > 0)
-        fprintf(out,
-                "inputs: draw %d of %d: the earlier ones had a pre-activation within "
-                "rounding of a ReLU/step kink\n",
-                draw + 1, MAX_DRAWS);
-    for (int i = 0; i < g->e->n_layers; i++)
-        if (g->e->layers[i].type == LAYER_DROPOUT)
-            fprintf(out, "dropout: layer %d runs with p = 0 (the identity) for the check\n", i);
-    fprintf(out,
-            "finite differences: in double on the host, central, h = %g; one-sided where "
-            "the stencil would cross a ReLU/step kink or change a max pool's choice on one "
-            "side, skipped where on both\n",
-            GRADCHECK_STEP);
-    fprintf(out,
-            "relative error: |device - fd| / max(|device|, |fd|, %g x the tensor's largest "
-            "|fd|); tolerance %g; tensors over %d values: %d of them, drawn with the "
-            "config's seed\n",
-            GRADCHECK_FLOOR, GRADCHECK_TOLERANCE, GRADCHECK_ELEMENTS, GRADCHECK_ELEMENTS);
-}
-
-static void print_notes(struct gradcheck *g)
-{
-    for (int i = 0; i < g->e->n_layers; i++)
-        if (g->h.layers[i].act == ACTIVATION_STEP)
-            fprintf(g->out,
-                    "note: layer %d uses the step activation: its derivative is 0 "
-                    "wherever it exists, so no gradient flows through it\n",
-                    i);
-    if (g->classes == 1)
-        fprintf(g->out,
-                "note: the model has one output: %s over one class is the constant 0, "
-                "so every gradient is 0\n",
-                loss_name(g->e->train.loss));
+    return status;
 }
 
 int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE *out)
@@ -439,7 +399,7 @@ int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE 
     double t0 = clock_seconds();
     for (int i = 0; i < e->n_layers; i++)
         if (e->layers[i].type == LAYER_DROPOUT) e->layers[i].dropout.p = 0.0;
-    struct gradcheck g = {.e = e, .out = out, .batch = GRADCHECK_BATCH};
+    struct gradcheck g = {.o = o, .e = e, .out = out, .batch = GRADCHECK_BATCH};
     int status = setup(&g, o);
     cl_mem logits = NULL;
     size_t disagree = 0;
@@ -456,36 +416,22 @@ int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE 
         teardown(&g);
         return status;
     }
-    print_header(&g, draw, disagree);
+    gradcheck_print_header(&g, draw, disagree);
     fprintf(out, "loss (%s, mean over %d rows): device %.9g, host in double %.9g\n",
             loss_name(e->train.loss), g.batch, device_loss, g.h.base_loss);
     fprintf(out, "\n  %-16s %-16s %-16s %5s %5s  %11s  %11s  %s\n", "tensor", "shape", "checked",
             "1-sid", "skip", "max abs err", "max rel err", "result");
-    int tensors = 0, failed = 0;
-    double worst = 0.0;
-    char failures[1024] = "";
-    for (int i = 0; status == CLNET_OK && i < g.m.n_layers; i++)
-        for (int bias = 0; status == CLNET_OK && bias < 2; bias++) {
-            struct tensor_result t;
-            if (!describe_tensor(&g.m, i, bias, &t)) continue;
-            status = check_tensor(&g, i, bias, &t);
-            if (status != CLNET_OK) break;
-            tensors++;
-            print_row(out, &t);
-            if (!t.ok) {
-                size_t used = strlen(failures);
-                snprintf(failures + used, sizeof failures - used, "%s%s", failed ? ", " : "",
-                         t.name);
-                worst = fmax(worst, t.max_rel);
-                failed++;
-            }
-        }
+    struct tally_all all = {0};
+    status = check_all(&g, &all);
+    int tensors = all.tensors, failed = all.failed;
+    double worst = all.worst;
+    const char *failures = all.failures;
     if (status == CLNET_OK) {
         fprintf(out, "\n");
-        print_notes(&g);
+        gradcheck_print_notes(&g);
         fprintf(out, "gradcheck: %d tensor%s, %s (%.2f s)\n", tensors, tensors == 1 ? "" : "s",
                 failed ? "FAILED" : "all within tolerance", clock_seconds() - t0);
-        if (tensors == 0) fprintf(out, "note: the model has no parameters\n");
+        if (g.m.n_params == 0) fprintf(out, "note: the model has no parameters\n");
         if (failed)
             status = clnet_errorf(CLNET_ERR_CHECK,
                                   "gradcheck %s: %d of %d tensors differ from finite differences "

@@ -17,7 +17,11 @@
  * differenced one-sidedly on the side that keeps every unit where it was (second order,
  * points x, x +- h, x +- 2h), or skipped when both sides cross. Inputs are redrawn until the
  * device and the host put every unit on the same side (a pre-activation within float
- * rounding of 0 could differ). */
+ * rounding of 0 could differ).
+ *
+ * With --wrt input the gradient with respect to the batch's inputs (B, F) is checked the same
+ * way, as one more tensor named "input": the model is built for it
+ * (model_build_with's MODEL_INPUT_GRAD) and every layer is recomputed for each difference. */
 #ifndef CLNET_CHECK_GRADCHECK_H
 #define CLNET_CHECK_GRADCHECK_H
 
@@ -39,6 +43,7 @@
 struct gradcheck_options {
     const char *device_flag; /* --device, or NULL */
     const char *cl_dir;      /* --cl-dir, or NULL */
+    bool wrt_input;          /* --wrt input: also dL/dx, the tensor "input" [B, F] */
 };
 
 /* Checks e on the device and prints the report to out; e's dropout layers are set to p = 0.

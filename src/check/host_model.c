@@ -1,5 +1,5 @@
 /* The double-precision host forward pass (host_model.h): each layer's kind's host reference
- * in turn, then the loss. */
+ * in the graph's order (model/graph.h; the list's order for a stack), then the loss. */
 #include "check/host_model.h"
 
 #include <math.h>
@@ -20,7 +20,10 @@ static bool alloc_layer(struct host_layer *l, const struct layer *ml, int batch)
     l->scratch = malloc((n ? n : 1) * sizeof *l->scratch);
     l->branch = calloc(n ? n : 1, sizeof *l->branch);
     l->branch_scratch = calloc(n ? n : 1, sizeof *l->branch_scratch);
-    return l->out && l->scratch && l->branch && l->branch_scratch;
+    l->packed = ml->kind->max_inputs > 1 ? malloc((size_t)batch * l->in_size * sizeof *l->packed)
+                                         : NULL;
+    return l->out && l->scratch && l->branch && l->branch_scratch &&
+           (l->packed || ml->kind->max_inputs == 1);
 }
 
 int host_model_init(struct host_model *h, const struct model *m, const float *params,
@@ -39,7 +42,10 @@ int host_model_init(struct host_model *h, const struct model *m, const float *pa
     h->params = malloc((m->n_params ? m->n_params : 1) * sizeof *h->params);
     h->x = malloc((nx ? nx : 1) * sizeof *h->x);
     h->labels = malloc((size_t)batch * sizeof *h->labels);
-    bool ok = h->layers && h->params && h->x && h->labels;
+    h->pos = malloc((size_t)(m->n_layers ? m->n_layers : 1) * sizeof *h->pos);
+    bool ok = h->layers && h->params && h->x && h->labels && h->pos;
+    for (int o = 0; ok && o < m->n_layers; o++)
+        h->pos[m->shape.graph.order[o]] = o;
     for (size_t i = 0; ok && i < m->n_params; i++)
         h->params[i] = params[i];
     for (size_t i = 0; ok && i < nx; i++)
@@ -61,7 +67,9 @@ void host_model_free(struct host_model *h)
         free(h->layers[i].scratch);
         free(h->layers[i].branch);
         free(h->layers[i].branch_scratch);
+        free(h->layers[i].packed);
     }
+    free(h->pos);
     free(h->layers);
     free(h->params);
     free(h->x);
@@ -95,30 +103,63 @@ const double *host_model_output(const struct host_model *h, int i)
     return i >= 0 ? h->layers[i].out : h->x;
 }
 
+/* Node j's output in a pass that recomputes the nodes from position `from` of the graph's
+ * order on (into scratch): its scratch if it was recomputed, else its base output. */
+static const double *pass_output(const struct host_model *h, int j, int from)
+{
+    if (j < 0) return h->x;
+    return h->pos[j] >= from ? h->layers[j].scratch : h->layers[j].out;
+}
+
+/* Layer i's x in that pass (from past every node: the base pass): its one input's output, or
+ * its inputs packed row by row into its packed buffer (layers/layer.h). */
+static const double *pass_input(struct host_model *h, int i, int from)
+{
+    const struct graph *g = &h->m->shape.graph;
+    struct host_layer *l = &h->layers[i];
+    if (!l->packed) return pass_output(h, g->in[i][0], from);
+    size_t off = 0;
+    for (int k = 0; k < g->n_in[i]; k++) {
+        size_t size = (size_t)tensor_shape_size(&l->layer->shape->ins[k]);
+        const double *src = pass_output(h, g->in[i][k], from);
+        for (int b = 0; b < h->batch; b++)
+            memcpy(l->packed + (size_t)b * l->in_size + off, src + (size_t)b * size,
+                   size * sizeof *src);
+        off += size;
+    }
+    return l->packed;
+}
+
+const double *host_model_input(const struct host_model *h, int i)
+{
+    return h->layers[i].packed ? NULL : pass_output(h, h->m->shape.graph.in[i][0], h->n_layers);
+}
+
 void host_model_base(struct host_model *h)
 {
-    const double *in = h->x;
-    for (int i = 0; i < h->n_layers; i++) {
-        struct host_layer *l = &h->layers[i];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, in, l->out, h->batch, true,
-                                     l->branch);
-        in = l->out;
+    const struct graph *g = &h->m->shape.graph;
+    for (int o = 0; o < h->n_layers; o++) {
+        struct host_layer *l = &h->layers[g->order[o]];
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL,
+                                     pass_input(h, g->order[o], h->n_layers), l->out, h->batch,
+                                     true, l->branch);
     }
-    h->base_loss = mean_loss(h, in);
+    h->base_loss = mean_loss(h, host_model_output(h, h->n_layers - 1));
 }
 
 double host_model_loss_from(struct host_model *h, int first, bool *crossed)
 {
+    const struct graph *g = &h->m->shape.graph;
     *crossed = false;
-    const double *in = host_model_output(h, first - 1);
-    for (int i = first; i < h->n_layers; i++) {
+    int from = h->pos[first];
+    for (int o = from; o < h->n_layers; o++) {
+        int i = g->order[o];
         struct host_layer *l = &h->layers[i];
-        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, in, l->scratch, h->batch,
-                                     true, l->branch_scratch);
+        l->layer->kind->host_forward(l->layer, h->m, h->params, NULL, pass_input(h, i, from),
+                                     l->scratch, h->batch, true, l->branch_scratch);
         size_t n = (size_t)h->batch * l->out_size;
         if (!*crossed && memcmp(l->branch, l->branch_scratch, n * sizeof *l->branch))
             *crossed = true;
-        in = l->scratch;
     }
-    return mean_loss(h, in);
+    return mean_loss(h, pass_output(h, h->n_layers - 1, from));
 }

@@ -27,6 +27,7 @@ struct host_layer {
     double *scratch;           /* (B, O) perturbed pass output */
     int32_t *branch;           /* (B, O) base pass branches */
     int32_t *branch_scratch;   /* (B, O) perturbed pass branches */
+    double *packed;            /* (B, I): a merging layer's inputs, packed; else NULL */
 };
 
 struct host_model {
@@ -42,6 +43,7 @@ struct host_model {
     double *x;         /* (B, F) */
     int32_t *labels;   /* (B) */
     double base_loss;  /* mean loss of the last host_model_base */
+    int *pos;          /* (n_layers): each layer's position in the graph's order */
 };
 
 /* Copies the model's layer structure, params (P floats, widened), x (B, F) and labels (B);
@@ -53,12 +55,17 @@ void host_model_free(struct host_model *h);
 /* The base pass at the current params: every layer's output and branches, and base_loss. */
 void host_model_base(struct host_model *h);
 
-/* The mean loss with layers from `first` on recomputed at the current params (layers below
- * keep their base outputs: call it after changing a parameter of layer `first` or above).
+/* The mean loss with layers from `first` on in the graph's order recomputed at the current
+ * params (layers before it keep their base outputs: call it after changing a parameter of
+ * layer `first` or one after it).
  * *crossed is set when a unit of those layers took another branch than in the base pass. */
 double host_model_loss_from(struct host_model *h, int first, bool *crossed);
 
 /* The base pass's output of layer i (B, O), or the input for i < 0. */
 const double *host_model_output(const struct host_model *h, int i);
+
+/* The base pass's x of layer i (B, I), the output of the node it reads; NULL for a merging
+ * layer (add, concat). */
+const double *host_model_input(const struct host_model *h, int i);
 
 #endif

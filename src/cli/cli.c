@@ -48,6 +48,11 @@ static const struct command commands[] = {
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
      cli_eval, 1, 1, false},
+    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv --targets T.csv [--nodes a,b] [--weights best|final]",
+     "the gradient of the loss with respect to each input row (dL/dx) and to the named layers' "
+     "outputs, at a run's weights (or a config's initial ones), for rows of X.csv (pixels / "
+     "255, as eval --inputs) and their classes in T.csv (one a line)",
+     cli_grad, 1, 1, false},
     {"predict", "predict RUN_DIR IMAGE.png... [--weights best|final]",
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
      "dark; prepared as MNIST's digits were), with its probability and the next two classes",
@@ -56,13 +61,17 @@ static const struct command commands[] = {
      "layer table: output shape, parameters, FLOPs per image; totals; the training set, "
      "iterations per epoch and the epochs the iterations make; with --plan, the execution "
      "plan on the device", cli_summary, 1, 1, false},
+    {"graph", "graph CONFIG.yaml [--out FILE.png|.svg|.pdf|.dot] [--set key.path=value ...]",
+     "draw the model's computation graph with Graphviz: the input x, each layer's "
+     "pre-activation z and activation h, its parameters W and b, the loss (default FILE: "
+     "NAME_graph.png)", cli_graph, 1, 1, false},
     {"config", "config CONFIG.yaml [--set key.path=value ...]",
      "the resolved config (base: merged, --set applied, every default filled in): the bytes "
      "train writes as config.yaml", cli_config, 1, 1, false},
     {"devices", "devices [--device SPEC] [--build]",
      "OpenCL platforms and devices with their index P:D and limits; marks the one SPEC picks",
      cli_devices, 0, 0, false},
-    {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--set key.path=value ...]",
+    {"gradcheck", "gradcheck CONFIG.yaml [--device SPEC] [--wrt input] [--set key.path=value ...]",
      "the device's gradients against finite differences in double on the host, on a few "
      "samples: per parameter tensor, max absolute and relative error and ok/FAIL (exit 1)",
      cli_gradcheck, 1, 1, false},
@@ -83,8 +92,9 @@ static const struct command commands[] = {
  * compile-helper takes what train takes). The settings' flags (device, cl-dir, gemm, ...) are
  * util/options.c's. A NULL help hides the option. */
 static const struct options_flag options[] = {
-    {"out", 'o', "DIR", "train sweep",
-     "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs)"},
+    {"out", 'o', "DIR", "train sweep graph",
+     "run directory (default runs/NAME); for sweep, the folder of sweeps (default runs); for "
+     "graph, the picture's file"},
     {"jobs", 'j', "N", "sweep", "runs at once (default 1)"},
     {"devices", 0, "SPEC,...", "sweep",
      "devices for the runs, round-robin over the job slots (default: each config's device:)"},
@@ -92,14 +102,19 @@ static const struct options_flag options[] = {
      "after a failed run, start no more and interrupt the running ones (they checkpoint)"},
     {"format", 0, "png|pdf|both", "report",
      "plot files to write (default: each run's report.format); PNG is always written"},
-    {"inputs", 'i', "FILE.csv", "eval",
+    {"targets", 0, "FILE.csv", "grad", "each input row's class, one a line (the loss's target)"},
+    {"nodes", 0, "NAME,...", "grad", "also the gradient with respect to these layers' outputs "
+     "(their name:)"},
+    {"inputs", 'i', "FILE.csv", "eval grad",
      "rows of inputs (pixels / 255), separated by commas or by spaces, one output row each "
      "('-' reads standard input)"},
-    {"weights", 0, "best|final", "eval predict",
+    {"weights", 0, "best|final", "eval predict grad",
      "a run's weights: final (model.safetensors, the default) or best (best.safetensors, the "
      "best evaluation's: on the validation split when there is one)"},
-    {"set", 's', "KEY.PATH=VALUE", "train eval summary config sweep gradcheck",
+    {"set", 's', "KEY.PATH=VALUE", "train eval grad summary config sweep gradcheck graph",
      "override one config value, e.g. train.iterations=200 (repeatable)"},
+    {"wrt", 0, "input", "gradcheck",
+     "also check the gradient of the loss with respect to the input rows, dL/dx"},
     {"build", 0, NULL, "devices",
      "build every kernel on the selected device and report the time and binary-cache use"},
     {"plan", 0, NULL, "summary",
@@ -114,7 +129,7 @@ static const struct options_flag options[] = {
     {"verbose", 'v', NULL, "train sweep",
      "also keep every evaluation as its own line on a terminal, and print start-up timing, "
      "kernel binary-cache use and each checkpoint written (sweep: and each run's command)"},
-    {"help", 'h', NULL, "train eval predict summary config devices sweep report gradcheck selfcheck help", "show this help"},
+    {"help", 'h', NULL, "train eval grad predict summary graph config devices sweep report gradcheck selfcheck help", "show this help"},
     {"parent", 0, "PID", "compile-helper", NULL},
 };
 
@@ -186,49 +201,60 @@ static int whole_option(long *out, const char *name, const char *v, long min, lo
     return CLNET_OK;
 }
 
+/* The options that only keep their value (--out FILE) or say yes (--quiet): true when n is
+ * one of them, set. */
+static bool set_plain(struct cli_args *a, const char *n, const char *v)
+{
+    const struct {
+        const char *name;
+        const char **value;
+        bool *yes;
+    } plain[] = {
+        {"out", &a->out, NULL},         {"inputs", &a->inputs, NULL},
+        {"targets", &a->targets, NULL}, {"nodes", &a->nodes, NULL},
+        {"format", &a->format, NULL},   {"devices", &a->devices, NULL},
+        {"build", NULL, &a->build},     {"restart", NULL, &a->restart},
+        {"selfcheck", NULL, &a->selfcheck}, {"plan", NULL, &a->plan},
+        {"quiet", NULL, &a->quiet},     {"verbose", NULL, &a->verbose},
+        {"fail-fast", NULL, &a->fail_fast},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        if (strcmp(n, plain[i].name) != 0)
+            continue;
+        if (plain[i].value)
+            *plain[i].value = v;
+        else
+            *plain[i].yes = true;
+        return true;
+    }
+    return false;
+}
+
 static int set_option(struct cli_args *a, const struct options_flag *o, const char *v)
 {
     const char *n = o->name;
     bool setting;
     int status = options_set_flag(&a->opt, n, v, &setting);
-    if (setting)
+    if (setting || set_plain(a, n, v))
         return status;
     long j;
-    if (strcmp(n, "out") == 0)
-        a->out = v;
-    else if (strcmp(n, "inputs") == 0)
-        a->inputs = v;
-    else if (strcmp(n, "weights") == 0) {
+    if (strcmp(n, "weights") == 0) {
         if (strcmp(v, "best") != 0 && strcmp(v, "final") != 0)
             return clnet_errorf(CLNET_ERR_USAGE, "--weights %s: expected best or final", v);
         a->weights = v;
-    }
-    else if (strcmp(n, "format") == 0)
-        a->format = v;
-    else if (strcmp(n, "set") == 0) {
+    } else if (strcmp(n, "set") == 0) {
         if (a->n_sets == CLI_MAX_SETS)
             return clnet_errorf(CLNET_ERR_USAGE, "too many --set options (at most %d)",
                                 CLI_MAX_SETS);
         if (!strchr(v, '='))
             return clnet_errorf(CLNET_ERR_USAGE, "--set %s: expected KEY.PATH=VALUE", v);
         a->sets[a->n_sets++] = v;
-    } else if (strcmp(n, "build") == 0)
-        a->build = true;
-    else if (strcmp(n, "restart") == 0)
-        a->restart = true;
-    else if (strcmp(n, "selfcheck") == 0)
-        a->selfcheck = true;
-    else if (strcmp(n, "plan") == 0)
-        a->plan = true;
-    else if (strcmp(n, "quiet") == 0)
-        a->quiet = true;
-    else if (strcmp(n, "verbose") == 0)
-        a->verbose = true;
-    else if (strcmp(n, "fail-fast") == 0)
-        a->fail_fast = true;
-    else if (strcmp(n, "devices") == 0)
-        a->devices = v;
-    else if (strcmp(n, "jobs") == 0) {
+    } else if (strcmp(n, "wrt") == 0) {
+        if (strcmp(v, "input") != 0)
+            return clnet_errorf(CLNET_ERR_USAGE, "--wrt %s: the one choice is --wrt input (the "
+                                "parameters are always checked)", v);
+        a->wrt_input = true;
+    } else if (strcmp(n, "jobs") == 0) {
         if ((status = whole_option(&j, n, v, 1, 256)) != CLNET_OK)
             return status;
         a->jobs = (int)j;
@@ -262,7 +288,7 @@ int cli_parse(struct cli_args *a, int argc, char **argv, const struct clnet_opti
         a->command = "version";
     else if (!find_command(a->command))
         return clnet_errorf(CLNET_ERR_USAGE, "unknown command '%s' (commands: train, sweep, "
-                            "eval, predict, report, summary, config, devices, gradcheck, selfcheck, help; "
+                            "eval, grad, predict, report, summary, graph, config, devices, gradcheck, selfcheck, help; "
                             "see "
                             "`clnet help`)", a->command);
     const char *command = a->command;
@@ -312,6 +338,11 @@ static void print_extras(void)
     printf("plots: yes (PLplot %s)\n", CLNET_PLPLOT_VERSION);
 #else
     printf("plots: no (built without PLplot: no PNG or PDF figures, every CSV and JSON)\n");
+#endif
+#ifdef CLNET_HAVE_GRAPHVIZ
+    printf("graphviz: yes (Graphviz %s: clnet graph)\n", CLNET_GRAPHVIZ_VERSION);
+#else
+    printf("graphviz: no (built without Graphviz: no clnet graph)\n");
 #endif
 #ifdef CLNET_HAVE_MPI
     printf("mpi: yes (MPI %s)\n", CLNET_MPI_VERSION);

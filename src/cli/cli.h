@@ -19,8 +19,10 @@ struct cli_args {
     const char *out;     /* --out DIR, or NULL */
     const char *sets[CLI_MAX_SETS]; /* --set key.path=value, in order */
     int n_sets;
-    const char *inputs;  /* --inputs FILE.csv (eval) */
+    const char *inputs;  /* --inputs FILE.csv (eval, grad) */
     const char *weights; /* --weights best|final (eval, predict), or NULL: final */
+    const char *targets; /* --targets FILE.csv (grad) */
+    const char *nodes;   /* --nodes a,b (grad) */
     const char *format;  /* --format png|pdf|both (report), or NULL */
     const char *devices; /* --devices SPEC,... (sweep) */
     int jobs;            /* --jobs N (sweep); default 1 */
@@ -29,6 +31,7 @@ struct cli_args {
     bool restart;        /* train --restart */
     bool fail_fast;      /* sweep --fail-fast */
     bool selfcheck;      /* train --selfcheck */
+    bool wrt_input;      /* gradcheck --wrt input */
     bool plan;           /* summary --plan */
     pid_t parent;        /* compile-helper --parent PID */
     double process_start; /* monotonic seconds, taken first thing in cli_parse */
@@ -43,9 +46,15 @@ int cli_run(const struct cli_args *args);
 
 int cli_train(const struct cli_args *args);
 int cli_eval(const struct cli_args *args);
+int cli_grad(const struct cli_args *args);
+/* A run directory's config.yaml and its weights: model.safetensors, or best.safetensors for
+ * which "best" (*weights NULL for a config file, when configs_too; cli/eval.c). */
+int cli_run_files(const char *target, const char *which, bool configs_too, char **config,
+                  char **weights);
 int cli_predict(const struct cli_args *args);
 int cli_devices(const struct cli_args *args);
 int cli_summary(const struct cli_args *args);
+int cli_graph(const struct cli_args *args);
 int cli_config(const struct cli_args *args);
 int cli_report(const struct cli_args *args);
 int cli_sweep(const struct cli_args *args);

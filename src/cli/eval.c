@@ -32,10 +32,8 @@ static int hint_retrain(const char *dir, const char *weights)
                         "trains it again)", why, dir, dir);
 }
 
-/* A run directory's config.yaml and its weights: model.safetensors, or best.safetensors for
- * --weights best (*weights NULL for a config file, when configs_too). */
-static int run_files(const char *target, const char *which, bool configs_too, char **config,
-                     char **weights)
+int cli_run_files(const char *target, const char *which, bool configs_too, char **config,
+                  char **weights)
 {
     struct stat st;
     *config = *weights = NULL;
@@ -66,7 +64,7 @@ int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
     char *config, *weights;
-    int status = run_files(target, args->weights, true, &config, &weights);
+    int status = cli_run_files(target, args->weights, true, &config, &weights);
     if (status != CLNET_OK) {
         free(config);
         free(weights);
@@ -117,7 +115,7 @@ int cli_predict(const struct cli_args *args)
     const char *target = args->positional[0];
     char *config, *weights;
     struct experiment e;
-    int status = run_files(target, args->weights, false, &config, &weights);
+    int status = cli_run_files(target, args->weights, false, &config, &weights);
     if (status == CLNET_OK)
         status = config_load(&e, config, NULL, 0);
     if (status == CLNET_OK) {

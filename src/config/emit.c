@@ -167,9 +167,9 @@ static void put_flow_value(FILE *f, const struct field *fl, const void *base)
     }
 }
 
-static void put_flow_table(FILE *f, const struct table *t, const void *base)
+/* The table's present keys, "a: 1, b: 2"; returns how many. */
+static int put_flow_fields(FILE *f, const struct table *t, const void *base)
 {
-    fputc('{', f);
     int k = 0;
     for (int i = 0; i < t->n; i++) {
         const struct field *fl = &t->fields[i];
@@ -177,6 +177,13 @@ static void put_flow_table(FILE *f, const struct table *t, const void *base)
         fprintf(f, "%s%s: ", k++ ? ", " : "", fl->key);
         put_flow_value(f, fl, base);
     }
+    return k;
+}
+
+static void put_flow_table(FILE *f, const struct table *t, const void *base)
+{
+    fputc('{', f);
+    put_flow_fields(f, t, base);
     fputc('}', f);
 }
 
@@ -197,17 +204,49 @@ static void put_choice(FILE *f, const struct choice *c, const void *base)
     fputc('}', f);
 }
 
-/* "- dense: {units: 10}" reads better in a block list than "- {dense: {units: 10}}". */
+/* A layer's name: and from: (config/layer_graph.c), after its kind's keys: ", name: ..." */
+static void put_layer_graph(FILE *f, const struct layer_spec *l, bool first)
+{
+    if (l->name) {
+        fputs(first ? "name: " : ", name: ", f);
+        put_string(f, l->name);
+        first = false;
+    }
+    if (l->n_from == 0) return;
+    fputs(first ? "from: [" : ", from: [", f);
+    for (int k = 0; k < l->n_from; k++) {
+        if (k) fputs(", ", f);
+        put_string(f, l->from[k]);
+    }
+    fputc(']', f);
+}
+
+/* "- dense: {units: 10}" reads better in a block list than "- {dense: {units: 10}}". A
+ * graph's name: and from: go inside the kind's map, or beside a kind whose value is not a
+ * map: "- {activation: relu, name: \"a\"}". */
 static void put_layer(FILE *f, const struct choice *c, const void *base)
 {
+    const struct layer_spec *l = base;
     const struct alternative *alt =
         schema_alt_by_value(c, *(const int *)((const char *)base + c->kind_off));
-    if (!alt || !alt->value_field) {
+    const struct field *vf = alt ? alt->value_field : NULL;
+    bool graph = l->name || l->n_from;
+    if (!alt || (!vf && !graph)) {
         put_choice(f, c, base);
-        return;
+    } else if (!graph) {
+        fprintf(f, "%s: ", alt->word);
+        put_flow_value(f, vf, base);
+    } else if (vf && vf->type != FT_MAP) {
+        fprintf(f, "{%s: ", alt->word);
+        put_flow_value(f, vf, base);
+        put_layer_graph(f, l, false);
+        fputc('}', f);
+    } else {
+        fprintf(f, "%s: {", alt->word);
+        int k = vf ? put_flow_fields(f, vf->table, (const char *)base + vf->off) : 0;
+        put_layer_graph(f, l, k == 0);
+        fputc('}', f);
     }
-    fprintf(f, "%s: ", alt->word);
-    put_flow_value(f, alt->value_field, base);
 }
 
 static void put_block_table(FILE *f, const struct table *t, const void *base, int indent)

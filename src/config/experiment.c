@@ -76,6 +76,9 @@ void experiment_free(struct experiment *e)
         struct layer_spec *l = &e->layers[i];
         free(l->weight_init.path);
         free(l->bias_init.path);
+        free(l->name);
+        for (int k = 0; k < l->n_from; k++)
+            free(l->from[k]);
         if (l->type == LAYER_DENSE) {
             free(l->dense.weights);
             free(l->dense.bias);

@@ -50,6 +50,11 @@ enum layer_type {
 /* The settings of a kind that keeps them in layer_spec.args (a kind newer than the named
  * members of the union): its file maps its keys onto these slots (config/schema.h's
  * LAYER_ARG_INT, LAYER_ARG_REAL), so adding such a kind changes nothing here. */
+/* The most inputs one layer reads (`from:` [a, b, ...]: add, concat). */
+#define LAYER_MAX_INPUTS 8
+/* The name of the model's input in `from:`. */
+#define LAYER_INPUT_NAME "input"
+
 #define LAYER_ARG_INTS 8
 #define LAYER_ARG_REALS 4
 struct layer_args {
@@ -81,6 +86,13 @@ struct layer_spec {
         } dropout;
         struct layer_args args; /* the kinds without a member of their own */
     };
+    /* The graph (model/graph.h): `name:` (NULL when not given) and `from:`, the names of the
+     * layers (or `input`) it reads; n_from 0 means the layer before it, or the input for
+     * layer 0, so a config without them is the plain stack it always was. */
+    char *name;
+    int n_from;
+    char *from[LAYER_MAX_INPUTS];
+    struct src_pos name_pos, from_pos[LAYER_MAX_INPUTS];
 };
 
 enum optim_kind { OPTIM_SGD, OPTIM_ADAM, OPTIM_COUNT };

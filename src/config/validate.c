@@ -329,6 +329,32 @@ static int convert_table(struct vctx *v, const struct table *t, const struct nod
     return t->check ? t->check(v, map ? map : at, base) : 0;
 }
 
+/* The value of a choice's alternative (alt) given as n, value being what n maps alt to (NULL
+ * for a bare word). */
+static int convert_alt_value(struct vctx *v, const struct alternative *alt, const struct node *n,
+                             const struct node *value, void *base, int layer)
+{
+    const struct field *vf = alt->value_field;
+    if (!vf) {
+        if (value && !node_is_null(value) && !(value->kind == NODE_MAP && value->n == 0))
+            return vctx_error(v, value, "'%s' takes no options, got %s", alt->word,
+                              node_kind_word(value));
+        return 0;
+    }
+    if (vf->type == FT_MAP) {
+        if (layer < 0) ctx_push(v, "%s", alt->word);
+        if (value && value->kind != NODE_MAP && !node_is_null(value))
+            return vctx_error(v, value, "expected a map of settings, got %s",
+                              node_kind_word(value));
+        return convert_table(v, vf->table, node_is_null(value) ? NULL : value, value ? value : n,
+                             (char *)base + vf->off);
+    }
+    if (!value || node_is_null(value))
+        return vctx_error(v, n, "'%s' needs a value, as in {%s: ...}", alt->word, alt->word);
+    /* A single value ({constant: 0.1}, {activation: relu}): named by its word. */
+    return convert_field(v, vf, value, n, base);
+}
+
 static int convert_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base,
                           int layer)
 {
@@ -339,6 +365,10 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     join_words(list, sizeof list, cands, c->n_alts);
 
     const struct node *word = n, *value = NULL;
+    /* A layer's name: and from: may also sit beside its kind: {activation: relu, name: a}. */
+    int rc = layer >= 0 && n->kind == NODE_MAP && n->n > 1 ? validate_layer_graph_keys(v, &n, base)
+                                                           : 0;
+    if (rc) return rc;
     if (n->kind == NODE_MAP && n->n == 1) {
         word = n->keys[0];
         value = n->vals[0];
@@ -354,26 +384,11 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     *(int *)((char *)base + c->kind_off) = alt->value;
 
     size_t old = v->len;
-    if (layer >= 0) /* "layer 3" becomes "layer 3 (dense)" */
+    if (layer >= 0) { /* "layer 3" becomes "layer 3 (dense)"; name: and from: are any kind's */
         ctx_push(v, " (%s)", alt->word);
-    const struct field *vf = alt->value_field;
-    int rc = 0;
-    if (!vf) {
-        if (value && !node_is_null(value) && !(value->kind == NODE_MAP && value->n == 0))
-            rc = vctx_error(v, value, "'%s' takes no options, got %s", alt->word, node_kind_word(value));
-    } else if (vf->type == FT_MAP) {
-        if (layer < 0) ctx_push(v, "%s", alt->word);
-        if (value && value->kind != NODE_MAP && !node_is_null(value))
-            rc = vctx_error(v, value, "expected a map of settings, got %s", node_kind_word(value));
-        else
-            rc = convert_table(v, vf->table, node_is_null(value) ? NULL : value, value ? value : n,
-                               (char *)base + vf->off);
-    } else if (!value || node_is_null(value)) {
-        rc = vctx_error(v, n, "'%s' needs a value, as in {%s: ...}", alt->word, alt->word);
-    } else {
-        /* A single value ({constant: 0.1}, {activation: relu}): named by its word. */
-        rc = convert_field(v, vf, value, n, base);
+        rc = validate_layer_graph_keys(v, &value, base);
     }
+    if (!rc) rc = convert_alt_value(v, alt, n, value, base, layer);
     ctx_pop(v, old);
     return rc;
 }

@@ -41,4 +41,9 @@ int value_bool(struct vctx *v, const struct node *n, bool *out);
  * or folder made absolute. */
 int value_string(struct vctx *v, const struct field *f, const struct node *n, char **out);
 
+/* A layer's `name:` and `from:` (config/layer_graph.c), read into l from the kind's map
+ * *value, which is replaced by a map of the kind's own keys. */
+struct layer_spec;
+int validate_layer_graph_keys(struct vctx *v, const struct node **value, struct layer_spec *l);
+
 #endif

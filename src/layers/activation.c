@@ -20,7 +20,7 @@ static void activation_describe(char *buf, size_t n, const struct layer_spec *s)
 
 static int activation_setup(struct layer *l, struct model *m, int max_batch)
 {
-    return layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    return layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
 }
 
 static int activation_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, int batch,

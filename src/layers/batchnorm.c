@@ -87,7 +87,7 @@ static int batchnorm_setup(struct layer *l, struct model *m, int max_batch)
     if (!saved)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     l->priv = saved;
-    int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    int status = layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
     if (status == CLNET_OK)
         status = runtime_alloc(m->rt, saved, 2 * (size_t)l->shape->in.dim[0] * sizeof(float),
                                "a batch norm's statistics");

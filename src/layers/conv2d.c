@@ -56,7 +56,7 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
     st->g = geometry_of(l->spec, l->shape);
     /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
     int status =
-        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->index > 0);
+        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->plan->dx_buffer);
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
         status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");

@@ -38,14 +38,14 @@ struct dense {
 
 static int dense_setup(struct layer *l, struct model *m, int max_batch)
 {
-    int status = layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    int status = layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
     struct dense *d = status == CLNET_OK ? calloc(1, sizeof *d) : NULL;
     if (status == CLNET_OK && !d)
         status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     if (status != CLNET_OK)
         return status;
     l->priv = d;
-    if (l->plan->own_gemm && l->index > 0)
+    if (l->plan->own_gemm && l->plan->dx_buffer)
         status = runtime_alloc(m->rt, &d->wt, l->in_size * l->out_size * sizeof(float),
                                "a dense layer's transposed weights");
     return status;

@@ -70,6 +70,7 @@ struct layer_example {
 
 struct layer_kind {
     const char *name; /* the registry's NAME */
+    int max_inputs;   /* the nodes it may read: 1, or LAYER_MAX_INPUTS (LAYER_KIND_DEFINE_MERGE) */
     /* --- on the host, before any device (model/shape.c) */
     /* ls->out, ->weights, ->biases, ->flops from ls->in and layer i of e; a shape the kind
      * cannot take is shape_layer_error's "FILE:LINE:COL: layer I (kind): what". */
@@ -127,8 +128,24 @@ struct layer_kind {
 #define LAYER_KIND_DEFINE(NAME, infer_, describe_, param_, state_, programs_, activates_,      \
                           setup_, init_, forward_, backward_, free_, host_forward_,            \
                           host_backward_, examples_)                                           \
+    LAYER_KIND_DEFINE_INPUTS(NAME, 1, infer_, describe_, param_, state_, programs_, activates_, \
+                             setup_, init_, forward_, backward_, free_, host_forward_,         \
+                             host_backward_, examples_)
+/* A kind that reads several nodes (add, concat): as above, and its x is its inputs packed
+ * row by row, each row [input 0's row, input 1's row, ...] (model/graph.h; ls->ins in its
+ * infer has their shapes). */
+#define LAYER_KIND_DEFINE_MERGE(NAME, infer_, describe_, param_, state_, programs_, activates_, \
+                                setup_, init_, forward_, backward_, free_, host_forward_,      \
+                                host_backward_, examples_)                                     \
+    LAYER_KIND_DEFINE_INPUTS(NAME, LAYER_MAX_INPUTS, infer_, describe_, param_, state_,        \
+                             programs_, activates_, setup_, init_, forward_, backward_, free_, \
+                             host_forward_, host_backward_, examples_)
+#define LAYER_KIND_DEFINE_INPUTS(NAME, max_inputs_, infer_, describe_, param_, state_,         \
+                                 programs_, activates_, setup_, init_, forward_, backward_,    \
+                                 free_, host_forward_, host_backward_, examples_)              \
     const struct layer_kind layer_kind_##NAME = {                                              \
         .name = #NAME,                                                                         \
+        .max_inputs = max_inputs_,                                                             \
         .infer = infer_,                                                                       \
         .describe = describe_,                                                                 \
         .param = param_,                                                                       \
@@ -212,6 +229,15 @@ int dense_stack_open(struct dense_stack **s, const struct model *m, int rows);
 int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
 void dense_stack_free(struct dense_stack *s);
+
+/* y (rows, o) = the sum of the k blocks of x (rows, k o), in block order: add's forward, and
+ * the graph's sum of a node's gradients (model/graph_run.c). Needs PROGRAM_ADD. */
+int layer_add_blocks(struct runtime *rt, cl_mem y, cl_mem x, size_t o, int k, size_t rows);
+
+/* "h (100), input (784)": the nodes a merging layer (add, concat) reads, with their shapes,
+ * for its shape errors. */
+void layer_inputs_describe(char *buf, size_t n, const struct layer_shape *ls,
+                           const struct layer_spec *s);
 
 /* Helpers shared by kinds: the default y / dx buffers of B x O and B x I floats. */
 int layer_alloc_outputs(struct layer *l, struct model *m, int max_batch, bool need_dx);

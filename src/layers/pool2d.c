@@ -78,7 +78,7 @@ int pool2d_setup(struct layer *l, struct model *m, int max_batch)
         return clnet_errorf(CLNET_ERR_CONFIG, "layer %d (%s): %d channels in batches of %d are "
                             "more planes than the kernels count (%d)", l->index, l->kind->name,
                             l->shape->in.dim[0], max_batch, INT32_MAX);
-    return layer_alloc_outputs(l, m, max_batch, l->index > 0);
+    return layer_alloc_outputs(l, m, max_batch, l->plan->dx_buffer);
 }
 
 int pool2d_launch(struct runtime *rt, enum kernel_id id, cl_mem out, cl_mem in, cl_mem aux,

@@ -1,6 +1,6 @@
 /* Building a model on a device (see model.h): shapes first, then the arena layout, the plan,
- * then every buffer; and the forward, backward and training passes as walks over the plan's
- * steps. */
+ * then every buffer (a graph's executor's too); the arenas to and from the host and weights
+ * files. The passes over the plan's steps are model_run.c's. */
 #include "model/model.h"
 
 #include <math.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "model/graph_run.h"
 #include "model/init.h"
 #include "model/safetensors.h"
-#include "ops/ops.h"
 #include "util/rng.h"
 #include "util/status.h"
 
@@ -108,6 +108,15 @@ int model_build(struct model *m, struct runtime *rt, const struct experiment *e,
     return model_build_for(m, rt, e, max_batch, &plan_needs_eval);
 }
 
+int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
+                     int max_batch, unsigned flags)
+{
+    struct plan_needs needs = plan_needs_eval;
+    needs.input_grad = flags & MODEL_INPUT_GRAD;
+    needs.node_grads = flags & MODEL_NODE_GRADS;
+    return model_build_for(m, rt, e, max_batch, &needs);
+}
+
 int model_build_for(struct model *m, struct runtime *rt, const struct experiment *e,
                     int max_batch, const struct plan_needs *needs)
 {
@@ -134,6 +143,8 @@ int model_build_for(struct model *m, struct runtime *rt, const struct experiment
         status = m->layers[i].kind->setup(&m->layers[i], m, max_batch);
     if (status == CLNET_OK)
         status = open_stack(m);
+    if (status == CLNET_OK && m->plan.graph.on)
+        status = graph_run_open(&m->graph_run, m, max_batch);
     if (status != CLNET_OK)
         model_free(m);
     return status;
@@ -150,6 +161,7 @@ void model_free(struct model *m)
     for (int i = 0; m->layers && i < m->n_layers; i++)
         if (m->layers[i].kind && m->layers[i].kind->free)
             m->layers[i].kind->free(&m->layers[i]);
+    graph_run_free(m->graph_run, m->n_layers);
     free(m->layers);
     dense_stack_free(m->stack);
     plan_free(&m->plan);
@@ -188,26 +200,6 @@ int model_download_params(struct model *m, float *host_params)
     return runtime_download(m->rt, host_params, m->params, 0, m->n_params * sizeof(float));
 }
 
-static int forward_step(struct model *m, const struct plan_step *s, cl_mem *cur, int batch,
-                        bool train)
-{
-    struct layer *l = &m->layers[s->layer];
-    int status = l->kind->forward(l, m, cur, *cur, batch, train);
-    l->out = *cur;
-    return status;
-}
-
-/* dy becomes the step's dx (NULL below the lowest layer that needs one). */
-static int backward_step(struct model *m, const struct plan_step *s, cl_mem *dy, cl_mem x,
-                         int batch)
-{
-    struct layer *l = &m->layers[s->layer];
-    cl_mem in = s->layer > 0 ? m->layers[s->layer - 1].out : x, dx = NULL;
-    int status = l->kind->backward(l, m, &dx, in, *dy, batch, l->plan->need_dx);
-    *dy = dx;
-    return status;
-}
-
 int model_upload_state(struct model *m, const float *host_state)
 {
     if (m->n_state == 0)
@@ -220,56 +212,6 @@ int model_download_state(struct model *m, float *host_state)
     if (m->n_state == 0)
         return CLNET_OK;
     return runtime_download(m->rt, host_state, m->state, 0, m->n_state * sizeof(float));
-}
-
-int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
-{
-    cl_mem cur = x;
-    int status = CLNET_OK;
-    for (int k = 0; k < m->plan.n_forward && status == CLNET_OK; k++)
-        status = forward_step(m, &m->plan.forward[k], &cur, batch, train);
-    *logits = cur;
-    return status;
-}
-
-int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
-{
-    cl_mem dy = dlogits;
-    int status = CLNET_OK;
-    for (int k = 0; k < m->plan.n_backward && status == CLNET_OK; k++)
-        status = backward_step(m, &m->plan.backward[k], &dy, x, batch);
-    return status;
-}
-
-int model_train_pass(struct model *m, const struct model_batch *b)
-{
-    cl_mem cur = b->x, dy = NULL;
-    int status = CLNET_OK;
-    for (int k = 0; k < m->plan.n_train && status == CLNET_OK; k++) {
-        const struct plan_step *s = &m->plan.train[k];
-        switch (s->op) {
-        case PLAN_FORWARD:
-            status = forward_step(m, s, &cur, b->rows, true);
-            break;
-        case PLAN_LOSS:
-            status = op_loss_forward_backward(m->rt, b->dz, b->row_loss, b->row_correct,
-                                              b->row_off, cur, b->labels, b->rows, b->classes,
-                                              b->loss);
-            dy = b->dz;
-            break;
-        case PLAN_BACKWARD:
-            status = backward_step(m, s, &dy, b->x, b->rows);
-            break;
-        case PLAN_DENSE_STACK:
-            status = dense_stack_step(m->stack, m, b->x, b->labels, b->row_loss, b->row_correct,
-                                      b->row_off, b->rows, b->loss);
-            break;
-        case PLAN_UPDATE:
-        case PLAN_UPDATE_FUSED: /* the trainer's optimizer, or nothing */
-            break;
-        }
-    }
-    return status;
 }
 
 int model_first_nonfinite_layer(struct model *m, int *layer, int batch)

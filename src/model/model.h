@@ -38,6 +38,11 @@ struct model {
     struct dense_stack *stack; /* the dense stack's buffers when plan.dense_stack.on */
     /* The rate of a plain SGD step fused into the dW GEMMs (plan.sgd_fused), set per step. */
     float sgd_lr;
+    /* A graph model's buffers (model/graph_run.c), when plan.graph.on; else NULL. */
+    struct graph_run *graph_run;
+    /* With plan.needs.input_grad, model_backward also writes dL/dx into input_dx (B, F), a
+     * layer's buffer or the graph's (gradcheck --wrt input, clnet grad). */
+    cl_mem input_dx;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
@@ -51,6 +56,17 @@ int model_build_for(struct model *m, struct runtime *rt, const struct experiment
 /* Plans the built model again for other needs (a divergence replay reads every layer's
  * output); allocates what the new plan needs and the old one did not. */
 int model_replan(struct model *m, const struct plan_needs *needs);
+/* model_build for the gradients beside the parameters' (plan_needs's input_grad and
+ * node_grads): MODEL_INPUT_GRAD, model_backward also gives the loss's gradient with respect
+ * to the input (m->input_dx); MODEL_NODE_GRADS, each layer's output's too (model_node_grad),
+ * through the graph's executor even for a stack. */
+enum { MODEL_INPUT_GRAD = 1u << 0, MODEL_NODE_GRADS = 1u << 1 };
+int model_build_with(struct model *m, struct runtime *rt, const struct experiment *e,
+                     int max_batch, unsigned flags);
+
+/* After model_backward of a model built with MODEL_NODE_GRADS: the gradient of the loss with
+ * respect to layer i's output (B, O), or NULL when no gradient reaches it (zero). */
+cl_mem model_node_grad(const struct model *m, int i);
 void model_free(struct model *m);
 
 /* The kernel programs a run of e needs (RUNTIME_PROGRAM bits, for runtime_open_with): the
@@ -71,7 +87,8 @@ int model_download_params(struct model *m, float *host_params);
 int model_upload_state(struct model *m, const float *host_state);
 int model_download_state(struct model *m, float *host_state);
 
-/* *logits (B, K) for x (B, F); train enables dropout. */
+/* *logits (B, K) for x (B, F); train: the training step's behaviour (dropout, batch
+ * statistics). A graph model runs its nodes in the graph's order (model/graph_run.c). */
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train);
 
 /* Parameter gradients into m->grads for the last forward's batch x (B, F), given dlogits

@@ -50,15 +50,60 @@ static bool is_type(const struct experiment *e, int i, enum layer_type t)
     return i >= 0 && i < e->n_layers && e->layers[i].type == t;
 }
 
+/* A graph's nodes (the graph's executor runs them): a node's backward runs when it leads to
+ * the output and needs a gradient (it has parameters or reads a node that needs one, or the
+ * input when its gradient is asked for), and computes dx when one of its inputs needs one.
+ * Each dense layer's fusions are its own (epilogues, dz = dy for identity); none reaches
+ * across layers, and conv layers pass (B, O) rows. */
+static int plan_graph_layers(struct plan *p, const struct experiment *e,
+                             const struct model_shape *shape)
+{
+    const struct graph *g = &shape->graph;
+    struct layer_plan *lp = p->layers;
+    bool *trains = calloc((size_t)g->n + 1, sizeof *trains);
+    if (!trains)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the plan");
+    if (g->n > 0)
+        lp[g->n - 1].backward = true; /* for now: leads to the output */
+    for (int o = g->n - 1; o >= 0; o--)
+        for (int i = g->order[o], k = 0; lp[i].backward && k < g->n_in[i]; k++)
+            if (g->in[i][k] != GRAPH_INPUT)
+                lp[g->in[i][k]].backward = true;
+    for (int o = 0; o < g->n; o++) {
+        int i = g->order[o];
+        trains[i] = shape->layers[i].weights + shape->layers[i].biases > 0;
+        for (int k = 0; k < g->n_in[i]; k++) {
+            int j = g->in[i][k];
+            bool gets = j == GRAPH_INPUT ? p->needs.input_grad : trains[j];
+            trains[i] = trains[i] || gets;
+            lp[i].need_dx = lp[i].need_dx || gets;
+        }
+    }
+    for (int i = 0; i < g->n; i++) {
+        lp[i].backward = lp[i].backward && trains[i];
+        lp[i].need_dx = lp[i].need_dx && lp[i].backward;
+        lp[i].dx_buffer = true;
+        lp[i].own_gemm = lp[i].epilogue = is_type(e, i, LAYER_DENSE) && p->dev.own_gemm;
+        lp[i].dz_ready = lp[i].own_gemm && e->layers[i].activation == ACTIVATION_IDENTITY;
+    }
+    free(trains);
+    p->batch_minor.on = false;
+    snprintf(p->batch_minor.why, sizeof p->batch_minor.why, "%.160s: its nodes pass (B, O) rows",
+             p->graph.why);
+    return CLNET_OK;
+}
+
 /* Each layer's part: which input gradients are needed, the dense layers' GEMM and fusions, the
  * conv layers' layouts. */
 static void plan_layers(struct plan *p, const struct experiment *e,
                         const struct model_shape *shape)
 {
-    bool params_below = false, plain = p->needs.outputs_read_by != NULL, adjacent = false;
+    bool params_below = p->needs.input_grad, plain = p->needs.outputs_read_by != NULL;
+    bool adjacent = false;
     for (int i = 0; i < e->n_layers; i++) {
         struct layer_plan *lp = &p->layers[i];
         lp->need_dx = params_below;
+        lp->dx_buffer = i > 0 || p->needs.input_grad;
         params_below = params_below || shape->layers[i].weights + shape->layers[i].biases > 0;
         if (is_type(e, i, LAYER_DENSE)) {
             lp->own_gemm = p->dev.own_gemm;
@@ -88,6 +133,10 @@ static void plan_layers(struct plan *p, const struct experiment *e,
 static bool all_dense_fused(const struct plan *p, const struct experiment *e, char *why,
                             size_t n)
 {
+    if (p->graph.on) {
+        snprintf(why, n, "%.160s: its steps fuse nothing across layers", p->graph.why);
+        return false;
+    }
     for (int i = 0; i < e->n_layers; i++)
         if (!is_type(e, i, LAYER_DENSE)) {
             snprintf(why, n, "layer %d is %s, not dense", i, layer_type_name(e->layers[i].type));
@@ -208,6 +257,22 @@ static void choose_epilogues(struct plan *p, const struct experiment *e)
                  "one kernel after it, dz and db one before the dW GEMM", p->dev.gemm_why);
 }
 
+/* Whether the graph's executor runs the model: a graph, or a stack whose every layer's
+ * output gradient is asked for; then the graph's plan of its nodes. */
+static int choose_graph(struct plan *p, const struct experiment *e,
+                        const struct model_shape *shape)
+{
+    struct plan_choice *c = &p->graph;
+    c->on = !shape->graph.linear || p->needs.node_grads;
+    if (!c->on) {
+        snprintf(c->why, sizeof c->why, "a stack: each layer reads the one before it");
+        return CLNET_OK;
+    }
+    snprintf(c->why, sizeof c->why, "%s", !shape->graph.linear ? "the model is a graph (from:)"
+                                          : "every layer's output gradient is asked for");
+    return plan_graph_layers(p, e, shape);
+}
+
 void plan_free(struct plan *p)
 {
     free(p->layers);
@@ -233,12 +298,15 @@ int plan_build(struct plan *p, const struct experiment *e, const struct model_sh
         plan_free(p);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the plan");
     }
-    plan_layers(p, e, shape);
+    int status = choose_graph(p, e, shape);
+    if (status == CLNET_OK && !p->graph.on)
+        plan_layers(p, e, shape);
     choose_epilogues(p, e);
     choose_sgd_fused(p, e);
-    int status = choose_dense_stack(p, e, shape);
     if (status == CLNET_OK)
-        status = plan_steps(p, e);
+        status = choose_dense_stack(p, e, shape);
+    if (status == CLNET_OK)
+        status = plan_steps(p, e, shape);
     if (status != CLNET_OK)
         plan_free(p);
     return status;

@@ -8,8 +8,11 @@
  * (`clnet summary --plan`, `clnet train --verbose`). A training step is either
  *     forward (one step per layer), loss, backward (one step per layer, top down), update
  * or, on the dense stack, one step for forward, loss and backward, then the update. A step
- * names its layers as a first index and a count; a graph model (issue 24) makes them nodes in
- * topological order, each step naming its node and the nodes it reads.
+ * names its layers as a first index and a count. A graph model (model/graph.h: layers naming
+ * their inputs with from:) is planned as its nodes: one forward step per node in the graph's
+ * order, one backward step per node the loss's gradient reaches and needs, in reverse; its
+ * executor (model/graph_run.c) runs each step's node, packing a merge's inputs and summing a
+ * node's gradients in a fixed order, and the fusions across layers are off.
  *
  * Host only: plan_build needs no device, so tests and `clnet summary` plan for any device. */
 #ifndef CLNET_MODEL_PLAN_H
@@ -51,6 +54,10 @@ struct plan_needs {
     bool fused_sgd;            /* --fused-sgd (default true) */
     bool dense_stack;          /* --dense-stack (default true) */
     int rows;                  /* rows of a training step (the dense stack's arena) */
+    /* The gradients beside the parameters' (gradcheck --wrt input, clnet grad): the input's
+     * (m->input_dx), and each node's output's (model_node_grad: the graph's executor runs even
+     * a stack). */
+    bool input_grad, node_grads;
 };
 extern const struct plan_needs plan_needs_eval;
 /* A training run of e on `ranks` processes of `rows` rows each, with --fused-sgd and
@@ -61,7 +68,10 @@ struct plan_needs plan_needs_train(const struct experiment *e, int ranks, int ro
 /* A layer's own part of the plan: what its forward and backward do. */
 struct layer_plan {
     bool need_dx;        /* backward computes the input's gradient (a layer below it has
-                          * parameters) */
+                          * parameters, or the input's gradient is asked for) */
+    bool dx_buffer;      /* setup allocates dx: it may be asked for its input's gradient (every
+                          * layer but a stack's first; selfcheck asks layer 1 for it) */
+    bool backward;       /* its backward runs (a step of plan.backward) */
     /* dense */
     bool own_gemm;       /* clnet's own GEMM (else CLBlast) */
     bool epilogue;       /* bias + activation in the forward GEMM, db in the dW GEMM */
@@ -106,6 +116,9 @@ struct plan {
     struct plan_step *train;        /* a training step: forward, loss, backward, update */
     int n_train;
     struct plan_choice epilogues, sgd_fused, dense_stack, batch_minor;
+    /* The graph's executor runs the steps' nodes (a graph model, or needs.node_grads); the
+     * words say why. */
+    struct plan_choice graph;
 };
 
 /* The plan of the experiment's model (shapes already inferred) on device d for needs. */
@@ -118,7 +131,7 @@ struct dense_tail_layout;
 int plan_dense_stack_layout(struct dense_tail_layout *t, const struct experiment *e,
                             const struct model_shape *shape, int rows);
 /* plan_build's second half (plan_steps.c): the steps' lists and words from its choices. */
-int plan_steps(struct plan *p, const struct experiment *e);
+int plan_steps(struct plan *p, const struct experiment *e, const struct model_shape *shape);
 
 /* The plan as lines for a reader: the device, every step of a training step (or, not
  * training, of an evaluation) and each fast path with why it is off. */

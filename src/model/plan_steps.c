@@ -52,6 +52,9 @@ static void forward_what(struct plan_step *s, const struct plan *p, const struct
     case LAYER_DROPOUT:
         SAY(s, "dropout_forward (training; evaluation: a view)");
         break;
+    case LAYER_CONCAT:
+        SAY(s, "none: a view of its packed inputs");
+        break;
     default:
         SAY(s, "%s_forward", layer_type_name(ls->type));
     }
@@ -109,11 +112,40 @@ static void backward_what(struct plan_step *s, const struct plan *p, const struc
     case LAYER_ACTIVATION:
         SAY(s, "act_backward");
         break;
+    case LAYER_CONCAT:
+        SAY(s, "none: dy is the packed inputs' gradients");
+        break;
     default:
         SAY(s, "%s_backward", layer_type_name(ls->type));
     }
     if (!dx)
-        SAY(s, "; no dx (no parameters below)");
+        SAY(s, p->graph.on ? "; no dx (none of its inputs needs a gradient)"
+                           : "; no dx (no parameters below)");
+}
+
+/* A graph's forward and backward steps: its nodes in the graph's order, each saying what it
+ * reads, and in reverse the nodes whose backward runs (layer_plan.backward). */
+static void graph_steps(struct plan *p, const struct experiment *e, const struct graph *g)
+{
+    for (int o = 0; o < g->n; o++) {
+        int i = g->order[o];
+        struct plan_step *s = &p->forward[p->n_forward++];
+        *s = (struct plan_step){.op = PLAN_FORWARD, .layer = i, .n_layers = 1};
+        char in[128];
+        graph_inputs_format(in, sizeof in, e, g, i);
+        SAY(s, g->n_in[i] > 1 ? "copy_block packs %s, then " : "reads %s: ", in);
+        forward_what(s, p, e);
+    }
+    for (int o = g->n - 1; o >= 0; o--) {
+        int i = g->order[o];
+        if (!p->layers[i].backward)
+            continue;
+        struct plan_step *s = &p->backward[p->n_backward++];
+        *s = (struct plan_step){.op = PLAN_BACKWARD, .layer = i, .n_layers = 1};
+        if (g->n_uses[i] > 1)
+            SAY(s, "add_forward sums its readers' gradients in a fixed order, then ");
+        backward_what(s, p, e);
+    }
 }
 
 static void stack_step(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -142,16 +174,19 @@ static void update_step(struct plan_step *s, const struct plan *p, const struct 
     wrap_append(s->why, sizeof s->why, "fused SGD off: %s", p->sgd_fused.why);
 }
 
-int plan_steps(struct plan *p, const struct experiment *e)
+int plan_steps(struct plan *p, const struct experiment *e, const struct model_shape *shape)
 {
-    for (int i = 0; i < e->n_layers; i++) {
+    if (p->graph.on)
+        graph_steps(p, e, &shape->graph);
+    for (int i = 0; !p->graph.on && i < e->n_layers; i++) {
         struct plan_step *s = &p->forward[p->n_forward++];
         *s = (struct plan_step){.op = PLAN_FORWARD, .layer = i, .n_layers = 1};
         forward_what(s, p, e);
     }
-    for (int i = e->n_layers - 1; i >= 0; i--) {
+    for (int i = e->n_layers - 1; !p->graph.on && i >= 0; i--) {
         struct plan_step *s = &p->backward[p->n_backward++];
         *s = (struct plan_step){.op = PLAN_BACKWARD, .layer = i, .n_layers = 1};
+        p->layers[i].backward = true;
         backward_what(s, p, e);
         if (!p->layers[i].need_dx)
             break;
@@ -210,6 +245,13 @@ void plan_print(FILE *f, const struct plan *p, const struct experiment *e)
                 p->dev.path == RUNTIME_OPS_GPU ? "GPU" : "CPU", p->dev.path_why,
                 p->dev.own_gemm ? "clnet's own" : "CLBlast", p->dev.gemm_why);
     wrap_text(f, line, 0, PLAN_INDENT, PLAN_COLUMNS);
+    if (p->graph.on) { /* a stack's plan prints as it always did */
+        line[0] = '\0';
+        wrap_append(line, sizeof line, "graph: %s; model/graph_run.c runs each step's node "
+                    "(a merge's inputs packed, a node's gradients summed in a fixed order)",
+                    p->graph.why);
+        wrap_text(f, line, 0, PLAN_INDENT, PLAN_COLUMNS);
+    }
     if (p->needs.training) {
         fprintf(f, "training step (after the batch's gather):\n");
         for (int i = 0; i < p->n_train; i++)

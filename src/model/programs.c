@@ -17,6 +17,8 @@ int model_programs(unsigned *programs, const struct experiment *e, bool training
             return clnet_errorf(CLNET_ERR_INTERNAL, "layer %d: type %d is no kind of the "
                                 "registry (layers/kinds.def)", i, (int)e->layers[i].type);
         set |= k->programs;
+        if (e->layers[i].n_from) /* a graph sums a node's gradients with add's kernel */
+            set |= RUNTIME_PROGRAM(PROGRAM_ADD);
     }
     *programs = set;
     return CLNET_OK;

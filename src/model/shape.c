@@ -14,15 +14,11 @@
 
 int shape_layer_error(const struct experiment *e, int i, const char *fmt, ...)
 {
-    const struct layer_spec *l = &e->layers[i];
-    struct src_pos pos = l->pos;
-    if (!pos.file) pos.file = e->path;
-    char what[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    int status = graph_layer_verror(e, i, (struct src_pos){0}, fmt, ap);
     va_end(ap);
-    return config_errorf_at(pos, "layer %d (%s): %s", i, layer_type_name(l->type), what);
+    return status;
 }
 
 /* a * b for a, b >= 0; false when it would not fit in int64_t. */
@@ -137,7 +133,54 @@ static int infer_input(struct tensor_shape *t, const struct experiment *e)
 void shape_free(struct model_shape *s)
 {
     free(s->layers);
+    graph_free(&s->graph);
     memset(s, 0, sizeof *s);
+}
+
+/* ls->ins from the nodes layer i reads, and ls->in: that node's shape, or for a kind that
+ * reads several (layer.h's LAYER_KIND_DEFINE_MERGE) all of them packed, (F) of their sum. */
+static int gather_inputs(struct layer_shape *ls, const struct model_shape *out,
+                         const struct experiment *e, int i, const struct layer_kind *k)
+{
+    const struct graph *g = &out->graph;
+    if (g->n_in[i] > k->max_inputs)
+        return graph_layer_error(e, i, e->layers[i].from_pos[1],
+                                 "from: names %d layers; a %s layer reads one (add and concat "
+                                 "combine several)", g->n_in[i], k->name);
+    ls->n_in = g->n_in[i];
+    int64_t packed = 0;
+    for (int j = 0; j < ls->n_in; j++) {
+        int from = g->in[i][j];
+        ls->ins[j] = from == GRAPH_INPUT ? out->input : out->layers[from].out;
+        if (!shape_add_ok(&packed, packed, tensor_shape_size(&ls->ins[j])) || packed > INT32_MAX)
+            return shape_layer_error(e, i, "its inputs hold too many values together");
+    }
+    ls->in = ls->ins[0];
+    if (k->max_inputs > 1) {
+        ls->in.rank = 1;
+        ls->in.dim[0] = (int)packed;
+    }
+    return CLNET_OK;
+}
+
+/* Layer i's shape by its kind's rule, and the model's totals with it. */
+static int infer_layer(struct model_shape *out, const struct experiment *e, int i)
+{
+    struct layer_shape *ls = &out->layers[i];
+    const struct layer_kind *k = layer_kind_find(e->layers[i].type);
+    if (!k)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "shape_infer: layer %d has type %d", i,
+                            (int)e->layers[i].type);
+    int status = gather_inputs(ls, out, e, i, k);
+    if (status == CLNET_OK) status = k->infer(ls, e, i);
+    if (status != CLNET_OK) return status;
+    int64_t size = tensor_shape_size(&ls->out);
+    if (size > out->largest_activation) out->largest_activation = size;
+    if (!shape_add_ok(&out->parameters, out->parameters, ls->weights) ||
+        !shape_add_ok(&out->parameters, out->parameters, ls->biases) ||
+        !shape_add_ok(&out->flops, out->flops, ls->flops))
+        return shape_layer_error(e, i, "the model's totals are too large to count");
+    return CLNET_OK;
 }
 
 int shape_infer(struct model_shape *out, const struct experiment *e)
@@ -147,31 +190,19 @@ int shape_infer(struct model_shape *out, const struct experiment *e)
     if (status != CLNET_OK) return status;
     if (e->n_layers < 0 || (e->n_layers > 0 && !e->layers))
         return clnet_errorf(CLNET_ERR_INTERNAL, "shape_infer: %d layers and no list", e->n_layers);
+    status = graph_build(&out->graph, e);
+    if (status != CLNET_OK) return status;
     if (e->n_layers > 0) {
         out->layers = calloc((size_t)e->n_layers, sizeof *out->layers);
-        if (!out->layers)
+        if (!out->layers) {
+            shape_free(out);
             return clnet_errorf(CLNET_ERR_NOMEM, "out of memory for %d layer shapes", e->n_layers);
+        }
     }
     out->n_layers = e->n_layers;
     out->largest_activation = tensor_shape_size(&out->input);
-
-    struct tensor_shape cur = out->input;
-    for (int i = 0; i < e->n_layers && status == CLNET_OK; i++) {
-        struct layer_shape *ls = &out->layers[i];
-        ls->in = cur;
-        const struct layer_kind *k = layer_kind_find(e->layers[i].type);
-        status = k ? k->infer(ls, e, i)
-                   : clnet_errorf(CLNET_ERR_INTERNAL, "shape_infer: layer %d has type %d", i,
-                                  (int)e->layers[i].type);
-        if (status != CLNET_OK) break;
-        cur = ls->out;
-        int64_t size = tensor_shape_size(&ls->out);
-        if (size > out->largest_activation) out->largest_activation = size;
-        if (!shape_add_ok(&out->parameters, out->parameters, ls->weights) ||
-            !shape_add_ok(&out->parameters, out->parameters, ls->biases) ||
-            !shape_add_ok(&out->flops, out->flops, ls->flops))
-            status = shape_layer_error(e, i, "the model's totals are too large to count");
-    }
+    for (int o = 0; o < e->n_layers && status == CLNET_OK; o++)
+        status = infer_layer(out, e, out->graph.order[o]);
     if (status != CLNET_OK) shape_free(out);
     return status;
 }
@@ -205,34 +236,71 @@ int shape_check_classes(const struct experiment *e, const struct model_shape *s)
                             tensor_shape_format(buf, sizeof buf, out));
 }
 
+/* The widths of the table's columns: layer (with its name: "h = dense 100"), output,
+ * parameters, FLOPs. */
+struct table_widths {
+    int layer, output, params, flops;
+};
+
+/* Layer i's description, "dense 100 sigmoid", or in a graph "h = dense 100 sigmoid". */
+static const char *row_layer(char *buf, size_t n, const struct experiment *e,
+                             const struct model_shape *s, int i)
+{
+    char desc[160];
+    shape_describe_layer(desc, sizeof desc, &e->layers[i]);
+    if (s->graph.linear || !e->layers[i].name)
+        snprintf(buf, n, "%s", desc);
+    else
+        snprintf(buf, n, "%s = %s", e->layers[i].name, desc);
+    return buf;
+}
+
+static struct table_widths table_widths(const struct experiment *e, const struct model_shape *s)
+{
+    char desc[240], shp[64], a[32];
+    struct table_widths w = {(int)strlen("layer"), (int)strlen("output"), 10, 5};
+    int in = (int)strlen(tensor_shape_format(shp, sizeof shp, &s->input));
+    w.output = in > w.output ? in : w.output;
+    for (int i = 0; i < s->n_layers; i++) {
+        int n = (int)strlen(row_layer(desc, sizeof desc, e, s, i));
+        int m = (int)strlen(tensor_shape_format(shp, sizeof shp, &s->layers[i].out));
+        w.layer = n > w.layer ? n : w.layer;
+        w.output = m > w.output ? m : w.output;
+    }
+    int p = (int)strlen(count_format(a, sizeof a, s->parameters));
+    int fl = (int)strlen(count_format(a, sizeof a, s->flops));
+    w.params = p > w.params ? p : w.params;
+    w.flops = fl > w.flops ? fl : w.flops;
+    return w;
+}
+
+/* One row per layer in the order they run; a graph's rows end with the nodes each reads. */
+static void print_rows(FILE *f, const struct experiment *e, const struct model_shape *s,
+                       struct table_widths w)
+{
+    char desc[240], shp[64], a[32], b[32], from[512];
+    bool graph = !s->graph.linear;
+    fprintf(f, "%3s  %-*s  %-*s  %*s  %*s%s\n", "#", w.layer, "layer", w.output, "output",
+            w.params, "parameters", w.flops, "FLOPs", graph ? "  from" : "");
+    fprintf(f, "%3s  %-*s  %s\n", "", w.layer, "input",
+            tensor_shape_format(shp, sizeof shp, &s->input));
+    for (int o = 0; o < s->n_layers; o++) {
+        int i = s->graph.order[o];
+        const struct layer_shape *ls = &s->layers[i];
+        fprintf(f, "%3d  %-*s  %-*s  %*s  %*s", i, w.layer, row_layer(desc, sizeof desc, e, s, i),
+                w.output, tensor_shape_format(shp, sizeof shp, &ls->out), w.params,
+                count_format(a, sizeof a, ls->weights + ls->biases), w.flops,
+                count_format(b, sizeof b, ls->flops));
+        if (graph)
+            fprintf(f, "  %s", graph_inputs_format(from, sizeof from, e, &s->graph, i));
+        fputc('\n', f);
+    }
+}
+
 int shape_print_table(FILE *f, const struct experiment *e, const struct model_shape *s)
 {
-    char desc[160], shp[64], a[32], b[32];
-    int wl = (int)strlen("layer"), wo = (int)strlen("output");
-    int wo_in = (int)strlen(tensor_shape_format(shp, sizeof shp, &s->input));
-    if (wo_in > wo) wo = wo_in;
-    for (int i = 0; i < s->n_layers; i++) {
-        int n = (int)strlen(shape_describe_layer(desc, sizeof desc, &e->layers[i]));
-        int m = (int)strlen(tensor_shape_format(shp, sizeof shp, &s->layers[i].out));
-        wl = n > wl ? n : wl;
-        wo = m > wo ? m : wo;
-    }
-    int wp = (int)strlen(count_format(a, sizeof a, s->parameters));
-    int wf = (int)strlen(count_format(b, sizeof b, s->flops));
-    wp = wp > 10 ? wp : 10;
-    wf = wf > 5 ? wf : 5;
-
-    fprintf(f, "%3s  %-*s  %-*s  %*s  %*s\n", "#", wl, "layer", wo, "output", wp, "parameters", wf,
-            "FLOPs");
-    fprintf(f, "%3s  %-*s  %s\n", "", wl, "input", tensor_shape_format(shp, sizeof shp, &s->input));
-    for (int i = 0; i < s->n_layers; i++) {
-        const struct layer_shape *ls = &s->layers[i];
-        fprintf(f, "%3d  %-*s  %-*s  %*s  %*s\n", i, wl,
-                shape_describe_layer(desc, sizeof desc, &e->layers[i]), wo,
-                tensor_shape_format(shp, sizeof shp, &ls->out), wp,
-                count_format(a, sizeof a, ls->weights + ls->biases), wf,
-                count_format(b, sizeof b, ls->flops));
-    }
+    char shp[64], a[32], b[32];
+    print_rows(f, e, s, table_widths(e, s));
     int64_t weights = 0;
     for (int i = 0; i < s->n_layers; i++)
         weights += s->layers[i].weights; /* <= s->parameters, which did not overflow */

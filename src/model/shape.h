@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "config/experiment.h"
+#include "model/graph.h"
 
 /* (F) when rank is 1, (C, H, W) when rank is 3. */
 struct tensor_shape {
@@ -24,7 +25,9 @@ struct tensor_shape {
  * conv2d: 2 * Cin * size_rows * size_cols * Cout * Hout * Wout. Bias adds, activations,
  * dropout and the loss are not counted (as darknet and most papers count). */
 struct layer_shape {
-    struct tensor_shape in, out;
+    struct tensor_shape in, out; /* in: for a kind reading several nodes, them packed (F) */
+    int n_in;                    /* the nodes it reads (model/graph.h) and their shapes */
+    struct tensor_shape ins[LAYER_MAX_INPUTS];
     int64_t weights; /* dense: in * units; conv2d: Cout * Cin * rows * cols */
     int64_t biases;  /* dense: units; conv2d: Cout */
     int64_t flops;   /* forward, per image; see the convention above */
@@ -32,6 +35,7 @@ struct layer_shape {
 
 struct model_shape {
     struct tensor_shape input;
+    struct graph graph;         /* what each layer reads, and the order they run in */
     int n_layers;
     struct layer_shape *layers; /* (n_layers) */
     int64_t parameters;         /* sum of weights and biases over the layers */

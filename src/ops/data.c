@@ -34,6 +34,20 @@ int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_me
     return runtime_launch(rt, KERNEL_GATHER_BATCH, 2, global, local);
 }
 
+int op_copy_block(struct runtime *rt, cl_mem dst, size_t dst_off, size_t dst_ld, cl_mem src,
+                  size_t src_off, size_t src_ld, size_t rows, size_t cols)
+{
+    if (rows == 0 || cols == 0)
+        return CLNET_OK;
+    const size_t f = sizeof(float);
+    const size_t src_origin[3] = {src_off * f, 0, 0}, dst_origin[3] = {dst_off * f, 0, 0};
+    const size_t region[3] = {cols * f, rows, 1};
+    return runtime_check(clEnqueueCopyBufferRect(runtime_queue(rt), src, dst, src_origin,
+                                                 dst_origin, region, src_ld * f, 0, dst_ld * f,
+                                                 0, 0, NULL, NULL),
+                         "clEnqueueCopyBufferRect", NULL);
+}
+
 int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes)
 {
     if (bytes == 0)

@@ -24,6 +24,11 @@ int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_me
 /* Copies bytes from src to dst (both from offset 0), enqueued like a kernel. */
 int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes);
 
+/* Copies rows x cols floats: row r of src, at src_off + r src_ld floats, to dst_off + r dst_ld
+ * floats of dst (a block of columns in or out of a wider matrix); enqueued like a kernel. */
+int op_copy_block(struct runtime *rt, cl_mem dst, size_t dst_off, size_t dst_ld, cl_mem src,
+                  size_t src_off, size_t src_ld, size_t rows, size_t cols);
+
 /* C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose when trans_* is true; lda, ldb,
  * ldc are the row strides of the matrices as stored (A is (M, K) or, transposed, (K, M)).
  * M, N, K > 0; beta == 0 never reads C. Two implementations with these same parameters:

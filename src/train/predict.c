@@ -44,9 +44,8 @@ static int next_value(char **p, bool blanks, char sep, const char *name, long li
                         col, **p);
 }
 
-/* Parses one line of exactly n numbers into v; a blank line gives 0 values. */
-static int parse_row(float *v, size_t n, char *line, const char *name, long lineno,
-                     size_t *got)
+int predict_parse_row(float *v, size_t n, char *line, const char *name, long lineno,
+                      size_t *got)
 {
     *got = 0;
     char *p = line;
@@ -191,7 +190,7 @@ static int predict_rows(const struct experiment *e, struct model *m, cl_mem x, s
         size_t got;
         lineno++;
         float *row = c->xs + (size_t)c->rows * m->input_size;
-        status = parse_row(row, m->input_size, line, name, lineno, &got);
+        status = predict_parse_row(row, m->input_size, line, name, lineno, &got);
         if (status == CLNET_OK)
             warn_scale(e, row, got, name, lineno, &warned);
         if (status == CLNET_OK && got > 0)

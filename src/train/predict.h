@@ -15,6 +15,11 @@
 int predict_csv(const struct experiment *e, const char *weights, const char *device_flag,
                 const char *cl_dir, FILE *in, const char *name, FILE *out);
 
+/* Parses one line of exactly n numbers, separated by commas or by blanks, into v (*got of
+ * them); a blank line gives 0 values. A data error names name:lineno and the column. */
+int predict_parse_row(float *v, size_t n, char *line, const char *name, long lineno,
+                      size_t *got);
+
 /* clnet predict: reads each of the n PNG images (data/digit_png.h: any size, prepared as MNIST
  * digits) and writes a line per image to out: its class and probability, then the next two
  * classes with theirs. The model must be a classifier of 28 x 28 inputs. */

@@ -118,4 +118,7 @@ void summary_startup(struct trainer *t)
     printf("%s: kernel programs: %s\n", t->exp->name, split);
     printf("%s: ops path %s (%s)\n", t->exp->name,
            runtime_ops_path_name(runtime_ops_path(t->s.rt)), runtime_ops_path_reason(t->s.rt));
+    if (t->s.model.graph_run)
+        printf("%s: a graph model (from:): the plain paths, without fused SGD, the dense stack "
+               "or epilogues across layers (model/graph_run.c)\n", t->exp->name);
 }

@@ -336,17 +336,111 @@ static const char *const pool_tensors[6] = {"layers.0.weight", "layers.0.bias",
                                             "layers.2.weight", "layers.2.bias",
                                             "layers.5.weight", "layers.5.bias"};
 
-START_TEST(gradcheck_pool_passes)
+/* gradcheck on yaml (written to file; with --wrt input when wrt_input) passes, each of the n
+ * tensors' rows saying ok. */
+static void gradcheck_passes(const char *file, const char *yaml, bool wrt_input, int n,
+                             const char *const tensors[])
 {
-    char *config = write_config("pool.yaml", pool_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
+    char *config = write_config(file, yaml);
+    const char *argv[] = {"gradcheck", config, wrt_input ? "--wrt" : NULL, "input", NULL};
     struct run_result *r = clnet(argv);
     ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 6; i++)
-        ck_assert_msg(row_says(r->out, pool_tensors[i], "ok"), "%s:\n%s", pool_tensors[i],
-                      r->out);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(row_says(r->out, tensors[i], "ok"), "%s:\n%s", tensors[i], r->out);
     free(r);
     free(config);
+}
+
+START_TEST(gradcheck_pool_passes)
+{
+    gradcheck_passes("pool.yaml", pool_yaml, false, 6, pool_tensors);
+}
+END_TEST
+
+/* A graph (model/graph.h): a residual block of convolutions, two dense branches of one
+ * flatten, concatenated with one of them twice: the stem, f and h are each read by several
+ * layers, whose gradients backward sums. */
+static const char *graph_yaml =
+    "model:\n"
+    "  input: [1, 28, 28]\n"
+    "  layers:\n"
+    "    - conv2d: {filters: 3, size: 3, stride: 2, pad: 1, activation: tanh, name: stem}\n"
+    "    - conv2d: {filters: 3, size: 3, pad: 1, activation: tanh, name: r}\n"
+    "    - add: {from: [stem, r]}\n"
+    "    - flatten: {name: f}\n"
+    "    - dense: {units: 8, activation: sigmoid, name: h}\n"
+    "    - {dense: {units: 8, activation: tanh}, from: f, name: g}\n"
+    "    - concat: {from: [h, g, h]}\n"
+    "    - dense: {units: 10}\n";
+static const char *const graph_tensors[10] = {
+    "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.4.weight",
+    "layers.4.bias",   "layers.5.weight", "layers.5.bias", "layers.7.weight", "layers.7.bias"};
+
+START_TEST(gradcheck_graph_passes)
+{
+    gradcheck_passes("graph.yaml", graph_yaml, false, 10, graph_tensors);
+}
+END_TEST
+
+/* add's backward hands its inputs half the gradient: the convolutions below it fail. */
+START_TEST(gradcheck_fails_on_broken_add_backward)
+{
+    static const char *const want[10] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok",
+                                         "ok",   "ok",   "ok",   "ok",   "ok"};
+    gradcheck_sabotaged(graph_yaml, "add.cl",
+                        "dx[i] = dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                        "dx[i] = 0.5f * dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                        10, graph_tensors, want);
+}
+END_TEST
+
+/* Question 3's residual block under a classifier, checked with respect to the input too: x
+ * feeds the hidden layer and the sum, so dL/dx adds two gradients (model/graph_run.c). */
+static const char *residual_yaml = "model:\n"
+                                   "  input: [784]\n"
+                                   "  layers:\n"
+                                   "    - dense: {units: 8, activation: sigmoid, name: h}\n"
+                                   "    - dense: {units: 784, name: o}\n"
+                                   "    - add: {from: [input, o]}\n"
+                                   "    - dense: {units: 10}\n";
+static const char *const residual_tensors[7] = {"layers.0.weight", "layers.0.bias",
+                                                "layers.1.weight", "layers.1.bias",
+                                                "layers.3.weight", "layers.3.bias", "input"};
+
+/* Runs gradcheck --wrt input on residual_yaml, with cl/ as it is (cl NULL) or from cl. */
+static struct run_result *gradcheck_wrt_input(const char *cl)
+{
+    char *config = write_config("residual.yaml", residual_yaml);
+    const char *argv[] = {"gradcheck", config, "--wrt", "input", cl ? "--cl-dir" : NULL, cl, NULL};
+    struct run_result *r = clnet(argv);
+    free(config);
+    return r;
+}
+
+START_TEST(gradcheck_wrt_input_passes)
+{
+    struct run_result *r = gradcheck_wrt_input(NULL);
+    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(row_says(r->out, residual_tensors[i], "ok"), "%s:\n%s",
+                      residual_tensors[i], r->out);
+    ck_assert_msg(strstr(r->out, "input            [4, 784]"), "%s", r->out);
+    free(r);
+}
+END_TEST
+
+/* add's backward halved: the input's gradient, which half comes through add, fails. */
+START_TEST(gradcheck_wrt_input_fails_on_broken_add)
+{
+    char *cl = sabotaged_cl("cl_add_input", "add.cl",
+                            "dx[i] = dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];",
+                            "dx[i] = 0.5f * dy[(size_t)(i / (k * o)) * (size_t)o + (size_t)(i % o)];");
+    struct run_result *r = gradcheck_wrt_input(cl);
+    ck_assert_msg(r->exit_code == 1, "exit %d\n%s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(row_says(r->out, "input", "FAIL") && row_says(r->out, "layers.3.weight", "ok"),
+                  "%s", r->out);
+    free(r);
+    free(cl);
 }
 END_TEST
 
@@ -407,14 +501,31 @@ static const char *const bn_tensors[10] = {
 
 START_TEST(gradcheck_batchnorm_passes)
 {
-    char *config = write_config("bn.yaml", bn_yaml);
-    const char *argv[] = {"gradcheck", config, NULL};
-    struct run_result *r = clnet(argv);
-    ck_assert_msg(r->exit_code == 0, "exit %d\n%s%s", r->exit_code, r->out, r->err);
-    for (int i = 0; i < 10; i++)
-        ck_assert_msg(row_says(r->out, bn_tensors[i], "ok"), "%s:\n%s", bn_tensors[i], r->out);
-    free(r);
-    free(config);
+    gradcheck_passes("bn.yaml", bn_yaml, false, 10, bn_tensors);
+}
+END_TEST
+
+/* Batch norm inside a graph (its state at l->s_off): a residual block whose two branches
+ * each end in a batch norm, checked with respect to the input too. */
+static const char *graph_bn_yaml =
+    "model:\n"
+    "  input: [1, 28, 28]\n"
+    "  layers:\n"
+    "    - conv2d: {filters: 3, size: 3, stride: 2, pad: 1, activation: relu, name: stem}\n"
+    "    - batchnorm: {name: n0}\n"
+    "    - conv2d: {filters: 3, size: 3, pad: 1, activation: tanh}\n"
+    "    - batchnorm: {momentum: 0.2, name: r}\n"
+    "    - add: {from: [n0, r]}\n"
+    "    - flatten\n"
+    "    - dense: {units: 10}\n";
+static const char *const graph_bn_tensors[11] = {
+    "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias", "layers.2.weight",
+    "layers.2.bias",   "layers.3.weight", "layers.3.bias", "layers.6.weight", "layers.6.bias",
+    "input"};
+
+START_TEST(gradcheck_batchnorm_in_a_graph_passes)
+{
+    gradcheck_passes("graph_bn.yaml", graph_bn_yaml, true, 11, graph_bn_tensors);
 }
 END_TEST
 
@@ -546,9 +657,14 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_pool_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_maxpool_backward);
     tcase_add_test(tc, gradcheck_fails_on_broken_avgpool_backward);
+    tcase_add_test(tc, gradcheck_graph_passes);
+    tcase_add_test(tc, gradcheck_fails_on_broken_add_backward);
+    tcase_add_test(tc, gradcheck_wrt_input_passes);
+    tcase_add_test(tc, gradcheck_wrt_input_fails_on_broken_add);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     tcase_add_test(tc, gradcheck_batchnorm_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_batchnorm_backward);
+    tcase_add_test(tc, gradcheck_batchnorm_in_a_graph_passes);
     tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_running_var);
     tcase_add_test(tc, selfcheck_fails_on_broken_batchnorm_evaluation);
     suite_add_tcase(s, tc);

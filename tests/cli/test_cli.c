@@ -29,6 +29,26 @@ struct bad_case {
     "    - dense: {units: 10}\n"
 
 static const struct bad_case bad_cases[] = {
+    {"graph: a cycle",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, name: a, from: b}\n"
+     "    - dense: {units: 10, name: b}\n",
+     {"summary", "%s"}, {"%s:4:41:", "layer 0 (dense)", "makes a cycle (a -> b -> a"}},
+    {"graph: a dangling name",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, name: a}\n"
+     "    - add: {from: [a, c]}\n",
+     {"graph", "%s"}, {"%s:5:23:", "layer 1 (add)", "no layer is named 'c'"}},
+    {"graph: a shape mismatch",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, name: a}\n"
+     "    - add: {from: [a, input]}\n",
+     {"eval", "%s"}, {"%s:5:7:", "layer 1 (add)", "a (10), input (784)"}},
+    {"graph: --out of another format", GOOD_MODEL, {"graph", "%s", "--out", "g.gif"},
+     {"--out g.gif", "must end in .png, .svg, .pdf or .dot"}},
+    {"grad without --targets", GOOD_MODEL, {"grad", "%s", "--inputs", "x.csv"},
+     {"grad: needs --inputs X.csv", "--targets T.csv"}},
+    {"grad: an unknown node",
+     "model:\n  input: [784]\n  layers:\n    - dense: {units: 10, name: a}\n",
+     {"grad", "%s", "--inputs", "x.csv", "--targets", "t.csv", "--nodes", "a,q"},
+     {"--nodes: no layer of %s is named 'q'"}},
     {"malformed yaml", "model: [1, 2\n", {"summary", "%s"}, {"%s:2:1:"}},
     {"tab indentation", "model:\n\tinput: [784]\n", {"summary", "%s"}, {"%s:2:"}},
     {"not a map", "- 1\n- 2\n", {"summary", "%s"}, {"%s:1:1:"}},

@@ -237,6 +237,77 @@ START_TEST(conv_layouts_and_backward_steps)
 }
 END_TEST
 
+/* A graph is planned as its nodes: forward in the graph's order (b is listed after the add
+ * that reads it, so it runs before it), backward in reverse for the nodes the loss's gradient
+ * reaches and needs (not the branch that leads nowhere), and no fusion across layers. */
+static const char *const graph = "model:\n"
+                                 "  input: [784]\n"
+                                 "  layers:\n"
+                                 "    - dense: {units: 16, activation: relu, name: a}\n"
+                                 "    - add: {from: [a, b], name: s}\n"
+                                 "    - dense: {units: 16, activation: tanh, from: a, name: b}\n"
+                                 "    - dense: {units: 5, from: input}\n"
+                                 "    - dense: {units: 10, from: s}\n"
+                                 "train:\n"
+                                 "  optimizer: {sgd: {lr: 0.1}}\n";
+
+/* The plan of graph with its needs changed by `input_grad`, on the CPU path, for training. */
+static struct planned *graph_plan(const struct plan_device *d, bool input_grad)
+{
+    struct planned *r = plan_of(graph, NULL, d, 1, false);
+    struct plan_needs needs = r->p.needs;
+    needs.input_grad = input_grad;
+    plan_free(&r->p);
+    ck_assert_int_eq(plan_build(&r->p, &r->e, &r->shape, d, &needs), CLNET_OK);
+    return r;
+}
+
+START_TEST(a_graph_is_planned_as_its_nodes)
+{
+    const struct plan_device cpu = device(RUNTIME_OPS_CPU, true);
+    struct planned *r = graph_plan(&cpu, false);
+    const struct plan *p = &r->p;
+    ck_assert(p->graph.on);
+    ck_assert_ptr_nonnull(strstr(p->graph.why, "graph (from:)"));
+    steps_are(p, "FFFFFLBBBBU");
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_eq(p->forward[k].layer, r->shape.graph.order[k]);
+    ck_assert_int_eq(p->forward[1].layer, 2); /* b before the add that reads it */
+    ck_assert_ptr_nonnull(strstr(p->forward[2].what, "copy_block packs a, b"));
+    static const int down[4] = {4, 1, 2, 0}; /* layer 3 leads nowhere */
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(p->backward[k].layer, down[k]);
+    ck_assert(!p->layers[3].backward && !p->layers[3].need_dx && p->layers[3].dx_buffer);
+    ck_assert(!p->layers[0].need_dx && p->layers[1].need_dx && p->layers[2].need_dx);
+    ck_assert_ptr_nonnull(strstr(p->backward[3].what, "sums its readers' gradients"));
+    off_because(&p->sgd_fused, "graph", "fused SGD");
+    off_because(&p->dense_stack, "graph", "dense stack");
+    off_because(&p->batch_minor, "graph", "batch-minor");
+    ck_assert(p->epilogues.on && p->layers[4].dz_ready && !p->layers[2].dz_ready);
+    for (int i = 0; i < 5; i++)
+        ck_assert(!p->layers[i].dx_act_grad && !p->layers[i].sgd_fused);
+    planned_free(r);
+
+    r = graph_plan(&cpu, true); /* the input's gradient: layer 0 computes dx */
+    ck_assert(r->p.layers[0].need_dx && !r->p.layers[3].backward);
+    planned_free(r);
+
+    /* a stack asked for every node's gradient runs on the graph's executor */
+    r = plan_of(dense3, NULL, &cpu, 0, false);
+    struct plan_needs needs = r->p.needs;
+    needs.node_grads = true;
+    plan_free(&r->p);
+    ck_assert_int_eq(plan_build(&r->p, &r->e, &r->shape, &cpu, &needs), CLNET_OK);
+    ck_assert(r->p.graph.on && !r->p.layers[1].dx_act_grad);
+    ck_assert_ptr_nonnull(strstr(r->p.graph.why, "output gradient"));
+    planned_free(r);
+
+    r = plan_of(dense3, NULL, &cpu, 1, false);
+    off_because(&r->p.graph, "a stack", "graph");
+    planned_free(r);
+}
+END_TEST
+
 START_TEST(the_printout_says_why)
 {
     const struct plan_device cpu = device(RUNTIME_OPS_CPU, true);
@@ -271,6 +342,7 @@ int main(void)
     tcase_add_test(tc, the_gpu_path);
     tcase_add_test(tc, conv_layouts_and_backward_steps);
     tcase_add_test(tc, the_printout_says_why);
+    tcase_add_test(tc, a_graph_is_planned_as_its_nodes);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }
