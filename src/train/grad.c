@@ -224,30 +224,32 @@ static int run(struct experiment *e, const struct grad_request *q, struct grad_d
 }
 
 /* What --targets gives for e's loss: classes (the scalar form, a classification term, mse
- * against labels), rows of clean inputs (mse against clean), or nothing (no such term). */
-static int read_loss_targets(struct grad_data *d, const struct experiment *e, const char *path,
-                             size_t width, int classes)
+ * against labels), rows of clean inputs (mse against clean), or nothing (no such term); a
+ * loss needing both, --targets missing when needed or given when not: a usage error. */
+static int loss_targets(const struct experiment *e, const char *path, bool *labels, bool *clean)
 {
-    bool labels = e->train.n_terms == 0, clean = false;
+    *labels = e->train.n_terms == 0, *clean = false;
     for (int t = 0; t < e->train.n_terms; t++) {
         const struct loss_term *lt = &e->train.terms[t];
-        labels |= loss_term_classifies(lt->kind) ||
-                  (lt->kind == TERM_MSE && lt->target_kind == TARGET_LABELS);
-        clean |= lt->kind == TERM_MSE && lt->target_kind == TARGET_CLEAN;
+        *labels |= loss_term_classifies(lt->kind) ||
+                   (lt->kind == TERM_MSE && lt->target_kind == TARGET_LABELS);
+        *clean |= lt->kind == TERM_MSE && lt->target_kind == TARGET_CLEAN;
     }
-    if (labels && clean)
-        return clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs each row's class and its "
-                            "clean input; --targets gives one of them", e->path);
-    if ((labels || clean) && !path)
-        return clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs --targets T.csv: %s", e->path,
-                            labels ? "each row's class, one a line"
-                                   : "each row's clean input (mse's target), as --inputs' rows");
-    if (!labels && !clean && path)
-        return clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss reads no targets (its terms need "
-                            "no class and no clean input): leave --targets out", e->path);
-    if (clean) return read_clean(d, path, width);
-    return labels ? read_targets(d, path, e->train.n_terms ? SHAPE_CLASSES : classes) : CLNET_OK;
+    bool labels_ = *labels, clean_ = *clean;
+    return labels_ && clean_ ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs each row's "
+                                            "class and its clean input; --targets gives one of "
+                                            "them", e->path)
+           : (labels_ || clean_) && !path
+               ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs --targets T.csv: %s",
+                              e->path, labels_ ? "each row's class, one a line"
+                                               : "each row's clean input (mse's target), as "
+                                                 "--inputs' rows")
+           : !labels_ && !clean_ && path
+               ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss reads no targets (its terms "
+                              "need no class and no clean input): leave --targets out", e->path)
+               : CLNET_OK;
 }
+
 
 int grad_rows(struct experiment *e, const struct grad_request *q, FILE *out)
 {
@@ -260,9 +262,13 @@ int grad_rows(struct experiment *e, const struct grad_request *q, FILE *out)
     size_t width = (size_t)tensor_shape_size(&s.input);
     int classes = s.n_layers ? (int)tensor_shape_size(&s.layers[s.n_layers - 1].out) : 0;
     shape_free(&s);
-    status = find_nodes(&d, e, q->nodes);
+    bool labels, clean;
+    status = loss_targets(e, q->targets, &labels, &clean);
+    if (status == CLNET_OK) status = find_nodes(&d, e, q->nodes);
     if (status == CLNET_OK) status = read_inputs(&d, q->inputs, width);
-    if (status == CLNET_OK) status = read_loss_targets(&d, e, q->targets, width, classes);
+    if (status == CLNET_OK && clean) status = read_clean(&d, q->targets, width);
+    if (status == CLNET_OK && labels) /* a term's classes are the data's */
+        status = read_targets(&d, q->targets, e->train.n_terms ? SHAPE_CLASSES : classes);
     struct runtime *rt = NULL;
     struct model m = {0};
     if (status == CLNET_OK)
