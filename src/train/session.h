@@ -27,10 +27,14 @@ struct session {
     int features;      /* F */
     int classes;       /* K */
     cl_mem x;          /* (B, F) float: the gathered batch */
+    cl_mem x_clean;    /* (B, F) the batch before data.noise: x itself without noise (not
+                        * freed apart from x) */
     cl_mem y;          /* (B) int32: its labels */
     cl_mem dz;         /* (B, K) loss gradient */
     cl_mem row_loss;   /* (B) */
     cl_mem row_correct; /* (B) */
+    cl_mem row_terms;  /* (terms, B) train.loss's list form: each term's row values */
+    cl_mem eval_terms; /* (eval slots, terms, 2) their sums per evaluation batch */
     cl_mem eval_index; /* (max N) int32 0, 1, 2, ... */
     cl_mem eval_acc;   /* (ceil(max N / eval batch), 2) */
     int eval_slots;
@@ -44,8 +48,13 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 void session_close(struct session *s);
 
 /* Mean loss and accuracy of the model over a whole split (forward only, batches of
- * eval_batch_size, summed in double on the host). */
+ * eval_batch_size, summed in double on the host). With train.loss's list form the loss is
+ * the terms' weighted sum, and the accuracy NaN when no term classifies. */
 int session_evaluate(struct session *s, const struct device_split *d, double *loss,
                      double *acc);
+/* session_evaluate, and with train.loss's list form each term's mean value over the split
+ * (before its weight) into terms (n terms), when terms is not NULL. */
+int session_evaluate_terms(struct session *s, const struct device_split *d, double *loss,
+                           double *acc, double *terms);
 
 #endif
