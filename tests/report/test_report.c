@@ -414,6 +414,60 @@ START_TEST(test_plot_predictions_grid)
 }
 END_TEST
 
+/* ---- the reconstruction figure ---------------------------------------------------------- */
+
+/* n rows drawn: each row's centre line crosses exactly PLOT_RECON_IMAGES pictures, each inside
+ * its cell, and the rows below n none. Pictures are grey (below 0.8), so no pixel of one is the
+ * page's white; the output's values run outside [0, 1] (clamped, not wrapped). */
+static void check_recon(int n)
+{
+    enum { R = 28, C = 28 };
+    float *images = malloc((size_t)PLOT_RECON_MAX * PLOT_RECON_IMAGES * R * C * sizeof *images);
+    struct plot_reconstruction p[PLOT_RECON_MAX];
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < PLOT_RECON_IMAGES; k++) {
+            float *img = images + ((size_t)i * PLOT_RECON_IMAGES + k) * R * C;
+            for (int j = 0; j < R * C; j++)
+                img[j] = k == 2 ? -0.5f + 0.2f * (float)((j + i) % 7) / 6.0f
+                                : 0.05f + 0.7f * (float)((j * (k + 1) + i) % 11) / 10.0f;
+            p[i].image[k] = img;
+        }
+        p[i].error = 10.0 + i;
+    }
+    char *dir = make_dir(n == PLOT_RECON_MAX ? "recon10" : "recon_few");
+    char *path = in_dir(dir, "predictions.png"), err[512];
+    ck_assert_int_eq(plot_reconstructions(path, PLOT_PNG, "recon", "sub", p, n, R, C), CLNET_OK);
+    struct pngc_image img;
+    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
+    ck_assert(img.width == RECON_WIDTH && img.height == RECON_HEIGHT);
+    for (int i = 0; i < PLOT_RECON_MAX; i++) {
+        int first[4], last[4], cell[4];
+        plot_reconstruction_cell(i, 0, first);
+        plot_reconstruction_cell(i, PLOT_RECON_IMAGES - 1, last);
+        ck_assert(last[2] <= RECON_WIDTH && last[3] <= RECON_HEIGHT);
+        int y = (first[1] + first[3]) / 2;
+        int all = pngc_count_runs(&img, y, 0, RECON_WIDTH, 30);
+        ck_assert_msg(all == (i < n ? PLOT_RECON_IMAGES : 0), "row %d of %d: %d pictures", i, n,
+                      all);
+        for (int k = 0; k < PLOT_RECON_IMAGES && i < n; k++) {
+            plot_reconstruction_cell(i, k, cell);
+            ck_assert_msg(pngc_count_runs(&img, y, cell[0], cell[2], 30) == 1,
+                          "row %d: picture %d is not in its cell", i, k);
+        }
+    }
+    pngc_free(&img);
+    free(images);
+    free(path);
+    free(dir);
+}
+
+START_TEST(test_plot_reconstructions)
+{
+    check_recon(PLOT_RECON_MAX);
+    check_recon(4);
+}
+END_TEST
+
 /* ---- a run's plots from its files ------------------------------------------------------- */
 
 static const char *run_config = "name: handmade\n"
@@ -895,6 +949,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_plot_palette);
     harness_add_plot_test(tc, test_plot_many_series);
     harness_add_plot_test(tc, test_plot_predictions_grid);
+    harness_add_plot_test(tc, test_plot_reconstructions);
     harness_add_plot_test(tc, test_report_run_files);
     harness_add_plot_test(tc, test_report_x_axis);
     harness_add_plot_test(tc, test_compare_runs);
