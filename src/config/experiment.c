@@ -20,6 +20,8 @@ static const char *const layer_names[] = {
 static const char *const init_names[] = {"unset",   "zeros",  "constant", "normal",
                                          "uniform", "xavier", "he",       "file"};
 static const char *const loss_names[] = {"cross_entropy", "naive_softmax_log"};
+static const char *const term_names[] = {"cross_entropy", "naive_softmax_log", "mse",
+                                         "linear",        "l1",                "l2"};
 static const char *const optim_names[] = {"sgd", "adam"};
 static const char *const schedule_names[] = {"constant", "exp_decay", "step"};
 
@@ -27,6 +29,7 @@ _Static_assert(COUNT(activation_names) == ACTIVATION_COUNT, "activation names");
 _Static_assert(COUNT(layer_names) == LAYER_TYPE_COUNT, "layer names");
 _Static_assert(COUNT(init_names) == INIT_COUNT, "init names");
 _Static_assert(COUNT(loss_names) == LOSS_COUNT, "loss names");
+_Static_assert(COUNT(term_names) == TERM_KIND_COUNT, "loss term names");
 _Static_assert(COUNT(optim_names) == OPTIM_COUNT, "optimizer names");
 _Static_assert(COUNT(schedule_names) == SCHEDULE_COUNT, "schedule names");
 
@@ -50,6 +53,16 @@ const char *init_kind_name(enum init_kind k)
 const char *loss_name(enum loss_kind k)
 {
     return NAME(loss_names, k);
+}
+
+const char *loss_term_kind_name(enum loss_term_kind k)
+{
+    return NAME(term_names, k);
+}
+
+bool loss_term_classifies(enum loss_term_kind k)
+{
+    return k == TERM_CROSS_ENTROPY || k == TERM_NAIVE_SOFTMAX_LOG;
 }
 
 const char *optim_name(enum optim_kind k)
@@ -85,6 +98,16 @@ void experiment_free(struct experiment *e)
         }
     }
     free(e->layers);
+    for (int i = 0; i < e->train.n_terms; i++) {
+        struct loss_term *t = &e->train.terms[i];
+        free(t->on);
+        free(t->target);
+        free(t->name);
+        free(t->r.values);
+        free(t->r.file);
+        free(t->r.tensor);
+    }
+    free(e->train.terms);
     free(e->weight_init.path);
     free(e->bias_init.path);
     for (int i = 0; i < e->n_src_names; i++)

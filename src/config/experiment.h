@@ -131,10 +131,54 @@ struct early_stopping_spec {
 };
 enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
 
+/* train.loss's list form (docs/experiments.md): the loss is the sum over its terms of weight
+ * times the batch's mean of the term's per-row value on a node's output v:
+ * cross_entropy / naive_softmax_log (the labels), mse 1/2 sum (v - t)^2, linear r^T v,
+ * l1 sum |v|, l2 sum v^2. What the node names refer to is model/loss_terms.c's to check. */
+enum loss_term_kind {
+    TERM_CROSS_ENTROPY,
+    TERM_NAIVE_SOFTMAX_LOG,
+    TERM_MSE,
+    TERM_LINEAR,
+    TERM_L1,
+    TERM_L2,
+    TERM_KIND_COUNT
+};
+/* mse's target: the label's one-hot, the model's input as fed, the image before data.noise,
+ * or a node's output (no gradient flows into the target node). */
+enum loss_target { TARGET_NONE, TARGET_LABELS, TARGET_INPUT, TARGET_CLEAN, TARGET_NODE };
+/* linear's r: a constant times ones, an inline list, or a safetensors file's tensor. */
+enum loss_r { LOSS_R_NONE, LOSS_R_CONSTANT, LOSS_R_LIST, LOSS_R_FILE };
+
+struct loss_r_spec {
+    enum loss_r kind;
+    double constant;  /* LOSS_R_CONSTANT */
+    float *values;    /* LOSS_R_LIST (n) */
+    int n;
+    char *file;       /* LOSS_R_FILE: absolute path */
+    char *tensor;     /* LOSS_R_FILE: the tensor's name */
+    struct src_pos pos;
+};
+
+struct loss_term {
+    enum loss_term_kind kind;
+    struct src_pos pos; /* the list entry */
+    char *on;           /* a layer's name, or NULL: the last layer */
+    char *target;       /* mse: labels, input, clean or a layer's name; else NULL */
+    enum loss_target target_kind;
+    char *name;         /* as given, or the default (the kind, or KIND_NODE when two share it) */
+    double weight;      /* default 1 */
+    struct loss_r_spec r; /* linear */
+    struct src_pos on_pos, target_pos, name_pos, weight_pos;
+};
+
 struct train_spec {
     long iterations;      /* default 2000 */
     int batch_size;       /* default 100 */
-    enum loss_kind loss;  /* default cross_entropy */
+    enum loss_kind loss;  /* default cross_entropy; the scalar form */
+    /* The list form of train.loss; n_terms 0 and terms NULL for the scalar form (loss). */
+    int n_terms;
+    struct loss_term *terms;
     struct optim_spec optimizer; /* default sgd lr 0.5 */
     struct schedule_spec schedule; /* default constant */
     long eval_every;       /* full test-set evaluation every N iterations; default 100 */
@@ -198,6 +242,9 @@ const char *activation_name(enum activation a);
 const char *layer_type_name(enum layer_type t);
 const char *init_kind_name(enum init_kind k);
 const char *loss_name(enum loss_kind k);
+const char *loss_term_kind_name(enum loss_term_kind k);
+/* Whether the term is a classification loss against the labels (cross_entropy, ...). */
+bool loss_term_classifies(enum loss_term_kind k);
 const char *optim_name(enum optim_kind k);
 const char *schedule_name(enum schedule_kind k);
 

@@ -203,8 +203,10 @@ static const struct field train_fields[] = {
      .doc = "optimizer steps"},
     {.key = "batch_size", .type = FT_INT, .off = TRAIN(batch_size), .def = "100", POSITIVE,
      .doc = "images per step"},
-    {.key = "loss", .type = FT_ENUM, .off = TRAIN(loss), .def = "cross_entropy",
-     .words = &loss_words, .doc = "naive_softmax_log: softmax then log, can overflow"},
+    {.key = "loss", .type = FT_LOSS, .off = TRAIN(loss), .def = "cross_entropy",
+     .words = &loss_words, .choice = &schema_term_choice,
+     .doc = "one classification loss on the last layer (naive_softmax_log: softmax then log, "
+            "can overflow), or a list of weighted terms on any layers, summed"},
     {.key = "optimizer", .type = FT_CHOICE, .off = TRAIN(optimizer), .def = "{sgd: {lr: 0.5}}",
      .choice = &optim_choice, .doc = "{sgd: {...}} or {adam: {...}}"},
     {.key = "schedule", .type = FT_CHOICE, .off = TRAIN(schedule), .def = "constant",

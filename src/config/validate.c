@@ -297,6 +297,12 @@ static int convert_field(struct vctx *v, const struct field *f, const struct nod
     case FT_LAYERS:
         rc = convert_layers(v, f, n, base);
         break;
+    case FT_LOSS:
+        rc = validate_loss(v, f, n, base);
+        break;
+    case FT_LOSS_R:
+        rc = validate_loss_r(v, n, p);
+        break;
     }
     ctx_pop(v, old);
     return rc;
@@ -391,6 +397,22 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     if (!rc) rc = convert_alt_value(v, alt, n, value, base, layer);
     ctx_pop(v, old);
     return rc;
+}
+
+int validate_table(struct vctx *v, const struct table *t, const struct node *map,
+                   const struct node *at, void *base)
+{
+    return convert_table(v, t, map, at, base);
+}
+
+int validate_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base)
+{
+    return convert_choice(v, c, n, base, -1);
+}
+
+int validate_enum(struct vctx *v, const struct words *w, const struct node *n, int *out)
+{
+    return convert_enum(v, w, n, out);
 }
 
 static const struct node *member(const struct node *map, const char *key)

@@ -127,6 +127,11 @@ int model_build_for(struct model *m, struct runtime *rt, const struct experiment
     int status = shape_infer(&m->shape, e);
     if (status != CLNET_OK)
         return status;
+    if (e->train.n_terms > 0) { /* the device side of the terms is not in this build yet */
+        shape_free(&m->shape);
+        return config_errorf_at(e->train.terms[0].pos, "train.loss: the list form is read and "
+                                "checked (clnet config, summary), not yet run on a device");
+    }
     status = lay_out(m, e);
     if (status == CLNET_OK && m->n_params > 0) {
         status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float), "the parameters");
