@@ -54,3 +54,60 @@ __kernel void gather_batch(__global float *x,            /* (B, F) */
         }
     }
 }
+
+/* data.noise (src/data/noise.h, the definition): 32 bits of a counter-based hash per pixel,
+ * their top bit the sign and the other 31 (m) a tail probability (m + 1/2) / 2^32 whose
+ * magnitude is read from table: directly for m < 64, else in octave o (m's bit length - 7),
+ * segment j (the 6 bits below m's top bit), start + slope t with t the bits below those as a
+ * fraction; only integer operations, float + and * (contraction off, common.h) and
+ * lookups, so the bits are the same on every device. */
+float noise_normal(__global const float *table, const uint bits)
+{
+    const uint m = bits & 0x7fffffffu;
+    float z;
+    if (m < 64u) {
+        z = table[m];
+    } else {
+        const int o = 32 - (int)clz(m) - 7;
+        const int j = (int)(m >> o) & 63;
+        const float t = convert_float(m & ((1u << o) - 1u)) * as_float((127 - o) << 23);
+        __global const float *seg = table + 64 + 2 * (o * 64 + j);
+        const float dt = seg[1] * t;
+        z = seg[0] + dt;
+    }
+    return (bits >> 31) ? -z : z;
+}
+
+/* x (B, F) = x_clean + sigma n, n the noise of row b's image index[index_off + b] in split
+ * `split` on its pass: (pos0 + b) / per_pass while training (pos0: the sampler's item number
+ * of row 0), NOISE_PASS_EVAL when per_pass is 0. A 2-D range: dimension 0 over 16-value pieces
+ * of a row, dimension 1 over rows; the image's key is hashed once per piece. An index outside
+ * [0, N) has a zero row (gather_batch's) and keeps it. */
+__kernel void noise_batch(__global float *x,              /* (B, F) */
+                          __global const float *x_clean,  /* (B, F) */
+                          __global const int *index,      /* (B) from index_off */
+                          __global const float *table,    /* NOISE_TABLE_SIZE */
+                          const int index_off, const int batch, const int features,
+                          const int n_images, const ulong key, const uint split,
+                          const ulong pos0, const int per_pass, const float sigma)
+{
+    const int f0 = 16 * (int)get_global_id(0), b = (int)get_global_id(1);
+    if (f0 >= features || b >= batch)
+        return;
+    const int k = index[index_off + b];
+    const size_t row = (size_t)b * (size_t)features;
+    const int f1 = min(f0 + 16, features);
+    if (k < 0 || k >= n_images) {
+        for (int f = f0; f < f1; f++)
+            x[row + f] = x_clean[row + f];
+        return;
+    }
+    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
+    const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
+                                    (ulong)k);
+    for (int f = f0; f < f1; f++) {
+        const float n = noise_normal(table, (uint)(clnet_mix64(image + (ulong)f) >> 32));
+        const float sn = sigma * n;
+        x[row + f] = x_clean[row + f] + sn;
+    }
+}

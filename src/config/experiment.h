@@ -202,6 +202,10 @@ struct data_spec {
     char *dir_looked;  /* the config-relative folder also looked at when neither existed */
     bool shuffle;      /* default true: a new permutation every epoch */
     int validation;    /* training images held out for validation (data/split.h); 0: none */
+    bool has_noise;    /* data.noise given: every image the model reads is noised */
+    struct noise_spec {
+        double gaussian; /* sigma: x = clean + sigma n, n ~ N(0, 1) per pixel (data/noise.h) */
+    } noise;
 };
 
 enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };

@@ -145,6 +145,7 @@ const char *schema_suggest(const char *given, const char *const *candidates, int
 int schema_check_dense(struct vctx *v, const struct node *map, void *base);
 int schema_check_uniform(struct vctx *v, const struct node *map, void *base);
 int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base);
+int schema_check_data(struct vctx *v, const struct node *map, void *base);
 int schema_check_experiment(struct vctx *v, const struct node *map, void *base);
 
 /* Fills e (zeroed by the caller) from the merged tree root; defaults are parsed into a. */

@@ -448,6 +448,24 @@ int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
     return 0;
 }
 
+/* data.noise, when given, names its sigma (the default 0 only fills the struct when it is
+ * absent), which stays out of the subnormal floats, where devices differ (schema.c). */
+int schema_check_data(struct vctx *v, const struct node *map, void *base)
+{
+    const struct data_spec *d = base;
+    if (!d->has_noise)
+        return 0;
+    const struct node *noise = member(map, "noise");
+    if (noise->kind != NODE_MAP || node_find(noise, "gaussian") < 0)
+        return vctx_error(v, noise, "noise: missing required key 'gaussian' (the noise's "
+                          "sigma)");
+    if (d->noise.gaussian > 0 && d->noise.gaussian < 1e-20)
+        return vctx_error(v, member(noise, "gaussian"), "noise.gaussian: %g is below 1e-20: "
+                          "noise that small would be subnormal floats, which devices round "
+                          "differently; use 0 or at least 1e-20", d->noise.gaussian);
+    return 0;
+}
+
 /* Early stopping watches the validation set, so it needs one. */
 int schema_check_experiment(struct vctx *v, const struct node *map, void *base)
 {

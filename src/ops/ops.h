@@ -21,6 +21,24 @@
 int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
                     cl_mem index, size_t index_off, int batch, int features, int n_images);
 
+/* data.noise's draw for one batch (src/data/noise.h): the key of the seed, the split, and the
+ * pass: (pos0 + b) / per_pass for row b while training (pos0 the sampler's item number of row
+ * 0, per_pass the split's N), evaluation's fixed pass when per_pass is 0. */
+struct op_noise {
+    cl_mem table; /* NOISE_TABLE_SIZE floats: noise_table's */
+    uint64_t key; /* noise_key(seed) */
+    uint32_t split;
+    uint64_t pos0;
+    int per_pass;
+    float sigma;
+};
+
+/* x (B, F) = x_clean + sigma n, n the noise of the image index[index_off + b] (as
+ * op_gather_batch read it into x_clean) in draw d, each operation rounded once: the same bits
+ * on every device (noise_ref_batch is the host reference). */
+int op_noise_batch(struct runtime *rt, cl_mem x, cl_mem x_clean, cl_mem index, size_t index_off,
+                   int batch, int features, int n_images, const struct op_noise *d);
+
 /* Copies bytes from src to dst (both from offset 0), enqueued like a kernel. */
 int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes);
 
