@@ -44,10 +44,10 @@ int trainer_step(struct trainer *t, long iteration, int slot)
     double lr = schedule_lr(&t->exp->train, iteration);
     s->model.step = (uint64_t)iteration;
     s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
-    int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
-                                 t->chunk.index_dev,
-                                 (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
-                                 t->ranks.rows, s->features, s->train.n);
+    int status = session_gather(s, &s->train, t->chunk.index_dev,
+                                (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
+                                t->ranks.rows,
+                                (uint64_t)iteration * (uint64_t)t->batch + (uint64_t)t->ranks.row0);
     if (status == CLNET_OK)
         status = forward_loss_backward(t, (size_t)slot * (size_t)t->ranks.rows);
     if (status == CLNET_OK)

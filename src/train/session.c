@@ -11,10 +11,11 @@
 #include "util/status.h"
 
 static int upload_split(struct session *s, struct device_split *d, const uint8_t *images,
-                        const uint8_t *labels, int n)
+                        const uint8_t *labels, int n, enum noise_split split)
 {
     size_t bytes = (size_t)n * (size_t)s->features;
     d->n = n;
+    d->split = split;
     int status = runtime_alloc_from(s->rt, &d->images, images, bytes, "the images");
     if (status == CLNET_OK)
         status = runtime_alloc_from(s->rt, &d->labels, labels, (size_t)n, "the labels");
@@ -36,11 +37,34 @@ static int load_data(struct mnist *m, const struct experiment *e)
 static int upload_data(struct session *s)
 {
     const struct mnist *m = &s->data;
-    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train);
+    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train,
+                                NOISE_SPLIT_TRAIN);
     if (status == CLNET_OK)
-        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test);
+        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test,
+                              NOISE_SPLIT_TEST);
     if (status == CLNET_OK && m->n_val > 0)
-        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val);
+        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val,
+                              NOISE_SPLIT_VALIDATION);
+    return status;
+}
+
+/* data.noise's buffers: the clean batch beside x and the table (x_clean is x without it). */
+static int alloc_noise(struct session *s)
+{
+    s->x_clean = s->x;
+    if (!s->exp->data.has_noise)
+        return CLNET_OK;
+    float *table = malloc(NOISE_TABLE_SIZE * sizeof *table);
+    if (!table)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the noise's table");
+    noise_table(table);
+    s->noise_key = noise_key(s->exp->seed);
+    size_t bytes = (size_t)s->max_batch * (size_t)s->features * sizeof(float);
+    int status = runtime_alloc(s->rt, &s->x_clean, bytes, "a batch of inputs before noise");
+    if (status == CLNET_OK)
+        status = runtime_alloc_from(s->rt, &s->noise_table, table,
+                                    NOISE_TABLE_SIZE * sizeof *table, "the noise's table");
+    free(table);
     return status;
 }
 
@@ -48,6 +72,8 @@ static int alloc_buffers(struct session *s)
 {
     size_t b = (size_t)s->max_batch;
     int status = runtime_alloc(s->rt, &s->x, b * (size_t)s->features * sizeof(float), "a batch of inputs");
+    if (status == CLNET_OK)
+        status = alloc_noise(s);
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->y, b * sizeof(int32_t), "a batch of labels");
     if (status == CLNET_OK)
@@ -155,6 +181,8 @@ static int check_memory(const struct session *s, const struct model_shape *shape
     }
     double train_images = (double)s->data.n_train * s->features;
     double held = (double)s->data.n_val * (s->features + 1); /* validation images, labels */
+    if (e->data.has_noise) /* the clean batch beside the noisy one */
+        total += rows * (double)s->features * sizeof(float);
     total += train_images + (double)s->data.n_test * s->features + s->data.n_train +
              s->data.n_test + held;
     if (train_images > largest.bytes)
@@ -226,8 +254,10 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 
 void session_close(struct session *s)
 {
+    if (s->x_clean == s->x)
+        s->x_clean = NULL;
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
-                     s->val.images, s->val.labels,
+                     s->val.images, s->val.labels, s->x_clean, s->noise_table,
                      s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
@@ -239,6 +269,22 @@ void session_close(struct session *s)
     memset(s, 0, sizeof *s);
 }
 
+int session_gather(struct session *s, const struct device_split *d, cl_mem index,
+                   size_t index_off, int rows, uint64_t pos0)
+{
+    int status = op_gather_batch(s->rt, s->x_clean, s->y, d->images, d->labels, index,
+                                 index_off, rows, s->features, d->n);
+    if (status != CLNET_OK || !s->noise_table)
+        return status;
+    const struct op_noise draw = {.table = s->noise_table, .key = s->noise_key,
+                                  .split = (uint32_t)d->split,
+                                  .pos0 = pos0 == SESSION_EVAL ? 0 : pos0,
+                                  .per_pass = pos0 == SESSION_EVAL ? 0 : d->n,
+                                  .sigma = (float)s->exp->data.noise.gaussian};
+    return op_noise_batch(s->rt, s->x, s->x_clean, index, index_off, rows, s->features, d->n,
+                          &draw);
+}
+
 int session_evaluate(struct session *s, const struct device_split *d, double *loss, double *acc)
 {
     int eb = s->exp->train.eval_batch_size;
@@ -247,8 +293,7 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
     for (int start = 0; start < d->n && status == CLNET_OK; start += eb, slots++) {
         int b = d->n - start < eb ? d->n - start : eb;
         cl_mem logits;
-        status = op_gather_batch(s->rt, s->x, s->y, d->images, d->labels, s->eval_index,
-                                 (size_t)start, b, s->features, d->n);
+        status = session_gather(s, d, s->eval_index, (size_t)start, b, SESSION_EVAL);
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
