@@ -538,7 +538,10 @@ class Inputs:
         clean = self.clean[torch.from_numpy(idx).to(self.device)]
         if self.sigma is None:
             return clean, clean
-        x = self.noise.noisy_batch(self.u8, idx, passes, self.split, self.seed, self.sigma)
+        nz = self.noise
+        split = {"train": nz.SPLIT_TRAIN, "test": nz.SPLIT_TEST}[self.split]
+        x = nz.noisy_batch(self.u8, idx, nz.PASS_EVAL if passes is None else passes, split,
+                           self.seed, self.sigma)
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(
             [len(idx)] + self.shape).to(self.device, clean.dtype), clean
 

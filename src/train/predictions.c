@@ -87,21 +87,22 @@ enum loss_target train_reconstruction_target(const struct experiment *e, size_t 
     return TARGET_NONE;
 }
 
-/* Rows [start, start + b) of the figure: what the model read (x), its target and its output,
- * each (b, F) at row start of input, target and output. */
+/* Rows [start, start + b) of the figure: what the model read (x, evaluation's noise), the
+ * target (x_clean for TARGET_CLEAN, else x) and the output, each (b, F) at row start of input,
+ * target and output. */
 static int reconstruct(struct session *s, float *input, float *target, float *output,
-                       cl_mem index, int start, int b)
+                       enum loss_target which, cl_mem index, int start, int b)
 {
     size_t off = (size_t)start * (size_t)s->features, bytes = (size_t)b * s->features * 4;
     cl_mem out;
-    int status = op_gather_batch(s->rt, s->x, s->y, s->test.images, s->test.labels, index,
-                                 (size_t)start, b, s->features, s->test.n);
+    int status = session_gather(s, &s->test, index, (size_t)start, b, SESSION_EVAL);
     if (status == CLNET_OK)
         status = model_forward(&s->model, &out, s->x, b, false);
     if (status == CLNET_OK)
         status = runtime_download(s->rt, input + off, s->x, 0, bytes);
-    if (status == CLNET_OK) /* the clean image: without data.noise, what the model read */
-        status = runtime_download(s->rt, target + off, s->x, 0, bytes);
+    if (status == CLNET_OK)
+        status = runtime_download(s->rt, target + off, which == TARGET_CLEAN ? s->x_clean : s->x,
+                                  0, bytes);
     if (status == CLNET_OK)
         status = runtime_download(s->rt, output + off, out, 0, bytes);
     return status;
@@ -119,7 +120,7 @@ static int write_reconstructions(struct session *s, const char *path, const int3
     if (status == CLNET_OK)
         status = runtime_upload(s->rt, index, 0, chosen, (size_t)n * sizeof *chosen);
     for (int start = 0; start < n && status == CLNET_OK; start += s->max_batch)
-        status = reconstruct(s, img, img + px, img + 2 * px, index, start,
+        status = reconstruct(s, img, img + px, img + 2 * px, target, index, start,
                              n - start < s->max_batch ? n - start : s->max_batch);
     runtime_free(index);
     static const char *const names[3] = {"input", "target", "output"};
