@@ -34,9 +34,8 @@ void plot_reconstruction_cell(int i, int k, int cell[4])
 struct recon_ctx {
     const char *title, *subtitle;
     const struct plot_reconstruction *p;
-    int n, rows, cols;
-    PLFLT *pixels;   /* (cols, rows) of one picture, column-major as PLplot wants */
-    PLFLT **columns; /* (cols) pointers into pixels */
+    int n;
+    struct plot_picture pic; /* one picture at a time */
 };
 
 static PLFLT page_y(double y)
@@ -48,18 +47,19 @@ static PLFLT page_y(double y)
 static void draw_picture(const struct recon_ctx *c, int i, int k)
 {
     const float *img = c->p[i].image[k];
-    for (int x = 0; x < c->cols; x++)
-        for (int y = 0; y < c->rows; y++) { /* PLplot's row 0 is the bottom one */
-            float v = img[(size_t)(c->rows - 1 - y) * c->cols + x];
-            c->columns[x][y] = v > 1 ? 1 : v > 0 ? v : 0; /* NaN: 0 */
+    int rows = c->pic.rows, cols = c->pic.cols;
+    for (int x = 0; x < cols; x++)
+        for (int y = 0; y < rows; y++) { /* PLplot's row 0 is the bottom one */
+            float v = img[(size_t)(rows - 1 - y) * cols + x];
+            c->pic.columns[x][y] = v > 1 ? 1 : v > 0 ? v : 0; /* NaN: 0 */
         }
-    double scale = fmin((double)RECON_BOX / c->cols, (double)RECON_BOX / c->rows);
-    double w = scale * c->cols, h = scale * c->rows;
+    double scale = fmin((double)RECON_BOX / cols, (double)RECON_BOX / rows);
+    double w = scale * cols, h = scale * rows;
     int cell[4];
     plot_reconstruction_cell(i, k, cell);
     double x0 = cell[0] + (RECON_CELL_W - w) / 2, top = cell[1] + (RECON_CELL_H - h) / 2;
     /* plimagefr: grey by the value itself (plimage would stretch each picture's own range) */
-    plimagefr((PLFLT_MATRIX)c->columns, c->cols, c->rows, x0, x0 + w, page_y(top + h),
+    plimagefr((PLFLT_MATRIX)c->pic.columns, cols, rows, x0, x0 + w, page_y(top + h),
               page_y(top), 0, 1, 0, 1, NULL, NULL);
 }
 
@@ -70,9 +70,7 @@ static void draw_recon(const void *p)
     pladv(0);
     plvpor(0, 1, 0, 1);
     plwind(0, RECON_WIDTH, 0, RECON_HEIGHT);
-    PLFLT pos[2] = {0, 1}, grey[2] = {0, 1};
-    plscmap1n(256);
-    plscmap1l(1, 2, pos, grey, grey, grey, NULL);
+    plot_picture_set_grey();
     plcol0(COL_FG);
     plschr(0, 1.2);
     plptex(RECON_WIDTH / 2.0, page_y(22), 1, 0, 0.5, c->title);
@@ -103,17 +101,11 @@ int plot_reconstructions(const char *path, enum plot_device dev, const char *tit
     if (n < 0 || n > PLOT_RECON_MAX || rows <= 0 || cols <= 0)
         return clnet_errorf(CLNET_ERR_INTERNAL, "plot_reconstructions: %d images of %dx%d", n,
                             rows, cols);
-    struct recon_ctx c = {title, subtitle, p, n, rows, cols, NULL, NULL};
-    c.pixels = malloc((size_t)rows * (size_t)cols * sizeof *c.pixels);
-    c.columns = malloc((size_t)cols * sizeof *c.columns);
-    int status = c.pixels && c.columns ? CLNET_OK
-                                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    for (int x = 0; status == CLNET_OK && x < cols; x++)
-        c.columns[x] = c.pixels + (size_t)x * (size_t)rows;
+    struct recon_ctx c = {.title = title, .subtitle = subtitle, .p = p, .n = n};
+    int status = plot_picture_init(&c.pic, rows, cols);
     if (status == CLNET_OK)
         status = plot_render(path, dev, RECON_WIDTH, RECON_HEIGHT, draw_recon, &c);
-    free(c.pixels);
-    free(c.columns);
+    plot_picture_free(&c.pic);
     return status;
 }
 #endif /* CLNET_HAVE_PLOTS */
