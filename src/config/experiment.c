@@ -65,6 +65,14 @@ bool loss_term_classifies(enum loss_term_kind k)
     return k == TERM_CROSS_ENTROPY || k == TERM_NAIVE_SOFTMAX_LOG;
 }
 
+bool experiment_classifies(const struct experiment *e)
+{
+    bool any = e->train.n_terms == 0;
+    for (int i = 0; i < e->train.n_terms; i++)
+        any = any || loss_term_classifies(e->train.terms[i].kind);
+    return any;
+}
+
 const char *optim_name(enum optim_kind k)
 {
     return NAME(optim_names, k);

@@ -249,6 +249,9 @@ const char *loss_name(enum loss_kind k);
 const char *loss_term_kind_name(enum loss_term_kind k);
 /* Whether the term is a classification loss against the labels (cross_entropy, ...). */
 bool loss_term_classifies(enum loss_term_kind k);
+/* Whether e's loss classifies (the scalar form, or a list with a classification term): only
+ * then are accuracies measured, and "best" may watch one. */
+bool experiment_classifies(const struct experiment *e);
 const char *optim_name(enum optim_kind k);
 const char *schedule_name(enum schedule_kind k);
 

@@ -466,14 +466,20 @@ int schema_check_data(struct vctx *v, const struct node *map, void *base)
     return 0;
 }
 
-/* Early stopping watches the validation set, so it needs one. */
+/* Early stopping watches the validation set, so it needs one; its accuracy needs a loss that
+ * classifies. */
 int schema_check_experiment(struct vctx *v, const struct node *map, void *base)
 {
     const struct experiment *e = base;
+    const struct node *es = member(member(map, "train"), "early_stopping");
     if (e->has_train && e->train.has_early_stopping && e->data.validation == 0)
-        return vctx_error(v, member(member(map, "train"), "early_stopping"),
-                          "train.early_stopping watches a validation set, and data.validation "
-                          "is 0: hold some training images out (data.validation: 5000)");
+        return vctx_error(v, es, "train.early_stopping watches a validation set, and "
+                          "data.validation is 0: hold some training images out "
+                          "(data.validation: 5000)");
+    if (e->has_train && e->train.has_early_stopping &&
+        e->train.early_stopping.metric == WATCH_VAL_ACC && !experiment_classifies(e))
+        return vctx_error(v, es, "train.early_stopping watches val_acc, and no term of "
+                          "train.loss classifies: watch val_loss (metric: val_loss)");
     return 0;
 }
 

@@ -170,6 +170,15 @@ int loss_terms_resolve(struct loss_terms *out, const struct experiment *e,
     return status;
 }
 
+int loss_term_node(const struct experiment *e, int i)
+{
+    const char *on = e->train.terms[i].on;
+    if (!on) return e->n_layers - 1;
+    for (int j = 0; j < e->n_layers; j++)
+        if (e->layers[j].name && !strcmp(e->layers[j].name, on)) return j;
+    return -1;
+}
+
 void loss_terms_free(struct loss_terms *t)
 {
     for (int i = 0; t->t && i < t->n; i++)

@@ -30,4 +30,8 @@ int loss_terms_resolve(struct loss_terms *out, const struct experiment *e,
                        const struct model_shape *s);
 void loss_terms_free(struct loss_terms *t);
 
+/* The layer term i of e's list reads: its on:, or the last layer; -1 for a name no layer has
+ * (loss_terms_resolve's error). */
+int loss_term_node(const struct experiment *e, int i);
+
 #endif

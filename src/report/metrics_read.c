@@ -140,8 +140,8 @@ static int parse_value(double *v, const struct csv *c, int r, int col)
  * rewrites the rows before its checkpoint), and only a loss may be non-finite, besides
  * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
- * and a run that diverges stops at its mini-batch loss; lr and the accuracies are always
- * numbers, accuracies in [0, 1]. Anything else is a damaged or hand-edited file, whose plots
+ * and a run that diverges stops at its mini-batch loss; lr is always a number, accuracies
+ * are in [0, 1] or nan (a model whose loss does not classify: train.loss's list form). Anything else is a damaged or hand-edited file, whose plots
  * would be wrong without a word. */
 static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
                      long line)
@@ -161,6 +161,8 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
         double v = t->cols[map[i]][r];
         if (strcmp(name, "train_acc") == 0 && it[r] == 0 && isnan(v))
             continue; /* row 0, before the first step, has no mini-batch */
+        if (acc && isnan(v))
+            continue; /* a loss that does not classify (train.loss's list form) */
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
                                 line, i + 1, name, v,

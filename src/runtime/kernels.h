@@ -36,6 +36,9 @@ enum kernel_id {
     KERNEL_ACT_BACKWARD,          /* elementwise.cl: act_backward */
     KERNEL_LOSS_FORWARD_BACKWARD, /* loss.cl: loss_forward_backward */
     KERNEL_LOSS_REDUCE,           /* loss.cl: loss_reduce */
+    KERNEL_LOSS_TERM_CLASSIFY,    /* loss.cl: loss_term_classify */
+    KERNEL_LOSS_TERM_ROWS,        /* loss.cl: loss_term_rows */
+    KERNEL_LOSS_TERMS_TOTAL,      /* loss.cl: loss_terms_total */
     KERNEL_SGD_UPDATE,            /* optim.cl: sgd_update */
     KERNEL_SGD_MOMENTUM_UPDATE,   /* optim.cl: sgd_momentum_update */
     KERNEL_ADAM_UPDATE,           /* optim.cl: adam_update */

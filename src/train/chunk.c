@@ -65,6 +65,9 @@ int chunk_open(struct trainer *t)
         status = runtime_alloc(rt, &c->row_loss, rows, "per-row losses of a chunk");
     if (status == CLNET_OK)
         status = runtime_alloc(rt, &c->row_correct, rows, "per-row hits of a chunk");
+    if (status == CLNET_OK && t->s.model.terms.n > 0)
+        status = runtime_alloc(rt, &c->row_terms, rows * (size_t)t->s.model.terms.n,
+                               "the loss terms' rows of a chunk");
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && n > 0; i++)
         status = runtime_alloc(rt, &c->snapshot[i], n * sizeof(float),
                                "a snapshot for divergence replay");
@@ -77,6 +80,7 @@ void chunk_close(struct trainer_chunks *c)
     runtime_free(c->acc);
     runtime_free(c->row_loss);
     runtime_free(c->row_correct);
+    runtime_free(c->row_terms);
     for (int i = 0; i < 3; i++)
         runtime_free(c->snapshot[i]);
     free(c->index);
@@ -152,6 +156,8 @@ int chunk_end(struct trainer *t, struct chunk *c, int status)
                                   (size_t)done * 2 * sizeof *ch->acc_host);
     if (status == CLNET_OK && done > 0) /* each rank summed its rows: the batch's sums */
         status = dist_sum_float(ch->acc_host, (size_t)done * 2);
+    for (int k = 0; k < done && !experiment_classifies(t->exp); k++)
+        ch->acc_host[2 * k + 1] = NAN; /* no accuracy without a classification term */
     if (status == CLNET_OK && done > 0 && t->ranks.lead)
         status = run_plots_steps(&t->plots, c->first, ch->acc_host, done, t->batch,
                                  synced(t, c));

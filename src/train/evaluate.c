@@ -45,16 +45,19 @@ unsigned evaluate_columns(const struct trainer *t)
 }
 
 /* What "best" watches with a validation split: its accuracy (highest) or, when early stopping
- * watches it, its loss (lowest). Without a split: the test accuracy, as before splits. */
+ * watches it, its loss (lowest). Without a split: the test accuracy, as before splits. A
+ * loss that does not classify (train.loss's list form): the loss, lowest. */
 static enum watch_metric watched(const struct experiment *e)
 {
-    return e->train.has_early_stopping ? e->train.early_stopping.metric : WATCH_VAL_ACC;
+    return e->train.has_early_stopping ? e->train.early_stopping.metric
+           : experiment_classifies(e)  ? WATCH_VAL_ACC
+                                       : WATCH_VAL_LOSS;
 }
 
 const char *evaluate_best_on(const struct experiment *e)
 {
     if (e->data.validation == 0)
-        return "test_acc";
+        return experiment_classifies(e) ? "test_acc" : "test_loss";
     return watched(e) == WATCH_VAL_LOSS ? "val_loss" : "val_acc";
 }
 
@@ -65,6 +68,8 @@ static bool is_best(const struct trainer *t, const struct evaluation *v)
     const struct run_summary *sum = &t->sum;
     if (isnan(sum->best_iteration))
         return true;
+    if (t->s.val.n == 0 && !experiment_classifies(t->exp)) /* the lowest test loss */
+        return v->test_loss < sum->best_test_loss || isnan(sum->best_test_loss);
     if (t->s.val.n == 0)
         return v->test_acc > sum->best_test_accuracy;
     if (watched(t->exp) == WATCH_VAL_LOSS)

@@ -20,7 +20,9 @@ static int forward_loss_backward(struct trainer *t, size_t out)
                                   .row_loss = t->chunk.row_loss,
                                   .row_correct = t->chunk.row_correct, .row_off = out,
                                   .rows = t->ranks.rows, .classes = s->classes,
-                                  .loss = (int)t->exp->train.loss};
+                                  .loss = (int)t->exp->train.loss, .x_clean = s->x_clean,
+                                  .row_terms = t->chunk.row_terms,
+                                  .terms_stride = (size_t)t->chunk.max * (size_t)t->ranks.rows};
     return model_train_pass(&s->model, &b); /* the plan's steps, or its dense stack */
 }
 

@@ -212,7 +212,11 @@ static void print_result(const struct trainer *t)
         printf("%s: stopped early at iteration %.0f: no better %s in %d evaluation%s\n", name,
                sum->stopped_early_at, sum->best_on, t->exp->train.early_stopping.patience,
                t->exp->train.early_stopping.patience == 1 ? "" : "s");
-    if (sum->validation_images > 0)
+    if (!experiment_classifies(t->exp))
+        printf("%s: test loss %.6g (best %.6g at iteration %.0f), %.1f iterations/s; %s/\n",
+               name, sum->final_test_loss, sum->best_test_loss, sum->best_iteration,
+               sum->iterations_per_second, t->run.dir);
+    else if (sum->validation_images > 0)
         printf("%s: test accuracy %.4f (best %.4f at iteration %.0f, validation %.4f), %.1f "
                "iterations/s; %s/\n", name, sum->final_test_accuracy, sum->best_test_accuracy,
                sum->best_iteration, sum->best_val_accuracy, sum->iterations_per_second,

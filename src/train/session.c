@@ -2,6 +2,7 @@
 #include "train/session.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,9 @@ static int alloc_buffers(struct session *s)
         status = runtime_alloc(s->rt, &s->row_loss, b * sizeof(float), "per-row losses");
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float), "per-row hits");
+    if (status == CLNET_OK && s->model.terms.n > 0)
+        status = runtime_alloc(s->rt, &s->row_terms, (size_t)s->model.terms.n * b * sizeof(float),
+                               "the loss terms' row values");
     int n = s->train.n > s->test.n ? s->train.n : s->test.n;
     n = n > s->val.n ? n : s->val.n;
     int eb = s->exp->train.eval_batch_size;
@@ -258,7 +262,8 @@ void session_close(struct session *s)
         s->x_clean = NULL;
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
                      s->val.images, s->val.labels, s->x_clean, s->noise_table,
-                     s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
+                     s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc,
+                     s->row_terms};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
     if (s->model.layers)
@@ -285,10 +290,24 @@ int session_gather(struct session *s, const struct device_split *d, cl_mem index
                           &draw);
 }
 
+/* The loss of the b rows just run forward into row_loss and row_correct: the classification
+ * loss on the output, or train.loss's terms. */
+static int evaluate_loss(struct session *s, cl_mem logits, int b)
+{
+    int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
+    if (s->model.terms.n == 0)
+        return op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, 0, logits,
+                                        s->y, b, s->classes, loss_kind);
+    const struct model_batch batch = {.x = s->x, .labels = s->y, .row_loss = s->row_loss,
+                                      .row_correct = s->row_correct, .rows = b,
+                                      .x_clean = s->x_clean, .row_terms = s->row_terms,
+                                      .terms_stride = (size_t)s->max_batch};
+    return model_loss_terms(&s->model, &batch);
+}
+
 int session_evaluate(struct session *s, const struct device_split *d, double *loss, double *acc)
 {
     int eb = s->exp->train.eval_batch_size;
-    int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
     int status = CLNET_OK, slots = 0;
     for (int start = 0; start < d->n && status == CLNET_OK; start += eb, slots++) {
         int b = d->n - start < eb ? d->n - start : eb;
@@ -297,8 +316,7 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
-            status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, 0, logits,
-                                              s->y, b, s->classes, loss_kind);
+            status = evaluate_loss(s, logits, b);
         if (status == CLNET_OK)
             status = op_loss_reduce(s->rt, s->eval_acc, slots, 1, s->row_loss, s->row_correct, 0,
                                     b);
@@ -316,6 +334,6 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
     }
     free(acc_host);
     *loss = l / d->n;
-    *acc = c / d->n;
+    *acc = s->model.terms.n > 0 && s->model.terms.classify < 0 ? NAN : c / d->n;
     return status;
 }

@@ -36,6 +36,7 @@ struct session {
     cl_mem dz;         /* (B, K) loss gradient */
     cl_mem row_loss;   /* (B) */
     cl_mem row_correct; /* (B) */
+    cl_mem row_terms;  /* (terms, B) train.loss's list form: each term's row values */
     cl_mem eval_index; /* (max N) int32 0, 1, 2, ... */
     cl_mem eval_acc;   /* (ceil(max N / eval batch), 2) */
     int eval_slots;
@@ -59,7 +60,8 @@ int session_gather(struct session *s, const struct device_split *d, cl_mem index
                    size_t index_off, int rows, uint64_t pos0);
 
 /* Mean loss and accuracy of the model over a whole split (forward only, batches of
- * eval_batch_size, summed in double on the host). */
+ * eval_batch_size, summed in double on the host). With train.loss's list form the loss is
+ * the terms' weighted sum, and the accuracy NaN when no term classifies. */
 int session_evaluate(struct session *s, const struct device_split *d, double *loss,
                      double *acc);
 

@@ -40,6 +40,7 @@ struct trainer_chunks {
     cl_mem acc;                   /* (S, 2) loss sum and correct count of each step */
     cl_mem row_loss, row_correct; /* (S, R) each step's per-row values, summed into acc by one
                                    * op_loss_reduce at the chunk's end */
+    cl_mem row_terms;             /* (terms, S R) train.loss's list form: each term's rows */
     float *acc_host;              /* (S, 2) */
     cl_mem snapshot[3];           /* params and optimizer state at the chunk start */
 };
