@@ -159,7 +159,7 @@ void plot_prediction_cell(int i, int cell[4], int label[4]);
  * text right of them. Page RECON_WIDTH x RECON_HEIGHT pixels. */
 #define PLOT_RECON_IMAGES 3
 #define PLOT_RECON_MAX 10
-#define RECON_WIDTH 420
+#define RECON_WIDTH 520
 #define RECON_HEIGHT 740
 
 struct plot_reconstruction {

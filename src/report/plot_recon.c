@@ -15,7 +15,7 @@
 
 /* Pixel geometry of the figure (y down from the top of the page). */
 enum {
-    RECON_X0 = 40,
+    RECON_X0 = 110,
     RECON_Y0 = 84,
     RECON_CELL_W = 74,
     RECON_CELL_H = 64,

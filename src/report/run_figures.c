@@ -172,8 +172,8 @@ int report_reconstruction_files(const char *dir, const char *title, enum report_
     const char *target = safetensors_meta(&st, "target");
     char text[512], sub[512];
     snprintf(text, sizeof text, "%s: %d test images", title, f.n);
-    snprintf(sub, sizeof sub, "the input the model read, the target (%s), the model's output; "
-             "error 1/2 ||output - target||^2", target ? target : "?");
+    snprintf(sub, sizeof sub, "input (as read), target (%s), output; error = 1/2 "
+             "||output - target||^2", target ? target : "?");
     f.title = text;
     f.subtitle = sub;
     if (status == CLNET_OK)
