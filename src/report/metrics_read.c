@@ -141,13 +141,15 @@ static int parse_value(double *v, const struct csv *c, int r, int col)
  * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
  * and a run that diverges stops at its mini-batch loss; lr is always a number, accuracies
- * are in [0, 1] or nan (a model whose loss does not classify: train.loss's list form). Anything else is a damaged or hand-edited file, whose plots
+ * are in [0, 1], or all nan in a row whose test_acc is (a model whose loss does not
+ * classify: train.loss's list form). Anything else is a damaged or hand-edited file, whose plots
  * would be wrong without a word. */
 static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
                      long line)
 {
     int r = t->n;
-    const double *it = metrics_column(t, "iteration");
+    const double *it = metrics_column(t, "iteration"), *test_acc = metrics_column(t, "test_acc");
+    bool none = test_acc && isnan(test_acc[r]); /* no accuracy in this row: every one nan */
     if (r > 0 && !(it[r] > it[r - 1]))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
                             "must increase", path, line, it[r], it[r - 1]);
@@ -161,8 +163,12 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
         double v = t->cols[map[i]][r];
         if (strcmp(name, "train_acc") == 0 && it[r] == 0 && isnan(v))
             continue; /* row 0, before the first step, has no mini-batch */
-        if (acc && isnan(v))
+        if (acc && none && isnan(v))
             continue; /* a loss that does not classify (train.loss's list form) */
+        if (acc && none)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g in a row whose "
+                                "test_acc is nan (a loss without accuracies)", path, line, i + 1,
+                                name, v);
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
                                 line, i + 1, name, v,
