@@ -375,6 +375,9 @@ class Objective:
         self.terms = []
         for i, item in enumerate(items):
             kind, o = choice(item, f"train.loss.{i}")
+            if True in o:  # PyYAML reads YAML 1.1, where the key `on` is the boolean true
+                o = dict(o)
+                o["on"] = o.pop(True)
             if kind not in TERM_KINDS:
                 raise ConfigError(f"train.loss.{i}: '{kind}' is not supported")
             on = net.names[o["on"]] if "on" in o else last

@@ -149,7 +149,9 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
 {
     int r = t->n;
     const double *it = metrics_column(t, "iteration"), *test_acc = metrics_column(t, "test_acc");
-    bool none = test_acc && isnan(test_acc[r]); /* no accuracy in this row: every one nan */
+    /* no accuracy in this row: every one nan (steps.csv, without test_acc: its train_acc) */
+    const double *train_acc = metrics_column(t, "train_acc");
+    bool none = test_acc ? isnan(test_acc[r]) : train_acc && isnan(train_acc[r]);
     if (r > 0 && !(it[r] > it[r - 1]))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
                             "must increase", path, line, it[r], it[r - 1]);
