@@ -122,6 +122,11 @@ CASES = [
     # and Adam 0.003 parted further (clnet 2.7e-2, PyTorch float32 1.3e-2): chaotic, as above
     ("cnn_resnet_sgd", "configs/examples/resnet_mnist.yaml", {"sgd": {"lr": 0.02}},
      ({"adam": {"lr": 0.003}}, 100)),
+    # question 3 (configs/hw2/q3_residual.yaml): y = x + W2 sigmoid(W1 x + b1) + b2 on noisy
+    # images (data.noise: PyTorch reads clnet_noise.py's draws), L = S + R, S against the
+    # clean image, R on the hidden layer; each term compared too, and the outputs in place of
+    # classes (check_outputs). Its own optimizer (Adam 0.003), from the draw
+    ("q3_residual_adam", "configs/hw2/q3_residual.yaml", {"adam": {"lr": 0.003}}, None),
 ]
 TOL_1, TOL_N = 1e-5, 1e-3
 
@@ -363,6 +368,9 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
     ])
     terms = list(f32[0][0][1]) if isinstance(cfg["train"]["loss"], list) else []
     for k in terms:  # each term of a loss list: metrics.csv's columns train_loss_K, test_loss_K
+        if f"train_loss_{k}" not in first or f"test_loss_{k}" not in first:
+            fails.check(False, f"term {k}: metrics.csv has no train_loss_{k} and test_loss_{k}")
+            continue
         compare_losses(fails, [
             (f"term {k}: batch loss of step 1", first[f"train_loss_{k}"], f32[0][0][1][k],
              None),
