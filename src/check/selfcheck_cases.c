@@ -475,6 +475,7 @@ int selfcheck_cases(struct sc *c)
     }
     if (c->status == CLNET_OK) check_loss_reduce(c);
     sc_release(c);
+    selfcheck_loss_terms_cases(c);
     if (c->status == CLNET_OK) check_optim(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_dropout(c);

@@ -135,15 +135,7 @@ enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
  * times the batch's mean of the term's per-row value on a node's output v:
  * cross_entropy / naive_softmax_log (the labels), mse 1/2 sum (v - t)^2, linear r^T v,
  * l1 sum |v|, l2 sum v^2. What the node names refer to is model/loss_terms.c's to check. */
-enum loss_term_kind {
-    TERM_CROSS_ENTROPY,
-    TERM_NAIVE_SOFTMAX_LOG,
-    TERM_MSE,
-    TERM_LINEAR,
-    TERM_L1,
-    TERM_L2,
-    TERM_KIND_COUNT
-};
+/* enum loss_term_kind: util/nn.h (the kernels' numbers too). */
 /* mse's target: the label's one-hot, the model's input as fed, the image before data.noise,
  * or a node's output (no gradient flows into the target node). */
 enum loss_target { TARGET_NONE, TARGET_LABELS, TARGET_INPUT, TARGET_CLEAN, TARGET_NODE };
@@ -159,6 +151,9 @@ struct loss_r_spec {
     char *tensor;     /* LOSS_R_FILE: the tensor's name */
     struct src_pos pos;
 };
+
+/* The most terms train.loss's list may have. */
+#define LOSS_MAX_TERMS 64
 
 struct loss_term {
     enum loss_term_kind kind;

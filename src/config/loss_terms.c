@@ -213,6 +213,8 @@ static int validate_terms(struct vctx *v, const struct node *n, struct train_spe
     if (n->n == 0)
         return vctx_error(v, n, "expected at least one term, as in [cross_entropy] or "
                           "[{mse: {target: input}}]");
+    if (n->n > LOSS_MAX_TERMS)
+        return vctx_error(v, n, "%d terms; at most %d", n->n, LOSS_MAX_TERMS);
     t->terms = calloc((size_t)n->n, sizeof *t->terms);
     if (!t->terms) return clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
     t->n_terms = n->n;

@@ -1,7 +1,7 @@
 /* Wrappers of cl/loss.cl's kernels for train.loss's list form (src/model/loss_run.c). */
 #include <assert.h>
 
-#include "config/experiment.h"
+#include "util/nn.h"
 #include "ops/ops.h"
 #include "util/status.h"
 

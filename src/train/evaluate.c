@@ -13,11 +13,13 @@
 #include "train/predictions.h"
 #include "util/status.h"
 
+
 /* One evaluation's figures. */
 struct evaluation {
     double test_loss, test_acc;
     double val_loss, val_acc;               /* the validation split; NaN without one */
     double full_train_loss, full_train_acc; /* the whole training set; NaN unless asked for */
+    double *test_terms; /* (terms) train.loss's list form: each term's test mean */
 };
 
 /* The evaluation's figures; its time goes to the progress line's mean, except at iteration 0,
@@ -26,7 +28,8 @@ static int measure(struct trainer *t, struct evaluation *v, struct progress *p, 
 {
     double t0 = clock_seconds();
     v->val_loss = v->val_acc = v->full_train_loss = v->full_train_acc = NAN;
-    int status = session_evaluate(&t->s, &t->s.test, &v->test_loss, &v->test_acc);
+    int status = session_evaluate_terms(&t->s, &t->s.test, &v->test_loss, &v->test_acc,
+                                        v->test_terms);
     if (status == CLNET_OK && t->s.val.n > 0)
         status = session_evaluate(&t->s, &t->s.val, &v->val_loss, &v->val_acc);
     if (status == CLNET_OK && t->exp->train.eval_train == EVAL_TRAIN_FULL)
@@ -100,9 +103,20 @@ static int track_best(struct trainer *t, const struct evaluation *v, long it)
     return weights_write(t, "best.safetensors");
 }
 
+/* The last step's mean of each loss term (NULL without a step), into buf (terms). */
+static const double *step_terms(const struct trainer *t, const float *last_step, double *buf)
+{
+    for (int k = 0; last_step && k < t->s.model.terms.n; k++)
+        buf[k] = t->chunk.terms_host[2 * k] / t->batch;
+    return last_step ? buf : NULL;
+}
+
 int evaluate_at(struct trainer *t, long it, const float *last_step, struct progress *p)
 {
-    struct evaluation v;
+    double test_terms[LOSS_MAX_TERMS], train_terms[LOSS_MAX_TERMS];
+    struct evaluation v = {.test_terms = test_terms};
+    if (t->s.model.terms.n > LOSS_MAX_TERMS)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%d loss terms", t->s.model.terms.n);
     int status = measure(t, &v, p, it);
     if (status != CLNET_OK)
         return status;
@@ -118,6 +132,9 @@ int evaluate_at(struct trainer *t, long it, const float *last_step, struct progr
         .val_acc = v.val_acc,
         .full_train_loss = v.full_train_loss,
         .full_train_acc = v.full_train_acc,
+        .n_terms = t->s.model.terms.n,
+        .train_terms = step_terms(t, last_step, train_terms),
+        .test_terms = test_terms,
     };
     t->sum.final_test_accuracy = v.test_acc;
     t->sum.final_test_loss = v.test_loss;

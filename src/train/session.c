@@ -92,6 +92,9 @@ static int alloc_buffers(struct session *s)
     s->eval_slots = (n + eb - 1) / eb;
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->eval_acc, (size_t)s->eval_slots * 2 * sizeof(float), "evaluation sums");
+    if (status == CLNET_OK && s->model.terms.n > 0)
+        status = runtime_alloc(s->rt, &s->eval_terms, (size_t)s->eval_slots *
+                               (size_t)s->model.terms.n * 2 * sizeof(float), "the terms' sums");
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     if (!ids)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d indices", n);
@@ -263,7 +266,7 @@ void session_close(struct session *s)
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
                      s->val.images, s->val.labels, s->x_clean, s->noise_table,
                      s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc,
-                     s->row_terms};
+                     s->row_terms, s->eval_terms};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
     if (s->model.layers)
@@ -291,8 +294,8 @@ int session_gather(struct session *s, const struct device_split *d, cl_mem index
 }
 
 /* The loss of the b rows just run forward into row_loss and row_correct: the classification
- * loss on the output, or train.loss's terms. */
-static int evaluate_loss(struct session *s, cl_mem logits, int b)
+ * loss on the output, or train.loss's terms, each term's sum into eval_terms at batch slot. */
+static int evaluate_loss(struct session *s, cl_mem logits, int b, int slot)
 {
     int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
     if (s->model.terms.n == 0)
@@ -302,10 +305,38 @@ static int evaluate_loss(struct session *s, cl_mem logits, int b)
                                       .row_correct = s->row_correct, .rows = b,
                                       .x_clean = s->x_clean, .row_terms = s->row_terms,
                                       .terms_stride = (size_t)s->max_batch};
-    return model_loss_terms(&s->model, &batch);
+    int status = model_loss_terms(&s->model, &batch);
+    for (int t = 0; t < s->model.terms.n && status == CLNET_OK; t++) /* each term's sum */
+        status = op_loss_reduce(s->rt, s->eval_terms, slot * s->model.terms.n + t, 1,
+                                s->row_terms, s->row_terms, (size_t)t * (size_t)s->max_batch, b);
+    return status;
+}
+
+/* Each term's mean over the split's n rows from the sums of `slots` evaluation batches. */
+static int terms_means(struct session *s, int slots, int n, double *terms)
+{
+    int k = s->model.terms.n;
+    float *sums = malloc((size_t)slots * (size_t)k * 2 * sizeof *sums);
+    if (!sums) return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for evaluation");
+    int status = runtime_download(s->rt, sums, s->eval_terms, 0,
+                                  (size_t)slots * (size_t)k * 2 * sizeof *sums);
+    for (int t = 0; t < k; t++) {
+        double total = 0.0;
+        for (int i = 0; i < slots; i++)
+            total += sums[2 * ((size_t)i * (size_t)k + (size_t)t)];
+        terms[t] = total / n;
+    }
+    free(sums);
+    return status;
 }
 
 int session_evaluate(struct session *s, const struct device_split *d, double *loss, double *acc)
+{
+    return session_evaluate_terms(s, d, loss, acc, NULL);
+}
+
+int session_evaluate_terms(struct session *s, const struct device_split *d, double *loss,
+                           double *acc, double *terms)
 {
     int eb = s->exp->train.eval_batch_size;
     int status = CLNET_OK, slots = 0;
@@ -316,7 +347,7 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
-            status = evaluate_loss(s, logits, b);
+            status = evaluate_loss(s, logits, b, slots);
         if (status == CLNET_OK)
             status = op_loss_reduce(s->rt, s->eval_acc, slots, 1, s->row_loss, s->row_correct, 0,
                                     b);
@@ -335,5 +366,7 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
     free(acc_host);
     *loss = l / d->n;
     *acc = s->model.terms.n > 0 && s->model.terms.classify < 0 ? NAN : c / d->n;
+    if (status == CLNET_OK && terms && s->model.terms.n > 0)
+        status = terms_means(s, slots, d->n, terms);
     return status;
 }

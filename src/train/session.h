@@ -37,6 +37,7 @@ struct session {
     cl_mem row_loss;   /* (B) */
     cl_mem row_correct; /* (B) */
     cl_mem row_terms;  /* (terms, B) train.loss's list form: each term's row values */
+    cl_mem eval_terms; /* (eval slots, terms, 2) their sums per evaluation batch */
     cl_mem eval_index; /* (max N) int32 0, 1, 2, ... */
     cl_mem eval_acc;   /* (ceil(max N / eval batch), 2) */
     int eval_slots;
@@ -64,5 +65,9 @@ int session_gather(struct session *s, const struct device_split *d, cl_mem index
  * the terms' weighted sum, and the accuracy NaN when no term classifies. */
 int session_evaluate(struct session *s, const struct device_split *d, double *loss,
                      double *acc);
+/* session_evaluate, and with train.loss's list form each term's mean value over the split
+ * (before its weight) into terms (n terms), when terms is not NULL. */
+int session_evaluate_terms(struct session *s, const struct device_split *d, double *loss,
+                           double *acc, double *terms);
 
 #endif
