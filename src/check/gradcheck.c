@@ -412,26 +412,12 @@ static int check_all(struct gradcheck *g, struct tally_all *all)
     return status;
 }
 
-/* The loss's name for the report: the scalar form's, or the terms' names. */
-static void loss_words(char *buf, size_t n, const struct experiment *e)
-{
-    if (e->train.n_terms == 0) {
-        snprintf(buf, n, "%s", loss_name(e->train.loss));
-        return;
-    }
-    size_t used = (size_t)snprintf(buf, n, "the weighted sum of");
-    for (int i = 0; i < e->train.n_terms && used < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s %s", i ? "," : "", e->train.terms[i].name);
-        used += w > 0 ? (size_t)w : 0;
-    }
-}
-
 /* Every tensor compared, its rows and the verdict. */
 static int report(struct gradcheck *g, double device_loss, double t0)
 {
     FILE *out = g->out;
     char loss[256];
-    loss_words(loss, sizeof loss, g->e);
+    experiment_loss_words(loss, sizeof loss, g->e);
     fprintf(out, "loss (%s, mean over %d rows): device %.9g, host in double %.9g\n", loss,
             g->batch, device_loss, g->h.base_loss);
     fprintf(out, "\n  %-16s %-16s %-16s %5s %5s  %11s  %11s  %s\n", "tensor", "shape", "checked",

@@ -2,6 +2,7 @@
  * writes them) and experiment_free. */
 #include "config/experiment.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,6 +72,20 @@ bool experiment_classifies(const struct experiment *e)
     for (int i = 0; i < e->train.n_terms; i++)
         any = any || loss_term_classifies(e->train.terms[i].kind);
     return any;
+}
+
+const char *experiment_loss_words(char *buf, size_t n, const struct experiment *e)
+{
+    if (e->train.n_terms == 0) {
+        snprintf(buf, n, "%s", loss_name(e->train.loss));
+        return buf;
+    }
+    size_t used = (size_t)snprintf(buf, n, "the weighted sum of");
+    for (int i = 0; i < e->train.n_terms && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s %s", i ? "," : "", e->train.terms[i].name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
 }
 
 const char *optim_name(enum optim_kind k)

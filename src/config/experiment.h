@@ -8,6 +8,7 @@
 #define CLNET_CONFIG_EXPERIMENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/nn.h" /* enum activation, enum loss_kind */
@@ -247,6 +248,8 @@ bool loss_term_classifies(enum loss_term_kind k);
 /* Whether e's loss classifies (the scalar form, or a list with a classification term): only
  * then are accuracies measured, and "best" may watch one. */
 bool experiment_classifies(const struct experiment *e);
+/* The loss in words: "cross_entropy", or "the weighted sum of S, R"; returns buf. */
+const char *experiment_loss_words(char *buf, size_t n, const struct experiment *e);
 const char *optim_name(enum optim_kind k);
 const char *schedule_name(enum schedule_kind k);
 

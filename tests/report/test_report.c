@@ -229,6 +229,19 @@ START_TEST(test_metrics_columns_by_name)
     ck_assert(t.n == 3 && t.iteration[2] == 3 && isnan(t.train_loss[1]) &&
               t.train_acc[2] == 0.3 && !t.test_acc);
     metrics_table_free(&t);
+    /* A loss without accuracies: train_acc nan in every row, as in the first. */
+    text = "iteration,train_loss,train_acc\n1,2.5,nan\n2,1.5,nan\n";
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_OK);
+    ck_assert(t.n == 2 && isnan(t.train_acc[1]));
+    metrics_table_free(&t);
+    text = "iteration,train_loss,train_acc\n1,2.5,0.5\n2,1.5,nan\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    text = "iteration,train_loss,train_acc\n1,2.5,nan\n2,1.5,0.5\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "0.5 in a row whose first train_acc is nan"),
+                  "%s", clnet_error_message());
     text = "iteration,train_loss\n1,2\n";
     clnet_error_clear();
     ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
