@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "pngc.h"
+#include "recon_png.h"
 #include "report/metrics_read.h"
 #include "report/plot.h"
 #include "util/fs.h"
@@ -438,9 +439,8 @@ END_TEST
 
 /* ---- the reconstruction figure ---------------------------------------------------------- */
 
-/* n rows drawn: each row's centre line crosses exactly PLOT_RECON_IMAGES pictures, each inside
- * its cell, and the rows below n none. Pictures are grey (below 0.8), so no pixel of one is the
- * page's white; the output's values run outside [0, 1] (clamped, not wrapped). */
+/* n rows drawn, three pictures on each (recon_png.h). Pictures are grey (below 0.8), so no pixel
+ * of one is the page's white; the output's values run outside [0, 1] (clamped, not wrapped). */
 static void check_recon(int n)
 {
     enum { R = 28, C = 28 };
@@ -457,27 +457,9 @@ static void check_recon(int n)
         p[i].error = 10.0 + i;
     }
     char *dir = make_dir(n == PLOT_RECON_MAX ? "recon10" : "recon_few");
-    char *path = in_dir(dir, "predictions.png"), err[512];
+    char *path = in_dir(dir, "predictions.png");
     ck_assert_int_eq(plot_reconstructions(path, PLOT_PNG, "recon", "sub", p, n, R, C), CLNET_OK);
-    struct pngc_image img;
-    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
-    ck_assert(img.width == RECON_WIDTH && img.height == RECON_HEIGHT);
-    for (int i = 0; i < PLOT_RECON_MAX; i++) {
-        int first[4], last[4], cell[4];
-        plot_reconstruction_cell(i, 0, first);
-        plot_reconstruction_cell(i, PLOT_RECON_IMAGES - 1, last);
-        ck_assert(last[2] <= RECON_WIDTH && last[3] <= RECON_HEIGHT);
-        int y = (first[1] + first[3]) / 2;
-        int all = pngc_count_runs(&img, y, 0, RECON_WIDTH, 30);
-        ck_assert_msg(all == (i < n ? PLOT_RECON_IMAGES : 0), "row %d of %d: %d pictures", i, n,
-                      all);
-        for (int k = 0; k < PLOT_RECON_IMAGES && i < n; k++) {
-            plot_reconstruction_cell(i, k, cell);
-            ck_assert_msg(pngc_count_runs(&img, y, cell[0], cell[2], 30) == 1,
-                          "row %d: picture %d is not in its cell", i, k);
-        }
-    }
-    pngc_free(&img);
+    assert_recon_png(path, n);
     free(images);
     free(path);
     free(dir);

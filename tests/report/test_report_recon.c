@@ -15,8 +15,7 @@
 #include "data/idx.h"
 #include "harness.h"
 #include "model/safetensors.h"
-#include "pngc.h"
-#include "report/plot.h"
+#include "recon_png.h"
 
 #define RECON                                                                                  \
     "model:\n"                                                                                 \
@@ -35,28 +34,11 @@
     "  eval_every: 4\n"                                                                        \
     "  eval_batch_size: 50\n"
 
-/* predictions.png: each of the n rows crosses exactly PLOT_RECON_IMAGES pictures, in their
- * cells; the rows below none. */
+/* predictions.png: three pictures on each of the n rows (recon_png.h). */
 static void assert_three_per_row(const char *dir, int n)
 {
-    char *path = path_in(dir, "predictions.png"), err[512];
-    struct pngc_image img;
-    ck_assert_msg(pngc_read(&img, path, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(img.width == RECON_WIDTH && img.height == RECON_HEIGHT, "%s: %dx%d", path,
-                  img.width, img.height);
-    for (int i = 0; i < PLOT_RECON_MAX; i++) {
-        int cell[4];
-        plot_reconstruction_cell(i, 0, cell);
-        int y = (cell[1] + cell[3]) / 2;
-        int all = pngc_count_runs(&img, y, 0, RECON_WIDTH, 30);
-        ck_assert_msg(all == (i < n ? PLOT_RECON_IMAGES : 0), "row %d: %d pictures", i, all);
-        for (int k = 0; k < PLOT_RECON_IMAGES && i < n; k++) {
-            plot_reconstruction_cell(i, k, cell);
-            ck_assert_msg(pngc_count_runs(&img, y, cell[0], cell[2], 30) == 1,
-                          "row %d: picture %d not in its cell", i, k);
-        }
-    }
-    pngc_free(&img);
+    char *path = path_in(dir, "predictions.png");
+    assert_recon_png(path, n);
     free(path);
 }
 
