@@ -78,11 +78,22 @@ float noise_normal(__global const float *table, const uint bits)
     return (bits >> 31) ? -z : z;
 }
 
+/* clnet_mix64 of 16 values at once. */
+ulong16 mix64_16(ulong16 z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+    return z ^ (z >> 31);
+}
+
 /* x (B, F) = x_clean + sigma n, n the noise of row b's image index[index_off + b] in split
  * `split` on its pass: (pos0 + b) / per_pass while training (pos0: the sampler's item number
  * of row 0), NOISE_PASS_EVAL when per_pass is 0. A 2-D range: dimension 0 over 16-value pieces
- * of a row, dimension 1 over rows; the image's key is hashed once per piece. An index outside
- * [0, N) has a zero row (gather_batch's) and keeps it. */
+ * of a row, dimension 1 over rows; the image's key is hashed once per piece, and a whole
+ * piece's pixel hashes as one vector (q4_i_single's noisy training ran 1.45x as many steps a
+ * second as with a scalar loop on PoCL pthread; one value per work-item, 0.75x). The table
+ * lookups stay one lane at a time: a 16-lane version read out of bounds on Oclgrind. An index
+ * outside [0, N) has a zero row (gather_batch's) and keeps it. */
 __kernel void noise_batch(__global float *x,              /* (B, F) */
                           __global const float *x_clean,  /* (B, F) */
                           __global const int *index,      /* (B) from index_off */
@@ -105,6 +116,18 @@ __kernel void noise_batch(__global float *x,              /* (B, F) */
     const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
     const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
                                     (ulong)k);
+    if (f1 - f0 == 16) { /* the hashes of a whole piece as one vector */
+        const ulong16 z = mix64_16((ulong16)(image + (ulong)f0) +
+                                   (ulong16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        uint bits[16];
+        vstore16(convert_uint16(z >> 32), 0, bits);
+        float n[16];
+        for (int l = 0; l < 16; l++)
+            n[l] = noise_normal(table, bits[l]);
+        const float16 sn = sigma * vload16(0, n);
+        vstore16(vload16(0, x_clean + row + f0) + sn, 0, x + row + f0);
+        return;
+    }
     for (int f = f0; f < f1; f++) {
         const float n = noise_normal(table, (uint)(clnet_mix64(image + (ulong)f) >> 32));
         const float sn = sigma * n;

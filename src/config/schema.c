@@ -239,7 +239,8 @@ static const struct table train_table = TABLE(train_fields, NULL);
 static const struct field noise_fields[] = {
     {.key = "gaussian", .type = FT_DOUBLE, .off = offsetof(struct noise_spec, gaussian),
      .def = "0", .rng = RNG_MIN | RNG_MAX, .min = 0, .max = 1e20, /* given: required */
-     .doc = "sigma: x = clean + sigma n, n ~ N(0, 1) per pixel, not clamped; 0 or >= 1e-20"},
+     .doc = "sigma, required in data.noise: x = clean + sigma n, n ~ N(0, 1) per pixel, not "
+            "clamped; 0 or >= 1e-20"},
 };
 static const struct table noise_table = TABLE(noise_fields, NULL);
 

@@ -39,7 +39,7 @@ static int upload_data(struct session *s)
 {
     const struct mnist *m = &s->data;
     int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train,
-                                NOISE_SPLIT_TRAIN);
+                              NOISE_SPLIT_TRAIN);
     if (status == CLNET_OK)
         status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test,
                               NOISE_SPLIT_TEST);

@@ -19,8 +19,8 @@ else the linear interpolation, in float32, between the values at the ends of m's
 Which (index, pass) a training row reads: step t (from 0) reads the sampler's items
 p = t * batch_size + r for its rows r = 0 .. batch_size - 1 (under MPI a rank's rows keep
 their place in the whole batch). Item p is on pass p // N (N the training split's size:
-60000 - data.validation for MNIST), and its index is p % N with data.shuffle: false, or
-entry p % N of the epoch's permutation (clnet's sampler, src/data/sampler.c) with shuffle.
+60000 - data.validation for MNIST), and its index is p % N with data.shuffle: false (train_rows), or
+entry p % N of epoch p // N's permutation with shuffle (Sampler(N, seed).rows).
 Evaluation (test, validation and full training-set passes, predictions) reads every image
 with pass PASS_EVAL, so every evaluation sees the same noisy images. `clnet eval --inputs`
 and `clnet predict` rows are used as given, never noised.
@@ -118,6 +118,57 @@ def train_rows(iteration, batch_size, n, row0=0, rows=None):
     pos = np.uint64(iteration) * np.uint64(batch_size) + np.arange(row0, row0 + rows,
                                                                    dtype=np.uint64)
     return (pos % np.uint64(n)).astype(np.int64), train_pass(pos, n)
+
+
+class Sampler:
+    """clnet's batch sampler (src/data/sampler.c) with data.shuffle: true: xoshiro256** seeded
+    by splitmix64 from the config's seed, a Fisher-Yates permutation of the N training images
+    per epoch (Lemire's unbiased bounded integers), batches cut from the epochs one after
+    another. rows() gives a step's (indices, passes) as train_rows does without shuffle."""
+
+    def __init__(self, n, seed):
+        self.n = n
+        x, self.s = int(seed) & _M64, []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & _M64
+            self.s.append(mix64(x))
+        self.perms = []  # epoch e's permutation, drawn in order
+
+    def _u32(self):
+        s = self.s
+        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & _M64  # noqa: E731
+        result = (rotl((s[1] * 5) & _M64, 7) * 9) & _M64
+        t = (s[1] << 17) & _M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return result >> 32
+
+    def _below(self, n):
+        m = self._u32() * n
+        if (m & 0xFFFFFFFF) < n:
+            threshold = ((1 << 32) - n) % n
+            while (m & 0xFFFFFFFF) < threshold:
+                m = self._u32() * n
+        return m >> 32
+
+    def epoch(self, e):
+        while len(self.perms) <= e:
+            perm = list(range(self.n))
+            for i in range(self.n - 1, 0, -1):
+                j = self._below(i + 1)
+                perm[i], perm[j] = perm[j], perm[i]
+            self.perms.append(np.array(perm, dtype=np.int64))
+        return self.perms[e]
+
+    def rows(self, iteration, batch_size, row0=0, rows=None):
+        rows = batch_size - row0 if rows is None else rows
+        pos = [iteration * batch_size + r for r in range(row0, row0 + rows)]
+        idx = [int(self.epoch(p // self.n)[p % self.n]) for p in pos]
+        return np.array(idx, dtype=np.int64), train_pass(np.array(pos, dtype=np.uint64), self.n)
 
 
 def normal_from_bits(bits):

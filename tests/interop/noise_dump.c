@@ -6,12 +6,18 @@
  * IMAGES.u8 holds N images of F bytes, INDEX.i32 the batch's rows (little-endian int32);
  * POS0 is the sampler's item number of row 0 (training: row b is on pass (POS0 + b) / N), or
  * `eval` for evaluation's fixed draw. Writes the batch as float32 to OUT.f32 and, when named,
- * the host's noise table to TABLE.f32. Exit 0, 1 on a device error, 2 on bad arguments. */
+ * the host's noise table to TABLE.f32. Exit 0, 1 on a device error, 2 on bad arguments.
+ *
+ *     noise_dump --sampler N BATCH SEED STEPS OUT.i32
+ *
+ * writes the indices of the first STEPS batches the shuffling sampler (data/sampler.h) draws,
+ * for the twin's port of it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/noise.h"
+#include "data/sampler.h"
 #include "ops/ops.h"
 #include "runtime/kernels.h"
 #include "runtime/runtime.h"
@@ -73,8 +79,29 @@ static int run(struct runtime *rt, float *x, const uint8_t *images, size_t img_l
     return st;
 }
 
+static int dump_sampler(char **argv)
+{
+    int n = atoi(argv[2]), batch = atoi(argv[3]), steps = atoi(argv[5]);
+    struct sampler s;
+    if (steps <= 0 || sampler_init(&s, n, batch, true, strtoull(argv[4], NULL, 10)) != 0) {
+        fprintf(stderr, "noise_dump: bad sampler arguments\n");
+        return 2;
+    }
+    int32_t *index = malloc((size_t)steps * (size_t)batch * sizeof *index);
+    if (!index)
+        return 1;
+    for (int t = 0; t < steps; t++)
+        sampler_next(&s, index + (size_t)t * (size_t)batch);
+    write_file(argv[6], index, (size_t)steps * (size_t)batch * sizeof *index);
+    free(index);
+    sampler_free(&s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 7 && strcmp(argv[1], "--sampler") == 0)
+        return dump_sampler(argv);
     if (argc != 11 && argc != 12) {
         fprintf(stderr, "usage: noise_dump DEVICE IMAGES.u8 N F INDEX.i32 SEED SIGMA SPLIT "
                         "POS0|eval OUT.f32 [TABLE.f32]\n");

@@ -1,9 +1,10 @@
 """data.noise is the same bits everywhere: noisy batches made by noise_dump (cl/data.cl's
 gather_batch then noise_batch) on PoCL's pthread device, PoCL's basic device, Oclgrind (when
 installed) and any GPU the machine has, against clnet_noise.py's numpy twin, compared as
-bits; and clnet's noise table against the twin's. Cases: training rows straddling two passes
-over the data, an item number past 2^32, evaluation's fixed draw, each split, a sigma of 0
-(the clean batch itself), the smallest and largest sigma allowed.
+bits; clnet's noise table against the twin's, and the twin's port of the shuffling sampler
+against clnet's batches. Cases: training rows straddling two passes over the data, an item
+number past 2^32, evaluation's fixed draw, each split, a sigma of 0 (the clean batch itself),
+the smallest and largest sigma allowed.
 
     noise_parity.py NOISE_DUMP
 
@@ -115,13 +116,31 @@ def run_device(exe, tmp, im, im_path, dev):
         want = twin(im, *case[1:5], idx)
         if not np.array_equal(got.view(np.uint32), want.view(np.uint32)):
             failures.append("%s: %s: %s" % (label, case[0], first_difference(got, want)))
+    if not os.path.exists(table_path):
+        return failures
     table = np.fromfile(table_path, dtype="<f4")
+    os.remove(table_path)
     if not np.array_equal(table.view(np.uint32), clnet_noise.table().view(np.uint32)):
         k = int(np.argwhere(table.view(np.uint32) != clnet_noise.table().view(np.uint32))[0][0])
         failures.append("%s: noise table entry %d: clnet %r, twin %r" % (
             label, k, table[k], clnet_noise.table()[k]))
     print("%s: %s" % (label, "FAILED" if failures else "%d cases bit for bit" % len(CASES)))
     return failures
+
+
+def check_sampler(exe):
+    """The twin's port of the shuffling sampler draws clnet's batches: 7 steps of 16 over 50
+    images (2.2 epochs, batches across an epoch's end), seed 3."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "idx.i32")
+        subprocess.run([exe, "--sampler", "50", "16", "3", "7", out], check=True)
+        got = np.fromfile(out, dtype="<i4").reshape(7, 16)
+    s = clnet_noise.Sampler(50, 3)
+    want = np.stack([s.rows(t, 16)[0] for t in range(7)])
+    if not np.array_equal(got, want):
+        return ["sampler: clnet's batches %s, the twin's %s" % (got[:2], want[:2])]
+    print("sampler: 7 batches the same")
+    return []
 
 
 def main():
@@ -143,6 +162,7 @@ def main():
     if ran == 0:
         print("no OpenCL device: skipped")
         return 77
+    failures += check_sampler(exe)
     # sigma 0 is the clean batch exactly, and the noise is not the clean batch
     idx = indices(10, 5)
     clean = im[idx].astype(np.float32) / np.float32(255)

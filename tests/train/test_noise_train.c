@@ -86,17 +86,7 @@ START_TEST(test_eval_matches_summary)
     char *config = write_config("noisyeval.yaml", DENSE);
     const char *sets[] = {"data.noise.gaussian=0.5", "data.validation=100",
                           "train.eval_train=full", NULL};
-    char *dir = run_dir("noisy_eval");
-    struct run_result *r = train(config, dir, sets);
-    char *summary = completed_summary(r, dir);
-    char want[64];
-    snprintf(want, sizeof want, "test accuracy %.4f", json_number(summary, "final_test_accuracy"));
-    const char *argv[] = {"eval", dir, NULL};
-    clnet(r, argv);
-    ck_assert_msg(r->exit_code == 0, "clnet eval %s: exit %d: %s", dir, r->exit_code, r->err);
-    ck_assert_msg(strstr(r->out, want), "want '%s' in: %s", want, r->out);
-    free(summary);
-    free(r);
+    assert_eval_matches_summary(trained(config, "noisy_eval", sets));
     free(config);
 }
 END_TEST
