@@ -23,7 +23,8 @@ static void check_classify(struct sc *c)
     cl_mem dz = sc_output(c, dz0, B * 2 * C), rv = sc_output(c, NULL, VOFF + B);
     cl_mem rc = sc_output(c, NULL, 2 + B);
     float *want_dz = sc_with_canaries(c, dz0, B * 2 * C);
-    float *want_rv = sc_with_canaries(c, NULL, VOFF + B), *want_rc = sc_with_canaries(c, NULL, 2 + B);
+    float *want_rv = sc_with_canaries(c, NULL, VOFF + B);
+    float *want_rc = sc_with_canaries(c, NULL, 2 + B);
     float *dense = sc_host(c, B * C, 0.0f, 0.0f);
     struct op_term_out o = {dz, C, 2 * C, rv, VOFF};
     SC_OP(c, op_loss_term_classify(c->rt, &o, rc, 2, zd, ld, B, C, LOSS_CROSS_ENTROPY, 0.5f));
@@ -54,7 +55,8 @@ static void check_rows(struct sc *c, int kind, int t_ld)
     cl_mem vd = sc_buffer(c, v, B * SIZE * sizeof *v), td = sc_buffer(c, t, B * SIZE * sizeof *t);
     cl_mem rd = sc_buffer(c, r, SIZE * sizeof *r), ld = sc_buffer(c, labels, sizeof labels);
     cl_mem dz = sc_output(c, dz0, B * LD), rv = sc_output(c, NULL, VOFF + B);
-    float *want_dz = sc_with_canaries(c, dz0, B * LD), *want_rv = sc_with_canaries(c, NULL, VOFF + B);
+    float *want_dz = sc_with_canaries(c, dz0, B * LD);
+    float *want_rv = sc_with_canaries(c, NULL, VOFF + B);
     struct op_term_out o = {dz, OFF, LD, rv, VOFF};
     SC_OP(c, op_loss_term_rows(c->rt, &o, vd, td, t_ld, ld, rd, B, SIZE, kind, 0.25f));
     if (c->status != CLNET_OK) return;
@@ -80,12 +82,14 @@ static void check_total(struct sc *c, bool classify)
     if (c->status != CLNET_OK) return;
     cl_mem vd = sc_buffer(c, vals, N * STRIDE * sizeof *vals), wd = sc_buffer(c, w, sizeof w);
     cl_mem rl = sc_output(c, NULL, ROW + B), rc = sc_output(c, hits0, ROW + B);
-    float *want_rl = sc_with_canaries(c, NULL, ROW + B), *want_rc = sc_with_canaries(c, hits0, ROW + B);
+    float *want_rl = sc_with_canaries(c, NULL, ROW + B);
+    float *want_rc = sc_with_canaries(c, hits0, ROW + B);
     SC_OP(c, op_loss_terms_total(c->rt, rl, rc, vd, wd, N, STRIDE, ROW, B, classify));
     if (c->status != CLNET_OK) return;
     ref_loss_terms_total(want_rl, want_rc, vals, w, N, STRIDE, ROW, B, classify);
     const uint64_t line = SC_LINE(KERNEL_LOSS_TERMS_TOTAL);
-    sc_compare(c, line, classify ? "3 terms' sum from row 2 (a classifier)" : "3 terms' sum from row 2",
+    sc_compare(c, line, classify ? "3 terms' sum from row 2 (a classifier)"
+                                 : "3 terms' sum from row 2",
                sc_download_all(c, rl, ROW + B), want_rl, ROW + B + SC_CANARIES, SC_ELEMENT, SC_TOL);
     sc_compare(c, line, classify ? "hits kept" : "hits 0", sc_download_all(c, rc, ROW + B),
                want_rc, ROW + B + SC_CANARIES, SC_ELEMENT, 0.0);

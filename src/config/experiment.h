@@ -154,7 +154,7 @@ struct loss_r_spec {
 };
 
 /* The most terms train.loss's list may have. */
-#define LOSS_MAX_TERMS 64
+#define LOSS_MAX_TERMS 16
 
 struct loss_term {
     enum loss_term_kind kind;

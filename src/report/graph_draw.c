@@ -214,7 +214,8 @@ static void draw_loss(struct drawing *d, const struct walk *w, const struct expe
     for (int t = 0; t < e->train.n_terms; t++) {
         terms[t] = draw_term(d, w, e, t);
         char wt[32] = "";
-        if (e->train.terms[t].weight != 1.0) snprintf(wt, sizeof wt, "%g ", e->train.terms[t].weight);
+        if (e->train.terms[t].weight != 1.0)
+            snprintf(wt, sizeof wt, "%g ", e->train.terms[t].weight);
         int n = snprintf(sum + used, sizeof sum - used, "%s%s%s", t ? " + " : "", wt,
                          d->nodes[terms[t]].id);
         used += n > 0 && (size_t)n < sizeof sum - used ? (size_t)n : 0;

@@ -29,11 +29,13 @@ static bool ends_with(const char *s, const char *suffix)
     return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* The columns kept: the ones a plot or page can draw. */
+/* The columns kept: the ones a plot or page can draw (train.loss's terms' too:
+ * train_loss_NAME, test_loss_NAME). */
 static bool kept(const char *name)
 {
     return strcmp(name, "iteration") == 0 || strcmp(name, "epoch") == 0 ||
-           strcmp(name, "lr") == 0 || ends_with(name, "_loss") || ends_with(name, "_acc");
+           strcmp(name, "lr") == 0 || ends_with(name, "_loss") || ends_with(name, "_acc") ||
+           !strncmp(name, "train_loss_", 11) || !strncmp(name, "test_loss_", 10);
 }
 
 /* The index of the column called name, or -1. */
@@ -142,8 +144,8 @@ static int parse_value(double *v, const struct csv *c, int r, int col)
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
  * and a run that diverges stops at its mini-batch loss; lr is always a number, accuracies
  * are in [0, 1], or all nan in a row whose test_acc is (in steps.csv: in every row, as in
- * the first) for a model whose loss does not classify (train.loss's list form). Anything else is a damaged or hand-edited file, whose plots
- * would be wrong without a word. */
+ * the first) for a model whose loss does not classify (train.loss's list form). Anything
+ * else is a damaged or hand-edited file, whose plots would be wrong without a word. */
 static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
                      long line)
 {

@@ -170,7 +170,8 @@ int train_evaluate(const struct experiment *e, const char *weights, const char *
     free(params);
     if (status == CLNET_OK)
         status = session_evaluate(&s, &s.test, test_loss, test_acc);
-    if (status == CLNET_OK && cm) /* the hook of `clnet eval`'s table (predictions.h) */
+    /* the hook of `clnet eval`'s table (predictions.h), for a loss that classifies */
+    if (status == CLNET_OK && cm && experiment_classifies(e))
         status = train_confusion(cm, &s, &s.test, s.data.test_labels);
     session_close(&s);
     return status;

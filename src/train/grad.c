@@ -209,8 +209,8 @@ static int run(struct experiment *e, const struct grad_request *q, struct grad_d
         loss += rows[r] / (double)n;
     char words[256];
     if (status == CLNET_OK)
-        fprintf(out, "loss (%s, mean over %d rows): %.9g\n", experiment_loss_words(words, sizeof words, e),
-                d->rows, loss);
+        fprintf(out, "loss (%s, mean over %d rows): %.9g\n",
+                experiment_loss_words(words, sizeof words, e), d->rows, loss);
     if (status == CLNET_OK) status = write_block(out, rt, d, "x", m->input_dx, f);
     for (int i = 0; status == CLNET_OK && i < d->n_nodes; i++) {
         const struct layer *l = &m->layers[d->nodes[i]];
