@@ -10,10 +10,10 @@ and R = r^T h), as bench/RESULTS.md records them.
 For seed S: examples/pytorch/init_from_torch.py draws the config's init with PyTorch
 (--scheme config --seed S) into OUT/sS/init.safetensors and writes OUT/sS/q3_sS.yaml (the
 config from those weights); clnet trains it (--set seed=S, so its shuffle and noise are seed
-S's); bench/torch_ref.py trains its twin with --seed S (the same draws, its own shuffle; the
-noise of an image in a pass is the same function of (seed, split, image, pass) on both sides,
-tests/interop/clnet_noise.py). A completed clnet run in OUT/sS/run is reused. Prints a
-markdown table and the commands.
+S's); bench/torch_ref.py trains its twin with --seed S --clnet-sampler: the same initial
+draws, the same batches (clnet's sampler ported to Python) and the same noise
+(tests/interop/clnet_noise.py), so the two differ only by rounding. A completed clnet run in
+OUT/sS/run is reused. Prints a markdown table and the commands.
 """
 
 import argparse
@@ -61,7 +61,7 @@ def clnet_side(a, seed):
 def torch_side(a, seed):
     env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"))
     r = json.loads(sh([PY, "bench/torch_ref.py", a.config, "--seed", str(seed), "--threads",
-                       "1", "--data", "data/mnist", "--json"], env=env))
+                       "1", "--data", "data/mnist", "--clnet-sampler", "--json"], env=env))
     t = r["test_loss_terms"]
     return {"S": t["S"], "R": t["R"], "L": r["test_loss"], "seconds": r["train_seconds"]}
 

@@ -8,7 +8,7 @@ speed (training steps only) and the final test-set metrics.
 
     /usr/bin/python3 bench/torch_ref.py CONFIG.yaml [--iterations N] [--seed S] [--threads T]
                      [--data DIR] [--blas-dir DIR] [--device cpu|cuda] [--curve]
-                     [--stop-on-nonfinite] [--json]
+                     [--stop-on-nonfinite] [--clnet-sampler] [--json]
 
 --device cuda (bench/gpu/) holds the model and the data set on the GPU; each step still ends
 in L.item(), a wait for the GPU, as clnet's steps end in the chunk's one wait or fewer.
@@ -580,6 +580,29 @@ class Sampler:
         return torch.from_numpy(parts[0] if len(parts) == 1 else np.concatenate(parts))
 
 
+class ClnetSampler:
+    """clnet's own batch order (tests/interop/clnet_noise.py's port of src/data/sampler.c:
+    the same permutations with data.shuffle, 0, 1, 2, ... without), so that both sides take
+    the same batches; next() and passes as Sampler's."""
+
+    def __init__(self, n, batch, shuffle, seed):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        sys.path.insert(0, os.path.join(root, "tests", "interop"))
+        import clnet_noise
+        self.nz, self.n, self.batch, self.t = clnet_noise, n, batch, 0
+        self.sampler = clnet_noise.Sampler(n, seed) if shuffle else None
+        self.passes = None
+
+    def next(self):
+        if self.sampler is not None:
+            idx, passes = self.sampler.rows(self.t, self.batch)
+        else:
+            idx, passes = self.nz.train_rows(self.t, self.batch, self.n)
+        self.t += 1
+        self.passes = np.asarray(passes, dtype=np.int64)
+        return torch.from_numpy(np.asarray(idx, dtype=np.int64))
+
+
 def evaluate(net, obj, inputs, Y, bs):
     """(accuracy or None without a classification term, total loss, {term: loss}): means over
     the split, in batches of bs (the last batch weighted by its size)."""
@@ -636,6 +659,8 @@ def main(argv):
                     help="stop at the first non-finite loss, as clnet does")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    ap.add_argument("--clnet-sampler", action="store_true",
+                    help="take clnet's own batches (its sampler's order, ClnetSampler)")
     a = ap.parse_args(argv)
 
     try:
@@ -643,6 +668,7 @@ def main(argv):
         tr = cfg["train"]
         iters = a.iterations if a.iterations is not None else int(tr["iterations"])
         seed = a.seed if a.seed is not None else int(cfg["seed"])
+        cfg["seed"] = seed  # data.noise's draws are the seed's too, as `clnet --set seed=S`
         if a.threads is not None:
             torch.set_num_threads(a.threads)
         torch.manual_seed(seed)
@@ -664,7 +690,8 @@ def main(argv):
         print(f"torch_ref: error: {e}", file=sys.stderr)
         return 1
 
-    sampler = Sampler(len(Ytr), int(tr["batch_size"]), bool(cfg["data"]["shuffle"]), seed)
+    sampler = (ClnetSampler if a.clnet_sampler else Sampler)(
+        len(Ytr), int(tr["batch_size"]), bool(cfg["data"]["shuffle"]), seed)
     eval_every, ebs = int(tr["eval_every"]), int(tr["eval_batch_size"])
     nonfinite_at = None
     train_loss, train_terms = float("nan"), {}
