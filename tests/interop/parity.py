@@ -7,8 +7,10 @@
 For the dense network of question 4 (ix)/(xiii) (five ReLU layers) and the CNN of question 5,
 each with SGD and with Adam, the pooling CNNs of configs/examples (max pooling with Adam,
 average pooling with SGD), networks with batch norm after dense layers and after
-convolutions (tests/interop/*.yaml, with SGD) and the graph model
-configs/examples/resnet_mnist.yaml (two residual blocks, SGD): PyTorch draws the initial
+convolutions (tests/interop/*.yaml, with SGD), the graph model
+configs/examples/resnet_mnist.yaml (two residual blocks, SGD) and question 3's residual
+denoising autoencoder configs/hw2/q3_residual.yaml (Adam; PyTorch reads the noisy images
+clnet reads, tests/interop/clnet_noise.py): PyTorch draws the initial
 weights (bench/torch_ref.py's twin of
 the config) and writes them with a plain-Python safetensors writer; clnet starts from that
 file (init: {weights: {file: F}, biases: {file: F}}); both read the training set in order
@@ -29,7 +31,14 @@ float64. Compared:
   - model.safetensors read by two independent plain-Python readers (and the `safetensors`
     package when installed; Debian 12 does not package it);
   - batch norm's running statistics in the N-step run's model.safetensors against PyTorch
-    float64's buffers, 1e-3 of each tensor's largest |value|.
+    float64's buffers, 1e-3 of each tensor's largest |value|;
+  - with train.loss as a list of terms, each term as the totals above (metrics.csv's
+    train_loss_NAME and test_loss_NAME);
+  - a reconstruction model (no classes: q3) instead of the predictions: the 10 test images of
+    the N-step run's predictions.safetensors, their input rows bitwise clnet_noise.py's
+    evaluation draw, their targets the clean images, clnet's outputs against PyTorch's forward
+    pass of the same weights on the same rows (float64, 1e-5 of the largest |output|) and
+    against PyTorch float64's own network after the N steps (1e-3).
 
 N is 100 for both networks: dense SGD at lr 0.1, Adam at 0.003 from the random draw; the CNN
 with Adam 0.003 and with SGD at lr 0.05 from the point 100 float64 Adam steps reach (the
