@@ -76,17 +76,20 @@ def main(argv):
     rows = []
     for seed in a.seeds:
         rows.append((seed, clnet_side(a, seed), torch_side(a, seed)))
-    print("| seed | clnet test S | clnet test R | PyTorch test S | PyTorch test R | "
-          "clnet / PyTorch train s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    def rel(c, p, k):
+        return abs(c[k] - p[k]) / abs(p[k])
+
+    print("| seed | clnet test S | PyTorch test S | relative | clnet test R | PyTorch test R | "
+          "relative | clnet / PyTorch train s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for seed, c, p in rows:
-        print(f"| {seed} | {c['S']:.4f} | {c['R']:.4f} | {p['S']:.4f} | {p['R']:.4f} | "
-              f"{c['seconds']:.1f} / {p['seconds']:.1f} |")
+        print(f"| {seed} | {c['S']:.6f} | {p['S']:.6f} | {rel(c, p, 'S'):.1e} | {c['R']:.6f} | "
+              f"{p['R']:.6f} | {rel(c, p, 'R'):.1e} | {c['seconds']:.1f} / {p['seconds']:.1f} |")
     n = len(rows)
     mean = {k: (sum(c[k] for _, c, _ in rows) / n, sum(p[k] for _, _, p in rows) / n)
             for k in ("S", "R")}
-    print(f"| mean | {mean['S'][0]:.4f} | {mean['R'][0]:.4f} | {mean['S'][1]:.4f} | "
-          f"{mean['R'][1]:.4f} | |")
+    print(f"| mean | {mean['S'][0]:.6f} | {mean['S'][1]:.6f} | | {mean['R'][0]:.6f} | "
+          f"{mean['R'][1]:.6f} | | |")
     return 0
 
 
