@@ -106,6 +106,20 @@ START_TEST(test_reconstruction_figure)
     ck_assert_msg(r->exit_code == 0, "clnet report: exit %d: %s", r->exit_code, r->err);
     free(r);
     assert_three_per_row(dir, n);
+
+    /* A predictions.safetensors without the pictures: one line naming it, exit 2. */
+    char *st = path_in(dir, "predictions.safetensors");
+    int32_t ix[2] = {0, 1};
+    struct st_tensor t = {"index", "I32", 1, {2}, ix, sizeof ix};
+    ck_assert_int_eq(safetensors_write(st, &t, 1, NULL), 0);
+    r = malloc(sizeof *r);
+    clnet(r, argv);
+    const char *nl = strchr(r->err, '\n');
+    ck_assert_msg(r->exit_code == 2 && strstr(r->err, "predictions.safetensors") &&
+                      strstr(r->err, "input, target and output") && nl && !nl[1],
+                  "clnet report on a bad file: exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(st);
     free(png);
     free(csv);
     free(dir);
