@@ -143,18 +143,27 @@ static int parse_value(double *v, const struct csv *c, int r, int col)
  * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
  * and a run that diverges stops at its mini-batch loss; lr is always a number, accuracies
- * are in [0, 1], or all nan in a row whose test_acc is (in steps.csv: in every row, as in
- * the first) for a model whose loss does not classify (train.loss's list form). Anything
+ * are in [0, 1], or all of a row's nan (in steps.csv: in every row, as in the first) for a
+ * model whose loss does not classify (train.loss's list form). Anything
  * else is a damaged or hand-edited file, whose plots would be wrong without a word. */
+/* Row r has no accuracy: every _acc column nan (in steps.csv, as in its first row). */
+static bool no_accuracy(const struct metrics_table *t, const int *map, int n, int r)
+{
+    bool all = true;
+    for (int i = 0; i < n; i++)
+        if (map[i] >= 0 && ends_with(t->names[map[i]], "_acc"))
+            all = all && isnan(t->cols[map[i]][r]);
+    const double *train_acc = metrics_column(t, "train_acc");
+    return all && (metrics_column(t, "test_acc") || (train_acc && isnan(train_acc[0])));
+}
+
 static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
                      long line)
 {
     int r = t->n;
     const double *it = metrics_column(t, "iteration"), *test_acc = metrics_column(t, "test_acc");
-    /* No accuracy in this row, every one nan: its test_acc is, or in steps.csv (no test_acc)
-     * the first row's train_acc was. */
     const double *train_acc = metrics_column(t, "train_acc");
-    bool none = test_acc ? isnan(test_acc[r]) : train_acc && isnan(train_acc[0]);
+    bool none = no_accuracy(t, map, n, r), steps_none = !test_acc && isnan(train_acc[0]);
     if (r > 0 && !(it[r] > it[r - 1]))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
                             "must increase", path, line, it[r], it[r - 1]);
@@ -170,10 +179,10 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
             continue; /* row 0, before the first step, has no mini-batch */
         if (acc && none && isnan(v))
             continue; /* a loss that does not classify (train.loss's list form) */
-        if (acc && none)
+        if (acc && steps_none)
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g in a row whose "
-                                "%s is nan (a loss without accuracies)", path, line, i + 1,
-                                name, v, test_acc ? "test_acc" : "first train_acc");
+                                "first train_acc is nan (a loss without accuracies)", path,
+                                line, i + 1, name, v);
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
                                 line, i + 1, name, v,

@@ -296,7 +296,7 @@ static const struct {
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,nan,1,1\n", "m.csv:2:",
      "column 4 (train_acc): nan"}, /* only row 0 has no mini-batch */
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,0.5,1,nan\n", "m.csv:2:",
-     "column 4 (train_acc): 0.5 in a row whose test_acc is nan"}, /* all nan, or none */
+     "column 6 (test_acc): nan is not an accuracy"}, /* all of a row's nan, or none */
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,inf\n", "m.csv:2:",
      "column 6 (test_acc)"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1.5,1,1\n", "m.csv:2:",
