@@ -8,7 +8,7 @@ speed (training steps only) and the final test-set metrics.
 
     /usr/bin/python3 bench/torch_ref.py CONFIG.yaml [--iterations N] [--seed S] [--threads T]
                      [--data DIR] [--blas-dir DIR] [--device cpu|cuda] [--curve]
-                     [--stop-on-nonfinite] [--json]
+                     [--stop-on-nonfinite] [--clnet-sampler] [--json]
 
 --device cuda (bench/gpu/) holds the model and the data set on the GPU; each step still ends
 in L.item(), a wait for the GPU, as clnet's steps end in the chunk's one wait or fewer.
@@ -214,6 +214,7 @@ class Net(nn.Module):
         self.input_shape = list(model["input"])
         self.steps = []  # (kind, index, options, sources) in order; a source -1 is the input
         names, shapes = {"input": -1}, {-1: self.input_shape}
+        self.names, self.shapes = names, shapes  # node name -> layer index (-1: the input)
         self.params = nn.ParameterList()
         ginit = cfg["init"]
         for i, layer in enumerate(model["layers"]):
@@ -353,6 +354,101 @@ def loss_fn(name):
     raise ConfigError(f"train.loss: '{name}' is not supported")
 
 
+CLASSIFY = ("cross_entropy", "naive_softmax_log")
+TERM_KINDS = CLASSIFY + ("mse", "linear", "l1", "l2")
+
+
+class Objective:
+    """train.loss as clnet reads it: one word (a classification loss on the last node), or a
+    list of terms {KIND: {on: NODE, target: T, r: R, weight: W, name: N}}. The total is the sum
+    over terms of weight * (the batch mean of the term's per-row value); per row, with v the
+    node's output and t the target: mse 1/2 sum (v - t)^2 (t: labels one-hot, input as fed,
+    clean (before noise) or a node's output, the latter held constant), linear sum r v, l1
+    sum |v|, l2 sum v^2."""
+
+    def __init__(self, cfg, net):
+        spec = cfg["train"]["loss"]
+        last = len(net.steps) - 1
+        items = [{spec: {}}] if isinstance(spec, str) else spec
+        if not isinstance(items, list) or not items:
+            raise ConfigError("train.loss: expected a word or a non-empty list of terms")
+        self.terms = []
+        for i, item in enumerate(items):
+            kind, o = choice(item, f"train.loss.{i}")
+            if True in o:  # PyYAML reads YAML 1.1, where the key `on` is the boolean true
+                o = dict(o)
+                o["on"] = o.pop(True)
+            if kind not in TERM_KINDS:
+                raise ConfigError(f"train.loss.{i}: '{kind}' is not supported")
+            on = net.names[o["on"]] if "on" in o else last
+            t = {"kind": kind, "on": on, "weight": float(o.get("weight", 1)),
+                 "name": o.get("name"), "target": o.get("target", "labels")}
+            width = int(np.prod(net.shapes[on]))
+            if kind in CLASSIFY and width != 10:
+                raise ConfigError(f"train.loss.{i}: {kind} needs 10 outputs, the node has "
+                                  f"{width}")
+            if kind == "linear":
+                t["r"] = self._r(o["r"], width, f"train.loss.{i}.linear.r", cfg)
+            self.terms.append(t)
+        self.classify = next((t for t in self.terms if t["kind"] in CLASSIFY), None)
+        kinds = [t["kind"] for t in self.terms]
+        layer_names = {v: k for k, v in net.names.items()}
+        for t in self.terms:  # default names: the kind, or kind_node when two share a kind
+            if t["name"] is None:
+                t["name"] = t["kind"] if kinds.count(t["kind"]) == 1 else \
+                    f"{t['kind']}_{layer_names.get(t['on'], t['on'])}"
+        self.names = [t["name"] for t in self.terms]
+        self.net = net
+
+    @staticmethod
+    def _r(r, width, what, cfg):
+        if isinstance(r, (int, float)):
+            return torch.full((width,), float(r))
+        if isinstance(r, list):
+            if len(r) != width:
+                raise ConfigError(f"{what}: {len(r)} values for a node of {width}")
+            return torch.tensor(r, dtype=torch.float32)
+        if isinstance(r, dict) and "file" in r:
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), "examples", "pytorch"))
+            from safetensors_io import load
+            tensors, _ = load(os.path.join(cfg.get("_dir", "."), r["file"]))
+            return torch.from_numpy(tensors[r["tensor"]].astype(np.float32).reshape(width))
+        raise ConfigError(f"{what}: expected a number, a list or {{file:, tensor:}}")
+
+    def __call__(self, X, clean, y):
+        """(total, {name: term}) of the forward pass just taken (net.last_outs) on X (as
+        fed), its clean images and labels y."""
+        outs, total, values = self.net.last_outs, 0, {}
+        for t in self.terms:
+            v = outs[t["on"]]
+            v = v.reshape(len(v), -1)
+            k = t["kind"]
+            if k in CLASSIFY:
+                value = loss_fn(k)(v, y)
+            elif k == "mse":
+                value = 0.5 * ((v - self._target(t["target"], v, X, clean, y)) ** 2).sum(1).mean()
+            elif k == "linear":
+                value = (v * t["r"].to(v.dtype).to(v.device)).sum(1).mean()
+            elif k == "l1":
+                value = v.abs().sum(1).mean()
+            else:
+                value = (v * v).sum(1).mean()
+            values[t["name"]] = value
+            total = total + t["weight"] * value
+        return total, values
+
+    def _target(self, target, v, X, clean, y):
+        if target == "labels":
+            return F.one_hot(y, v.shape[1]).to(v.dtype)
+        if target == "input":
+            return X.reshape(len(X), -1)
+        if target == "clean":
+            return clean.reshape(len(clean), -1)
+        node = self.net.last_outs[self.net.names[target]]
+        return node.detach().reshape(len(node), -1)  # a target, not a path for the gradient
+
+
 def make_optimizer(spec, params):
     word, o = choice(spec, "train.optimizer")
     if word == "sgd":
@@ -392,16 +488,65 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
 
+def load_mnist_u8(d):
+    """The four IDX files as numpy arrays: train images (N, 28, 28) uint8, labels, test ..."""
+    return tuple(read_idx(os.path.join(d, n)) for n in (
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+
+
+def images_f32(u8, input_shape):
+    a = u8.astype(np.float32) / 255.0
+    return torch.from_numpy(a.reshape([a.shape[0]] + list(input_shape)))
+
+
 def load_mnist(d, input_shape):
-    def images(name):
-        a = read_idx(os.path.join(d, name)).astype(np.float32) / 255.0
-        return torch.from_numpy(a.reshape([a.shape[0]] + list(input_shape)))
+    xtr, ytr, xte, yte = load_mnist_u8(d)
+    return (images_f32(xtr, input_shape), torch.from_numpy(ytr.astype(np.int64)),
+            images_f32(xte, input_shape), torch.from_numpy(yte.astype(np.int64)))
 
-    def labels(name):
-        return torch.from_numpy(read_idx(os.path.join(d, name)).astype(np.int64))
 
-    return (images("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
-            images("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
+def noise_sigma(cfg):
+    """data.noise: {gaussian: SIGMA} -> SIGMA, or None without noise."""
+    spec = cfg["data"].get("noise")
+    if spec is None:
+        return None
+    word, o = choice(spec, "data.noise")
+    if word != "gaussian":
+        raise ConfigError(f"data.noise: '{word}' is not supported")
+    return float(o)
+
+
+class Inputs:
+    """What the model reads of a split: its clean images (byte / 255 in float32) and, with
+    data.noise, clean + sigma n with clnet's own draws (tests/interop/clnet_noise.py): the
+    pass-th time training reads an image gets fresh noise, evaluation one fixed draw."""
+
+    def __init__(self, cfg, u8, split, input_shape, device="cpu", clean=None):
+        """clean: the split's images already as a tensor (float64 for a float64 twin)."""
+        self.u8, self.split, self.device = u8, split, torch.device(device)
+        self.clean = (images_f32(u8, input_shape) if clean is None else clean).to(self.device)
+        self.sigma = noise_sigma(cfg)
+        self.seed = int(cfg["seed"])
+        self.shape = list(input_shape)
+        if self.sigma is not None:
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            sys.path.insert(0, os.path.join(root, "tests", "interop"))
+            import clnet_noise
+            self.noise = clnet_noise
+
+    def batch(self, idx, passes=None):
+        """(X, clean) of the images idx (numpy or torch int); passes None: evaluation's draw."""
+        idx = np.asarray(idx)
+        clean = self.clean[torch.from_numpy(idx).to(self.device)]
+        if self.sigma is None:
+            return clean, clean
+        nz = self.noise
+        split = {"train": nz.SPLIT_TRAIN, "test": nz.SPLIT_TEST}[self.split]
+        x = nz.noisy_batch(self.u8, idx, nz.PASS_EVAL if passes is None else passes, split,
+                           self.seed, self.sigma)
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).reshape(
+            [len(idx)] + self.shape).to(self.device, clean.dtype), clean
 
 
 class Sampler:
@@ -412,35 +557,73 @@ class Sampler:
         self.n, self.batch, self.shuffle = n, batch, shuffle
         self.rng = np.random.default_rng(seed)
         self.pos = 0
+        self.epoch = -1
+        self.passes = None  # the epoch (pass over the data) of each row of the last batch
         self._draw()
 
     def _draw(self):
         self.perm = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
         self.pos = 0
+        self.epoch += 1
 
     def next(self):
-        parts, need = [], self.batch
+        parts, passes, need = [], [], self.batch
         while need:
             if self.pos == self.n:
                 self._draw()
             take = min(need, self.n - self.pos)
             parts.append(self.perm[self.pos:self.pos + take])
+            passes.append(np.full(take, self.epoch, dtype=np.int64))
             self.pos += take
             need -= take
+        self.passes = np.concatenate(passes)
         return torch.from_numpy(parts[0] if len(parts) == 1 else np.concatenate(parts))
 
 
-def evaluate(net, loss, X, Y, bs):
+class ClnetSampler:
+    """clnet's own batch order (tests/interop/clnet_noise.py's port of src/data/sampler.c:
+    the same permutations with data.shuffle, 0, 1, 2, ... without), so that both sides take
+    the same batches; next() and passes as Sampler's."""
+
+    def __init__(self, n, batch, shuffle, seed):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        sys.path.insert(0, os.path.join(root, "tests", "interop"))
+        import clnet_noise
+        self.nz, self.n, self.batch, self.t = clnet_noise, n, batch, 0
+        self.sampler = clnet_noise.Sampler(n, seed) if shuffle else None
+        self.passes = None
+
+    def next(self):
+        if self.sampler is not None:
+            idx, passes = self.sampler.rows(self.t, self.batch)
+        else:
+            idx, passes = self.nz.train_rows(self.t, self.batch, self.n)
+        self.t += 1
+        self.passes = np.asarray(passes, dtype=np.int64)
+        return torch.from_numpy(np.asarray(idx, dtype=np.int64))
+
+
+def evaluate(net, obj, inputs, Y, bs):
+    """(accuracy or None without a classification term, total loss, {term: loss}): means over
+    the split, in batches of bs (the last batch weighted by its size)."""
     net.eval()
-    total, correct = 0.0, 0
+    total, correct, terms = 0.0, 0, dict.fromkeys(obj.names, 0.0)
     with torch.no_grad():
         for s in range(0, len(Y), bs):
-            z = net(X[s:s + bs])
+            idx = np.arange(s, min(s + bs, len(Y)))
+            X, clean = inputs.batch(idx)
+            net(X)
             y = Y[s:s + bs]
-            total += loss(z, y).item() * len(y)
-            correct += (z.argmax(1) == y).sum().item()
+            L, values = obj(X, clean, y)
+            total += L.item() * len(y)
+            for k, v in values.items():
+                terms[k] += v.item() * len(y)
+            if obj.classify:
+                z = net.last_outs[obj.classify["on"]]
+                correct += (z.argmax(1) == y).sum().item()
     net.train()
-    return correct / len(Y), total / len(Y)
+    return (correct / len(Y) if obj.classify else None, total / len(Y),
+            {k: v / len(Y) for k, v in terms.items()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,6 +659,8 @@ def main(argv):
                     help="stop at the first non-finite loss, as clnet does")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    ap.add_argument("--clnet-sampler", action="store_true",
+                    help="take clnet's own batches (its sampler's order, ClnetSampler)")
     a = ap.parse_args(argv)
 
     try:
@@ -483,6 +668,7 @@ def main(argv):
         tr = cfg["train"]
         iters = a.iterations if a.iterations is not None else int(tr["iterations"])
         seed = a.seed if a.seed is not None else int(cfg["seed"])
+        cfg["seed"] = seed  # data.noise's draws are the seed's too, as `clnet --set seed=S`
         if a.threads is not None:
             torch.set_num_threads(a.threads)
         torch.manual_seed(seed)
@@ -490,13 +676,13 @@ def main(argv):
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: torch.cuda.is_available() is False")
         net = Net(cfg).to(dev)
-        if net.output_shape != [10]:
-            raise ConfigError(f"model output shape {net.output_shape} is not [10]")
-        loss = loss_fn(tr["loss"])
+        obj = Objective(cfg, net)
         opt, lr = make_optimizer(tr["optimizer"], net.parameters())
         sched = make_schedule(tr["schedule"], lr)
-        Xtr, Ytr, Xte, Yte = (t.to(dev) for t in load_mnist(a.data or cfg["data"]["dir"],
-                                                              net.input_shape))
+        u8tr, ytr, u8te, yte = load_mnist_u8(a.data or cfg["data"]["dir"])
+        Itr = Inputs(cfg, u8tr, "train", net.input_shape, dev)
+        Ite = Inputs(cfg, u8te, "test", net.input_shape, dev)
+        Ytr, Yte = (torch.from_numpy(y.astype(np.int64)).to(dev) for y in (ytr, yte))
     except (ConfigError, KeyError, TypeError, ValueError) as e:
         print(f"torch_ref: error: {a.config}: {e}", file=sys.stderr)
         return 2
@@ -504,10 +690,11 @@ def main(argv):
         print(f"torch_ref: error: {e}", file=sys.stderr)
         return 1
 
-    sampler = Sampler(len(Ytr), int(tr["batch_size"]), bool(cfg["data"]["shuffle"]), seed)
+    sampler = (ClnetSampler if a.clnet_sampler else Sampler)(
+        len(Ytr), int(tr["batch_size"]), bool(cfg["data"]["shuffle"]), seed)
     eval_every, ebs = int(tr["eval_every"]), int(tr["eval_batch_size"])
     nonfinite_at = None
-    train_loss = float("nan")
+    train_loss, train_terms = float("nan"), {}
     train_seconds = 0.0
     done = 0
     net.train()
@@ -517,13 +704,15 @@ def main(argv):
             for g in opt.param_groups:
                 g["lr"] = sched(t)
         idx = sampler.next()
-        idx = idx.to(dev)
-        X, y = Xtr[idx], Ytr[idx]
+        X, clean = Itr.batch(idx.numpy(), sampler.passes)
+        y = Ytr[idx.to(dev)]
         opt.zero_grad()
-        L = loss(net(X), y)
+        net(X)
+        L, terms = obj(X, clean, y)
         L.backward()
         opt.step()
         train_loss = L.item()
+        train_terms = {k: v.item() for k, v in terms.items()}
         if t > 0:  # the first step's one-time costs left out, as clnet's summary does
             train_seconds += time.perf_counter() - t0
         done = t + 1
@@ -532,11 +721,12 @@ def main(argv):
             if a.stop_on_nonfinite:
                 break
         if a.curve and (done % eval_every == 0 or done == iters):
-            acc, tl = evaluate(net, loss, Xte, Yte, ebs)
+            acc, tl, tt = evaluate(net, obj, Ite, Yte, ebs)
             print(f"iter {done:6d}  train_loss {train_loss:.4f}  test_loss {tl:.4f}  "
-                  f"test_acc {acc:.4f}", file=sys.stderr)
+                  + "".join(f"test_loss_{k} {v:.4f}  " for k, v in tt.items())
+                  + (f"test_acc {acc:.4f}" if acc is not None else ""), file=sys.stderr)
 
-    test_acc, test_loss = evaluate(net, loss, Xte, Yte, ebs)
+    test_acc, test_loss, test_terms = evaluate(net, obj, Ite, Yte, ebs)
     r = {
         "config": a.config,
         "name": cfg["name"],
@@ -551,6 +741,8 @@ def main(argv):
         "test_accuracy": test_acc,
         "test_loss": test_loss if math.isfinite(test_loss) else None,  # null: inf or NaN
         "train_loss": train_loss if math.isfinite(train_loss) else None,
+        "test_loss_terms": test_terms,  # each term's test loss (the list form's columns)
+        "train_loss_terms": train_terms,
         "nonfinite_at": nonfinite_at,
         "torch_version": torch.__version__,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
@@ -562,8 +754,11 @@ def main(argv):
         nf = "" if nonfinite_at is None else f", non-finite loss from iteration {nonfinite_at}"
         print(f"{r['name']}: {done} iterations, {train_seconds:.2f} s after the first "
               f"({r['iterations_per_second']} it/s, {r['threads']} threads), "
-              f"test accuracy {test_acc:.4f}, test loss {test_loss:.4f}, "
-              f"train loss {train_loss:.4f}{nf}")
+              + (f"test accuracy {test_acc:.4f}, " if test_acc is not None else "")
+              + f"test loss {test_loss:.4f}, "
+              + "".join(f"test loss {k} {v:.4f}, " for k, v in test_terms.items()
+                        if len(test_terms) > 1)
+              + f"train loss {train_loss:.4f}{nf}")
     return 0
 
 

@@ -410,8 +410,10 @@
       "drag across a chart to zoom, double-click to zoom out." }));
     runCharts(curves, run);
     if (run.files.includes("predictions.png")) {
+      const recon = run.files.includes("predictions.safetensors"); // a reconstruction model
       section("Predictions", "predictions").append(el("img", { src: "predictions.png",
-        alt: "100 test images and the model's classes", class: "plot" }));
+        alt: recon ? "test images: the input, the target and the model's output side by side"
+                   : "100 test images and the model's classes", class: "plot" }));
     }
     confusionSection(run);
     const sum = parseJson(run.summary);

@@ -97,13 +97,16 @@ def main(argv):
     else:
         print("add to the config (a relative path is read from the config's folder):")
     print(snippet, end="")
-    if a.evaluate:
+    if a.evaluate:  # as clnet evaluates: train.loss's terms, data.noise's evaluation draw
+        tr = clnet_torch.torch_ref
         torch.set_num_threads(1)
-        x, y = clnet_torch.test_set(cfg, net, a.data)
-        z = clnet_torch.logits(net, x, int(cfg["train"]["eval_batch_size"]))
-        loss = clnet_torch.torch_ref.loss_fn(cfg["train"]["loss"])(z, y).item()
-        print(f"PyTorch, initial weights: test loss {loss:.6f}, test accuracy "
-              f"{float((z.argmax(1) == y).float().mean()):.4f}")
+        _, _, u8, y = tr.load_mnist_u8(a.data or cfg["data"]["dir"])
+        inputs = tr.Inputs(cfg, u8, "test", net.input_shape)
+        acc, loss, _ = tr.evaluate(net, tr.Objective(cfg, net), inputs,
+                                   torch.from_numpy(y.astype("int64")),
+                                   int(cfg["train"]["eval_batch_size"]))
+        print(f"PyTorch, initial weights: test loss {loss:.6f}"
+              + (f", test accuracy {acc:.4f}" if acc is not None else ""))
     return 0
 
 

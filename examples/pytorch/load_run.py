@@ -45,6 +45,11 @@ def main(argv):
         print(f"load_run: error: {e}", file=sys.stderr)
         return 2
 
+    if not isinstance(cfg["train"]["loss"], str):
+        print("load_run: error: train.loss is a list of terms: this script compares a "
+              "classifier's test accuracy (tests/interop/parity.py compares a reconstruction "
+              "model's outputs)", file=sys.stderr)
+        return 2
     z = clnet_torch.logits(net, x, int(cfg["train"]["eval_batch_size"]))
     pred = z.argmax(1)
     correct = int((pred == y).sum())

@@ -22,7 +22,7 @@ static const char *const run_files[] = {
     "accuracy.png",    "loss.png",    "lr.png",     "predictions.png", "confusion.png",
     "layer_stats.png", "accuracy.pdf", "loss.pdf",  "lr.pdf",          "predictions.pdf",
     "confusion.pdf",   "layer_stats.pdf", "metrics.csv", "steps.csv", "predictions.csv",
-    "confusion.json", "layer_stats.csv", "summary.json", "config.yaml", "model.safetensors"};
+    "predictions.safetensors", "confusion.json", "layer_stats.csv", "summary.json", "config.yaml", "model.safetensors"};
 
 static char *path_in(const char *dir, const char *name)
 {

@@ -161,6 +161,36 @@ int plot_render(const char *path, enum plot_device dev, int width, int height,
     free(tmp);
     return status;
 }
+
+int plot_picture_init(struct plot_picture *p, int rows, int cols)
+{
+    p->rows = rows;
+    p->cols = cols;
+    p->pixels = malloc((size_t)rows * (size_t)cols * sizeof *p->pixels);
+    p->columns = malloc((size_t)cols * sizeof *p->columns);
+    if (!p->pixels || !p->columns) {
+        plot_picture_free(p);
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    }
+    for (int x = 0; x < cols; x++)
+        p->columns[x] = p->pixels + (size_t)x * (size_t)rows;
+    return CLNET_OK;
+}
+
+void plot_picture_free(struct plot_picture *p)
+{
+    free(p->pixels);
+    free(p->columns);
+    p->pixels = NULL;
+    p->columns = NULL;
+}
+
+void plot_picture_set_grey(void)
+{
+    PLFLT pos[2] = {0, 1}, grey[2] = {0, 1};
+    plscmap1n(256);
+    plscmap1l(1, 2, pos, grey, grey, grey, NULL);
+}
 #endif /* CLNET_HAVE_PLOTS */
 
 char *plot_path(const char *dir, const char *stem, const char *ext)

@@ -153,6 +153,28 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
  * part that holds its label text ({x0, y0, x1, y1}, x1 and y1 excluded). For tests. */
 void plot_prediction_cell(int i, int cell[4], int label[4]);
 
+/* The predictions figure of a reconstruction model (plot_recon.c): one row per test image, up
+ * to PLOT_RECON_MAX, of PLOT_RECON_IMAGES pictures side by side (the input the model read,
+ * the target, the model's output; values clamped to [0, 1], 0 black) and the row's error as
+ * text right of them. Page RECON_WIDTH x RECON_HEIGHT pixels. */
+#define PLOT_RECON_IMAGES 3
+#define PLOT_RECON_MAX 10
+#define RECON_WIDTH 520
+#define RECON_HEIGHT 740
+
+struct plot_reconstruction {
+    const float *image[PLOT_RECON_IMAGES]; /* input, target, output: (rows, cols) each */
+    double error;                          /* printed beside them */
+};
+
+int plot_reconstructions(const char *path, enum plot_device dev, const char *title,
+                         const char *subtitle, const struct plot_reconstruction *p, int n,
+                         int rows, int cols);
+
+/* Where picture k of row i is in the PNG, in pixels from the top left ({x0, y0, x1, y1}, x1
+ * and y1 excluded): the picture is centred in it. For tests. */
+void plot_reconstruction_cell(int i, int k, int cell[4]);
+
 /* The confusion matrix: a K x K grid of cells, row the true class and column the predicted
  * one, each with its count in it (up to 20 classes) and coloured by its share of its row
  * (square-root scale, white to blue); each row's accuracy right of it. Page CONF_WIDTH x

@@ -42,9 +42,8 @@ void plot_prediction_cell(int i, int cell[4], int label[4])
 struct grid_ctx {
     const char *title;
     const struct plot_prediction *p;
-    int n, rows, cols;
-    PLFLT *pixels; /* (cols, rows) of one image, column-major as PLplot wants */
-    PLFLT **columns; /* (cols) pointers into pixels */
+    int n;
+    struct plot_picture pic; /* one image at a time */
 };
 
 /* Page y (pixels down from the top) as a world coordinate (PLplot's y points up). */
@@ -59,27 +58,26 @@ static void draw_grid(const void *p)
     pladv(0);
     plvpor(0, 1, 0, 1);
     plwind(0, PRED_WIDTH, 0, PRED_HEIGHT);
-    PLFLT pos[2] = {0, 1}, grey[2] = {0, 1};
-    plscmap1n(256);
-    plscmap1l(1, 2, pos, grey, grey, grey, NULL);
+    plot_picture_set_grey();
     plcol0(COL_FG);
     plschr(0, 1.25);
     plptex(PRED_WIDTH / 2.0, page_y(24), 1, 0, 0.5, c->title);
     plschr(0, 0.8);
     plptex(PRED_WIDTH / 2.0, page_y(53), 1, 0, 0.5,
            "predicted label under each image; wrong ones in red, true label in parentheses");
-    double scale = fmin((double)IMG_BOX / c->cols, (double)IMG_BOX / c->rows);
-    double w = scale * c->cols, h = scale * c->rows;
+    int rows = c->pic.rows, cols = c->pic.cols;
+    double scale = fmin((double)IMG_BOX / cols, (double)IMG_BOX / rows);
+    double w = scale * cols, h = scale * rows;
     plschr(0, 1.05);
     for (int i = 0; i < c->n; i++) {
         const struct plot_prediction *q = &c->p[i];
         int cell[4], label[4];
         plot_prediction_cell(i, cell, label);
-        for (int x = 0; x < c->cols; x++)
-            for (int y = 0; y < c->rows; y++) /* PLplot's row 0 is the bottom one */
-                c->columns[x][y] = q->image[(size_t)(c->rows - 1 - y) * c->cols + x];
+        for (int x = 0; x < cols; x++)
+            for (int y = 0; y < rows; y++) /* PLplot's row 0 is the bottom one */
+                c->pic.columns[x][y] = q->image[(size_t)(rows - 1 - y) * cols + x];
         double x0 = cell[0] + (CELL_W - w) / 2, top = cell[1] + IMG_TOP + (IMG_BOX - h) / 2;
-        plimage((PLFLT_MATRIX)c->columns, c->cols, c->rows, x0, x0 + w, page_y(top + h),
+        plimage((PLFLT_MATRIX)c->pic.columns, cols, rows, x0, x0 + w, page_y(top + h),
                 page_y(top), 0, 255, x0, x0 + w, page_y(top + h), page_y(top));
         bool wrong = q->label != q->predicted;
         char text[32];
@@ -109,17 +107,11 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
     if (n > PRED_MAX || rows <= 0 || cols <= 0)
         return clnet_errorf(CLNET_ERR_INTERNAL, "plot_predictions: %d images of %dx%d", n,
                             rows, cols);
-    struct grid_ctx c = {.title = title, .p = p, .n = n, .rows = rows, .cols = cols};
-    c.pixels = malloc((size_t)rows * (size_t)cols * sizeof *c.pixels);
-    c.columns = malloc((size_t)cols * sizeof *c.columns);
-    int status = c.pixels && c.columns ? CLNET_OK
-                                       : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
-    for (int x = 0; status == CLNET_OK && x < cols; x++)
-        c.columns[x] = c.pixels + (size_t)x * (size_t)rows;
+    struct grid_ctx c = {.title = title, .p = p, .n = n};
+    int status = plot_picture_init(&c.pic, rows, cols);
     if (status == CLNET_OK)
         status = plot_render(path, dev, PRED_WIDTH, PRED_HEIGHT, draw_grid, &c);
-    free(c.pixels);
-    free(c.columns);
+    plot_picture_free(&c.pic);
     return status;
 }
 #endif /* CLNET_HAVE_PLOTS */

@@ -19,6 +19,14 @@ int plot_predictions(const char *path, enum plot_device dev, const char *title,
     return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s", path, PLOT_NONE_MESSAGE);
 }
 
+int plot_reconstructions(const char *path, enum plot_device dev, const char *title,
+                         const char *subtitle, const struct plot_reconstruction *p, int n,
+                         int rows, int cols)
+{
+    (void)dev, (void)title, (void)subtitle, (void)p, (void)n, (void)rows, (void)cols;
+    return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s", path, PLOT_NONE_MESSAGE);
+}
+
 int plot_confusion(const char *path, enum plot_device dev, const char *title,
                    const char *subtitle, const struct confusion *c)
 {

@@ -24,6 +24,18 @@ static inline PLINT plot_series_colour(int i)
     return COL_SERIES + (i % PLOT_PALETTE + PLOT_PALETTE) % PLOT_PALETTE;
 }
 
+/* One image's values as PLplot's image calls read them: (cols) column pointers into
+ * (cols, rows) values, each column bottom row first. plot_picture_set_grey sets cmap1 to
+ * black .. white for them. */
+struct plot_picture {
+    int rows, cols;
+    PLFLT *pixels;   /* (cols, rows) */
+    PLFLT **columns; /* (cols) */
+};
+int plot_picture_init(struct plot_picture *p, int rows, int cols);
+void plot_picture_free(struct plot_picture *p);
+void plot_picture_set_grey(void);
+
 typedef void (*plot_draw_fn)(const void *ctx);
 
 /* Draws through draw(ctx) on a fresh stream of width x height pixels (PLOT_DPI) into a

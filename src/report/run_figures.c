@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/safetensors.h"
 #include "report/plot.h"
 #include "util/csv.h"
 #include "util/fs.h"
@@ -106,6 +107,79 @@ int report_predictions_files(const char *dir, const char *title, const struct mn
     struct predictions_figure f = {text, p, n, data};
     return status == CLNET_OK ? figure_files(dir, "predictions", fmt, draw_predictions, &f)
                               : status;
+}
+
+struct recon_figure {
+    const char *title, *subtitle;
+    const struct plot_reconstruction *p;
+    int n, rows, cols;
+};
+
+static int draw_recon(const char *path, enum plot_device dev, const void *ctx)
+{
+    const struct recon_figure *f = ctx;
+    return plot_reconstructions(path, dev, f->title, f->subtitle, f->p, f->n, f->rows, f->cols);
+}
+
+/* The pictures of predictions.safetensors (see predictions.h): its tensors input, target
+ * and output, F32 (n, rows, cols) alike with 0 < n <= PLOT_RECON_MAX, into p. */
+static int recon_rows(struct plot_reconstruction *p, int *n, int *rows, int *cols,
+                      const struct safetensors *st)
+{
+    static const char *const names[PLOT_RECON_IMAGES] = {"input", "target", "output"};
+    const struct st_entry *e[PLOT_RECON_IMAGES];
+    for (int k = 0; k < PLOT_RECON_IMAGES; k++) {
+        e[k] = safetensors_find(st, names[k]);
+        if (!e[k] || strcmp(e[k]->dtype, "F32") != 0 || e[k]->rank != 3 ||
+            e[k]->shape[0] < 1 || e[k]->shape[0] > PLOT_RECON_MAX ||
+            (k > 0 && memcmp(e[k]->shape, e[0]->shape, sizeof e[0]->shape) != 0))
+            return clnet_errorf(CLNET_ERR_DATA, "%s: needs the tensors input, target and "
+                                "output, F32 (n, rows, cols) alike with n 1 to %d; %s is not",
+                                st->path, PLOT_RECON_MAX, names[k]);
+    }
+    *n = (int)e[0]->shape[0];
+    *rows = (int)e[0]->shape[1];
+    *cols = (int)e[0]->shape[2];
+    size_t px = (size_t)*rows * (size_t)*cols;
+    for (int i = 0; i < *n; i++) {
+        double err = 0;
+        for (int k = 0; k < PLOT_RECON_IMAGES; k++)
+            p[i].image[k] = (const float *)e[k]->data + (size_t)i * px;
+        for (size_t j = 0; j < px; j++) {
+            double d = (double)p[i].image[2][j] - (double)p[i].image[1][j];
+            err += 0.5 * d * d;
+        }
+        p[i].error = err;
+    }
+    return CLNET_OK;
+}
+
+int report_reconstruction_files(const char *dir, const char *title, enum report_format fmt)
+{
+    char *path = plot_path(dir, "predictions", "safetensors");
+    if (!path)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    bool exists = fs_exists(path); /* not: a classifier, or a run that has not completed */
+    struct safetensors st = {0};
+    int status = exists ? safetensors_read(&st, path) : CLNET_OK;
+    free(path);
+    if (!exists)
+        return status;
+    struct plot_reconstruction p[PLOT_RECON_MAX];
+    struct recon_figure f = {NULL, NULL, p, 0, 0, 0};
+    if (status == CLNET_OK)
+        status = recon_rows(p, &f.n, &f.rows, &f.cols, &st);
+    const char *target = safetensors_meta(&st, "target");
+    char text[512], sub[512];
+    snprintf(text, sizeof text, "%s: %d test images", title, f.n);
+    snprintf(sub, sizeof sub, "input (as read), target (%s), output; error = 1/2 "
+             "||output - target||^2", target ? target : "?");
+    f.title = text;
+    f.subtitle = sub;
+    if (status == CLNET_OK)
+        status = figure_files(dir, "predictions", fmt, draw_recon, &f);
+    safetensors_free(&st);
+    return status;
 }
 
 struct confusion_figure {

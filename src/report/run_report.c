@@ -267,6 +267,8 @@ int report_run_with(const char *run_dir, const char *title, const struct mnist *
         status = report_predictions_files(run_dir, title, data, fmt);
     if (CLNET_HAVE_PLOTS && status == CLNET_OK && data)
         status = report_confusion_files(run_dir, title, fmt);
+    if (CLNET_HAVE_PLOTS && status == CLNET_OK)
+        status = report_reconstruction_files(run_dir, title, fmt);
     return status;
 }
 

@@ -104,7 +104,9 @@ int run_plots_finish(struct run_plots *p, struct session *s, const struct experi
         return run_status;
     }
     bool classifies = experiment_classifies(e); /* predictions are classes */
-    if (p->status == CLNET_OK && classifies)
+    bool reconstructs = train_reconstruction_target(e, s->model.output_size, s->features) !=
+                        TARGET_NONE; /* or input, target and output images */
+    if (p->status == CLNET_OK && (classifies || reconstructs))
         keep(p, train_write_predictions(s, p->dir, e->seed));
     if (p->status == CLNET_OK && classifies)
         keep(p, write_confusion(p, s));

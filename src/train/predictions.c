@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/safetensors.h"
 #include "ops/ops.h"
 #include "util/fs.h"
 #include "util/rng.h"
@@ -70,8 +71,95 @@ static int predict(struct session *s, int *predicted, const struct device_split 
     return status;
 }
 
+enum loss_target train_reconstruction_target(const struct experiment *e, size_t output_size,
+                                             int features)
+{
+    if (e->n_layers == 0 || output_size != (size_t)features)
+        return TARGET_NONE;
+    const char *last = e->layers[e->n_layers - 1].name;
+    for (int i = 0; i < e->train.n_terms; i++) {
+        const struct loss_term *t = &e->train.terms[i];
+        bool on_last = !t->on || (last && strcmp(t->on, last) == 0);
+        if (t->kind == TERM_MSE && on_last &&
+            (t->target_kind == TARGET_INPUT || t->target_kind == TARGET_CLEAN))
+            return t->target_kind;
+    }
+    return TARGET_NONE;
+}
+
+/* Rows [start, start + b) of the figure: what the model read (x, evaluation's noise), the
+ * target (x_clean for TARGET_CLEAN, else x) and the output, each (b, F) at row start of input,
+ * target and output. */
+static int reconstruct(struct session *s, float *input, float *target, float *output,
+                       enum loss_target which, cl_mem index, int start, int b)
+{
+    size_t off = (size_t)start * (size_t)s->features, bytes = (size_t)b * s->features * 4;
+    cl_mem out;
+    int status = session_gather(s, &s->test, index, (size_t)start, b, SESSION_EVAL);
+    if (status == CLNET_OK)
+        status = model_forward(&s->model, &out, s->x, b, false);
+    if (status == CLNET_OK)
+        status = runtime_download(s->rt, input + off, s->x, 0, bytes);
+    if (status == CLNET_OK)
+        status = runtime_download(s->rt, target + off, which == TARGET_CLEAN ? s->x_clean : s->x,
+                                  0, bytes);
+    if (status == CLNET_OK)
+        status = runtime_download(s->rt, output + off, out, 0, bytes);
+    return status;
+}
+
+/* predictions.safetensors (predictions.h) for the first n of chosen. */
+static int write_reconstructions(struct session *s, const char *path, const int32_t *chosen,
+                                 int n, enum loss_target target)
+{
+    size_t px = (size_t)n * (size_t)s->features;
+    float *img = malloc(3 * px * sizeof *img);
+    cl_mem index = NULL;
+    int status = img ? runtime_alloc(s->rt, &index, (size_t)n * sizeof *chosen, "indices")
+                     : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK)
+        status = runtime_upload(s->rt, index, 0, chosen, (size_t)n * sizeof *chosen);
+    for (int start = 0; start < n && status == CLNET_OK; start += s->max_batch)
+        status = reconstruct(s, img, img + px, img + 2 * px, target, index, start,
+                             n - start < s->max_batch ? n - start : s->max_batch);
+    runtime_free(index);
+    static const char *const names[3] = {"input", "target", "output"};
+    struct st_tensor t[4] = {{"index", "I32", 1, {n}, chosen, (size_t)n * sizeof *chosen}};
+    for (int k = 0; k < 3; k++)
+        t[k + 1] = (struct st_tensor){names[k], "F32", 3, {n, s->data.rows, s->data.cols},
+                                      img + k * px, px * sizeof *img};
+    const char *meta[] = {"target", target == TARGET_CLEAN ? "clean" : "input", NULL};
+    if (status == CLNET_OK)
+        status = safetensors_write_checked(path, t, 4, meta);
+    free(img);
+    return status;
+}
+
+/* The first RECONSTRUCTIONS_COUNT of predictions.csv's drawing of images. */
+static int train_write_reconstructions(struct session *s, const char *run_dir, uint64_t seed,
+                                       enum loss_target target)
+{
+    int n = s->test.n < RECONSTRUCTIONS_COUNT ? s->test.n : RECONSTRUCTIONS_COUNT;
+    int32_t chosen[RECONSTRUCTIONS_COUNT];
+    char *path = NULL;
+    size_t len = strlen(run_dir) + sizeof "/predictions.safetensors";
+    if ((path = malloc(len)))
+        snprintf(path, len, "%s/predictions.safetensors", run_dir);
+    int status = path ? choose(chosen, n, s->test.n, seed)
+                      : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK)
+        status = write_reconstructions(s, path, chosen, n, target);
+    free(path);
+    return status;
+}
+
 int train_write_predictions(struct session *s, const char *run_dir, uint64_t seed)
 {
+    enum loss_target target = train_reconstruction_target(s->exp, s->model.output_size,
+                                                          s->features);
+    if (target != TARGET_NONE)
+        return train_write_reconstructions(s, run_dir, seed, target);
+
     int n = s->test.n < PREDICTIONS_COUNT ? s->test.n : PREDICTIONS_COUNT;
     int32_t chosen[PREDICTIONS_COUNT];
     int predicted[PREDICTIONS_COUNT];

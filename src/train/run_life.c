@@ -168,9 +168,10 @@ int run_examine(struct trainer *t, struct safetensors *ck, long *resume_at, bool
 static int remove_previous_run(const char *dir)
 {
     /* The predictions too: a run whose loss does not classify writes none (train.loss). */
-    static const char *const names[] = {"checkpoint.bin", "model.safetensors",
-                                        "best.safetensors", "summary.json", "predictions.csv",
-                                        "predictions.png", "confusion.json", "confusion.png"};
+    static const char *const names[] = {"checkpoint.bin",  "model.safetensors",
+                                        "best.safetensors", "summary.json",
+                                        "predictions.csv",  "predictions.safetensors",
+                                        "predictions.png",  "confusion.json", "confusion.png"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char *path = run_path(dir, names[i]);
         if (!path)

@@ -9,7 +9,9 @@ take the same 3 rows (seeded, uniform in [0, 1)) and classes; clnet grad prints 
 gradient with respect to each named layer's output, PyTorch gives the same from autograd in
 float64 on the same float32 weights. Each block must agree to 1e-5 relative to its largest
 |value|. The cases: question 3's residual block under a classifier (x read by the hidden layer
-and the sum), configs/examples/resnet_mnist.yaml (two residual blocks of convolutions) and
+and the sum), question 3 itself (configs/hw2/q3_residual.yaml: L = S + R, S against target
+rows s given with --targets, 3 rows in [0, 1) like x; PyTorch's loss is bench/torch_ref.py's
+Objective), configs/examples/resnet_mnist.yaml (two residual blocks of convolutions) and
 question 4 (v)'s plain stack (dL/dx only: its layers have no names).
 Exits 77 (skipped) when torch cannot be imported.
 """
@@ -29,7 +31,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 try:
     import numpy as np
     import torch
-    import torch.nn.functional as F
     import yaml  # noqa: F401  (torch_ref reads configs with it)
 except ImportError as e:
     print(f"grad_parity: skipped: {e} (install python3-torch: scripts/setup --bench)")
@@ -48,6 +49,7 @@ RESIDUAL = """model:
     - dense: {units: 10}
 """
 CASES = [("residual", None, ["h", "y"]),
+         ("q3_residual", "configs/hw2/q3_residual.yaml", ["h", "y"]),
          ("resnet", "configs/examples/resnet_mnist.yaml", ["stem", "r1", "block1"]),
          ("stack", "configs/hw2/q4_v_two_sigmoid.yaml", [])]
 
@@ -95,9 +97,16 @@ def run_case(clnet_bin, work, name, config, nodes):
     rng = np.random.default_rng(7)
     x = rng.random((3, 784)).astype(np.float32)
     labels = [3, 7, 1]
+    obj = clnet_torch.torch_ref.Objective(cfg, net)
+    # A loss without a classification term (question 3: S against the clean image) takes
+    # target rows, s in [0, 1) here, from --targets; the others the rows' classes.
+    s = rng.random((3, 784)).astype(np.float32) if obj.classify is None else None
     np.savetxt(os.path.join(case, "x.csv"), x, delimiter=",", fmt="%.9g")
-    with open(os.path.join(case, "t.csv"), "w") as f:
-        f.write("".join(f"{c}\n" for c in labels))
+    if s is not None:
+        np.savetxt(os.path.join(case, "t.csv"), s, delimiter=",", fmt="%.9g")
+    else:
+        with open(os.path.join(case, "t.csv"), "w") as f:
+            f.write("".join(f"{c}\n" for c in labels))
     got = subprocess.run([clnet_bin, "grad", os.path.join(case, "case.yaml"), "--inputs",
                           os.path.join(case, "x.csv"), "--targets", os.path.join(case, "t.csv"),
                           ] + (["--nodes", ",".join(nodes)] if nodes else []),
@@ -107,7 +116,9 @@ def run_case(clnet_bin, work, name, config, nodes):
     clnet = blocks(got.stdout)
     net = net.double()
     xt = torch.from_numpy(x.astype(np.float64)).reshape([3] + net.input_shape).requires_grad_()
-    loss = F.cross_entropy(net(xt), torch.tensor(labels))
+    net(xt)
+    clean = torch.from_numpy(s.astype(np.float64)) if s is not None else xt
+    loss = clnet_torch.torch_ref.Objective(cfg, net)(xt, clean, torch.tensor(labels))[0]
     index = {layer_name(lay): i for i, lay in enumerate(cfg["model"]["layers"])}
     outs = {n: net.last_outs[index[n]] for n in nodes}
     for t in outs.values():

@@ -7,8 +7,10 @@
 For the dense network of question 4 (ix)/(xiii) (five ReLU layers) and the CNN of question 5,
 each with SGD and with Adam, the pooling CNNs of configs/examples (max pooling with Adam,
 average pooling with SGD), networks with batch norm after dense layers and after
-convolutions (tests/interop/*.yaml, with SGD) and the graph model
-configs/examples/resnet_mnist.yaml (two residual blocks, SGD): PyTorch draws the initial
+convolutions (tests/interop/*.yaml, with SGD), the graph model
+configs/examples/resnet_mnist.yaml (two residual blocks, SGD) and question 3's residual
+denoising autoencoder configs/hw2/q3_residual.yaml (Adam; PyTorch reads the noisy images
+clnet reads, tests/interop/clnet_noise.py): PyTorch draws the initial
 weights (bench/torch_ref.py's twin of
 the config) and writes them with a plain-Python safetensors writer; clnet starts from that
 file (init: {weights: {file: F}, biases: {file: F}}); both read the training set in order
@@ -29,7 +31,14 @@ float64. Compared:
   - model.safetensors read by two independent plain-Python readers (and the `safetensors`
     package when installed; Debian 12 does not package it);
   - batch norm's running statistics in the N-step run's model.safetensors against PyTorch
-    float64's buffers, 1e-3 of each tensor's largest |value|.
+    float64's buffers, 1e-3 of each tensor's largest |value|;
+  - with train.loss as a list of terms, each term as the totals above (metrics.csv's
+    train_loss_NAME and test_loss_NAME);
+  - a reconstruction model (no classes: q3) instead of the predictions: the 10 test images of
+    the N-step run's predictions.safetensors, their input rows bitwise clnet_noise.py's
+    evaluation draw, their targets the clean images, clnet's outputs against PyTorch's forward
+    pass of the same weights on the same rows (float64, 1e-5 of the largest |output|) and
+    against PyTorch float64's own network after the N steps (1e-3).
 
 N is 100 for both networks: dense SGD at lr 0.1, Adam at 0.003 from the random draw; the CNN
 with Adam 0.003 and with SGD at lr 0.05 from the point 100 float64 Adam steps reach (the
@@ -122,6 +131,11 @@ CASES = [
     # and Adam 0.003 parted further (clnet 2.7e-2, PyTorch float32 1.3e-2): chaotic, as above
     ("cnn_resnet_sgd", "configs/examples/resnet_mnist.yaml", {"sgd": {"lr": 0.02}},
      ({"adam": {"lr": 0.003}}, 100)),
+    # question 3 (configs/hw2/q3_residual.yaml): y = x + W2 sigmoid(W1 x + b1) + b2 on noisy
+    # images (data.noise: PyTorch reads clnet_noise.py's draws), L = S + R, S against the
+    # clean image, R on the hidden layer; each term compared too, and the outputs in place of
+    # classes (check_outputs). Its own optimizer (Adam 0.003), from the draw
+    ("q3_residual_adam", "configs/hw2/q3_residual.yaml", {"adam": {"lr": 0.003}}, None),
 ]
 TOL_1, TOL_N = 1e-5, 1e-3
 
@@ -160,12 +174,22 @@ def summary(run):
         return json.load(f)
 
 
+def inputs(cfg, data):
+    """(train inputs, train labels, test inputs, test labels) of torch_ref for cfg (its noise)
+    from data = (train bytes, labels, test bytes, labels, train images, test images)."""
+    u8tr, ytr, u8te, yte, xtr, xte = data
+    shape = list(xtr.shape[1:])
+    return (torch_ref.Inputs(cfg, u8tr, "train", shape, clean=xtr), ytr,
+            torch_ref.Inputs(cfg, u8te, "test", shape, clean=xte), yte)
+
+
 def torch_train(cfg, net, steps, data, evaluate=True):
     """PyTorch's side: the batch losses of steps 1..steps and the test loss after step 1 and
-    after the last, as bench/torch_ref.py trains (its sampler, optimizer and loss)."""
+    after the last, as bench/torch_ref.py trains (its sampler, inputs, optimizer and loss),
+    each a pair (total, {term: value})."""
     tr = cfg["train"]
-    xtr, ytr, xte, yte = data
-    loss = torch_ref.loss_fn(tr["loss"])
+    itr, ytr, ite, yte = inputs(cfg, data)
+    obj = torch_ref.Objective(cfg, net)
     opt, _ = torch_ref.make_optimizer(tr["optimizer"], net.parameters())
     sampler = torch_ref.Sampler(len(ytr), int(tr["batch_size"]), False, int(cfg["seed"]))
     ebs = int(tr["eval_batch_size"])
@@ -175,14 +199,16 @@ def torch_train(cfg, net, steps, data, evaluate=True):
     for t in range(steps):
         t0 = time.perf_counter()
         idx = sampler.next()
+        x, clean = itr.batch(idx.numpy(), sampler.passes)
         opt.zero_grad()
-        batch_loss = loss(net(xtr[idx]), ytr[idx])
+        net(x)
+        batch_loss, terms = obj(x, clean, ytr[idx])
         batch_loss.backward()
         opt.step()
-        batch_losses.append(batch_loss.item())
+        batch_losses.append((batch_loss.item(), {k: v.item() for k, v in terms.items()}))
         seconds += time.perf_counter() - t0
         if evaluate and t + 1 in (1, steps):
-            test_loss[t + 1] = torch_ref.evaluate(net, loss, xte, yte, ebs)[1]
+            test_loss[t + 1] = torch_ref.evaluate(net, obj, ite, yte, ebs)[1:]
     return batch_losses, test_loss, seconds
 
 
@@ -263,8 +289,48 @@ def warm_up(cfg, net, warmup, data64):
             p.copy_(q.float())
 
 
+def load_data(shape):
+    """(train bytes, labels, test bytes, labels, train images, test images): the bytes for
+    data.noise's draws (clnet_noise.py), the images as byte / 255 in float32 of shape."""
+    u8tr, ytr, u8te, yte = torch_ref.load_mnist_u8(DATA)
+    return (u8tr, torch.from_numpy(ytr.astype(np.int64)), u8te,
+            torch.from_numpy(yte.astype(np.int64)), torch_ref.images_f32(u8tr, shape),
+            torch_ref.images_f32(u8te, shape))
+
+
 def to_float64(data):
-    return tuple(x.double() if x.is_floating_point() else x for x in data)
+    return data[:4] + tuple(x.double() for x in data[4:])
+
+
+def check_outputs(fails, run, cfg, net64, data, steps):
+    """A reconstruction model has no classes to compare: its outputs instead, on the test
+    images of the run's predictions.safetensors (the input rows clnet read, noise included,
+    and its device's output of them with the final weights): the input rows against
+    clnet_noise.py's draw for those images (bitwise), the target rows against the clean
+    images (bitwise), the outputs against PyTorch's forward pass of the same weights on the
+    same rows (float64, 1e-5 of the largest |output|), and against PyTorch float64's own
+    network after the same steps (TOL_N of the largest |output|)."""
+    got, _ = clnet_torch.load(os.path.join(run, "predictions.safetensors"))
+    index = got["index"].astype(np.int64)
+    x_cl, y_cl = got["input"].reshape(len(index), -1), got["output"].reshape(len(index), -1)
+    _, _, ite, _ = inputs(cfg, data)
+    x_pt, clean = (t.reshape(len(index), -1).numpy() for t in ite.batch(index))
+    fails.check(np.array_equal(x_cl, x_pt), f"the {len(index)} test images clnet read (its "
+                "predictions.safetensors' input) are bitwise PyTorch's (clnet_noise.py)")
+    fails.check(np.array_equal(got["target"].reshape(len(index), -1), clean),
+                "predictions.safetensors' target rows are the clean test images")
+    mine = clnet_torch.build(cfg).double()
+    clnet_torch.load_into(mine, clnet_torch.load(os.path.join(run, "model.safetensors"))[0])
+    scale = np.abs(y_cl).max()
+    for what, net, tol in (("the same weights", mine, TOL_1),
+                           (f"PyTorch float64's own after {steps} steps", net64, TOL_N)):
+        net.eval()
+        with torch.no_grad():
+            y = net(torch.from_numpy(x_cl.astype(np.float64)).reshape(
+                [len(index)] + net.input_shape)).reshape(len(index), -1).numpy()
+        d = np.abs(y_cl - y).max() / scale
+        fails.check(d <= tol, f"outputs of {len(index)} test images against PyTorch's on "
+                    f"{what}: largest difference {d:.2e} of the largest |output| (limit {tol:g})")
 
 
 def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, work):
@@ -299,23 +365,46 @@ def run_case(fails, a, name, config, optimizer, warmup, steps, data, data64, wor
     print(f"  PyTorch: {steps} steps in {f32[2]:.1f} s in float32, {f64[2]:.1f} s in float64 "
           "(evaluations not counted)")
     first = next(r for r in metrics_rows(runs[1]) if r["iteration"] == 1)  # row 0: no step
+    last = next(r for r in metrics_rows(runs[steps]) if r["iteration"] == steps)
     s1, sn = summary(runs[1]), summary(runs[steps])
-    pairs = [  # what, clnet, PyTorch (float32 at step 1, float64 after N steps), limit
-        ("batch loss of step 1 (same initial weights)", first["train_loss"], f32[0][0], TOL_1),
-        ("test loss after 1 step", s1["final_test_loss"], f32[1][1], TOL_1),
-        (f"batch loss of step {steps}", sn["final_train_loss"], f64[0][-1], TOL_N),
-        (f"test loss after {steps} steps", sn["final_test_loss"], f64[1][steps], TOL_N),
-    ]
-    for i, (what, c, p, tol) in enumerate(pairs):
-        ref = "PyTorch" if i < 2 else "PyTorch float64"
+    compare_losses(fails, [  # what, clnet, PyTorch float32, float64; step 1 against float32
+        ("batch loss of step 1 (same initial weights)", first["train_loss"], f32[0][0][0],
+         None),
+        ("test loss after 1 step", s1["final_test_loss"], f32[1][1][0], None),
+        (f"batch loss of step {steps}", sn["final_train_loss"], f32[0][-1][0], f64[0][-1][0]),
+        (f"test loss after {steps} steps", sn["final_test_loss"], f32[1][steps][0],
+         f64[1][steps][0]),
+    ])
+    terms = list(f32[0][0][1]) if isinstance(cfg["train"]["loss"], list) else []
+    for k in terms:  # each term of a loss list: metrics.csv's columns train_loss_K, test_loss_K
+        if f"train_loss_{k}" not in first or f"test_loss_{k}" not in first:
+            fails.check(False, f"term {k}: metrics.csv has no train_loss_{k} and test_loss_{k}")
+            continue
+        compare_losses(fails, [
+            (f"term {k}: batch loss of step 1", first[f"train_loss_{k}"], f32[0][0][1][k],
+             None),
+            (f"term {k}: test loss after 1 step", first[f"test_loss_{k}"], f32[1][1][1][k],
+             None),
+            (f"term {k}: batch loss of step {steps}", last[f"train_loss_{k}"],
+             f32[0][-1][1][k], f64[0][-1][1][k]),
+            (f"term {k}: test loss after {steps} steps", last[f"test_loss_{k}"],
+             f32[1][steps][1][k], f64[1][steps][1][k]),
+        ])
+    check_state(fails, runs[steps], net64, net32, steps)
+    return runs[steps], cfg, net64
+
+
+def compare_losses(fails, rows):
+    """Each (what, clnet, PyTorch float32, PyTorch float64 or None): against float32 to TOL_1
+    where float64 is None (step 1, the same initial weights), else against float64 to TOL_N
+    with float32's distances printed beside."""
+    for what, c, p32, p64 in rows:
+        p, tol, ref = (p32, TOL_1, "PyTorch") if p64 is None else (p64, TOL_N, "PyTorch float64")
         fails.check(rel(c, p) <= tol, f"{what}: clnet {c:.9g}, {ref} {p:.9g}, relative "
                     f"difference {rel(c, p):.2e} (limit {tol:g})")
-        if i >= 2:
-            p32 = f32[0][-1] if i == 2 else f32[1][steps]
+        if p64 is not None:
             print(f"       PyTorch float32 {p32:.9g}: {rel(c, p32):.2e} from clnet, "
                   f"{rel(p32, p):.2e} from PyTorch float64")
-    check_state(fails, runs[steps], net64, net32, steps)
-    return runs[steps], cfg
 
 
 def check_state(fails, run, net64, net32, steps):
@@ -368,13 +457,16 @@ def main(argv):
             cnn = name.startswith("cnn")
             if cnn not in data:
                 data.clear()  # one data set at a time (float64 MNIST is 0.4 GB)
-                data[cnn] = torch_ref.load_mnist(DATA, [1, 28, 28] if cnn else [784])
+                data[cnn] = load_data([1, 28, 28] if cnn else [784])
                 data[cnn, 64] = to_float64(data[cnn])
             steps = a.cnn_steps if cnn else a.steps
-            run, cfg = run_case(fails, a, name, config, optimizer, warmup, steps, data[cnn],
-                                data[cnn, 64], work)
-            check_predictions(fails, a.clnet, run, cfg, data[cnn][2], data[cnn][3], csv)
+            run, cfg, net64 = run_case(fails, a, name, config, optimizer, warmup, steps,
+                                       data[cnn], data[cnn, 64], work)
             check_files(fails, run)
+            if torch_ref.Objective(cfg, net64).classify is None:  # a reconstruction model
+                check_outputs(fails, run, cfg, net64, data[cnn], steps)
+                continue
+            check_predictions(fails, a.clnet, run, cfg, data[cnn][5], data[cnn][3], csv)
             rc = load_run.main([run, "--data", DATA])
             fails.check(rc == 0, f"examples/pytorch/load_run.py {name}: exit {rc}")
     except RuntimeError as e:

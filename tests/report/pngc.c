@@ -68,6 +68,23 @@ int pngc_count_red(const struct pngc_image *img, int x0, int y0, int x1, int y1)
     return n;
 }
 
+int pngc_count_runs(const struct pngc_image *img, int y, int x0, int x1, int min_len)
+{
+    int runs = 0, len = 0;
+    for (int x = x0 < 0 ? 0 : x0; x <= x1 && x <= img->width; x++) {
+        const unsigned char *p = x < x1 && x < img->width && y >= 0 && y < img->height
+                                     ? img->rgb + ((size_t)y * img->width + x) * 3
+                                     : NULL;
+        if (p && (p[0] < 230 || p[1] < 230 || p[2] < 230)) {
+            len++;
+            continue;
+        }
+        runs += len >= min_len;
+        len = 0;
+    }
+    return runs;
+}
+
 int pngc_write(const char *path, int width, int height, const unsigned char *rgb)
 {
     png_image im;

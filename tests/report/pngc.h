@@ -27,6 +27,10 @@ bool pngc_is_red(const struct pngc_image *img, int x, int y);
 /* Red pixels in [x0, x1) x [y0, y1). */
 int pngc_count_red(const struct pngc_image *img, int x0, int y0, int x1, int y1);
 
+/* Runs of at least min_len pixels that are not near-white (any channel below 230) along row
+ * y between x0 and x1 (excluded): how many pictures a line crosses. */
+int pngc_count_runs(const struct pngc_image *img, int y, int x0, int x1, int min_len);
+
 /* Writes an 8-bit RGB PNG. 0 or -1. */
 int pngc_write(const char *path, int width, int height, const unsigned char *rgb);
 

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "pngc.h"
+#include "recon_png.h"
 #include "report/metrics_read.h"
 #include "report/plot.h"
 #include "util/fs.h"
@@ -433,6 +434,41 @@ START_TEST(test_plot_predictions_grid)
 {
     check_grid(PRED_MAX);
     check_grid(37);
+}
+END_TEST
+
+/* ---- the reconstruction figure ---------------------------------------------------------- */
+
+/* n rows drawn, three pictures on each (recon_png.h). Pictures are grey (below 0.8), so no pixel
+ * of one is the page's white; the output's values run outside [0, 1] (clamped, not wrapped). */
+static void check_recon(int n)
+{
+    enum { R = 28, C = 28 };
+    float *images = malloc((size_t)PLOT_RECON_MAX * PLOT_RECON_IMAGES * R * C * sizeof *images);
+    struct plot_reconstruction p[PLOT_RECON_MAX];
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < PLOT_RECON_IMAGES; k++) {
+            float *img = images + ((size_t)i * PLOT_RECON_IMAGES + k) * R * C;
+            for (int j = 0; j < R * C; j++)
+                img[j] = k == 2 ? -0.5f + 0.2f * (float)((j + i) % 7) / 6.0f
+                                : 0.05f + 0.7f * (float)((j * (k + 1) + i) % 11) / 10.0f;
+            p[i].image[k] = img;
+        }
+        p[i].error = 10.0 + i;
+    }
+    char *dir = make_dir(n == PLOT_RECON_MAX ? "recon10" : "recon_few");
+    char *path = in_dir(dir, "predictions.png");
+    ck_assert_int_eq(plot_reconstructions(path, PLOT_PNG, "recon", "sub", p, n, R, C), CLNET_OK);
+    assert_recon_png(path, n);
+    free(images);
+    free(path);
+    free(dir);
+}
+
+START_TEST(test_plot_reconstructions)
+{
+    check_recon(PLOT_RECON_MAX);
+    check_recon(4);
 }
 END_TEST
 
@@ -917,6 +953,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_plot_palette);
     harness_add_plot_test(tc, test_plot_many_series);
     harness_add_plot_test(tc, test_plot_predictions_grid);
+    harness_add_plot_test(tc, test_plot_reconstructions);
     harness_add_plot_test(tc, test_report_run_files);
     harness_add_plot_test(tc, test_report_x_axis);
     harness_add_plot_test(tc, test_compare_runs);
