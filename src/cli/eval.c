@@ -61,6 +61,20 @@ int cli_run_files(const char *target, const char *which, bool configs_too, char 
     return *config ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
 }
 
+/* The test loss, each of train.loss's terms (its mean before its weight, as metrics.csv's
+ * test_loss_NAME), and the accuracy when a term classifies. */
+static void print_eval(const struct experiment *e, double loss, double acc, const double *terms,
+                       const char *weights)
+{
+    printf("%s: test loss %.6f", e->name, loss);
+    for (int t = 0; t < e->train.n_terms; t++)
+        printf("%s%s %.6f", t ? ", " : " [", e->train.terms[t].name, terms[t]);
+    printf("%s", e->train.n_terms > 0 ? "]" : "");
+    if (!isnan(acc)) /* NaN: a loss without a classification term */
+        printf(", test accuracy %.4f", acc);
+    printf(" (%s)\n", weights ? weights : "initial weights");
+}
+
 int cli_eval(const struct cli_args *args)
 {
     const char *target = args->positional[0];
@@ -92,16 +106,12 @@ int cli_eval(const struct cli_args *args)
         if (in && !stdin_input)
             fclose(in);
     } else if (status == CLNET_OK) {
-        double loss, acc;
+        double loss, acc, terms[LOSS_MAX_TERMS];
         struct confusion cm = {0};
         status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc,
-                                &cm);
-        if (status == CLNET_OK && isnan(acc)) /* a loss without a classification term */
-            printf("%s: test loss %.6f (%s)\n", e.name, loss,
-                   weights ? weights : "initial weights");
-        else if (status == CLNET_OK)
-            printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
-                   weights ? weights : "initial weights");
+                                terms, &cm);
+        if (status == CLNET_OK)
+            print_eval(&e, loss, acc, terms, weights);
         if (status == CLNET_OK && cm.classes > 0)
             confusion_print(stdout, &cm);
         confusion_free(&cm);

@@ -152,7 +152,8 @@ int evaluate_at(struct trainer *t, long it, const float *last_step, struct progr
 }
 
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm)
+                   const char *cl_dir, double *test_loss, double *test_acc, double *terms,
+                   struct confusion *cm)
 {
     struct session s;
     int status = session_open(&s, e, device_flag, cl_dir, NULL);
@@ -169,7 +170,8 @@ int train_evaluate(const struct experiment *e, const char *weights, const char *
         status = model_upload_params(&s.model, params);
     free(params);
     if (status == CLNET_OK)
-        status = session_evaluate(&s, &s.test, test_loss, test_acc);
+        status = session_evaluate_terms(&s, &s.test, test_loss, test_acc,
+                                        e->train.n_terms > 0 ? terms : NULL);
     /* the hook of `clnet eval`'s table (predictions.h), for a loss that classifies */
     if (status == CLNET_OK && cm && experiment_classifies(e))
         status = train_confusion(cm, &s, &s.test, s.data.test_labels);

@@ -33,10 +33,12 @@ int train_run(const struct experiment *e, const struct train_options *o);
 int train_warm_kernels(const struct experiment *e, const struct train_options *o);
 
 /* Test-set loss and accuracy of a model whose weights come from `weights` (a safetensors
- * file) or, when NULL, from the experiment's init; with cm, also its confusion matrix over the
- * test set (report/confusion.h; the caller frees it). */
+ * file) or, when NULL, from the experiment's init; with terms (room for train.loss's n_terms),
+ * each term's mean before its weight; with cm, also its confusion matrix over the test set
+ * (report/confusion.h; the caller frees it). */
 struct confusion;
 int train_evaluate(const struct experiment *e, const char *weights, const char *device_flag,
-                   const char *cl_dir, double *test_loss, double *test_acc, struct confusion *cm);
+                   const char *cl_dir, double *test_loss, double *test_acc, double *terms,
+                   struct confusion *cm);
 
 #endif

@@ -5,6 +5,7 @@
  * naming the layers of a stack changes nothing; and a batch norm in a graph trains and
  * evaluates as in the stack. */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,22 @@ START_TEST(test_q3_terms_train_and_repeat)
     ck_assert_msg(!strncmp(last, "40,", 3) && strstr(last, ",nan,"), "%s", last);
     double first_s = json_number(a, "final_test_loss");
     ck_assert_msg(first_s > 0 && first_s < 5.0, "%s", a); /* S falls from ~18 (random W2 h) */
+    /* clnet eval prints each term's test mean, as the last row's test_loss_S and test_loss_R */
+    double col[11], s_eval, r_eval, total;
+    const char *p = last;
+    for (int i = 0; i < 11; i++, p = strchr(p, ',') + 1)
+        col[i] = strtod(p, NULL);
+    struct run_result *r = calloc(1, sizeof *r);
+    clnet(r, (const char *const[]){"eval", run_dir("q3_a"), NULL});
+    const char *at = strstr(r->out, "test loss ");
+    ck_assert_msg(r->exit_code == 0 && at && !strstr(r->out, "accuracy") &&
+                      sscanf(at, "test loss %lf [S %lf, R %lf]", &total, &s_eval, &r_eval) == 3,
+                  "exit %d: %s%s", r->exit_code, r->out, r->err);
+    ck_assert_msg(fabs(s_eval - col[9]) <= 1e-5 * fabs(col[9]) &&
+                      fabs(r_eval - col[10]) <= 1e-5 * fabs(col[10]) + 1e-6 &&
+                      fabs(total - first_s) <= 1e-5 * first_s,
+                  "eval %s against the last row %s", r->out, last);
+    free(r);
     free(m);
     free(a);
     free(b);
