@@ -272,12 +272,21 @@
     ].filter((c) => c.acc);
     const labels = curves.map((c) => c.label), styles = curves.map((c) => c.style);
     const xs = curves.map((c) => c.x);
-    chart(parent, { id: "chart-accuracy", title: "accuracy", xlabel: "iteration",
-      ylabel: "accuracy", labels: labels, styles: styles, sync: "run",
-      data: align(xs, curves.map((c) => c.acc)) });
+    /* a loss without a classification term: accuracies are null (nan) in every row */
+    if (curves.some((c) => c.acc.some((v) => v != null)))
+      chart(parent, { id: "chart-accuracy", title: "accuracy", xlabel: "iteration",
+        ylabel: "accuracy", labels: labels, styles: styles, sync: "run",
+        data: align(xs, curves.map((c) => c.acc)) });
     chart(parent, { id: "chart-loss", title: "loss", xlabel: "iteration", ylabel: "loss",
       labels: labels, styles: styles, sync: "run", log: "auto",
       data: align(xs, curves.map((c) => c.loss)) });
+    /* train.loss's terms: each one's test-set mean before its weight (test_loss_NAME) */
+    const terms = Object.keys(m).filter((k) => k.startsWith("test_loss_"));
+    if (terms.length)
+      chart(parent, { id: "chart-terms", title: "loss terms (test set, before their weights)",
+        xlabel: "iteration", ylabel: "term", labels: terms.map((k) => k.slice(10)),
+        styles: terms.map((k, i) => Object.assign(style(i), { width: 2 })), sync: "run",
+        log: "auto", data: [m.iteration].concat(terms.map((k) => m[k])) });
     chart(parent, { id: "chart-lr", title: "learning rate", xlabel: "iteration",
       ylabel: "learning rate", labels: ["learning rate"], styles: [{ stroke: data.palette[4] }],
       sync: "run", log: "auto", data: [m.iteration, m.lr] });

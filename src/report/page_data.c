@@ -44,10 +44,11 @@ static void json_column(struct json_writer *w, const char *key, const double *v,
 }
 
 /* key: the named columns of dir/file as read (metrics_read, steps_read; a column the file
- * lacks is null), or null when there is no such file. */
+ * lacks is null), with terms also each loss term's columns, or null when there is no such
+ * file. */
 static int json_table(struct json_writer *w, const char *key, const char *dir, const char *file,
                       int (*read)(struct metrics_table *, const char *),
-                      const char *const *names, int n)
+                      const char *const *names, int n, bool terms)
 {
     char *path = path_in(dir, file);
     if (!path)
@@ -60,6 +61,9 @@ static int json_table(struct json_writer *w, const char *key, const char *dir, c
         json_begin_object(w);
         for (int i = 0; i < n; i++)
             json_column(w, names[i], metrics_column(&t, names[i]), t.n);
+        for (int i = 0; i < t.n_cols && terms; i++) /* train.loss's terms: *_loss_NAME */
+            if (!strncmp(t.names[i], "test_loss_", 10) || !strncmp(t.names[i], "train_loss_", 11))
+                json_column(w, t.names[i], t.cols[i], t.n);
         json_end_object(w);
     } else {
         json_null(w);
@@ -69,14 +73,15 @@ static int json_table(struct json_writer *w, const char *key, const char *dir, c
     return status;
 }
 
-/* "metrics": metrics.csv's columns (all, or the test curves and lr: the first four). */
+/* "metrics": metrics.csv's columns (all, with each loss term's, or the test curves and lr:
+ * the first four). */
 static int json_metrics(struct json_writer *w, const char *dir, bool all)
 {
     static const char *const names[] = {"iteration",  "lr",        "test_acc",
                                         "test_loss",  "train_acc", "train_loss",
                                         "full_train_acc", "full_train_loss", "val_acc",
                                         "val_loss"};
-    return json_table(w, "metrics", dir, "metrics.csv", metrics_read, names, all ? 10 : 4);
+    return json_table(w, "metrics", dir, "metrics.csv", metrics_read, names, all ? 10 : 4, all);
 }
 
 /* "steps": steps.csv's columns (every step's mini-batch loss and accuracy: the noisy curve),
@@ -84,7 +89,7 @@ static int json_metrics(struct json_writer *w, const char *dir, bool all)
 static int json_steps(struct json_writer *w, const char *dir)
 {
     static const char *const names[] = {"iteration", "train_acc", "train_loss"};
-    return json_table(w, "steps", dir, "steps.csv", steps_read, names, 3);
+    return json_table(w, "steps", dir, "steps.csv", steps_read, names, 3, false);
 }
 
 /* key: the text of dir/name, or null when there is no such file. */

@@ -3,7 +3,7 @@
 //
 //   node pages.mjs SWEEP_DIR SHOTS_DIR [RUNS]
 //
-// SWEEP_DIR holds a finished sweep of RUNS runs (3 unless given: index.html and its runs'
+// SWEEP_DIR holds a finished sweep of RUNS runs (3 unless given; test_browser.c gives 4: index.html and its runs'
 // folders); the screenshots (sweep-1280.png, run-800.png, ...) go to SHOTS_DIR. Every request that is
 // not file:// is blocked and fails the run, and so does any console error, uncaught exception
 // or failed file:// load. Before trusting itself it checks that it catches a planted script
@@ -189,6 +189,10 @@ async function checkRunPage(t, name, width) {
     (u) => [u.root.parentNode.id, u.data[0].length, u.width]));
   check(charts.length >= 3 && charts.every((c) => c[1] > 0 && c[2] > 0 && c[2] <= width),
         "its curves are drawn within the page: " + JSON.stringify(charts));
+  const header = fs.readFileSync(path.join(sweepDir, name, "metrics.csv"), "utf8")
+    .split("\n")[0].split(",");
+  const terms = header.filter((c) => c.startsWith("test_loss_")).map((c) => c.slice(10));
+  if (terms.length) return checkTermsRunPage(page, name, terms);
   // The mini-batch curve is steps.csv's, a point per step with the file's values (not one per
   // evaluation from metrics.csv), in the accuracy and the loss chart.
   const steps = fs.readFileSync(path.join(sweepDir, name, "steps.csv"), "utf8").trim()
@@ -212,6 +216,28 @@ async function checkRunPage(t, name, width) {
   const rows = await page.$$eval("#summary table tr", (r) => r.map((x) => x.textContent));
   check(rows.some((r) => r.startsWith("status")), "summary.json is a table");
   return marked;
+}
+
+// A run whose train.loss is a list of terms without a classification term: no accuracy chart
+// (its accuracies are nan), a loss chart, and a chart of the terms whose curves are
+// metrics.csv's test_loss_NAME columns.
+async function checkTermsRunPage(page, name, terms) {
+  const rows = fs.readFileSync(path.join(sweepDir, name, "metrics.csv"), "utf8").trim()
+    .split("\n");
+  const cols = rows[0].split(",");
+  const want = terms.map((t) => rows.slice(1).map((r) => Number(r.split(",")[cols.indexOf(
+    "test_loss_" + t)])));
+  const drawn = await page.evaluate(() => window.clnetPage.charts.map((u) => [
+    u.root.parentNode.id, u.series.slice(1).map((s) => s.label), u.data.slice(1)]));
+  const ids = drawn.map((c) => c[0]);
+  check(!ids.includes("chart-accuracy") && ids.includes("chart-loss"),
+        `${name}: no accuracy chart without a classification term, a loss chart: ${ids}`);
+  const chart = drawn.find((c) => c[0] === "chart-terms");
+  check(chart && chart[1].join() === terms.join() &&
+        chart[2].every((ys, i) => ys.length === want[i].length &&
+                                  ys.every((y, j) => y === want[i][j])),
+        `${name}: the terms chart draws ${terms.join(", ")} as metrics.csv's test_loss_ columns`);
+  return 0;
 }
 
 // ---- a whole pass ------------------------------------------------------------------------

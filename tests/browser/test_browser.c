@@ -1,4 +1,4 @@
-/* The pages in a real browser (suite "browser"): a 3-run sweep on the tiny synthetic set
+/* The pages in a real browser (suite "browser"): a 4-run sweep on the tiny synthetic set
  * (tests/train/synth_data.c), then tests/browser/pages.mjs drives Debian's chromium through
  * puppeteer-core over its index.html and the runs' pages, at 1280 and 800 pixels, with every
  * request but file:// blocked; its screenshots go to the folder given as argv[1] (the build
@@ -29,6 +29,12 @@ static const char *const experiments[][2] = {
                    "model:\n  layers:\n    - dense: {units: 24, activation: sigmoid}\n"
                    "    - dense: {units: 10}\n"
                    "train: {layer_stats: 20}\n"},
+    /* train.loss's terms and no classification term: no accuracy, a chart of the terms */
+    {"delta.yaml", "base: _base.yaml\n"
+                   "model:\n  layers:\n    - dense: {units: 16, activation: relu, name: h}\n"
+                   "    - dense: {units: 10}\n"
+                   "train:\n  loss:\n    - mse: {target: labels, name: S}\n"
+                   "    - l2: {on: h, weight: 0.001, name: R}\n"},
 };
 
 static void write_sweep(const char *dir)
@@ -73,10 +79,10 @@ START_TEST(test_pages_in_chromium)
     ck_assert_ptr_nonnull(r);
     run_clnet(r, argv, env);
     ck_assert_msg(r->exit_code == 0, "sweep: exit %d: %s", r->exit_code, r->err);
-    printf("sweep of 3: %.1f s\n", r->seconds);
+    printf("sweep of 4: %.1f s\n", r->seconds);
     free(r);
     char *cmd = NULL;
-    ck_assert_int_ge(asprintf(&cmd, "node '%s' '%s/pages' '%s' 2>&1",
+    ck_assert_int_ge(asprintf(&cmd, "node '%s' '%s/pages' '%s' 4 2>&1",
                               harness_source_path("tests/browser/pages.mjs"), out, shots),
                      0);
     int code = shell(cmd);
