@@ -202,6 +202,17 @@ bool chunk_diverged(const struct trainer *t, const struct chunk *c)
     return false;
 }
 
+/* The loss's name, or its terms' names ("the terms S, R") for train.loss's list form. */
+static const char *loss_what(const struct experiment *e, char *buf, size_t cap)
+{
+    if (e->train.n_terms == 0)
+        return loss_name(e->train.loss);
+    size_t n = (size_t)snprintf(buf, cap, "the terms");
+    for (int i = 0; i < e->train.n_terms && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s %s", i ? "," : "", e->train.terms[i].name);
+    return buf;
+}
+
 /* The error of a divergence found at iteration `iteration`, loss `loss`, on replay. */
 static int diverged(struct trainer *t, long iteration, float loss)
 {
@@ -209,13 +220,13 @@ static int diverged(struct trainer *t, long iteration, float loss)
     int status = model_first_nonfinite_layer(&t->s.model, &layer, t->ranks.rows);
     if (status != CLNET_OK)
         return status;
-    char where[128];
+    char where[256], terms[128];
     if (layer >= 0)
         snprintf(where, sizeof where, "first non-finite output: layer %d (%s)", layer,
                  layer_type_name(t->exp->layers[layer].type));
     else
         snprintf(where, sizeof where, "every layer's output is finite: the loss (%s) "
-                 "overflowed", loss_name(t->exp->train.loss));
+                 "overflowed", loss_what(t->exp, terms, sizeof terms));
     t->sum.iterations = iteration;
     return clnet_errorf(CLNET_ERR_DIVERGED, "%s: loss became %s at iteration %ld; %s",
                         t->exp->name, isnan(loss) ? "NaN" : "infinite", iteration, where);

@@ -211,6 +211,21 @@ START_TEST(test_q3_terms_train_and_repeat)
 }
 END_TEST
 
+/* A loss of terms that overflows (inputs noised by 1e19: S's squares pass FLT_MAX) is named
+ * by its terms in the divergence's message, not by the scalar form's default. */
+START_TEST(test_terms_overflow_named)
+{
+    char *config = write_config("q3_inf.yaml", q3_yaml);
+    const char *sets[] = {"data.noise.gaussian=1e19", NULL};
+    struct run_result *r = train(config, run_dir("q3_inf"), sets);
+    ck_assert_msg(r->exit_code != 0 && strstr(r->err, "loss became infinite at iteration 1") &&
+                      strstr(r->err, "the loss (the terms S, R) overflowed"),
+                  "exit %d: %s", r->exit_code, r->err);
+    free(r);
+    free(config);
+}
+END_TEST
+
 int main(void)
 {
     synth_setup();
@@ -223,6 +238,7 @@ int main(void)
     tcase_add_test(tc, test_batchnorm_in_a_graph_matches_stack);
     tcase_add_test(tc, test_one_term_list_matches_stack);
     tcase_add_test(tc, test_q3_terms_train_and_repeat);
+    tcase_add_test(tc, test_terms_overflow_named);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }
