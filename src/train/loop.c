@@ -7,6 +7,7 @@
 
 #include "layers/layer.h"
 #include "ops/ops.h"
+#include "runtime/profile.h"
 #include "train/layer_stats.h"
 #include "util/interrupt.h"
 #include "util/status.h"
@@ -44,6 +45,7 @@ int trainer_step(struct trainer *t, long iteration, int slot)
     double lr = schedule_lr(&t->exp->train, iteration);
     s->model.step = (uint64_t)iteration;
     s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
+    runtime_profile_step(s->rt, iteration); /* bench/net_profile's step marks; off: nothing */
     int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
                                  t->chunk.index_dev,
                                  (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
@@ -52,6 +54,7 @@ int trainer_step(struct trainer *t, long iteration, int slot)
         status = forward_loss_backward(t, (size_t)slot * (size_t)t->ranks.rows);
     if (status == CLNET_OK)
         status = update(t, lr);
+    runtime_profile_step(s->rt, -1);
     return status;
 }
 
