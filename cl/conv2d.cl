@@ -30,7 +30,8 @@
 /* The workspace (ops/conv2d.c computes the layout, the int8 l):
  *   xp  (C, H + 2 PR, WP, BP) at xp_off: x with its zero border, WP = W + 2 PC;
  *   dzp (K, PP, QQ, BP) at dzp_off: dz at rows MR + p, columns ML + q, zeros around it, so that
- *       dx reads the out-of-range output positions of its window as zeros.
+ *       dx reads the out-of-range output positions of its window as zeros; without dx (the
+ *       first layer) MR = ML = 0, PP = P, QQ = Q: no margins to write.
  * MB is the number of CONV_COLS-column blocks per stride phase for dx; XB and YB say whether
  * x, dx and y, dy are batch-minor. */
 #define CONV_LAYOUT(l)                                                                         \
