@@ -264,7 +264,8 @@ static void print_positions(const struct steps *s, const struct profile_launch *
         pos_median[p] = median(dur, n);
         t->sum += pos_median[p];
     }
-    printf("| # | kernel | global / local = groups | median us | share | idle before, median us |\n");
+    printf("| # | kernel | global / local = groups | median us | share "
+           "| idle before, median us |\n");
     printf("| --- | --- | --- | --- | --- | --- |\n");
     for (int p = 0; p < s->len[0] && p < MAX_POS; p++) {
         int ng = 0;
