@@ -5,6 +5,15 @@
  * to the math library alone: 1 - y*y fused into an fma would round differently near |y| = 1. */
 #pragma OPENCL FP_CONTRACT OFF
 
+/* The splitmix64 finalizer (src/util/rng.c's rng_mix64); ulong arithmetic wraps modulo 2^64 as
+ * uint64_t does. Dropout's masks and the input noise hash with it. */
+ulong clnet_mix64(ulong z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+    return z ^ (z >> 31);
+}
+
 /* b / 255.0f correctly rounded on any device: OpenCL's single-precision '/' may be 2.5 ulp off
  * (and is on some GPUs), while fma and '*' are exact-rounded everywhere. One residual step
  * recovers the correctly rounded quotient; tests/ops checks all 256 bytes against the host. */

@@ -54,3 +54,83 @@ __kernel void gather_batch(__global float *x,            /* (B, F) */
         }
     }
 }
+
+/* data.noise (src/data/noise.h, the definition): 32 bits of a counter-based hash per pixel,
+ * their top bit the sign and the other 31 (m) a tail probability (m + 1/2) / 2^32 whose
+ * magnitude is read from table: directly for m < 64, else in octave o (m's bit length - 7),
+ * segment j (the 6 bits below m's top bit), start + slope t with t the bits below those as a
+ * fraction; only integer operations, float + and * (contraction off, common.h) and
+ * lookups, so the bits are the same on every device. */
+float noise_normal(__global const float *table, const uint bits)
+{
+    const uint m = bits & 0x7fffffffu;
+    float z;
+    if (m < 64u) {
+        z = table[m];
+    } else {
+        const int o = 32 - (int)clz(m) - 7;
+        const int j = (int)(m >> o) & 63;
+        const float t = convert_float(m & ((1u << o) - 1u)) * as_float((127 - o) << 23);
+        __global const float *seg = table + 64 + 2 * (o * 64 + j);
+        const float dt = seg[1] * t;
+        z = seg[0] + dt;
+    }
+    return (bits >> 31) ? -z : z;
+}
+
+/* clnet_mix64 of 16 values at once. */
+ulong16 mix64_16(ulong16 z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+    return z ^ (z >> 31);
+}
+
+/* x (B, F) = x_clean + sigma n, n the noise of row b's image index[index_off + b] in split
+ * `split` on its pass: (pos0 + b) / per_pass while training (pos0: the sampler's item number
+ * of row 0), NOISE_PASS_EVAL when per_pass is 0. A 2-D range: dimension 0 over 16-value pieces
+ * of a row, dimension 1 over rows; the image's key is hashed once per piece, and a whole
+ * piece's pixel hashes as one vector (q4_i_single's noisy training ran 1.45x as many steps a
+ * second as with a scalar loop on PoCL pthread; one value per work-item, 0.75x). The table
+ * lookups stay one lane at a time: a 16-lane version read out of bounds on Oclgrind. An index
+ * outside [0, N) has a zero row (gather_batch's) and keeps it. */
+__kernel void noise_batch(__global float *x,              /* (B, F) */
+                          __global const float *x_clean,  /* (B, F) */
+                          __global const int *index,      /* (B) from index_off */
+                          __global const float *table,    /* NOISE_TABLE_SIZE */
+                          const int index_off, const int batch, const int features,
+                          const int n_images, const ulong key, const uint split,
+                          const ulong pos0, const int per_pass, const float sigma)
+{
+    const int f0 = 16 * (int)get_global_id(0), b = (int)get_global_id(1);
+    if (f0 >= features || b >= batch)
+        return;
+    const int k = index[index_off + b];
+    const size_t row = (size_t)b * (size_t)features;
+    const int f1 = min(f0 + 16, features);
+    if (k < 0 || k >= n_images) {
+        for (int f = f0; f < f1; f++)
+            x[row + f] = x_clean[row + f];
+        return;
+    }
+    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
+    const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
+                                    (ulong)k);
+    if (f1 - f0 == 16) { /* the hashes of a whole piece as one vector */
+        const ulong16 z = mix64_16((ulong16)(image + (ulong)f0) +
+                                   (ulong16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        uint bits[16];
+        vstore16(convert_uint16(z >> 32), 0, bits);
+        float n[16];
+        for (int l = 0; l < 16; l++)
+            n[l] = noise_normal(table, bits[l]);
+        const float16 sn = sigma * vload16(0, n);
+        vstore16(vload16(0, x_clean + row + f0) + sn, 0, x + row + f0);
+        return;
+    }
+    for (int f = f0; f < f1; f++) {
+        const float n = noise_normal(table, (uint)(clnet_mix64(image + (ulong)f) >> 32));
+        const float sn = sigma * n;
+        x[row + f] = x_clean[row + f] + sn;
+    }
+}

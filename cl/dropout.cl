@@ -6,14 +6,6 @@
  * scale = 1 / (1 - p) rounded to float, as PyTorch scales by a float factor. */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* The splitmix64 finalizer; ulong arithmetic wraps modulo 2^64 as uint64_t does. */
-ulong clnet_mix64(ulong z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
-    return z ^ (z >> 31);
-}
-
 /* rng_hash3 of src/util/rng.c, step for step. */
 uint clnet_hash3(ulong seed, ulong a, ulong b)
 {

@@ -83,6 +83,7 @@ static void draw_inputs(struct gradcheck *g, int draw)
     for (size_t i = 0; i < (size_t)g->batch * f; i++)
         g->h.x[i] = g->x[i];
     memcpy(g->h.labels, g->labels, (size_t)g->batch * sizeof *g->labels);
+    host_model_inputs_set(&g->h);
 }
 
 /* Forward on the device; *disagree = ReLU/step units whose side differs from the host's. */
@@ -109,17 +110,31 @@ static int forward(struct gradcheck *g, cl_mem *logits, size_t *disagree)
     return status;
 }
 
+/* The loss and its gradient on the device: the scalar form's into dz, or train.loss's terms
+ * into their slots (*dz NULL: the graph's backward takes them from there). */
+static int device_loss_step(struct gradcheck *g, cl_mem logits, cl_mem *dz)
+{
+    *dz = g->m.terms.n > 0 ? NULL : g->dz;
+    if (g->m.terms.n == 0)
+        return op_loss_forward_backward(g->rt, g->dz, g->row_loss, g->row_correct, 0, logits,
+                                        g->labels_dev, g->batch, g->classes,
+                                        (int)g->e->train.loss);
+    const struct model_batch b = {.x = g->x_dev, .labels = g->labels_dev,
+                                  .row_loss = g->row_loss, .row_correct = g->row_correct,
+                                  .rows = g->batch, .row_terms = g->row_terms,
+                                  .terms_stride = (size_t)g->batch};
+    return model_loss_terms(&g->m, &b);
+}
+
 /* Loss, its gradient and the backward pass on the device; grads read back. The gradient
  * arena is filled with NaN first, so a value no kernel writes cannot pass. */
 static int backward(struct gradcheck *g, cl_mem logits, double *device_loss)
 {
     float rows[GRADCHECK_BATCH];
+    cl_mem dz = NULL;
     int status = op_fill(g->rt, g->m.grads, 0, g->m.n_params, NAN);
-    if (status == CLNET_OK)
-        status =
-            op_loss_forward_backward(g->rt, g->dz, g->row_loss, g->row_correct, 0, logits,
-                                     g->labels_dev, g->batch, g->classes, (int)g->e->train.loss);
-    if (status == CLNET_OK) status = model_backward(&g->m, g->x_dev, g->dz, g->batch);
+    if (status == CLNET_OK) status = device_loss_step(g, logits, &dz);
+    if (status == CLNET_OK) status = model_backward(&g->m, g->x_dev, dz, g->batch);
     if (status == CLNET_OK && g->m.n_params > 0)
         status = runtime_download(g->rt, g->grads, g->m.grads, 0, g->m.n_params * sizeof *g->grads);
     if (status == CLNET_OK && g->m.input_dx)
@@ -339,6 +354,9 @@ static int setup(struct gradcheck *g, const struct gradcheck_options *o)
         status = runtime_alloc(g->rt, &g->dz, b * g->m.output_size * sizeof(float), "the loss gradient");
     if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_loss, b * sizeof(float), "per-row losses");
     if (status == CLNET_OK) status = runtime_alloc(g->rt, &g->row_correct, b * sizeof(float), "per-row hits");
+    if (status == CLNET_OK && g->m.terms.n > 0)
+        status = runtime_alloc(g->rt, &g->row_terms, b * (size_t)g->m.terms.n * sizeof(float),
+                               "the loss terms' rows");
     if (status == CLNET_OK) status = choose_source(g);
     if (status == CLNET_OK)
         status = host_model_init(&g->h, &g->m, g->params, g->x, g->labels, g->batch,
@@ -348,7 +366,7 @@ static int setup(struct gradcheck *g, const struct gradcheck_options *o)
 
 static void teardown(struct gradcheck *g)
 {
-    cl_mem bufs[] = {g->x_dev, g->labels_dev, g->dz, g->row_loss, g->row_correct};
+    cl_mem bufs[] = {g->x_dev, g->labels_dev, g->dz, g->row_loss, g->row_correct, g->row_terms};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
     host_model_free(&g->h);
@@ -394,6 +412,33 @@ static int check_all(struct gradcheck *g, struct tally_all *all)
     return status;
 }
 
+/* Every tensor compared, its rows and the verdict. */
+static int report(struct gradcheck *g, double device_loss, double t0)
+{
+    FILE *out = g->out;
+    char loss[256];
+    experiment_loss_words(loss, sizeof loss, g->e);
+    fprintf(out, "loss (%s, mean over %d rows): device %.9g, host in double %.9g\n", loss,
+            g->batch, device_loss, g->h.base_loss);
+    fprintf(out, "\n  %-16s %-16s %-16s %5s %5s  %11s  %11s  %s\n", "tensor", "shape", "checked",
+            "1-sid", "skip", "max abs err", "max rel err", "result");
+    struct tally_all all = {0};
+    int status = check_all(g, &all);
+    if (status != CLNET_OK) return status;
+    fprintf(out, "\n");
+    gradcheck_print_notes(g);
+    fprintf(out, "gradcheck: %d tensor%s, %s (%.2f s)\n", all.tensors, all.tensors == 1 ? "" : "s",
+            all.failed ? "FAILED" : "all within tolerance", clock_seconds() - t0);
+    if (g->m.n_params == 0) fprintf(out, "note: the model has no parameters\n");
+    if (all.failed)
+        status = clnet_errorf(CLNET_ERR_CHECK,
+                              "gradcheck %s: %d of %d tensors differ from finite differences "
+                              "beyond relative error %g (largest %.3g): %s",
+                              g->e->name, all.failed, all.tensors, GRADCHECK_TOLERANCE, all.worst,
+                              all.failures);
+    return status;
+}
+
 int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE *out)
 {
     double t0 = clock_seconds();
@@ -417,27 +462,7 @@ int gradcheck_run(struct experiment *e, const struct gradcheck_options *o, FILE 
         return status;
     }
     gradcheck_print_header(&g, draw, disagree);
-    fprintf(out, "loss (%s, mean over %d rows): device %.9g, host in double %.9g\n",
-            loss_name(e->train.loss), g.batch, device_loss, g.h.base_loss);
-    fprintf(out, "\n  %-16s %-16s %-16s %5s %5s  %11s  %11s  %s\n", "tensor", "shape", "checked",
-            "1-sid", "skip", "max abs err", "max rel err", "result");
-    struct tally_all all = {0};
-    status = check_all(&g, &all);
-    int tensors = all.tensors, failed = all.failed;
-    double worst = all.worst;
-    const char *failures = all.failures;
-    if (status == CLNET_OK) {
-        fprintf(out, "\n");
-        gradcheck_print_notes(&g);
-        fprintf(out, "gradcheck: %d tensor%s, %s (%.2f s)\n", tensors, tensors == 1 ? "" : "s",
-                failed ? "FAILED" : "all within tolerance", clock_seconds() - t0);
-        if (g.m.n_params == 0) fprintf(out, "note: the model has no parameters\n");
-        if (failed)
-            status = clnet_errorf(CLNET_ERR_CHECK,
-                                  "gradcheck %s: %d of %d tensors differ from finite differences "
-                                  "beyond relative error %g (largest %.3g): %s",
-                                  e->name, failed, tensors, GRADCHECK_TOLERANCE, worst, failures);
-    }
+    status = report(&g, device_loss, t0);
     teardown(&g);
     return status;
 }

@@ -33,6 +33,7 @@ struct gradcheck {
     int32_t labels[GRADCHECK_BATCH];
     int rows[GRADCHECK_BATCH]; /* training-image indices when use_data */
     cl_mem x_dev, labels_dev, dz, row_loss, row_correct;
+    cl_mem row_terms; /* (terms, B) train.loss's list form */
 };
 
 struct tensor_result {

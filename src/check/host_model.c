@@ -41,9 +41,10 @@ int host_model_init(struct host_model *h, const struct model *m, const float *pa
     h->layers = calloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *h->layers);
     h->params = malloc((m->n_params ? m->n_params : 1) * sizeof *h->params);
     h->x = malloc((nx ? nx : 1) * sizeof *h->x);
+    h->x_target = malloc((nx ? nx : 1) * sizeof *h->x_target);
     h->labels = malloc((size_t)batch * sizeof *h->labels);
     h->pos = malloc((size_t)(m->n_layers ? m->n_layers : 1) * sizeof *h->pos);
-    bool ok = h->layers && h->params && h->x && h->labels && h->pos;
+    bool ok = h->layers && h->params && h->x && h->x_target && h->labels && h->pos;
     for (int o = 0; ok && o < m->n_layers; o++)
         h->pos[m->shape.graph.order[o]] = o;
     for (size_t i = 0; ok && i < m->n_params; i++)
@@ -51,6 +52,7 @@ int host_model_init(struct host_model *h, const struct model *m, const float *pa
     for (size_t i = 0; ok && i < nx; i++)
         h->x[i] = x[i];
     if (ok) memcpy(h->labels, labels, (size_t)batch * sizeof *labels);
+    if (ok) host_model_inputs_set(h);
     for (int i = 0; ok && i < m->n_layers; i++)
         ok = alloc_layer(&h->layers[i], &m->layers[i], batch);
     if (!ok) {
@@ -73,29 +75,93 @@ void host_model_free(struct host_model *h)
     free(h->layers);
     free(h->params);
     free(h->x);
+    free(h->x_target);
     free(h->labels);
     memset(h, 0, sizeof *h);
 }
 
+static const double *pass_output(const struct host_model *h, int j, int from);
+
+void host_model_inputs_set(struct host_model *h)
+{
+    memcpy(h->x_target, h->x, (size_t)h->batch * h->input_size * sizeof *h->x);
+}
+
 /* Mean over the rows of the loss of logits z (B, K): cross_entropy as log-sum-exp, and
  * naive_softmax_log as -log(softmax) (the same function; in double neither overflows). */
-static double mean_loss(const struct host_model *h, const double *z)
+static double mean_loss(const struct host_model *h, const double *z, int classes, int loss)
 {
     double total = 0.0;
     for (int r = 0; r < h->batch; r++) {
-        const double *zr = z + (size_t)r * (size_t)h->classes;
+        const double *zr = z + (size_t)r * (size_t)classes;
         const int label = h->labels[r];
         double max = zr[0], sum = 0.0;
-        for (int j = 1; j < h->classes; j++)
+        for (int j = 1; j < classes; j++)
             max = zr[j] > max ? zr[j] : max;
-        for (int j = 0; j < h->classes; j++)
+        for (int j = 0; j < classes; j++)
             sum += exp(zr[j] - max);
-        if (h->loss == LOSS_CROSS_ENTROPY)
+        if (loss == LOSS_CROSS_ENTROPY)
             total += log(sum) - (zr[label] - max);
         else
             total += -log(exp(zr[label] - max) / sum);
     }
     return total / h->batch;
+}
+
+/* mse's target row r: the one-hot of its label (into onehot), x as drawn, or the target
+ * node's base output. */
+static const double *target_row(const struct host_model *h, int t, int r, double *onehot)
+{
+    const struct term_node *tn = &h->m->terms.t[t];
+    size_t size = (size_t)tn->size;
+    switch (h->m->exp->train.terms[t].target_kind) {
+    case TARGET_INPUT:
+    case TARGET_CLEAN:
+        return h->x_target + (size_t)r * size;
+    case TARGET_NODE:
+        return h->layers[tn->target].out + (size_t)r * size;
+    default:
+        for (size_t j = 0; j < size; j++)
+            onehot[j] = (int)j == h->labels[r] ? 1.0 : 0.0;
+        return onehot;
+    }
+}
+
+/* Term t's mean over the rows of its value on v (B, size). */
+static double term_value(const struct host_model *h, int t, const double *v)
+{
+    const struct loss_term *spec = &h->m->exp->train.terms[t];
+    const struct term_node *tn = &h->m->terms.t[t];
+    if (loss_term_classifies(spec->kind))
+        return mean_loss(h, v, tn->size, spec->kind == TERM_CROSS_ENTROPY
+                                              ? LOSS_CROSS_ENTROPY : LOSS_NAIVE_SOFTMAX_LOG);
+    double total = 0.0, onehot[SHAPE_CLASSES];
+    for (int r = 0; r < h->batch; r++) {
+        const double *vr = v + (size_t)r * (size_t)tn->size;
+        const double *tr = spec->kind == TERM_MSE ? target_row(h, t, r, onehot) : NULL;
+        for (int j = 0; j < tn->size; j++) {
+            double x = vr[j];
+            total += spec->kind == TERM_MSE      ? 0.5 * (x - tr[j]) * (x - tr[j])
+                     : spec->kind == TERM_LINEAR ? (double)tn->r[j] * x
+                     : spec->kind == TERM_L1     ? fabs(x)
+                                                 : x * x;
+        }
+    }
+    return total / h->batch;
+}
+
+/* The loss of a pass recomputing from position `from` of the graph's order: the scalar form's
+ * on the output, or the terms' weighted sum in the list's order. */
+static double pass_loss(const struct host_model *h, int from)
+{
+    const struct loss_terms *lt = &h->m->terms;
+    if (lt->n == 0)
+        return mean_loss(h, pass_output(h, h->n_layers - 1, from), h->classes, h->loss);
+    double total = 0.0;
+    for (int t = 0; t < lt->n; t++)
+        total += h->m->exp->train.terms[t].weight * term_value(h, t, pass_output(h, lt->t[t].node,
+                                                                                 from));
+    return total;
 }
 
 const double *host_model_output(const struct host_model *h, int i)
@@ -144,7 +210,7 @@ void host_model_base(struct host_model *h)
                                      pass_input(h, g->order[o], h->n_layers), l->out, h->batch,
                                      true, l->branch);
     }
-    h->base_loss = mean_loss(h, host_model_output(h, h->n_layers - 1));
+    h->base_loss = pass_loss(h, h->n_layers);
 }
 
 double host_model_loss_from(struct host_model *h, int first, bool *crossed)
@@ -161,5 +227,5 @@ double host_model_loss_from(struct host_model *h, int first, bool *crossed)
         if (!*crossed && memcmp(l->branch, l->branch_scratch, n * sizeof *l->branch))
             *crossed = true;
     }
-    return mean_loss(h, pass_output(h, h->n_layers - 1, from));
+    return pass_loss(h, from);
 }

@@ -7,6 +7,10 @@
  * device's conventions; a max pool's choice in each window) are recorded in the base pass,
  * so a perturbed pass can say whether it crossed one.
  *
+ * With train.loss's list form the loss is its terms' weighted sum (each as the device's: the
+ * mean over the rows of its value on its node's output); an mse target (the input, a node's
+ * output) is the base pass's, a constant, as the device's gradient takes it.
+ *
  * Letters: B batch rows, F input values per image, O a layer's outputs per image, K classes,
  * P parameters. */
 #ifndef CLNET_CHECK_HOST_MODEL_H
@@ -41,6 +45,8 @@ struct host_model {
     size_t n_params;   /* P */
     double *params;    /* (P): change an entry, call host_model_loss_from, restore it */
     double *x;         /* (B, F) */
+    double *x_target;  /* (B, F) mse's target input or clean: x as drawn, held constant (a
+                        * difference of x moves the model's input, not the target) */
     int32_t *labels;   /* (B) */
     double base_loss;  /* mean loss of the last host_model_base */
     int *pos;          /* (n_layers): each layer's position in the graph's order */
@@ -51,6 +57,9 @@ struct host_model {
 int host_model_init(struct host_model *h, const struct model *m, const float *params,
                     const float *x, const int32_t *labels, int batch, int loss);
 void host_model_free(struct host_model *h);
+
+/* After x is set for a new draw: mse's target input (x_target) is that x. */
+void host_model_inputs_set(struct host_model *h);
 
 /* The base pass at the current params: every layer's output and branches, and base_loss. */
 void host_model_base(struct host_model *h);

@@ -10,6 +10,7 @@
 
 #include "check/selfcheck_cases.h"
 #include "config/experiment.h"
+#include "data/noise.h"
 #include "ops/ops.h"
 #include "ops/ref.h"
 #include "util/status.h"
@@ -419,9 +420,49 @@ static void check_both_paths(struct sc *c)
     runtime_set_ops_path(c->rt, chosen);
 }
 
+/* data.noise on a gathered batch against noise_ref_batch, bit for bit: training's passes from
+ * an item number past 2^32 (ulong arithmetic), a row width that is not a multiple of 16, and
+ * an index outside the set (its zero row kept). */
+static void check_noise(struct sc *c)
+{
+    enum { N = 9, F = 37, B = 7, OFF = 2 };
+    const uint64_t pos0 = (UINT64_C(1) << 33) + 5;
+    uint8_t images[N * F], labels[N] = {0};
+    int32_t index[OFF + B];
+    uint32_t pass[B];
+    for (int i = 0; i < N * F; i++)
+        images[i] = (uint8_t)(i == 0 ? 0 : i == 1 ? 255 : (int)(128.0f + sc_uniform(c, 128.0f)));
+    for (int b = 0; b < OFF + B; b++)
+        index[b] = b < OFF ? -5 : (b * 4 + 1) % N;
+    index[OFF + B - 1] = N;
+    for (int b = 0; b < B; b++)
+        pass[b] = noise_train_pass(pos0 + (uint64_t)b, N);
+    float *table = sc_host(c, NOISE_TABLE_SIZE, 0.0f, 0.0f);
+    if (!table) return;
+    noise_table(table);
+    struct op_noise d = {.table = sc_buffer(c, table, NOISE_TABLE_SIZE * sizeof *table),
+                         .key = noise_key(12345), .split = NOISE_SPLIT_TEST, .pos0 = pos0,
+                         .per_pass = N, .sigma = 0.7f};
+    cl_mem clean = sc_output(c, NULL, B * F), x = sc_output(c, NULL, B * F), y = sc_output(c, NULL, B);
+    cl_mem ix = sc_buffer(c, index, sizeof index);
+    SC_OP(c, op_gather_batch(c->rt, clean, y, sc_buffer(c, images, sizeof images),
+                             sc_buffer(c, labels, sizeof labels), ix, OFF, B, F, N));
+    SC_OP(c, op_noise_batch(c->rt, x, clean, ix, OFF, B, F, N, &d));
+    float *want = sc_with_canaries(c, NULL, B * F);
+    if (c->status != CLNET_OK || !want) return;
+    noise_ref_batch(want, images, index + OFF, pass, B - 1, F, table, d.key, NOISE_SPLIT_TEST,
+                    d.sigma);
+    for (int f = 0; f < F; f++)
+        want[(B - 1) * F + f] = 0.0f;
+    sc_compare(c, SC_LINE(KERNEL_NOISE_BATCH), "x B=7 F=37, bit for bit",
+               sc_download_all(c, x, B * F), want, B * F + SC_CANARIES, SC_ELEMENT, 0.0);
+}
+
 int selfcheck_cases(struct sc *c)
 {
     check_gather(c);
+    sc_release(c);
+    if (c->status == CLNET_OK) check_noise(c);
     sc_release(c);
     for (int act = 0; act < ACTIVATION_COUNT && c->status == CLNET_OK; act++) {
         check_act(c, act);
@@ -434,6 +475,7 @@ int selfcheck_cases(struct sc *c)
     }
     if (c->status == CLNET_OK) check_loss_reduce(c);
     sc_release(c);
+    selfcheck_loss_terms_cases(c);
     if (c->status == CLNET_OK) check_optim(c);
     sc_release(c);
     if (c->status == CLNET_OK) check_dropout(c);

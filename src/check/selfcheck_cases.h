@@ -78,6 +78,8 @@ int selfcheck_cases(struct sc *c);
 /* The GEMM family's comparisons (selfcheck_gemm.c): both GEMM implementations, the own GEMM's
  * epilogues, dense_tail and the transpose. */
 void selfcheck_gemm_cases(struct sc *c);
+/* train.loss's list form's kernels (selfcheck_loss_terms.c). */
+void selfcheck_loss_terms_cases(struct sc *c);
 
 /* Every layer kind's examples against its host reference (selfcheck_layers.c); returns
  * c->status. */

@@ -174,6 +174,32 @@ static void check_gemm_epilogues(struct sc *c, int n, int act)
     if (c->status == CLNET_OK) check_epi_colsum(c, &t);
 }
 
+/* check_dense_tail's expected arena: layers 1 and 2 forward from the given y of layer 0, the
+ * loss on layer 2's logits, then every layer's dz, by the host references. */
+static void dense_tail_reference(const struct dense_tail_layout *t, float *want,
+                                 const float *params, const size_t w_off[3], const size_t b_off[3],
+                                 const int units[4], const int act[3], const int32_t *labels,
+                                 int batch, float *rl, float *rc, int loss)
+{
+    float *y[3], *dz[3];
+    for (int i = 0; i < 3; i++) {
+        y[i] = want + t->y_off[i];
+        dz[i] = want + t->dz_off[i];
+    }
+    const int n0 = units[1], n1 = units[2], n2 = units[3];
+    const float *w1 = params + w_off[1], *b1 = params + b_off[1];
+    const float *w2 = params + w_off[2], *b2 = params + b_off[2];
+    ref_gemm(false, false, batch, n1, n0, 1.0f, y[0], n0, w1, n1, 0.0f, y[1], n1);
+    ref_bias_act_forward(y[1], b1, batch, n1, act[1]);
+    ref_gemm(false, false, batch, n2, n1, 1.0f, y[1], n1, w2, n2, 0.0f, y[2], n2);
+    ref_bias_act_forward(y[2], b2, batch, n2, act[2]);
+    ref_loss_forward_backward(dz[2], rl, rc, y[2], labels, batch, n2, loss);
+    ref_gemm(false, true, batch, n1, n2, 1.0f, dz[2], n2, w2, n2, 0.0f, dz[1], n1);
+    ref_act_backward(dz[1], y[1], dz[1], (size_t)batch * n1, act[1]);
+    ref_gemm(false, true, batch, n0, n1, 1.0f, dz[1], n1, w1, n1, 0.0f, dz[0], n0);
+    ref_act_backward(dz[0], y[0], dz[0], (size_t)batch * n0, act[0]);
+}
+
 /* op_dense_tail on three layers (a sigmoid first layer's output given, 21 -> 18 relu -> 7
  * logits above it) for 19 rows of at most 23 (a 16-row block and a partial one), parameters
  * at offsets into their arena, against the per-layer references: each upper layer's y, the
@@ -208,20 +234,8 @@ static void check_dense_tail(struct sc *c, int loss)
     cl_mem rc = sc_output(c, NULL, B);
     SC_OP(c, op_dense_tail(c->rt, &t, ad, pd, td, ld, rl, rc, 0, B, loss));
     if (c->status == CLNET_OK) {
-        float *y[3], *dz[3];
-        for (int i = 0; i < 3; i++) {
-            y[i] = want + t.y_off[i];
-            dz[i] = want + t.dz_off[i];
-        }
-        ref_gemm(false, false, B, N1, N0, 1.0f, y[0], N0, params + W1, N1, 0.0f, y[1], N1);
-        ref_bias_act_forward(y[1], params + B1, B, N1, act[1]);
-        ref_gemm(false, false, B, N2, N1, 1.0f, y[1], N1, params + W2, N2, 0.0f, y[2], N2);
-        ref_bias_act_forward(y[2], params + B2, B, N2, act[2]);
-        ref_loss_forward_backward(dz[2], want_rl, want_rc, y[2], labels, B, N2, loss);
-        ref_gemm(false, true, B, N1, N2, 1.0f, dz[2], N2, params + W2, N2, 0.0f, dz[1], N1);
-        ref_act_backward(dz[1], y[1], dz[1], (size_t)B * N1, act[1]);
-        ref_gemm(false, true, B, N0, N1, 1.0f, dz[1], N1, params + W1, N1, 0.0f, dz[0], N0);
-        ref_act_backward(dz[0], y[0], dz[0], (size_t)B * N0, act[0]);
+        dense_tail_reference(&t, want, params, w_off, b_off, units, act, labels, B, want_rl,
+                             want_rc, loss);
         float *got = sc_download_all(c, ad, na);
         char what[128];
         const uint64_t line = SC_LINE(KERNEL_DENSE_TAIL);

@@ -48,10 +48,11 @@ static const struct command commands[] = {
      "--inputs, a CSV of each input row's class and probabilities (a hand-set model: its "
      "outputs)",
      cli_eval, 1, 1, false},
-    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv --targets T.csv [--nodes a,b] [--weights best|final]",
+    {"grad", "grad CONFIG.yaml|RUN_DIR --inputs X.csv [--targets T.csv] [--nodes a,b] [--weights W]",
      "the gradient of the loss with respect to each input row (dL/dx) and to the named layers' "
-     "outputs, at a run's weights (or a config's initial ones), for rows of X.csv (pixels / "
-     "255, as eval --inputs) and their classes in T.csv (one a line)",
+     "outputs, at a run's weights (W: final or best; a config's: its initial ones), for rows of "
+     "X.csv (pixels / 255, as eval --inputs) and, as the loss needs, their classes in T.csv (one a line) or "
+     "their clean inputs (rows, for an mse term against clean)",
      cli_grad, 1, 1, false},
     {"predict", "predict RUN_DIR IMAGE.png... [--weights best|final]",
      "the class of each PNG image of a handwritten digit (any size, dark on light or light on "
@@ -102,7 +103,8 @@ static const struct options_flag options[] = {
      "after a failed run, start no more and interrupt the running ones (they checkpoint)"},
     {"format", 0, "png|pdf|both", "report",
      "plot files to write (default: each run's report.format); PNG is always written"},
-    {"targets", 0, "FILE.csv", "grad", "each input row's class, one a line (the loss's target)"},
+    {"targets", 0, "FILE.csv", "grad", "each input row's class, one a line, or its clean input "
+     "(the loss's target)"},
     {"nodes", 0, "NAME,...", "grad", "also the gradient with respect to these layers' outputs "
      "(their name:)"},
     {"inputs", 'i', "FILE.csv", "eval grad",

@@ -4,6 +4,7 @@
  * (a hand-set model: its outputs) instead. `clnet predict` takes the same --weights. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,10 @@ int cli_eval(const struct cli_args *args)
         struct confusion cm = {0};
         status = train_evaluate(&e, weights, args->opt.device, args->opt.cl_dir, &loss, &acc,
                                 &cm);
-        if (status == CLNET_OK)
+        if (status == CLNET_OK && isnan(acc)) /* a loss without a classification term */
+            printf("%s: test loss %.6f (%s)\n", e.name, loss,
+                   weights ? weights : "initial weights");
+        else if (status == CLNET_OK)
             printf("%s: test loss %.6f, test accuracy %.4f (%s)\n", e.name, loss, acc,
                    weights ? weights : "initial weights");
         if (status == CLNET_OK && cm.classes > 0)

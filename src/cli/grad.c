@@ -10,9 +10,9 @@
 
 int cli_grad(const struct cli_args *args)
 {
-    if (!args->inputs || !args->targets)
-        return clnet_errorf(CLNET_ERR_USAGE, "grad: needs --inputs X.csv (the rows) and "
-                            "--targets T.csv (each row's class, for the loss)");
+    if (!args->inputs) /* --targets: as the loss needs them (train/grad.c) */
+        return clnet_errorf(CLNET_ERR_USAGE, "grad: needs --inputs X.csv (the rows) and, for "
+                            "a loss with a target, --targets T.csv");
     char *config, *weights;
     int status = cli_run_files(args->positional[0], args->weights, true, &config, &weights);
     struct experiment e = {0};

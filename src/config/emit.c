@@ -69,6 +69,8 @@ static bool field_present(const struct field *fl, const void *base)
         return schema_alt_by_value(fl->choice, *(const int *)(p + fl->choice->kind_off)) != NULL;
     case FT_MAP:
         return table_present(fl->table, p);
+    case FT_LOSS_R:
+        return ((const struct loss_r_spec *)p)->kind != LOSS_R_NONE;
     default:
         return true;
     }
@@ -125,6 +127,22 @@ static void put_list_value(FILE *f, const struct field *fl, const void *base)
     }
 }
 
+/* A linear term's r: 0.001, [0.5, 1], or {file: "...", tensor: "r"}. */
+static void put_loss_r(FILE *f, const struct loss_r_spec *r)
+{
+    if (r->kind == LOSS_R_CONSTANT) {
+        put_double(f, r->constant);
+    } else if (r->kind == LOSS_R_LIST) {
+        put_floats(f, r->values, r->n);
+    } else {
+        fputs("{file: ", f);
+        put_string(f, r->file);
+        fputs(", tensor: ", f);
+        put_string(f, r->tensor);
+        fputc('}', f);
+    }
+}
+
 static void put_flow_value(FILE *f, const struct field *fl, const void *base)
 {
     const char *p = (const char *)base + fl->off;
@@ -161,6 +179,13 @@ static void put_flow_value(FILE *f, const struct field *fl, const void *base)
         break;
     case FT_CHOICE:
         put_choice(f, fl->choice, p);
+        break;
+    case FT_LOSS_R:
+        put_loss_r(f, (const struct loss_r_spec *)p);
+        break;
+    case FT_LOSS: /* the word; the list form is block style (put_block_table) */
+        if (!((const struct train_spec *)base)->n_terms)
+            fputs(schema_word_name(fl->words, *(const int *)p), f);
         break;
     case FT_LAYERS:
         break; /* always block style (put_block_table) */
@@ -249,6 +274,19 @@ static void put_layer(FILE *f, const struct choice *c, const void *base)
     }
 }
 
+/* train.loss's list form, one term a line: "- mse: {on: \"y\", target: \"clean\", ...}". */
+static void put_loss_terms(FILE *f, const struct choice *c, const struct train_spec *t,
+                           int indent)
+{
+    fputc('\n', f);
+    for (int k = 0; k < t->n_terms; k++) {
+        const struct alternative *alt = schema_alt_by_value(c, t->terms[k].kind);
+        fprintf(f, "%*s- %s: ", indent, "", alt->word);
+        put_flow_table(f, alt->value_field->table, &t->terms[k]);
+        fputc('\n', f);
+    }
+}
+
 static void put_block_table(FILE *f, const struct table *t, const void *base, int indent)
 {
     for (int i = 0; i < t->n; i++) {
@@ -266,6 +304,8 @@ static void put_block_table(FILE *f, const struct table *t, const void *base, in
                 put_layer(f, fl->choice, &e->layers[k]);
                 fprintf(f, "  # layer %d\n", k);
             }
+        } else if (fl->type == FT_LOSS && ((const struct train_spec *)base)->n_terms) {
+            put_loss_terms(f, fl->choice, base, indent + 2);
         } else {
             fputc(' ', f);
             put_flow_value(f, fl, base);
@@ -325,6 +365,12 @@ static void type_text(char *buf, size_t size, const struct field *fl)
         return;
     case FT_LAYERS:
         snprintf(buf, size, "list of layers");
+        return;
+    case FT_LOSS:
+        snprintf(buf, size, "word or list of terms");
+        return;
+    case FT_LOSS_R:
+        snprintf(buf, size, "float, list or map");
         return;
     case FT_ENUM:
         buf[0] = '\0';
@@ -416,7 +462,7 @@ static void help_table(FILE *f, const struct table *t, const char *prefix, struc
                 help_table(f, fl->table, path, s);
             else
                 help_choice(f, fl->choice, path, s);
-        } else if (fl->type == FT_LAYERS) {
+        } else if (fl->type == FT_LAYERS || fl->type == FT_LOSS) {
             help_row(f, path, fl, NULL);
             char item[200];
             snprintf(item, sizeof item, "%s.N", path);

@@ -2,6 +2,7 @@
  * writes them) and experiment_free. */
 #include "config/experiment.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,8 @@ static const char *const layer_names[] = {
 static const char *const init_names[] = {"unset",   "zeros",  "constant", "normal",
                                          "uniform", "xavier", "he",       "file"};
 static const char *const loss_names[] = {"cross_entropy", "naive_softmax_log"};
+static const char *const term_names[] = {"cross_entropy", "naive_softmax_log", "mse",
+                                         "linear",        "l1",                "l2"};
 static const char *const optim_names[] = {"sgd", "adam"};
 static const char *const schedule_names[] = {"constant", "exp_decay", "step"};
 
@@ -27,6 +30,7 @@ _Static_assert(COUNT(activation_names) == ACTIVATION_COUNT, "activation names");
 _Static_assert(COUNT(layer_names) == LAYER_TYPE_COUNT, "layer names");
 _Static_assert(COUNT(init_names) == INIT_COUNT, "init names");
 _Static_assert(COUNT(loss_names) == LOSS_COUNT, "loss names");
+_Static_assert(COUNT(term_names) == TERM_KIND_COUNT, "loss term names");
 _Static_assert(COUNT(optim_names) == OPTIM_COUNT, "optimizer names");
 _Static_assert(COUNT(schedule_names) == SCHEDULE_COUNT, "schedule names");
 
@@ -50,6 +54,38 @@ const char *init_kind_name(enum init_kind k)
 const char *loss_name(enum loss_kind k)
 {
     return NAME(loss_names, k);
+}
+
+const char *loss_term_kind_name(enum loss_term_kind k)
+{
+    return NAME(term_names, k);
+}
+
+bool loss_term_classifies(enum loss_term_kind k)
+{
+    return k == TERM_CROSS_ENTROPY || k == TERM_NAIVE_SOFTMAX_LOG;
+}
+
+bool experiment_classifies(const struct experiment *e)
+{
+    bool any = e->train.n_terms == 0;
+    for (int i = 0; i < e->train.n_terms; i++)
+        any = any || loss_term_classifies(e->train.terms[i].kind);
+    return any;
+}
+
+const char *experiment_loss_words(char *buf, size_t n, const struct experiment *e)
+{
+    if (e->train.n_terms == 0) {
+        snprintf(buf, n, "%s", loss_name(e->train.loss));
+        return buf;
+    }
+    size_t used = (size_t)snprintf(buf, n, "the weighted sum of");
+    for (int i = 0; i < e->train.n_terms && used < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s %s", i ? "," : "", e->train.terms[i].name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
 }
 
 const char *optim_name(enum optim_kind k)
@@ -85,6 +121,16 @@ void experiment_free(struct experiment *e)
         }
     }
     free(e->layers);
+    for (int i = 0; i < e->train.n_terms; i++) {
+        struct loss_term *t = &e->train.terms[i];
+        free(t->on);
+        free(t->target);
+        free(t->name);
+        free(t->r.values);
+        free(t->r.file);
+        free(t->r.tensor);
+    }
+    free(e->train.terms);
     free(e->weight_init.path);
     free(e->bias_init.path);
     for (int i = 0; i < e->n_src_names; i++)

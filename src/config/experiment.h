@@ -8,6 +8,7 @@
 #define CLNET_CONFIG_EXPERIMENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/nn.h" /* enum activation, enum loss_kind */
@@ -131,10 +132,49 @@ struct early_stopping_spec {
 };
 enum parallel_kind { PARALLEL_NONE, PARALLEL_DATA, PARALLEL_COUNT };
 
+/* train.loss's list form (docs/experiments.md): the loss is the sum over its terms of weight
+ * times the batch's mean of the term's per-row value on a node's output v:
+ * cross_entropy / naive_softmax_log (the labels), mse 1/2 sum (v - t)^2, linear r^T v,
+ * l1 sum |v|, l2 sum v^2. What the node names refer to is model/loss_terms.c's to check. */
+/* enum loss_term_kind: util/nn.h (the kernels' numbers too). */
+/* mse's target: the label's one-hot, the model's input as fed, the image before data.noise,
+ * or a node's output (no gradient flows into the target node). */
+enum loss_target { TARGET_NONE, TARGET_LABELS, TARGET_INPUT, TARGET_CLEAN, TARGET_NODE };
+/* linear's r: a constant times ones, an inline list, or a safetensors file's tensor. */
+enum loss_r { LOSS_R_NONE, LOSS_R_CONSTANT, LOSS_R_LIST, LOSS_R_FILE };
+
+struct loss_r_spec {
+    enum loss_r kind;
+    double constant;  /* LOSS_R_CONSTANT */
+    float *values;    /* LOSS_R_LIST (n) */
+    int n;
+    char *file;       /* LOSS_R_FILE: absolute path */
+    char *tensor;     /* LOSS_R_FILE: the tensor's name */
+    struct src_pos pos;
+};
+
+/* The most terms train.loss's list may have. */
+#define LOSS_MAX_TERMS 16
+
+struct loss_term {
+    enum loss_term_kind kind;
+    struct src_pos pos; /* the list entry */
+    char *on;           /* a layer's name, or NULL: the last layer */
+    char *target;       /* mse: labels, input, clean or a layer's name; else NULL */
+    enum loss_target target_kind;
+    char *name;         /* as given, or the default (the kind, or KIND_NODE when two share it) */
+    double weight;      /* default 1 */
+    struct loss_r_spec r; /* linear */
+    struct src_pos on_pos, target_pos, name_pos, weight_pos;
+};
+
 struct train_spec {
     long iterations;      /* default 2000 */
     int batch_size;       /* default 100 */
-    enum loss_kind loss;  /* default cross_entropy */
+    enum loss_kind loss;  /* default cross_entropy; the scalar form */
+    /* The list form of train.loss; n_terms 0 and terms NULL for the scalar form (loss). */
+    int n_terms;
+    struct loss_term *terms;
     struct optim_spec optimizer; /* default sgd lr 0.5 */
     struct schedule_spec schedule; /* default constant */
     long eval_every;       /* full test-set evaluation every N iterations; default 100 */
@@ -158,6 +198,10 @@ struct data_spec {
     char *dir_looked;  /* the config-relative folder also looked at when neither existed */
     bool shuffle;      /* default true: a new permutation every epoch */
     int validation;    /* training images held out for validation (data/split.h); 0: none */
+    bool has_noise;    /* data.noise given: every image the model reads is noised */
+    struct noise_spec {
+        double gaussian; /* sigma: x = clean + sigma n, n ~ N(0, 1) per pixel (data/noise.h) */
+    } noise;
 };
 
 enum report_format { REPORT_PNG, REPORT_PDF, REPORT_BOTH, REPORT_FORMAT_COUNT };
@@ -198,6 +242,14 @@ const char *activation_name(enum activation a);
 const char *layer_type_name(enum layer_type t);
 const char *init_kind_name(enum init_kind k);
 const char *loss_name(enum loss_kind k);
+const char *loss_term_kind_name(enum loss_term_kind k);
+/* Whether the term is a classification loss against the labels (cross_entropy, ...). */
+bool loss_term_classifies(enum loss_term_kind k);
+/* Whether e's loss classifies (the scalar form, or a list with a classification term): only
+ * then are accuracies measured, and "best" may watch one. */
+bool experiment_classifies(const struct experiment *e);
+/* The loss in words: "cross_entropy", or "the weighted sum of S, R"; returns buf. */
+const char *experiment_loss_words(char *buf, size_t n, const struct experiment *e);
 const char *optim_name(enum optim_kind k);
 const char *schedule_name(enum schedule_kind k);
 

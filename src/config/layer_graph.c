@@ -16,8 +16,8 @@
 #define NAME_MAX_LEN 63
 
 /* A name is an identifier: a letter or '_', then letters, digits and '_'. */
-static int read_name(struct vctx *v, const struct node *n, const char *what, char **out,
-                     struct src_pos *pos)
+int validate_name(struct vctx *v, const struct node *n, const char *what, char **out,
+                  struct src_pos *pos)
 {
     const char *t;
     int rc = value_scalar(v, n, "a layer's name", &t);
@@ -37,14 +37,14 @@ static int read_name(struct vctx *v, const struct node *n, const char *what, cha
 static int read_from(struct vctx *v, const struct node *n, struct layer_spec *l)
 {
     if (n->kind != NODE_SEQ) {
-        int rc = read_name(v, n, "from", &l->from[0], &l->from_pos[0]);
+        int rc = validate_name(v, n, "from", &l->from[0], &l->from_pos[0]);
         if (!rc) l->n_from = 1;
         return rc;
     }
     if (n->n < 1 || n->n > LAYER_MAX_INPUTS)
         return vctx_error(v, n, "from: expected 1 to %d names, got %d", LAYER_MAX_INPUTS, n->n);
     for (int k = 0; k < n->n; k++) {
-        int rc = read_name(v, n->vals[k], "from", &l->from[k], &l->from_pos[k]);
+        int rc = validate_name(v, n->vals[k], "from", &l->from[k], &l->from_pos[k]);
         if (rc) return rc;
         l->n_from = k + 1;
     }
@@ -62,7 +62,7 @@ int validate_layer_graph_keys(struct vctx *v, const struct node **value, struct 
                           "'%s' is given twice, beside the kind and in its map",
                           map->keys[at_name >= 0 && l->name ? at_name : at_from]->text);
     if (at_name >= 0) {
-        int rc = read_name(v, map->vals[at_name], "name", &l->name, &l->name_pos);
+        int rc = validate_name(v, map->vals[at_name], "name", &l->name, &l->name_pos);
         if (rc) return rc;
         if (!strcmp(l->name, LAYER_INPUT_NAME))
             return vctx_error(v, map->vals[at_name], "name: '%s' is the model's input; "

@@ -203,8 +203,10 @@ static const struct field train_fields[] = {
      .doc = "optimizer steps"},
     {.key = "batch_size", .type = FT_INT, .off = TRAIN(batch_size), .def = "100", POSITIVE,
      .doc = "images per step"},
-    {.key = "loss", .type = FT_ENUM, .off = TRAIN(loss), .def = "cross_entropy",
-     .words = &loss_words, .doc = "naive_softmax_log: softmax then log, can overflow"},
+    {.key = "loss", .type = FT_LOSS, .off = TRAIN(loss), .def = "cross_entropy",
+     .words = &loss_words, .choice = &schema_term_choice,
+     .doc = "one classification loss on the last layer (naive_softmax_log: softmax then log, "
+            "can overflow), or a list of weighted terms on any layers, summed"},
     {.key = "optimizer", .type = FT_CHOICE, .off = TRAIN(optimizer), .def = "{sgd: {lr: 0.5}}",
      .choice = &optim_choice, .doc = "{sgd: {...}} or {adam: {...}}"},
     {.key = "schedule", .type = FT_CHOICE, .off = TRAIN(schedule), .def = "constant",
@@ -232,6 +234,16 @@ static const struct table train_table = TABLE(train_fields, NULL);
 
 /* ---- the top level (base: struct experiment) */
 
+/* sigma below 1e-20 would make sigma n subnormal, which some devices flush to zero; above
+ * 1e20 it could overflow: either way the bits would differ by device. */
+static const struct field noise_fields[] = {
+    {.key = "gaussian", .type = FT_DOUBLE, .off = offsetof(struct noise_spec, gaussian),
+     .def = "0", .rng = RNG_MIN | RNG_MAX, .min = 0, .max = 1e20, /* given: required */
+     .doc = "sigma, required in data.noise: x = clean + sigma n, n ~ N(0, 1) per pixel, not "
+            "clamped; 0 or >= 1e-20"},
+};
+static const struct table noise_table = TABLE(noise_fields, NULL);
+
 static const struct field data_fields[] = {
     {.key = "set", .type = FT_ENUM, .off = offsetof(struct data_spec, set), .def = "mnist",
      .words = &set_words, .doc = "data set"},
@@ -245,8 +257,12 @@ static const struct field data_fields[] = {
     {.key = "validation", .type = FT_INT, .off = offsetof(struct data_spec, validation),
      .def = "0", NONNEG, .doc = "training images held out as a validation set (chosen from "
      "the seed): best.safetensors and early stopping watch it; 0: none"},
+    {.key = "noise", .type = FT_MAP, .off = offsetof(struct data_spec, noise),
+     .flags = FL_PRESENT, .present_off = offsetof(struct data_spec, has_noise),
+     .table = &noise_table, .doc = "optional: {gaussian: sigma}, noise added to every image "
+     "the model reads (training and evaluation; not clnet eval --inputs)"},
 };
-static const struct table data_table = TABLE(data_fields, NULL);
+static const struct table data_table = TABLE(data_fields, schema_check_data);
 
 static const struct field model_fields[] = {
     {.key = "input", .type = FT_DIMS, .flags = FL_REQUIRED, POSITIVE,

@@ -26,6 +26,9 @@ enum field_type {
     FT_MAP,    /* a nested table; off is the offset of its base */
     FT_CHOICE, /* one of several words, each maybe with a value: `he`, {sgd: {lr: 0.1}} */
     FT_LAYERS, /* experiment.n_layers + layers: a list of layer choices */
+    FT_LOSS,   /* train.loss: a word (words, the scalar form) or a list of term choices
+                * (choice; config/loss_terms.c) */
+    FT_LOSS_R, /* a linear term's r: a number, a list of floats or {file, tensor} */
 };
 
 enum {
@@ -105,6 +108,7 @@ struct table {
 extern const struct table schema_top; /* struct experiment */
 extern const struct words schema_activation_words;
 extern const struct table schema_layer_init_table; /* a layer's init: {weights, biases} */
+extern const struct choice schema_term_choice;     /* a loss term (config/loss_terms.c) */
 
 /* Each layer kind's row in the layer choice, defined in its file (layers/NAME.c): the field
  * of its value (base: struct layer_spec) for a kind that takes one, else a line of doc. */
@@ -141,6 +145,7 @@ const char *schema_suggest(const char *given, const char *const *candidates, int
 int schema_check_dense(struct vctx *v, const struct node *map, void *base);
 int schema_check_uniform(struct vctx *v, const struct node *map, void *base);
 int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base);
+int schema_check_data(struct vctx *v, const struct node *map, void *base);
 int schema_check_experiment(struct vctx *v, const struct node *map, void *base);
 
 /* Fills e (zeroed by the caller) from the merged tree root; defaults are parsed into a. */

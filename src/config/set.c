@@ -143,7 +143,7 @@ static int walk_field(struct walk *w, const char *seg)
         w->want = WANT_CHOICE;
     } else if (f->type >= FT_PAIR && f->type <= FT_VECTOR) {
         w->want = WANT_LIST;
-    } else if (f->type == FT_LAYERS) {
+    } else if (f->type == FT_LAYERS || f->type == FT_LOSS) {
         w->c = f->choice;
         w->want = WANT_LIST;
     } else {
@@ -196,7 +196,7 @@ static int walk_list(struct walk *w, const char *seg)
                              w->f->key, w->cur->n);
     w->slot = &w->cur->vals[idx];
     w->cur = *w->slot;
-    w->want = w->c && w->f->type == FT_LAYERS ? WANT_CHOICE : WANT_LIST;
+    w->want = w->c && (w->f->type == FT_LAYERS || w->f->type == FT_LOSS) ? WANT_CHOICE : WANT_LIST;
     return 0;
 }
 

@@ -297,6 +297,12 @@ static int convert_field(struct vctx *v, const struct field *f, const struct nod
     case FT_LAYERS:
         rc = convert_layers(v, f, n, base);
         break;
+    case FT_LOSS:
+        rc = validate_loss(v, f, n, base);
+        break;
+    case FT_LOSS_R:
+        rc = validate_loss_r(v, n, p);
+        break;
     }
     ctx_pop(v, old);
     return rc;
@@ -393,6 +399,22 @@ static int convert_choice(struct vctx *v, const struct choice *c, const struct n
     return rc;
 }
 
+int validate_table(struct vctx *v, const struct table *t, const struct node *map,
+                   const struct node *at, void *base)
+{
+    return convert_table(v, t, map, at, base);
+}
+
+int validate_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base)
+{
+    return convert_choice(v, c, n, base, -1);
+}
+
+int validate_enum(struct vctx *v, const struct words *w, const struct node *n, int *out)
+{
+    return convert_enum(v, w, n, out);
+}
+
 static const struct node *member(const struct node *map, const char *key)
 {
     int k = node_find(map, key);
@@ -426,14 +448,38 @@ int schema_check_exp_decay(struct vctx *v, const struct node *map, void *base)
     return 0;
 }
 
-/* Early stopping watches the validation set, so it needs one. */
+/* data.noise, when given, names its sigma (the default 0 only fills the struct when it is
+ * absent), which stays out of the subnormal floats, where devices differ (schema.c). */
+int schema_check_data(struct vctx *v, const struct node *map, void *base)
+{
+    const struct data_spec *d = base;
+    if (!d->has_noise)
+        return 0;
+    const struct node *noise = member(map, "noise");
+    if (noise->kind != NODE_MAP || node_find(noise, "gaussian") < 0)
+        return vctx_error(v, noise, "noise: missing required key 'gaussian' (the noise's "
+                          "sigma)");
+    if (d->noise.gaussian > 0 && d->noise.gaussian < 1e-20)
+        return vctx_error(v, member(noise, "gaussian"), "noise.gaussian: %g is below 1e-20: "
+                          "noise that small would be subnormal floats, which devices round "
+                          "differently; use 0 or at least 1e-20", d->noise.gaussian);
+    return 0;
+}
+
+/* Early stopping watches the validation set, so it needs one; its accuracy needs a loss that
+ * classifies. */
 int schema_check_experiment(struct vctx *v, const struct node *map, void *base)
 {
     const struct experiment *e = base;
+    const struct node *es = member(member(map, "train"), "early_stopping");
     if (e->has_train && e->train.has_early_stopping && e->data.validation == 0)
-        return vctx_error(v, member(member(map, "train"), "early_stopping"),
-                          "train.early_stopping watches a validation set, and data.validation "
-                          "is 0: hold some training images out (data.validation: 5000)");
+        return vctx_error(v, es, "train.early_stopping watches a validation set, and "
+                          "data.validation is 0: hold some training images out "
+                          "(data.validation: 5000)");
+    if (e->has_train && e->train.has_early_stopping &&
+        e->train.early_stopping.metric == WATCH_VAL_ACC && !experiment_classifies(e))
+        return vctx_error(v, es, "train.early_stopping watches val_acc, and no term of "
+                          "train.loss classifies: watch val_loss (metric: val_loss)");
     return 0;
 }
 

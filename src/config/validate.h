@@ -41,6 +41,22 @@ int value_bool(struct vctx *v, const struct node *n, bool *out);
  * or folder made absolute. */
 int value_string(struct vctx *v, const struct field *f, const struct node *n, char **out);
 
+struct src_pos;
+/* The walk of validate.c for the loss terms' file (config/loss_terms.c): a table's keys into
+ * base, a choice (a word, or a map of one word to its value) into base, a word from a list. */
+int validate_table(struct vctx *v, const struct table *t, const struct node *map,
+                   const struct node *at, void *base);
+int validate_choice(struct vctx *v, const struct choice *c, const struct node *n, void *base);
+int validate_enum(struct vctx *v, const struct words *w, const struct node *n, int *out);
+/* An identifier, as a layer's name is (a letter or '_', then letters, digits or '_'). */
+int validate_name(struct vctx *v, const struct node *n, const char *what, char **out,
+                  struct src_pos *pos);
+
+/* train.loss (FT_LOSS) into the struct train_spec base, and a linear term's r (FT_LOSS_R)
+ * into the struct loss_r_spec at p (config/loss_terms.c). */
+int validate_loss(struct vctx *v, const struct field *f, const struct node *n, void *base);
+int validate_loss_r(struct vctx *v, const struct node *n, void *p);
+
 /* A layer's `name:` and `from:` (config/layer_graph.c), read into l from the kind's map
  * *value, which is replaced by a map of the kind's own keys. */
 struct layer_spec;

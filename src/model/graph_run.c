@@ -7,10 +7,11 @@
  * A node reading one node gets that node's output as x, a merging node (add, concat) its
  * inputs packed row by row into a buffer of its own. The gradient a node receives from each
  * layer that reads it is copied into a slot of its own, the slots in a fixed order (the
- * reading layers' order in the config, then their from: order; the output's slot 0 is the
- * loss's gradient), and a node read more than once sums its slots in that order (add's
- * forward kernel): the same bits on every run, whatever the order the nodes ran in. The
- * parameters of a node that does not lead to the output get zero gradients. */
+ * loss's first: the output's slot 0, or with train.loss's list form the slot of each term on
+ * the node, in the list's order, which the term's kernel writes; then the reading layers', in
+ * the config's order and their from: order), and a node with several slots sums them in that
+ * order (add's forward kernel): the same bits on every run, whatever the order the nodes ran
+ * in. The parameters of a node that does not lead to the loss get zero gradients. */
 #include "model/graph_run.h"
 
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct graph_run {
     cl_mem *slots;    /* (n): (B, n_slots * O) when n_slots > 0; else NULL */
     cl_mem *sum;      /* (n): (B, O), the slots' sum, when n_slots > 1 */
     cl_mem *grad;     /* (n): (B, O), a copy of dy before the node's backward (MODEL_NODE_GRADS) */
+    int *term_slot;   /* (terms): the slot of loss term t on its node (the list form) */
     int input_slots;  /* the model's input's, when it is built for the input's gradient */
     cl_mem input_slot, input_sum;
 };
@@ -47,7 +49,10 @@ static bool receives(const struct model *m, int j)
 static void slots_plan(struct graph_run *r, const struct model *m)
 {
     const struct graph *g = &m->shape.graph;
-    r->n_slots[g->n - 1] = 1; /* the loss's gradient */
+    for (int t = 0; t < m->terms.n; t++) /* the loss terms' gradients, in the list's order */
+        r->term_slot[t] = r->n_slots[m->terms.t[t].node]++;
+    if (m->terms.n == 0)
+        r->n_slots[g->n - 1] = 1; /* the loss's gradient */
     for (int i = 0; i < g->n; i++)
         for (int k = 0; k < g->n_in[i]; k++) {
             int j = g->in[i][k];
@@ -65,7 +70,7 @@ void graph_run_free(struct graph_run *r, int n)
         if (r->sum) runtime_free(r->sum[i]);
         if (r->grad) runtime_free(r->grad[i]);
     }
-    free(r->n_slots), free(r->slot);
+    free(r->n_slots), free(r->slot), free(r->term_slot);
     free(r->packed), free(r->slots), free(r->sum), free(r->grad);
     runtime_free(r->input_slot), runtime_free(r->input_sum);
     free(r);
@@ -100,10 +105,11 @@ int graph_run_open(struct graph_run **out, struct model *m, int max_batch)
         r->slots = calloc((size_t)n, sizeof *r->slots);
         r->sum = calloc((size_t)n, sizeof *r->sum);
         r->grad = calloc((size_t)n, sizeof *r->grad);
+        r->term_slot = calloc((size_t)m->terms.n + 1, sizeof *r->term_slot);
     }
     *out = NULL;
     if (!r || !r->n_slots || !r->slot || !r->packed || !r->slots ||
-        !r->sum || !r->grad) {
+        !r->sum || !r->grad || !r->term_slot) {
         graph_run_free(r, 0);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the graph");
     }
@@ -214,9 +220,10 @@ int graph_backward_begin(struct model *m, cl_mem dlogits, int batch)
     const struct graph *g = &m->shape.graph;
     const struct graph_run *r = m->graph_run;
     const struct layer *top = &m->layers[g->n - 1];
-    int status = op_copy_block(m->rt, r->slots[g->n - 1], 0, (size_t)r->n_slots[g->n - 1] *
-                               top->out_size, dlogits, 0, top->out_size, (size_t)batch,
-                               top->out_size);
+    int status = !dlogits ? CLNET_OK /* the loss terms wrote their slots */
+                          : op_copy_block(m->rt, r->slots[g->n - 1], 0,
+                                          (size_t)r->n_slots[g->n - 1] * top->out_size, dlogits,
+                                          0, top->out_size, (size_t)batch, top->out_size);
     for (int i = 0; i < g->n && status == CLNET_OK; i++) { /* the loss does not reach them */
         const struct layer *l = &m->layers[i];
         size_t n = (size_t)(l->shape->weights + l->shape->biases);
@@ -245,6 +252,16 @@ int graph_backward_end(struct model *m, int batch)
     if (m->graph_run->input_slots == 0)
         return CLNET_OK;
     return node_dy(m, GRAPH_INPUT, batch, &m->input_dx);
+}
+
+void graph_term_slot(const struct model *m, int t, cl_mem *buf, size_t *off, int *ld)
+{
+    const struct graph_run *r = m->graph_run;
+    int node = m->terms.t[t].node;
+    size_t size = m->layers[node].out_size;
+    *buf = r->slots[node];
+    *off = (size_t)r->term_slot[t] * size;
+    *ld = (int)((size_t)r->n_slots[node] * size);
 }
 
 cl_mem graph_node_grad(const struct model *m, int i)

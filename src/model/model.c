@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "model/graph_run.h"
 #include "model/init.h"
+#include "model/loss_run.h"
 #include "model/safetensors.h"
 #include "util/rng.h"
 #include "util/status.h"
@@ -127,7 +128,10 @@ int model_build_for(struct model *m, struct runtime *rt, const struct experiment
     int status = shape_infer(&m->shape, e);
     if (status != CLNET_OK)
         return status;
-    status = lay_out(m, e);
+    if (e->train.n_terms > 0) /* the list form's terms, resolved against the shapes */
+        status = loss_terms_resolve(&m->terms, e, &m->shape);
+    if (status == CLNET_OK)
+        status = lay_out(m, e);
     if (status == CLNET_OK && m->n_params > 0) {
         status = runtime_alloc(rt, &m->params, m->n_params * sizeof(float), "the parameters");
         if (status == CLNET_OK)
@@ -145,6 +149,8 @@ int model_build_for(struct model *m, struct runtime *rt, const struct experiment
         status = open_stack(m);
     if (status == CLNET_OK && m->plan.graph.on)
         status = graph_run_open(&m->graph_run, m, max_batch);
+    if (status == CLNET_OK && m->terms.n > 0)
+        status = loss_run_open(&m->loss_run, m, max_batch);
     if (status != CLNET_OK)
         model_free(m);
     return status;
@@ -162,6 +168,8 @@ void model_free(struct model *m)
         if (m->layers[i].kind && m->layers[i].kind->free)
             m->layers[i].kind->free(&m->layers[i]);
     graph_run_free(m->graph_run, m->n_layers);
+    loss_run_free(m->loss_run, m->terms.n);
+    loss_terms_free(&m->terms);
     free(m->layers);
     dense_stack_free(m->stack);
     plan_free(&m->plan);

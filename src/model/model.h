@@ -12,6 +12,7 @@
 
 #include "config/experiment.h"
 #include "layers/layer.h"
+#include "model/loss_terms.h"
 #include "model/plan.h"
 #include "model/shape.h"
 #include "runtime/runtime.h"
@@ -43,6 +44,10 @@ struct model {
     /* With plan.needs.input_grad, model_backward also writes dL/dx into input_dx (B, F), a
      * layer's buffer or the graph's (gradcheck --wrt input, clnet grad). */
     cl_mem input_dx;
+    /* train.loss's list form resolved (n 0: the scalar form) and its device buffers
+     * (model/loss_run.c), else NULL. */
+    struct loss_terms terms;
+    struct loss_run *loss_run;
 };
 
 /* Infers shapes, finds every layer's kind (a layer this build cannot run is a config error at
@@ -96,12 +101,21 @@ int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch);
 
 /* A training step's buffers: the batch x (B, F) and its labels (B), the loss gradient (B, K),
- * and the rows' losses and hits at row_off in row_loss and row_correct. */
+ * and the rows' losses and hits at row_off in row_loss and row_correct. With train.loss's
+ * list form, x_clean is the batch before data.noise (mse's target: clean; NULL: x), and term
+ * t's row values go to row_terms at t terms_stride + row_off (row_loss gets their weighted
+ * sum; dz is unused). */
 struct model_batch {
     cl_mem x, labels, dz, row_loss, row_correct;
     size_t row_off;
     int rows, classes, loss; /* B, K, enum loss_kind */
+    cl_mem x_clean, row_terms;
+    size_t terms_stride;
 };
+/* The list form's loss step (model/loss_run.c): every term's row values and gradient slot,
+ * in the list's order, then each row's weighted sum into row_loss (and 0 hits into row_correct
+ * when no term classifies). */
+int model_loss_terms(struct model *m, const struct model_batch *b);
 /* The plan's training step up to its update (forward, loss, backward, or the dense stack):
  * gradients into the grads arena, or with plan.sgd_fused the update applied (at sgd_lr). */
 int model_train_pass(struct model *m, const struct model_batch *b);

@@ -60,6 +60,22 @@ int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
     return status;
 }
 
+/* The loss and its gradient: the classification loss on the output into dz, or the terms of
+ * train.loss's list form into their slots; a graph's backward begins. */
+static int loss_step(struct model *m, const struct model_batch *b, cl_mem out, cl_mem *dy)
+{
+    if (m->terms.n > 0) {
+        int status = model_loss_terms(m, b);
+        return status == CLNET_OK ? graph_backward_begin(m, NULL, b->rows) : status;
+    }
+    int status = op_loss_forward_backward(m->rt, b->dz, b->row_loss, b->row_correct, b->row_off,
+                                          out, b->labels, b->rows, b->classes, b->loss);
+    *dy = b->dz;
+    if (status == CLNET_OK && m->graph_run)
+        status = graph_backward_begin(m, *dy, b->rows);
+    return status;
+}
+
 int model_train_pass(struct model *m, const struct model_batch *b)
 {
     cl_mem cur = b->x, dy = NULL;
@@ -71,12 +87,7 @@ int model_train_pass(struct model *m, const struct model_batch *b)
             status = forward_step(m, s, &cur, b->x, b->rows, true);
             break;
         case PLAN_LOSS:
-            status = op_loss_forward_backward(m->rt, b->dz, b->row_loss, b->row_correct,
-                                              b->row_off, cur, b->labels, b->rows, b->classes,
-                                              b->loss);
-            dy = b->dz;
-            if (status == CLNET_OK && m->graph_run)
-                status = graph_backward_begin(m, dy, b->rows);
+            status = loss_step(m, b, cur, &dy);
             break;
         case PLAN_BACKWARD:
             status = backward_step(m, s, &dy, b->x, b->rows);

@@ -15,6 +15,8 @@
  *     upper layer, a shape for CPUs; the CPU path only. */
 #include "model/plan.h"
 
+#include "model/loss_terms.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +53,7 @@ static bool is_type(const struct experiment *e, int i, enum layer_type t)
 }
 
 /* A graph's nodes (the graph's executor runs them): a node's backward runs when it leads to
- * the output and needs a gradient (it has parameters or reads a node that needs one, or the
+ * the output (or to a node a loss term reads) and needs a gradient (it has parameters or reads a node that needs one, or the
  * input when its gradient is asked for), and computes dx when one of its inputs needs one.
  * Each dense layer's fusions are its own (epilogues, dz = dy for identity); none reaches
  * across layers, and conv layers pass (B, O) rows. */
@@ -63,8 +65,13 @@ static int plan_graph_layers(struct plan *p, const struct experiment *e,
     bool *trains = calloc((size_t)g->n + 1, sizeof *trains);
     if (!trains)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the plan");
-    if (g->n > 0)
-        lp[g->n - 1].backward = true; /* for now: leads to the output */
+    /* The nodes the loss reads: the output, or each term's (train.loss's list form). */
+    for (int t = 0; t < e->train.n_terms; t++) {
+        int node = loss_term_node(e, t);
+        if (node >= 0) lp[node].backward = true;
+    }
+    if (g->n > 0 && e->train.n_terms == 0)
+        lp[g->n - 1].backward = true;
     for (int o = g->n - 1; o >= 0; o--)
         for (int i = g->order[o], k = 0; lp[i].backward && k < g->n_in[i]; k++)
             if (g->in[i][k] != GRAPH_INPUT)
@@ -263,13 +270,15 @@ static int choose_graph(struct plan *p, const struct experiment *e,
                         const struct model_shape *shape)
 {
     struct plan_choice *c = &p->graph;
-    c->on = !shape->graph.linear || p->needs.node_grads;
+    c->on = !shape->graph.linear || p->needs.node_grads || e->train.n_terms > 0;
     if (!c->on) {
         snprintf(c->why, sizeof c->why, "a stack: each layer reads the one before it");
         return CLNET_OK;
     }
-    snprintf(c->why, sizeof c->why, "%s", !shape->graph.linear ? "the model is a graph (from:)"
-                                          : "every layer's output gradient is asked for");
+    snprintf(c->why, sizeof c->why, "%s",
+             !shape->graph.linear  ? "the model is a graph (from:)"
+             : e->train.n_terms > 0 ? "train.loss is a list of terms (each node's gradient)"
+                                    : "every layer's output gradient is asked for");
     return plan_graph_layers(p, e, shape);
 }
 

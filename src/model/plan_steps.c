@@ -198,8 +198,13 @@ int plan_steps(struct plan *p, const struct experiment *e, const struct model_sh
             p->train[p->n_train++] = p->forward[i];
         struct plan_step *s = &p->train[p->n_train++];
         *s = (struct plan_step){.op = PLAN_LOSS};
-        SAY(s, "loss_forward_backward: softmax, %s and dz in one launch",
-            loss_name(e->train.loss));
+        if (e->train.n_terms > 0)
+            SAY(s, "%d loss terms, one launch each in the list's order (loss_term_classify, "
+                "loss_term_rows) into their nodes' gradient slots, then loss_terms_total",
+                e->train.n_terms);
+        else
+            SAY(s, "loss_forward_backward: softmax, %s and dz in one launch",
+                loss_name(e->train.loss));
         for (int i = 0; i < p->n_backward; i++)
             p->train[p->n_train++] = p->backward[i];
     }

@@ -20,6 +20,8 @@ int model_programs(unsigned *programs, const struct experiment *e, bool training
         if (e->layers[i].n_from) /* a graph sums a node's gradients with add's kernel */
             set |= RUNTIME_PROGRAM(PROGRAM_ADD);
     }
+    if (e->train.n_terms > 0) /* a node with a loss term and a reader sums its slots */
+        set |= RUNTIME_PROGRAM(PROGRAM_ADD);
     *programs = set;
     return CLNET_OK;
 }

@@ -3,6 +3,8 @@
  * OpenCL is called, so every shape rule is tested without a device. */
 #include "model/shape.h"
 
+#include "model/loss_terms.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -224,6 +226,12 @@ static char *count_format(char *buf, size_t n, int64_t v)
 
 int shape_check_classes(const struct experiment *e, const struct model_shape *s)
 {
+    if (e->train.n_terms > 0) { /* each term checks its own layer */
+        struct loss_terms t;
+        int status = loss_terms_resolve(&t, e, s);
+        if (status == CLNET_OK) loss_terms_free(&t);
+        return status;
+    }
     const struct tensor_shape *out = s->n_layers ? &s->layers[s->n_layers - 1].out : &s->input;
     if (out->rank == 1 && out->dim[0] == SHAPE_CLASSES)
         return CLNET_OK;

@@ -53,7 +53,9 @@ int shape_infer(struct model_shape *out, const struct experiment *e);
 #define SHAPE_CLASSES 10
 
 /* The last layer must give one score per class: rank 1 of SHAPE_CLASSES values. What train
- * and eval refuse (train/session.c) and summary refuses too, without the data. */
+ * and eval refuse (train/session.c) and summary refuses too, without the data. With
+ * train.loss's list form, each term's checks instead (model/loss_terms.h): a model without
+ * a classification term may give any output. */
 int shape_check_classes(const struct experiment *e, const struct model_shape *s);
 
 /* Frees what shape_infer allocated; safe on a zeroed struct and twice. */

@@ -56,3 +56,31 @@ int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes)
         clEnqueueCopyBuffer(runtime_queue(rt), src, dst, 0, 0, bytes, 0, NULL, NULL),
         "clEnqueueCopyBuffer", NULL);
 }
+
+int op_noise_batch(struct runtime *rt, cl_mem x, cl_mem x_clean, cl_mem index, size_t index_off,
+                   int batch, int features, int n_images, const struct op_noise *d)
+{
+    if (batch <= 0 || features <= 0 || n_images < 0 || d->per_pass < 0 ||
+        (size_t)batch * (size_t)features > (size_t)INT_MAX || index_off > (size_t)INT_MAX)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "noise_batch: bad shape B=%d F=%d N=%d", batch,
+                            features, n_images);
+    cl_int off = (cl_int)index_off, b = batch, f = features, n = n_images, per = d->per_pass;
+    cl_ulong key = d->key, pos0 = d->pos0;
+    cl_uint split = d->split;
+    cl_float sigma = d->sigma;
+    const struct runtime_arg args[] = {
+        RUNTIME_ARG(x),     RUNTIME_ARG(x_clean), RUNTIME_ARG(index), RUNTIME_ARG(d->table),
+        RUNTIME_ARG(off),   RUNTIME_ARG(b),       RUNTIME_ARG(f),     RUNTIME_ARG(n),
+        RUNTIME_ARG(key),   RUNTIME_ARG(split),   RUNTIME_ARG(pos0),  RUNTIME_ARG(per),
+        RUNTIME_ARG(sigma),
+    };
+    int status =
+        runtime_set_args(rt, KERNEL_NOISE_BATCH, args, (int)(sizeof args / sizeof args[0]));
+    if (status != CLNET_OK)
+        return status;
+    /* (ceil(F / 16), B): see cl/data.cl */
+    size_t pieces = ((size_t)features + 15) / 16;
+    size_t local[2] = {pieces < GATHER_LOCAL ? pieces : GATHER_LOCAL, 1};
+    size_t global[2] = {(pieces + local[0] - 1) / local[0] * local[0], (size_t)batch};
+    return runtime_launch(rt, KERNEL_NOISE_BATCH, 2, global, local);
+}

@@ -21,6 +21,24 @@
 int op_gather_batch(struct runtime *rt, cl_mem x, cl_mem y, cl_mem images, cl_mem labels,
                     cl_mem index, size_t index_off, int batch, int features, int n_images);
 
+/* data.noise's draw for one batch (src/data/noise.h): the key of the seed, the split, and the
+ * pass: (pos0 + b) / per_pass for row b while training (pos0 the sampler's item number of row
+ * 0, per_pass the split's N), evaluation's fixed pass when per_pass is 0. */
+struct op_noise {
+    cl_mem table; /* NOISE_TABLE_SIZE floats: noise_table's */
+    uint64_t key; /* noise_key(seed) */
+    uint32_t split;
+    uint64_t pos0;
+    int per_pass;
+    float sigma;
+};
+
+/* x (B, F) = x_clean + sigma n, n the noise of the image index[index_off + b] (as
+ * op_gather_batch read it into x_clean) in draw d, each operation rounded once: the same bits
+ * on every device (noise_ref_batch is the host reference). */
+int op_noise_batch(struct runtime *rt, cl_mem x, cl_mem x_clean, cl_mem index, size_t index_off,
+                   int batch, int features, int n_images, const struct op_noise *d);
+
 /* Copies bytes from src to dst (both from offset 0), enqueued like a kernel. */
 int op_copy(struct runtime *rt, cl_mem dst, cl_mem src, size_t bytes);
 
@@ -170,6 +188,32 @@ int op_loss_forward_backward(struct runtime *rt, cl_mem dz, cl_mem row_loss, cl_
  * back by the host every log_every steps: no host sync per step, no atomics. */
 int op_loss_reduce(struct runtime *rt, cl_mem acc, int slot, int slots, cl_mem row_loss,
                    cl_mem row_correct, size_t row_off, int batch);
+
+/* train.loss's list form (cl/loss.cl; model/loss_run.c). A term writes its per-row values at
+ * row_val[val_off + r] and weight times the gradient of the batch's mean of them into row r of
+ * its slot: dz[dz_off + r dz_ld + j]. */
+struct op_term_out {
+    cl_mem dz;
+    size_t dz_off;
+    int dz_ld;
+    cl_mem row_val;
+    size_t val_off;
+};
+/* A classification term on z (B, C): op_loss_forward_backward's row values, hits (at
+ * row_correct + correct_off) and dz, the dz times weight. */
+int op_loss_term_classify(struct runtime *rt, const struct op_term_out *o, cl_mem row_correct,
+                          size_t correct_off, cl_mem z, cl_mem labels, int batch, int classes,
+                          int loss, float weight);
+/* mse (t the target's rows t_ld apart; t_ld 0: the one-hot of labels), linear (r, (size)),
+ * l1 or l2 (enum loss_term_kind) on v (B, size); t and r any buffer when unused. */
+int op_loss_term_rows(struct runtime *rt, const struct op_term_out *o, cl_mem v, cl_mem t,
+                      int t_ld, cl_mem labels, cl_mem r, int batch, int size, int kind,
+                      float weight);
+/* row_loss[row_off + r] = sum over the terms k in order of w[k] row_val[k stride + row_off +
+ * r]; row_correct's rows 0 unless classify. */
+int op_loss_terms_total(struct runtime *rt, cl_mem row_loss, cl_mem row_correct, cl_mem row_val,
+                        cl_mem w, int n_terms, size_t stride, size_t row_off, int batch,
+                        bool classify);
 
 /* One launch over n (P) parameters, as torch.optim.SGD: g = grad + wd * w; with momentum
  * v = mu v + g (v = g when first_step), w -= lr v; without, w -= lr g. velocity may be NULL

@@ -203,3 +203,46 @@ void ref_fill(float *buf, size_t n, float value)
     for (size_t i = 0; i < n; i++)
         buf[i] = value;
 }
+
+void ref_loss_term_rows(float *dz, size_t dz_off, int dz_ld, float *row_val, const float *v,
+                        const float *t, int t_ld, const int32_t *labels, const float *rv,
+                        int batch, int size, int kind, float weight)
+{
+    const float b = (float)batch;
+    for (int r = 0; r < batch; r++) {
+        float *dr = dz + dz_off + (size_t)r * (size_t)dz_ld, sum = 0.0f;
+        const float *vr = v + (size_t)r * (size_t)size, *tr = t + (size_t)r * (size_t)t_ld;
+        for (int j = 0; j < size; j++) {
+            const float x = vr[j];
+            float d;
+            if (kind == TERM_MSE) {
+                d = x - (t_ld > 0 ? tr[j] : (j == labels[r] ? 1.0f : 0.0f));
+                sum += 0.5f * d * d;
+            } else if (kind == TERM_LINEAR) {
+                d = rv[j];
+                sum += d * x;
+            } else if (kind == TERM_L1) {
+                d = x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
+                sum += fabsf(x);
+            } else {
+                d = 2.0f * x;
+                sum += x * x;
+            }
+            dr[j] = weight * (d / b);
+        }
+        row_val[r] = sum;
+    }
+}
+
+void ref_loss_terms_total(float *row_loss, float *row_correct, const float *row_val,
+                          const float *w, int n_terms, size_t stride, size_t row_off, int batch,
+                          bool classify)
+{
+    for (int r = 0; r < batch; r++) {
+        float sum = 0.0f;
+        for (int k = 0; k < n_terms; k++)
+            sum += w[k] * row_val[(size_t)k * stride + row_off + (size_t)r];
+        row_loss[row_off + (size_t)r] = sum;
+        if (!classify) row_correct[row_off + (size_t)r] = 0.0f;
+    }
+}

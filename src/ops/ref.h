@@ -36,6 +36,15 @@ void ref_act_backward(float *dx, const float *y, const float *dy, size_t n, int 
 void ref_loss_forward_backward(float *dz, float *row_loss, float *row_correct, const float *z,
                                const int32_t *labels, int batch, int classes, int loss);
 
+/* train.loss's list form, as op_loss_term_rows (row values into row_val[0, B)) and
+ * op_loss_terms_total; kind an enum loss_term_kind. */
+void ref_loss_term_rows(float *dz, size_t dz_off, int dz_ld, float *row_val, const float *v,
+                        const float *t, int t_ld, const int32_t *labels, const float *rv,
+                        int batch, int size, int kind, float weight);
+void ref_loss_terms_total(float *row_loss, float *row_correct, const float *row_val,
+                          const float *w, int n_terms, size_t stride, size_t row_off, int batch,
+                          bool classify);
+
 /* acc[2 slot], acc[2 slot + 1] = float sums of row_loss and row_correct in row order. */
 void ref_loss_reduce(float *acc, int slot, const float *row_loss, const float *row_correct,
                      int batch);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "layers/layer.h"
+#include "model/loss_terms.h"
 #include "util/status.h"
 
 void drawing_free(struct drawing *d)
@@ -159,12 +160,77 @@ static void draw_layer(struct drawing *d, struct walk *w, const struct experimen
     w->out[i] = ni;
 }
 
+/* The node of layer `node`'s output (the input for GRAPH_INPUT). */
+static int node_of(const struct walk *w, int node)
+{
+    return node == GRAPH_INPUT ? 0 : w->out[node];
+}
+
+/* Term t of train.loss's list form: a loss node named by its name reading its layer's node
+ * (and an mse target's); returns its node. */
+static int draw_term(struct drawing *d, const struct walk *w, const struct experiment *e, int t)
+{
+    const struct loss_term *lt = &e->train.terms[t];
+    int node = loss_term_node(e, t), v = node_of(w, node >= 0 ? node : e->n_layers - 1);
+    const char *vid = d->nodes[v].id;
+    char target[80] = "";
+    int tnode = -1;
+    if (lt->kind == TERM_MSE && lt->target_kind == TARGET_NODE) {
+        for (int j = 0; j < e->n_layers && tnode < 0; j++)
+            if (e->layers[j].name && !strcmp(e->layers[j].name, lt->target)) tnode = w->out[j];
+        snprintf(target, sizeof target, "%s", tnode >= 0 ? d->nodes[tnode].id : lt->target);
+    } else if (lt->kind == TERM_MSE) {
+        snprintf(target, sizeof target, "%s", lt->target_kind == TARGET_LABELS ? "onehot(labels)"
+                                              : lt->target_kind == TARGET_INPUT ? "x" : "s");
+        tnode = lt->target_kind == TARGET_INPUT ? 0 : -1;
+    }
+    int k;
+    if (lt->kind == TERM_MSE)
+        k = add_node(d, lt->name, DRAW_LOSS, "1/2 ||%s - %s||^2", vid, target);
+    else if (lt->kind == TERM_LINEAR)
+        k = add_node(d, lt->name, DRAW_LOSS, "r^T %s", vid);
+    else if (lt->kind == TERM_L1 || lt->kind == TERM_L2)
+        k = add_node(d, lt->name, DRAW_LOSS, "||%s||%s", vid, lt->kind == TERM_L1 ? "_1" : "^2");
+    else
+        k = add_node(d, lt->name, DRAW_LOSS, "%s(%s, labels)", loss_term_kind_name(lt->kind), vid);
+    add_edge(d, v, k);
+    if (tnode >= 0) add_edge(d, tnode, k);
+    return k;
+}
+
+/* The loss L: the scalar form's on the output, or the terms' weighted sum. */
+static void draw_loss(struct drawing *d, const struct walk *w, const struct experiment *e,
+                      int out)
+{
+    if (e->train.n_terms == 0) {
+        int loss = add_node(d, "L", DRAW_LOSS, "%s(%s, labels)", loss_name(e->train.loss),
+                            d->nodes[out].id);
+        add_edge(d, out, loss);
+        return;
+    }
+    int terms[LOSS_MAX_TERMS];
+    char sum[200] = "";
+    size_t used = 0;
+    for (int t = 0; t < e->train.n_terms; t++) {
+        terms[t] = draw_term(d, w, e, t);
+        char wt[32] = "";
+        if (e->train.terms[t].weight != 1.0)
+            snprintf(wt, sizeof wt, "%g ", e->train.terms[t].weight);
+        int n = snprintf(sum + used, sizeof sum - used, "%s%s%s", t ? " + " : "", wt,
+                         d->nodes[terms[t]].id);
+        used += n > 0 && (size_t)n < sizeof sum - used ? (size_t)n : 0;
+    }
+    int loss = add_node(d, "L", DRAW_LOSS, "%s", sum);
+    for (int t = 0; t < e->train.n_terms; t++)
+        add_edge(d, terms[t], loss);
+}
+
 int drawing_build(struct drawing *d, const struct experiment *e, const struct model_shape *s)
 {
     memset(d, 0, sizeof *d);
-    size_t n = (size_t)s->n_layers;
-    d->nodes = calloc(4 * n + 8, sizeof *d->nodes);
-    d->edges = calloc((LAYER_MAX_INPUTS + 4) * n + 8, sizeof *d->edges);
+    size_t n = (size_t)s->n_layers, terms = (size_t)e->train.n_terms;
+    d->nodes = calloc(4 * n + terms + 8, sizeof *d->nodes);
+    d->edges = calloc((LAYER_MAX_INPUTS + 4) * n + 3 * terms + 8, sizeof *d->edges);
     struct walk w = {.out = calloc(n ? n : 1, sizeof *w.out)};
     if (!d->nodes || !d->edges || !w.out) {
         free(w.out);
@@ -181,10 +247,7 @@ int drawing_build(struct drawing *d, const struct experiment *e, const struct mo
     add_shape(&d->nodes[x], &s->input);
     for (int o = 0; o < s->n_layers; o++)
         draw_layer(d, &w, e, s, s->graph.order[o]);
-    int out = s->n_layers ? w.out[s->n_layers - 1] : x;
-    int loss = add_node(d, "L", DRAW_LOSS, "%s(%s, labels)", loss_name(e->train.loss),
-                        d->nodes[out].id);
-    add_edge(d, out, loss);
+    draw_loss(d, &w, e, s->n_layers ? w.out[s->n_layers - 1] : x);
     free(w.out);
     return CLNET_OK;
 }

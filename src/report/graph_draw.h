@@ -2,7 +2,10 @@
  * the input x; each layer with parameters as its pre-activation z = W x + b with its
  * parameters W and b as nodes of their own (numbered W1, b1, W2, ... in the config's order),
  * and its activation h = act(z) when it has one; every other layer as one node, named by its
- * `name:` when it has one; the loss L on the output. Single-hidden-layer models write z and
+ * `name:` when it has one; the loss L on the output, or with train.loss's list form each
+ * term as a loss node named by its name (S = 1/2 ||y - s||^2, R = r^T h) reading its layer
+ * (and an mse target's node: x for the input, s for the clean input), and L their weighted
+ * sum. Single-hidden-layer models write z and
  * h without a number, as the homework does. drawing_build is host only (it is tested without
  * Graphviz); drawing_render lays it out and writes it with Graphviz's libgvc
  * (report/graph_render.c), or, in a build without Graphviz, says so

@@ -29,11 +29,13 @@ static bool ends_with(const char *s, const char *suffix)
     return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* The columns kept: the ones a plot or page can draw. */
+/* The columns kept: the ones a plot or page can draw (train.loss's terms' too:
+ * train_loss_NAME, test_loss_NAME). */
 static bool kept(const char *name)
 {
     return strcmp(name, "iteration") == 0 || strcmp(name, "epoch") == 0 ||
-           strcmp(name, "lr") == 0 || ends_with(name, "_loss") || ends_with(name, "_acc");
+           strcmp(name, "lr") == 0 || ends_with(name, "_loss") || ends_with(name, "_acc") ||
+           !strncmp(name, "train_loss_", 11) || !strncmp(name, "test_loss_", 10);
 }
 
 /* The index of the column called name, or -1. */
@@ -140,14 +142,28 @@ static int parse_value(double *v, const struct csv *c, int r, int col)
  * rewrites the rows before its checkpoint), and only a loss may be non-finite, besides
  * train_acc in row 0 (the evaluation before the first step: no mini-batch yet, nan). A loss over a
  * set (test_loss, full_train_loss) is NaN or inf when the model overflows on an image of it,
- * and a run that diverges stops at its mini-batch loss; lr and the accuracies are always
- * numbers, accuracies in [0, 1]. Anything else is a damaged or hand-edited file, whose plots
- * would be wrong without a word. */
+ * and a run that diverges stops at its mini-batch loss; lr is always a number, accuracies
+ * are in [0, 1], or all of a row's nan (in steps.csv: in every row, as in the first) for a
+ * model whose loss does not classify (train.loss's list form). Anything
+ * else is a damaged or hand-edited file, whose plots would be wrong without a word. */
+/* Row r has no accuracy: every _acc column nan (in steps.csv, as in its first row). */
+static bool no_accuracy(const struct metrics_table *t, const int *map, int n, int r)
+{
+    bool all = true;
+    for (int i = 0; i < n; i++)
+        if (map[i] >= 0 && ends_with(t->names[map[i]], "_acc"))
+            all = all && isnan(t->cols[map[i]][r]);
+    const double *train_acc = metrics_column(t, "train_acc");
+    return all && (metrics_column(t, "test_acc") || (train_acc && isnan(train_acc[0])));
+}
+
 static int check_row(const struct metrics_table *t, const int *map, int n, const char *path,
                      long line)
 {
     int r = t->n;
-    const double *it = metrics_column(t, "iteration");
+    const double *it = metrics_column(t, "iteration"), *test_acc = metrics_column(t, "test_acc");
+    const double *train_acc = metrics_column(t, "train_acc");
+    bool none = no_accuracy(t, map, n, r), steps_none = !test_acc && isnan(train_acc[0]);
     if (r > 0 && !(it[r] > it[r - 1]))
         return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: iteration %.0f after %.0f: iterations "
                             "must increase", path, line, it[r], it[r - 1]);
@@ -161,6 +177,12 @@ static int check_row(const struct metrics_table *t, const int *map, int n, const
         double v = t->cols[map[i]][r];
         if (strcmp(name, "train_acc") == 0 && it[r] == 0 && isnan(v))
             continue; /* row 0, before the first step, has no mini-batch */
+        if (acc && none && isnan(v))
+            continue; /* a loss that does not classify (train.loss's list form) */
+        if (acc && steps_none)
+            return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g in a row whose "
+                                "first train_acc is nan (a loss without accuracies)", path,
+                                line, i + 1, name, v);
         if (!isfinite(v) || (acc && (v < 0 || v > 1)))
             return clnet_errorf(CLNET_ERR_DATA, "%s:%ld: column %d (%s): %g is not %s", path,
                                 line, i + 1, name, v,

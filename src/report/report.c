@@ -34,16 +34,32 @@ double clock_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int metrics_open(FILE **f, const char *path, unsigned columns)
+int metrics_open_terms(FILE **f, const char *path, unsigned columns, int n,
+                       const char *const *names)
 {
     /* A new file renamed into place (a link planted at path is replaced, its target never
      * written), then appended to through no link. */
-    char header[160];
-    int n = snprintf(header, sizeof header, "iteration,epoch,lr,train_loss,train_acc,test_loss,"
-                     "test_acc%s%s\n", columns & METRICS_VALIDATION ? ",val_loss,val_acc" : "",
-                     columns & METRICS_FULL_TRAIN ? ",full_train_loss,full_train_acc" : "");
-    int status = fs_write_atomic(path, header, (size_t)n);
+    char header[4096];
+    size_t used = (size_t)snprintf(header, sizeof header, "iteration,epoch,lr,train_loss,"
+                                   "train_acc,test_loss,test_acc%s%s",
+                                   columns & METRICS_VALIDATION ? ",val_loss,val_acc" : "",
+                                   columns & METRICS_FULL_TRAIN ? ",full_train_loss,full_train_acc"
+                                                                : "");
+    for (int k = 0; k < 2 * n && used < sizeof header; k++) {
+        int w = snprintf(header + used, sizeof header - used, ",%s_loss_%s",
+                         k < n ? "train" : "test", names[k % n]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (used + 1 >= sizeof header)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "metrics.csv: %d terms' names too long", n);
+    header[used++] = '\n';
+    int status = fs_write_atomic(path, header, used);
     return status == CLNET_OK ? fs_open_write(f, path, true) : status;
+}
+
+int metrics_open(FILE **f, const char *path, unsigned columns)
+{
+    return metrics_open_terms(f, path, columns, 0, NULL);
 }
 
 /* The shortest form that reads back exactly (util/num.h); a non-finite value as nan or inf. */
@@ -72,6 +88,11 @@ int metrics_write(FILE *f, const struct metrics_row *r, unsigned columns)
         fputc(',', f);
         field(f, r->full_train_loss, ",");
         field(f, r->full_train_acc, "");
+    }
+    for (int k = 0; k < 2 * r->n_terms; k++) { /* each term's train, then each one's test */
+        const double *v = k < r->n_terms ? r->train_terms : r->test_terms;
+        fputc(',', f);
+        field(f, v ? v[k % r->n_terms] : NAN, "");
     }
     fputc('\n', f);
     if (fflush(f) != 0)

@@ -28,6 +28,10 @@ struct metrics_row {
     double test_loss, test_acc;
     double val_loss, val_acc; /* the validation split (data.validation) */
     double full_train_loss, full_train_acc; /* the whole training set (train.eval_train: full) */
+    /* train.loss's list form: each term's mean value (before its weight) over the last step's
+     * rows and over the test set, (n_terms) each; NaN in train_terms' row 0. */
+    int n_terms;
+    const double *train_terms, *test_terms;
 };
 
 /* The optional columns of metrics.csv, present only when the run has what they measure, so
@@ -42,6 +46,10 @@ enum {
  * The epoch column comes second, EPOCH_FILE_DECIMALS digits computed from integers; columns
  * is a set of METRICS_* flags, the same for every row of a file. */
 int metrics_open(FILE **f, const char *path, unsigned columns);
+/* With train.loss's list form's n terms named names: the columns train_loss_NAME of each term,
+ * then test_loss_NAME of each, after the others. */
+int metrics_open_terms(FILE **f, const char *path, unsigned columns, int n,
+                       const char *const *names);
 int metrics_write(FILE *f, const struct metrics_row *r, unsigned columns);
 int metrics_close(FILE *f, const char *path);
 

@@ -149,15 +149,28 @@ static int plot_accuracy(const struct curves *c)
     return plot_lines_files(c->dir, "accuracy", c->fmt, &a, s, n);
 }
 
+/* train.loss's terms: each one's test curve (test_loss_NAME, labelled NAME), up to PLOT_TERMS. */
+#define PLOT_TERMS 6
+static int term_series(struct plot_series *s, const struct curves *c)
+{
+    int n = 0;
+    for (int k = 0; k < c->t->n_cols && n < PLOT_TERMS; k++)
+        if (!strncmp(c->t->names[k], "test_loss_", 10))
+            s[n] = series(c->t->names[k] + 10, c, c->t->cols[k], 6 + n, 1.5), n++; /* "S" */
+    return n;
+}
+
 static int plot_loss(const struct curves *c)
 {
     char title[512], sub[512];
-    snprintf(title, sizeof title, "%s: cross-entropy", c->title);
+    struct plot_series s[4 + PLOT_TERMS];
+    int n = curve_series(s, c, "loss"), terms = term_series(s + n, c);
+    snprintf(title, sizeof title, "%s: %s", c->title,
+             terms ? "loss and its terms" : "cross-entropy");
     subtitle(sub, sizeof sub, c->t, "loss");
-    struct plot_series s[4];
-    int n = curve_series(s, c, "loss");
-    const double *cols[4];
-    int lens[4];
+    n += terms;
+    const double *cols[4 + PLOT_TERMS];
+    int lens[4 + PLOT_TERMS];
     for (int i = 0; i < n; i++) {
         cols[i] = s[i].y;
         lens[i] = s[i].n;
@@ -224,14 +237,15 @@ static int plot_curves(const char *run_dir, const char *title, enum report_forma
                                        : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
     if (status == CLNET_OK && fs_exists(steps_path))
         status = steps_read(&steps, steps_path);
+    bool acc = t.n > 0 && (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
     bool any = CLNET_HAVE_PLOTS && status == CLNET_OK && t.n > 0 && /* else: read, not drawn */
-               (any_finite(t.train_acc, t.n) || any_finite(t.test_acc, t.n));
+               (acc || any_finite(t.train_loss, t.n) || any_finite(t.test_loss, t.n));
     /* A run written before metrics.csv had the epoch column keeps the iteration axis. */
     bool epochs = x_axis == REPORT_X_EPOCH && t.has_epoch;
     double *steps_x = any && steps.n > 0 ? steps_axis(&steps, &t, epochs) : NULL;
     struct curves c = {run_dir, title, &t, fmt, epochs ? t.epoch : t.iteration,
                        epochs ? "epoch" : "iteration", steps_x ? &steps : NULL, steps_x};
-    if (any)
+    if (any && acc) /* a loss without a classification term has none (train.loss) */
         status = plot_accuracy(&c);
     if (any && status == CLNET_OK)
         status = plot_loss(&c);

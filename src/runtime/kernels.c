@@ -34,12 +34,16 @@ static const struct program_desc programs[] = {
 
 static const struct kernel_desc kernels[] = {
     [KERNEL_GATHER_BATCH] = {"gather_batch", PROGRAM_DATA},
+    [KERNEL_NOISE_BATCH] = {"noise_batch", PROGRAM_DATA},
     [KERNEL_BIAS_ACT_FORWARD] = {"bias_act_forward", PROGRAM_ELEMENTWISE},
     [KERNEL_BIAS_ACT_BACKWARD] = {"bias_act_backward", PROGRAM_ELEMENTWISE},
     [KERNEL_ACT_FORWARD] = {"act_forward", PROGRAM_ELEMENTWISE},
     [KERNEL_ACT_BACKWARD] = {"act_backward", PROGRAM_ELEMENTWISE},
     [KERNEL_LOSS_FORWARD_BACKWARD] = {"loss_forward_backward", PROGRAM_LOSS},
     [KERNEL_LOSS_REDUCE] = {"loss_reduce", PROGRAM_LOSS},
+    [KERNEL_LOSS_TERM_CLASSIFY] = {"loss_term_classify", PROGRAM_LOSS},
+    [KERNEL_LOSS_TERM_ROWS] = {"loss_term_rows", PROGRAM_LOSS},
+    [KERNEL_LOSS_TERMS_TOTAL] = {"loss_terms_total", PROGRAM_LOSS},
     [KERNEL_SGD_UPDATE] = {"sgd_update", PROGRAM_OPTIM},
     [KERNEL_SGD_MOMENTUM_UPDATE] = {"sgd_momentum_update", PROGRAM_OPTIM},
     [KERNEL_ADAM_UPDATE] = {"adam_update", PROGRAM_OPTIM},

@@ -29,12 +29,16 @@ enum program_id {
 
 enum kernel_id {
     KERNEL_GATHER_BATCH,          /* data.cl: gather_batch */
+    KERNEL_NOISE_BATCH,           /* data.cl: noise_batch */
     KERNEL_BIAS_ACT_FORWARD,      /* elementwise.cl: bias_act_forward */
     KERNEL_BIAS_ACT_BACKWARD,     /* elementwise.cl: bias_act_backward */
     KERNEL_ACT_FORWARD,           /* elementwise.cl: act_forward */
     KERNEL_ACT_BACKWARD,          /* elementwise.cl: act_backward */
     KERNEL_LOSS_FORWARD_BACKWARD, /* loss.cl: loss_forward_backward */
     KERNEL_LOSS_REDUCE,           /* loss.cl: loss_reduce */
+    KERNEL_LOSS_TERM_CLASSIFY,    /* loss.cl: loss_term_classify */
+    KERNEL_LOSS_TERM_ROWS,        /* loss.cl: loss_term_rows */
+    KERNEL_LOSS_TERMS_TOTAL,      /* loss.cl: loss_terms_total */
     KERNEL_SGD_UPDATE,            /* optim.cl: sgd_update */
     KERNEL_SGD_MOMENTUM_UPDATE,   /* optim.cl: sgd_momentum_update */
     KERNEL_ADAM_UPDATE,           /* optim.cl: adam_update */

@@ -154,6 +154,46 @@ static void store_binary(cl_program program, const char *path, uint64_t key,
     free(binary);
 }
 
+/* The program from the binary cache at path, counted in st; false when it is not there or
+ * the device refuses it (then it is built from source and stored again). */
+static bool from_cache(const struct runtime *rt, cl_program *program, const char *path,
+                       uint64_t key, const char *options, struct runtime_stats *st)
+{
+    unsigned char *binary;
+    size_t binary_len;
+    enum cache_result r = cache_load(path, key, &binary, &binary_len);
+    bool found = r == CACHE_FOUND && load_binary(rt, program, binary, binary_len, options);
+    free(binary);
+    if (found) {
+        st->cache_hits++;
+        return true;
+    }
+    if (r != CACHE_MISSING)
+        st->cache_rejected++;
+    st->cache_misses++;
+    return false;
+}
+
+/* The program built from its composed source text; a failed build is its log. */
+static int from_source(const struct runtime *rt, cl_program *program, const char *text,
+                       size_t len, const char *options, const char *display)
+{
+    cl_int err;
+    const char *texts[1] = {text};
+    cl_program p = clCreateProgramWithSource(rt->context, 1, texts, &len, &err);
+    int status = runtime_check(err, "clCreateProgramWithSource", display);
+    if (status != CLNET_OK)
+        return status;
+    err = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        status = build_failed(rt, p, err, display);
+        clReleaseProgram(p);
+        return status;
+    }
+    *program = p;
+    return CLNET_OK;
+}
+
 int program_build(const struct runtime *rt, cl_program *program, enum program_id id,
                   struct runtime_stats *st)
 {
@@ -182,34 +222,12 @@ int program_build(const struct runtime *rt, cl_program *program, enum program_id
     char path[RUNTIME_PATH_MAX + 64] = "";
     if (rt->cache_dir[0]) {
         cache_path(path, sizeof path, rt->cache_dir, file, key);
-        unsigned char *binary;
-        size_t binary_len;
-        enum cache_result r = cache_load(path, key, &binary, &binary_len);
-        if (r == CACHE_FOUND && load_binary(rt, program, binary, binary_len, options)) {
-            free(binary);
-            st->cache_hits++;
+        if (from_cache(rt, program, path, key, options, st))
             goto done;
-        }
-        free(binary);
-        if (r != CACHE_MISSING)
-            st->cache_rejected++;
-        st->cache_misses++;
     }
-
-    cl_int err;
-    const char *texts[1] = {text};
-    cl_program p = clCreateProgramWithSource(rt->context, 1, texts, &len, &err);
-    if ((status = runtime_check(err, "clCreateProgramWithSource", src.display)) != CLNET_OK)
-        goto done;
-    err = clBuildProgram(p, 1, &rt->device, options, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        status = build_failed(rt, p, err, src.display);
-        clReleaseProgram(p);
-        goto done;
-    }
-    if (path[0])
-        store_binary(p, path, key, st);
-    *program = p;
+    status = from_source(rt, program, text, len, options, src.display);
+    if (status == CLNET_OK && path[0])
+        store_binary(*program, path, key, st);
 done:
     free(text);
     source_free(&prelude);

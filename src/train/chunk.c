@@ -65,6 +65,13 @@ int chunk_open(struct trainer *t)
         status = runtime_alloc(rt, &c->row_loss, rows, "per-row losses of a chunk");
     if (status == CLNET_OK)
         status = runtime_alloc(rt, &c->row_correct, rows, "per-row hits of a chunk");
+    size_t terms = (size_t)t->s.model.terms.n;
+    if (status == CLNET_OK && terms > 0)
+        status = runtime_alloc(rt, &c->row_terms, rows * terms, "the loss terms' rows of a chunk");
+    if (status == CLNET_OK && terms > 0)
+        status = runtime_alloc(rt, &c->terms_acc, terms * 2 * sizeof(float), "the terms' sums");
+    if (status == CLNET_OK && terms > 0 && !(c->terms_host = calloc(terms * 2, sizeof(float))))
+        status = clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the terms' sums");
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && n > 0; i++)
         status = runtime_alloc(rt, &c->snapshot[i], n * sizeof(float),
                                "a snapshot for divergence replay");
@@ -77,6 +84,9 @@ void chunk_close(struct trainer_chunks *c)
     runtime_free(c->acc);
     runtime_free(c->row_loss);
     runtime_free(c->row_correct);
+    runtime_free(c->row_terms);
+    runtime_free(c->terms_acc);
+    free(c->terms_host);
     for (int i = 0; i < 3; i++)
         runtime_free(c->snapshot[i]);
     free(c->index);
@@ -131,6 +141,24 @@ static bool synced(const struct trainer *t, const struct chunk *c)
            (ts->checkpoint_every > 0 && end % ts->checkpoint_every == 0);
 }
 
+/* Each loss term's sums over the rows of the chunk's last step (done > 0) into terms_host,
+ * summed over the ranks. */
+static int last_step_terms(struct trainer *t, int done)
+{
+    struct trainer_chunks *ch = &t->chunk;
+    int n = t->s.model.terms.n, status = CLNET_OK;
+    size_t rows = (size_t)t->ranks.rows, stride = (size_t)ch->max * rows;
+    for (int k = 0; k < n && status == CLNET_OK; k++)
+        status = op_loss_reduce(t->s.rt, ch->terms_acc, k, 1, ch->row_terms, ch->row_terms,
+                                (size_t)k * stride + (size_t)(done - 1) * rows, t->ranks.rows);
+    if (status == CLNET_OK && n > 0)
+        status = runtime_download(t->s.rt, ch->terms_host, ch->terms_acc, 0,
+                                  (size_t)n * 2 * sizeof *ch->terms_host);
+    if (status == CLNET_OK && n > 0)
+        status = dist_sum_float(ch->terms_host, (size_t)n * 2);
+    return status;
+}
+
 int chunk_end(struct trainer *t, struct chunk *c, int status)
 {
     struct trainer_chunks *ch = &t->chunk;
@@ -152,6 +180,10 @@ int chunk_end(struct trainer *t, struct chunk *c, int status)
                                   (size_t)done * 2 * sizeof *ch->acc_host);
     if (status == CLNET_OK && done > 0) /* each rank summed its rows: the batch's sums */
         status = dist_sum_float(ch->acc_host, (size_t)done * 2);
+    for (int k = 0; k < done && !experiment_classifies(t->exp); k++)
+        ch->acc_host[2 * k + 1] = NAN; /* no accuracy without a classification term */
+    if (status == CLNET_OK && done > 0)
+        status = last_step_terms(t, done);
     if (status == CLNET_OK && done > 0 && t->ranks.lead)
         status = run_plots_steps(&t->plots, c->first, ch->acc_host, done, t->batch,
                                  synced(t, c));

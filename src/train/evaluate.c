@@ -13,11 +13,13 @@
 #include "train/predictions.h"
 #include "util/status.h"
 
+
 /* One evaluation's figures. */
 struct evaluation {
     double test_loss, test_acc;
     double val_loss, val_acc;               /* the validation split; NaN without one */
     double full_train_loss, full_train_acc; /* the whole training set; NaN unless asked for */
+    double *test_terms; /* (terms) train.loss's list form: each term's test mean */
 };
 
 /* The evaluation's figures; its time goes to the progress line's mean, except at iteration 0,
@@ -26,7 +28,8 @@ static int measure(struct trainer *t, struct evaluation *v, struct progress *p, 
 {
     double t0 = clock_seconds();
     v->val_loss = v->val_acc = v->full_train_loss = v->full_train_acc = NAN;
-    int status = session_evaluate(&t->s, &t->s.test, &v->test_loss, &v->test_acc);
+    int status = session_evaluate_terms(&t->s, &t->s.test, &v->test_loss, &v->test_acc,
+                                        v->test_terms);
     if (status == CLNET_OK && t->s.val.n > 0)
         status = session_evaluate(&t->s, &t->s.val, &v->val_loss, &v->val_acc);
     if (status == CLNET_OK && t->exp->train.eval_train == EVAL_TRAIN_FULL)
@@ -45,16 +48,19 @@ unsigned evaluate_columns(const struct trainer *t)
 }
 
 /* What "best" watches with a validation split: its accuracy (highest) or, when early stopping
- * watches it, its loss (lowest). Without a split: the test accuracy, as before splits. */
+ * watches it, its loss (lowest). Without a split: the test accuracy, as before splits. A
+ * loss that does not classify (train.loss's list form): the loss, lowest. */
 static enum watch_metric watched(const struct experiment *e)
 {
-    return e->train.has_early_stopping ? e->train.early_stopping.metric : WATCH_VAL_ACC;
+    return e->train.has_early_stopping ? e->train.early_stopping.metric
+           : experiment_classifies(e)  ? WATCH_VAL_ACC
+                                       : WATCH_VAL_LOSS;
 }
 
 const char *evaluate_best_on(const struct experiment *e)
 {
     if (e->data.validation == 0)
-        return "test_acc";
+        return experiment_classifies(e) ? "test_acc" : "test_loss";
     return watched(e) == WATCH_VAL_LOSS ? "val_loss" : "val_acc";
 }
 
@@ -65,6 +71,8 @@ static bool is_best(const struct trainer *t, const struct evaluation *v)
     const struct run_summary *sum = &t->sum;
     if (isnan(sum->best_iteration))
         return true;
+    if (t->s.val.n == 0 && !experiment_classifies(t->exp)) /* the lowest test loss */
+        return v->test_loss < sum->best_test_loss || isnan(sum->best_test_loss);
     if (t->s.val.n == 0)
         return v->test_acc > sum->best_test_accuracy;
     if (watched(t->exp) == WATCH_VAL_LOSS)
@@ -95,9 +103,20 @@ static int track_best(struct trainer *t, const struct evaluation *v, long it)
     return weights_write(t, "best.safetensors");
 }
 
+/* The last step's mean of each loss term (NULL without a step), into buf (terms). */
+static const double *step_terms(const struct trainer *t, const float *last_step, double *buf)
+{
+    for (int k = 0; last_step && k < t->s.model.terms.n; k++)
+        buf[k] = t->chunk.terms_host[2 * k] / t->batch;
+    return last_step ? buf : NULL;
+}
+
 int evaluate_at(struct trainer *t, long it, const float *last_step, struct progress *p)
 {
-    struct evaluation v;
+    double test_terms[LOSS_MAX_TERMS], train_terms[LOSS_MAX_TERMS];
+    struct evaluation v = {.test_terms = test_terms};
+    if (t->s.model.terms.n > LOSS_MAX_TERMS)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%d loss terms", t->s.model.terms.n);
     int status = measure(t, &v, p, it);
     if (status != CLNET_OK)
         return status;
@@ -113,6 +132,9 @@ int evaluate_at(struct trainer *t, long it, const float *last_step, struct progr
         .val_acc = v.val_acc,
         .full_train_loss = v.full_train_loss,
         .full_train_acc = v.full_train_acc,
+        .n_terms = t->s.model.terms.n,
+        .train_terms = step_terms(t, last_step, train_terms),
+        .test_terms = test_terms,
     };
     t->sum.final_test_accuracy = v.test_acc;
     t->sum.final_test_loss = v.test_loss;
@@ -148,7 +170,8 @@ int train_evaluate(const struct experiment *e, const char *weights, const char *
     free(params);
     if (status == CLNET_OK)
         status = session_evaluate(&s, &s.test, test_loss, test_acc);
-    if (status == CLNET_OK && cm) /* the hook of `clnet eval`'s table (predictions.h) */
+    /* the hook of `clnet eval`'s table (predictions.h), for a loss that classifies */
+    if (status == CLNET_OK && cm && experiment_classifies(e))
         status = train_confusion(cm, &s, &s.test, s.data.test_labels);
     session_close(&s);
     return status;

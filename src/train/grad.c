@@ -20,6 +20,7 @@ struct grad_data {
     long lines[GRAD_MAX_ROWS]; /* each row's line in the inputs file */
     float *x;                  /* (rows, F) */
     int32_t labels[GRAD_MAX_ROWS];
+    float *clean;              /* (rows, F) --targets' rows for mse's target clean, or NULL */
     int nodes[32], n_nodes; /* --nodes, as layer indices */
 };
 
@@ -37,28 +38,44 @@ static int open_input(const char *path, FILE **f)
     return status;
 }
 
-static int read_inputs(struct grad_data *d, const char *path, size_t width)
+/* Rows of width values from path into *x (allocated); *rows of them. */
+static int read_rows(struct grad_data *d, float **x, int *rows, const char *path, size_t width)
 {
     FILE *f = NULL;
     int status = open_input(path, &f);
-    d->x = status == CLNET_OK ? malloc(GRAD_MAX_ROWS * width * sizeof *d->x) : NULL;
-    if (status == CLNET_OK && !d->x) status = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
+    *x = status == CLNET_OK ? malloc(GRAD_MAX_ROWS * width * sizeof **x) : NULL;
+    if (status == CLNET_OK && !*x) status = clnet_errorf(CLNET_ERR_NOMEM, "out of memory");
     char *line = NULL;
     size_t cap = 0, got;
     for (long lineno = 1; status == CLNET_OK && getline(&line, &cap, f) >= 0; lineno++) {
-        if (d->rows == GRAD_MAX_ROWS)
+        if (*rows == GRAD_MAX_ROWS)
             status = clnet_errorf(CLNET_ERR_DATA, "%s:%ld: more than %d rows (clnet grad "
                                   "takes at most %d at a time)", path, lineno, GRAD_MAX_ROWS,
                                   GRAD_MAX_ROWS);
         if (status == CLNET_OK)
-            status = predict_parse_row(d->x + (size_t)d->rows * width, width, line, path,
-                                       lineno, &got);
-        if (status == CLNET_OK && got > 0) d->lines[d->rows++] = lineno;
+            status = predict_parse_row(*x + (size_t)*rows * width, width, line, path, lineno,
+                                       &got);
+        if (status == CLNET_OK && got > 0 && x == &d->x) d->lines[*rows] = lineno;
+        if (status == CLNET_OK && got > 0) ++*rows;
     }
-    if (status == CLNET_OK && d->rows == 0)
+    if (status == CLNET_OK && *rows == 0)
         status = clnet_errorf(CLNET_ERR_DATA, "%s: no rows", path);
     free(line);
     if (f) fclose(f);
+    return status;
+}
+
+static int read_inputs(struct grad_data *d, const char *path, size_t width)
+{
+    return read_rows(d, &d->x, &d->rows, path, width);
+}
+
+/* --targets as rows of the input's width (mse's target clean), one per input row. */
+static int read_clean(struct grad_data *d, const char *path, size_t width)
+{
+    int n = 0, status = read_rows(d, &d->clean, &n, path, width);
+    if (status == CLNET_OK && n != d->rows)
+        status = clnet_errorf(CLNET_ERR_DATA, "%s: %d rows for %d input rows", path, n, d->rows);
     return status;
 }
 
@@ -134,6 +151,38 @@ static int write_block(FILE *out, struct runtime *rt, const struct grad_data *d,
     return status;
 }
 
+struct loss_buffers {
+    cl_mem x, y, dz, row_loss, row_correct;
+};
+
+/* The loss and its gradient, then the backward: the scalar form's on the output, or
+ * train.loss's terms (mse's clean target the --targets rows). */
+static int loss_and_backward(struct model *m, const struct grad_data *d,
+                             const struct loss_buffers *b, cl_mem logits)
+{
+    size_t n = (size_t)d->rows;
+    if (m->terms.n == 0) {
+        int status = op_loss_forward_backward(m->rt, b->dz, b->row_loss, b->row_correct, 0,
+                                              logits, b->y, d->rows, (int)m->output_size,
+                                              (int)m->exp->train.loss);
+        return status == CLNET_OK ? model_backward(m, b->x, b->dz, d->rows) : status;
+    }
+    cl_mem terms = NULL, clean = NULL;
+    int status = runtime_alloc(m->rt, &terms, n * (size_t)m->terms.n * sizeof(float),
+                               "the terms' rows");
+    if (status == CLNET_OK && d->clean)
+        status = runtime_alloc_from(m->rt, &clean, d->clean, n * m->input_size * sizeof(float),
+                                    "the clean rows");
+    const struct model_batch mb = {.x = b->x, .labels = b->y, .row_loss = b->row_loss,
+                                   .row_correct = b->row_correct, .rows = d->rows,
+                                   .x_clean = clean, .row_terms = terms, .terms_stride = n};
+    if (status == CLNET_OK) status = model_loss_terms(m, &mb);
+    if (status == CLNET_OK) status = model_backward(m, b->x, NULL, d->rows);
+    runtime_free(terms);
+    runtime_free(clean);
+    return status;
+}
+
 /* The device part: forward, loss, backward; then the blocks. */
 static int run(struct experiment *e, const struct grad_request *q, struct grad_data *d,
                struct runtime *rt, struct model *m, FILE *out)
@@ -152,17 +201,16 @@ static int run(struct experiment *e, const struct grad_request *q, struct grad_d
     if (status == CLNET_OK) status = runtime_alloc(rt, &rl, n * sizeof(float), "per-row losses");
     if (status == CLNET_OK) status = runtime_alloc(rt, &rc, n * sizeof(float), "per-row hits");
     if (status == CLNET_OK) status = model_forward(m, &logits, x, d->rows, true);
-    if (status == CLNET_OK)
-        status = op_loss_forward_backward(rt, dz, rl, rc, 0, logits, y, d->rows, (int)k,
-                                          (int)e->train.loss);
-    if (status == CLNET_OK) status = model_backward(m, x, dz, d->rows);
+    const struct loss_buffers lb = {x, y, dz, rl, rc};
+    if (status == CLNET_OK) status = loss_and_backward(m, d, &lb, logits);
     if (status == CLNET_OK) status = runtime_download(rt, rows, rl, 0, n * sizeof(float));
     double loss = 0;
     for (size_t r = 0; status == CLNET_OK && r < n; r++)
         loss += rows[r] / (double)n;
+    char words[256];
     if (status == CLNET_OK)
-        fprintf(out, "loss (%s, mean over %d rows): %.9g\n", loss_name(e->train.loss), d->rows,
-                loss);
+        fprintf(out, "loss (%s, mean over %d rows): %.9g\n",
+                experiment_loss_words(words, sizeof words, e), d->rows, loss);
     if (status == CLNET_OK) status = write_block(out, rt, d, "x", m->input_dx, f);
     for (int i = 0; status == CLNET_OK && i < d->n_nodes; i++) {
         const struct layer *l = &m->layers[d->nodes[i]];
@@ -175,6 +223,34 @@ static int run(struct experiment *e, const struct grad_request *q, struct grad_d
     return status;
 }
 
+/* What --targets gives for e's loss: classes (the scalar form, a classification term, mse
+ * against labels), rows of clean inputs (mse against clean), or nothing (no such term); a
+ * loss needing both, --targets missing when needed or given when not: a usage error. */
+static int loss_targets(const struct experiment *e, const char *path, bool *labels, bool *clean)
+{
+    *labels = e->train.n_terms == 0, *clean = false;
+    for (int t = 0; t < e->train.n_terms; t++) {
+        const struct loss_term *lt = &e->train.terms[t];
+        *labels |= loss_term_classifies(lt->kind) ||
+                   (lt->kind == TERM_MSE && lt->target_kind == TARGET_LABELS);
+        *clean |= lt->kind == TERM_MSE && lt->target_kind == TARGET_CLEAN;
+    }
+    bool labels_ = *labels, clean_ = *clean;
+    return labels_ && clean_ ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs each row's "
+                                            "class and its clean input; --targets gives one of "
+                                            "them", e->path)
+           : (labels_ || clean_) && !path
+               ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss needs --targets T.csv: %s",
+                              e->path, labels_ ? "each row's class, one a line"
+                                               : "each row's clean input (mse's target), as "
+                                                 "--inputs' rows")
+           : !labels_ && !clean_ && path
+               ? clnet_errorf(CLNET_ERR_USAGE, "grad: %s's loss reads no targets (its terms "
+                              "need no class and no clean input): leave --targets out", e->path)
+               : CLNET_OK;
+}
+
+
 int grad_rows(struct experiment *e, const struct grad_request *q, FILE *out)
 {
     for (int i = 0; i < e->n_layers; i++)
@@ -186,9 +262,13 @@ int grad_rows(struct experiment *e, const struct grad_request *q, FILE *out)
     size_t width = (size_t)tensor_shape_size(&s.input);
     int classes = s.n_layers ? (int)tensor_shape_size(&s.layers[s.n_layers - 1].out) : 0;
     shape_free(&s);
-    status = find_nodes(&d, e, q->nodes);
+    bool labels, clean;
+    status = loss_targets(e, q->targets, &labels, &clean);
+    if (status == CLNET_OK) status = find_nodes(&d, e, q->nodes);
     if (status == CLNET_OK) status = read_inputs(&d, q->inputs, width);
-    if (status == CLNET_OK) status = read_targets(&d, q->targets, classes);
+    if (status == CLNET_OK && clean) status = read_clean(&d, q->targets, width);
+    if (status == CLNET_OK && labels) /* a term's classes are the data's */
+        status = read_targets(&d, q->targets, e->train.n_terms ? SHAPE_CLASSES : classes);
     struct runtime *rt = NULL;
     struct model m = {0};
     if (status == CLNET_OK)
@@ -200,5 +280,6 @@ int grad_rows(struct experiment *e, const struct grad_request *q, FILE *out)
     if (m.layers) model_free(&m);
     if (rt) runtime_close(rt);
     free(d.x);
+    free(d.clean);
     return status;
 }

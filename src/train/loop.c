@@ -21,7 +21,9 @@ static int forward_loss_backward(struct trainer *t, size_t out)
                                   .row_loss = t->chunk.row_loss,
                                   .row_correct = t->chunk.row_correct, .row_off = out,
                                   .rows = t->ranks.rows, .classes = s->classes,
-                                  .loss = (int)t->exp->train.loss};
+                                  .loss = (int)t->exp->train.loss, .x_clean = s->x_clean,
+                                  .row_terms = t->chunk.row_terms,
+                                  .terms_stride = (size_t)t->chunk.max * (size_t)t->ranks.rows};
     return model_train_pass(&s->model, &b); /* the plan's steps, or its dense stack */
 }
 
@@ -46,10 +48,10 @@ int trainer_step(struct trainer *t, long iteration, int slot)
     s->model.step = (uint64_t)iteration;
     s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
     runtime_profile_step(s->rt, iteration); /* bench/net_profile's step marks; off: nothing */
-    int status = op_gather_batch(s->rt, s->x, s->y, s->train.images, s->train.labels,
-                                 t->chunk.index_dev,
-                                 (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
-                                 t->ranks.rows, s->features, s->train.n);
+    int status = session_gather(s, &s->train, t->chunk.index_dev,
+                                (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
+                                t->ranks.rows,
+                                (uint64_t)iteration * (uint64_t)t->batch + (uint64_t)t->ranks.row0);
     if (status == CLNET_OK)
         status = forward_loss_backward(t, (size_t)slot * (size_t)t->ranks.rows);
     if (status == CLNET_OK)

@@ -103,9 +103,10 @@ int run_plots_finish(struct run_plots *p, struct session *s, const struct experi
             draw(p, NULL, REPORT_PNG);
         return run_status;
     }
-    if (p->status == CLNET_OK)
+    bool classifies = experiment_classifies(e); /* predictions are classes */
+    if (p->status == CLNET_OK && classifies)
         keep(p, train_write_predictions(s, p->dir, e->seed));
-    if (p->status == CLNET_OK)
+    if (p->status == CLNET_OK && classifies)
         keep(p, write_confusion(p, s));
     if (p->status == CLNET_OK)
         keep(p, draw(p, &s->data, e->report.format));

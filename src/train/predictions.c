@@ -58,8 +58,7 @@ static int predict(struct session *s, int *predicted, const struct device_split 
     for (int start = 0; start < n && status == CLNET_OK; start += s->max_batch) {
         int b = n - start < s->max_batch ? n - start : s->max_batch;
         cl_mem logits;
-        status = op_gather_batch(s->rt, s->x, s->y, d->images, d->labels, index,
-                                 (size_t)start, b, s->features, d->n);
+        status = session_gather(s, d, index, (size_t)start, b, SESSION_EVAL);
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)

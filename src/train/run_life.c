@@ -167,8 +167,10 @@ int run_examine(struct trainer *t, struct safetensors *ck, long *resume_at, bool
  * written, so nothing of it can be mistaken for this run's. */
 static int remove_previous_run(const char *dir)
 {
+    /* The predictions too: a run whose loss does not classify writes none (train.loss). */
     static const char *const names[] = {"checkpoint.bin", "model.safetensors",
-                                        "best.safetensors", "summary.json"};
+                                        "best.safetensors", "summary.json", "predictions.csv",
+                                        "predictions.png", "confusion.json", "confusion.png"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char *path = run_path(dir, names[i]);
         if (!path)
@@ -212,7 +214,11 @@ static void print_result(const struct trainer *t)
         printf("%s: stopped early at iteration %.0f: no better %s in %d evaluation%s\n", name,
                sum->stopped_early_at, sum->best_on, t->exp->train.early_stopping.patience,
                t->exp->train.early_stopping.patience == 1 ? "" : "s");
-    if (sum->validation_images > 0)
+    if (!experiment_classifies(t->exp))
+        printf("%s: test loss %.6g (best %.6g at iteration %.0f), %.1f iterations/s; %s/\n",
+               name, sum->final_test_loss, sum->best_test_loss, sum->best_iteration,
+               sum->iterations_per_second, t->run.dir);
+    else if (sum->validation_images > 0)
         printf("%s: test accuracy %.4f (best %.4f at iteration %.0f, validation %.4f), %.1f "
                "iterations/s; %s/\n", name, sum->final_test_accuracy, sum->best_test_accuracy,
                sum->best_iteration, sum->best_val_accuracy, sum->iterations_per_second,

@@ -2,6 +2,7 @@
 #include "train/session.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +12,11 @@
 #include "util/status.h"
 
 static int upload_split(struct session *s, struct device_split *d, const uint8_t *images,
-                        const uint8_t *labels, int n)
+                        const uint8_t *labels, int n, enum noise_split split)
 {
     size_t bytes = (size_t)n * (size_t)s->features;
     d->n = n;
+    d->split = split;
     int status = runtime_alloc_from(s->rt, &d->images, images, bytes, "the images");
     if (status == CLNET_OK)
         status = runtime_alloc_from(s->rt, &d->labels, labels, (size_t)n, "the labels");
@@ -36,11 +38,34 @@ static int load_data(struct mnist *m, const struct experiment *e)
 static int upload_data(struct session *s)
 {
     const struct mnist *m = &s->data;
-    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train);
+    int status = upload_split(s, &s->train, m->train_images, m->train_labels, m->n_train,
+                              NOISE_SPLIT_TRAIN);
     if (status == CLNET_OK)
-        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test);
+        status = upload_split(s, &s->test, m->test_images, m->test_labels, m->n_test,
+                              NOISE_SPLIT_TEST);
     if (status == CLNET_OK && m->n_val > 0)
-        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val);
+        status = upload_split(s, &s->val, m->val_images, m->val_labels, m->n_val,
+                              NOISE_SPLIT_VALIDATION);
+    return status;
+}
+
+/* data.noise's buffers: the clean batch beside x and the table (x_clean is x without it). */
+static int alloc_noise(struct session *s)
+{
+    s->x_clean = s->x;
+    if (!s->exp->data.has_noise)
+        return CLNET_OK;
+    float *table = malloc(NOISE_TABLE_SIZE * sizeof *table);
+    if (!table)
+        return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the noise's table");
+    noise_table(table);
+    s->noise_key = noise_key(s->exp->seed);
+    size_t bytes = (size_t)s->max_batch * (size_t)s->features * sizeof(float);
+    int status = runtime_alloc(s->rt, &s->x_clean, bytes, "a batch of inputs before noise");
+    if (status == CLNET_OK)
+        status = runtime_alloc_from(s->rt, &s->noise_table, table,
+                                    NOISE_TABLE_SIZE * sizeof *table, "the noise's table");
+    free(table);
     return status;
 }
 
@@ -49,6 +74,8 @@ static int alloc_buffers(struct session *s)
     size_t b = (size_t)s->max_batch;
     int status = runtime_alloc(s->rt, &s->x, b * (size_t)s->features * sizeof(float), "a batch of inputs");
     if (status == CLNET_OK)
+        status = alloc_noise(s);
+    if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->y, b * sizeof(int32_t), "a batch of labels");
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->dz, b * (size_t)s->classes * sizeof(float), "the loss gradient");
@@ -56,12 +83,18 @@ static int alloc_buffers(struct session *s)
         status = runtime_alloc(s->rt, &s->row_loss, b * sizeof(float), "per-row losses");
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->row_correct, b * sizeof(float), "per-row hits");
+    if (status == CLNET_OK && s->model.terms.n > 0)
+        status = runtime_alloc(s->rt, &s->row_terms, (size_t)s->model.terms.n * b * sizeof(float),
+                               "the loss terms' row values");
     int n = s->train.n > s->test.n ? s->train.n : s->test.n;
     n = n > s->val.n ? n : s->val.n;
     int eb = s->exp->train.eval_batch_size;
     s->eval_slots = (n + eb - 1) / eb;
     if (status == CLNET_OK)
         status = runtime_alloc(s->rt, &s->eval_acc, (size_t)s->eval_slots * 2 * sizeof(float), "evaluation sums");
+    if (status == CLNET_OK && s->model.terms.n > 0)
+        status = runtime_alloc(s->rt, &s->eval_terms, (size_t)s->eval_slots *
+                               (size_t)s->model.terms.n * 2 * sizeof(float), "the terms' sums");
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     if (!ids)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for %d indices", n);
@@ -155,6 +188,8 @@ static int check_memory(const struct session *s, const struct model_shape *shape
     }
     double train_images = (double)s->data.n_train * s->features;
     double held = (double)s->data.n_val * (s->features + 1); /* validation images, labels */
+    if (e->data.has_noise) /* the clean batch beside the noisy one */
+        total += rows * (double)s->features * sizeof(float);
     total += train_images + (double)s->data.n_test * s->features + s->data.n_train +
              s->data.n_test + held;
     if (train_images > largest.bytes)
@@ -226,9 +261,12 @@ int session_open(struct session *s, const struct experiment *e, const char *devi
 
 void session_close(struct session *s)
 {
+    if (s->x_clean == s->x)
+        s->x_clean = NULL;
     cl_mem bufs[] = {s->train.images, s->train.labels, s->test.images, s->test.labels,
-                     s->val.images, s->val.labels,
-                     s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc};
+                     s->val.images, s->val.labels, s->x_clean, s->noise_table,
+                     s->x, s->y, s->dz, s->row_loss, s->row_correct, s->eval_index, s->eval_acc,
+                     s->row_terms, s->eval_terms};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         runtime_free(bufs[i]);
     if (s->model.layers)
@@ -239,21 +277,77 @@ void session_close(struct session *s)
     memset(s, 0, sizeof *s);
 }
 
+int session_gather(struct session *s, const struct device_split *d, cl_mem index,
+                   size_t index_off, int rows, uint64_t pos0)
+{
+    int status = op_gather_batch(s->rt, s->x_clean, s->y, d->images, d->labels, index,
+                                 index_off, rows, s->features, d->n);
+    if (status != CLNET_OK || !s->noise_table)
+        return status;
+    const struct op_noise draw = {.table = s->noise_table, .key = s->noise_key,
+                                  .split = (uint32_t)d->split,
+                                  .pos0 = pos0 == SESSION_EVAL ? 0 : pos0,
+                                  .per_pass = pos0 == SESSION_EVAL ? 0 : d->n,
+                                  .sigma = (float)s->exp->data.noise.gaussian};
+    return op_noise_batch(s->rt, s->x, s->x_clean, index, index_off, rows, s->features, d->n,
+                          &draw);
+}
+
+/* The loss of the b rows just run forward into row_loss and row_correct: the classification
+ * loss on the output, or train.loss's terms, each term's sum into eval_terms at batch slot. */
+static int evaluate_loss(struct session *s, cl_mem logits, int b, int slot)
+{
+    int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
+    if (s->model.terms.n == 0)
+        return op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, 0, logits,
+                                        s->y, b, s->classes, loss_kind);
+    const struct model_batch batch = {.x = s->x, .labels = s->y, .row_loss = s->row_loss,
+                                      .row_correct = s->row_correct, .rows = b,
+                                      .x_clean = s->x_clean, .row_terms = s->row_terms,
+                                      .terms_stride = (size_t)s->max_batch};
+    int status = model_loss_terms(&s->model, &batch);
+    for (int t = 0; t < s->model.terms.n && status == CLNET_OK; t++) /* each term's sum */
+        status = op_loss_reduce(s->rt, s->eval_terms, slot * s->model.terms.n + t, 1,
+                                s->row_terms, s->row_terms, (size_t)t * (size_t)s->max_batch, b);
+    return status;
+}
+
+/* Each term's mean over the split's n rows from the sums of `slots` evaluation batches. */
+static int terms_means(struct session *s, int slots, int n, double *terms)
+{
+    int k = s->model.terms.n;
+    float *sums = malloc((size_t)slots * (size_t)k * 2 * sizeof *sums);
+    if (!sums) return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for evaluation");
+    int status = runtime_download(s->rt, sums, s->eval_terms, 0,
+                                  (size_t)slots * (size_t)k * 2 * sizeof *sums);
+    for (int t = 0; t < k; t++) {
+        double total = 0.0;
+        for (int i = 0; i < slots; i++)
+            total += sums[2 * ((size_t)i * (size_t)k + (size_t)t)];
+        terms[t] = total / n;
+    }
+    free(sums);
+    return status;
+}
+
 int session_evaluate(struct session *s, const struct device_split *d, double *loss, double *acc)
 {
+    return session_evaluate_terms(s, d, loss, acc, NULL);
+}
+
+int session_evaluate_terms(struct session *s, const struct device_split *d, double *loss,
+                           double *acc, double *terms)
+{
     int eb = s->exp->train.eval_batch_size;
-    int loss_kind = s->exp->has_train ? (int)s->exp->train.loss : LOSS_CROSS_ENTROPY;
     int status = CLNET_OK, slots = 0;
     for (int start = 0; start < d->n && status == CLNET_OK; start += eb, slots++) {
         int b = d->n - start < eb ? d->n - start : eb;
         cl_mem logits;
-        status = op_gather_batch(s->rt, s->x, s->y, d->images, d->labels, s->eval_index,
-                                 (size_t)start, b, s->features, d->n);
+        status = session_gather(s, d, s->eval_index, (size_t)start, b, SESSION_EVAL);
         if (status == CLNET_OK)
             status = model_forward(&s->model, &logits, s->x, b, false);
         if (status == CLNET_OK)
-            status = op_loss_forward_backward(s->rt, s->dz, s->row_loss, s->row_correct, 0, logits,
-                                              s->y, b, s->classes, loss_kind);
+            status = evaluate_loss(s, logits, b, slots);
         if (status == CLNET_OK)
             status = op_loss_reduce(s->rt, s->eval_acc, slots, 1, s->row_loss, s->row_correct, 0,
                                     b);
@@ -271,6 +365,8 @@ int session_evaluate(struct session *s, const struct device_split *d, double *lo
     }
     free(acc_host);
     *loss = l / d->n;
-    *acc = c / d->n;
+    *acc = s->model.terms.n > 0 && s->model.terms.classify < 0 ? NAN : c / d->n;
+    if (status == CLNET_OK && terms && s->model.terms.n > 0)
+        status = terms_means(s, slots, d->n, terms);
     return status;
 }

@@ -32,6 +32,16 @@ static int check_trainable(const struct experiment *e, const struct dist *w)
 
 /* The trainer open, the run folder made this run's (rank 0), and where it starts: from the
  * checkpoint ck at resume_at, or from the beginning with a new metrics.csv. */
+/* metrics.csv, with a column pair per loss term (train.loss's list form). */
+static int open_metrics(struct trainer *t)
+{
+    const char *names[LOSS_MAX_TERMS];
+    for (int k = 0; k < t->exp->train.n_terms; k++)
+        names[k] = t->exp->train.terms[k].name;
+    return metrics_open_terms(&t->run.metrics, t->run.metrics_path, evaluate_columns(t),
+                              t->exp->train.n_terms, names);
+}
+
 static int start(struct trainer *t, const struct safetensors *ck, long resume_at)
 {
     int status = cold_start_begin(t); /* forks: before the trainer opens OpenCL */
@@ -42,7 +52,7 @@ static int start(struct trainer *t, const struct safetensors *ck, long resume_at
     if (status == CLNET_OK && resume_at >= 0)
         status = checkpoint_resume(t, ck, resume_at);
     else if (status == CLNET_OK && t->ranks.lead)
-        status = metrics_open(&t->run.metrics, t->run.metrics_path, evaluate_columns(t));
+        status = open_metrics(t);
     return status;
 }
 

@@ -40,6 +40,9 @@ struct trainer_chunks {
     cl_mem acc;                   /* (S, 2) loss sum and correct count of each step */
     cl_mem row_loss, row_correct; /* (S, R) each step's per-row values, summed into acc by one
                                    * op_loss_reduce at the chunk's end */
+    cl_mem row_terms;             /* (terms, S R) train.loss's list form: each term's rows */
+    cl_mem terms_acc;             /* (terms, 2) each term's sums of a chunk's last step */
+    float *terms_host;            /* (terms, 2) */
     float *acc_host;              /* (S, 2) */
     cl_mem snapshot[3];           /* params and optimizer state at the chunk start */
 };

@@ -21,4 +21,16 @@ enum loss_kind {
     LOSS_COUNT
 };
 
+/* A term of train.loss's list form (config/experiment.h's struct loss_term; cl/loss.cl's
+ * TERM_* constants). */
+enum loss_term_kind {
+    TERM_CROSS_ENTROPY,
+    TERM_NAIVE_SOFTMAX_LOG,
+    TERM_MSE,
+    TERM_LINEAR,
+    TERM_L1,
+    TERM_L2,
+    TERM_KIND_COUNT
+};
+
 #endif

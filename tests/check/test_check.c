@@ -444,6 +444,58 @@ START_TEST(gradcheck_wrt_input_fails_on_broken_add)
 }
 END_TEST
 
+/* train.loss's list form: question 3's two terms (S on y against the clean input, R = r^T h)
+ * checked with respect to the input too, and a classifier with an l2 penalty on its hidden
+ * layer. The weights are large enough that each term's gradient matters. */
+static const char *q3_terms_yaml = "model:\n"
+                                   "  input: [784]\n"
+                                   "  layers:\n"
+                                   "    - dense: {units: 8, activation: sigmoid, name: h}\n"
+                                   "    - dense: {units: 784, name: w2h}\n"
+                                   "    - add: {from: [input, w2h], name: y}\n"
+                                   "train:\n"
+                                   "  loss:\n"
+                                   "    - mse: {on: y, target: clean, name: S}\n"
+                                   "    - linear: {on: h, r: 0.5, name: R}\n";
+static const char *const q3_terms_tensors[5] = {"layers.0.weight", "layers.0.bias",
+                                                "layers.1.weight", "layers.1.bias", "input"};
+static const char *l2_terms_yaml = "model:\n"
+                                   "  input: [784]\n"
+                                   "  layers:\n"
+                                   "    - dense: {units: 16, activation: tanh, name: h}\n"
+                                   "    - dense: {units: 10}\n"
+                                   "train:\n"
+                                   "  loss:\n"
+                                   "    - cross_entropy\n"
+                                   "    - l2: {on: h, weight: 0.5}\n";
+static const char *const l2_terms_tensors[4] = {"layers.0.weight", "layers.0.bias",
+                                                "layers.1.weight", "layers.1.bias"};
+
+START_TEST(gradcheck_loss_terms_pass)
+{
+    gradcheck_passes("q3_terms.yaml", q3_terms_yaml, true, 5, q3_terms_tensors);
+    gradcheck_passes("l2_terms.yaml", l2_terms_yaml, true, 4, l2_terms_tensors);
+}
+END_TEST
+
+/* l2's gradient v instead of 2 v: the hidden layer's tensors fail, the output layer's not. */
+START_TEST(gradcheck_fails_on_broken_l2_term)
+{
+    static const char *const want[4] = {"FAIL", "FAIL", "ok", "ok"};
+    gradcheck_sabotaged(l2_terms_yaml, "loss.cl", "d = 2.0f * x;", "d = 1.0f * x;", 4,
+                        l2_terms_tensors, want);
+}
+END_TEST
+
+/* linear's gradient half of r: h's tensors fail (w2h's reads only S's gradient). */
+START_TEST(gradcheck_fails_on_broken_linear_term)
+{
+    static const char *const want[4] = {"FAIL", "FAIL", "ok", "ok"};
+    gradcheck_sabotaged(q3_terms_yaml, "loss.cl", "d = rv[j];", "d = 0.5f * rv[j];", 4,
+                        q3_terms_tensors, want);
+}
+END_TEST
+
 /* The max pool's backward routes half of each gradient: the tensors below it fail. */
 START_TEST(gradcheck_fails_on_broken_maxpool_backward)
 {
@@ -660,6 +712,9 @@ int main(int argc, char **argv)
     tcase_add_test(tc, gradcheck_graph_passes);
     tcase_add_test(tc, gradcheck_fails_on_broken_add_backward);
     tcase_add_test(tc, gradcheck_wrt_input_passes);
+    tcase_add_test(tc, gradcheck_loss_terms_pass);
+    tcase_add_test(tc, gradcheck_fails_on_broken_l2_term);
+    tcase_add_test(tc, gradcheck_fails_on_broken_linear_term);
     tcase_add_test(tc, gradcheck_wrt_input_fails_on_broken_add);
     tcase_add_test(tc, selfcheck_fails_on_broken_maxpool);
     tcase_add_test(tc, gradcheck_batchnorm_passes);

@@ -32,5 +32,6 @@ TCase *config_inherit_tcase(void);
 TCase *config_set_tcase(void);
 TCase *config_errors_tcase(void);
 TCase *config_yaml_tcase(void);
+TCase *config_loss_tcase(void);
 
 #endif

@@ -289,6 +289,7 @@ static Suite *config_suite(void)
     suite_add_tcase(s, config_set_tcase());
     suite_add_tcase(s, config_errors_tcase());
     suite_add_tcase(s, config_yaml_tcase());
+    suite_add_tcase(s, config_loss_tcase());
     return s;
 }
 

@@ -25,6 +25,20 @@ static const struct {
      "1:1: unknown key 'zzzzzz' (valid keys: name, seed, device, data, model, init, "
      "train, report)"},
     {MODEL4 "data: {set: mnist, dri: x}\n", "5:20: data: unknown key 'dri' (did you mean 'dir'?)"},
+    /* data.noise: its sigma named, finite, in [0, 1e20], 0 or clear of the subnormals */
+    {MODEL4 "data: {noise: {gausian: 0.3}}\n",
+     "5:16: data.noise: unknown key 'gausian' (did you mean 'gaussian'?)"},
+    {MODEL4 "data: {noise: {}}\n", "5:15: data: noise: missing required key 'gaussian' (the "
+                                   "noise's sigma)"},
+    {MODEL4 "data: {noise: 0.3}\n", "5:15: data.noise: expected a map of settings, got a "
+                                    "single value"},
+    {MODEL4 "data: {noise: {gaussian: -0.1}}\n",
+     "5:26: data.noise.gaussian: must be in [0, 1e+20], got -0.1"},
+    {MODEL4 "data: {noise: {gaussian: .inf}}\n",
+     "5:26: data.noise.gaussian: expected a number, got '.inf'"},
+    {MODEL4 "data: {noise: {gaussian: 1e-30}}\n",
+     "5:26: data: noise.gaussian: 1e-30 is below 1e-20: noise that small would be subnormal "
+     "floats, which devices round differently; use 0 or at least 1e-20"},
     {"model:\n"
      "  input: [784]\n"
      "  layer:\n"

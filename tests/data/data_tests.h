@@ -10,6 +10,7 @@ void add_mnist_tests(Suite *s);
 void add_sampler_tests(Suite *s);
 void add_epoch_tests(Suite *s);
 void add_split_tests(Suite *s);
+void add_noise_tests(Suite *s);
 
 /* A fresh empty folder under the harness folder (malloc'd path). */
 char *data_test_dir(void);

@@ -33,5 +33,6 @@ int main(void)
     add_sampler_tests(s);
     add_epoch_tests(s);
     add_split_tests(s);
+    add_noise_tests(s);
     return harness_run(s, true);
 }

@@ -325,6 +325,47 @@ START_TEST(test_drawing_q3)
 }
 END_TEST
 
+/* Whether the drawing has an edge from node id a to node id b. */
+static bool has_edge(const struct drawing *d, const char *a, const char *b)
+{
+    int from = drawing_find(d, a), to = drawing_find(d, b);
+    for (int k = 0; k < d->n_edges; k++)
+        if (d->edges[k].from == from && d->edges[k].to == to) return true;
+    return false;
+}
+
+/* Question 3's loss as train.loss's terms: S on y against the clean input s, R on h, and L
+ * their sum, each a loss node reading its layer; a weight shows in L. */
+START_TEST(test_drawing_q3_terms)
+{
+    struct experiment e;
+    struct model_shape s;
+    struct drawing d;
+    char *path = load(&e, "draw_terms.yaml",
+                      "model:\n  input: [784]\n  layers:\n" Q3_LAYERS
+                      "train:\n  loss:\n"
+                      "    - mse: {on: y, target: clean, name: S}\n"
+                      "    - linear: {on: h, r: 0.001, name: R, weight: 2}\n");
+    ck_assert_int_eq(shape_infer(&s, &e), CLNET_OK);
+    ck_assert_int_eq(drawing_build(&d, &e, &s), CLNET_OK);
+    const char *want[] = {"x", "W1", "b1", "z", "h", "W2", "b2", "o", "y", "S", "R", "L"};
+    const int n = (int)(sizeof want / sizeof want[0]);
+    ck_assert_int_eq(d.n_nodes, n);
+    for (int i = 0; i < n; i++)
+        ck_assert_str_eq(d.nodes[i].id, want[i]);
+    ck_assert_str_eq(d.nodes[drawing_find(&d, "S")].label, "S = 1/2 ||y - s||^2");
+    ck_assert_str_eq(d.nodes[drawing_find(&d, "R")].label, "R = r^T h");
+    ck_assert_str_eq(d.nodes[drawing_find(&d, "L")].label, "L = S + 2 R");
+    ck_assert(has_edge(&d, "y", "S") && has_edge(&d, "h", "R") && has_edge(&d, "S", "L") &&
+              has_edge(&d, "R", "L") && !has_edge(&d, "y", "L"));
+    ck_assert_int_eq(d.nodes[drawing_find(&d, "S")].kind, DRAW_LOSS);
+    drawing_free(&d);
+    shape_free(&s);
+    experiment_free(&e);
+    free(path);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -338,6 +379,7 @@ static Suite *graph_suite(void)
     tcase_add_test(tc, test_table_from_column);
     tcase_add_test(tc, test_configs_are_linear);
     tcase_add_test(tc, test_drawing_q3);
+    tcase_add_test(tc, test_drawing_q3_terms);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -148,6 +148,13 @@ START_TEST(test_metrics_read_good)
               t.full_train_loss[0] == 1.1 && t.train_loss[0] == 1.3);
     metrics_table_free(&t);
 
+    /* A loss without a classification term (train.loss's list form): no accuracies. */
+    text = "iteration,lr,train_loss,train_acc,test_loss,test_acc\n"
+           "0,0.5,nan,nan,18,nan\n100,0.5,0.3,nan,0.25,nan\n";
+    ck_assert_int_eq(metrics_parse(&t, text, strlen(text), "m.csv"), CLNET_OK);
+    ck_assert(t.n == 2 && isnan(t.train_acc[1]) && isnan(t.test_acc[1]) && t.test_loss[1] == 0.25);
+    metrics_table_free(&t);
+
     /* The epoch column, second as clnet writes it. */
     text = "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc\n"
            "2000,3.3333,0.5,0.3,0.9,0.25,0.92\n";
@@ -222,6 +229,19 @@ START_TEST(test_metrics_columns_by_name)
     ck_assert(t.n == 3 && t.iteration[2] == 3 && isnan(t.train_loss[1]) &&
               t.train_acc[2] == 0.3 && !t.test_acc);
     metrics_table_free(&t);
+    /* A loss without accuracies: train_acc nan in every row, as in the first. */
+    text = "iteration,train_loss,train_acc\n1,2.5,nan\n2,1.5,nan\n";
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_OK);
+    ck_assert(t.n == 2 && isnan(t.train_acc[1]));
+    metrics_table_free(&t);
+    text = "iteration,train_loss,train_acc\n1,2.5,0.5\n2,1.5,nan\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    text = "iteration,train_loss,train_acc\n1,2.5,nan\n2,1.5,0.5\n";
+    clnet_error_clear();
+    ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
+    ck_assert_msg(strstr(clnet_error_message(), "0.5 in a row whose first train_acc is nan"),
+                  "%s", clnet_error_message());
     text = "iteration,train_loss\n1,2\n";
     clnet_error_clear();
     ck_assert_int_eq(steps_parse(&t, text, strlen(text), "steps.csv"), CLNET_ERR_DATA);
@@ -274,6 +294,8 @@ static const struct {
      "column 2 (lr)"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,nan,1,1\n", "m.csv:2:",
      "column 4 (train_acc): nan"}, /* only row 0 has no mini-batch */
+    {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n10,1,1,0.5,1,nan\n", "m.csv:2:",
+     "column 6 (test_acc): nan is not an accuracy"}, /* all of a row's nan, or none */
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1,1,inf\n", "m.csv:2:",
      "column 6 (test_acc)"},
     {"iteration,lr,train_loss,train_acc,test_loss,test_acc\n1,1,1,1.5,1,1\n", "m.csv:2:",

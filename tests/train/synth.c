@@ -165,6 +165,21 @@ char *completed_summary(const struct run_result *r, const char *dir)
     return summary;
 }
 
+void assert_eval_matches_summary(const char *dir)
+{
+    struct run_result *r = calloc(1, sizeof *r);
+    char *summary = read_in(dir, "summary.json", NULL);
+    ck_assert_msg(r && summary, "%s/summary.json is missing", dir);
+    char want[64];
+    snprintf(want, sizeof want, "test accuracy %.4f", json_number(summary, "final_test_accuracy"));
+    const char *argv[] = {"eval", dir, NULL};
+    clnet(r, argv);
+    ck_assert_msg(r->exit_code == 0, "clnet eval %s: exit %d: %s", dir, r->exit_code, r->err);
+    ck_assert_msg(strstr(r->out, want), "want '%s' in: %s", want, r->out);
+    free(summary);
+    free(r);
+}
+
 void synth_setup(void)
 {
     snprintf(synth_data_dir, sizeof synth_data_dir, "%s/mnist", harness_tmpdir());

@@ -42,6 +42,9 @@ bool same_file(const char *dir_a, const char *dir_b, const char *name);
 /* Asserts a completed run (exit 0, summary.json status completed); returns summary.json. */
 char *completed_summary(const struct run_result *r, const char *dir);
 
+/* `clnet eval dir` prints the test accuracy of the run's summary.json. */
+void assert_eval_matches_summary(const char *dir);
+
 /* Waits for a child process; its exit code, or 128 + the signal that ended it. */
 int synth_wait(pid_t pid);
 

@@ -130,6 +130,70 @@ START_TEST(test_residual_cnn_learns_and_repeats)
 }
 END_TEST
 
+/* train.loss as a list of one cross_entropy term: the stack's weights, byte for byte, on the
+ * graph's executor (the term's kernel is the scalar form's loss_row, times weight 1). */
+START_TEST(test_one_term_list_matches_stack)
+{
+    static const char *list = "model:\n"
+                              "  input: [784]\n"
+                              "  layers:\n"
+                              "    - dense: {units: 16, activation: relu}\n"
+                              "    - dense: {units: 10}\n" TRAIN_SGD;
+    static const char *const sets[] = {"train.loss=[cross_entropy]", NULL};
+    char *a = run("scalar_loss", stack_yaml, NULL), *b = run("list_loss", list, sets);
+    ck_assert(same_file(run_dir("scalar_loss"), run_dir("list_loss"), "model.safetensors"));
+    char *m = read_in(run_dir("list_loss"), "metrics.csv", NULL);
+    ck_assert_msg(m && !strncmp(m, "iteration,epoch,lr,train_loss,train_acc,test_loss,test_acc,"
+                                   "train_loss_cross_entropy,test_loss_cross_entropy\n", 108),
+                  "%s", m);
+    free(m);
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* Question 3's network and loss (S on y against the clean input, R = r^T h) trains, repeats
+ * byte for byte, and records each term; without a classification term there is no accuracy
+ * (nan), no predictions, and the best weights are the lowest test loss's. */
+static const char *q3_yaml =
+    "model:\n"
+    "  input: [784]\n"
+    "  layers:\n"
+    "    - dense: {units: 16, activation: sigmoid, name: h}\n"
+    "    - dense: {units: 784, name: w2h}\n"
+    "    - add: {from: [input, w2h], name: y}\n"
+    "train:\n"
+    "  iterations: 40\n"
+    "  batch_size: 32\n"
+    "  eval_every: 20\n"
+    "  eval_batch_size: 100\n"
+    "  optimizer: {sgd: {lr: 0.1}}\n"
+    "  loss:\n"
+    "    - mse: {on: y, target: clean, name: S}\n"
+    "    - linear: {on: h, r: 0.01, name: R}\n";
+
+START_TEST(test_q3_terms_train_and_repeat)
+{
+    char *a = run("q3_a", q3_yaml, NULL), *b = run("q3_b", q3_yaml, NULL);
+    ck_assert(same_file(run_dir("q3_a"), run_dir("q3_b"), "metrics.csv"));
+    ck_assert(same_file(run_dir("q3_a"), run_dir("q3_b"), "model.safetensors"));
+    ck_assert_msg(json_has_string(a, "best_on", "test_loss"), "%s", a);
+    ck_assert(!exists(path_in(run_dir("q3_a"), "predictions.csv")));
+    char *m = read_in(run_dir("q3_a"), "metrics.csv", NULL);
+    ck_assert_msg(m && strstr(m, "test_acc,train_loss_S,train_loss_R,test_loss_S,test_loss_R\n"),
+                  "%s", m);
+    const char *last = strrchr(m, '\n');
+    while (last > m && last[-1] != '\n')
+        last--; /* the last row: 40,...,nan,... with finite losses */
+    ck_assert_msg(!strncmp(last, "40,", 3) && strstr(last, ",nan,"), "%s", last);
+    double first_s = json_number(a, "final_test_loss");
+    ck_assert_msg(first_s > 0 && first_s < 5.0, "%s", a); /* S falls from ~18 (random W2 h) */
+    free(m);
+    free(a);
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     synth_setup();
@@ -140,6 +204,8 @@ int main(void)
     tcase_add_test(tc, test_named_stack_same_bytes);
     tcase_add_test(tc, test_residual_cnn_learns_and_repeats);
     tcase_add_test(tc, test_batchnorm_in_a_graph_matches_stack);
+    tcase_add_test(tc, test_one_term_list_matches_stack);
+    tcase_add_test(tc, test_q3_terms_train_and_repeat);
     suite_add_tcase(s, tc);
     return harness_run(s, true);
 }
