@@ -30,7 +30,8 @@
 /* The workspace (ops/conv2d.c computes the layout, the int8 l):
  *   xp  (C, H + 2 PR, WP, BP) at xp_off: x with its zero border, WP = W + 2 PC;
  *   dzp (K, PP, QQ, BP) at dzp_off: dz at rows MR + p, columns ML + q, zeros around it, so that
- *       dx reads the out-of-range output positions of its window as zeros.
+ *       dx reads the out-of-range output positions of its window as zeros; without dx (the
+ *       first layer) MR = ML = 0, PP = P, QQ = Q: no margins to write.
  * MB is the number of CONV_COLS-column blocks per stride phase for dx; XB and YB say whether
  * x, dx and y, dy are batch-minor. */
 #define CONV_LAYOUT(l)                                                                         \
@@ -327,6 +328,38 @@ __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off
     }
 }
 
+/* The sums of conv2d_backward_data's work-item (acc, CONV_BLOCK channels x CONV_COLS columns):
+ * over k, then the row taps jr, then the column taps js, in that order; dz0 is its first dz
+ * column, wc its channels' weights, col its columns' offsets, ph and pw its phases, n_r and n_s
+ * its taps. */
+static inline __attribute__((always_inline)) void
+conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
+             __global const float *const *wc, const int *col, const int16 g, const int8 l,
+             const int ph, const int pw, const int n_r, const int n_s)
+{
+    CONV_GEOM(g);
+    CONV_LAYOUT(l);
+    const size_t plane = (size_t)PP * QQ * BP, crs = (size_t)C * R * S;
+    for (int k = 0; k < K; k++)
+        for (int jr = 0; jr < n_r; jr++) {
+            __global const float *row = dz0 + k * plane - (size_t)jr * QQ * BP;
+            const size_t t0 = k * crs + (size_t)(ph + jr * SR) * S + pw;
+            for (int js = 0; js < n_s; js++) {
+                float16 v[CONV_COLS];
+#pragma unroll
+                for (int n = 0; n < CONV_COLS; n++)
+                    v[n] = vload16(0, row + col[n] - js * BP);
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++) {
+                    const float16 wv = (float16)(wc[j][t0 + (size_t)js * SC]);
+#pragma unroll
+                    for (int n = 0; n < CONV_COLS; n++)
+                        acc[j][n] = fma(v[n], wv, acc[j][n]);
+                }
+            }
+        }
+}
+
 /* dx (B, C, H, W) = sum over k, r, s of dz[k, p, q] * w[k, c, r, s] with p*SR + r = h + PR
  * and q*SC + s = w + PC. Write h + PR = a*SR + ph and w + PC = m*SC + pw: the taps are
  * r = ph + jr*SR, s = pw + js*SC and read dz at p = a - jr, q = m - js, so the inputs of one
@@ -357,7 +390,7 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
     const int N = min((W - 1 - w0) / SC + 1, CONV_COLS);
     __global const float *dz0 = work + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
     const int n_r = R > ph ? (R - ph + SR - 1) / SR : 0, n_s = S > pw ? (S - pw + SC - 1) / SC : 0;
-    const size_t plane = (size_t)PP * QQ * BP, rs = (size_t)R * S, crs = (size_t)C * rs;
+    const size_t rs = (size_t)R * S;
     __global const float *wc[CONV_BLOCK];
     int col[CONV_COLS];
     float16 acc[CONV_BLOCK][CONV_COLS];
@@ -371,24 +404,7 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
         for (int n = 0; n < CONV_COLS; n++)
             acc[j][n] = 0.0f;
     }
-    for (int k = 0; k < K; k++)
-        for (int jr = 0; jr < n_r; jr++) {
-            __global const float *row = dz0 + k * plane - (size_t)jr * QQ * BP;
-            const size_t t0 = k * crs + (size_t)(ph + jr * SR) * S + pw;
-            for (int js = 0; js < n_s; js++) {
-                float16 v[CONV_COLS];
-#pragma unroll
-                for (int n = 0; n < CONV_COLS; n++)
-                    v[n] = vload16(0, row + col[n] - js * BP);
-#pragma unroll
-                for (int j = 0; j < CONV_BLOCK; j++) {
-                    const float16 wv = (float16)(wc[j][t0 + (size_t)js * SC]);
-#pragma unroll
-                    for (int n = 0; n < CONV_COLS; n++)
-                        acc[j][n] = fma(v[n], wv, acc[j][n]);
-                }
-            }
-        }
+    conv_dx_sums(acc, dz0, wc, col, g, l, ph, pw, n_r, n_s);
     for (int j = 0; j < CONV_BLOCK && c0 + j < C; j++)
 #pragma unroll
         for (int n = 0; n < CONV_COLS; n++)

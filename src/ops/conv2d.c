@@ -90,12 +90,16 @@ struct layout {
     int bp;     /* the batch stride: B rounded up to LANES */
 };
 
-static struct layout make_layout(const struct conv_geom *g, int batch)
+/* With dx false (a backward without dx: the network's first layer), dzp has no margins: only
+ * conv2d_backward_data reads them, so conv2d_backward_dz then writes dz alone (the homework
+ * CNN's first layer: 3,136 positions instead of 4,624 a step, bench/RESULTS.md). The workspace
+ * is sized for the margins (op_conv2d_workspace), which fits both. */
+static struct layout make_layout(const struct conv_geom *g, int batch, bool dx)
 {
     struct layout l;
     l.wp = g->w + 2 * g->pad_c;
-    l.mr = ceil_div(g->r, g->stride_r) - 1;
-    l.ml = ceil_div(g->s, g->stride_c) - 1;
+    l.mr = dx ? ceil_div(g->r, g->stride_r) - 1 : 0;
+    l.ml = dx ? ceil_div(g->s, g->stride_c) - 1 : 0;
     /* Phase pw holds the input columns w = m*stride_c + pw - pad_c, m in [m_lo, m_hi]. */
     l.mb = 1;
     int m_lo_max = 0;
@@ -107,8 +111,8 @@ static struct layout make_layout(const struct conv_geom *g, int batch)
     }
     /* dx reads rows a - jr with a up to (h + pad_r) / stride_r, and columns m - js up to the
      * last column of the last block. */
-    l.pp = l.mr + max_int(g->p, (g->h - 1 + g->pad_r) / g->stride_r + 1);
-    l.qq = l.ml + max_int(g->q, m_lo_max + l.mb * COLS);
+    l.pp = dx ? l.mr + max_int(g->p, (g->h - 1 + g->pad_r) / g->stride_r + 1) : g->p;
+    l.qq = dx ? l.ml + max_int(g->q, m_lo_max + l.mb * COLS) : g->q;
     l.bp = (int)op_conv2d_batch_stride(batch);
     return l;
 }
@@ -131,7 +135,7 @@ size_t op_conv2d_workspace(const struct conv_geom *g, int batch)
 {
     if (batch <= 0)
         return 0;
-    struct layout l = make_layout(g, batch);
+    struct layout l = make_layout(g, batch, true);
     size_t cpu = make_offsets(g, &l).end, gpu = conv2d_gpu_workspace_floats(g, batch, l.bp);
     return (cpu > gpu ? cpu : gpu) * sizeof(cl_float);
 }
@@ -177,8 +181,9 @@ struct conv_args {
     struct layout l;
 };
 
+/* dx: whether a backward computes dx (make_layout: dzp's margins); true for the forward. */
 static int prepare(const char *op, struct conv_args *a, cl_mem work, const struct conv_geom *g,
-                   int batch, int act)
+                   int batch, int act, bool dx)
 {
     int status = check_geom(op, g, batch, act);
     if (status == CLNET_OK)
@@ -186,7 +191,7 @@ static int prepare(const char *op, struct conv_args *a, cl_mem work, const struc
     if (status != CLNET_OK)
         return status;
     a->geom = pack_geom(g, batch);
-    a->l = make_layout(g, batch);
+    a->l = make_layout(g, batch, dx);
     a->lay = pack_layout(&a->l, g);
     a->xp_off = 0;
     a->dzp_off = make_offsets(g, &a->l).dzp;
@@ -197,7 +202,7 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                       size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act)
 {
     struct conv_args a;
-    int status = prepare("conv2d_forward", &a, work, g, batch, act);
+    int status = prepare("conv2d_forward", &a, work, g, batch, act, true);
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
@@ -226,7 +231,7 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
                        const struct conv_geom *g, int batch, int act)
 {
     struct conv_args a;
-    int status = prepare("conv2d_backward", &a, work, g, batch, act);
+    int status = prepare("conv2d_backward", &a, work, g, batch, act, dx != NULL);
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)

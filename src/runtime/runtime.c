@@ -11,6 +11,7 @@
 
 #include "runtime/cache.h"
 #include "runtime/internal.h"
+#include "runtime/profile.h"
 #include "runtime/quirks.h"
 #include "util/status.h"
 
@@ -110,7 +111,8 @@ int runtime_open(struct runtime **out, const char *spec, const char *cl_dir)
     return runtime_open_with(out, spec, cl_dir, NULL);
 }
 
-/* rt's context and in-order queue on its device. */
+/* rt's context and in-order queue on its device (timing launches when runtime/profile.h's
+ * profiling is on). */
 static int create_queue(struct runtime *rt)
 {
     cl_int err;
@@ -119,7 +121,7 @@ static int create_queue(struct runtime *rt)
     int status = runtime_check(err, "clCreateContext", rt->info.name);
     if (status != CLNET_OK)
         return status;
-    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &err);
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, profile_queue_properties(), &err);
     return runtime_check(err, "clCreateCommandQueue", rt->info.name);
 }
 
@@ -180,6 +182,7 @@ void runtime_close(struct runtime *rt)
         return;
     if (rt->queue)
         clFinish(rt->queue);
+    profile_collect(rt);
     runtime_free(rt->scratch);
     for (int k = 0; k < KERNEL_COUNT; k++)
         if (rt->kernels[k])
@@ -274,8 +277,9 @@ static int launch_built(struct runtime *rt, enum kernel_id id, unsigned dims,
     if (rt->launch_mode == RUNTIME_LAUNCH_RECORD ||
         (rt->launch_mode == RUNTIME_LAUNCH_SKIP_FIRST && rt->first_launch[id] <= rt->launch_skip))
         return CLNET_OK;
+    cl_event *event = profile_launch_event(rt, id, dims, global, local);
     return runtime_check(clEnqueueNDRangeKernel(rt->queue, rt->kernels[id], dims, NULL, global,
-                                                local, 0, NULL, NULL),
+                                                local, 0, NULL, event),
                          "clEnqueueNDRangeKernel", kernel_name(id));
 }
 

@@ -7,6 +7,7 @@
 
 #include "layers/layer.h"
 #include "ops/ops.h"
+#include "runtime/profile.h"
 #include "train/layer_stats.h"
 #include "util/interrupt.h"
 #include "util/status.h"
@@ -46,6 +47,7 @@ int trainer_step(struct trainer *t, long iteration, int slot)
     double lr = schedule_lr(&t->exp->train, iteration);
     s->model.step = (uint64_t)iteration;
     s->model.sgd_lr = (float)lr; /* the rate a fused step uses: optim_step's (float)lr */
+    runtime_profile_step(s->rt, iteration); /* bench/net_profile's step marks; off: nothing */
     int status = session_gather(s, &s->train, t->chunk.index_dev,
                                 (size_t)slot * (size_t)t->batch + (size_t)t->ranks.row0,
                                 t->ranks.rows,
@@ -54,6 +56,7 @@ int trainer_step(struct trainer *t, long iteration, int slot)
         status = forward_loss_backward(t, (size_t)slot * (size_t)t->ranks.rows);
     if (status == CLNET_OK)
         status = update(t, lr);
+    runtime_profile_step(s->rt, -1);
     return status;
 }
 

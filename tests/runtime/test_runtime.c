@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "ops/ops.h"
 #include "runtime/cache.h"
+#include "runtime/profile.h"
 #include "runtime_tests.h"
 #include "util/status.h"
 
@@ -293,6 +294,57 @@ START_TEST(open_program_subset)
 }
 END_TEST
 
+/* runtime/profile.h: on, the queue times launches and runtime_close reads each one's kernel,
+ * step (the mark at its enqueue) and times, in launch order, keeping at most the cap and
+ * counting the rest; off (the default), the queue is created without profiling and nothing is
+ * kept. */
+START_TEST(profile_launches)
+{
+    struct runtime *rt;
+    struct runtime_options o = {.programs = RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE)};
+    enum { N = 40 };
+    float host[N] = {0};
+    for (int on = 1; on >= 0; on--) {
+        runtime_profile_enable(on, 3);
+        ck_assert_msg(runtime_open_with(&rt, "auto", NULL, &o) == 0, "%s", clnet_error_message());
+        cl_command_queue_properties props = 0;
+        ck_assert_int_eq(clGetCommandQueueInfo(runtime_queue(rt), CL_QUEUE_PROPERTIES,
+                                               sizeof props, &props, NULL), CL_SUCCESS);
+        ck_assert_int_eq((props & CL_QUEUE_PROFILING_ENABLE) != 0, on);
+        cl_mem x, y;
+        ck_assert_int_eq(runtime_alloc_from(rt, &x, host, sizeof host, "x"), 0);
+        ck_assert_int_eq(runtime_alloc(rt, &y, sizeof host, "y"), 0);
+        runtime_profile_step(rt, 7);
+        ck_assert_int_eq(op_act_forward(rt, y, x, N, ACTIVATION_IDENTITY), 0);
+        ck_assert_int_eq(op_act_backward(rt, y, x, x, N, ACTIVATION_IDENTITY), 0);
+        runtime_profile_step(rt, -1);
+        ck_assert_int_eq(op_act_forward(rt, y, x, N, ACTIVATION_IDENTITY), 0);
+        ck_assert_int_eq(op_act_forward(rt, y, x, N, ACTIVATION_IDENTITY), 0); /* past the cap */
+        runtime_free(x);
+        runtime_free(y);
+        runtime_close(rt);
+        size_t n, dropped;
+        const struct profile_launch *l = runtime_profile_launches(&n, &dropped);
+        ck_assert_uint_eq(n, on ? 3 : 0);
+        ck_assert_uint_eq(dropped, on ? 1 : 0);
+        const enum kernel_id want[] = {KERNEL_ACT_FORWARD, KERNEL_ACT_BACKWARD,
+                                       KERNEL_ACT_FORWARD};
+        const long step[] = {7, 7, -1};
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_int_eq(l[i].kernel, want[i]);
+            ck_assert_int_eq(l[i].step, step[i]);
+            ck_assert_uint_eq(l[i].dims, 1);
+            ck_assert_uint_ge(l[i].global[0], N);
+            ck_assert_msg(l[i].queued > 0 && l[i].queued <= l[i].start && l[i].start <= l[i].end,
+                          "launch %zu: queued %llu start %llu end %llu", i,
+                          (unsigned long long)l[i].queued, (unsigned long long)l[i].start,
+                          (unsigned long long)l[i].end);
+            ck_assert(i == 0 || l[i - 1].end <= l[i].start); /* an in-order queue */
+        }
+    }
+}
+END_TEST
+
 /* Launch modes (the compile helper's): RECORD enqueues nothing and notes the kernels in the
  * order of their first launch; SKIP_FIRST leaves out the launches of the first k noted and
  * enqueues the rest; ALL enqueues everything again. act_forward and act_backward (identity)
@@ -535,6 +587,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(tc, open_embedded);
     tcase_add_test(tc, open_program_subset);
     tcase_add_test(tc, launch_modes);
+    tcase_add_test(tc, profile_launches);
     tcase_add_test(tc, open_cl_dir);
     tcase_add_test(tc, missing_cl_file);
     tcase_add_test(tc, build_error);
