@@ -134,3 +134,31 @@ __kernel void noise_batch(__global float *x,              /* (B, F) */
         x[row + f] = x_clean[row + f] + sn;
     }
 }
+
+/* noise_batch's values one per work-item (the GPU path: no vectors or private arrays, which
+ * spilled on gfx906 and nvptx; scripts/gpu-resources), the same bits: dimension 0 over a row's
+ * F values, dimension 1 over its B rows; each work-item hashes its image's key itself. */
+__kernel void noise_batch_2d(__global float *x,              /* (B, F) */
+                             __global const float *x_clean,  /* (B, F) */
+                             __global const int *index,      /* (B) from index_off */
+                             __global const float *table,    /* NOISE_TABLE_SIZE */
+                             const int index_off, const int batch, const int features,
+                             const int n_images, const ulong key, const uint split,
+                             const ulong pos0, const int per_pass, const float sigma)
+{
+    const int f = (int)get_global_id(0), b = (int)get_global_id(1);
+    if (f >= features || b >= batch)
+        return;
+    const int k = index[index_off + b];
+    const size_t at = (size_t)b * (size_t)features + (size_t)f;
+    if (k < 0 || k >= n_images) {
+        x[at] = x_clean[at];
+        return;
+    }
+    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
+    const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
+                                    (ulong)k);
+    const float n = noise_normal(table, (uint)(clnet_mix64(image + (ulong)f) >> 32));
+    const float sn = sigma * n;
+    x[at] = x_clean[at] + sn;
+}

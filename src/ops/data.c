@@ -74,10 +74,16 @@ int op_noise_batch(struct runtime *rt, cl_mem x, cl_mem x_clean, cl_mem index, s
         RUNTIME_ARG(key),   RUNTIME_ARG(split),   RUNTIME_ARG(pos0),  RUNTIME_ARG(per),
         RUNTIME_ARG(sigma),
     };
-    int status =
-        runtime_set_args(rt, KERNEL_NOISE_BATCH, args, (int)(sizeof args / sizeof args[0]));
+    const bool gpu = runtime_ops_path(rt) == RUNTIME_OPS_GPU;
+    const enum kernel_id id = gpu ? KERNEL_NOISE_BATCH_2D : KERNEL_NOISE_BATCH;
+    int status = runtime_set_args(rt, id, args, (int)(sizeof args / sizeof args[0]));
     if (status != CLNET_OK)
         return status;
+    if (gpu) { /* (F, B), one value per work-item, in groups of 64 along the row */
+        const size_t local[2] = {64, 1};
+        const size_t global[2] = {((size_t)features + 63) / 64 * 64, (size_t)batch};
+        return runtime_launch(rt, id, 2, global, local);
+    }
     /* (ceil(F / 16), B): see cl/data.cl */
     size_t pieces = ((size_t)features + 15) / 16;
     size_t local[2] = {pieces < GATHER_LOCAL ? pieces : GATHER_LOCAL, 1};

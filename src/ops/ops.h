@@ -35,7 +35,8 @@ struct op_noise {
 
 /* x (B, F) = x_clean + sigma n, n the noise of the image index[index_off + b] (as
  * op_gather_batch read it into x_clean) in draw d, each operation rounded once: the same bits
- * on every device (noise_ref_batch is the host reference). */
+ * on every device (noise_ref_batch is the host reference): noise_batch (16 values a
+ * work-item) on the CPU path, noise_batch_2d (one) on the GPU path (runtime_ops_path). */
 int op_noise_batch(struct runtime *rt, cl_mem x, cl_mem x_clean, cl_mem index, size_t index_off,
                    int batch, int features, int n_images, const struct op_noise *d);
 

@@ -35,6 +35,7 @@ static const struct program_desc programs[] = {
 static const struct kernel_desc kernels[] = {
     [KERNEL_GATHER_BATCH] = {"gather_batch", PROGRAM_DATA},
     [KERNEL_NOISE_BATCH] = {"noise_batch", PROGRAM_DATA},
+    [KERNEL_NOISE_BATCH_2D] = {"noise_batch_2d", PROGRAM_DATA},
     [KERNEL_BIAS_ACT_FORWARD] = {"bias_act_forward", PROGRAM_ELEMENTWISE},
     [KERNEL_BIAS_ACT_BACKWARD] = {"bias_act_backward", PROGRAM_ELEMENTWISE},
     [KERNEL_ACT_FORWARD] = {"act_forward", PROGRAM_ELEMENTWISE},

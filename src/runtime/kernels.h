@@ -30,6 +30,7 @@ enum program_id {
 enum kernel_id {
     KERNEL_GATHER_BATCH,          /* data.cl: gather_batch */
     KERNEL_NOISE_BATCH,           /* data.cl: noise_batch */
+    KERNEL_NOISE_BATCH_2D,        /* data.cl: noise_batch_2d (the GPU path) */
     KERNEL_BIAS_ACT_FORWARD,      /* elementwise.cl: bias_act_forward */
     KERNEL_BIAS_ACT_BACKWARD,     /* elementwise.cl: bias_act_backward */
     KERNEL_ACT_FORWARD,           /* elementwise.cl: act_forward */
