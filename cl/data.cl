@@ -78,6 +78,16 @@ float noise_normal(__global const float *table, const uint bits)
     return (bits >> 31) ? -z : z;
 }
 
+/* The key of row b's image k in split `split`: its pass (pos0 + b) / per_pass while training,
+ * NOISE_PASS_EVAL (all ones) when per_pass is 0; pixel f's bits are then the top 32 of
+ * clnet_mix64(image + f). */
+ulong noise_image(const ulong key, const uint split, const ulong pos0, const int b,
+                  const int per_pass, const int k)
+{
+    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
+    return clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) + (ulong)k);
+}
+
 /* clnet_mix64 of 16 values at once. */
 ulong16 mix64_16(ulong16 z)
 {
@@ -113,9 +123,7 @@ __kernel void noise_batch(__global float *x,              /* (B, F) */
             x[row + f] = x_clean[row + f];
         return;
     }
-    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
-    const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
-                                    (ulong)k);
+    const ulong image = noise_image(key, split, pos0, b, per_pass, k);
     if (f1 - f0 == 16) { /* the hashes of a whole piece as one vector */
         const ulong16 z = mix64_16((ulong16)(image + (ulong)f0) +
                                    (ulong16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
@@ -155,9 +163,7 @@ __kernel void noise_batch_2d(__global float *x,              /* (B, F) */
         x[at] = x_clean[at];
         return;
     }
-    const uint pass = per_pass > 0 ? (uint)((pos0 + (ulong)b) / (ulong)per_pass) : 0xffffffffu;
-    const ulong image = clnet_mix64(clnet_mix64(key ^ ((ulong)split << 32 | (ulong)pass)) +
-                                    (ulong)k);
+    const ulong image = noise_image(key, split, pos0, b, per_pass, k);
     const float n = noise_normal(table, (uint)(clnet_mix64(image + (ulong)f) >> 32));
     const float sn = sigma * n;
     x[at] = x_clean[at] + sn;
