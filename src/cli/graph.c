@@ -21,8 +21,8 @@ static void print_nodes(const struct experiment *e, const struct drawing *d, con
 
 int cli_graph(const struct cli_args *args)
 {
-    if (!drawing_available())
-        return drawing_render(NULL, args->out ? args->out : "the graph");
+    /* the config and --out are checked first, also in a build without Graphviz, whose
+     * drawing_render then says it has none */
     if (args->out && !drawing_format(args->out))
         return clnet_errorf(CLNET_ERR_USAGE, "graph: --out %s: the name must end in .png, .svg, "
                             ".pdf or .dot", args->out);
