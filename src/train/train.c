@@ -5,10 +5,13 @@
 #include "train/train.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "dist/dist.h"
 #include "model/checkpoint.h"
+#include "report/page.h"
 #include "train/trainer.h"
+#include "util/fs.h"
 #include "util/status.h"
 
 /* What makes a config untrainable in this process: no train: section, data parallelism
@@ -56,6 +59,22 @@ static int start(struct trainer *t, const struct safetensors *ck, long resume_at
     return status;
 }
 
+/* A completed run's folder as its end leaves it: a run killed after summary.json said
+ * completed (while drawing layer statistics or writing index.html, run_finish) left a
+ * temporary file, and perhaps no page; the lock is held (run_paths). */
+static int completed_tidy(struct trainer *t)
+{
+    if (dist_world()->rank != 0)
+        return CLNET_OK;
+    fs_remove_stale_temps(t->run.dir);
+    char *page = run_path(t->run.dir, "index.html");
+    int status = page ? CLNET_OK : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory");
+    if (status == CLNET_OK && !fs_exists(page))
+        status = page_write_run(t->run.dir);
+    free(page);
+    return status;
+}
+
 int train_run(const struct experiment *e, const struct train_options *o)
 {
     int status = check_trainable(e, dist_world());
@@ -73,7 +92,8 @@ int train_run(const struct experiment *e, const struct train_options *o)
     if (status == CLNET_OK)
         status = run_examine(&t, &ck, &resume_at, &completed);
     if (status == CLNET_OK && completed) {
-        if (!o->quiet && dist_world()->rank == 0)
+        status = completed_tidy(&t);
+        if (status == CLNET_OK && !o->quiet && dist_world()->rank == 0)
             printf("%s: already completed (%ld iterations) in %s/; --restart trains it again\n",
                    e->name, resume_at, t.run.dir);
     } else {

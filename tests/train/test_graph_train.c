@@ -192,8 +192,11 @@ START_TEST(test_q3_terms_train_and_repeat)
     /* clnet eval prints each term's test mean, as the last row's test_loss_S and test_loss_R */
     double col[11], s_eval, r_eval, total;
     const char *p = last;
-    for (int i = 0; i < 11; i++, p = strchr(p, ',') + 1)
+    for (int i = 0; i < 11 && p; i++) {
         col[i] = strtod(p, NULL);
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
     struct run_result *r = calloc(1, sizeof *r);
     clnet(r, (const char *const[]){"eval", run_dir("q3_a"), NULL});
     const char *at = strstr(r->out, "test loss ");

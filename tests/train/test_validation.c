@@ -240,12 +240,18 @@ START_TEST(test_early_stopping)
     /* done: trained again, even for more iterations, it stays where it stopped */
     const char *more[] = {VAL_SET, "train.iterations=800", "train.eval_every=5",
                           "train.early_stopping.patience=2", NULL};
+    /* as a run killed while writing index.html after summary.json said completed leaves it */
+    char *page = path_in(dir, "index.html");
+    harness_write(dir, "index.html.tmp.Ab12Cd", "partial");
+    ck_assert_int_eq(unlink(page), 0);
     for (int i = 0; i < 2; i++) {
         free(r);
         r = train(config, dir, i ? more : es_sets);
         ck_assert_msg(r->exit_code == 0 && strstr(r->out, "already completed"), "%d: %s %s", i,
                       r->out, r->err);
     }
+    ck_assert_msg(exists(page) && !exists(path_in(dir, "index.html.tmp.Ab12Cd")),
+                  "a completed run's folder keeps a temporary file or lacks its page");
     /* What best and early stopping keep survives a checkpoint: a run of fewer iterations that
      * ends one evaluation after the best, continued, stops at the same place with the same
      * bytes (it counts the evaluation before its checkpoint). */
