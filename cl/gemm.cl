@@ -39,6 +39,8 @@
 #define GEMM_W (16 * GEMM_NV)
 #define GEMM_NARROW_TM 12 /* gemm_*_narrow (N <= 16): rows of C per work-item, one float16 each */
 #define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
+#define GEMM_KB 128 /* gemm_nn_blocked: k per block (128 rows of a B panel: 16 KB) */
+#define GEMM_RT 5   /* gemm_nn_blocked: row tiles per work-item */
 #define GEMM_DM 5         /* gemm_nt: rows of C per work-item */
 #define GEMM_DN 4         /* gemm_nt: columns of C per work-item */
 #define GEMM_KV 8         /* gemm_nt: k per vector step (8 or 16) */
@@ -119,7 +121,8 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
         gemm_store1(e + j0 + jl, t[jl], alpha, beta);
 }
 
-/* acc[r][v] = the sums over p of op(A)[i0 + r][p] B[p][j0 + 16 v ..], in order from p = 0: tm
+/* acc[r][v] += the products over p from p0 to p1 - 1 of op(A)[i0 + r][p] B[p][j0 + 16 v ..], in
+ * order: tm
  * rows x nv float16 vectors; tm, nv, trans_a and guarded are constants after inlining. Guarded
  * tiles clamp the rows they read to the matrix; the wide path's tiles lie inside it (its last
  * row of tiles shifted up to end at row m), so A^T's tile is tm consecutive floats of each row
@@ -127,9 +130,9 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
  * each one every k: gemm_tn_wide took 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now,
  * perf). */
 static inline __attribute__((always_inline)) void
-gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __global float *b,
-             int ldb, int m, int n, int k, int i0, int j0, const int tm, const int nv,
-             const int trans_a, const int guarded)
+gemm_xn_sums_from(float16 (*acc)[GEMM_NV], const __global float *a, int lda,
+                  const __global float *b, int ldb, int m, int n, int k, int i0, int j0, int p0,
+                  int p1, const int tm, const int nv, const int trans_a, const int guarded)
 {
     int rows[GEMM_TM_MAX];                   /* A^T: the tile's columns of each row of A^T */
     const __global float *arow[GEMM_TM_MAX]; /* A: the tile's rows */
@@ -139,12 +142,7 @@ gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __
         arow[r] = a + (size_t)rows[r] * (size_t)lda;
     }
     const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
-#pragma unroll
-    for (int r = 0; r < tm; r++)
-#pragma unroll
-        for (int v = 0; v < nv; v++)
-            acc[r][v] = (float16)(0.0f);
-    for (int p = 0; p < k; p++) {
+    for (int p = p0; p < p1; p++) {
         const __global float *brow = b + (size_t)p * (size_t)ldb;
         /* A^T: row p of stored A. Indexed as a[p * lda + rows[r]], LLVM vectorised the six
          * index sums in the split kernels and extracted them one by one (gemm_tn_wide 9-14%
@@ -163,6 +161,20 @@ gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __
                 acc[r][v] = fma((float16)(av), bv[v], acc[r][v]);
         }
     }
+}
+
+/* acc = the sums from p = 0 to k (gemm_xn_sums_from on zeroed accumulators). */
+static inline __attribute__((always_inline)) void
+gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __global float *b,
+             int ldb, int m, int n, int k, int i0, int j0, const int tm, const int nv,
+             const int trans_a, const int guarded)
+{
+#pragma unroll
+    for (int r = 0; r < tm; r++)
+#pragma unroll
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = (float16)(0.0f);
+    gemm_xn_sums_from(acc, a, lda, b, ldb, m, n, k, i0, j0, 0, k, tm, nv, trans_a, guarded);
 }
 
 /* A whole tile without an elementwise epilogue: C = alpha acc + beta C as vectors. */
@@ -237,16 +249,13 @@ gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int 
     }
 }
 
-/* The tile of gemm_nn_* / gemm_tn_*: its sums (gemm_xn_sums), then its store. Whole tiles
- * store vectors; edge tiles (guarded, or shifted) store their own elements one by one. */
+/* A tile's store from its sums acc. Whole tiles store vectors; edge tiles (guarded, or
+ * shifted) store their own elements one by one. */
 static inline __attribute__((always_inline)) void
-gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
-             int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
-             int rshift, const int tm, const int nv, const int trans_a, const int guarded,
-             const __global float *e, int e_ld, int epi, int act)
+gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n, float alpha,
+              float beta, int i0, int j0, int shift, int rshift, const int tm, const int nv,
+              const int guarded, const __global float *e, int e_ld, int epi, int act)
 {
-    float16 acc[GEMM_TM_MAX][GEMM_NV];
-    gemm_xn_sums(acc, a, lda, b, ldb, m, n, k, i0, j0, tm, nv, trans_a, guarded);
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
     const int elementwise = epi == GEMM_EPI_BIAS_ACT || epi == GEMM_EPI_ACT_GRAD;
@@ -270,6 +279,19 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     else
         gemm_store_edge(c, ldc, t, n_rows, n_cols, n, beta, i0, j0, shift, rshift, nv, e, e_ld,
                         epi, act);
+}
+
+/* The tile of gemm_nn_* / gemm_tn_*: its sums (gemm_xn_sums), then its store. */
+static inline __attribute__((always_inline)) void
+gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
+             int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
+             int rshift, const int tm, const int nv, const int trans_a, const int guarded,
+             const __global float *e, int e_ld, int epi, int act)
+{
+    float16 acc[GEMM_TM_MAX][GEMM_NV];
+    gemm_xn_sums(acc, a, lda, b, ldb, m, n, k, i0, j0, tm, nv, trans_a, guarded);
+    gemm_xn_store(c, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift, tm, nv, guarded, e,
+                  e_ld, epi, act);
 }
 
 /* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
@@ -370,6 +392,79 @@ GEMM_XN_KERNEL(gemm_nn_wide, gemm_xn_wide, 0)
 GEMM_XN_KERNEL(gemm_tn_narrow, gemm_xn_narrow, 1)
 GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
+
+/* gemm_nn_blocked: A B in the wide path's tiles, GEMM_RT row tiles of one column panel per
+ * work-item, k in blocks of GEMM_KB: each block's B panel (GEMM_KB x GEMM_W floats, 16 KB) is
+ * loaded once from L2 and used by all the work-item's row tiles from L1, where gemm_nn_wide
+ * streams the whole panel (K x 32 floats: 100 KB at K = 784) from L2 for every tile. The
+ * accumulators of each tile wait in private memory between blocks; every C element sums the
+ * same products in the same order from p = 0 as gemm_nn_wide, so the same bits. */
+static inline __attribute__((always_inline)) void
+gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const int nv)
+{
+    float16 part[GEMM_RT][GEMM_TM][GEMM_NV];
+#pragma unroll 1
+    for (int t = 0; t < nt; t++)
+#pragma unroll
+        for (int r = 0; r < GEMM_TM; r++)
+#pragma unroll
+            for (int v = 0; v < nv; v++)
+                part[t][r][v] = (float16)(0.0f);
+#pragma unroll 1
+    for (int p0 = 0; p0 < k; p0 += GEMM_KB) {
+        const int p1 = min(k, p0 + GEMM_KB);
+#pragma unroll 1
+        for (int t = 0; t < nt; t++) {
+            int i0 = (t0 + t) * GEMM_TM, rshift = 0; /* M >= GEMM_TM: as gemm_xn_wide */
+            if (i0 + GEMM_TM > m) {
+                rshift = i0 + GEMM_TM - m;
+                i0 = m - GEMM_TM;
+            }
+            float16 acc[GEMM_TM_MAX][GEMM_NV];
+#pragma unroll
+            for (int r = 0; r < GEMM_TM; r++)
+#pragma unroll
+                for (int v = 0; v < nv; v++)
+                    acc[r][v] = part[t][r][v];
+            gemm_xn_sums_from(acc, a + a_off, lda, b + b_off, ldb, m, n, k, i0, j0, p0, p1,
+                              GEMM_TM, nv, 0, 0);
+            if (p1 < k) {
+#pragma unroll
+                for (int r = 0; r < GEMM_TM; r++)
+#pragma unroll
+                    for (int v = 0; v < nv; v++)
+                        part[t][r][v] = acc[r][v];
+            } else {
+                gemm_xn_store(c + c_off, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift,
+                              GEMM_TM, nv, 0, e + e_off, e_ld, epi, act);
+            }
+        }
+    }
+}
+
+/* Global size (ceil(N / GEMM_W), ceil(ceil(M / GEMM_TM) / GEMM_RT)); N >= GEMM_W and
+ * M >= GEMM_TM (ops/gemm.c), any local size. The last column panel as gemm_xn_wide's. */
+__kernel void gemm_nn_blocked(GEMM_XN_PARAMS)
+{
+    const int tiles_m = (m + GEMM_TM - 1) / GEMM_TM;
+    const int t0 = (int)get_global_id(1) * GEMM_RT;
+    int j0 = (int)get_global_id(0) * GEMM_W;
+    if (j0 >= n || t0 >= tiles_m) return;
+    const int nt = min(GEMM_RT, tiles_m - t0);
+    const int last16 = j0 + 16 >= n;
+    int shift = 0;
+    if (j0 + GEMM_W > n) {
+        const int w = last16 ? 16 : GEMM_W;
+        shift = j0 + w - n;
+        j0 = n - w;
+    }
+    if (last16)
+        gemm_nn_blocked_tiles(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta,
+                              e, e_off, e_ld, epi, act, t0, nt, j0, shift, 1);
+    else
+        gemm_nn_blocked_tiles(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta,
+                              e, e_off, e_ld, epi, act, t0, nt, j0, shift, GEMM_NV);
+}
 
 /* C = alpha A B^T + beta C; A (M, K), B stored (N, K). Global size (ceil(N / GEMM_DN),
  * ceil(M / GEMM_DM)). Each C element is a vector dot product over k in steps of GEMM_KV,

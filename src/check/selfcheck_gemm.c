@@ -66,6 +66,15 @@ static void check_gemms(struct sc *c)
                    shapes[t % 2][1], shapes[t % 2][2], betas[t / 2]);
         sc_release(c);
     }
+    /* A B with K beyond one block of gemm_nn_blocked (ops/gemm.c's OWN_KB, 128): 12 row tiles
+     * (two work-items' worth of 5 and one of 2, the last shifted), the last column panel one
+     * vector wide; then whole panels and K a multiple of the block. */
+    static const int blocked[2][3] = {{117, 75, 301}, {23, 64, 256}};
+    for (int s = 0; s < 2 && c->status == CLNET_OK; s++) {
+        check_gemm(c, op_gemm_own, SC_LINE(KERNEL_GEMM_NN_BLOCKED), false, false, blocked[s][0],
+                   blocked[s][1], blocked[s][2], betas[s]);
+        sc_release(c);
+    }
 }
 
 /* The inputs of check_gemm_epilogues: A (M, K) (or stored (K, M)), B (K, N), B^T (N, K), a bias
@@ -149,15 +158,16 @@ static void check_epi_colsum(struct sc *c, const struct epi_case *t)
  * act(A B + bias), (A B) * act'(y) also through B^T, and A^T B with the column sums of B, as
  * a fused SGD step (alpha -0.5, beta 1) onto C and the sums' row. Errors relative to the
  * outputs' scale, as check_gemm's: the products' rounding differs from the host's. */
-static void check_gemm_epilogues(struct sc *c, int n, int act)
+static void check_gemm_epilogues(struct sc *c, int n, int K, int act)
 {
-    enum { M = 13, K = 19 };
+    enum { M = 13 };
     static const enum kernel_id nn[3] = {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED,
                                          KERNEL_GEMM_NN_WIDE};
     static const enum kernel_id tn[3] = {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED,
                                          KERNEL_GEMM_TN_WIDE};
     const int path = n <= 16 ? 0 : n < 32 ? 1 : 2;
     struct epi_case t = {.m = M, .n = n, .k = K, .act = act, .nn = nn[path], .tn = tn[path]};
+    if (path == 2 && K > 128) t.nn = KERNEL_GEMM_NN_BLOCKED; /* ops/gemm.c's OWN_KB */
     const size_t nc = (size_t)M * n;
     t.a = sc_host(c, (size_t)M * K, 1.0f, 0.0f), t.b = sc_host(c, (size_t)K * n, 1.0f, 0.0f);
     t.bt = sc_host(c, (size_t)n * K, 1.0f, 0.0f), t.bias = sc_host(c, (size_t)n, 1.0f, 0.0f);
@@ -273,9 +283,11 @@ static void check_transpose(struct sc *c)
 void selfcheck_gemm_cases(struct sc *c)
 {
     if (c->status == CLNET_OK) check_gemms(c);
-    static const int epi_n[] = {10, 23, 45}; /* narrow, guarded, wide (a shifted last tile) */
-    for (int i = 0; i < 3 && c->status == CLNET_OK; i++) {
-        check_gemm_epilogues(c, epi_n[i], i == 1 ? ACTIVATION_RELU : ACTIVATION_SIGMOID);
+    /* narrow, guarded, wide (a shifted last tile), blocked (K in three blocks, the last short) */
+    static const int epi_n[] = {10, 23, 45, 45}, epi_k[] = {19, 19, 19, 301};
+    for (int i = 0; i < 4 && c->status == CLNET_OK; i++) {
+        check_gemm_epilogues(c, epi_n[i], epi_k[i],
+                             i == 1 ? ACTIVATION_RELU : ACTIVATION_SIGMOID);
         sc_release(c);
     }
     for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {

@@ -18,6 +18,8 @@
 #define OWN_XN_COLS 32 /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
 #define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
 #define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
+#define OWN_KB 128     /* gemm_nn_blocked: GEMM_KB, k per block */
+#define OWN_RT 5       /* gemm_nn_blocked: GEMM_RT, row tiles per work-item */
 #define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
 #define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
 /* Work-items per work-group along the column tiles. PoCL runs a group's work-items as a loop,
@@ -153,8 +155,12 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
         {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
         {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
     const int path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
+    /* A B with K beyond one block: gemm_nn_blocked, which keeps a block of B's panel in L1
+     * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). */
+    const bool blocked = !trans_a && !trans_b && path == 2 && k > OWN_KB;
     enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
                         : trans_b          ? KERNEL_GEMM_NT
+                        : blocked          ? KERNEL_GEMM_NN_BLOCKED
                                            : xn[trans_a][path];
     cl_ulong ao = a_off, bo = b_off, co = c_off, eo = e->off;
     cl_int ta = trans_a, tb = trans_b;
@@ -185,9 +191,10 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};
     if (e->kind == GEMM_EPI_COLSUM) tiles[1]++; /* the row of work-items that sums B's columns */
+    if (blocked) tiles[1] = (tiles[1] + OWN_RT - 1) / OWN_RT;
     /* One size asked for (PoCL compiles a variant per local size); runtime_launch fits it to
      * the device and rounds the range up: the kernels skip tiles past the matrix. */
-    size_t local[2] = {OWN_LOCAL, 1};
+    size_t local[2] = {blocked ? 1 : OWN_LOCAL, 1};
     return runtime_launch(rt, id, 2, tiles, local);
 }
 

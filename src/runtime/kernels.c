@@ -58,6 +58,7 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_NN_NARROW] = {"gemm_nn_narrow", PROGRAM_GEMM},
     [KERNEL_GEMM_NN_GUARDED] = {"gemm_nn_guarded", PROGRAM_GEMM},
     [KERNEL_GEMM_NN_WIDE] = {"gemm_nn_wide", PROGRAM_GEMM},
+    [KERNEL_GEMM_NN_BLOCKED] = {"gemm_nn_blocked", PROGRAM_GEMM},
     [KERNEL_GEMM_TN_NARROW] = {"gemm_tn_narrow", PROGRAM_GEMM},
     [KERNEL_GEMM_TN_GUARDED] = {"gemm_tn_guarded", PROGRAM_GEMM},
     [KERNEL_GEMM_TN_WIDE] = {"gemm_tn_wide", PROGRAM_GEMM},

@@ -53,6 +53,7 @@ enum kernel_id {
     KERNEL_GEMM_NN_NARROW,          /* gemm.cl: gemm_nn_narrow (N <= 16) */
     KERNEL_GEMM_NN_GUARDED,         /* gemm.cl: gemm_nn_guarded (16 < N < 32) */
     KERNEL_GEMM_NN_WIDE,            /* gemm.cl: gemm_nn_wide (N >= 32) */
+    KERNEL_GEMM_NN_BLOCKED,         /* gemm.cl: gemm_nn_blocked (N >= 32, K > 128) */
     KERNEL_GEMM_TN_NARROW,          /* gemm.cl: gemm_tn_narrow */
     KERNEL_GEMM_TN_GUARDED,         /* gemm.cl: gemm_tn_guarded */
     KERNEL_GEMM_TN_WIDE,            /* gemm.cl: gemm_tn_wide */

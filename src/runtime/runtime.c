@@ -391,8 +391,10 @@ int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t
     if (page > 0) { /* best effort: without it (Linux < 5.14) memcpy faults them in */
         uintptr_t first = ((uintptr_t)p + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
         uintptr_t end = ((uintptr_t)p + bytes) / (uintptr_t)page * (uintptr_t)page;
-        if (end > first)
+        if (end > first) { /* huge pages first, so the populate faults in 2 MB ones */
+            (void)madvise((void *)first, end - first, MADV_HUGEPAGE);
             (void)madvise((void *)first, end - first, MADV_POPULATE_WRITE);
+        }
     }
     memcpy(p, host, bytes);
     return runtime_check(clEnqueueUnmapMemObject(rt->queue, *mem, p, 0, NULL, NULL),

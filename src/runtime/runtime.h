@@ -187,7 +187,11 @@ int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *wha
 /* runtime_alloc, then a copy of bytes of host data into it. On a CPU device the buffer is
  * mapped and its pages faulted in with one madvise before the copy: one by one they cost
  * about 19 us each on the virtual machine of bench/RESULTS.md (0.22 s for MNIST's 47 MB of
- * training images). Wrapping the host memory instead (CL_MEM_USE_HOST_PTR) started faster
+ * training images). Before that it is marked for transparent huge pages (where the kernel
+ * allows them, as Debian's default "madvise" does): each step's batch gathers 100 random
+ * images from the training set, 100 TLB misses with 4 KB pages, and with 2 MB ones the
+ * gather took 25 us instead of 31 and q4_v's step 0.90x (bench/RESULTS.md, session 14).
+ * Wrapping the host memory instead (CL_MEM_USE_HOST_PTR) started faster
  * still but trained slower on PoCL (q4_i 7186-7796 it/s against 9024-9843). Elsewhere a
  * blocking upload. */
 int runtime_alloc_from(struct runtime *rt, cl_mem *mem, const void *host, size_t bytes,
