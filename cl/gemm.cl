@@ -40,7 +40,7 @@
 #define GEMM_NARROW_TM 12 /* gemm_*_narrow (N <= 16): rows of C per work-item, one float16 each */
 #define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
 #define GEMM_KB 128 /* gemm_nn_blocked: k per block (128 rows of a B panel: 16 KB) */
-#define GEMM_RT 5   /* gemm_nn_blocked: row tiles per work-item */
+#define GEMM_RT_MAX 10 /* gemm_nn_blocked: most row tiles per work-item */
 #define GEMM_DM 5         /* gemm_nt: rows of C per work-item */
 #define GEMM_DN 4         /* gemm_nt: columns of C per work-item */
 #define GEMM_KV 8         /* gemm_nt: k per vector step (8 or 16) */
@@ -393,16 +393,16 @@ GEMM_XN_KERNEL(gemm_tn_narrow, gemm_xn_narrow, 1)
 GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 
-/* gemm_nn_blocked: A B in the wide path's tiles, GEMM_RT row tiles of one column panel per
- * work-item, k in blocks of GEMM_KB: each block's B panel (GEMM_KB x GEMM_W floats, 16 KB) is
- * loaded once from L2 and used by all the work-item's row tiles from L1, where gemm_nn_wide
+/* gemm_nn_blocked: A B in the wide path's tiles, rt (<= GEMM_RT_MAX) row tiles of one column
+ * panel per work-item, k in blocks of GEMM_KB: each block's B panel (GEMM_KB x GEMM_W floats,
+ * 16 KB) is loaded once and used by all the work-item's row tiles from L1, where gemm_nn_wide
  * streams the whole panel (K x 32 floats: 100 KB at K = 784) from L2 for every tile. The
  * accumulators of each tile wait in private memory between blocks; every C element sums the
  * same products in the same order from p = 0 as gemm_nn_wide, so the same bits. */
 static inline __attribute__((always_inline)) void
 gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const int nv)
 {
-    float16 part[GEMM_RT][GEMM_TM][GEMM_NV];
+    float16 part[GEMM_RT_MAX][GEMM_TM][GEMM_NV];
 #pragma unroll 1
     for (int t = 0; t < nt; t++)
 #pragma unroll
@@ -442,15 +442,16 @@ gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const i
     }
 }
 
-/* Global size (ceil(N / GEMM_W), ceil(ceil(M / GEMM_TM) / GEMM_RT)); N >= GEMM_W and
- * M >= GEMM_TM (ops/gemm.c), any local size. The last column panel as gemm_xn_wide's. */
-__kernel void gemm_nn_blocked(GEMM_XN_PARAMS)
+/* Global size (ceil(N / GEMM_W), ceil(ceil(M / GEMM_TM) / rt)), 1 <= rt <= GEMM_RT_MAX;
+ * N >= GEMM_W and M >= GEMM_TM (ops/gemm.c), any local size. The last column panel as
+ * gemm_xn_wide's. */
+__kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt)
 {
     const int tiles_m = (m + GEMM_TM - 1) / GEMM_TM;
-    const int t0 = (int)get_global_id(1) * GEMM_RT;
+    const int t0 = (int)get_global_id(1) * rt;
     int j0 = (int)get_global_id(0) * GEMM_W;
-    if (j0 >= n || t0 >= tiles_m) return;
-    const int nt = min(GEMM_RT, tiles_m - t0);
+    if (j0 >= n || t0 >= tiles_m || rt < 1 || rt > GEMM_RT_MAX) return;
+    const int nt = min(rt, tiles_m - t0);
     const int last16 = j0 + 16 >= n;
     int shift = 0;
     if (j0 + GEMM_W > n) {

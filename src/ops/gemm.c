@@ -19,7 +19,7 @@
 #define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
 #define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
 #define OWN_KB 128     /* gemm_nn_blocked: GEMM_KB, k per block */
-#define OWN_RT 5       /* gemm_nn_blocked: GEMM_RT, row tiles per work-item */
+#define OWN_RT_MAX 10  /* gemm_nn_blocked: GEMM_RT_MAX, most row tiles per work-item */
 #define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */
 #define OWN_NT_COLS 4  /* gemm_nt: GEMM_DN */
 /* Work-items per work-group along the column tiles. PoCL runs a group's work-items as a loop,
@@ -163,6 +163,16 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
                         : blocked          ? KERNEL_GEMM_NN_BLOCKED
                                            : xn[trans_a][path];
     cl_ulong ao = a_off, bo = b_off, co = c_off, eo = e->off;
+    /* gemm_nn_blocked's row tiles per work-item: all of them (up to OWN_RT_MAX), so each
+     * column panel of B is read by one work-item, when there are panels enough for 8 per
+     * compute unit (at 100 x 750 x 784, 24 panels, the panels split in two took 1.4x as long
+     * in training: B is 2.4 MB, more than one core's L2 here); else half as many for twice
+     * the work-items (N = 200: 7 panels). */
+    const int panels = (n + OWN_XN_COLS - 1) / OWN_XN_COLS;
+    const int m_tiles = (m + OWN_XN_ROWS - 1) / OWN_XN_ROWS;
+    cl_int row_tiles = m_tiles < OWN_RT_MAX ? m_tiles : OWN_RT_MAX;
+    if (panels < 8 * (int)runtime_device(rt)->compute_units && row_tiles > 1)
+        row_tiles = (row_tiles + 1) / 2;
     cl_int ta = trans_a, tb = trans_b;
     cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
     if (id == KERNEL_GEMM_ANY) {
@@ -180,8 +190,8 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
         RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),      RUNTIME_ARG(bo),
         RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),      RUNTIME_ARG(k),
         RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(e->buf), RUNTIME_ARG(eo),
-        RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act)};
-    status = runtime_set_args(rt, id, args, N_ARGS(args));
+        RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act),    RUNTIME_ARG(row_tiles)};
+    status = runtime_set_args(rt, id, args, N_ARGS(args) - (blocked ? 0 : 1));
     if (status != CLNET_OK) return status;
 
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
@@ -191,7 +201,7 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     size_t tiles[2] = {((size_t)n + tile_cols - 1) / tile_cols,
                        ((size_t)m + tile_rows - 1) / tile_rows};
     if (e->kind == GEMM_EPI_COLSUM) tiles[1]++; /* the row of work-items that sums B's columns */
-    if (blocked) tiles[1] = (tiles[1] + OWN_RT - 1) / OWN_RT;
+    if (blocked) tiles[1] = (tiles[1] + (size_t)row_tiles - 1) / (size_t)row_tiles;
     /* One size asked for (PoCL compiles a variant per local size); runtime_launch fits it to
      * the device and rounds the range up: the kernels skip tiles past the matrix. */
     size_t local[2] = {blocked ? 1 : OWN_LOCAL, 1};
