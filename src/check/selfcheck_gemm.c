@@ -67,12 +67,15 @@ static void check_gemms(struct sc *c)
         sc_release(c);
     }
     /* A B with K beyond one block of gemm_nn_blocked (ops/gemm.c's OWN_KB, 128): 12 row tiles
-     * (two work-items' worth of 5 and one of 2, the last shifted), the last column panel one
-     * vector wide; then whole panels and K a multiple of the block. */
-    static const int blocked[2][3] = {{117, 75, 301}, {23, 64, 256}};
-    for (int s = 0; s < 2 && c->status == CLNET_OK; s++) {
+     * (work-items of 5, 5 and 2 row tiles, the last tile shifted), the last column panel one
+     * vector wide; whole panels and K a multiple of the block; then panels enough for the
+     * work-items of 10 row tiles (8 per compute unit: ops/gemm.c), 12 rows tiles as 10 and 2. */
+    unsigned units = runtime_device(c->rt)->compute_units;
+    const int wide_n = 8 * 32 * (int)(units < 1 ? 1 : units > 64 ? 64 : units) + 11;
+    const int blocked[3][3] = {{117, 75, 301}, {23, 64, 256}, {117, wide_n, 130}};
+    for (int s = 0; s < 3 && c->status == CLNET_OK; s++) {
         check_gemm(c, op_gemm_own, SC_LINE(KERNEL_GEMM_NN_BLOCKED), false, false, blocked[s][0],
-                   blocked[s][1], blocked[s][2], betas[s]);
+                   blocked[s][1], blocked[s][2], betas[s % 2]);
         sc_release(c);
     }
 }
