@@ -46,11 +46,13 @@ struct args {
     int n_sets;
     long iterations;
     char out[64];
+    bool by_place; /* --by-place: each launch in a chunk's first steps and in the others */
 };
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: net_profile [--iterations N] [--set KEY=VALUE ...] CONFIG\n");
+    fprintf(stderr,
+            "usage: net_profile [--iterations N] [--by-place] [--set KEY=VALUE ...] CONFIG\n");
     exit(2);
 }
 
@@ -68,6 +70,8 @@ static void parse(struct args *a, int argc, char **argv)
                                 "1000000\n", argv[i]);
                 exit(2);
             }
+        } else if (!strcmp(argv[i], "--by-place")) {
+            a->by_place = true;
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc && a->n_sets < MAX_SETS) {
             a->sets[a->n_sets++] = argv[++i];
         } else if (argv[i][0] != '-' && !a->config) {
@@ -226,6 +230,57 @@ static void step_totals(const struct steps *s, const struct profile_launch *l, d
     t->busy = median(busy, n);
     t->period_in = median(period, t->n_in);
     t->gap = median(gap, t->n_in);
+}
+
+/* The periods of the steps inside chunks as a distribution (10th, 50th, 90th, 99th
+ * percentiles) and by place in the chunk: the mean of its first CHUNK_HEAD steps (run while
+ * the host is still enqueueing the chunk's rest) against the mean of the others; by_place:
+ * also each launch's mean time and idle time before it in both. */
+#define CHUNK_HEAD 10
+static void print_period_spread(const struct steps *s, const struct profile_launch *l,
+                                double *tmp, bool by_place)
+{
+    int n = 0, head_n = 0, rest_n = 0, place = 0;
+    double head = 0, rest = 0;
+    for (int k = 0; k < s->n; k++) {
+        place = s->after_gap[k] || k == 0 ? 0 : place + 1;
+        if (s->after_gap[k])
+            continue;
+        double per = us(l[s->prev_last[k]].end, l[s->first[k] + s->len[k] - 1].end);
+        tmp[n++] = per;
+        if (place < CHUNK_HEAD)
+            head += per, head_n++;
+        else
+            rest += per, rest_n++;
+    }
+    if (n == 0)
+        return;
+    if (by_place) {
+        for (int p = 0; p < s->len[0] && p < MAX_POS; p++) {
+            double d[2] = {0, 0}, idle[2] = {0, 0};
+            int cnt[2] = {0, 0};
+            place = 0;
+            for (int k = 0; k < s->n; k++) {
+                place = s->after_gap[k] || k == 0 ? 0 : place + 1;
+                if (s->after_gap[k] || s->len[k] != s->len[0]) continue;
+                const struct profile_launch *x = &l[s->first[k] + p];
+                const struct profile_launch *prev = p ? x - 1 : &l[s->prev_last[k]];
+                int h = place < CHUNK_HEAD ? 0 : 1;
+                d[h] += us(x->start, x->end);
+                idle[h] += us(prev->end, x->start);
+                cnt[h]++;
+            }
+            printf("launch %d: a chunk's first %d steps %.1f us (idle before %.1f), the others "
+                   "%.1f us (idle before %.1f)\n", p + 1, CHUNK_HEAD,
+                   d[0] / (cnt[0] ? cnt[0] : 1), idle[0] / (cnt[0] ? cnt[0] : 1),
+                   d[1] / (cnt[1] ? cnt[1] : 1), idle[1] / (cnt[1] ? cnt[1] : 1));
+        }
+    }
+    median(tmp, n); /* sorts */
+    printf("periods inside chunks: 10th percentile %.1f us, 50th %.1f, 90th %.1f, 99th %.1f; "
+           "mean of a chunk's first %d steps %.1f us (%d steps), of the others %.1f (%d)\n",
+           tmp[n / 10], tmp[n / 2], tmp[n * 9 / 10], tmp[n * 99 / 100], CHUNK_HEAD,
+           head_n ? head / head_n : 0.0, head_n, rest_n ? rest / rest_n : 0.0, rest_n);
 }
 
 /* "global / local = groups": the range, its work-groups' size and how many there are (PoCL
@@ -389,6 +444,7 @@ static void report(const struct args *a, const struct profile_launch *l, size_t 
            "the period); overall period %.1f us = %.0f it/s; summary.json %.0f it/s\n",
            t.sum, t.busy, t.period_in, t.n_in, t.mean_in, t.gap, 100.0 * t.gap / t.period_in,
            t.overall, 1e6 / t.overall, rate);
+    print_period_spread(&s, l, tmp, a->by_place);
     free(tmp);
     free(s.first);
     free(s.prev_last);
