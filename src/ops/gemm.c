@@ -134,6 +134,34 @@ static int check_epilogue(const struct gemm_epilogue *e, bool trans_a, bool tran
                         e->off, 1, n, n);
 }
 
+/* op_gemm_own_epi's kernel for the shape (*path: its tile path, 0 narrow, 1 guarded, 2 wide)
+ * and, for gemm_nn_blocked, its row tiles per work-item. */
+static enum kernel_id own_kernel(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
+                                 int k, int *path, cl_int *row_tiles)
+{
+    /* B not transposed: one kernel per tile path (cl/gemm.cl), so a run compiles only the
+     * paths its shapes use: narrow N <= 16, guarded N < 32 or M < 10 rows, else wide. */
+    static const enum kernel_id xn[2][3] = {
+        {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
+        {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
+    *path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
+    /* gemm_nn_blocked's row tiles per work-item: all of them (up to OWN_RT_MAX), so each
+     * column panel of B is read by one work-item, when there are panels enough for 8 per
+     * compute unit (at 100 x 750 x 784, 24 panels, the panels split in two took 1.4x as long
+     * in training: B is 2.4 MB, more than one core's L2 here); else half as many for twice
+     * the work-items (N = 200: 7 panels). */
+    const int panels = (n + OWN_XN_COLS - 1) / OWN_XN_COLS;
+    const int m_tiles = (m + OWN_XN_ROWS - 1) / OWN_XN_ROWS;
+    *row_tiles = m_tiles < OWN_RT_MAX ? m_tiles : OWN_RT_MAX;
+    if (panels < 8 * (int)runtime_device(rt)->compute_units && *row_tiles > 1)
+        *row_tiles = (*row_tiles + 1) / 2;
+    /* A B with K beyond one block: gemm_nn_blocked, which keeps a block of B's panel in L1
+     * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). */
+    if (!trans_a && !trans_b && *path == 2 && k > OWN_KB)
+        return KERNEL_GEMM_NN_BLOCKED;
+    return trans_a && trans_b ? KERNEL_GEMM_ANY : trans_b ? KERNEL_GEMM_NT : xn[trans_a][*path];
+}
+
 int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
                     float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
                     float beta, cl_mem c, size_t c_off, int ldc, const struct gemm_epilogue *epi)
@@ -149,30 +177,11 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
     if (status == CLNET_OK) status = check_epilogue(e, trans_a, trans_b, m, n, beta);
     if (status != CLNET_OK) return status;
 
-    /* B not transposed: one kernel per tile path (cl/gemm.cl), so a run compiles only the
-     * paths its shapes use: narrow N <= 16, guarded N < 32 or M < 10 rows, else wide. */
-    static const enum kernel_id xn[2][3] = {
-        {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
-        {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
-    const int path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
-    /* A B with K beyond one block: gemm_nn_blocked, which keeps a block of B's panel in L1
-     * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). */
-    const bool blocked = !trans_a && !trans_b && path == 2 && k > OWN_KB;
-    enum kernel_id id = trans_a && trans_b ? KERNEL_GEMM_ANY
-                        : trans_b          ? KERNEL_GEMM_NT
-                        : blocked          ? KERNEL_GEMM_NN_BLOCKED
-                                           : xn[trans_a][path];
+    int path;
+    cl_int row_tiles;
+    const enum kernel_id id = own_kernel(rt, trans_a, trans_b, m, n, k, &path, &row_tiles);
+    const bool blocked = id == KERNEL_GEMM_NN_BLOCKED;
     cl_ulong ao = a_off, bo = b_off, co = c_off, eo = e->off;
-    /* gemm_nn_blocked's row tiles per work-item: all of them (up to OWN_RT_MAX), so each
-     * column panel of B is read by one work-item, when there are panels enough for 8 per
-     * compute unit (at 100 x 750 x 784, 24 panels, the panels split in two took 1.4x as long
-     * in training: B is 2.4 MB, more than one core's L2 here); else half as many for twice
-     * the work-items (N = 200: 7 panels). */
-    const int panels = (n + OWN_XN_COLS - 1) / OWN_XN_COLS;
-    const int m_tiles = (m + OWN_XN_ROWS - 1) / OWN_XN_ROWS;
-    cl_int row_tiles = m_tiles < OWN_RT_MAX ? m_tiles : OWN_RT_MAX;
-    if (panels < 8 * (int)runtime_device(rt)->compute_units && row_tiles > 1)
-        row_tiles = (row_tiles + 1) / 2;
     cl_int ta = trans_a, tb = trans_b;
     cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
     if (id == KERNEL_GEMM_ANY) {
