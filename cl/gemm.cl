@@ -337,20 +337,29 @@ static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS
     gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1));
 }
 
+/* The wide paths' column panel from *j0: whether it is the last one with at most 16 columns
+ * left, computed one vector wide (at N = 200 a shifted 32-column tile computed 224 columns,
+ * this one 208); a last panel past column n shifts its window left to end at n (*j0 moved,
+ * *shift the columns it recomputes and does not store). */
+static inline __attribute__((always_inline)) int gemm_last_panel(int n, int *j0, int *shift)
+{
+    const int last16 = *j0 + 16 >= n;
+    *shift = 0;
+    if (*j0 + GEMM_W > n) {
+        const int w = last16 ? 16 : GEMM_W;
+        *shift = *j0 + w - n;
+        *j0 = n - w;
+    }
+    return last16;
+}
+
 static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a)
 {
     int i0 = (int)get_global_id(1) * GEMM_TM;
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (j0 >= n) return;
-    /* The last tile: at most 16 columns left, one vector wide (at N = 200 the shifted
-     * 32-column tile computed 224 columns, this one 208); else two vectors, shifted. */
-    const int last16 = j0 + 16 >= n;
-    int shift = 0;
-    if (j0 + GEMM_W > n) {
-        const int w = last16 ? 16 : GEMM_W;
-        shift = j0 + w - n;
-        j0 = n - w;
-    }
+    int shift;
+    const int last16 = gemm_last_panel(n, &j0, &shift);
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM) {
             if (last16)
@@ -452,13 +461,8 @@ __kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt)
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (j0 >= n || t0 >= tiles_m || rt < 1 || rt > GEMM_RT_MAX) return;
     const int nt = min(rt, tiles_m - t0);
-    const int last16 = j0 + 16 >= n;
-    int shift = 0;
-    if (j0 + GEMM_W > n) {
-        const int w = last16 ? 16 : GEMM_W;
-        shift = j0 + w - n;
-        j0 = n - w;
-    }
+    int shift;
+    const int last16 = gemm_last_panel(n, &j0, &shift);
     if (last16)
         gemm_nn_blocked_tiles(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta,
                               e, e_off, e_ld, epi, act, t0, nt, j0, shift, 1);
