@@ -189,8 +189,8 @@ int runtime_alloc(struct runtime *rt, cl_mem *mem, size_t bytes, const char *wha
  * about 19 us each on the virtual machine of bench/RESULTS.md (0.22 s for MNIST's 47 MB of
  * training images). Before that it is marked for transparent huge pages (where the kernel
  * allows them, as Debian's default "madvise" does): each step's batch gathers 100 random
- * images from the training set, 100 TLB misses with 4 KB pages, and with 2 MB ones the
- * gather took 25 us instead of 31 and q4_v's step 0.90x (bench/RESULTS.md, session 14).
+ * images from the training set, 100 TLB misses with 4 KB pages; with 2 MB ones the gather's
+ * median went from 31-315 us (it varied run to run) to 24-38 (bench/RESULTS.md, session 14).
  * Wrapping the host memory instead (CL_MEM_USE_HOST_PTR) started faster
  * still but trained slower on PoCL (q4_i 7186-7796 it/s against 9024-9843). Elsewhere a
  * blocking upload. */
