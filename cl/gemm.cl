@@ -122,8 +122,7 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
 }
 
 /* acc[r][v] += the products over p from p0 to p1 - 1 of op(A)[i0 + r][p] B[p][j0 + 16 v ..], in
- * order: tm
- * rows x nv float16 vectors; tm, nv, trans_a and guarded are constants after inlining. Guarded
+ * order: tm rows x nv float16 vectors; tm, nv, trans_a and guarded are constants after inlining. Guarded
  * tiles clamp the rows they read to the matrix; the wide path's tiles lie inside it (its last
  * row of tiles shifted up to end at row m), so A^T's tile is tm consecutive floats of each row
  * of stored A, read from one pointer (with the rows clamped, LLVM kept tm pointers and advanced

@@ -145,20 +145,21 @@ static enum kernel_id own_kernel(struct runtime *rt, bool trans_a, bool trans_b,
         {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
         {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
     *path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
-    /* gemm_nn_blocked's row tiles per work-item: all of them (up to OWN_RT_MAX), so each
-     * column panel of B is read by one work-item, when there are panels enough for 8 per
-     * compute unit (at 100 x 750 x 784, 24 panels, the panels split in two took 1.4x as long
-     * in training: B is 2.4 MB, more than one core's L2 here); else half as many for twice
-     * the work-items (N = 200: 7 panels). */
-    const int panels = (n + OWN_XN_COLS - 1) / OWN_XN_COLS;
-    const int m_tiles = (m + OWN_XN_ROWS - 1) / OWN_XN_ROWS;
-    *row_tiles = m_tiles < OWN_RT_MAX ? m_tiles : OWN_RT_MAX;
-    if (panels < 8 * (int)runtime_device(rt)->compute_units && *row_tiles > 1)
-        *row_tiles = (*row_tiles + 1) / 2;
+    *row_tiles = 1;
     /* A B with K beyond one block: gemm_nn_blocked, which keeps a block of B's panel in L1
-     * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). */
-    if (!trans_a && !trans_b && *path == 2 && k > OWN_KB)
+     * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). Its row tiles per
+     * work-item: all of them (up to OWN_RT_MAX), so each column panel of B is read by one
+     * work-item, when there are panels enough for 8 per compute unit (at 100 x 750 x 784, 24
+     * panels, the panels split in two took 1.4x as long in training: B is 2.4 MB, more than
+     * one core's L2 here); else half as many for twice the work-items (N = 200: 7 panels). */
+    if (!trans_a && !trans_b && *path == 2 && k > OWN_KB) {
+        const int panels = (n + OWN_XN_COLS - 1) / OWN_XN_COLS;
+        const int m_tiles = (m + OWN_XN_ROWS - 1) / OWN_XN_ROWS;
+        *row_tiles = m_tiles < OWN_RT_MAX ? m_tiles : OWN_RT_MAX;
+        if (panels < 8 * (int)runtime_device(rt)->compute_units && *row_tiles > 1)
+            *row_tiles = (*row_tiles + 1) / 2;
         return KERNEL_GEMM_NN_BLOCKED;
+    }
     return trans_a && trans_b ? KERNEL_GEMM_ANY : trans_b ? KERNEL_GEMM_NT : xn[trans_a][*path];
 }
 
