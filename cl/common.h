@@ -33,6 +33,18 @@ float16 clnet_byte_unit16(float16 v)
     return fma(r, (float16)(1.0f / 255.0f), q);
 }
 
+/* The GEMM epilogues (cl/gemm.cl, cl/gemm_t.cl); ops/gemm.c mirrors these values. */
+#define GEMM_EPI_NONE 0
+#define GEMM_EPI_BIAS_ACT 1
+#define GEMM_EPI_ACT_GRAD 2
+#define GEMM_EPI_COLSUM 3
+
+/* One C element of the GEMM kernels' edge paths: alpha s + beta c, C not read when beta == 0. */
+void gemm_store1(__global float *c, float s, float alpha, float beta)
+{
+    *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
+}
+
 /* enum activation (config/experiment.h); ops/elementwise.c asserts the values match. */
 #define ACT_IDENTITY 0
 #define ACT_SIGMOID 1

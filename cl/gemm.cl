@@ -1,21 +1,20 @@
-/* GEMM kernels of clnet's own (ops/gemm.c; CLBlast is the other implementation): row-major
- * C (M, N) = alpha op(A) op(B) + beta C, offsets in floats, lda/ldb/ldc row strides.
+/* GEMM kernels of clnet's own with B not transposed (ops/gemm.c; CLBlast is the other
+ * implementation; gemm_t.cl holds A B^T, any transposes and the transpose): row-major
+ * C (M, N) = alpha op(A) B + beta C, offsets in floats, lda/ldb/ldc row strides.
  * Written for CPU devices (PoCL): PoCL runs a work-group as a loop over its work-items and
  * vectorises across them only in simple cases, so here ONE work-item computes a whole
  * register tile with explicit float16 vectors, which LLVM maps onto AVX-512 (or pairs of
  * AVX2) registers.
- *   gemm_nn_* / gemm_tn_* (B not transposed): a tile of GEMM_TM rows x 16*GEMM_NV columns;
+ *   gemm_nn_* / gemm_tn_*: a tile of GEMM_TM rows x 16*GEMM_NV columns;
  *     per k one or two vload16 of a B row and GEMM_TM scalar broadcasts of A. One kernel per
  *     tile path (narrow, guarded, wide: see gemm_xn_narrow): PoCL compiles a kernel at its
  *     first launch, so a run compiles only the paths it uses, and measured cold here one
  *     kernel holding all three took 7-13 s, the three apart 1-2.5 s each, and 0.2-0.5 s each
  *     with the edge tiles' per-lane loops left rolled.
- *   gemm_nt (B transposed): A's rows and B's rows are both contiguous along k, so the tile is
- *     GEMM_DM x GEMM_DN dot products, each a vector accumulator over GEMM_KV k's, reduced at
- *     the end (float8 measured faster than float16 at K = 200: less reduction and scalar tail).
- *   gemm_any: one work-item per element, any transposes (A^T B^T only; never hot).
- * Epilogues (ops/gemm.c checks where each may run): what a dense layer would otherwise run as
- * a kernel of its own after the GEMM, one pass less over C each:
+ *   gemm_nn_blocked: A B with a long k, several row tiles of one column panel per work-item,
+ *     k in blocks so a block of B's panel serves all of them from L1.
+ * Epilogues (GEMM_EPI_*, cl/common.h; ops/gemm.c checks where each may run): what a dense
+ * layer would otherwise run as a kernel of its own after the GEMM, one pass less over C each:
  *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
  *     the same vector functions (act_value16) as bias_act_forward, so the same bits;
  *   GEMM_EPI_ACT_GRAD (also gemm_nt): C = act'(alpha op(A) op(B)) through e (M, N, row
@@ -41,42 +40,6 @@
 #define GEMM_TM_MAX 12    /* max(GEMM_TM, GEMM_NARROW_TM) */
 #define GEMM_KB 128 /* gemm_nn_blocked: k per block (128 rows of a B panel: 16 KB) */
 #define GEMM_RT_MAX 10 /* gemm_nn_blocked: most row tiles per work-item */
-#define GEMM_DM 5         /* gemm_nt: rows of C per work-item */
-#define GEMM_DN 4         /* gemm_nt: columns of C per work-item */
-#define GEMM_KV 8         /* gemm_nt: k per vector step (8 or 16) */
-/* Epilogues of gemm_nn_* / gemm_tn_*; ops/gemm.c mirrors these values. */
-#define GEMM_EPI_NONE 0
-#define GEMM_EPI_BIAS_ACT 1
-#define GEMM_EPI_ACT_GRAD 2
-#define GEMM_EPI_COLSUM 3
-#if GEMM_KV == 16
-#define gemm_kvec float16
-#define gemm_kload vload16
-#define gemm_ksum gemm_hsum16
-#else
-#define gemm_kvec float8
-#define gemm_kload vload8
-#define gemm_ksum gemm_hsum8
-#endif
-
-float gemm_hsum8(float8 v)
-{
-    const float4 b = v.lo + v.hi;
-    const float2 c = b.lo + b.hi;
-    return c.x + c.y;
-}
-
-float gemm_hsum16(float16 v)
-{
-    return gemm_hsum8(v.lo + v.hi);
-}
-
-/* One C element of the tiles' edge paths: alpha s + beta c, C not read when beta == 0. */
-void gemm_store1(__global float *c, float s, float alpha, float beta)
-{
-    *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
-}
-
 /* Vector v of the B-row panel starting at column j0: a whole vector when the panel lies inside
  * the row (guarded == 0) or, guarded, when its 16 floats end at or before bend (the end of
  * the matrix's last row): its lanes at or past column n then hold whatever follows in the
@@ -468,96 +431,4 @@ __kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt)
     else
         gemm_nn_blocked_tiles(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta,
                               e, e_off, e_ld, epi, act, t0, nt, j0, shift, GEMM_NV);
-}
-
-/* C = alpha A B^T + beta C; A (M, K), B stored (N, K). Global size (ceil(N / GEMM_DN),
- * ceil(M / GEMM_DM)). Each C element is a vector dot product over k in steps of GEMM_KV,
- * reduced by halves, then the k % GEMM_KV tail in order. */
-__kernel void gemm_nt(__global float *c, const ulong c_off, const int ldc, __global const float *a,
-                      const ulong a_off, const int lda, __global const float *b, const ulong b_off,
-                      const int ldb, const int m, const int n, const int k, const float alpha,
-                      const float beta, __global const float *e, const ulong e_off,
-                      const int e_ld, const int epi, const int act)
-{
-    const int i0 = (int)get_global_id(1) * GEMM_DM, j0 = (int)get_global_id(0) * GEMM_DN;
-    if (i0 >= m || j0 >= n) return;
-    const __global float *ar[GEMM_DM];
-    const __global float *br[GEMM_DN];
-#pragma unroll
-    for (int r = 0; r < GEMM_DM; r++)
-        ar[r] = a + a_off + (size_t)min(i0 + r, m - 1) * (size_t)lda;
-#pragma unroll
-    for (int s = 0; s < GEMM_DN; s++)
-        br[s] = b + b_off + (size_t)min(j0 + s, n - 1) * (size_t)ldb;
-    gemm_kvec acc[GEMM_DM][GEMM_DN];
-#pragma unroll
-    for (int r = 0; r < GEMM_DM; r++)
-#pragma unroll
-        for (int s = 0; s < GEMM_DN; s++)
-            acc[r][s] = (gemm_kvec)(0.0f);
-    const int kv = k / GEMM_KV;
-    for (int q = 0; q < kv; q++) {
-        gemm_kvec av[GEMM_DM], bv[GEMM_DN];
-#pragma unroll
-        for (int r = 0; r < GEMM_DM; r++)
-            av[r] = gemm_kload(q, ar[r]);
-#pragma unroll
-        for (int s = 0; s < GEMM_DN; s++)
-            bv[s] = gemm_kload(q, br[s]);
-#pragma unroll
-        for (int r = 0; r < GEMM_DM; r++)
-#pragma unroll
-            for (int s = 0; s < GEMM_DN; s++)
-                acc[r][s] = fma(av[r], bv[s], acc[r][s]);
-    }
-#pragma unroll
-    for (int r = 0; r < GEMM_DM; r++) {
-        if (i0 + r >= m) break;
-        __global float *crow = c + c_off + (size_t)(i0 + r) * (size_t)ldc;
-        /* not unrolled: with the tail loop inside, LLVM cannot (it warned on every build) */
-        for (int s = 0; s < GEMM_DN; s++) {
-            if (j0 + s >= n) break;
-            float sum = gemm_ksum(acc[r][s]);
-            for (int p = GEMM_KV * kv; p < k; p++)
-                sum = fma(ar[r][p], br[s][p], sum);
-            float y = beta == 0.0f ? alpha * sum : alpha * sum + beta * crow[j0 + s];
-            if (epi == GEMM_EPI_ACT_GRAD)
-                y = act_gradient(y, e[e_off + (size_t)(i0 + r) * (size_t)e_ld + j0 + s], act);
-            crow[j0 + s] = y;
-        }
-    }
-}
-
-/* Any transposes, one work-item per C element (global size >= M N, rounded up). */
-__kernel void gemm_any(__global float *c, const ulong c_off, const int ldc, __global const float *a,
-                       const ulong a_off, const int lda, __global const float *b, const ulong b_off,
-                       const int ldb, const int m, const int n, const int k, const float alpha,
-                       const float beta, const int trans_a, const int trans_b)
-{
-    const size_t g = get_global_id(0);
-    if (g >= (size_t)m * (size_t)n) return;
-    const int i = (int)(g / (size_t)n), j = (int)(g % (size_t)n);
-    const size_t sa_i = trans_a ? 1 : (size_t)lda, sa_p = trans_a ? (size_t)lda : 1;
-    const size_t sb_j = trans_b ? (size_t)ldb : 1, sb_p = trans_b ? 1 : (size_t)ldb;
-    const __global float *ap = a + a_off + (size_t)i * sa_i;
-    const __global float *bp = b + b_off + (size_t)j * sb_j;
-    float sum = 0.0f;
-    for (int p = 0; p < k; p++)
-        sum = fma(ap[(size_t)p * sa_p], bp[(size_t)p * sb_p], sum);
-    gemm_store1(c + c_off + (size_t)i * (size_t)ldc + j, sum, alpha, beta);
-}
-
-/* dst (cols, rows) = src (rows, cols)^T, src starting src_off floats into its buffer with row
- * stride ld, dst dense from offset 0. One work-item per row of dst (global size >= cols,
- * rounded up). A B^T products with a small K run as this plus gemm_nn_* (dense layers' dx on CPU
- * devices: layers/dense.c), faster there than gemm_nt's dot products. */
-__kernel void gemm_transpose(__global float *dst, __global const float *src, const ulong src_off,
-                             const int ld, const int rows, const int cols)
-{
-    const size_t j = get_global_id(0);
-    if (j >= (size_t)cols) return;
-    __global const float *s = src + src_off + j;
-    __global float *d = dst + j * (size_t)rows;
-    for (int i = 0; i < rows; i++)
-        d[i] = s[(size_t)i * (size_t)ld];
 }

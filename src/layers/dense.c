@@ -300,7 +300,8 @@ static const struct layer_example dense_examples[] = {
 };
 
 LAYER_KIND_DEFINE(dense, dense_infer, dense_describe, dense_param, layer_no_state,
-                  RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE) |
+                  RUNTIME_PROGRAM(PROGRAM_GEMM) | RUNTIME_PROGRAM(PROGRAM_GEMM_T) |
+                      RUNTIME_PROGRAM(PROGRAM_ELEMENTWISE) |
                       RUNTIME_PROGRAM(PROGRAM_DENSE_TAIL),
                   true,
                   dense_setup, dense_init, dense_forward, dense_backward, dense_free,

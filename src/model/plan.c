@@ -11,7 +11,7 @@
  *     weights' update but not the bias's (db comes from bias_act_backward), and its rounding
  *     of alpha x + beta y is not ours to fix, so the bits would differ from the unfused step.
  *   - act' in the dx GEMM (the layer below's dz), db in the dW GEMM: clnet's own GEMM only.
- *   - the dense stack: cl/gemm.cl's dense_tail carries 16 rows per work-item through every
+ *   - the dense stack: cl/dense_tail.cl's dense_tail carries 16 rows per work-item through every
  *     upper layer, a shape for CPUs; the CPU path only. */
 #include "model/plan.h"
 
@@ -243,7 +243,7 @@ static int choose_dense_stack(struct plan *p, const struct experiment *e,
     else if (!all_dense_fused(p, e, c->why, sizeof c->why))
         ;
     else if (p->dev.path != RUNTIME_OPS_CPU)
-        snprintf(c->why, sizeof c->why, "cl/gemm.cl's dense_tail carries 16 rows per "
+        snprintf(c->why, sizeof c->why, "cl/dense_tail.cl's dense_tail carries 16 rows per "
                  "work-item, a shape for CPUs, and this is the GPU path");
     else
         return stack_fits(p, e, shape);

@@ -13,7 +13,8 @@
 #include "ops/ops.h"
 #include "util/status.h"
 
-/* Tile sizes of cl/gemm.cl; keep in step with GEMM_TM, GEMM_NV, GEMM_DM, GEMM_DN there. */
+/* Tile sizes of cl/gemm.cl (GEMM_TM, GEMM_NV) and cl/gemm_t.cl (GEMM_DM, GEMM_DN): keep in
+ * step. */
 #define OWN_XN_ROWS 10  /* gemm_nn_* / gemm_tn_*: GEMM_TM */
 #define OWN_XN_COLS 32 /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
 #define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
@@ -110,10 +111,10 @@ static int check_matrix(const char *what, cl_mem buf, size_t off, int rows, int 
     return CLNET_OK;
 }
 
-/* cl/gemm.cl mirrors enum gemm_epi with #defines. */
+/* cl/common.h mirrors enum gemm_epi with #defines (GEMM_EPI_*). */
 static_assert(GEMM_EPI_NONE == 0 && GEMM_EPI_BIAS_ACT == 1 && GEMM_EPI_ACT_GRAD == 2 &&
                   GEMM_EPI_COLSUM == 3,
-              "update the GEMM_EPI_ constants in cl/gemm.cl");
+              "update the GEMM_EPI_ constants in cl/common.h");
 
 static int check_epilogue(const struct gemm_epilogue *e, bool trans_a, bool trans_b, int m, int n,
                           float beta)

@@ -52,9 +52,9 @@ int op_copy_block(struct runtime *rt, cl_mem dst, size_t dst_off, size_t dst_ld,
  * ldc are the row strides of the matrices as stored (A is (M, K) or, transposed, (K, M)).
  * M, N, K > 0; beta == 0 never reads C. Two implementations with these same parameters:
  * op_gemm_clblast (CLBlastSgemm; its status codes pass through unchanged) and op_gemm_own
- * (cl/gemm.cl: register-tiled kernels for CPU devices; a stride below the row length or a
- * matrix outside its buffer is CLNET_ERR_INTERNAL). op_gemm calls the one op_gemm_choice
- * names. */
+ * (cl/gemm.cl, cl/gemm_t.cl: register-tiled kernels for CPU devices; a stride below the row
+ * length or a matrix outside its buffer is CLNET_ERR_INTERNAL). op_gemm calls the one
+ * op_gemm_choice names. */
 int op_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
             cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta,
             cl_mem c, size_t c_off, int ldc);

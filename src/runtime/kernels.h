@@ -17,6 +17,7 @@ enum program_id {
     PROGRAM_CONV2D,      /* cl/conv2d.cl */
     PROGRAM_DROPOUT,     /* cl/dropout.cl */
     PROGRAM_GEMM,        /* cl/gemm.cl */
+    PROGRAM_GEMM_T,      /* cl/gemm_t.cl */
     PROGRAM_CONV2D_GPU,  /* cl/conv2d_gpu.cl */
     PROGRAM_DENSE_TAIL,  /* cl/dense_tail.cl */
 #define KIND_PROGRAM_OWN_CL(ENUM) PROGRAM_##ENUM,
@@ -57,9 +58,9 @@ enum kernel_id {
     KERNEL_GEMM_TN_NARROW,          /* gemm.cl: gemm_tn_narrow */
     KERNEL_GEMM_TN_GUARDED,         /* gemm.cl: gemm_tn_guarded */
     KERNEL_GEMM_TN_WIDE,            /* gemm.cl: gemm_tn_wide */
-    KERNEL_GEMM_NT,                 /* gemm.cl: gemm_nt */
-    KERNEL_GEMM_ANY,                /* gemm.cl: gemm_any */
-    KERNEL_GEMM_TRANSPOSE,          /* gemm.cl: gemm_transpose */
+    KERNEL_GEMM_NT,                 /* gemm_t.cl: gemm_nt */
+    KERNEL_GEMM_ANY,                /* gemm_t.cl: gemm_any */
+    KERNEL_GEMM_TRANSPOSE,          /* gemm_t.cl: gemm_transpose */
     KERNEL_DENSE_TAIL,              /* dense_tail.cl: dense_tail */
     KERNEL_BIAS_ACT_FORWARD_2D,     /* elementwise.cl: bias_act_forward_2d (the GPU path) */
     KERNEL_BIAS_ACT_BACKWARD_2D,    /* elementwise.cl: bias_act_backward_2d (the GPU path) */

@@ -294,7 +294,7 @@ START_TEST(gradcheck_fails_without_fused_activation_gradient)
     /* The epilogues (gemm_nn's and gemm_nt's) never multiply by act': both hidden layers get
      * dy for dz. */
     static const char *const want[6] = {"FAIL", "FAIL", "FAIL", "FAIL", "ok", "ok"};
-    gradcheck_sabotaged(fused_yaml, "gemm.cl", "#define GEMM_EPI_ACT_GRAD 2",
+    gradcheck_sabotaged(fused_yaml, "common.h", "#define GEMM_EPI_ACT_GRAD 2",
                         "#define GEMM_EPI_ACT_GRAD 9", 6, dense3, want);
 }
 END_TEST

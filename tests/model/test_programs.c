@@ -13,7 +13,8 @@
 #define P(id) RUNTIME_PROGRAM(PROGRAM_##id)
 #define ALWAYS (P(DATA) | P(LOSS))
 #define CONV (P(CONV2D) | P(CONV2D_GPU)) /* both paths' conv programs: runtime_open keeps one */
-#define DENSE (P(GEMM) | P(ELEMENTWISE) | P(DENSE_TAIL)) /* the dense kind's: its stack's too */
+/* the dense kind's programs: its stack's too */
+#define DENSE (P(GEMM) | P(GEMM_T) | P(ELEMENTWISE) | P(DENSE_TAIL))
 
 static unsigned programs_of(const enum layer_type *types, int n, bool training)
 {
