@@ -13,6 +13,7 @@
  *     with the edge tiles' per-lane loops left rolled.
  *   gemm_nn_blocked: A B with a long k, several row tiles of one column panel per work-item,
  *     k in blocks so a block of B's panel serves all of them from L1.
+ *   gemm_tn_layers: every layer's dW of a dense stack in one launch, tile by tile.
  * Epilogues (GEMM_EPI_*, cl/common.h; ops/gemm.c checks where each may run): what a dense
  * layer would otherwise run as a kernel of its own after the GEMM, one pass less over C each:
  *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
@@ -275,9 +276,10 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, RSHIFT, \
         TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
 
-static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a)
+static inline __attribute__((always_inline)) void
+gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
 {
-    const int i0 = (int)get_global_id(1) * GEMM_NARROW_TM, j0 = (int)get_global_id(0) * GEMM_W;
+    const int i0 = gy * GEMM_NARROW_TM, j0 = gx * GEMM_W;
     if (j0 >= n) return;
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_NARROW_TM)
@@ -287,9 +289,10 @@ static inline __attribute__((always_inline)) void gemm_xn_narrow(GEMM_XN_PARAMS,
     gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1));
 }
 
-static inline __attribute__((always_inline)) void gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a)
+static inline __attribute__((always_inline)) void
+gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
 {
-    const int i0 = (int)get_global_id(1) * GEMM_TM, j0 = (int)get_global_id(0) * GEMM_W;
+    const int i0 = gy * GEMM_TM, j0 = gx * GEMM_W;
     if (j0 >= n) return;
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM)
@@ -315,10 +318,11 @@ static inline __attribute__((always_inline)) int gemm_last_panel(int n, int *j0,
     return last16;
 }
 
-static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a)
+static inline __attribute__((always_inline)) void
+gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
 {
-    int i0 = (int)get_global_id(1) * GEMM_TM;
-    int j0 = (int)get_global_id(0) * GEMM_W;
+    int i0 = gy * GEMM_TM;
+    int j0 = gx * GEMM_W;
     if (j0 >= n) return;
     int shift;
     const int last16 = gemm_last_panel(n, &j0, &shift);
@@ -355,7 +359,7 @@ static inline __attribute__((always_inline)) void gemm_xn_wide(GEMM_XN_PARAMS, c
                        const int act)                                                          \
     {                                                                                          \
         PATH(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, e, e_off, e_ld, \
-             epi, act, TRANS_A);                                                               \
+             epi, act, TRANS_A, (int)get_global_id(0), (int)get_global_id(1));                 \
     }
 GEMM_XN_KERNEL(gemm_nn_narrow, gemm_xn_narrow, 0)
 GEMM_XN_KERNEL(gemm_nn_guarded, gemm_xn_guarded, 0)
@@ -363,6 +367,41 @@ GEMM_XN_KERNEL(gemm_nn_wide, gemm_xn_wide, 0)
 GEMM_XN_KERNEL(gemm_tn_narrow, gemm_xn_narrow, 1)
 GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
+
+/* gemm_tn_layers: every layer's dW = x^T dz of a dense stack (layers/dense_stack.c) in one
+ * launch, with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W
+ * and b): one launch where there were one per layer, each small one with its own launch cost
+ * and an idle worker at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c:
+ * dense_dw_table): its first work-item, M (inputs), N (units), A's offset in the arena (-1: x,
+ * the batch), dz's in the arena, W's and b's in c, and the tile path (1 wide, 0 guarded, as
+ * ops/gemm.c picks it; a narrow layer takes the guarded path: a column's sums are the same in
+ * either). One work-item per tile, row by row of tiles, then one per column panel for the
+ * column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups
+ * share them evenly (with a work-group per row of tiles, the first layer's rows, 7 tiles
+ * each, went out in the same chunks as the upper layers' of 1-4, and the launch took 1.5x the
+ * five it replaced). K is the batch. Every element sums what gemm_tn_* sums in the same order:
+ * the same bits as one launch per layer. */
+#define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
+__kernel void gemm_tn_layers(__global float *c, const __global float *x,
+                             const __global float *arena, const __global int *table,
+                             const int layers, const int k, const float alpha, const float beta)
+{
+    const int g = (int)get_global_id(0);
+    int l = 0;
+    while (l + 1 < layers && g >= table[(l + 1) * GEMM_LAYERS_FIELDS]) l++;
+    const __global int *t = table + l * GEMM_LAYERS_FIELDS;
+    const int m = t[1], n = t[2], a_off = t[3];
+    const int panels = (n + GEMM_W - 1) / GEMM_W, q = g - t[0];
+    const int gx = q % panels, gy = q / panels; /* gy past the column sums' row: no work */
+    const __global float *a = a_off < 0 ? x : arena;
+    const ulong ao = a_off < 0 ? 0 : (ulong)a_off;
+    if (t[7])
+        gemm_xn_wide(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c,
+                     (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+    else
+        gemm_xn_guarded(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
+                        c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+}
 
 /* gemm_nn_blocked: A B in the wide path's tiles, rt (<= GEMM_RT_MAX) row tiles of one column
  * panel per work-item, k in blocks of GEMM_KB: each block's B panel (GEMM_KB x GEMM_W floats,

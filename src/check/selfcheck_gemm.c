@@ -267,6 +267,51 @@ static void check_dense_tail(struct sc *c, int loss)
     dense_tail_layout_free(&t);
 }
 
+/* op_dense_dw on three layers (45 -> 40 wide with a shifted last panel, 40 -> 23 guarded,
+ * 23 -> 7 narrow) for 19 rows of at most 23: each layer's x^T dz and the column sums of its dz,
+ * as gradients (alpha 1, beta 0) or as a fused SGD step (alpha -0.5, beta 1), onto parameters
+ * at offsets into their arena whose gaps must stay as they were. */
+static void check_dense_dw(struct sc *c, bool sgd)
+{
+    enum { B = 19, MAX_B = 23, N0 = 45, N1 = 40, N2 = 23, N3 = 7, W0 = 3, B0 = W0 + N0 * N1,
+           W1 = B0 + N1 + 2, B1 = W1 + N1 * N2, W2 = B1 + N2 + 1, B2 = W2 + N2 * N3,
+           P = B2 + N3 + 2 };
+    const int units[4] = {N0, N1, N2, N3};
+    const int act[3] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_IDENTITY};
+    const size_t w_off[3] = {W0, W1, W2}, b_off[3] = {B0, B1, B2};
+    struct dense_tail_layout t;
+    SC_OP(c, dense_tail_layout(&t, 3, units, act, w_off, b_off, MAX_B));
+    if (c->status != CLNET_OK) return;
+    const size_t na = t.arena_floats;
+    float *arena = sc_host(c, na, 1.0f, 0.0f), *x = sc_host(c, (size_t)B * N0, 1.0f, 0.0f);
+    float *p0 = sc_host(c, P, 1.0f, 0.0f), *want = sc_with_canaries(c, p0, P);
+    cl_mem ad = arena ? sc_buffer(c, arena, na * sizeof *arena) : NULL;
+    cl_mem xd = x ? sc_buffer(c, x, (size_t)B * N0 * sizeof *x) : NULL;
+    cl_mem td = sc_buffer(c, t.dw_table, 3 * DENSE_DW_FIELDS * sizeof *t.dw_table);
+    cl_mem pd = sc_output(c, p0, P);
+    const float alpha = sgd ? -0.5f : 1.0f, beta = sgd ? 1.0f : 0.0f;
+    SC_OP(c, op_dense_dw(c->rt, &t, td, pd, xd, ad, B, alpha, beta));
+    if (c->status == CLNET_OK) {
+        for (int i = 0; i < 3; i++) {
+            const int m = units[i], n = i < 2 ? units[i + 1] : N3;
+            const float *a = i > 0 ? arena + t.y_off[i - 1] : x, *dz = arena + t.dz_off[i];
+            ref_gemm(true, false, m, n, B, alpha, a, m, dz, n, beta, want + w_off[i], n);
+            for (int j = 0; j < n; j++) {
+                float sum = 0.0f;
+                for (int p = 0; p < B; p++)
+                    sum += dz[(size_t)p * n + j];
+                want[b_off[i] + j] = alpha * sum + beta * want[b_off[i] + j];
+            }
+        }
+        char what[96];
+        snprintf(what, sizeof what, "45 -> 40 -> 23 -> 7, B=%d of %d, %s", B, MAX_B,
+                 sgd ? "SGD step" : "gradients");
+        sc_compare(c, SC_LINE(KERNEL_GEMM_TN_LAYERS), what, sc_download_all(c, pd, P), want,
+                   P + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, P)), SC_TOL);
+    }
+    dense_tail_layout_free(&t);
+}
+
 /* op_transpose: an exact copy, the source at an offset with a wider row stride. */
 static void check_transpose(struct sc *c)
 {
@@ -295,6 +340,10 @@ void selfcheck_gemm_cases(struct sc *c)
     }
     for (int loss = 0; loss < LOSS_COUNT && c->status == CLNET_OK; loss++) {
         check_dense_tail(c, loss);
+        sc_release(c);
+    }
+    for (int sgd = 0; sgd < 2 && c->status == CLNET_OK; sgd++) {
+        check_dense_dw(c, sgd);
         sc_release(c);
     }
     if (c->status == CLNET_OK) check_transpose(c);

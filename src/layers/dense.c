@@ -18,7 +18,7 @@
  * order dense_stack's fused step does, and the two paths give the same bits.
  *
  * layers/dense_stack.c runs a whole training step of an all-dense model on the own kernels in
- * fewer launches; it calls layer_dense_dw for the dW part. */
+ * fewer launches, every layer's dW in one (op_dense_dw: the sums of dense_dw here). */
 #include "layers/layer.h"
 
 #include <stdio.h>
@@ -139,6 +139,21 @@ static int dense_dx(struct layer *l, struct model *m, cl_mem dz, int batch)
                            0.0f, l->dx, 0, in, &e);
 }
 
+/* dW = x^T dz and db from one launch, into the grads arena or, with the plan's sgd_fused,
+ * applied to the parameters (op_dense_dw does this for every layer of a dense stack at once,
+ * with the same sums). */
+static int dense_dw(struct layer *l, struct model *m, cl_mem x, cl_mem dz, int batch)
+{
+    int in = (int)l->in_size, out = (int)l->out_size;
+    /* dW and db from one launch, into the grads arena or, fused, as W -= lr dW, b -= lr db */
+    bool fused = l->plan->sgd_fused;
+    cl_mem to = fused ? m->params : m->grads;
+    float alpha = fused ? -m->sgd_lr : 1.0f, beta = fused ? 1.0f : 0.0f;
+    const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
+    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, 0, in, dz, 0, out, beta,
+                           to, l->w_off, out, &e);
+}
+
 /* dx first (it reads W, which a fused SGD step then overwrites), then dW and db. */
 static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x, cl_mem dy,
                           int batch, bool need_dx)
@@ -159,25 +174,12 @@ static int dense_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem x
     if (status != CLNET_OK)
         return status;
     if (p->dz_ready)
-        return layer_dense_dw(l, m, x, 0, dy, 0, batch);
+        return dense_dw(l, m, x, dy, batch);
     /* dW (I, O) = x^T dz */
     return p->own_gemm ? op_gemm_own(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy, 0,
                                      out, 0.0f, m->grads, l->w_off, out)
                        : op_gemm_clblast(m->rt, true, false, in, out, batch, 1.0f, x, 0, in, dy,
                                          0, out, 0.0f, m->grads, l->w_off, out);
-}
-
-int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
-                   size_t dz_off, int batch)
-{
-    int in = (int)l->in_size, out = (int)l->out_size;
-    /* dW and db from one launch, into the grads arena or, fused, as W -= lr dW, b -= lr db */
-    bool fused = l->plan->sgd_fused;
-    cl_mem to = fused ? m->params : m->grads;
-    float alpha = fused ? -m->sgd_lr : 1.0f, beta = fused ? 1.0f : 0.0f;
-    const struct gemm_epilogue e = {.kind = GEMM_EPI_COLSUM, .buf = to, .off = l->b_off};
-    return op_gemm_own_epi(m->rt, true, false, in, out, batch, alpha, x, x_off, in, dz, dz_off,
-                           out, beta, to, l->w_off, out, &e);
 }
 
 /* ---- the host side: schema, shape, tensors, reference */

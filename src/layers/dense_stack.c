@@ -1,8 +1,8 @@
-/* A training step of an all-dense model on clnet's own GEMM kernels in L + 2 launches after the
+/* A training step of an all-dense model on clnet's own GEMM kernels in 3 launches after the
  * batch's gather, instead of about 4 L: the first layer's forward (one GEMM with bias and activation), then
  * cl/dense_tail.cl's kernel for everything above it (their forward, the loss and every layer's
- * dz), then each layer's dW (layer_dense_dw: db, and plain SGD when the plan fuses it, in the
- * same launch). The layers' own forward and backward (layers/dense.c) run each upper layer's
+ * dz), then every layer's dW with its db (and plain SGD when the plan fuses it) in one launch
+ * (op_dense_dw). The layers' own forward and backward (layers/dense.c) run each upper layer's
  * GEMMs, W's transposes and the loss as launches of their own, and on PoCL every launch costs
  * the worker microseconds. Every value is computed as there, so both paths give the same bits
  * (tests/train: test_dense_stack_same_bits); bench/RESULTS.md has what it gains.
@@ -21,7 +21,7 @@
 
 struct dense_stack {
     struct dense_tail_layout layout;
-    cl_mem arena, table;
+    cl_mem arena, table, dw_table;
 };
 
 void dense_stack_free(struct dense_stack *s)
@@ -30,6 +30,7 @@ void dense_stack_free(struct dense_stack *s)
         return;
     runtime_free(s->arena);
     runtime_free(s->table);
+    runtime_free(s->dw_table);
     dense_tail_layout_free(&s->layout);
     free(s);
 }
@@ -54,6 +55,14 @@ int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
         status = runtime_alloc(m->rt, &s->table, table_bytes, "the dense stack's table");
     if (status == CLNET_OK)
         status = runtime_upload(m->rt, s->table, 0, s->layout.table, table_bytes);
+    size_t dw_bytes = (size_t)n * DENSE_DW_FIELDS * sizeof *s->layout.dw_table;
+    if (status == CLNET_OK)
+        status = runtime_alloc(m->rt, &s->dw_table, dw_bytes, "the dense stack's dW table");
+    if (status == CLNET_OK)
+        status = runtime_upload(m->rt, s->dw_table, 0, s->layout.dw_table, dw_bytes);
+    for (int i = 1; i < n && status == CLNET_OK; i++)
+        if (m->layers[i].plan->sgd_fused != m->layers[0].plan->sgd_fused)
+            status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: SGD fused in some layers");
     if (status != CLNET_OK && s) {
         dense_stack_free(s);
         return status;
@@ -70,8 +79,11 @@ int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_
     if (status == CLNET_OK)
         status = op_dense_tail(m->rt, t, s->arena, m->params, s->table, labels, row_loss,
                                row_correct, row_off, batch, loss);
-    for (int i = m->n_layers - 1; i >= 0 && status == CLNET_OK; i--)
-        status = layer_dense_dw(&m->layers[i], m, i > 0 ? s->arena : x,
-                                i > 0 ? t->y_off[i - 1] : 0, s->arena, t->dz_off[i], batch);
+    /* every layer's dW (db, and plain SGD when the plan fuses it) in one launch, the sums of
+     * layers/dense.c's dense_dw */
+    const bool fused = m->layers[0].plan->sgd_fused;
+    if (status == CLNET_OK)
+        status = op_dense_dw(m->rt, t, s->dw_table, fused ? m->params : m->grads, x, s->arena,
+                             batch, fused ? -m->sgd_lr : 1.0f, fused ? 1.0f : 0.0f);
     return status;
 }

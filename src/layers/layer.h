@@ -211,12 +211,6 @@ int32_t layer_host_kink(double z, int act);
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
                             int batch);
 
-/* A dense layer on clnet's own kernels: dW = x^T dz and db from one launch, into the grads
- * arena or, with its plan's sgd_fused, applied to the parameters; x and dz at offsets (in floats)
- * into their buffers (dense_backward's and dense_stack's common part). */
-int layer_dense_dw(struct layer *l, struct model *m, cl_mem x, size_t x_off, cl_mem dz,
-                   size_t dz_off, int batch);
-
 /* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c), where
  * the plan takes it (plan.dense_stack: 2 or more dense layers on clnet's own GEMM, the top one
  * without activation, the arena within the kernel's ints and the device's largest buffer):

@@ -154,8 +154,9 @@ static void stack_step(struct plan_step *s, const struct plan *p, const struct e
     char upper[32];
     snprintf(upper, sizeof upper, e->n_layers > 2 ? "layers 1-%d" : "layer %d", e->n_layers - 1);
     SAY(s, "gemm_nn (layer 0, bias + activation in its epilogue), "
-        "dense_tail (%s forward, the loss, every dz), %d gemm_tn (dW with db%s): %d launches",
-        upper, e->n_layers, p->sgd_fused.on ? " and the SGD update" : "", e->n_layers + 2);
+        "dense_tail (%s forward, the loss, every dz), gemm_tn_layers (every layer's dW with "
+        "db%s): 3 launches",
+        upper, p->sgd_fused.on ? " and the SGD update" : "");
 }
 
 static void update_step(struct plan_step *s, const struct plan *p, const struct experiment *e)
@@ -272,6 +273,6 @@ void plan_print(FILE *f, const struct plan *p, const struct experiment *e)
     fprintf(f, "fast paths:\n");
     print_choice(f, "bias + activation in the GEMM's epilogue", &p->epilogues);
     print_choice(f, "fused SGD (the update inside the dW GEMMs)", &p->sgd_fused);
-    print_choice(f, "dense stack (an all-dense step in L + 2 launches)", &p->dense_stack);
+    print_choice(f, "dense stack (an all-dense step in 3 launches)", &p->dense_stack);
     print_choice(f, "batch-minor tensors between conv layers", &p->batch_minor);
 }

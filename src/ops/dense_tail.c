@@ -12,8 +12,44 @@ void dense_tail_layout_free(struct dense_tail_layout *t)
     free(t->y_off);
     free(t->dz_off);
     free(t->table);
+    free(t->dw_table);
     t->y_off = t->dz_off = NULL;
-    t->table = NULL;
+    t->table = t->dw_table = NULL;
+}
+
+/* op_dense_dw's table (cl/gemm.cl: gemm_tn_layers): per layer its first work-item, M, N, x's
+ * offset in the arena (-1: the batch), dz's, W's and b's offsets, and 1 for the wide tile path
+ * (op_gemm_own_path), 0 for the guarded one. A layer has a work-item per tile of C and one per
+ * column panel for the column sums. Whether every offset and the count fit an int (the
+ * kernel indexes the matrices in size_t). */
+static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const size_t *w_off,
+                           const size_t *b_off)
+{
+    bool fits = true;
+    size_t items = 0, c_end = 0;
+    for (int i = 0; i < t->n_layers; i++) {
+        const int m = units[i], n = units[i + 1];
+        const size_t rows = (size_t)(m + OP_GEMM_TILE_ROWS - 1) / OP_GEMM_TILE_ROWS + 1;
+        const size_t panels = (size_t)(n + OP_GEMM_TILE_COLS - 1) / OP_GEMM_TILE_COLS;
+        fits = fits && w_off[i] <= (size_t)INT_MAX && b_off[i] <= (size_t)INT_MAX &&
+               items <= (size_t)INT_MAX;
+        int *d = t->dw_table + i * DENSE_DW_FIELDS;
+        d[0] = (int)items;
+        d[1] = m;
+        d[2] = n;
+        d[3] = i > 0 ? (int)t->y_off[i - 1] : -1;
+        d[4] = (int)t->dz_off[i];
+        d[5] = (int)w_off[i];
+        d[6] = (int)b_off[i];
+        d[7] = op_gemm_own_path(m, n) == 2;
+        items += rows * panels;
+        size_t w_end = w_off[i] + (size_t)m * (size_t)n, b_end = b_off[i] + (size_t)n;
+        c_end = w_end > c_end ? w_end : c_end;
+        c_end = b_end > c_end ? b_end : c_end;
+    }
+    t->dw_items = (int)(items <= (size_t)INT_MAX ? items : 0);
+    t->dw_c_floats = c_end;
+    return fits && items <= (size_t)INT_MAX;
 }
 
 int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *units, const int *act,
@@ -27,7 +63,8 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
     t->y_off = calloc(n, sizeof *t->y_off);
     t->dz_off = calloc(n, sizeof *t->dz_off);
     t->table = calloc((n - 1) * DENSE_TAIL_FIELDS, sizeof *t->table);
-    if (!t->y_off || !t->dz_off || !t->table) {
+    t->dw_table = calloc(n * DENSE_DW_FIELDS, sizeof *t->dw_table);
+    if (!t->y_off || !t->dz_off || !t->table || !t->dw_table) {
         dense_tail_layout_free(t);
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for the dense tail's layout");
     }
@@ -68,7 +105,7 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
         yt += DENSE_TAIL_ROWS * (size_t)units[u + 1];
         d[11] = (int)yt;
     }
-    t->fits = fits;
+    t->fits = fits && dense_dw_table(t, units, w_off, b_off);
     return CLNET_OK;
 }
 

@@ -15,8 +15,8 @@
 
 /* Tile sizes of cl/gemm.cl (GEMM_TM, GEMM_NV) and cl/gemm_t.cl (GEMM_DM, GEMM_DN): keep in
  * step. */
-#define OWN_XN_ROWS 10  /* gemm_nn_* / gemm_tn_*: GEMM_TM */
-#define OWN_XN_COLS 32 /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
+#define OWN_XN_ROWS OP_GEMM_TILE_ROWS /* gemm_nn_* / gemm_tn_*: GEMM_TM */
+#define OWN_XN_COLS OP_GEMM_TILE_COLS /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
 #define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
 #define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
 #define OWN_KB 128     /* gemm_nn_blocked: GEMM_KB, k per block */
@@ -135,6 +135,11 @@ static int check_epilogue(const struct gemm_epilogue *e, bool trans_a, bool tran
                         e->off, 1, n, n);
 }
 
+int op_gemm_own_path(int m, int n)
+{
+    return n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
+}
+
 /* op_gemm_own_epi's kernel for the shape (*path: its tile path, 0 narrow, 1 guarded, 2 wide)
  * and, for gemm_nn_blocked, its row tiles per work-item. */
 static enum kernel_id own_kernel(struct runtime *rt, bool trans_a, bool trans_b, int m, int n,
@@ -145,7 +150,7 @@ static enum kernel_id own_kernel(struct runtime *rt, bool trans_a, bool trans_b,
     static const enum kernel_id xn[2][3] = {
         {KERNEL_GEMM_NN_NARROW, KERNEL_GEMM_NN_GUARDED, KERNEL_GEMM_NN_WIDE},
         {KERNEL_GEMM_TN_NARROW, KERNEL_GEMM_TN_GUARDED, KERNEL_GEMM_TN_WIDE}};
-    *path = n <= OWN_NARROW_N ? 0 : n < OWN_XN_COLS || m < OWN_XN_ROWS ? 1 : 2;
+    *path = op_gemm_own_path(m, n);
     *row_tiles = 1;
     /* A B with K beyond one block: gemm_nn_blocked, which keeps a block of B's panel in L1
      * for several row tiles (cl/gemm.cl; the same sums as gemm_nn_wide). Its row tiles per
@@ -217,6 +222,31 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
      * the device and rounds the range up: the kernels skip tiles past the matrix. */
     size_t local[2] = {blocked ? 1 : OWN_LOCAL, 1};
     return runtime_launch(rt, id, 2, tiles, local);
+}
+
+int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
+                cl_mem x, cl_mem arena, int batch, float alpha, float beta)
+{
+    if (!t->fits || batch <= 0 || batch > t->max_batch)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: B=%d (at most %d)%s", batch,
+                            t->max_batch, t->fits ? "" : ", a layout past the table's ints");
+    const int m0 = t->dw_table[1];
+    int status = check_matrix("the batch", x, 0, batch, m0, m0);
+    /* the arena's and the parameters' last floats that the layers read or write */
+    if (status == CLNET_OK) status = check_matrix("the arena", arena, t->arena_floats - 1, 1, 1, 1);
+    if (status == CLNET_OK)
+        status = check_matrix("the parameters", c, t->dw_c_floats - 1, 1, 1, 1);
+    if (status != CLNET_OK) return status;
+    cl_int layers = t->n_layers, k = batch;
+    const struct runtime_arg args[] = {RUNTIME_ARG(c),      RUNTIME_ARG(x), RUNTIME_ARG(arena),
+                                       RUNTIME_ARG(dw_table), RUNTIME_ARG(layers),
+                                       RUNTIME_ARG(k),      RUNTIME_ARG(alpha),
+                                       RUNTIME_ARG(beta)};
+    status = runtime_set_args(rt, KERNEL_GEMM_TN_LAYERS, args, N_ARGS(args));
+    if (status != CLNET_OK) return status;
+    /* tiles in groups of OWN_LOCAL, all alike but the column sums' and the smallest layers' */
+    size_t items = (size_t)t->dw_items, local = OWN_LOCAL;
+    return runtime_launch(rt, KERNEL_GEMM_TN_LAYERS, 1, &items, &local);
 }
 
 int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,

@@ -110,6 +110,7 @@ int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int
  * DENSE_TAIL_FIELDS ints per upper layer (see cl/dense_tail.cl). */
 #define DENSE_TAIL_ROWS 16   /* cl/dense_tail.cl: TAIL_ROWS */
 #define DENSE_TAIL_FIELDS 12 /* cl/dense_tail.cl: TAIL_FIELDS */
+#define DENSE_DW_FIELDS 8    /* cl/gemm.cl: GEMM_LAYERS_FIELDS */
 struct dense_tail_layout {
     int n_layers, max_batch;  /* the first layer and n_layers - 1 upper ones */
     size_t *y_off, *dz_off;   /* (n_layers) floats into the arena */
@@ -117,6 +118,9 @@ struct dense_tail_layout {
     size_t scratch_off;       /* the first work-item's scratch */
     int scratch_len, dzt_len; /* floats of one work-item's scratch, of one dz^T in it */
     int *table;               /* (n_layers - 1, DENSE_TAIL_FIELDS) */
+    int *dw_table;            /* (n_layers, DENSE_DW_FIELDS): op_dense_dw's */
+    int dw_items;             /* op_dense_dw's work-items: every layer's tiles */
+    size_t dw_c_floats;       /* the parameters (or gradients) op_dense_dw writes end here */
     bool fits;                /* every offset and length fits the kernel's ints */
 };
 /* The layout of n_layers (>= 2) dense layers: units[0] the input's width, units[i + 1] layer
@@ -133,6 +137,18 @@ void dense_tail_layout_free(struct dense_tail_layout *t);
 int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem arena,
                   cl_mem params, cl_mem table, cl_mem labels, cl_mem row_loss,
                   cl_mem row_correct, size_t row_off, int batch, int loss);
+/* Every layer's dW = x^T dz after op_dense_tail, in one launch (cl/gemm.cl: gemm_tn_layers)
+ * instead of one op_gemm_own_epi per layer, with the same sums: C = alpha dW + beta C at each
+ * layer's W in c, and its column sums of dz likewise at its b (alpha 1, beta 0: the gradients;
+ * alpha -lr, beta 1: plain SGD on the parameters). x is the batch (batch, units[0]); dw_table
+ * holds t->dw_table on the device. */
+int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
+                cl_mem x, cl_mem arena, int batch, float alpha, float beta);
+/* op_gemm_own's tile path for A B or A^T B of M rows and N columns: 0 narrow (N <= 16), 1
+ * guarded (N < 32 or M < 10), 2 wide; the guarded and wide tiles' rows and columns. */
+int op_gemm_own_path(int m, int n);
+#define OP_GEMM_TILE_ROWS 10 /* cl/gemm.cl: GEMM_TM */
+#define OP_GEMM_TILE_COLS 32 /* cl/gemm.cl: GEMM_W */
 
 /* op_gemm's implementation for this runtime: the one op_gemm_set_choice forced (--gemm /
  * CLNET_GEMM, for measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU

@@ -63,6 +63,7 @@ static const struct kernel_desc kernels[] = {
     [KERNEL_GEMM_TN_NARROW] = {"gemm_tn_narrow", PROGRAM_GEMM},
     [KERNEL_GEMM_TN_GUARDED] = {"gemm_tn_guarded", PROGRAM_GEMM},
     [KERNEL_GEMM_TN_WIDE] = {"gemm_tn_wide", PROGRAM_GEMM},
+    [KERNEL_GEMM_TN_LAYERS] = {"gemm_tn_layers", PROGRAM_GEMM},
     [KERNEL_GEMM_NT] = {"gemm_nt", PROGRAM_GEMM_T},
     [KERNEL_GEMM_ANY] = {"gemm_any", PROGRAM_GEMM_T},
     [KERNEL_GEMM_TRANSPOSE] = {"gemm_transpose", PROGRAM_GEMM_T},

@@ -58,6 +58,7 @@ enum kernel_id {
     KERNEL_GEMM_TN_NARROW,          /* gemm.cl: gemm_tn_narrow */
     KERNEL_GEMM_TN_GUARDED,         /* gemm.cl: gemm_tn_guarded */
     KERNEL_GEMM_TN_WIDE,            /* gemm.cl: gemm_tn_wide */
+    KERNEL_GEMM_TN_LAYERS,          /* gemm.cl: gemm_tn_layers (a dense stack's dW) */
     KERNEL_GEMM_NT,                 /* gemm_t.cl: gemm_nt */
     KERNEL_GEMM_ANY,                /* gemm_t.cl: gemm_any */
     KERNEL_GEMM_TRANSPOSE,          /* gemm_t.cl: gemm_transpose */

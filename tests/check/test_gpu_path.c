@@ -210,7 +210,7 @@ START_TEST(the_plan_is_printed)
         "  update    sgd_update over the whole parameter arena, one launch",
         "fused SGD (the update inside the dW GEMMs): off: it rides in clnet's own GEMM's "
         "epilogues and the GEMM is CLBlast (the GPU path)\n",
-        "dense stack (an all-dense step in L + 2 launches): off: it rides in clnet's own",
+        "dense stack (an all-dense step in 3 launches): off: it rides in clnet's own",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(strstr(r->out, want[i]), "no '%s' in:\n%s", want[i], r->out);

@@ -319,7 +319,7 @@ START_TEST(the_printout_says_why)
     plan_print(f, &r->p, &r->e);
     fclose(f);
     harness_unwrap(text);
-    ck_assert_msg(strstr(text, "dense stack (an all-dense step in L + 2 launches): off: "
+    ck_assert_msg(strstr(text, "dense stack (an all-dense step in 3 launches): off: "
                                "layer_stats reads the layers' outputs\n"), "%s", text);
     ck_assert_msg(strstr(text, "  forward   layer 1 (dense 20 relu): gemm_nn with bias + relu "
                                "in its epilogue"), "%s", text);

@@ -157,7 +157,7 @@ START_TEST(test_wide_model_leaves_the_stack)
     char *summary = completed_summary(&r, dir);
     ck_assert_msg(strstr(summary, "\"dense_stack\": false"), "%s", summary);
     harness_unwrap(r.out); /* the plan's printout (--verbose) */
-    ck_assert_msg(strstr(r.out, "dense stack (an all-dense step in L + 2 launches): off: its "
+    ck_assert_msg(strstr(r.out, "dense stack (an all-dense step in 3 launches): off: its "
                                 "buffer ("), "%s", r.out);
     free(summary);
 }

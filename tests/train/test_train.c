@@ -405,7 +405,8 @@ END_TEST
  * own GEMM runs) trains the same bits as the layers' own forward and backward
  * (CLNET_DENSE_STACK=0): with fused SGD, Adam and momentum (the gradient arena), both losses,
  * batches that fill the kernel's 16-row blocks or not, and layers narrower than its 16-unit
- * tiles. */
+ * tiles; the dW launch (op_dense_dw) with two layers on the wide tile path, one guarded, one
+ * narrow, and one of 5 inputs. */
 START_TEST(test_dense_stack_same_bits)
 {
     static const char *const variants[][2] = {
@@ -421,6 +422,7 @@ START_TEST(test_dense_stack_same_bits)
                  "  input: [784]\n"
                  "  layers:\n"
                  "    - dense: {units: 40, activation: sigmoid}\n"
+                 "    - dense: {units: 36, activation: relu}\n"
                  "    - dense: {units: 24, activation: relu}\n"
                  "    - dense: {units: 5, activation: tanh}\n"
                  "    - dense: {units: 10}\n"
