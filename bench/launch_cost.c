@@ -1,6 +1,8 @@
 /* What a launch costs on an idle queue: an empty kernel with a GEMM's 19 arguments, enqueued
  * back to back N times (a clFinish every 100, as a training chunk waits once), on the first
- * CPU device of the first platform; and the 19 clSetKernelArg calls alone. Issue 26's floor
+ * CPU device of the first platform, with the enqueueing thread's own CPU time in the enqueue
+ * calls (what it takes from the workers on a machine with no spare core); and the 19
+ * clSetKernelArg calls alone. Issue 26's floor
  * for the tiny networks (bench/RESULTS.md, session 14). Not built by meson; by hand:
  *     gcc -O2 bench/launch_cost.c -o /tmp/launch_cost -lOpenCL
  *     /tmp/launch_cost ; POCL_MAX_PTHREAD_COUNT=1 /tmp/launch_cost */
@@ -11,11 +13,16 @@
 
 #define N 20000
 
-static double now(void)
+static double clock_of(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+    return clock_of(CLOCK_MONOTONIC);
 }
 
 static const char *src =
@@ -67,8 +74,11 @@ int main(void)
         err = set_args(k, &b);
     double args = (now() - t) / N;
     t = now();
+    double host = 0; /* the enqueueing thread's CPU time in the enqueue calls */
     for (int r = 0; r < N && err == CL_SUCCESS; r++) {
+        double h = clock_of(CLOCK_THREAD_CPUTIME_ID);
         err = clEnqueueNDRangeKernel(q, k, 1, NULL, &g, &l, 0, NULL, NULL);
+        host += clock_of(CLOCK_THREAD_CPUTIME_ID) - h;
         if (err == CL_SUCCESS && r % 100 == 99) err = clFinish(q);
     }
     if (err == CL_SUCCESS) err = clFinish(q);
@@ -77,8 +87,9 @@ int main(void)
         fprintf(stderr, "launch_cost: a launch failed (%d)\n", err);
         return 1;
     }
-    printf("19 clSetKernelArg: %.2f us; an empty launch, enqueued and run: %.2f us\n",
-           args * 1e6, launch * 1e6);
+    printf("19 clSetKernelArg: %.2f us; an empty launch, enqueued and run: %.2f us, of which "
+           "the enqueueing thread's CPU in clEnqueueNDRangeKernel: %.2f us\n",
+           args * 1e6, launch * 1e6, host / N * 1e6);
     clReleaseMemObject(b);
     clReleaseKernel(k);
     clReleaseProgram(pr);
