@@ -373,13 +373,13 @@ GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
  * and b): one launch where there were one per layer, each small one with its own launch cost
  * and an idle worker at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c:
  * dense_dw_table): its first work-item, M (inputs), N (units), A's offset in the arena (-1: x,
- * the batch), dz's in the arena, W's and b's in c, and the tile path (1 wide, 0 guarded, as
- * ops/gemm.c picks it; a narrow layer takes the guarded path: a column's sums are the same in
- * either). One work-item per tile, row by row of tiles, then one per column panel for the
- * column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups
- * share them evenly (with a work-group per row of tiles, the first layer's rows, 7 tiles
- * each, went out in the same chunks as the upper layers' of 1-4, and the launch took 1.5x the
- * five it replaced). K is the batch. Every element sums what gemm_tn_* sums in the same order:
+ * the batch), dz's in the arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2
+ * wide, 1 guarded, 0 narrow: at 784 x 10, h10's first layer, the guarded path's 32-column
+ * tiles made the whole step 1.15x slower). One work-item per tile, row by row of tiles, then
+ * one per column panel for the column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups
+ * share them evenly (with a work-group per row of tiles, the first layer's rows of 7 tiles
+ * went out in the same chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us
+ * against 230-236 for the five it replaced; tile by tile 195-211). K is the batch. Every element sums what gemm_tn_* sums in the same order:
  * the same bits as one launch per layer. */
 #define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
 __kernel void gemm_tn_layers(__global float *c, const __global float *x,
@@ -395,12 +395,15 @@ __kernel void gemm_tn_layers(__global float *c, const __global float *x,
     const int gx = q % panels, gy = q / panels; /* gy past the column sums' row: no work */
     const __global float *a = a_off < 0 ? x : arena;
     const ulong ao = a_off < 0 ? 0 : (ulong)a_off;
-    if (t[7])
+    if (t[7] == 2)
         gemm_xn_wide(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c,
                      (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
-    else
+    else if (t[7] == 1)
         gemm_xn_guarded(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
                         c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+    else
+        gemm_xn_narrow(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
+                       c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
 }
 
 /* gemm_nn_blocked: A B in the wide path's tiles, rt (<= GEMM_RT_MAX) row tiles of one column

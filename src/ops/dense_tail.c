@@ -18,9 +18,9 @@ void dense_tail_layout_free(struct dense_tail_layout *t)
 }
 
 /* op_dense_dw's table (cl/gemm.cl: gemm_tn_layers): per layer its first work-item, M, N, x's
- * offset in the arena (-1: the batch), dz's, W's and b's offsets, and 1 for the wide tile path
- * (op_gemm_own_path), 0 for the guarded one. A layer has a work-item per tile of C and one per
- * column panel for the column sums. Whether every offset and the count fit an int (the
+ * offset in the arena (-1: the batch), dz's, W's and b's offsets, and its tile path
+ * (op_gemm_own_path: 0 narrow, 1 guarded, 2 wide). A layer has a work-item per tile of C and
+ * one per column panel for the column sums. Whether every offset and the count fit an int (the
  * kernel indexes the matrices in size_t). */
 static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const size_t *w_off,
                            const size_t *b_off)
@@ -28,8 +28,9 @@ static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const 
     bool fits = true;
     size_t items = 0, c_end = 0;
     for (int i = 0; i < t->n_layers; i++) {
-        const int m = units[i], n = units[i + 1];
-        const size_t rows = (size_t)(m + OP_GEMM_TILE_ROWS - 1) / OP_GEMM_TILE_ROWS + 1;
+        const int m = units[i], n = units[i + 1], path = op_gemm_own_path(m, n);
+        const int tm = path == 0 ? OP_GEMM_NARROW_ROWS : OP_GEMM_TILE_ROWS;
+        const size_t rows = (size_t)(m + tm - 1) / (size_t)tm + 1;
         const size_t panels = (size_t)(n + OP_GEMM_TILE_COLS - 1) / OP_GEMM_TILE_COLS;
         fits = fits && w_off[i] <= (size_t)INT_MAX && b_off[i] <= (size_t)INT_MAX &&
                items <= (size_t)INT_MAX;
@@ -41,7 +42,7 @@ static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const 
         d[4] = (int)t->dz_off[i];
         d[5] = (int)w_off[i];
         d[6] = (int)b_off[i];
-        d[7] = op_gemm_own_path(m, n) == 2;
+        d[7] = path;
         items += rows * panels;
         size_t w_end = w_off[i] + (size_t)m * (size_t)n, b_end = b_off[i] + (size_t)n;
         c_end = w_end > c_end ? w_end : c_end;

@@ -18,7 +18,7 @@
 #define OWN_XN_ROWS OP_GEMM_TILE_ROWS /* gemm_nn_* / gemm_tn_*: GEMM_TM */
 #define OWN_XN_COLS OP_GEMM_TILE_COLS /* gemm_nn_* / gemm_tn_*: 16 * GEMM_NV */
 #define OWN_NARROW_N 16    /* gemm_nn_narrow / gemm_tn_narrow at N <= this: */
-#define OWN_NARROW_ROWS 12 /* GEMM_NARROW_TM rows per work-item */
+#define OWN_NARROW_ROWS OP_GEMM_NARROW_ROWS /* GEMM_NARROW_TM rows per work-item */
 #define OWN_KB 128     /* gemm_nn_blocked: GEMM_KB, k per block */
 #define OWN_RT_MAX 10  /* gemm_nn_blocked: GEMM_RT_MAX, most row tiles per work-item */
 #define OWN_NT_ROWS 5  /* gemm_nt: GEMM_DM */

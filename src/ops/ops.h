@@ -145,10 +145,11 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
 int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
                 cl_mem x, cl_mem arena, int batch, float alpha, float beta);
 /* op_gemm_own's tile path for A B or A^T B of M rows and N columns: 0 narrow (N <= 16), 1
- * guarded (N < 32 or M < 10), 2 wide; the guarded and wide tiles' rows and columns. */
+ * guarded (N < 32 or M < 10), 2 wide; the tiles' rows and columns. */
 int op_gemm_own_path(int m, int n);
-#define OP_GEMM_TILE_ROWS 10 /* cl/gemm.cl: GEMM_TM */
-#define OP_GEMM_TILE_COLS 32 /* cl/gemm.cl: GEMM_W */
+#define OP_GEMM_TILE_ROWS 10   /* cl/gemm.cl: GEMM_TM */
+#define OP_GEMM_TILE_COLS 32   /* cl/gemm.cl: GEMM_W */
+#define OP_GEMM_NARROW_ROWS 12 /* cl/gemm.cl: GEMM_NARROW_TM, the narrow path's rows (one panel) */
 
 /* op_gemm's implementation for this runtime: the one op_gemm_set_choice forced (--gemm /
  * CLNET_GEMM, for measurements), else OP_GEMM_OWN on the CPU path and OP_GEMM_CLBLAST on the GPU
