@@ -368,19 +368,19 @@ GEMM_XN_KERNEL(gemm_tn_narrow, gemm_xn_narrow, 1)
 GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 
-/* gemm_tn_layers: every layer's dW = x^T dz of a dense stack (layers/dense_stack.c) in one
- * launch, with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W
- * and b): one launch where there were one per layer, each small one with its own launch cost
- * and an idle worker at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c:
- * dense_dw_table): its first work-item, M (inputs), N (units), A's offset in the arena (-1: x,
- * the batch), dz's in the arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2
- * wide, 1 guarded, 0 narrow: at 784 x 10, h10's first layer, the guarded path's 32-column
- * tiles made the whole step 1.15x slower). One work-item per tile, row by row of tiles, then
- * one per column panel for the column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups
- * share them evenly (with a work-group per row of tiles, the first layer's rows of 7 tiles
- * went out in the same chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us
- * against 230-236 for the five it replaced; tile by tile 195-211). K is the batch. Every element sums what gemm_tn_* sums in the same order:
- * the same bits as one launch per layer. */
+/* gemm_tn_layers: every layer's dW = x^T dz of a dense stack (layers/dense_stack.c) in one launch,
+ * with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W and b): one
+ * launch where there were one per layer, each small one with its own launch cost and an idle worker
+ * at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c: dense_dw_table): its
+ * first work-item, M (inputs), N (units), A's offset in the arena (-1: x, the batch), dz's in the
+ * arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2 wide, 1 guarded, 0 narrow:
+ * at 784 x 10, h10's first layer, the guarded path's 32-column tiles made the whole step 1.15x
+ * slower). One work-item per tile, row by row of tiles, then one per column panel for the column
+ * sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups share them evenly
+ * (with a work-group per row of tiles, the first layer's rows of 7 tiles went out in the same
+ * chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us against 230-236 for the
+ * five it replaced; tile by tile 195-211). K is the batch. Every element sums what gemm_tn_* sums
+ * in the same order: the same bits as one launch per layer. */
 #define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
 __kernel void gemm_tn_layers(__global float *c, const __global float *x,
                              const __global float *arena, const __global int *table,
