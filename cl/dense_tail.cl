@@ -13,13 +13,15 @@
  * of y^T: per k one vector of the input's y^T and 16 broadcasts from one row of W (one base
  * pointer); backward, TAIL_DZ_TILE units of dz_below^T = W dz^T: per k one vector of dz^T and
  * a broadcast from each of TAIL_DZ_TILE rows of W, so W^T is never formed, and act' reads y^T
- * as vectors. The batch-major y and dz the dW GEMMs read go out as rows of 16 x 16 tiles
- * transposed in registers (tail_transpose16).
- *   arena: every layer's y and dz, batch-major, at the offsets of table; from scratch_off,
+ * as vectors. The y and dz the dW GEMMs read go out as rows of 16 x 16 tiles transposed in
+ * registers (tail_transpose16).
+ *   arena: every layer's y and dz at the offsets of table, batch-major, but a dz whose dW
+ *     takes gemm_tn_layers' wide tiles panel-major (tail_store_panels); from scratch_off,
  *     scratch_len floats per work-item: dz^T twice (dzt_len floats each), then y^T of each
  *     layer at the table's offsets;
  *   table: TAIL_FIELDS ints per upper layer (ops/dense_tail.c lays it out): in, out, w_off,
- *     b_off, act, y_in, y_out, dz_in, dz_out, act_in (act of the layer below), yt_in, yt_out;
+ *     b_off, act, y_in, y_out, dz_in, dz_out, act_in (act of the layer below), yt_in, yt_out,
+ *     and whether dz_in is panel-major (for gemm_tn_layers' wide tiles; else batch-major);
  *   labels (B), row_loss / row_correct (B at row_off), as loss_forward_backward.
  * The helpers take the work-item's 16 vectors v (the tile being built) from the kernel, so
  * the code after inlining is the one function it was. */
@@ -27,7 +29,7 @@
 
 #define TAIL_ROWS 16 /* ops/ops.h: DENSE_TAIL_ROWS */
 #define TAIL_DZ_TILE 8 /* rows of W per backward k loop (two make a 16-unit tile) */
-#define TAIL_FIELDS 12 /* ops/ops.h: DENSE_TAIL_FIELDS */
+#define TAIL_FIELDS 13 /* ops/ops.h: DENSE_TAIL_FIELDS */
 /* The fields of a table row (ops/dense_tail.c) */
 #define TAIL_IN 0
 #define TAIL_OUT 1
@@ -41,6 +43,8 @@
 #define TAIL_ACT_IN 9
 #define TAIL_YT_IN 10
 #define TAIL_YT_OUT 11
+#define TAIL_DZ_PANELS 12 /* dz_in panel-major (1) or batch-major (0) */
+#define TAIL_PANEL 32     /* cl/gemm.cl: GEMM_W */
 
 /* v[c].s[l] <-> v[l].s[c]: four rounds, each swapping one bit of the vector's index with the
  * same bit of the lane's (vector literals of swizzles: LLVM emits two-source permutes). */
@@ -96,6 +100,21 @@ tail_store_rows(__global float *m, int ld, int r0, int nr, int j0, int n, float1
                 row[c] = t[c];
         }
     }
+}
+
+/* As tail_store_rows (n <= 16 units from unit j0, a multiple of 16), into a panel-major matrix
+ * (cl/gemm.cl: gemm_xn_wide_b): units in panels of TAIL_PANEL, each panel `batch` rows of
+ * TAIL_PANEL floats. Whole aligned vectors, the lanes past n as zeros. */
+static inline __attribute__((always_inline)) void
+tail_store_panels(__global float *m, int batch, int r0, int nr, int j0, int n, float16 *v)
+{
+    __global float *p =
+        m + (size_t)(j0 / TAIL_PANEL) * (size_t)batch * TAIL_PANEL + j0 % TAIL_PANEL;
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma unroll 1
+    for (int r = 0; r < nr; r++)
+        vstore16(select(v[r], (float16)(0.0f), lane >= (int16)(n)), 0,
+                 p + (size_t)(r0 + r) * TAIL_PANEL);
 }
 
 /* The first layer's output x (batch-major, `in` units) transposed into xt; rows past the
@@ -221,7 +240,7 @@ tail_dz_sums(float16 *v, const __global float *dzt, const __global float *w, int
 static inline __attribute__((always_inline)) void
 tail_layer_backward(__global float *dzt_next, __global float *arena, __global const float *params,
                     __global const float *ws, const __global float *dzt, const __global int *d,
-                    int r0, int nr, float16 *v)
+                    int r0, int nr, int batch, float16 *v)
 {
     const int in = d[TAIL_IN], out = d[TAIL_OUT], act_in = d[TAIL_ACT_IN];
     const __global float *w = params + d[TAIL_W_OFF];
@@ -239,7 +258,10 @@ tail_layer_backward(__global float *dzt_next, __global float *arena, __global co
             vstore16(v[c], i0 + c, dzt_next);
         }
         tail_transpose16(v);
-        tail_store_rows(dz_in, in, r0, nr, i0, n, v);
+        if (d[TAIL_DZ_PANELS])
+            tail_store_panels(dz_in, batch, r0, nr, i0, n, v);
+        else
+            tail_store_rows(dz_in, in, r0, nr, i0, n, v);
     }
 }
 
@@ -263,7 +285,8 @@ __kernel void dense_tail(__global float *arena, __global const float *params,
     tail_loss(dzt, arena, table + TAIL_FIELDS * (n_upper - 1), labels, row_loss, row_correct,
               row_off, r0, nr, batch, loss);
     for (int u = n_upper - 1; u >= 0; u--) {
-        tail_layer_backward(dzt_next, arena, params, ws, dzt, table + TAIL_FIELDS * u, r0, nr, v);
+        tail_layer_backward(dzt_next, arena, params, ws, dzt, table + TAIL_FIELDS * u, r0, nr,
+                            batch, v);
         __global float *s = dzt;
         dzt = dzt_next;
         dzt_next = s;

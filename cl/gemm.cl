@@ -222,7 +222,9 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
     const int elementwise = epi == GEMM_EPI_BIAS_ACT || epi == GEMM_EPI_ACT_GRAD;
-    if (__builtin_expect(!guarded && shift == 0 && rshift == 0 && !elementwise, 1)) {
+    /* whole: inside the matrix (a panel-major B's last panel computes past column n) */
+    const int whole = !guarded && shift == 0 && rshift == 0 && j0 + 16 * nv <= n;
+    if (__builtin_expect(whole && !elementwise, 1)) {
         gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv);
         return;
     }
@@ -237,7 +239,7 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
         for (int v = 0; v < nv; v++)
             vstore16((float16)(alpha)*acc[r][v], v, t[r]);
     const int n_rows = min(tm, m - i0), n_cols = min(16 * nv, n - j0);
-    if (!guarded && shift == 0 && rshift == 0)
+    if (whole)
         gemm_store_whole_epi(c, ldc, t, n_rows, beta, i0, j0, nv, e, e_ld, epi, act);
     else
         gemm_store_edge(c, ldc, t, n_rows, n_cols, n, beta, i0, j0, shift, rshift, nv, e, e_ld,
@@ -318,14 +320,29 @@ static inline __attribute__((always_inline)) int gemm_last_panel(int n, int *j0,
     return last16;
 }
 
+/* b_panels: B stored panel-major (gemm_tn_layers' dz from cl/dense_tail.cl): panel gx is B's
+ * columns from gx GEMM_W, GEMM_W floats a row for K rows, from b_off + gx K GEMM_W, each read as
+ * whole aligned vectors, one stream (at dW = x^T dz, 784 x 750 x 100, dz's row-major panel
+ * rows lie 3,000 bytes apart: the hardware prefetcher does not follow them). The panel is not
+ * shifted: the last one computes columns past n from its padding and stores only its own. */
 static inline __attribute__((always_inline)) void
-gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
+gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels)
 {
     int i0 = gy * GEMM_TM;
     int j0 = gx * GEMM_W;
     if (j0 >= n) return;
-    int shift;
-    const int last16 = gemm_last_panel(n, &j0, &shift);
+    int shift = 0, last16;
+    if (b_panels) { /* the panel as a matrix of its own: from column 0, n - j0 columns */
+        last16 = j0 + 16 >= n;
+        b_off += (ulong)j0 * (ulong)k;
+        ldb = GEMM_W;
+        c_off += (ulong)j0;
+        e_off += (ulong)j0;
+        n -= j0;
+        j0 = 0;
+    } else {
+        last16 = gemm_last_panel(n, &j0, &shift);
+    }
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM) {
             if (last16)
@@ -344,6 +361,13 @@ gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
         gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0));
     else
         gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0));
+}
+
+static inline __attribute__((always_inline)) void
+gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
+{
+    gemm_xn_wide_b(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, e, e_off,
+                   e_ld, epi, act, trans_a, gx, gy, 0);
 }
 
 /* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow
@@ -369,18 +393,20 @@ GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 
 /* gemm_tn_layers: every layer's dW = x^T dz of a dense stack (layers/dense_stack.c) in one launch,
- * with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W and b): one
- * launch where there were one per layer, each small one with its own launch cost and an idle worker
- * at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c: dense_dw_table): its
- * first work-item, M (inputs), N (units), A's offset in the arena (-1: x, the batch), dz's in the
- * arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2 wide, 1 guarded, 0 narrow:
- * at 784 x 10, h10's first layer, the guarded path's 32-column tiles made the whole step 1.15x
- * slower). One work-item per tile, row by row of tiles, then one per column panel for the column
- * sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups share them evenly
- * (with a work-group per row of tiles, the first layer's rows of 7 tiles went out in the same
- * chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us against 230-236 for the
- * five it replaced; tile by tile 195-211). K is the batch. Every element sums what gemm_tn_* sums
- * in the same order: the same bits as one launch per layer. */
+ * with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W and b):
+ * one launch where there were one per layer, each small one with its own launch cost and an idle
+ * worker at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c:
+ * dense_dw_table): its first work-item, M (inputs), N (units), A's offset in the arena (-1: x, the
+ * batch), dz's in the arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2 wide, 1
+ * guarded, 0 narrow: at 784 x 10, h10's first layer, the guarded path's 32-column tiles made the
+ * whole step 1.15x slower; 3 wide with dz panel-major, as cl/dense_tail.cl writes every wide
+ * layer's below the top: h750's launch took 574-581 us against 681-692 with dz batch-major,
+ * net_profile). One work-item per tile, row by row of tiles, then one per column panel for the
+ * column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups share
+ * them evenly (with a work-group per row of tiles, the first layer's rows of 7 tiles went out in
+ * the same chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us against 230-236
+ * for the five it replaced; tile by tile 195-211). K is the batch. Every element sums what
+ * gemm_tn_* sums in the same order: the same bits as one launch per layer. */
 #define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
 __kernel void gemm_tn_layers(__global float *c, const __global float *x,
                              const __global float *arena, const __global int *table,
@@ -395,9 +421,9 @@ __kernel void gemm_tn_layers(__global float *c, const __global float *x,
     const int gx = q % panels, gy = q / panels; /* gy past the column sums' row: no work */
     const __global float *a = a_off < 0 ? x : arena;
     const ulong ao = a_off < 0 ? 0 : (ulong)a_off;
-    if (t[7] == 2)
-        gemm_xn_wide(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c,
-                     (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+    if (t[7] >= 2)
+        gemm_xn_wide_b(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
+                       c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy, t[7] == 3);
     else if (t[7] == 1)
         gemm_xn_guarded(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
                         c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);

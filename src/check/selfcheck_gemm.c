@@ -209,19 +209,28 @@ static void dense_tail_reference(const struct dense_tail_layout *t, float *want,
     ref_loss_forward_backward(dz[2], rl, rc, y[2], labels, batch, n2, loss);
     ref_gemm(false, true, batch, n1, n2, 1.0f, dz[2], n2, w2, n2, 0.0f, dz[1], n1);
     ref_act_backward(dz[1], y[1], dz[1], (size_t)batch * n1, act[1]);
-    ref_gemm(false, true, batch, n0, n1, 1.0f, dz[1], n1, w1, n1, 0.0f, dz[0], n0);
-    ref_act_backward(dz[0], y[0], dz[0], (size_t)batch * n0, act[0]);
+    float *dz0 = malloc((size_t)batch * n0 * sizeof *dz0); /* NULL: the caller's check fails */
+    if (!dz0) return;
+    ref_gemm(false, true, batch, n0, n1, 1.0f, dz[1], n1, w1, n1, 0.0f, dz0, n0);
+    ref_act_backward(dz0, y[0], dz0, (size_t)batch * n0, act[0]);
+    /* panel-major: zeros up to the end of the 16 units that hold the last one */
+    const int n0_to = dense_tail_dz_panels(t, 0) ? (n0 + 15) / 16 * 16 : n0;
+    for (int p = 0; p < batch; p++)
+        for (int j = 0; j < n0_to; j++)
+            want[dense_tail_dz_at(t, 0, batch, p, j)] = j < n0 ? dz0[(size_t)p * n0 + j] : 0.0f;
+    free(dz0);
 }
 
-/* op_dense_tail on three layers (a sigmoid first layer's output given, 21 -> 18 relu -> 7
+/* op_dense_tail on three layers (a sigmoid first layer's output given, 45 -> 18 relu -> 7
  * logits above it) for 19 rows of at most 23 (a 16-row block and a partial one), parameters
  * at offsets into their arena, against the per-layer references: each upper layer's y, the
- * loss, and every layer's dz. Rows past the batch must stay unwritten (NaN). */
+ * loss, and every layer's dz (the first layer's panel-major: 45 units, two panels, the
+ * second's 13 units and 3 of padding written). Rows past the batch must stay unwritten (NaN). */
 static void check_dense_tail(struct sc *c, int loss)
 {
-    enum { B = 19, MAX_B = 23, N0 = 21, N1 = 18, N2 = 7, W1 = 3, B1 = W1 + N0 * N1,
+    enum { B = 19, MAX_B = 23, N0 = 45, N1 = 18, N2 = 7, W1 = 3, B1 = W1 + N0 * N1,
            W2 = B1 + N1 + 2, B2 = W2 + N1 * N2, P = B2 + N2 };
-    const int units[4] = {5, N0, N1, N2};
+    const int units[4] = {12, N0, N1, N2};
     const int act[3] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_IDENTITY};
     const size_t w_off[3] = {0, W1, W2}, b_off[3] = {0, B1, B2};
     struct dense_tail_layout t;
@@ -252,7 +261,7 @@ static void check_dense_tail(struct sc *c, int loss)
         float *got = sc_download_all(c, ad, na);
         char what[128];
         const uint64_t line = SC_LINE(KERNEL_DENSE_TAIL);
-        snprintf(what, sizeof what, "%s, 21 -> 18 relu -> 7, B=%d of %d: y and dz", loss_name(loss),
+        snprintf(what, sizeof what, "%s, 45 -> 18 relu -> 7, B=%d of %d: y and dz", loss_name(loss),
                  B, MAX_B);
         if (got) {
             sc_compare(c, line, what, got, want, nw, fmax(SC_ELEMENT, sc_scale(want, nw)), SC_TOL);
@@ -267,44 +276,50 @@ static void check_dense_tail(struct sc *c, int loss)
     dense_tail_layout_free(&t);
 }
 
-/* op_dense_dw on three layers (45 -> 40 wide with a shifted last panel, 40 -> 23 guarded,
- * 23 -> 7 narrow) for 19 rows of at most 23: each layer's x^T dz and the column sums of its dz,
- * as gradients (alpha 1, beta 0) or as a fused SGD step (alpha -0.5, beta 1), onto parameters
- * at offsets into their arena whose gaps must stay as they were. */
+/* op_dense_dw on four layers (45 -> 40 wide with dz panel-major and a last panel of 8 columns,
+ * 40 -> 7 narrow, 7 -> 23 guarded, 23 -> 36 wide with the top layer's dz batch-major and a
+ * shifted last panel) for 19 rows of at most 23: each layer's x^T dz and the column sums of
+ * its dz, as gradients (alpha 1, beta 0) or as a fused SGD step (alpha -0.5, beta 1), onto
+ * parameters at offsets into their arena whose gaps must stay as they were. */
 static void check_dense_dw(struct sc *c, bool sgd)
 {
-    enum { B = 19, MAX_B = 23, N0 = 45, N1 = 40, N2 = 23, N3 = 7, W0 = 3, B0 = W0 + N0 * N1,
-           W1 = B0 + N1 + 2, B1 = W1 + N1 * N2, W2 = B1 + N2 + 1, B2 = W2 + N2 * N3,
-           P = B2 + N3 + 2 };
-    const int units[4] = {N0, N1, N2, N3};
-    const int act[3] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_IDENTITY};
-    const size_t w_off[3] = {W0, W1, W2}, b_off[3] = {B0, B1, B2};
+    enum { L = 4, B = 19, MAX_B = 23, N0 = 45, N1 = 40, N2 = 7, N3 = 23, N4 = 36, W0 = 3,
+           B0 = W0 + N0 * N1, W1 = B0 + N1 + 2, B1 = W1 + N1 * N2, W2 = B1 + N2 + 1,
+           B2 = W2 + N2 * N3, W3 = B2 + N3, B3 = W3 + N3 * N4, P = B3 + N4 + 2 };
+    const int units[L + 1] = {N0, N1, N2, N3, N4};
+    const int act[L] = {ACTIVATION_SIGMOID, ACTIVATION_RELU, ACTIVATION_TANH,
+                        ACTIVATION_IDENTITY};
+    const size_t w_off[L] = {W0, W1, W2, W3}, b_off[L] = {B0, B1, B2, B3};
     struct dense_tail_layout t;
-    SC_OP(c, dense_tail_layout(&t, 3, units, act, w_off, b_off, MAX_B));
+    SC_OP(c, dense_tail_layout(&t, L, units, act, w_off, b_off, MAX_B));
     if (c->status != CLNET_OK) return;
     const size_t na = t.arena_floats;
     float *arena = sc_host(c, na, 1.0f, 0.0f), *x = sc_host(c, (size_t)B * N0, 1.0f, 0.0f);
     float *p0 = sc_host(c, P, 1.0f, 0.0f), *want = sc_with_canaries(c, p0, P);
     cl_mem ad = arena ? sc_buffer(c, arena, na * sizeof *arena) : NULL;
     cl_mem xd = x ? sc_buffer(c, x, (size_t)B * N0 * sizeof *x) : NULL;
-    cl_mem td = sc_buffer(c, t.dw_table, 3 * DENSE_DW_FIELDS * sizeof *t.dw_table);
+    cl_mem td = sc_buffer(c, t.dw_table, L * DENSE_DW_FIELDS * sizeof *t.dw_table);
     cl_mem pd = sc_output(c, p0, P);
     const float alpha = sgd ? -0.5f : 1.0f, beta = sgd ? 1.0f : 0.0f;
     SC_OP(c, op_dense_dw(c->rt, &t, td, pd, xd, ad, B, alpha, beta));
     if (c->status == CLNET_OK) {
-        for (int i = 0; i < 3; i++) {
-            const int m = units[i], n = i < 2 ? units[i + 1] : N3;
-            const float *a = i > 0 ? arena + t.y_off[i - 1] : x, *dz = arena + t.dz_off[i];
+        float dz[B * N1]; /* the widest layer's */
+        for (int i = 0; i < L; i++) {
+            const int m = units[i], n = units[i + 1];
+            const float *a = i > 0 ? arena + t.y_off[i - 1] : x;
+            for (int p = 0; p < B; p++) /* dz batch-major, from its layout in the arena */
+                for (int j = 0; j < n; j++)
+                    dz[p * n + j] = arena[dense_tail_dz_at(&t, i, B, p, j)];
             ref_gemm(true, false, m, n, B, alpha, a, m, dz, n, beta, want + w_off[i], n);
             for (int j = 0; j < n; j++) {
                 float sum = 0.0f;
                 for (int p = 0; p < B; p++)
-                    sum += dz[(size_t)p * n + j];
+                    sum += dz[p * n + j];
                 want[b_off[i] + j] = alpha * sum + beta * want[b_off[i] + j];
             }
         }
         char what[96];
-        snprintf(what, sizeof what, "45 -> 40 -> 23 -> 7, B=%d of %d, %s", B, MAX_B,
+        snprintf(what, sizeof what, "45 -> 40 -> 7 -> 23 -> 36, B=%d of %d, %s", B, MAX_B,
                  sgd ? "SGD step" : "gradients");
         sc_compare(c, SC_LINE(KERNEL_GEMM_TN_LAYERS), what, sc_download_all(c, pd, P), want,
                    P + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, P)), SC_TOL);

@@ -17,11 +17,18 @@ void dense_tail_layout_free(struct dense_tail_layout *t)
     t->table = t->dw_table = NULL;
 }
 
+/* Whether layer i's dz is panel-major in the arena: its dW takes the wide tiles and
+ * cl/dense_tail.cl writes it (every layer's but the top one's, which the loss writes). */
+static bool dz_panels(int n_layers, const int *units, int i)
+{
+    return i + 1 < n_layers && op_gemm_own_path(units[i], units[i + 1]) == 2;
+}
+
 /* op_dense_dw's table (cl/gemm.cl: gemm_tn_layers): per layer its first work-item, M, N, x's
  * offset in the arena (-1: the batch), dz's, W's and b's offsets, and its tile path
- * (op_gemm_own_path: 0 narrow, 1 guarded, 2 wide). A layer has a work-item per tile of C and
- * one per column panel for the column sums. Whether every offset and the count fit an int (the
- * kernel indexes the matrices in size_t). */
+ * (op_gemm_own_path: 0 narrow, 1 guarded, 2 wide; 3 wide with dz panel-major). A layer has a
+ * work-item per tile of C and one per column panel for the column sums. Whether every offset
+ * and the count fit an int (the kernel indexes the matrices in size_t). */
 static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const size_t *w_off,
                            const size_t *b_off)
 {
@@ -42,7 +49,7 @@ static bool dense_dw_table(struct dense_tail_layout *t, const int *units, const 
         d[4] = (int)t->dz_off[i];
         d[5] = (int)w_off[i];
         d[6] = (int)b_off[i];
-        d[7] = path;
+        d[7] = path == 2 && dz_panels(t->n_layers, units, i) ? 3 : path;
         items += rows * panels;
         size_t w_end = w_off[i] + (size_t)m * (size_t)n, b_end = b_off[i] + (size_t)n;
         c_end = w_end > c_end ? w_end : c_end;
@@ -75,7 +82,9 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
         widest = o > widest ? o : widest;
         t->y_off[i] = off;
         off += rows * o;
-        t->dz_off[i] = off;
+        t->dz_off[i] = off; /* panel-major: whole panels of OP_GEMM_TILE_COLS units */
+        if (dz_panels(n_layers, units, (int)i))
+            o = (o + OP_GEMM_TILE_COLS - 1) / OP_GEMM_TILE_COLS * OP_GEMM_TILE_COLS;
         off += rows * o;
     }
     /* a work-item's scratch: dz^T twice, then each layer's y^T, DENSE_TAIL_ROWS floats a unit */
@@ -105,9 +114,23 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
         d[10] = (int)yt;
         yt += DENSE_TAIL_ROWS * (size_t)units[u + 1];
         d[11] = (int)yt;
+        d[12] = dz_panels(n_layers, units, (int)u);
     }
     t->fits = fits && dense_dw_table(t, units, w_off, b_off);
     return CLNET_OK;
+}
+
+bool dense_tail_dz_panels(const struct dense_tail_layout *t, int i)
+{
+    return t->dw_table[i * DENSE_DW_FIELDS + 7] == 3;
+}
+
+size_t dense_tail_dz_at(const struct dense_tail_layout *t, int i, int batch, int p, int j)
+{
+    const int *d = t->dw_table + i * DENSE_DW_FIELDS;
+    if (!dense_tail_dz_panels(t, i)) return t->dz_off[i] + (size_t)p * (size_t)d[2] + (size_t)j;
+    const size_t w = OP_GEMM_TILE_COLS;
+    return t->dz_off[i] + (size_t)j / w * (size_t)batch * w + (size_t)p * w + (size_t)j % w;
 }
 
 static size_t floats_in(cl_mem m)

@@ -105,11 +105,13 @@ int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int
 /* cl/dense_tail.cl's kernel: the upper layers of an all-dense model's training step (forward,
  * loss and every dz) in one launch; layers/dense_stack.c runs the first layer's forward
  * before it and the dW GEMMs after it. Its buffers follow a layout: an arena with every
- * layer's y and dz (B, units) for batches up to max_batch, then a scratch for each work-item
- * of DENSE_TAIL_ROWS rows (two dz^T, then every layer's y^T), and a table of
- * DENSE_TAIL_FIELDS ints per upper layer (see cl/dense_tail.cl). */
+ * layer's y and dz (B, units) for batches up to max_batch, but a dz panel-major where the
+ * kernel writes it (not the top layer's) and its dW takes the wide tiles (op_gemm_own_path 2):
+ * the units rounded up to whole panels of OP_GEMM_TILE_COLS, each panel B rows of that many
+ * floats; then a scratch for each work-item of DENSE_TAIL_ROWS rows (two dz^T, then every
+ * layer's y^T), and a table of DENSE_TAIL_FIELDS ints per upper layer (see cl/dense_tail.cl). */
 #define DENSE_TAIL_ROWS 16   /* cl/dense_tail.cl: TAIL_ROWS */
-#define DENSE_TAIL_FIELDS 12 /* cl/dense_tail.cl: TAIL_FIELDS */
+#define DENSE_TAIL_FIELDS 13 /* cl/dense_tail.cl: TAIL_FIELDS */
 #define DENSE_DW_FIELDS 8    /* cl/gemm.cl: GEMM_LAYERS_FIELDS */
 struct dense_tail_layout {
     int n_layers, max_batch;  /* the first layer and n_layers - 1 upper ones */
@@ -131,6 +133,12 @@ struct dense_tail_layout {
 int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *units, const int *act,
                       const size_t *w_off, const size_t *b_off, int max_batch);
 void dense_tail_layout_free(struct dense_tail_layout *t);
+/* Whether layer i's dz is panel-major in the arena, and where op_dense_tail writes its row p
+ * (< batch, the launch's rows) at unit j, as an index into the arena. Panel-major, j may run
+ * to the end of its panel: op_dense_tail writes zeros up to the end of the 16 units that hold
+ * the last unit, and nothing past them. */
+bool dense_tail_dz_panels(const struct dense_tail_layout *t, int i);
+size_t dense_tail_dz_at(const struct dense_tail_layout *t, int i, int batch, int p, int j);
 /* One launch for batch rows (<= max_batch): layer 0's y must be in the arena; writes every
  * upper layer's y, every layer's dz, and the loss into row_loss / row_correct at row_off, as
  * op_loss_forward_backward does. table holds t->table on the device. */

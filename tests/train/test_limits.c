@@ -164,9 +164,9 @@ START_TEST(test_wide_model_leaves_the_stack)
 END_TEST
 
 /* The layout's ints at their boundary: an offset of INT_MAX fits, one more does not; the arena
- * as documented in ops.h (every layer's y and dz for the rows, then a scratch per 16 rows of
- * two dz^T of the widest layer and every layer's y^T), at its largest fitting width and one
- * unit past it. */
+ * as documented in ops.h (every layer's y and dz for the rows, the middle layer's dz in whole
+ * panels of 32 units from 32 units on, then a scratch per 16 rows of two dz^T of the widest
+ * layer and every layer's y^T), at its largest fitting width and one unit past it. */
 static struct dense_tail_layout layout_of(int u, size_t w1, size_t b1, int rows)
 {
     int units[] = {784, 16, u, 10}, act[] = {2, 2, 0};
@@ -179,7 +179,8 @@ static struct dense_tail_layout layout_of(int u, size_t w1, size_t b1, int rows)
 static size_t documented_arena(long long u, long long rows)
 {
     long long sum = 16 + u + 10, widest = u > 16 ? u : 16;
-    return (size_t)(2 * rows * sum + (rows + 15) / 16 * (32 * widest + 16 * sum));
+    long long dz_sum = 16 + (u >= 32 ? (u + 31) / 32 * 32 : u) + 10;
+    return (size_t)(rows * (sum + dz_sum) + (rows + 15) / 16 * (32 * widest + 16 * sum));
 }
 
 START_TEST(test_dense_tail_int_boundary)
