@@ -33,7 +33,17 @@ float16 clnet_byte_unit16(float16 v)
     return fma(r, (float16)(1.0f / 255.0f), q);
 }
 
-/* The GEMM epilogues (cl/gemm.cl, cl/gemm_t.cl); ops/gemm.c mirrors these values. */
+/* The GEMM epilogues (cl/gemm.cl, cl/gemm_t.cl; ops/gemm.c mirrors these values and checks
+ * where each may run): what a dense layer would otherwise run as a kernel of its own after the
+ * GEMM, one pass less over C each:
+ *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
+ *     the same vector functions (act_value16) as bias_act_forward, so the same bits;
+ *   GEMM_EPI_ACT_GRAD (also gemm_nt): C = act'(alpha op(A) op(B)) through e (M, N, row
+ *     stride e_ld), the layer below's activation output: its dz straight from the dx product
+ *     (act_gradient's formulas);
+ *   GEMM_EPI_COLSUM (A^T B only): also e[j] = alpha s + beta e[j], s = sum over p of B[p][j]
+ *     in order from p = 0, by one extra row of work-items: a dense layer's db beside its
+ *     dW = x^T dz, or with alpha = -lr and beta = 1 its SGD step beside W's. */
 #define GEMM_EPI_NONE 0
 #define GEMM_EPI_BIAS_ACT 1
 #define GEMM_EPI_ACT_GRAD 2

@@ -5,26 +5,14 @@
  * vectorises across them only in simple cases, so here ONE work-item computes a whole
  * register tile with explicit float16 vectors, which LLVM maps onto AVX-512 (or pairs of
  * AVX2) registers.
- *   gemm_nn_* / gemm_tn_*: a tile of GEMM_TM rows x 16*GEMM_NV columns;
- *     per k one or two vload16 of a B row and GEMM_TM scalar broadcasts of A. One kernel per
- *     tile path (narrow, guarded, wide: see gemm_xn_narrow): PoCL compiles a kernel at its
- *     first launch, so a run compiles only the paths it uses, and measured cold here one
- *     kernel holding all three took 7-13 s, the three apart 1-2.5 s each, and 0.2-0.5 s each
- *     with the edge tiles' per-lane loops left rolled.
+ *   gemm_nn_* / gemm_tn_*: a tile of GEMM_TM rows x 16*GEMM_NV columns; per k one or two
+ *     vload16 of a B row and GEMM_TM scalar broadcasts of A. One kernel per tile path (narrow,
+ *     guarded, wide: see gemm_xn_narrow): PoCL compiles a kernel at its first launch, so a run
+ *     compiles only the paths it uses (one kernel holding all three took 7-13 s cold).
  *   gemm_nn_blocked: A B with a long k, several row tiles of one column panel per work-item,
  *     k in blocks so a block of B's panel serves all of them from L1.
  *   gemm_tn_layers: every layer's dW of a dense stack in one launch, tile by tile.
- * Epilogues (GEMM_EPI_*, cl/common.h; ops/gemm.c checks where each may run): what a dense
- * layer would otherwise run as a kernel of its own after the GEMM, one pass less over C each:
- *   GEMM_EPI_BIAS_ACT: C = act(alpha A B + e[j]), e the bias (N): a dense layer's forward,
- *     the same vector functions (act_value16) as bias_act_forward, so the same bits;
- *   GEMM_EPI_ACT_GRAD (also gemm_nt): C = act'(alpha op(A) op(B)) through e (M, N, row
- *     stride e_ld), the layer below's activation output: its dz straight from the dx product
- *     (act_gradient's formulas);
- *   GEMM_EPI_COLSUM (A^T B only): also e[j] = alpha s + beta e[j], s = sum over p of B[p][j]
- *     in order from p = 0, by one extra row of work-items: a dense layer's db beside its
- *     dW = x^T dz, or with alpha = -lr and beta = 1 its SGD step beside W's.
- * Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
+ * Epilogues: GEMM_EPI_* (cl/common.h). Every sum runs over k in a fixed order, so results are the same on every run. beta == 0
  * never reads C (it may hold NaN). Tiles at the matrix's edges clamp the rows and columns they
  * read to the matrix and store only their own elements. A dense network's step above its first
  * layer in one launch (dense_tail) sums the same products in the same order: dense_tail.cl. */
@@ -86,12 +74,10 @@ gemm_colsum(__global float *e, const __global float *b, int ldb, int n, int k, i
 }
 
 /* acc[r][v] += the products over p from p0 to p1 - 1 of op(A)[i0 + r][p] B[p][j0 + 16 v ..], in
- * order: tm rows x nv float16 vectors; tm, nv, trans_a and guarded are constants after inlining. Guarded
- * tiles clamp the rows they read to the matrix; the wide path's tiles lie inside it (its last
- * row of tiles shifted up to end at row m), so A^T's tile is tm consecutive floats of each row
- * of stored A, read from one pointer (with the rows clamped, LLVM kept tm pointers and advanced
- * each one every k: gemm_tn_wide took 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now,
- * perf). */
+ * order; tm, nv, trans_a and guarded are constants after inlining. Guarded tiles clamp the rows
+ * they read to the matrix; the wide path's lie inside it, so A^T's tile is tm consecutive floats
+ * of a row of stored A read from one pointer (with tm clamped pointers, advanced every k,
+ * gemm_tn_wide took 1.24x gemm_nn_wide's time in a q4_v run, 1.14x now). */
 static inline __attribute__((always_inline)) void
 gemm_xn_sums_from(float16 (*acc)[GEMM_NV], const __global float *a, int lda,
                   const __global float *b, int ldb, int m, int n, int k, int i0, int j0, int p0,
@@ -107,9 +93,8 @@ gemm_xn_sums_from(float16 (*acc)[GEMM_NV], const __global float *a, int lda,
     const __global float *bend = b + (size_t)(k - 1) * (size_t)ldb + n;
     for (int p = p0; p < p1; p++) {
         const __global float *brow = b + (size_t)p * (size_t)ldb;
-        /* A^T: row p of stored A. Indexed as a[p * lda + rows[r]], LLVM vectorised the six
-         * index sums in the split kernels and extracted them one by one (gemm_tn_wide 9-14%
-         * slower than in the combined kernel). */
+        /* A^T: row p of stored A (as a[p * lda + rows[r]], LLVM vectorised the index sums and
+         * extracted them one by one: gemm_tn_wide 9-14% slower). */
         const __global float *ap = a + (size_t)p * (size_t)lda;
         const __global float *ap0 = ap + i0; /* A^T in a wide tile: rows i0 .. i0 + tm - 1 */
         float16 bv[GEMM_NV];
@@ -143,7 +128,8 @@ gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __
 /* A whole tile without an elementwise epilogue: C = alpha acc + beta C as vectors. */
 static inline __attribute__((always_inline)) void
 gemm_store_whole(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, float alpha,
-                 float beta, int i0, int j0, const int tm, const int nv)
+                 float beta, int i0, int j0, const int tm, const int nv, __global float *c2,
+                 int ldc2)
 {
 #pragma unroll
     for (int r = 0; r < tm; r++) {
@@ -154,6 +140,7 @@ gemm_store_whole(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, flo
             float16 y = (float16)(alpha)*acc[r][v];
             if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
             vstore16(y, v, crow);
+            if (c2) vstore16(y, v, c2 + (size_t)(i0 + r) * (size_t)ldc2 + j0);
         }
     }
 }
@@ -188,7 +175,7 @@ gemm_store_whole_epi(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows,
 static inline __attribute__((always_inline)) void
 gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int n_cols, int n,
                 float beta, int i0, int j0, int shift, int rshift, const int nv,
-                const __global float *e, int e_ld, int epi, int act)
+                const __global float *e, int e_ld, int epi, int act, __global float *c2, int ldc2)
 {
     if (epi == GEMM_EPI_BIAS_ACT) {
 #pragma unroll 1
@@ -208,6 +195,7 @@ gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int 
             float y = beta == 0.0f ? t[r][jl] : t[r][jl] + beta * crow[jl];
             if (epi == GEMM_EPI_ACT_GRAD) y = act_gradient(y, erow[jl], act);
             crow[jl] = y;
+            if (c2) c2[(size_t)(i0 + r) * (size_t)ldc2 + j0 + jl] = y;
         }
     }
 }
@@ -217,7 +205,8 @@ gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int 
 static inline __attribute__((always_inline)) void
 gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n, float alpha,
               float beta, int i0, int j0, int shift, int rshift, const int tm, const int nv,
-              const int guarded, const __global float *e, int e_ld, int epi, int act)
+              const int guarded, const __global float *e, int e_ld, int epi, int act,
+              __global float *c2, int ldc2)
 {
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
@@ -225,13 +214,12 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
     /* whole: inside the matrix (a panel-major B's last panel computes past column n) */
     const int whole = !guarded && shift == 0 && rshift == 0 && j0 + 16 * nv <= n;
     if (__builtin_expect(whole && !elementwise, 1)) {
-        gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv);
+        gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv, c2, ldc2);
         return;
     }
-    /* Through private memory in loops left rolled: the activation's vector code (exp, tanh)
-     * is then inlined once per loop, not once per accumulator (unrolled, gemm.cl's cold
-     * compile took 3x as long), and only edge tiles run the per-element loop; unrolled, its
-     * conditional store per lane was most of the kernel's compile time. */
+    /* Through private memory in loops left rolled: the activation's vector code is inlined once
+     * per loop, not per accumulator (unrolled, the cold compile took 3x as long), and only edge
+     * tiles run the per-element loop (unrolled, most of the kernel's compile time). */
     float t[GEMM_TM_MAX][GEMM_W];
 #pragma unroll
     for (int r = 0; r < tm; r++)
@@ -243,7 +231,7 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
         gemm_store_whole_epi(c, ldc, t, n_rows, beta, i0, j0, nv, e, e_ld, epi, act);
     else
         gemm_store_edge(c, ldc, t, n_rows, n_cols, n, beta, i0, j0, shift, rshift, nv, e, e_ld,
-                        epi, act);
+                        epi, act, c2, ldc2);
 }
 
 /* The tile of gemm_nn_* / gemm_tn_*: its sums (gemm_xn_sums), then its store. */
@@ -251,12 +239,12 @@ static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
              int rshift, const int tm, const int nv, const int trans_a, const int guarded,
-             const __global float *e, int e_ld, int epi, int act)
+             const __global float *e, int e_ld, int epi, int act, __global float *c2, int ldc2)
 {
     float16 acc[GEMM_TM_MAX][GEMM_NV];
     gemm_xn_sums(acc, a, lda, b, ldb, m, n, k, i0, j0, tm, nv, trans_a, guarded);
     gemm_xn_store(c, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift, tm, nv, guarded, e,
-                  e_ld, epi, act);
+                  e_ld, epi, act, c2, ldc2);
 }
 
 /* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
@@ -274,9 +262,9 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     __global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,   \
         const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,       \
         float beta, __global float *e, ulong e_off, int e_ld, int epi, int act
-#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, RSHIFT, TM, NV, GUARDED)                              \
+#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, RSHIFT, TM, NV, GUARDED, C2, LDC2)                  \
     c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, RSHIFT, \
-        TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
+        TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act, C2, LDC2
 
 static inline __attribute__((always_inline)) void
 gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
@@ -288,7 +276,7 @@ gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
             gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1, 0, 0));
 }
 
 static inline __attribute__((always_inline)) void
@@ -301,7 +289,7 @@ gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
             gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, 0, GEMM_NV, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1, 0, 0));
 }
 
 /* The wide paths' column panel from *j0: whether it is the last one with at most 16 columns
@@ -320,29 +308,41 @@ static inline __attribute__((always_inline)) int gemm_last_panel(int n, int *j0,
     return last16;
 }
 
-/* b_panels: B stored panel-major (gemm_tn_layers' dz from cl/dense_tail.cl): panel gx is B's
- * columns from gx GEMM_W, GEMM_W floats a row for K rows, from b_off + gx K GEMM_W, each read as
- * whole aligned vectors, one stream (at dW = x^T dz, 784 x 750 x 100, dz's row-major panel
- * rows lie 3,000 bytes apart: the hardware prefetcher does not follow them). The panel is not
- * shifted: the last one computes columns past n from its padding and stores only its own. */
+/* B stored panel-major (gemm_tn_layers' dz from cl/dense_tail.cl, the dense stack's copy of
+ * its first layer's W): panel j0 / GEMM_W holds B's columns from j0, GEMM_W floats a row for K
+ * rows, from b_off + j0 K, each row read as whole aligned vectors, one stream (at dW = x^T dz,
+ * 784 x 750 x 100, a row-major panel's rows lie 3,000 bytes apart and the hardware prefetcher
+ * does not follow them). The panel from *j0 as a matrix of its own: B, C and e moved to its
+ * column 0, *n its columns (the last panel computes past them from its padding and stores only
+ * its own; not shifted); whether it is the last one with at most 16 columns. */
+static inline __attribute__((always_inline)) int
+gemm_b_panel(int *j0, int *n, int k, ulong *b_off, int *ldb, ulong *c_off, ulong *e_off)
+{
+    const int last16 = *j0 + 16 >= *n;
+    *b_off += (ulong)*j0 * (ulong)k;
+    *ldb = GEMM_W;
+    *c_off += (ulong)*j0;
+    *e_off += (ulong)*j0;
+    *n -= *j0;
+    *j0 = 0;
+    return last16;
+}
+
+/* gemm_xn_wide, with B panel-major (b_panels) and each tile also stored into c2 (not 0) as
+ * panel-major C, as gemm_b_panel lays out B (for the dense stack's copy of W). */
 static inline __attribute__((always_inline)) void
-gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels)
+gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels,
+               __global float *c2)
 {
     int i0 = gy * GEMM_TM;
     int j0 = gx * GEMM_W;
     if (j0 >= n) return;
     int shift = 0, last16;
-    if (b_panels) { /* the panel as a matrix of its own: from column 0, n - j0 columns */
-        last16 = j0 + 16 >= n;
-        b_off += (ulong)j0 * (ulong)k;
-        ldb = GEMM_W;
-        c_off += (ulong)j0;
-        e_off += (ulong)j0;
-        n -= j0;
-        j0 = 0;
-    } else {
+    if (c2) c2 += (size_t)j0 * (size_t)m;
+    if (b_panels)
+        last16 = gemm_b_panel(&j0, &n, k, &b_off, &ldb, &c_off, &e_off);
+    else
         last16 = gemm_last_panel(n, &j0, &shift);
-    }
     if (i0 >= m) {
         if (epi == GEMM_EPI_COLSUM && i0 < m + GEMM_TM) {
             if (last16)
@@ -358,16 +358,16 @@ gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels)
         i0 = m - GEMM_TM;
     }
     if (last16)
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0, c2, GEMM_W));
     else
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0, c2, GEMM_W));
 }
 
 static inline __attribute__((always_inline)) void
 gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
 {
     gemm_xn_wide_b(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, e, e_off,
-                   e_ld, epi, act, trans_a, gx, gy, 0);
+                   e_ld, epi, act, trans_a, gx, gy, 0, 0);
 }
 
 /* The six kernels of gemm_nn and gemm_tn, one per tile path (ops/gemm.c picks by N: narrow
@@ -375,12 +375,7 @@ gemm_xn_wide(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
  *   gemm_nn_*: C = alpha A B + beta C; A (M, K), B (K, N);
  *   gemm_tn_*: C = alpha A^T B + beta C; A stored (K, M), B (K, N). */
 #define GEMM_XN_KERNEL(NAME, PATH, TRANS_A)                                                    \
-    __kernel void NAME(__global float *c, const ulong c_off, const int ldc,                    \
-                       __global const float *a, const ulong a_off, const int lda,              \
-                       __global const float *b, const ulong b_off, const int ldb, const int m, \
-                       const int n, const int k, const float alpha, const float beta,          \
-                       __global float *e, const ulong e_off, const int e_ld, const int epi,    \
-                       const int act)                                                          \
+    __kernel void NAME(GEMM_XN_PARAMS)                                                         \
     {                                                                                          \
         PATH(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta, e, e_off, e_ld, \
              epi, act, TRANS_A, (int)get_global_id(0), (int)get_global_id(1));                 \
@@ -393,24 +388,21 @@ GEMM_XN_KERNEL(gemm_tn_guarded, gemm_xn_guarded, 1)
 GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
 
 /* gemm_tn_layers: every layer's dW = x^T dz of a dense stack (layers/dense_stack.c) in one launch,
- * with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W and b):
- * one launch where there were one per layer, each small one with its own launch cost and an idle
- * worker at its end. Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c:
- * dense_dw_table): its first work-item, M (inputs), N (units), A's offset in the arena (-1: x, the
- * batch), dz's in the arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2 wide, 1
- * guarded, 0 narrow: at 784 x 10, h10's first layer, the guarded path's 32-column tiles made the
- * whole step 1.15x slower; 3 wide with dz panel-major, as cl/dense_tail.cl writes every wide
- * layer's below the top: h750's launch took 574-581 us against 681-692 with dz batch-major,
- * net_profile). One work-item per tile, row by row of tiles, then one per column panel for the
- * column sums: work-items of about equal work, so PoCL's shrinking chunks of work-groups share
- * them evenly (with a work-group per row of tiles, the first layer's rows of 7 tiles went out in
- * the same chunks as the upper layers' of 1-4: on q4_ix the launch took 271-276 us against 230-236
- * for the five it replaced; tile by tile 195-211). K is the batch. Every element sums what
- * gemm_tn_* sums in the same order: the same bits as one launch per layer. */
+ * with the column sums epilogue (db, or with alpha = -lr and beta = 1 the SGD step of W and b).
+ * Per layer GEMM_LAYERS_FIELDS ints of table (ops/dense_tail.c: dense_dw_table): its first
+ * work-item, M (inputs), N (units), A's offset in the arena (-1: x, the batch), dz's in the
+ * arena, W's and b's in c, and the tile path as ops/gemm.c picks it (2 wide, 1 guarded, 0
+ * narrow; 3 wide with dz panel-major, as cl/dense_tail.cl writes every wide layer's but the
+ * top one's). One work-item per tile, then one per column panel for the column sums: work-items
+ * of about equal work, which PoCL's shrinking chunks of work-groups share evenly (a work-group
+ * per row of tiles was slower: bench/RESULTS.md, session 15). K is the batch. w0p_on: the first
+ * layer's W as it leaves also into w0p, panel-major (gemm_xn_wide_b). The same sums in the same
+ * order as gemm_tn_*: the same bits as one launch per layer. */
 #define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
 __kernel void gemm_tn_layers(__global float *c, const __global float *x,
                              const __global float *arena, const __global int *table,
-                             const int layers, const int k, const float alpha, const float beta)
+                             const int layers, const int k, const float alpha, const float beta,
+                             __global float *w0p, const int w0p_on)
 {
     const int g = (int)get_global_id(0);
     int l = 0;
@@ -421,15 +413,16 @@ __kernel void gemm_tn_layers(__global float *c, const __global float *x,
     const int gx = q % panels, gy = q / panels; /* gy past the column sums' row: no work */
     const __global float *a = a_off < 0 ? x : arena;
     const ulong ao = a_off < 0 ? 0 : (ulong)a_off;
+#define GEMM_LAYER_ARGS                                                                        \
+    c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c, (ulong)t[6], 1, \
+        GEMM_EPI_COLSUM, 0, 1, gx, gy
     if (t[7] >= 2)
-        gemm_xn_wide_b(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
-                       c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy, t[7] == 3);
+        gemm_xn_wide_b(GEMM_LAYER_ARGS, t[7] == 3, l == 0 && w0p_on && t[7] == 3 ? w0p : 0);
     else if (t[7] == 1)
-        gemm_xn_guarded(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
-                        c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+        gemm_xn_guarded(GEMM_LAYER_ARGS);
     else
-        gemm_xn_narrow(c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta,
-                       c, (ulong)t[6], 1, GEMM_EPI_COLSUM, 0, 1, gx, gy);
+        gemm_xn_narrow(GEMM_LAYER_ARGS);
+#undef GEMM_LAYER_ARGS
 }
 
 /* gemm_nn_blocked: A B in the wide path's tiles, rt (<= GEMM_RT_MAX) row tiles of one column
@@ -475,7 +468,7 @@ gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const i
                         part[t][r][v] = acc[r][v];
             } else {
                 gemm_xn_store(c + c_off, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift,
-                              GEMM_TM, nv, 0, e + e_off, e_ld, epi, act);
+                              GEMM_TM, nv, 0, e + e_off, e_ld, epi, act, 0, 0);
             }
         }
     }
@@ -483,16 +476,20 @@ gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const i
 
 /* Global size (ceil(N / GEMM_W), ceil(ceil(M / GEMM_TM) / rt)), 1 <= rt <= GEMM_RT_MAX;
  * N >= GEMM_W and M >= GEMM_TM (ops/gemm.c), any local size. The last column panel as
- * gemm_xn_wide's. */
-__kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt)
+ * gemm_xn_wide's; b_panels: B panel-major (gemm_b_panel; at 100 x 750 x 784 the launch took
+ * 476-479 us against 662-690 with W row-major, net_profile). */
+__kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt, const int b_panels)
 {
     const int tiles_m = (m + GEMM_TM - 1) / GEMM_TM;
     const int t0 = (int)get_global_id(1) * rt;
     int j0 = (int)get_global_id(0) * GEMM_W;
     if (j0 >= n || t0 >= tiles_m || rt < 1 || rt > GEMM_RT_MAX) return;
     const int nt = min(rt, tiles_m - t0);
-    int shift;
-    const int last16 = gemm_last_panel(n, &j0, &shift);
+    int shift = 0, last16;
+    if (b_panels)
+        last16 = gemm_b_panel(&j0, &n, k, &b_off, &ldb, &c_off, &e_off);
+    else
+        last16 = gemm_last_panel(n, &j0, &shift);
     if (last16)
         gemm_nn_blocked_tiles(c, c_off, ldc, a, a_off, lda, b, b_off, ldb, m, n, k, alpha, beta,
                               e, e_off, e_ld, epi, act, t0, nt, j0, shift, 1);

@@ -107,6 +107,22 @@ static void check_epi_bias_act(struct sc *c, const struct epi_case *t)
     snprintf(what, sizeof what, "+ bias, %s M=%d N=%d K=%d", activation_name(t->act), m, n, k);
     sc_compare(c, SC_LINE(t->nn), what, sc_download_all(c, out, nc), want,
                nc + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, nc)), SC_TOL);
+    if (t->nn != KERNEL_GEMM_NN_BLOCKED || c->status != CLNET_OK) return;
+    /* the same from B panel-major (op_gemm_nn_panels, the dense stack's copy of W), its
+     * padding NaN: it must reach no stored column */
+    const size_t w = OP_GEMM_TILE_COLS, nb = (size_t)k * ((n + w - 1) / w * w);
+    float *bp = sc_host(c, nb, 0.0f, NAN);
+    if (!bp) return;
+    for (size_t p = 0; p < (size_t)k; p++)
+        for (size_t j = 0; j < (size_t)n; j++)
+            bp[j / w * k * w + p * w + j % w] = t->b[p * n + j];
+    cl_mem bpd = sc_buffer(c, bp, nb * sizeof *bp), out2 = sc_output(c, NULL, nc);
+    SC_OP(c, op_gemm_nn_panels(c->rt, m, n, k, t->ad, 0, k, bpd, 0, out2, 0, n, &e));
+    if (c->status != CLNET_OK) return;
+    snprintf(what, sizeof what, "+ bias, %s M=%d N=%d K=%d, B panel-major",
+             activation_name(t->act), m, n, k);
+    sc_compare(c, SC_LINE(t->nn), what, sc_download_all(c, out2, nc), want,
+               nc + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, nc)), SC_TOL);
 }
 
 /* C = (A op(B)) * act'(y), B as stored or transposed (gemm_nt) */
@@ -280,7 +296,8 @@ static void check_dense_tail(struct sc *c, int loss)
  * 40 -> 7 narrow, 7 -> 23 guarded, 23 -> 36 wide with the top layer's dz batch-major and a
  * shifted last panel) for 19 rows of at most 23: each layer's x^T dz and the column sums of
  * its dz, as gradients (alpha 1, beta 0) or as a fused SGD step (alpha -0.5, beta 1), onto
- * parameters at offsets into their arena whose gaps must stay as they were. */
+ * parameters at offsets into their arena whose gaps must stay as they were; the SGD step also
+ * into the first layer's panel-major copy of W, whose padding must stay as it was. */
 static void check_dense_dw(struct sc *c, bool sgd)
 {
     enum { L = 4, B = 19, MAX_B = 23, N0 = 45, N1 = 40, N2 = 7, N3 = 23, N4 = 36, W0 = 3,
@@ -300,8 +317,11 @@ static void check_dense_dw(struct sc *c, bool sgd)
     cl_mem xd = x ? sc_buffer(c, x, (size_t)B * N0 * sizeof *x) : NULL;
     cl_mem td = sc_buffer(c, t.dw_table, L * DENSE_DW_FIELDS * sizeof *t.dw_table);
     cl_mem pd = sc_output(c, p0, P);
+    enum { NP = N0 * 64 }; /* W0's copy: 45 rows of two 32-unit panels */
+    cl_mem wpd = sgd ? sc_output(c, NULL, NP) : NULL;
+    float *want_wp = sgd ? sc_with_canaries(c, NULL, NP) : NULL;
     const float alpha = sgd ? -0.5f : 1.0f, beta = sgd ? 1.0f : 0.0f;
-    SC_OP(c, op_dense_dw(c->rt, &t, td, pd, xd, ad, B, alpha, beta));
+    SC_OP(c, op_dense_dw(c->rt, &t, td, pd, xd, ad, B, alpha, beta, wpd));
     if (c->status == CLNET_OK) {
         float dz[B * N1]; /* the widest layer's */
         for (int i = 0; i < L; i++) {
@@ -323,6 +343,13 @@ static void check_dense_dw(struct sc *c, bool sgd)
                  sgd ? "SGD step" : "gradients");
         sc_compare(c, SC_LINE(KERNEL_GEMM_TN_LAYERS), what, sc_download_all(c, pd, P), want,
                    P + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, P)), SC_TOL);
+        for (int p = 0; want_wp && p < N0; p++)
+            for (int j = 0; j < N1; j++)
+                want_wp[j / 32 * N0 * 32 + p * 32 + j % 32] = want[W0 + p * N1 + j];
+        snprintf(what, sizeof what, "45 -> 40: W panel-major, SGD step");
+        if (want_wp)
+            sc_compare(c, SC_LINE(KERNEL_GEMM_TN_LAYERS), what, sc_download_all(c, wpd, NP),
+                       want_wp, NP + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, P)), SC_TOL);
     }
     dense_tail_layout_free(&t);
 }

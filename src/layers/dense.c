@@ -98,7 +98,7 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
     int in = (int)l->in_size, out = (int)l->out_size, act = (int)l->spec->activation;
     *y = l->y;
     if (l->plan->epilogue)
-        return layer_dense_forward_own(l, m, x, l->y, 0, batch);
+        return layer_dense_forward_own(l, m, x, l->y, 0, batch, NULL);
     int status = op_gemm_clblast(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
                                  l->w_off, out, 0.0f, l->y, 0, out);
     if (status == CLNET_OK)
@@ -107,13 +107,15 @@ static int dense_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x, 
 }
 
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
-                            int batch)
+                            int batch, cl_mem w_panels)
 {
     int in = (int)l->in_size, out = (int)l->out_size;
     const struct gemm_epilogue e = {.kind = GEMM_EPI_BIAS_ACT,
                                     .buf = m->params,
                                     .off = l->b_off,
                                     .act = (int)l->spec->activation};
+    if (w_panels)
+        return op_gemm_nn_panels(m->rt, batch, out, in, x, 0, in, w_panels, 0, y, y_off, out, &e);
     return op_gemm_own_epi(m->rt, false, false, batch, out, in, 1.0f, x, 0, in, m->params,
                            l->w_off, out, 0.0f, y, y_off, out, &e);
 }

@@ -22,6 +22,13 @@
 struct dense_stack {
     struct dense_tail_layout layout;
     cl_mem arena, table, dw_table;
+    /* With fused SGD and the first layer's dz panel-major (dense_tail_dz_panels): its W also
+     * panel-major, for its forward (op_gemm_nn_panels: at 100 x 750 x 784 gemm_nn_blocked
+     * reads row-major W's 32-column panels 3,000 bytes a row apart, which the prefetcher does
+     * not follow). op_dense_dw stores every updated W into it too, so after a fused step it is
+     * current; packed here from params when they were written otherwise (params_version). */
+    cl_mem w0p;
+    uint64_t w0p_version; /* params_version + 1 when w0p was last current, 0 never */
 };
 
 void dense_stack_free(struct dense_stack *s)
@@ -31,8 +38,37 @@ void dense_stack_free(struct dense_stack *s)
     runtime_free(s->arena);
     runtime_free(s->table);
     runtime_free(s->dw_table);
+    runtime_free(s->w0p);
     dense_tail_layout_free(&s->layout);
     free(s);
+}
+
+/* The floats of a first layer's W panel-major: its inputs' rows of whole panels of units. */
+static size_t w0p_floats(const struct layer *l)
+{
+    const size_t w = OP_GEMM_TILE_COLS;
+    return l->in_size * ((l->out_size + w - 1) / w * w);
+}
+
+/* s->w0p = the first layer's W in params, panel-major with zeros past its units (by the host:
+ * only when params were written other than by a fused step, e.g. at the start). */
+static int pack_w0(struct dense_stack *s, struct model *m)
+{
+    const struct layer *l = &m->layers[0];
+    const size_t in = l->in_size, out = l->out_size, w = OP_GEMM_TILE_COLS, np = w0p_floats(l);
+    float *rows = malloc(in * out * sizeof *rows), *panels = calloc(np, sizeof *panels);
+    int status = rows && panels ? runtime_download(m->rt, rows, m->params,
+                                                   l->w_off * sizeof(float),
+                                                   in * out * sizeof(float))
+                                : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for W's copy");
+    for (size_t j = 0; status == CLNET_OK && j < out; j++)
+        for (size_t p = 0; p < in; p++)
+            panels[j / w * in * w + p * w + j % w] = rows[p * out + j];
+    if (status == CLNET_OK)
+        status = runtime_upload(m->rt, s->w0p, 0, panels, np * sizeof(float));
+    free(rows);
+    free(panels);
+    return status;
 }
 
 int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
@@ -63,6 +99,9 @@ int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
     for (int i = 1; i < n && status == CLNET_OK; i++)
         if (m->layers[i].plan->sgd_fused != m->layers[0].plan->sgd_fused)
             status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: SGD fused in some layers");
+    if (status == CLNET_OK && m->layers[0].plan->sgd_fused && dense_tail_dz_panels(&s->layout, 0))
+        status = runtime_alloc(m->rt, &s->w0p, w0p_floats(&m->layers[0]) * sizeof(float),
+                               "the dense stack's copy of W");
     if (status != CLNET_OK && s) {
         dense_stack_free(s);
         return status;
@@ -71,11 +110,18 @@ int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
     return CLNET_OK;
 }
 
-int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
+int dense_stack_step(struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss)
 {
     const struct dense_tail_layout *t = &s->layout;
-    int status = layer_dense_forward_own(&m->layers[0], m, x, s->arena, t->y_off[0], batch);
+    struct layer *l0 = &m->layers[0];
+    const bool panels =
+        s->w0p && op_gemm_panels_ok(m->rt, batch, (int)l0->out_size, (int)l0->in_size);
+    int status = CLNET_OK;
+    if (panels && s->w0p_version != m->params_version + 1) status = pack_w0(s, m);
+    if (status == CLNET_OK)
+        status = layer_dense_forward_own(l0, m, x, s->arena, t->y_off[0], batch,
+                                         panels ? s->w0p : NULL);
     if (status == CLNET_OK)
         status = op_dense_tail(m->rt, t, s->arena, m->params, s->table, labels, row_loss,
                                row_correct, row_off, batch, loss);
@@ -84,6 +130,9 @@ int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_
     const bool fused = m->layers[0].plan->sgd_fused;
     if (status == CLNET_OK)
         status = op_dense_dw(m->rt, t, s->dw_table, fused ? m->params : m->grads, x, s->arena,
-                             batch, fused ? -m->sgd_lr : 1.0f, fused ? 1.0f : 0.0f);
+                             batch, fused ? -m->sgd_lr : 1.0f, fused ? 1.0f : 0.0f,
+                             fused ? s->w0p : NULL);
+    if (status == CLNET_OK && fused && s->w0p) /* every element of W went into it */
+        s->w0p_version = m->params_version + 1;
     return status;
 }

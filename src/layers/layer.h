@@ -207,9 +207,10 @@ double layer_host_act_grad(double dy, double y, int act);
 int32_t layer_host_kink(double z, int act);
 
 /* A dense layer's forward on clnet's own kernels, y = act(x W + b) in one GEMM, into y at y_off
- * floats (dense_forward's and dense_stack's common part). */
+ * floats (dense_forward's and dense_stack's common part); w_panels: W's panel-major copy to
+ * read instead of params' (op_gemm_nn_panels), or NULL. */
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
-                            int batch);
+                            int batch, cl_mem w_panels);
 
 /* A whole training step of an all-dense model in fewer launches (layers/dense_stack.c), where
  * the plan takes it (plan.dense_stack: 2 or more dense layers on clnet's own GEMM, the top one
@@ -220,7 +221,7 @@ int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y
  * the update. The layers' y and dx buffers are not written. */
 struct dense_stack;
 int dense_stack_open(struct dense_stack **s, const struct model *m, int rows);
-int dense_stack_step(const struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
+int dense_stack_step(struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
 void dense_stack_free(struct dense_stack *s);
 

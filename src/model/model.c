@@ -196,6 +196,7 @@ int model_init_params(struct model *m, float *host_params)
 
 int model_upload_params(struct model *m, const float *host_params)
 {
+    m->params_version++;
     if (m->n_params == 0)
         return CLNET_OK;
     return runtime_upload(m->rt, m->params, 0, host_params, m->n_params * sizeof(float));

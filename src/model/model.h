@@ -37,6 +37,9 @@ struct model {
      * each layer's part is its layer.plan. */
     struct plan plan;
     struct dense_stack *stack; /* the dense stack's buffers when plan.dense_stack.on */
+    /* Bumped by every write to params other than a training step's (model_upload_params, the
+     * trainer's snapshot restore): the dense stack's panel-major copy of W follows it. */
+    uint64_t params_version;
     /* The rate of a plain SGD step fused into the dW GEMMs (plan.sgd_fused), set per step. */
     float sgd_lr;
     /* A graph model's buffers (model/graph_run.c), when plan.graph.on; else NULL. */

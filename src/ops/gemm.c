@@ -169,25 +169,44 @@ static enum kernel_id own_kernel(struct runtime *rt, bool trans_a, bool trans_b,
     return trans_a && trans_b ? KERNEL_GEMM_ANY : trans_b ? KERNEL_GEMM_NT : xn[trans_a][*path];
 }
 
-int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
-                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
-                    float beta, cl_mem c, size_t c_off, int ldc, const struct gemm_epilogue *epi)
+/* own_gemm's operands: each inside its buffer, B panel-major (b_panels) or not. */
+static int check_operands(bool trans_a, bool trans_b, int m, int n, int k, cl_mem a, size_t a_off,
+                          int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
+                          size_t c_off, int ldc, const struct gemm_epilogue *e, bool b_panels)
 {
-    const struct gemm_epilogue none = {.kind = GEMM_EPI_NONE, .buf = c};
-    const struct gemm_epilogue *e = epi ? epi : &none;
     int status = check_shape(m, n, k, lda, ldb, ldc);
     if (status == CLNET_OK)
         status = check_matrix("A", a, a_off, trans_a ? k : m, trans_a ? m : k, lda);
-    if (status == CLNET_OK)
-        status = check_matrix("B", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb);
+    const int panels_cols = (n + OWN_XN_COLS - 1) / OWN_XN_COLS * OWN_XN_COLS;
+    if (status == CLNET_OK) /* panel-major: k rows of each panel, panel after panel */
+        status = b_panels ? check_matrix("B (panel-major)", b, b_off, 1, k * panels_cols,
+                                         k * panels_cols)
+                          : check_matrix("B", b, b_off, trans_b ? n : k, trans_b ? k : n, ldb);
     if (status == CLNET_OK) status = check_matrix("C", c, c_off, m, n, ldc);
     if (status == CLNET_OK) status = check_epilogue(e, trans_a, trans_b, m, n, beta);
+    return status;
+}
+
+/* op_gemm_own_epi, or with b_panels (A B on gemm_nn_blocked only) B panel-major. */
+static int own_gemm(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                    float beta, cl_mem c, size_t c_off, int ldc, const struct gemm_epilogue *epi,
+                    bool b_panels)
+{
+    const struct gemm_epilogue none = {.kind = GEMM_EPI_NONE, .buf = c};
+    const struct gemm_epilogue *e = epi ? epi : &none;
+    int status = check_operands(trans_a, trans_b, m, n, k, a, a_off, lda, b, b_off, ldb, beta, c,
+                                c_off, ldc, e, b_panels);
     if (status != CLNET_OK) return status;
 
     int path;
     cl_int row_tiles;
     const enum kernel_id id = own_kernel(rt, trans_a, trans_b, m, n, k, &path, &row_tiles);
     const bool blocked = id == KERNEL_GEMM_NN_BLOCKED;
+    if (b_panels && !blocked)
+        return clnet_errorf(CLNET_ERR_INTERNAL, "gemm (own): B panel-major at %d x %d x %d, "
+                            "not a gemm_nn_blocked shape", m, n, k);
+    cl_int bp = b_panels;
     cl_ulong ao = a_off, bo = b_off, co = c_off, eo = e->off;
     cl_int ta = trans_a, tb = trans_b;
     cl_int eld = e->ld > 0 ? e->ld : 1, ek = (cl_int)e->kind, act = e->act;
@@ -206,8 +225,9 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
         RUNTIME_ARG(ao),    RUNTIME_ARG(lda),  RUNTIME_ARG(b),      RUNTIME_ARG(bo),
         RUNTIME_ARG(ldb),   RUNTIME_ARG(m),    RUNTIME_ARG(n),      RUNTIME_ARG(k),
         RUNTIME_ARG(alpha), RUNTIME_ARG(beta), RUNTIME_ARG(e->buf), RUNTIME_ARG(eo),
-        RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act),    RUNTIME_ARG(row_tiles)};
-    status = runtime_set_args(rt, id, args, N_ARGS(args) - (blocked ? 0 : 1));
+        RUNTIME_ARG(eld),   RUNTIME_ARG(ek),   RUNTIME_ARG(act),    RUNTIME_ARG(row_tiles),
+        RUNTIME_ARG(bp)};
+    status = runtime_set_args(rt, id, args, N_ARGS(args) - (blocked ? 0 : 2));
     if (status != CLNET_OK) return status;
 
     size_t tile_rows = id == KERNEL_GEMM_NT ? OWN_NT_ROWS
@@ -225,7 +245,7 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
 }
 
 int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
-                cl_mem x, cl_mem arena, int batch, float alpha, float beta)
+                cl_mem x, cl_mem arena, int batch, float alpha, float beta, cl_mem w0p)
 {
     if (!t->fits || batch <= 0 || batch > t->max_batch)
         return clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: B=%d (at most %d)%s", batch,
@@ -236,17 +256,49 @@ int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw
     if (status == CLNET_OK) status = check_matrix("the arena", arena, t->arena_floats - 1, 1, 1, 1);
     if (status == CLNET_OK)
         status = check_matrix("the parameters", c, t->dw_c_floats - 1, 1, 1, 1);
+    const int n0 = t->dw_table[2], n0_cols = (n0 + OWN_XN_COLS - 1) / OWN_XN_COLS * OWN_XN_COLS;
+    if (status == CLNET_OK && w0p && !dense_tail_dz_panels(t, 0))
+        status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: W's panel-major copy for a first "
+                              "layer of %d x %d, not on the panel path", m0, n0);
+    if (status == CLNET_OK && w0p)
+        status = check_matrix("W's panel-major copy", w0p, 0, 1, m0 * n0_cols, m0 * n0_cols);
     if (status != CLNET_OK) return status;
-    cl_int layers = t->n_layers, k = batch;
+    cl_int layers = t->n_layers, k = batch, w0p_on = w0p != NULL;
+    cl_mem w0p_buf = w0p ? w0p : c;
     const struct runtime_arg args[] = {RUNTIME_ARG(c),      RUNTIME_ARG(x), RUNTIME_ARG(arena),
                                        RUNTIME_ARG(dw_table), RUNTIME_ARG(layers),
                                        RUNTIME_ARG(k),      RUNTIME_ARG(alpha),
-                                       RUNTIME_ARG(beta)};
+                                       RUNTIME_ARG(beta),   RUNTIME_ARG(w0p_buf),
+                                       RUNTIME_ARG(w0p_on)};
     status = runtime_set_args(rt, KERNEL_GEMM_TN_LAYERS, args, N_ARGS(args));
     if (status != CLNET_OK) return status;
     /* tiles in groups of OWN_LOCAL, all alike but the column sums' and the smallest layers' */
     size_t items = (size_t)t->dw_items, local = OWN_LOCAL;
     return runtime_launch(rt, KERNEL_GEMM_TN_LAYERS, 1, &items, &local);
+}
+
+int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k,
+                    float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                    float beta, cl_mem c, size_t c_off, int ldc, const struct gemm_epilogue *epi)
+{
+    return own_gemm(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
+                    c_off, ldc, epi, false);
+}
+
+bool op_gemm_panels_ok(struct runtime *rt, int m, int n, int k)
+{
+    int path;
+    cl_int row_tiles;
+    return own_kernel(rt, false, false, m, n, k, &path, &row_tiles) ==
+           KERNEL_GEMM_NN_BLOCKED;
+}
+
+int op_gemm_nn_panels(struct runtime *rt, int m, int n, int k, cl_mem a, size_t a_off, int lda,
+                      cl_mem b, size_t b_off, cl_mem c, size_t c_off, int ldc,
+                      const struct gemm_epilogue *epi)
+{
+    return own_gemm(rt, false, false, m, n, k, 1.0f, a, a_off, lda, b, b_off, n, 0.0f, c, c_off,
+                    ldc, epi, true);
 }
 
 int op_gemm_own(struct runtime *rt, bool trans_a, bool trans_b, int m, int n, int k, float alpha,

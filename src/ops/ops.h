@@ -96,6 +96,15 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
                     int ldb, float beta, cl_mem c, size_t c_off, int ldc,
                     const struct gemm_epilogue *epi);
 
+/* op_gemm_own_epi's C = A B (alpha 1, beta 0) with B (K, N) stored panel-major: for each panel
+ * of OP_GEMM_TILE_COLS columns (the last one padded), its K rows of that many floats, panel
+ * after panel from b_off (as op_dense_dw's w0p). Only where op_gemm_own_epi takes
+ * gemm_nn_blocked (op_gemm_panels_ok), else CLNET_ERR_INTERNAL. */
+bool op_gemm_panels_ok(struct runtime *rt, int m, int n, int k);
+int op_gemm_nn_panels(struct runtime *rt, int m, int n, int k, cl_mem a, size_t a_off, int lda,
+                      cl_mem b, size_t b_off, cl_mem c, size_t c_off, int ldc,
+                      const struct gemm_epilogue *epi);
+
 /* dst (cols, rows) = src (rows, cols)^T: src at src_off floats with row stride ld (>= cols),
  * dst dense from offset 0; both must lie inside their buffers (else CLNET_ERR_INTERNAL). For
  * running an A B^T product as op_gemm(A, B^T) where that is faster (layers/dense.c). */
@@ -149,9 +158,11 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
  * instead of one op_gemm_own_epi per layer, with the same sums: C = alpha dW + beta C at each
  * layer's W in c, and its column sums of dz likewise at its b (alpha 1, beta 0: the gradients;
  * alpha -lr, beta 1: plain SGD on the parameters). x is the batch (batch, units[0]); dw_table
- * holds t->dw_table on the device. */
+ * holds t->dw_table on the device. w0p (NULL: none): the first layer's W = C as it leaves, also
+ * stored panel-major there (as dense_tail_dz_panels lays out dz: the first layer's dz must be
+ * panel-major), for op_gemm_nn_panels. */
 int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
-                cl_mem x, cl_mem arena, int batch, float alpha, float beta);
+                cl_mem x, cl_mem arena, int batch, float alpha, float beta, cl_mem w0p);
 /* op_gemm_own's tile path for A B or A^T B of M rows and N columns: 0 narrow (N <= 16), 1
  * guarded (N < 32 or M < 10), 2 wide; the tiles' rows and columns. */
 int op_gemm_own_path(int m, int n);

@@ -100,6 +100,7 @@ static int snapshot(struct trainer *t, bool restore)
     size_t bytes = s->model.n_params * sizeof(float);
     cl_mem live[3] = {s->model.params, t->optim.state[0], t->optim.state[1]};
     int status = CLNET_OK;
+    if (restore) s->model.params_version++;
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && bytes > 0; i++)
         status = restore ? op_copy(s->rt, live[i], t->chunk.snapshot[i], bytes)
                          : op_copy(s->rt, t->chunk.snapshot[i], live[i], bytes);
