@@ -43,6 +43,13 @@ void dense_stack_free(struct dense_stack *s)
     free(s);
 }
 
+/* The smallest first layer's W kept panel-major too. The copy's second store costs the dW
+ * launch about what it saves the forward where W stays in cache between steps: net_profile,
+ * 1000 steps, the copy against none: h100 (784 x 100 floats, 0.31 MB) dW +10-16 us, forward
+ * the same, h200 (0.63 MB) -25-30 and +10-22 us, h400 (1.25 MB) -52-57 and +36-38 us, h750
+ * (2.35 MB) -150 and +85 us (bench/RESULTS.md, session 16). */
+#define W0P_MIN_BYTES ((size_t)1 << 20)
+
 /* The floats of a first layer's W panel-major: its inputs' rows of whole panels of units. */
 static size_t w0p_floats(const struct layer *l)
 {
@@ -99,7 +106,8 @@ int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
     for (int i = 1; i < n && status == CLNET_OK; i++)
         if (m->layers[i].plan->sgd_fused != m->layers[0].plan->sgd_fused)
             status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: SGD fused in some layers");
-    if (status == CLNET_OK && m->layers[0].plan->sgd_fused && dense_tail_dz_panels(&s->layout, 0))
+    if (status == CLNET_OK && m->layers[0].plan->sgd_fused && dense_tail_dz_panels(&s->layout, 0) &&
+        w0p_floats(&m->layers[0]) * sizeof(float) >= W0P_MIN_BYTES)
         status = runtime_alloc(m->rt, &s->w0p, w0p_floats(&m->layers[0]) * sizeof(float),
                                "the dense stack's copy of W");
     if (status != CLNET_OK && s) {

@@ -406,13 +406,15 @@ END_TEST
  * (CLNET_DENSE_STACK=0): with fused SGD, Adam and momentum (the gradient arena), both losses,
  * batches that fill the kernel's 16-row blocks or not, and layers narrower than its 16-unit
  * tiles; the dW launch (op_dense_dw) with two layers on the wide tile path, one guarded, one
- * narrow, and one of 5 inputs. */
+ * narrow, and one of 5 inputs; and a first layer of 350 units, whose W the stack keeps
+ * panel-major too with fused SGD (W0P_MIN_BYTES), its last panel 30 units wide. */
 START_TEST(test_dense_stack_same_bits)
 {
-    static const char *const variants[][2] = {
-        {"sgd: {lr: 0.5}", "cross_entropy\n  batch_size: 37"},
-        {"adam: {lr: 0.003}", "naive_softmax_log\n  batch_size: 32"},
-        {"sgd: {lr: 0.1, momentum: 0.9}", "cross_entropy\n  batch_size: 16"}};
+    static const char *const variants[][3] = {
+        {"sgd: {lr: 0.5}", "cross_entropy\n  batch_size: 37", "40"},
+        {"adam: {lr: 0.003}", "naive_softmax_log\n  batch_size: 32", "40"},
+        {"sgd: {lr: 0.1, momentum: 0.9}", "cross_entropy\n  batch_size: 16", "40"},
+        {"sgd: {lr: 0.1}", "cross_entropy\n  batch_size: 23", "350"}};
     const char *user = getenv("CLNET_DENSE_STACK");
     char *saved = user ? strdup(user) : NULL;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
@@ -421,7 +423,7 @@ START_TEST(test_dense_stack_same_bits)
                  "model:\n"
                  "  input: [784]\n"
                  "  layers:\n"
-                 "    - dense: {units: 40, activation: sigmoid}\n"
+                 "    - dense: {units: %s, activation: sigmoid}\n"
                  "    - dense: {units: 36, activation: relu}\n"
                  "    - dense: {units: 24, activation: relu}\n"
                  "    - dense: {units: 5, activation: tanh}\n"
@@ -434,7 +436,7 @@ START_TEST(test_dense_stack_same_bits)
                  "  eval_every: 20\n"
                  "  eval_batch_size: 100\n"
                  "  loss: %s\n",
-                 variants[v][0], variants[v][1]);
+                 variants[v][2], variants[v][0], variants[v][1]);
         snprintf(name, sizeof name, "stack%zu.yaml", v);
         char *config = write_config(name, body);
         char *dirs[2];
