@@ -110,7 +110,7 @@ static void check_epi_bias_act(struct sc *c, const struct epi_case *t)
     if (t->nn != KERNEL_GEMM_NN_BLOCKED || c->status != CLNET_OK) return;
     /* the same from B panel-major (op_gemm_nn_panels, the dense stack's copy of W), its
      * padding NaN: it must reach no stored column */
-    const size_t w = OP_GEMM_TILE_COLS, nb = (size_t)k * ((n + w - 1) / w * w);
+    const size_t w = OP_GEMM_TILE_COLS, nb = (size_t)k * op_gemm_panel_cols((size_t)n);
     float *bp = sc_host(c, nb, 0.0f, NAN);
     if (!bp) return;
     for (size_t p = 0; p < (size_t)k; p++)

@@ -53,8 +53,7 @@ void dense_stack_free(struct dense_stack *s)
 /* The floats of a first layer's W panel-major: its inputs' rows of whole panels of units. */
 static size_t w0p_floats(const struct layer *l)
 {
-    const size_t w = OP_GEMM_TILE_COLS;
-    return l->in_size * ((l->out_size + w - 1) / w * w);
+    return l->in_size * op_gemm_panel_cols(l->out_size);
 }
 
 /* s->w0p = the first layer's W in params, panel-major with zeros past its units (by the host:

@@ -84,7 +84,7 @@ int dense_tail_layout(struct dense_tail_layout *t, int n_layers, const int *unit
         off += rows * o;
         t->dz_off[i] = off; /* panel-major: whole panels of OP_GEMM_TILE_COLS units */
         if (dz_panels(n_layers, units, (int)i))
-            o = (o + OP_GEMM_TILE_COLS - 1) / OP_GEMM_TILE_COLS * OP_GEMM_TILE_COLS;
+            o = op_gemm_panel_cols(o);
         off += rows * o;
     }
     /* a work-item's scratch: dz^T twice, then each layer's y^T, DENSE_TAIL_ROWS floats a unit */

@@ -177,7 +177,7 @@ static int check_operands(bool trans_a, bool trans_b, int m, int n, int k, cl_me
     int status = check_shape(m, n, k, lda, ldb, ldc);
     if (status == CLNET_OK)
         status = check_matrix("A", a, a_off, trans_a ? k : m, trans_a ? m : k, lda);
-    const int panels_cols = (n + OWN_XN_COLS - 1) / OWN_XN_COLS * OWN_XN_COLS;
+    const int panels_cols = (int)op_gemm_panel_cols((size_t)n);
     if (status == CLNET_OK) /* panel-major: k rows of each panel, panel after panel */
         status = b_panels ? check_matrix("B (panel-major)", b, b_off, 1, k * panels_cols,
                                          k * panels_cols)
@@ -256,7 +256,7 @@ int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw
     if (status == CLNET_OK) status = check_matrix("the arena", arena, t->arena_floats - 1, 1, 1, 1);
     if (status == CLNET_OK)
         status = check_matrix("the parameters", c, t->dw_c_floats - 1, 1, 1, 1);
-    const int n0 = t->dw_table[2], n0_cols = (n0 + OWN_XN_COLS - 1) / OWN_XN_COLS * OWN_XN_COLS;
+    const int n0 = t->dw_table[2], n0_cols = (int)op_gemm_panel_cols((size_t)n0);
     if (status == CLNET_OK && w0p && !dense_tail_dz_panels(t, 0))
         status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: W's panel-major copy for a first "
                               "layer of %d x %d, not on the panel path", m0, n0);
@@ -283,6 +283,11 @@ int op_gemm_own_epi(struct runtime *rt, bool trans_a, bool trans_b, int m, int n
 {
     return own_gemm(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
                     c_off, ldc, epi, false);
+}
+
+size_t op_gemm_panel_cols(size_t n)
+{
+    return (n + OWN_XN_COLS - 1) / OWN_XN_COLS * OWN_XN_COLS;
 }
 
 bool op_gemm_panels_ok(struct runtime *rt, int m, int n, int k)

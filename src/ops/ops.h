@@ -166,6 +166,9 @@ int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw
 /* op_gemm_own's tile path for A B or A^T B of M rows and N columns: 0 narrow (N <= 16), 1
  * guarded (N < 32 or M < 10), 2 wide; the tiles' rows and columns. */
 int op_gemm_own_path(int m, int n);
+/* n columns rounded up to whole panels of OP_GEMM_TILE_COLS: a panel-major matrix's row width
+ * (op_gemm_nn_panels' B, op_dense_dw's w0p, a panel-major dz). */
+size_t op_gemm_panel_cols(size_t n);
 #define OP_GEMM_TILE_ROWS 10   /* cl/gemm.cl: GEMM_TM */
 #define OP_GEMM_TILE_COLS 32   /* cl/gemm.cl: GEMM_W */
 #define OP_GEMM_NARROW_ROWS 12 /* cl/gemm.cl: GEMM_NARROW_TM, the narrow path's rows (one panel) */
