@@ -128,8 +128,7 @@ gemm_xn_sums(float16 (*acc)[GEMM_NV], const __global float *a, int lda, const __
 /* A whole tile without an elementwise epilogue: C = alpha acc + beta C as vectors. */
 static inline __attribute__((always_inline)) void
 gemm_store_whole(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, float alpha,
-                 float beta, int i0, int j0, const int tm, const int nv, __global float *c2,
-                 int ldc2)
+                 float beta, int i0, int j0, const int tm, const int nv)
 {
 #pragma unroll
     for (int r = 0; r < tm; r++) {
@@ -140,7 +139,6 @@ gemm_store_whole(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, flo
             float16 y = (float16)(alpha)*acc[r][v];
             if (beta != 0.0f) y = y + (float16)(beta)*vload16(v, crow);
             vstore16(y, v, crow);
-            if (c2) vstore16(y, v, c2 + (size_t)(i0 + r) * (size_t)ldc2 + j0);
         }
     }
 }
@@ -175,7 +173,7 @@ gemm_store_whole_epi(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows,
 static inline __attribute__((always_inline)) void
 gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int n_cols, int n,
                 float beta, int i0, int j0, int shift, int rshift, const int nv,
-                const __global float *e, int e_ld, int epi, int act, __global float *c2, int ldc2)
+                const __global float *e, int e_ld, int epi, int act)
 {
     if (epi == GEMM_EPI_BIAS_ACT) {
 #pragma unroll 1
@@ -195,7 +193,6 @@ gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int 
             float y = beta == 0.0f ? t[r][jl] : t[r][jl] + beta * crow[jl];
             if (epi == GEMM_EPI_ACT_GRAD) y = act_gradient(y, erow[jl], act);
             crow[jl] = y;
-            if (c2) c2[(size_t)(i0 + r) * (size_t)ldc2 + j0 + jl] = y;
         }
     }
 }
@@ -205,8 +202,7 @@ gemm_store_edge(__global float *c, int ldc, float (*t)[GEMM_W], int n_rows, int 
 static inline __attribute__((always_inline)) void
 gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n, float alpha,
               float beta, int i0, int j0, int shift, int rshift, const int tm, const int nv,
-              const int guarded, const __global float *e, int e_ld, int epi, int act,
-              __global float *c2, int ldc2)
+              const int guarded, const __global float *e, int e_ld, int epi, int act)
 {
     /* Expected: else LLVM weighs the rolled edge loops below above the k loop and spills the
      * k loop's row offsets to make room for them (gemm_tn_wide 2-5% slower). */
@@ -214,7 +210,7 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
     /* whole: inside the matrix (a panel-major B's last panel computes past column n) */
     const int whole = !guarded && shift == 0 && rshift == 0 && j0 + 16 * nv <= n;
     if (__builtin_expect(whole && !elementwise, 1)) {
-        gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv, c2, ldc2);
+        gemm_store_whole(c, ldc, acc, m, alpha, beta, i0, j0, tm, nv);
         return;
     }
     /* Through private memory in loops left rolled: the activation's vector code is inlined once
@@ -231,7 +227,7 @@ gemm_xn_store(__global float *c, int ldc, float16 (*acc)[GEMM_NV], int m, int n,
         gemm_store_whole_epi(c, ldc, t, n_rows, beta, i0, j0, nv, e, e_ld, epi, act);
     else
         gemm_store_edge(c, ldc, t, n_rows, n_cols, n, beta, i0, j0, shift, rshift, nv, e, e_ld,
-                        epi, act, c2, ldc2);
+                        epi, act);
 }
 
 /* The tile of gemm_nn_* / gemm_tn_*: its sums (gemm_xn_sums), then its store. */
@@ -239,12 +235,12 @@ static inline __attribute__((always_inline)) void
 gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const __global float *b,
              int ldb, int m, int n, int k, float alpha, float beta, int i0, int j0, int shift,
              int rshift, const int tm, const int nv, const int trans_a, const int guarded,
-             const __global float *e, int e_ld, int epi, int act, __global float *c2, int ldc2)
+             const __global float *e, int e_ld, int epi, int act)
 {
     float16 acc[GEMM_TM_MAX][GEMM_NV];
     gemm_xn_sums(acc, a, lda, b, ldb, m, n, k, i0, j0, tm, nv, trans_a, guarded);
     gemm_xn_store(c, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift, tm, nv, guarded, e,
-                  e_ld, epi, act, c2, ldc2);
+                  e_ld, epi, act);
 }
 
 /* The three tile paths of A B and A^T B, one kernel each (ops/gemm.c picks by N). Global
@@ -262,9 +258,9 @@ gemm_xn_tile(__global float *c, int ldc, const __global float *a, int lda, const
     __global float *c, ulong c_off, int ldc, const __global float *a, ulong a_off, int lda,   \
         const __global float *b, ulong b_off, int ldb, int m, int n, int k, float alpha,       \
         float beta, __global float *e, ulong e_off, int e_ld, int epi, int act
-#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, RSHIFT, TM, NV, GUARDED, C2, LDC2)                  \
+#define GEMM_XN_TILE_ARGS(I0, J0, SHIFT, RSHIFT, TM, NV, GUARDED)                             \
     c + c_off, ldc, a + a_off, lda, b + b_off, ldb, m, n, k, alpha, beta, I0, J0, SHIFT, RSHIFT, \
-        TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act, C2, LDC2
+        TM, NV, trans_a, GUARDED, e + e_off, e_ld, epi, act
 
 static inline __attribute__((always_inline)) void
 gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
@@ -276,7 +272,7 @@ gemm_xn_narrow(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
             gemm_colsum(e + e_off, b + b_off, ldb, n, k, 0, 0, 1, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1, 0, 0));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, 0, 0, 0, GEMM_NARROW_TM, 1, 1));
 }
 
 static inline __attribute__((always_inline)) void
@@ -289,7 +285,7 @@ gemm_xn_guarded(GEMM_XN_PARAMS, const int trans_a, int gx, int gy)
             gemm_colsum(e + e_off, b + b_off, ldb, n, k, j0, 0, GEMM_NV, 1, alpha, beta);
         return;
     }
-    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1, 0, 0));
+    gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, 0, 0, GEMM_TM, GEMM_NV, 1));
 }
 
 /* The wide paths' column panel from *j0: whether it is the last one with at most 16 columns
@@ -308,39 +304,39 @@ static inline __attribute__((always_inline)) int gemm_last_panel(int n, int *j0,
     return last16;
 }
 
-/* B stored panel-major (gemm_tn_layers' dz from cl/dense_tail.cl, the dense stack's copy of
- * its first layer's W): panel j0 / GEMM_W holds B's columns from j0, GEMM_W floats a row for K
- * rows, from b_off + j0 K, each row read as whole aligned vectors, one stream (at dW = x^T dz,
- * 784 x 750 x 100, a row-major panel's rows lie 3,000 bytes apart and the hardware prefetcher
- * does not follow them). The panel from *j0 as a matrix of its own: B, C and e moved to its
- * column 0, *n its columns (the last panel computes past them from its padding and stores only
- * its own; not shifted); whether it is the last one with at most 16 columns. */
+/* B stored panel-major (gemm_tn_layers' dz from cl/dense_tail.cl, the dense stack's first W):
+ * panel j0 / GEMM_W holds B's columns from j0, GEMM_W floats a row for K rows, from b_off +
+ * j0 K, read as one stream of aligned vectors (row-major, at 784 x 750 x 100 a panel's rows lie
+ * 3,000 bytes apart, which the prefetcher does not follow). The panel from *j0 as a matrix of
+ * its own: B, C (panel-major too with c_panels: M rows a panel) and e moved to its column 0, *n
+ * its columns (the last panel computes past them from its padding and stores only its own;
+ * not shifted); whether it is the last one with at most 16 columns. */
 static inline __attribute__((always_inline)) int
-gemm_b_panel(int *j0, int *n, int k, ulong *b_off, int *ldb, ulong *c_off, ulong *e_off)
+gemm_b_panel(int *j0, int *n, int m, int k, ulong *b_off, int *ldb, ulong *c_off, int *ldc,
+             const int c_panels, ulong *e_off)
 {
     const int last16 = *j0 + 16 >= *n;
     *b_off += (ulong)*j0 * (ulong)k;
     *ldb = GEMM_W;
-    *c_off += (ulong)*j0;
+    *c_off += (ulong)*j0 * (ulong)(c_panels ? m : 1);
+    if (c_panels) *ldc = GEMM_W;
     *e_off += (ulong)*j0;
     *n -= *j0;
     *j0 = 0;
     return last16;
 }
 
-/* gemm_xn_wide, with B panel-major (b_panels) and each tile also stored into c2 (not 0) as
- * panel-major C, as gemm_b_panel lays out B (for the dense stack's copy of W). */
+/* gemm_xn_wide, B panel-major with b_panels, and C too with c_panels (and b_panels). */
 static inline __attribute__((always_inline)) void
 gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels,
-               __global float *c2)
+               const int c_panels)
 {
     int i0 = gy * GEMM_TM;
     int j0 = gx * GEMM_W;
     if (j0 >= n) return;
     int shift = 0, last16;
-    if (c2) c2 += (size_t)j0 * (size_t)m;
     if (b_panels)
-        last16 = gemm_b_panel(&j0, &n, k, &b_off, &ldb, &c_off, &e_off);
+        last16 = gemm_b_panel(&j0, &n, m, k, &b_off, &ldb, &c_off, &ldc, c_panels, &e_off);
     else
         last16 = gemm_last_panel(n, &j0, &shift);
     if (i0 >= m) {
@@ -358,9 +354,9 @@ gemm_xn_wide_b(GEMM_XN_PARAMS, const int trans_a, int gx, int gy, int b_panels,
         i0 = m - GEMM_TM;
     }
     if (last16)
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0, c2, GEMM_W));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, 1, 0));
     else
-        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0, c2, GEMM_W));
+        gemm_xn_tile(GEMM_XN_TILE_ARGS(i0, j0, shift, rshift, GEMM_TM, GEMM_NV, 0));
 }
 
 static inline __attribute__((always_inline)) void
@@ -396,8 +392,9 @@ GEMM_XN_KERNEL(gemm_tn_wide, gemm_xn_wide, 1)
  * top one's). One work-item per tile, then one per column panel for the column sums: work-items
  * of about equal work, which PoCL's shrinking chunks of work-groups share evenly (a work-group
  * per row of tiles was slower: bench/RESULTS.md, session 15). K is the batch. w0p_on: the first
- * layer's W as it leaves also into w0p, panel-major (gemm_xn_wide_b). The same sums in the same
- * order as gemm_tn_*: the same bits as one launch per layer. */
+ * layer's W is w0p's, panel-major (the dense stack keeps it so for its forward), not c's; it
+ * must be on the panel path. The same sums in the same order as gemm_tn_*: the same bits as one
+ * launch per layer. */
 #define GEMM_LAYERS_FIELDS 8 /* ops/ops.h: DENSE_DW_FIELDS */
 __kernel void gemm_tn_layers(__global float *c, const __global float *x,
                              const __global float *arena, const __global int *table,
@@ -413,11 +410,14 @@ __kernel void gemm_tn_layers(__global float *c, const __global float *x,
     const int gx = q % panels, gy = q / panels; /* gy past the column sums' row: no work */
     const __global float *a = a_off < 0 ? x : arena;
     const ulong ao = a_off < 0 ? 0 : (ulong)a_off;
+    const int w_panels = l == 0 && w0p_on && t[7] == 3;
+    __global float *w = w_panels ? w0p : c;
+    const ulong wo = w_panels ? 0 : (ulong)t[5];
 #define GEMM_LAYER_ARGS                                                                        \
-    c, (ulong)t[5], n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c, (ulong)t[6], 1, \
+    w, wo, n, a, ao, m, arena, (ulong)t[4], n, m, n, k, alpha, beta, c, (ulong)t[6], 1,         \
         GEMM_EPI_COLSUM, 0, 1, gx, gy
     if (t[7] >= 2)
-        gemm_xn_wide_b(GEMM_LAYER_ARGS, t[7] == 3, l == 0 && w0p_on && t[7] == 3 ? w0p : 0);
+        gemm_xn_wide_b(GEMM_LAYER_ARGS, t[7] == 3, w_panels);
     else if (t[7] == 1)
         gemm_xn_guarded(GEMM_LAYER_ARGS);
     else
@@ -468,7 +468,7 @@ gemm_nn_blocked_tiles(GEMM_XN_PARAMS, int t0, int nt, int j0, int shift, const i
                         part[t][r][v] = acc[r][v];
             } else {
                 gemm_xn_store(c + c_off, ldc, acc, m, n, alpha, beta, i0, j0, shift, rshift,
-                              GEMM_TM, nv, 0, e + e_off, e_ld, epi, act, 0, 0);
+                              GEMM_TM, nv, 0, e + e_off, e_ld, epi, act);
             }
         }
     }
@@ -487,7 +487,7 @@ __kernel void gemm_nn_blocked(GEMM_XN_PARAMS, const int rt, const int b_panels)
     const int nt = min(rt, tiles_m - t0);
     int shift = 0, last16;
     if (b_panels)
-        last16 = gemm_b_panel(&j0, &n, k, &b_off, &ldb, &c_off, &e_off);
+        last16 = gemm_b_panel(&j0, &n, m, k, &b_off, &ldb, &c_off, &ldc, 0, &e_off);
     else
         last16 = gemm_last_panel(n, &j0, &shift);
     if (last16)

@@ -296,8 +296,9 @@ static void check_dense_tail(struct sc *c, int loss)
  * 40 -> 7 narrow, 7 -> 23 guarded, 23 -> 36 wide with the top layer's dz batch-major and a
  * shifted last panel) for 19 rows of at most 23: each layer's x^T dz and the column sums of
  * its dz, as gradients (alpha 1, beta 0) or as a fused SGD step (alpha -0.5, beta 1), onto
- * parameters at offsets into their arena whose gaps must stay as they were; the SGD step also
- * into the first layer's panel-major copy of W, whose padding must stay as it was. */
+ * parameters at offsets into their arena whose gaps must stay as they were; the SGD step with
+ * the first layer's W panel-major in a buffer of its own (the dense stack's), where it is
+ * updated, its padding and its rows in the arena left as they were. */
 static void check_dense_dw(struct sc *c, bool sgd)
 {
     enum { L = 4, B = 19, MAX_B = 23, N0 = 45, N1 = 40, N2 = 7, N3 = 23, N4 = 36, W0 = 3,
@@ -317,9 +318,13 @@ static void check_dense_dw(struct sc *c, bool sgd)
     cl_mem xd = x ? sc_buffer(c, x, (size_t)B * N0 * sizeof *x) : NULL;
     cl_mem td = sc_buffer(c, t.dw_table, L * DENSE_DW_FIELDS * sizeof *t.dw_table);
     cl_mem pd = sc_output(c, p0, P);
-    enum { NP = N0 * 64 }; /* W0's copy: 45 rows of two 32-unit panels */
-    cl_mem wpd = sgd ? sc_output(c, NULL, NP) : NULL;
-    float *want_wp = sgd ? sc_with_canaries(c, NULL, NP) : NULL;
+    enum { NP = N0 * 64 }; /* W0 panel-major: 45 rows of two 32-unit panels */
+    float *wp = sgd ? sc_host(c, NP, 1.0f, 0.0f) : NULL, w0[N0 * N1];
+    for (int p = 0; wp && p0 && p < N0; p++)
+        for (int j = 0; j < N1; j++)
+            wp[j / 32 * N0 * 32 + p * 32 + j % 32] = w0[p * N1 + j] = p0[W0 + p * N1 + j];
+    cl_mem wpd = wp ? sc_output(c, wp, NP) : NULL;
+    float *want_wp = wp ? sc_with_canaries(c, wp, NP) : NULL;
     const float alpha = sgd ? -0.5f : 1.0f, beta = sgd ? 1.0f : 0.0f;
     SC_OP(c, op_dense_dw(c->rt, &t, td, pd, xd, ad, B, alpha, beta, wpd));
     if (c->status == CLNET_OK) {
@@ -330,7 +335,8 @@ static void check_dense_dw(struct sc *c, bool sgd)
             for (int p = 0; p < B; p++) /* dz batch-major, from its layout in the arena */
                 for (int j = 0; j < n; j++)
                     dz[p * n + j] = arena[dense_tail_dz_at(&t, i, B, p, j)];
-            ref_gemm(true, false, m, n, B, alpha, a, m, dz, n, beta, want + w_off[i], n);
+            float *w = i == 0 && want_wp ? w0 : want + w_off[i]; /* W0's rows stay */
+            ref_gemm(true, false, m, n, B, alpha, a, m, dz, n, beta, w, n);
             for (int j = 0; j < n; j++) {
                 float sum = 0.0f;
                 for (int p = 0; p < B; p++)
@@ -345,7 +351,7 @@ static void check_dense_dw(struct sc *c, bool sgd)
                    P + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, P)), SC_TOL);
         for (int p = 0; want_wp && p < N0; p++)
             for (int j = 0; j < N1; j++)
-                want_wp[j / 32 * N0 * 32 + p * 32 + j % 32] = want[W0 + p * N1 + j];
+                want_wp[j / 32 * N0 * 32 + p * 32 + j % 32] = w0[p * N1 + j];
         snprintf(what, sizeof what, "45 -> 40: W panel-major, SGD step");
         if (want_wp)
             sc_compare(c, SC_LINE(KERNEL_GEMM_TN_LAYERS), what, sc_download_all(c, wpd, NP),

@@ -22,11 +22,12 @@
 struct dense_stack {
     struct dense_tail_layout layout;
     cl_mem arena, table, dw_table;
-    /* With fused SGD and the first layer's dz panel-major (dense_tail_dz_panels): its W also
-     * panel-major, for its forward (op_gemm_nn_panels: at 100 x 750 x 784 gemm_nn_blocked
+    /* With fused SGD and the first layer's dz panel-major (dense_tail_dz_panels): its W kept
+     * panel-major, read by its forward (op_gemm_nn_panels: at 100 x 750 x 784 gemm_nn_blocked
      * reads row-major W's 32-column panels 3,000 bytes a row apart, which the prefetcher does
-     * not follow). op_dense_dw stores every updated W into it too, so after a fused step it is
-     * current; packed here from params when they were written otherwise (params_version). */
+     * not follow) and updated there by op_dense_dw, which then leaves params' rows of it
+     * behind (m->params_behind) until dense_stack_sync copies them back. Copied from params
+     * when they were written otherwise (params_version), e.g. at the start. */
     cl_mem w0p;
     uint64_t w0p_version; /* params_version + 1 when w0p was last current, 0 never */
 };
@@ -43,37 +44,34 @@ void dense_stack_free(struct dense_stack *s)
     free(s);
 }
 
-/* The smallest first layer's W kept panel-major too. The copy's second store costs the dW
- * launch about what it saves the forward where W stays in cache between steps: net_profile,
- * 1000 steps, the copy against none: h100 (784 x 100 floats, 0.31 MB) dW +10-16 us, forward
- * the same, h200 (0.63 MB) -25-30 and +10-22 us, h400 (1.25 MB) -52-57 and +36-38 us, h750
- * (2.35 MB) -150 and +85 us (bench/RESULTS.md, session 16). */
-#define W0P_MIN_BYTES ((size_t)1 << 20)
-
 /* The floats of a first layer's W panel-major: its inputs' rows of whole panels of units. */
 static size_t w0p_floats(const struct layer *l)
 {
     return l->in_size * op_gemm_panel_cols(l->out_size);
 }
 
-/* s->w0p = the first layer's W in params, panel-major with zeros past its units (by the host:
- * only when params were written other than by a fused step, e.g. at the start). */
-static int pack_w0(struct dense_stack *s, struct model *m)
+/* The first layer's W from params' rows into s->w0p's panels (to_panels), or back: one block
+ * copy a panel, on the device. The padding past the units is never copied (zeros from open). */
+static int copy_w0(struct dense_stack *s, struct model *m, bool to_panels)
 {
     const struct layer *l = &m->layers[0];
-    const size_t in = l->in_size, out = l->out_size, w = OP_GEMM_TILE_COLS, np = w0p_floats(l);
-    float *rows = malloc(in * out * sizeof *rows), *panels = calloc(np, sizeof *panels);
-    int status = rows && panels ? runtime_download(m->rt, rows, m->params,
-                                                   l->w_off * sizeof(float),
-                                                   in * out * sizeof(float))
-                                : clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for W's copy");
-    for (size_t j = 0; status == CLNET_OK && j < out; j++)
-        for (size_t p = 0; p < in; p++)
-            panels[j / w * in * w + p * w + j % w] = rows[p * out + j];
-    if (status == CLNET_OK)
-        status = runtime_upload(m->rt, s->w0p, 0, panels, np * sizeof(float));
-    free(rows);
-    free(panels);
+    const size_t in = l->in_size, out = l->out_size, w = OP_GEMM_TILE_COLS;
+    int status = CLNET_OK;
+    for (size_t j = 0; j < out && status == CLNET_OK; j += w) {
+        const size_t panel = j * in, row = l->w_off + j, cols = out - j < w ? out - j : w;
+        status = to_panels ? op_copy_block(m->rt, s->w0p, panel, w, m->params, row, out, in, cols)
+                           : op_copy_block(m->rt, m->params, row, out, s->w0p, panel, w, in, cols);
+    }
+    return status;
+}
+
+int dense_stack_sync(struct dense_stack *s, struct model *m)
+{
+    if (!m->params_behind) return CLNET_OK;
+    int status = s && s->w0p ? copy_w0(s, m, false)
+                             : clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: params behind "
+                                            "without W's panel-major copy");
+    if (status == CLNET_OK) m->params_behind = false;
     return status;
 }
 
@@ -105,10 +103,11 @@ int dense_stack_open(struct dense_stack **out, const struct model *m, int rows)
     for (int i = 1; i < n && status == CLNET_OK; i++)
         if (m->layers[i].plan->sgd_fused != m->layers[0].plan->sgd_fused)
             status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: SGD fused in some layers");
-    if (status == CLNET_OK && m->layers[0].plan->sgd_fused && dense_tail_dz_panels(&s->layout, 0) &&
-        w0p_floats(&m->layers[0]) * sizeof(float) >= W0P_MIN_BYTES)
+    if (status == CLNET_OK && m->layers[0].plan->sgd_fused && dense_tail_dz_panels(&s->layout, 0))
         status = runtime_alloc(m->rt, &s->w0p, w0p_floats(&m->layers[0]) * sizeof(float),
-                               "the dense stack's copy of W");
+                               "the first layer's W panel-major");
+    if (status == CLNET_OK && s->w0p) /* the padding, which copy_w0 never writes */
+        status = op_fill(m->rt, s->w0p, 0, w0p_floats(&m->layers[0]), 0.0f);
     if (status != CLNET_OK && s) {
         dense_stack_free(s);
         return status;
@@ -124,8 +123,10 @@ int dense_stack_step(struct dense_stack *s, struct model *m, cl_mem x, cl_mem la
     struct layer *l0 = &m->layers[0];
     const bool panels =
         s->w0p && op_gemm_panels_ok(m->rt, batch, (int)l0->out_size, (int)l0->in_size);
-    int status = CLNET_OK;
-    if (panels && s->w0p_version != m->params_version + 1) status = pack_w0(s, m);
+    /* the rows path (a batch too small for the panels' kernel) reads and updates params' W */
+    int status = panels ? CLNET_OK : dense_stack_sync(s, m);
+    if (status == CLNET_OK && panels && s->w0p_version != m->params_version + 1)
+        status = copy_w0(s, m, true);
     if (status == CLNET_OK)
         status = layer_dense_forward_own(l0, m, x, s->arena, t->y_off[0], batch,
                                          panels ? s->w0p : NULL);
@@ -138,8 +139,12 @@ int dense_stack_step(struct dense_stack *s, struct model *m, cl_mem x, cl_mem la
     if (status == CLNET_OK)
         status = op_dense_dw(m->rt, t, s->dw_table, fused ? m->params : m->grads, x, s->arena,
                              batch, fused ? -m->sgd_lr : 1.0f, fused ? 1.0f : 0.0f,
-                             fused ? s->w0p : NULL);
-    if (status == CLNET_OK && fused && s->w0p) /* every element of W went into it */
+                             panels ? s->w0p : NULL);
+    if (status == CLNET_OK && panels) { /* W went on in w0p only (w0p: fused SGD) */
         s->w0p_version = m->params_version + 1;
+        m->params_behind = true;
+    } else if (s->w0p) {
+        s->w0p_version = 0;
+    }
     return status;
 }

@@ -223,6 +223,9 @@ struct dense_stack;
 int dense_stack_open(struct dense_stack **s, const struct model *m, int rows);
 int dense_stack_step(struct dense_stack *s, struct model *m, cl_mem x, cl_mem labels,
                      cl_mem row_loss, cl_mem row_correct, size_t row_off, int batch, int loss);
+/* Copies the first layer's W back into params' rows when the stack's steps left them behind
+ * (model_params_sync). */
+int dense_stack_sync(struct dense_stack *s, struct model *m);
 void dense_stack_free(struct dense_stack *s);
 
 /* y (rows, o) = the sum of the k blocks of x (rows, k o), in block order: add's forward, and

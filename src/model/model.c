@@ -194,9 +194,20 @@ int model_init_params(struct model *m, float *host_params)
     return state_from_files(m);
 }
 
-int model_upload_params(struct model *m, const float *host_params)
+void model_params_written(struct model *m)
 {
     m->params_version++;
+    m->params_behind = false;
+}
+
+int model_params_sync(struct model *m)
+{
+    return m->params_behind ? dense_stack_sync(m->stack, m) : CLNET_OK;
+}
+
+int model_upload_params(struct model *m, const float *host_params)
+{
+    model_params_written(m);
     if (m->n_params == 0)
         return CLNET_OK;
     return runtime_upload(m->rt, m->params, 0, host_params, m->n_params * sizeof(float));
@@ -204,8 +215,9 @@ int model_upload_params(struct model *m, const float *host_params)
 
 int model_download_params(struct model *m, float *host_params)
 {
-    if (m->n_params == 0)
-        return CLNET_OK;
+    int status = model_params_sync(m);
+    if (m->n_params == 0 || status != CLNET_OK)
+        return status;
     return runtime_download(m->rt, host_params, m->params, 0, m->n_params * sizeof(float));
 }
 

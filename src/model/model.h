@@ -37,9 +37,13 @@ struct model {
      * each layer's part is its layer.plan. */
     struct plan plan;
     struct dense_stack *stack; /* the dense stack's buffers when plan.dense_stack.on */
-    /* Bumped by every write to params other than a training step's (model_upload_params, the
-     * trainer's snapshot restore): the dense stack's panel-major copy of W follows it. */
+    /* Bumped by every write to params other than a training step's (model_params_written):
+     * the dense stack's panel-major first W follows it. */
     uint64_t params_version;
+    /* params' first W is behind the dense stack's panel-major one (a fused step updated only
+     * that): model_params_sync, which every reader of params but the stack's step calls first,
+     * copies it back. */
+    bool params_behind;
     /* The rate of a plain SGD step fused into the dW GEMMs (plan.sgd_fused), set per step. */
     float sgd_lr;
     /* A graph model's buffers (model/graph_run.c), when plan.graph.on; else NULL. */
@@ -90,6 +94,11 @@ int model_init_params(struct model *m, float *host_params);
 
 int model_upload_params(struct model *m, const float *host_params);
 int model_download_params(struct model *m, float *host_params);
+/* Makes m->params current for a reader on the device (model_forward, model_backward and
+ * model_download_params call it; so must any other code that reads the buffer directly). */
+int model_params_sync(struct model *m);
+/* After writing m->params other than through model_upload_params (a device copy). */
+void model_params_written(struct model *m);
 
 /* The state arena (S) from or to the host (checkpoints); nothing to do when S is 0. */
 int model_upload_state(struct model *m, const float *host_state);

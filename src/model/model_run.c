@@ -40,7 +40,7 @@ static int backward_step(struct model *m, const struct plan_step *s, cl_mem *dy,
 int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool train)
 {
     cl_mem cur = x;
-    int status = CLNET_OK;
+    int status = model_params_sync(m);
     for (int k = 0; k < m->plan.n_forward && status == CLNET_OK; k++)
         status = forward_step(m, &m->plan.forward[k], &cur, x, batch, train);
     *logits = cur;
@@ -50,7 +50,8 @@ int model_forward(struct model *m, cl_mem *logits, cl_mem x, int batch, bool tra
 int model_backward(struct model *m, cl_mem x, cl_mem dlogits, int batch)
 {
     cl_mem dy = dlogits;
-    int status = m->graph_run ? graph_backward_begin(m, dlogits, batch) : CLNET_OK;
+    int status = model_params_sync(m);
+    if (status == CLNET_OK && m->graph_run) status = graph_backward_begin(m, dlogits, batch);
     for (int k = 0; k < m->plan.n_backward && status == CLNET_OK; k++)
         status = backward_step(m, &m->plan.backward[k], &dy, x, batch);
     if (status == CLNET_OK && m->graph_run)
@@ -79,7 +80,8 @@ static int loss_step(struct model *m, const struct model_batch *b, cl_mem out, c
 int model_train_pass(struct model *m, const struct model_batch *b)
 {
     cl_mem cur = b->x, dy = NULL;
-    int status = CLNET_OK;
+    /* the stack keeps its first W itself; every other step reads params' */
+    int status = m->plan.dense_stack.on ? CLNET_OK : model_params_sync(m);
     for (int k = 0; k < m->plan.n_train && status == CLNET_OK; k++) {
         const struct plan_step *s = &m->plan.train[k];
         switch (s->op) {

@@ -158,9 +158,9 @@ int op_dense_tail(struct runtime *rt, const struct dense_tail_layout *t, cl_mem 
  * instead of one op_gemm_own_epi per layer, with the same sums: C = alpha dW + beta C at each
  * layer's W in c, and its column sums of dz likewise at its b (alpha 1, beta 0: the gradients;
  * alpha -lr, beta 1: plain SGD on the parameters). x is the batch (batch, units[0]); dw_table
- * holds t->dw_table on the device. w0p (NULL: none): the first layer's W = C as it leaves, also
- * stored panel-major there (as dense_tail_dz_panels lays out dz: the first layer's dz must be
- * panel-major), for op_gemm_nn_panels. */
+ * holds t->dw_table on the device. w0p (NULL: none): the first layer's W is there, panel-major
+ * (op_gemm_nn_panels' B; its dz must be panel-major too, dense_tail_dz_panels), read and
+ * updated there, and c's rows for it are neither read nor written. */
 int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw_table, cl_mem c,
                 cl_mem x, cl_mem arena, int batch, float alpha, float beta, cl_mem w0p);
 /* op_gemm_own's tile path for A B or A^T B of M rows and N columns: 0 narrow (N <= 16), 1

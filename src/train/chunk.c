@@ -99,8 +99,8 @@ static int snapshot(struct trainer *t, bool restore)
     struct session *s = &t->s;
     size_t bytes = s->model.n_params * sizeof(float);
     cl_mem live[3] = {s->model.params, t->optim.state[0], t->optim.state[1]};
-    int status = CLNET_OK;
-    if (restore) s->model.params_version++;
+    int status = restore ? CLNET_OK : model_params_sync(&s->model);
+    if (restore) model_params_written(&s->model);
     for (int i = 0; i < 1 + t->optim.n_state && status == CLNET_OK && bytes > 0; i++)
         status = restore ? op_copy(s->rt, live[i], t->chunk.snapshot[i], bytes)
                          : op_copy(s->rt, t->chunk.snapshot[i], live[i], bytes);

@@ -406,15 +406,18 @@ END_TEST
  * (CLNET_DENSE_STACK=0): with fused SGD, Adam and momentum (the gradient arena), both losses,
  * batches that fill the kernel's 16-row blocks or not, and layers narrower than its 16-unit
  * tiles; the dW launch (op_dense_dw) with two layers on the wide tile path, one guarded, one
- * narrow, and one of 5 inputs; and a first layer of 350 units, whose W the stack keeps
- * panel-major too with fused SGD (W0P_MIN_BYTES), its last panel 30 units wide. */
+ * narrow, and one of 5 inputs; and a first layer of 350 units, its last panel 30 units wide.
+ * With fused SGD the stack keeps the first layer's W panel-major and params' rows behind it
+ * (model_params_sync): each evaluation (metrics.csv) and the saved weights read it. Batches of
+ * 9 rows or fewer take the rows' path instead (too few rows for the panels' forward). */
 START_TEST(test_dense_stack_same_bits)
 {
     static const char *const variants[][3] = {
         {"sgd: {lr: 0.5}", "cross_entropy\n  batch_size: 37", "40"},
         {"adam: {lr: 0.003}", "naive_softmax_log\n  batch_size: 32", "40"},
         {"sgd: {lr: 0.1, momentum: 0.9}", "cross_entropy\n  batch_size: 16", "40"},
-        {"sgd: {lr: 0.1}", "cross_entropy\n  batch_size: 23", "350"}};
+        {"sgd: {lr: 0.1}", "cross_entropy\n  batch_size: 23", "350"},
+        {"sgd: {lr: 0.1}", "cross_entropy\n  batch_size: 7", "350"}};
     const char *user = getenv("CLNET_DENSE_STACK");
     char *saved = user ? strdup(user) : NULL;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
