@@ -108,7 +108,7 @@ static void check_epi_bias_act(struct sc *c, const struct epi_case *t)
     sc_compare(c, SC_LINE(t->nn), what, sc_download_all(c, out, nc), want,
                nc + SC_CANARIES, fmax(SC_ELEMENT, sc_scale(want, nc)), SC_TOL);
     if (t->nn != KERNEL_GEMM_NN_BLOCKED || c->status != CLNET_OK) return;
-    /* the same from B panel-major (op_gemm_nn_panels, the dense stack's copy of W), its
+    /* the same from B panel-major (op_gemm_nn_panels, the dense stack's first W), its
      * padding NaN: it must reach no stored column */
     const size_t w = OP_GEMM_TILE_COLS, nb = (size_t)k * op_gemm_panel_cols((size_t)n);
     float *bp = sc_host(c, nb, 0.0f, NAN);

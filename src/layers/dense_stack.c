@@ -70,7 +70,7 @@ int dense_stack_sync(struct dense_stack *s, struct model *m)
     if (!m->params_behind) return CLNET_OK;
     int status = s && s->w0p ? copy_w0(s, m, false)
                              : clnet_errorf(CLNET_ERR_INTERNAL, "dense_stack: params behind "
-                                            "without W's panel-major copy");
+                                            "without W panel-major");
     if (status == CLNET_OK) m->params_behind = false;
     return status;
 }

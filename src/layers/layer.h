@@ -207,8 +207,8 @@ double layer_host_act_grad(double dy, double y, int act);
 int32_t layer_host_kink(double z, int act);
 
 /* A dense layer's forward on clnet's own kernels, y = act(x W + b) in one GEMM, into y at y_off
- * floats (dense_forward's and dense_stack's common part); w_panels: W's panel-major copy to
- * read instead of params' (op_gemm_nn_panels), or NULL. */
+ * floats (dense_forward's and dense_stack's common part); w_panels: W panel-major (the dense
+ * stack's) to read instead of params' (op_gemm_nn_panels), or NULL. */
 int layer_dense_forward_own(struct layer *l, struct model *m, cl_mem x, cl_mem y, size_t y_off,
                             int batch, cl_mem w_panels);
 

@@ -258,10 +258,10 @@ int op_dense_dw(struct runtime *rt, const struct dense_tail_layout *t, cl_mem dw
         status = check_matrix("the parameters", c, t->dw_c_floats - 1, 1, 1, 1);
     const int n0 = t->dw_table[2], n0_cols = (int)op_gemm_panel_cols((size_t)n0);
     if (status == CLNET_OK && w0p && !dense_tail_dz_panels(t, 0))
-        status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: W's panel-major copy for a first "
+        status = clnet_errorf(CLNET_ERR_INTERNAL, "dense_dw: W panel-major for a first "
                               "layer of %d x %d, not on the panel path", m0, n0);
     if (status == CLNET_OK && w0p)
-        status = check_matrix("W's panel-major copy", w0p, 0, 1, m0 * n0_cols, m0 * n0_cols);
+        status = check_matrix("W panel-major", w0p, 0, 1, m0 * n0_cols, m0 * n0_cols);
     if (status != CLNET_OK) return status;
     cl_int layers = t->n_layers, k = batch, w0p_on = w0p != NULL;
     cl_mem w0p_buf = w0p ? w0p : c;
