@@ -215,3 +215,40 @@ void pool_outputs(int i, int stride, int pad, int size, int m, int *lo, int *hi)
     *lo = max(first <= 0 ? 0 : (first + stride - 1) / stride, 0);
     *hi = min((i + pad) / stride + 1, m);
 }
+
+/* v[c].s[l] <-> v[l].s[c], a 16 x 16 block transposed in registers (cl/dense_tail.cl's tiles,
+ * gemm_transpose): four rounds, each swapping one bit of the vector's index with the
+ * same bit of the lane's (vector literals of swizzles: LLVM emits two-source permutes). */
+static inline __attribute__((always_inline)) void clnet_transpose16(float16 *v)
+{
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+        if ((i & 8) == 0) {
+            const float16 a = v[i], b = v[i + 8];
+            v[i] = (float16)(a.lo, b.lo);
+            v[i + 8] = (float16)(a.hi, b.hi);
+        }
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+        if ((i & 4) == 0) {
+            const float16 a = v[i], b = v[i + 4];
+            v[i] = (float16)(a.s0123, b.s0123, a.s89ab, b.s89ab);
+            v[i + 4] = (float16)(a.s4567, b.s4567, a.scdef, b.scdef);
+        }
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+        if ((i & 2) == 0) {
+            const float16 a = v[i], b = v[i + 2];
+            v[i] = (float16)(a.s01, b.s01, a.s45, b.s45, a.s89, b.s89, a.scd, b.scd);
+            v[i + 2] = (float16)(a.s23, b.s23, a.s67, b.s67, a.sab, b.sab, a.sef, b.sef);
+        }
+#pragma unroll
+    for (int i = 0; i < 16; i++)
+        if ((i & 1) == 0) {
+            const float16 a = v[i], b = v[i + 1];
+            v[i] = (float16)(a.s0, b.s0, a.s2, b.s2, a.s4, b.s4, a.s6, b.s6, a.s8, b.s8, a.sa,
+                             b.sa, a.sc, b.sc, a.se, b.se);
+            v[i + 1] = (float16)(a.s1, b.s1, a.s3, b.s3, a.s5, b.s5, a.s7, b.s7, a.s9, b.s9, a.sb,
+                                 b.sb, a.sd, b.sd, a.sf, b.sf);
+        }
+}

@@ -14,7 +14,7 @@
  * pointer); backward, TAIL_DZ_TILE units of dz_below^T = W dz^T: per k one vector of dz^T and
  * a broadcast from each of TAIL_DZ_TILE rows of W, so W^T is never formed, and act' reads y^T
  * as vectors. The y and dz the dW GEMMs read go out as rows of 16 x 16 tiles transposed in
- * registers (tail_transpose16).
+ * registers (clnet_transpose16).
  *   arena: every layer's y and dz at the offsets of table, batch-major, but a dz whose dW
  *     takes gemm_tn_layers' wide tiles panel-major (tail_store_panels); from scratch_off,
  *     scratch_len floats per work-item: dz^T twice (dzt_len floats each), then y^T of each
@@ -45,42 +45,6 @@
 #define TAIL_YT_OUT 11
 #define TAIL_DZ_PANELS 12 /* dz_in panel-major (1) or batch-major (0) */
 #define TAIL_PANEL 32     /* cl/gemm.cl: GEMM_W */
-
-/* v[c].s[l] <-> v[l].s[c]: four rounds, each swapping one bit of the vector's index with the
- * same bit of the lane's (vector literals of swizzles: LLVM emits two-source permutes). */
-static inline __attribute__((always_inline)) void tail_transpose16(float16 *v)
-{
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 8) == 0) {
-            const float16 a = v[i], b = v[i + 8];
-            v[i] = (float16)(a.lo, b.lo);
-            v[i + 8] = (float16)(a.hi, b.hi);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 4) == 0) {
-            const float16 a = v[i], b = v[i + 4];
-            v[i] = (float16)(a.s0123, b.s0123, a.s89ab, b.s89ab);
-            v[i + 4] = (float16)(a.s4567, b.s4567, a.scdef, b.scdef);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 2) == 0) {
-            const float16 a = v[i], b = v[i + 2];
-            v[i] = (float16)(a.s01, b.s01, a.s45, b.s45, a.s89, b.s89, a.scd, b.scd);
-            v[i + 2] = (float16)(a.s23, b.s23, a.s67, b.s67, a.sab, b.sab, a.sef, b.sef);
-        }
-#pragma unroll
-    for (int i = 0; i < 16; i++)
-        if ((i & 1) == 0) {
-            const float16 a = v[i], b = v[i + 1];
-            v[i] = (float16)(a.s0, b.s0, a.s2, b.s2, a.s4, b.s4, a.s6, b.s6, a.s8, b.s8, a.sa,
-                             b.sa, a.sc, b.sc, a.se, b.se);
-            v[i + 1] = (float16)(a.s1, b.s1, a.s3, b.s3, a.s5, b.s5, a.s7, b.s7, a.s9, b.s9, a.sb,
-                                 b.sb, a.sd, b.sd, a.sf, b.sf);
-        }
-}
 
 /* Rows r < nr of a transposed tile: v[r] holds n (<= 16) floats of row r0 + r from column j0
  * of a batch-major matrix with ld floats a row. */
@@ -128,7 +92,7 @@ tail_transpose_input(__global float *xt, const __global float *x, int in, int r0
 #pragma unroll
         for (int r = 0; r < 16; r++)
             v[r] = clnet_vload16_upto(x + (size_t)min(r0 + r, batch - 1) * (size_t)in, p0, in);
-        tail_transpose16(v);
+        clnet_transpose16(v);
         const int n = min(16, in - p0);
 #pragma unroll 1
         for (int c = 0; c < n; c++)
@@ -180,7 +144,7 @@ tail_layer_forward(__global float *arena, __global const float *params, __global
             v[c] = act_value16(v[c] + (float16)(bias[j0 + c]), act);
             vstore16(v[c], j0 + c, yt);
         }
-        tail_transpose16(v);
+        clnet_transpose16(v);
         tail_store_rows(y, out, r0, nr, j0, n, v);
     }
 }
@@ -257,7 +221,7 @@ tail_layer_backward(__global float *dzt_next, __global float *arena, __global co
             v[c] = act_gradient16(v[c], vload16(i0 + c, xt), act_in);
             vstore16(v[c], i0 + c, dzt_next);
         }
-        tail_transpose16(v);
+        clnet_transpose16(v);
         if (d[TAIL_DZ_PANELS])
             tail_store_panels(dz_in, batch, r0, nr, i0, n, v);
         else

@@ -360,20 +360,24 @@ static void check_dense_dw(struct sc *c, bool sgd)
     dense_tail_layout_free(&t);
 }
 
-/* op_transpose: an exact copy, the source at an offset with a wider row stride. */
-static void check_transpose(struct sc *c)
+/* op_transpose: an exact copy, the source at an offset with a wider row stride: 7 x 13 (one
+ * edge block), and 37 x 21 (two whole 16 x 16 blocks, the others edges of 5 rows or columns). */
+static void check_transpose(struct sc *c, int rows, int cols, int ld)
 {
-    enum { ROWS = 7, COLS = 13, LD = 15, OFF = 4, NS = OFF + ROWS * LD, N = ROWS * COLS };
-    float *src = sc_host(c, NS, 1.0f, 0.0f);
-    cl_mem sd = src ? sc_buffer(c, src, NS * sizeof *src) : NULL, dst = sc_output(c, NULL, N);
-    float *want = sc_with_canaries(c, NULL, N);
-    SC_OP(c, op_transpose(c->rt, dst, sd, OFF, LD, ROWS, COLS));
+    enum { OFF = 4 };
+    const size_t ns = OFF + (size_t)rows * ld, n = (size_t)rows * cols;
+    float *src = sc_host(c, ns, 1.0f, 0.0f);
+    cl_mem sd = src ? sc_buffer(c, src, ns * sizeof *src) : NULL, dst = sc_output(c, NULL, n);
+    float *want = sc_with_canaries(c, NULL, n);
+    SC_OP(c, op_transpose(c->rt, dst, sd, OFF, ld, rows, cols));
     if (c->status != CLNET_OK) return;
-    for (int i = 0; i < ROWS; i++)
-        for (int j = 0; j < COLS; j++)
-            want[j * ROWS + i] = src[OFF + i * LD + j];
-    sc_compare(c, SC_LINE(KERNEL_GEMM_TRANSPOSE), "7 x 13, stride 15", sc_download_all(c, dst, N),
-               want, N + SC_CANARIES, SC_ELEMENT, 0.0);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            want[j * rows + i] = src[OFF + i * ld + j];
+    char what[48];
+    snprintf(what, sizeof what, "%d x %d, stride %d", rows, cols, ld);
+    sc_compare(c, SC_LINE(KERNEL_GEMM_TRANSPOSE), what, sc_download_all(c, dst, n), want,
+               n + SC_CANARIES, SC_ELEMENT, 0.0);
 }
 
 void selfcheck_gemm_cases(struct sc *c)
@@ -394,6 +398,7 @@ void selfcheck_gemm_cases(struct sc *c)
         check_dense_dw(c, sgd);
         sc_release(c);
     }
-    if (c->status == CLNET_OK) check_transpose(c);
+    if (c->status == CLNET_OK) check_transpose(c, 7, 13, 15);
+    if (c->status == CLNET_OK) check_transpose(c, 37, 21, 23);
     sc_release(c);
 }

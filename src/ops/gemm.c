@@ -329,7 +329,10 @@ int op_transpose(struct runtime *rt, cl_mem dst, cl_mem src, size_t src_off, int
                                        RUNTIME_ARG(ld),  RUNTIME_ARG(rows), RUNTIME_ARG(cols)};
     status = runtime_set_args(rt, KERNEL_GEMM_TRANSPOSE, args, N_ARGS(args));
     if (status != CLNET_OK) return status;
-    return runtime_launch_1d(rt, KERNEL_GEMM_TRANSPOSE, (size_t)cols);
+    /* a 16 x 16 block per work-item (cl/gemm_t.cl), groups of OWN_LOCAL along the columns */
+    size_t global[2] = {((size_t)cols + 15) / 16, ((size_t)rows + 15) / 16};
+    size_t local[2] = {global[0] < OWN_LOCAL ? global[0] : OWN_LOCAL, 1};
+    return runtime_launch(rt, KERNEL_GEMM_TRANSPOSE, 2, global, local);
 }
 
 static int forced_choice; /* op_gemm_set_choice; 0: by the device */
