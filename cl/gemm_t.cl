@@ -115,7 +115,7 @@ __kernel void gemm_any(__global float *c, const ulong c_off, const int ldc, __gl
  * stride ld, dst dense from offset 0. A 2-D range (ceil(cols / 16), ceil(rows / 16)), any local
  * size: a work-item moves one 16 x 16 block, a whole one as 16 row vectors transposed in
  * registers (clnet_transpose16), an edge one element by element. (One work-item per row of
- * dst before: at 588 x 200, the CNN's first dense W, one work-group on one PoCL worker, 121-144
+ * dst before: at 588 x 200, the CNN's first dense W, one work-group on one PoCL worker, 116-138
  * us.) A B^T products with a small K run as this plus gemm_nn_* (dense layers' dx on CPU
  * devices: layers/dense.c), faster there than gemm_nt's dot products. */
 __kernel void gemm_transpose(__global float *dst, __global const float *src, const ulong src_off,
