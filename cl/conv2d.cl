@@ -10,11 +10,15 @@
  * Letters: B batch, C input channels, H W input rows and columns, K filters, R S kernel rows
  * and columns, P Q output rows and columns; weights (K, C, R, S) and bias (K) at offsets inside
  * the parameter arena. The geometry travels as one int16:
- * c h w k r s stride_r stride_c pad_r pad_c p q batch; the workspace layout as one int8.
+ * c h w k r s stride_r stride_c pad_r pad_c p q batch; the workspace layout as one int16.
  *
  * Tensors x, dx (B, C, H, W) and y, dy (B, K, P, Q) are NCHW, or batch-minor (C, H, W, BP) and
  * (K, P, Q, BP) with BP = B rounded up to 16 and the lanes past B zero: between two conv layers
- * (ops/conv2d.c), so that no transpose runs there. */
+ * (ops/conv2d.c), so that no transpose runs there. Between two conv layers the lower one's
+ * forward also stores y straight into the upper one's zero-padded copy of x (y inside a border
+ * of YR rows and YC columns: the upper one skips conv2d_pad), and the upper one's dx kernel
+ * stores the lower one's dz = dx * act'(y) straight into its zero-margined copy (the lower one
+ * skips conv2d_backward_dz). */
 #pragma OPENCL FP_CONTRACT OFF
 
 #define CONV_GEOM(g)                                                                           \
@@ -27,17 +31,20 @@
 #define CONV_COLS 4    /* output columns (forward) or input columns of one phase (dx) */
 #define CONV_DW_TAPS 5 /* conv2d_backward_weights: column taps per pass (5 x 4 accumulators) */
 
-/* The workspace (ops/conv2d.c computes the layout, the int8 l):
+/* The workspace (ops/conv2d.c computes the layout, the int16 l):
  *   xp  (C, H + 2 PR, WP, BP) at xp_off: x with its zero border, WP = W + 2 PC;
  *   dzp (K, PP, QQ, BP) at dzp_off: dz at rows MR + p, columns ML + q, zeros around it, so that
  *       dx reads the out-of-range output positions of its window as zeros; without dx (the
  *       first layer) MR = ML = 0, PP = P, QQ = Q: no margins to write.
  * MB is the number of CONV_COLS-column blocks per stride phase for dx; XB and YB say whether
- * x, dx and y, dy are batch-minor. */
+ * x, dx and y, dy are batch-minor; YR and YC are y's border (both 0 but between conv layers);
+ * DZB: dx is stored as the layer below's dz, in its dzp of PPB x QQB positions a plane from
+ * row MRB and column MLB. */
 #define CONV_LAYOUT(l)                                                                         \
     const int WP = (l).s0, PP = (l).s1, QQ = (l).s2, MR = (l).s3, ML = (l).s4, MB = (l).s5;  \
-    const int BP = (l).s6, XB = (l).s7 & 1, YB = (l).s7 >> 1 & 1;                            \
-    const int HP = H + 2 * PR, NB = BP / CONV_V
+    const int BP = (l).s6, XB = (l).s7 & 1, YB = (l).s7 >> 1 & 1, DZB = (l).s7 >> 2 & 1;     \
+    const int YR = (l).s8, YC = (l).s9, PPB = (l).sa, QQB = (l).sb, MRB = (l).sc;           \
+    const int MLB = (l).sd, HP = H + 2 * PR, NB = BP / CONV_V
 
 /* v with the lanes of images b0 + e >= B set to zero. */
 float16 conv_mask(const float16 v, const int b0, const int B)
@@ -106,7 +113,7 @@ void conv_zero(__global float *dst, const int BP)
 
 /* xp = x with its zero border. One work-item per position (c, row, column) of xp, all images. */
 __kernel void conv2d_pad(__global float *work, __global const float *x, const ulong xp_off,
-                         const int16 g, const int8 l)
+                         const int16 g, const int16 l)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
@@ -123,7 +130,8 @@ __kernel void conv2d_pad(__global float *work, __global const float *x, const ul
         vstore16(conv_load(x, XB, (size_t)C * H * W, pos, BP, b0, B), 0, dst + b0);
 }
 
-/* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp. One work-item
+/* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp (the workspace's,
+ * or x itself when the layer below stored it padded). One work-item
  * per (block of 16 images, block of 4 columns, p, block of 4 filters); a block's columns past
  * Q repeat its last one and are not stored (one code path: PoCL compiles each kernel at its
  * first launch, and a cold start is timed). */
@@ -131,7 +139,7 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
                              __global const float *work,   /* xp at xp_off */
                              __global const float *params, /* w (K, C, R, S), bias (K) */
                              const ulong xp_off, const ulong w_off, const ulong b_off,
-                             const int16 g, const int8 l, const int act)
+                             const int16 g, const int16 l, const int act)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
@@ -141,6 +149,7 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
     const int i = (int)get_global_id(0); /* ops/conv2d.c keeps every count below 2^31 */
     const int b0 = i % NB * CONV_V, q0 = i / NB % QB * CONV_COLS, p = i / (NB * QB) % P;
     const int k0 = i / (NB * QB * P) * CONV_BLOCK, N = min(Q - q0, CONV_COLS);
+    const int PY = P + 2 * YR, QY = Q + 2 * YC; /* y's rows and columns, border included */
     __global const float *x0 =
         work + xp_off + ((size_t)p * SR * WP + (size_t)q0 * SC) * BP + b0;
     const size_t crs = (size_t)C * R * S;
@@ -180,8 +189,9 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
 #pragma unroll
         for (int n = 0; n < CONV_COLS; n++)
             if (n < N)
-                conv_store(y, YB, (size_t)K * P * Q, ((size_t)(k0 + j) * P + p) * Q + q0 + n, BP,
-                           b0, B, act_value16(acc[j][n] + bias, act));
+                conv_store(y, YB, (size_t)K * PY * QY,
+                           ((size_t)(k0 + j) * PY + p + YR) * QY + YC + q0 + n, BP, b0, B,
+                           act_value16(acc[j][n] + bias, act));
     }
 }
 
@@ -190,7 +200,7 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
 __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
                                  __global const float *dy, /* (B, K, P, Q) */
                                  __global const float *y,  /* (B, K, P, Q) */
-                                 const ulong dzp_off, const int16 g, const int8 l, const int act)
+                                 const ulong dzp_off, const int16 g, const int16 l, const int act)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
@@ -216,7 +226,7 @@ __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
  * order. */
 static inline __attribute__((always_inline)) void
 conv_dw_row(float16 (*tot)[CONV_BLOCK], float16 *totb, __global const float *xc,
-            __global const float *const *dk, const size_t *tap, const int16 g, const int8 l,
+            __global const float *const *dk, const size_t *tap, const int16 g, const int16 l,
             const int p, const int s0, const int NS, const int bias)
 {
     CONV_GEOM(g);
@@ -266,7 +276,7 @@ conv_dw_row(float16 (*tot)[CONV_BLOCK], float16 *totb, __global const float *xc,
  * (conv_dw_row), the rows' sums in order, then the lanes are added by halves. */
 static inline __attribute__((always_inline)) void
 conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
-             __global const float *xc, __global const float *dz, const int16 g, const int8 l,
+             __global const float *xc, __global const float *dz, const int16 g, const int16 l,
              const int k0, const int c, const int r, const int s0, const int NS, const int left,
              const int bias)
 {
@@ -305,9 +315,10 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
  * c, r), the taps s in groups of CONV_DW_TAPS, the last one of 4 (conv_dw_taps: two code
  * paths, each compiled at a kernel's first launch). */
 __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off, db at db_off */
-                                      __global const float *work, /* xp, dzp */
+                                      __global const float *xpb,  /* xp at xp_off */
+                                      __global const float *dzpb, /* dzp at dzp_off */
                                       const ulong xp_off, const ulong dzp_off, const ulong dw_off,
-                                      const ulong db_off, const int16 g, const int8 l)
+                                      const ulong db_off, const int16 g, const int16 l)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
@@ -316,8 +327,8 @@ __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off
         return;
     const int i = (int)get_global_id(0);
     const int r = i % R, c = i / R % C, k0 = i / (R * C) * CONV_BLOCK;
-    __global const float *dz = work + dzp_off + ((size_t)MR * QQ + ML) * BP;
-    __global const float *xc = work + xp_off + ((size_t)c * HP + r) * WP * BP;
+    __global const float *dz = dzpb + dzp_off + ((size_t)MR * QQ + ML) * BP;
+    __global const float *xc = xpb + xp_off + ((size_t)c * HP + r) * WP * BP;
     const int bias = c == 0 && r == 0;
     for (int s0 = 0; s0 < S; s0 += CONV_DW_TAPS) {
         const int left = S - s0, b = bias && s0 == 0;
@@ -334,7 +345,7 @@ __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off
  * its taps. */
 static inline __attribute__((always_inline)) void
 conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
-             __global const float *const *wc, const int *col, const int16 g, const int8 l,
+             __global const float *const *wc, const int *col, const int16 g, const int16 l,
              const int ph, const int pw, const int n_r, const int n_s)
 {
     CONV_GEOM(g);
@@ -366,12 +377,14 @@ conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
  * column phase pw and consecutive m read consecutive dz columns, and dzp's zero margins stand
  * for the positions outside dz. One work-item per (block of 16 images, block of 4 values of m,
  * pw, h, block of 4 input channels); a block's columns past W repeat its last one and are not
- * stored. */
-__kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W) */
-                                   __global const float *work,   /* dzp at dzp_off */
+ * stored. With DZB, dx is stored as the layer below's dz: times act_below'(its y, read from
+ * xp) in its dzp (CONV_LAYOUT's PPB...). */
+__kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W), or the dzp */
+                                   __global const float *dzpb,   /* dzp at dzp_off */
                                    __global const float *params, /* w (K, C, R, S) */
-                                   const ulong dzp_off, const ulong w_off, const int16 g,
-                                   const int8 l)
+                                   __global const float *xpb,    /* xp at xp_off (DZB) */
+                                   const ulong dzp_off, const ulong w_off, const ulong xp_off,
+                                   const int16 g, const int16 l, const int act_below)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
@@ -388,7 +401,7 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
     if (w0 >= W)
         return;
     const int N = min((W - 1 - w0) / SC + 1, CONV_COLS);
-    __global const float *dz0 = work + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
+    __global const float *dz0 = dzpb + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
     const int n_r = R > ph ? (R - ph + SR - 1) / SR : 0, n_s = S > pw ? (S - pw + SC - 1) / SC : 0;
     const size_t rs = (size_t)R * S;
     __global const float *wc[CONV_BLOCK];
@@ -407,8 +420,18 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
     conv_dx_sums(acc, dz0, wc, col, g, l, ph, pw, n_r, n_s);
     for (int j = 0; j < CONV_BLOCK && c0 + j < C; j++)
 #pragma unroll
-        for (int n = 0; n < CONV_COLS; n++)
-            if (n < N)
-                conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w0 + n * SC,
-                           BP, b0, B, acc[j][n]);
+        for (int n = 0; n < CONV_COLS; n++) {
+            const int w = w0 + n * SC;
+            if (n >= N)
+                continue;
+            if (!DZB) {
+                conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w, BP, b0,
+                           B, acc[j][n]);
+                continue;
+            }
+            const float16 yb = vload16(
+                0, xpb + xp_off + (((size_t)(c0 + j) * HP + h + PR) * WP + w + PC) * BP + b0);
+            vstore16(conv_mask(act_gradient16(acc[j][n], yb, act_below), b0, B), 0,
+                     dx + (((size_t)(c0 + j) * PPB + MRB + h) * QQB + MLB + w) * BP + b0);
+        }
 }

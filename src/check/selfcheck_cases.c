@@ -355,9 +355,12 @@ static void check_convs(struct sc *c)
     /* c h w k r s stride_r stride_c pad_r pad_c: rectangular with uneven strides and pads;
      * the homework's first layer, small; its third (K not a multiple of 4, stride 2). */
     const struct conv_geom g[] = {
-        {3, 9, 11, 5, 3, 4, 2, 1, 1, 2, 0, 0, false, false},
-        {1, 12, 12, 4, 5, 5, 1, 1, 2, 2, 0, 0, false, false},
-        {6, 7, 7, 9, 4, 4, 2, 2, 1, 1, 0, 0, false, false},
+        {.c = 3, .h = 9, .w = 11, .k = 5, .r = 3, .s = 4, .stride_r = 2, .stride_c = 1,
+         .pad_r = 1, .pad_c = 2},
+        {.c = 1, .h = 12, .w = 12, .k = 4, .r = 5, .s = 5, .stride_r = 1, .stride_c = 1,
+         .pad_r = 2, .pad_c = 2},
+        {.c = 6, .h = 7, .w = 7, .k = 9, .r = 4, .s = 4, .stride_r = 2, .stride_c = 2,
+         .pad_r = 1, .pad_c = 1},
     };
     const int batch[] = {2, 3, 2};
     const int act[] = {ACTIVATION_RELU, ACTIVATION_TANH, ACTIVATION_SIGMOID};

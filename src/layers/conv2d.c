@@ -1,7 +1,9 @@
 /* conv2d: y = act(conv(x, W) + b), weights (K, C, R, S) as PyTorch's F.conv2d. The direct
  * kernels live in ops/conv2d.c; this file lays out buffers and parameters and takes each
  * tensor's layout from its plan: NCHW at the edges of a run of conv layers, batch-minor
- * inside it. */
+ * inside it, and there (the CPU path) y as the layer above's zero-padded x and that layer's
+ * dx as this one's zero-margined dz. This file keeps their borders zero: the ops never write
+ * them (ops.h: conv_geom). */
 #include "layers/layer.h"
 
 #include <stdio.h>
@@ -17,6 +19,13 @@
 struct conv2d_state {
     struct conv_geom g;
     cl_mem work; /* op_conv2d_workspace bytes, or NULL */
+    /* Between conv layers: the layer above's pads (y's border when y_padded), the layer
+     * below's activation and dz layout (dx's when dx_dz). */
+    int above_pad_r, above_pad_c, below_act;
+    struct conv_dz_layout dz_below;
+    size_t dz_below_floats; /* per batch stride row */
+    /* The batch strides at which y's border and dx's margins are zero (0: not known) */
+    size_t y_zero_bp, dx_zero_bp;
 };
 
 static struct conv_geom geometry_of(const struct layer_spec *s, const struct layer_shape *sh)
@@ -37,14 +46,53 @@ static struct conv_geom geometry_of(const struct layer_spec *s, const struct lay
     };
 }
 
-/* The geometry with the tensors' layouts the plan chose: batch-minor between two conv layers,
- * unless the outputs are read on the host (model/plan.c). */
+/* The geometry with the tensors' layouts and fusions the plan chose: batch-minor between two
+ * conv layers, unless the outputs are read on the host (model/plan.c). */
 static struct conv_geom geometry_in(const struct layer *l)
 {
-    struct conv_geom g = ((const struct conv2d_state *)l->priv)->g;
-    g.x_batch_minor = l->plan->x_batch_minor;
-    g.y_batch_minor = l->plan->y_batch_minor;
+    const struct conv2d_state *st = l->priv;
+    const struct layer_plan *lp = l->plan;
+    struct conv_geom g = st->g;
+    g.x_batch_minor = lp->x_batch_minor;
+    g.y_batch_minor = lp->y_batch_minor;
+    g.x_padded = lp->x_padded;
+    g.y_padded = lp->y_padded;
+    g.dy_is_dz = lp->dy_is_dz;
+    g.dx_dz = lp->dx_dz;
+    g.y_pad_r = st->above_pad_r;
+    g.y_pad_c = st->above_pad_c;
+    g.below_act = st->below_act;
+    g.dz_below = st->dz_below;
     return g;
+}
+
+/* The conv layer at index i of m, or NULL. */
+static const struct layer *conv_at(const struct model *m, int i)
+{
+    return i >= 0 && i < m->n_layers && m->layers[i].spec->type == LAYER_CONV2D ? &m->layers[i]
+                                                                              : NULL;
+}
+
+/* What the fusions with conv neighbours need (whether the plan takes them or not, now or after
+ * a replan: the buffers are sized for them whenever the neighbour is a conv layer). */
+static void neighbours(struct conv2d_state *st, const struct layer *l, const struct model *m)
+{
+    const struct layer *above = conv_at(m, l->index + 1), *below = conv_at(m, l->index - 1);
+    if (above) {
+        st->above_pad_r = above->spec->conv2d.pad[0];
+        st->above_pad_c = above->spec->conv2d.pad[1];
+    }
+    if (below) {
+        struct conv_geom bg = geometry_of(below->spec, below->shape);
+        st->below_act = (int)below->spec->activation;
+        st->dz_below = op_conv2d_dz_layout(&bg);
+        st->dz_below_floats = op_conv2d_dz_floats(&bg, 1) / op_conv2d_batch_stride(1);
+    }
+}
+
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
 }
 
 static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
@@ -54,9 +102,19 @@ static int conv2d_setup(struct layer *l, struct model *m, int max_batch)
         return clnet_errorf(CLNET_ERR_NOMEM, "out of host memory for layer %d", l->index);
     l->priv = st;
     st->g = geometry_of(l->spec, l->shape);
-    /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows. */
-    int status =
-        layer_alloc_outputs(l, m, (int)op_conv2d_batch_stride(max_batch), l->plan->dx_buffer);
+    neighbours(st, l, m);
+    /* y and dx hold either layout: batch-minor ones have op_conv2d_batch_stride rows, padded
+     * ones their border too. */
+    struct conv_geom padded = st->g;
+    padded.y_batch_minor = padded.y_padded = conv_at(m, l->index + 1) != NULL;
+    padded.y_pad_r = st->above_pad_r;
+    padded.y_pad_c = st->above_pad_c;
+    size_t bp = op_conv2d_batch_stride(max_batch);
+    size_t y = max_size(l->out_size * bp, op_conv2d_y_floats(&padded, max_batch));
+    size_t dx = max_size(l->in_size, st->dz_below_floats) * bp;
+    int status = runtime_alloc(m->rt, &l->y, y * sizeof(float), "a layer's outputs");
+    if (status == CLNET_OK && l->plan->dx_buffer)
+        status = runtime_alloc(m->rt, &l->dx, dx * sizeof(float), "a layer's input gradients");
     size_t work = op_conv2d_workspace(&st->g, max_batch);
     if (status == CLNET_OK && work > 0)
         status = runtime_alloc(m->rt, &st->work, work, "a conv2d workspace");
@@ -87,6 +145,13 @@ static int conv2d_forward(struct layer *l, struct model *m, cl_mem *y, cl_mem x,
     struct conv2d_state *st = l->priv;
     const struct conv_geom g = geometry_in(l);
     *y = l->y;
+    size_t bp = op_conv2d_batch_stride(batch);
+    int status = CLNET_OK;
+    if (g.y_padded && st->y_zero_bp != bp)
+        status = op_fill(m->rt, l->y, 0, op_conv2d_y_floats(&g, batch), 0.0f);
+    st->y_zero_bp = g.y_padded && status == CLNET_OK ? bp : 0;
+    if (status != CLNET_OK)
+        return status;
     return op_conv2d_forward(m->rt, l->y, x, m->params, l->w_off, l->b_off, st->work, &g, batch,
                              l->spec->activation);
 }
@@ -97,6 +162,14 @@ static int conv2d_backward(struct layer *l, struct model *m, cl_mem *dx, cl_mem 
     struct conv2d_state *st = l->priv;
     const struct conv_geom g = geometry_in(l);
     *dx = need_dx ? l->dx : NULL;
+    size_t bp = op_conv2d_batch_stride(batch);
+    int status = CLNET_OK;
+    if (*dx && g.dx_dz && st->dx_zero_bp != bp)
+        status = op_fill(m->rt, l->dx, 0, st->dz_below_floats * bp, 0.0f);
+    if (*dx)
+        st->dx_zero_bp = g.dx_dz && status == CLNET_OK ? bp : 0;
+    if (status != CLNET_OK)
+        return status;
     return op_conv2d_backward(m->rt, *dx, m->grads, l->w_off, l->b_off, x, l->y, dy, m->params,
                               l->w_off, st->work, &g, batch, l->spec->activation);
 }

@@ -123,6 +123,13 @@ static void plan_layers(struct plan *p, const struct experiment *e,
             adjacent = adjacent || is_type(e, i + 1, LAYER_CONV2D);
         }
     }
+    for (int i = 0; i + 1 < e->n_layers; i++) { /* conv -> conv on the CPU path */
+        struct layer_plan *lo = &p->layers[i], *hi = &p->layers[i + 1];
+        if (p->dev.path != RUNTIME_OPS_CPU || !lo->y_batch_minor || !hi->x_batch_minor)
+            continue;
+        lo->y_padded = hi->x_padded = true;
+        lo->dy_is_dz = hi->dx_dz = hi->need_dx;
+    }
     for (int i = 0; i < e->n_layers; i++) /* dz_ready needs the layer above's dx_act_grad */
         p->layers[i].dz_ready = p->layers[i].own_gemm &&
                                 (e->layers[i].activation == ACTIVATION_IDENTITY ||

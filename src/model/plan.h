@@ -79,8 +79,11 @@ struct layer_plan {
                           * above's dx GEMM applied this layer's act') */
     bool dx_act_grad;    /* the dx GEMM applies the layer below's act' (the below's dz_ready) */
     bool sgd_fused;      /* the dW GEMM applies plain SGD to W and b (model.sgd_lr) */
-    /* conv2d: batch-minor tensors between two conv layers (ops.h: conv_geom) */
+    /* conv2d: batch-minor tensors between two conv layers (ops.h: conv_geom), and on the CPU
+     * path the fusions there: the lower one's y stored as the upper one's padded x, the upper
+     * one's dx as the lower one's dz */
     bool x_batch_minor, y_batch_minor;
+    bool x_padded, y_padded, dy_is_dz, dx_dz;
 };
 
 enum plan_op {

@@ -37,11 +37,13 @@ static void forward_what(struct plan_step *s, const struct plan *p, const struct
         dense_forward_what(s, p, act);
         break;
     case LAYER_CONV2D:
-        SAY(s, "%s with bias + %s, %s in, %s out",
+        SAY(s, "%s%s with bias + %s, %s in%s, %s out%s",
             gpu ? "conv2d_gpu_forward (an output per work-item for 4 filters, weights in local "
                   "memory)"
-                : "conv2d_pad, conv2d_forward (16 images in the vector lanes)",
-            act, layout(lp->x_batch_minor), layout(lp->y_batch_minor));
+                : lp->x_padded ? "" : "conv2d_pad, ",
+            gpu ? "" : "conv2d_forward (16 images in the vector lanes)", act,
+            layout(lp->x_batch_minor), lp->x_padded ? " (padded by the layer below)" : "",
+            layout(lp->y_batch_minor), lp->y_padded ? " inside the layer above's padding" : "");
         break;
     case LAYER_FLATTEN:
         SAY(s, "none: a view of its input");
@@ -100,11 +102,14 @@ static void backward_what(struct plan_step *s, const struct plan *p, const struc
         dense_backward_what(s, p, e);
         break;
     case LAYER_CONV2D:
-        SAY(s, "%s%s",
+        SAY(s, "%s%s%s",
             gpu ? "conv2d_gpu_dz, conv2d_gpu_weights_partial + _reduce (dW, db: 256 fixed "
                   "partial sums)"
+            : p->layers[s->layer].dy_is_dz
+                ? "dz from the layer above's conv2d_backward_data, conv2d_backward_weights (dW, db)"
                 : "conv2d_backward_dz, conv2d_backward_weights (dW, db)",
-            !dx ? "" : gpu ? ", conv2d_gpu_backward_data" : ", conv2d_backward_data");
+            !dx ? "" : gpu ? ", conv2d_gpu_backward_data" : ", conv2d_backward_data",
+            dx && p->layers[s->layer].dx_dz ? " storing the layer below's dz (its act')" : "");
         break;
     case LAYER_FLATTEN:
         SAY(s, "none: a view of dy");

@@ -93,10 +93,13 @@ struct layout {
 /* With dx false (a backward without dx: the network's first layer), dzp has no margins: only
  * conv2d_backward_data reads them, so conv2d_backward_dz then writes dz alone (the homework
  * CNN's first layer: 3,136 positions instead of 4,624 a step, bench/RESULTS.md). The workspace
- * is sized for the margins (op_conv2d_workspace), which fits both. */
+ * is sized for the margins (op_conv2d_workspace), which fits both. A dz that the layer above
+ * stores (dy_is_dz) always has them: that layer cannot know whether this one computes dx,
+ * and only the positions inside are written each step. */
 static struct layout make_layout(const struct conv_geom *g, int batch, bool dx)
 {
     struct layout l;
+    dx = dx || g->dy_is_dz;
     l.wp = g->w + 2 * g->pad_c;
     l.mr = dx ? ceil_div(g->r, g->stride_r) - 1 : 0;
     l.ml = dx ? ceil_div(g->s, g->stride_c) - 1 : 0;
@@ -131,6 +134,32 @@ static struct offsets make_offsets(const struct conv_geom *g, const struct layou
     return o;
 }
 
+struct conv_dz_layout op_conv2d_dz_layout(const struct conv_geom *g)
+{
+    struct layout l = make_layout(g, 1, true);
+    return (struct conv_dz_layout){l.pp, l.qq, l.mr, l.ml};
+}
+
+size_t op_conv2d_dz_floats(const struct conv_geom *g, int batch)
+{
+    struct conv_dz_layout d = op_conv2d_dz_layout(g);
+    return (size_t)g->k * (size_t)d.pp * (size_t)d.qq * op_conv2d_batch_stride(batch);
+}
+
+size_t op_conv2d_y_floats(const struct conv_geom *g, int batch)
+{
+    int br = g->y_padded ? g->y_pad_r : 0, bc = g->y_padded ? g->y_pad_c : 0;
+    size_t rows = g->y_batch_minor ? op_conv2d_batch_stride(batch) : (size_t)max_int(batch, 0);
+    return (size_t)g->k * (size_t)(g->p + 2 * br) * (size_t)(g->q + 2 * bc) * rows;
+}
+
+size_t op_conv2d_x_floats(const struct conv_geom *g, int batch)
+{
+    int br = g->x_padded ? g->pad_r : 0, bc = g->x_padded ? g->pad_c : 0;
+    size_t rows = g->x_batch_minor ? op_conv2d_batch_stride(batch) : (size_t)max_int(batch, 0);
+    return (size_t)g->c * (size_t)(g->h + 2 * br) * (size_t)(g->w + 2 * bc) * rows;
+}
+
 size_t op_conv2d_workspace(const struct conv_geom *g, int batch)
 {
     if (batch <= 0)
@@ -140,10 +169,13 @@ size_t op_conv2d_workspace(const struct conv_geom *g, int batch)
     return (cpu > gpu ? cpu : gpu) * sizeof(cl_float);
 }
 
-static cl_int8 pack_layout(const struct layout *l, const struct conv_geom *g)
+static cl_int16 pack_layout(const struct layout *l, const struct conv_geom *g)
 {
-    cl_int8 v = {{l->wp, l->pp, l->qq, l->mr, l->ml, l->mb, l->bp,
-                  (g->x_batch_minor ? 1 : 0) | (g->y_batch_minor ? 2 : 0)}};
+    const struct conv_dz_layout *d = &g->dz_below;
+    cl_int16 v = {{l->wp, l->pp, l->qq, l->mr, l->ml, l->mb, l->bp,
+                   (g->x_batch_minor ? 1 : 0) | (g->y_batch_minor ? 2 : 0) | (g->dx_dz ? 4 : 0),
+                   g->y_padded ? g->y_pad_r : 0, g->y_padded ? g->y_pad_c : 0, d->pp, d->qq,
+                   d->mr, d->ml, 0, 0}};
     return v;
 }
 
@@ -162,32 +194,54 @@ static int launch(struct runtime *rt, enum kernel_id id, const struct runtime_ar
                               : runtime_launch_1d_local(rt, id, items, max < GROUP ? max : GROUP);
 }
 
-/* Checks that work holds op_conv2d_workspace(g, batch) bytes. */
-static int check_work(const char *op, cl_mem work, const struct conv_geom *g, int batch)
+/* Checks that buf holds `need` bytes. */
+static int check_size(const char *op, const char *what, cl_mem buf, size_t need, int batch)
 {
-    size_t need = op_conv2d_workspace(g, batch), have = 0;
-    if (!work || clGetMemObjectInfo(work, CL_MEM_SIZE, sizeof have, &have, NULL) != CL_SUCCESS ||
+    size_t have = 0;
+    if (!buf || clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL) != CL_SUCCESS ||
         have < need)
-        return clnet_errorf(CLNET_ERR_INTERNAL, "%s: workspace of %zu bytes, %zu needed for B=%d",
-                            op, have, need, batch);
+        return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s of %zu bytes, %zu needed for B=%d", op,
+                            what, have, need, batch);
     return CLNET_OK;
+}
+
+/* The fusions' conditions (ops.h: conv_geom): each on the CPU path and a batch-minor side. */
+static int check_fusions(const char *op, struct runtime *rt, const struct conv_geom *g)
+{
+    bool any = g->x_padded || g->y_padded || g->dy_is_dz || g->dx_dz;
+    const char *bad = NULL;
+    if (any && runtime_ops_path(rt) != RUNTIME_OPS_CPU)
+        bad = "the GPU path fuses nothing between conv layers";
+    else if ((g->x_padded || g->dx_dz) && !g->x_batch_minor)
+        bad = "a padded x or a dx stored as dz needs a batch-minor x";
+    else if ((g->y_padded || g->dy_is_dz) && !g->y_batch_minor)
+        bad = "a padded y or a dy holding dz needs a batch-minor y";
+    else if (g->dx_dz && !g->x_padded)
+        bad = "a dx stored as dz reads the layer below's y from the padded x";
+    else if (g->y_padded && (g->y_pad_r < 0 || g->y_pad_c < 0))
+        bad = "a negative border of y";
+    else if (g->dx_dz && (g->below_act < 0 || g->below_act >= ACTIVATION_COUNT))
+        bad = "a bad activation below";
+    return bad ? clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s", op, bad) : CLNET_OK;
 }
 
 /* Everything a launch needs beyond the buffers. */
 struct conv_args {
     cl_int16 geom;
-    cl_int8 lay;
+    cl_int16 lay;
     cl_ulong xp_off, dzp_off;
     struct layout l;
 };
 
 /* dx: whether a backward computes dx (make_layout: dzp's margins); true for the forward. */
-static int prepare(const char *op, struct conv_args *a, cl_mem work, const struct conv_geom *g,
-                   int batch, int act, bool dx)
+static int prepare(const char *op, struct runtime *rt, struct conv_args *a, cl_mem work,
+                   const struct conv_geom *g, int batch, int act, bool dx)
 {
     int status = check_geom(op, g, batch, act);
     if (status == CLNET_OK)
-        status = check_work(op, work, g, batch);
+        status = check_fusions(op, rt, g);
+    if (status == CLNET_OK)
+        status = check_size(op, "workspace", work, op_conv2d_workspace(g, batch), batch);
     if (status != CLNET_OK)
         return status;
     a->geom = pack_geom(g, batch);
@@ -202,7 +256,11 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                       size_t b_off, cl_mem work, const struct conv_geom *g, int batch, int act)
 {
     struct conv_args a;
-    int status = prepare("conv2d_forward", &a, work, g, batch, act, true);
+    int status = prepare("conv2d_forward", rt, &a, work, g, batch, act, true);
+    if (status == CLNET_OK)
+        status = check_size("conv2d_forward", "x", x, op_conv2d_x_floats(g, batch) * 4, batch);
+    if (status == CLNET_OK)
+        status = check_size("conv2d_forward", "y", y, op_conv2d_y_floats(g, batch) * 4, batch);
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
@@ -210,13 +268,15 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                                   batch, act);
     const struct runtime_arg pad[] = {RUNTIME_ARG(work), RUNTIME_ARG(x), RUNTIME_ARG(a.xp_off),
                                       RUNTIME_ARG(a.geom), RUNTIME_ARG(a.lay)};
-    status = launch(rt, KERNEL_CONV2D_PAD, pad, N_ARGS(pad),
-                    (size_t)g->c * (size_t)(g->h + 2 * g->pad_r) * (size_t)a.l.wp);
+    if (!g->x_padded)
+        status = launch(rt, KERNEL_CONV2D_PAD, pad, N_ARGS(pad),
+                        (size_t)g->c * (size_t)(g->h + 2 * g->pad_r) * (size_t)a.l.wp);
     if (status != CLNET_OK)
         return status;
+    cl_mem xp = g->x_padded ? x : work;
     cl_ulong woff = w_off, boff = b_off;
     cl_int act_arg = act;
-    const struct runtime_arg args[] = {RUNTIME_ARG(y),        RUNTIME_ARG(work),
+    const struct runtime_arg args[] = {RUNTIME_ARG(y),        RUNTIME_ARG(xp),
                                        RUNTIME_ARG(params),   RUNTIME_ARG(a.xp_off),
                                        RUNTIME_ARG(woff),     RUNTIME_ARG(boff),
                                        RUNTIME_ARG(a.geom),   RUNTIME_ARG(a.lay),
@@ -230,35 +290,55 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
                        cl_mem x, cl_mem y, cl_mem dy, cl_mem params, size_t w_off, cl_mem work,
                        const struct conv_geom *g, int batch, int act)
 {
+    const char *op = "conv2d_backward";
     struct conv_args a;
-    int status = prepare("conv2d_backward", &a, work, g, batch, act, dx != NULL);
+    int status = prepare(op, rt, &a, work, g, batch, act, dx != NULL);
+    if (status == CLNET_OK && g->y_padded && !g->dy_is_dz)
+        status = clnet_errorf(CLNET_ERR_INTERNAL, "%s: conv2d_backward_dz reads no padded y", op);
+    if (status == CLNET_OK && g->dy_is_dz)
+        status = check_size(op, "dz", dy, op_conv2d_dz_floats(g, batch) * 4, batch);
+    if (status == CLNET_OK && g->x_padded)
+        status = check_size(op, "x", x, op_conv2d_x_floats(g, batch) * 4, batch);
+    if (status == CLNET_OK && dx && g->dx_dz) {
+        const struct conv_dz_layout *d = &g->dz_below;
+        size_t need = (size_t)g->c * (size_t)d->pp * (size_t)d->qq * (size_t)a.l.bp * 4;
+        bool fits = d->mr >= 0 && d->ml >= 0 && d->pp >= d->mr + g->h && d->qq >= d->ml + g->w;
+        status = fits ? check_size(op, "dx", dx, need, batch)
+                      : clnet_errorf(CLNET_ERR_INTERNAL, "%s: dz below smaller than x", op);
+    }
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
         return conv2d_gpu_backward(rt, dx, grads, dw_off, db_off, x, y, dy, params, w_off, work,
                                    g, &a.geom, (size_t)a.l.bp, batch, act);
     cl_ulong dwoff = dw_off, dboff = db_off, woff = w_off;
-    cl_int act_arg = act;
+    cl_int act_arg = act, below_act = g->below_act;
     const struct runtime_arg dz[] = {RUNTIME_ARG(work),      RUNTIME_ARG(dy),
                                      RUNTIME_ARG(y),         RUNTIME_ARG(a.dzp_off),
                                      RUNTIME_ARG(a.geom),    RUNTIME_ARG(a.lay),
                                      RUNTIME_ARG(act_arg)};
-    status = launch(rt, KERNEL_CONV2D_BACKWARD_DZ, dz, N_ARGS(dz),
-                    (size_t)g->k * (size_t)a.l.pp * (size_t)a.l.qq);
+    if (!g->dy_is_dz)
+        status = launch(rt, KERNEL_CONV2D_BACKWARD_DZ, dz, N_ARGS(dz),
+                        (size_t)g->k * (size_t)a.l.pp * (size_t)a.l.qq);
     if (status != CLNET_OK)
         return status;
-    const struct runtime_arg weights[] = {RUNTIME_ARG(grads),     RUNTIME_ARG(work),
-                                          RUNTIME_ARG(a.xp_off),  RUNTIME_ARG(a.dzp_off),
+    cl_mem xp = g->x_padded ? x : work, dzp = g->dy_is_dz ? dy : work;
+    if (g->dy_is_dz)
+        a.dzp_off = 0;
+    const struct runtime_arg weights[] = {RUNTIME_ARG(grads),     RUNTIME_ARG(xp),
+                                          RUNTIME_ARG(dzp),       RUNTIME_ARG(a.xp_off),
+                                          RUNTIME_ARG(a.dzp_off),
                                           RUNTIME_ARG(dwoff),     RUNTIME_ARG(dboff),
                                           RUNTIME_ARG(a.geom),    RUNTIME_ARG(a.lay)};
     status = launch(rt, KERNEL_CONV2D_BACKWARD_WEIGHTS, weights, N_ARGS(weights),
                     (size_t)ceil_div(g->k, BLOCK) * (size_t)g->c * (size_t)g->r);
     if (status != CLNET_OK || !dx)
         return status;
-    const struct runtime_arg data[] = {RUNTIME_ARG(dx),        RUNTIME_ARG(work),
-                                       RUNTIME_ARG(params),    RUNTIME_ARG(a.dzp_off),
-                                       RUNTIME_ARG(woff),      RUNTIME_ARG(a.geom),
-                                       RUNTIME_ARG(a.lay)};
+    const struct runtime_arg data[] = {RUNTIME_ARG(dx),     RUNTIME_ARG(dzp),
+                                       RUNTIME_ARG(params), RUNTIME_ARG(xp),
+                                       RUNTIME_ARG(a.dzp_off), RUNTIME_ARG(woff),
+                                       RUNTIME_ARG(a.xp_off),  RUNTIME_ARG(a.geom),
+                                       RUNTIME_ARG(a.lay),     RUNTIME_ARG(below_act)};
     return launch(rt, KERNEL_CONV2D_BACKWARD_DATA, data, N_ARGS(data),
                   (size_t)(a.l.bp / LANES) * (size_t)a.l.mb * (size_t)g->stride_c *
                       (size_t)g->h * (size_t)ceil_div(g->c, BLOCK));

@@ -279,10 +279,34 @@ int op_adam_update(struct runtime *rt, cl_mem params, cl_mem m, cl_mem v, cl_mem
  * (C, H, W, BP) ((K, P, Q, BP)) with BP = op_conv2d_batch_stride(B), the image index fastest
  * and the values of images B to BP - 1 zero (the ops write them so). Between two conv layers
  * that layout saves a transpose each way (layers/conv2d.c). */
+struct conv_dz_layout {
+    int pp, qq, mr, ml; /* rows and columns of a plane; dz's first row and column in it */
+};
 struct conv_geom {
     int c, h, w, k, r, s, stride_r, stride_c, pad_r, pad_c, p, q;
     bool x_batch_minor, y_batch_minor;
+    /* Fusions between two conv layers on the CPU path (model/plan.c), each on a batch-minor
+     * side: x_padded: x is this layer's zero-padded copy already, (C, H + 2 pad_r,
+     * W + 2 pad_c, BP), which the forward then does not write. y_padded: y is stored as
+     * (K, P + 2 y_pad_r, Q + 2 y_pad_c, BP) inside a zero border (the layer above's x_padded).
+     * dy_is_dz: dy holds dz = dy act'(y) already, in op_conv2d_dz_layout(this layer) (the
+     * backward then does not compute it). dx_dz (needs x_padded): dx is stored as the layer
+     * below's dz, dx times below_act'(x), in dz_below = op_conv2d_dz_layout(that layer). The
+     * ops write neither y's border nor dz's margins: the caller zeroes them (op_fill) before
+     * the first use and after a change of the batch stride. */
+    bool x_padded, y_padded, dy_is_dz, dx_dz;
+    int y_pad_r, y_pad_c, below_act;
+    struct conv_dz_layout dz_below;
 };
+
+/* The layout of a layer's dz with dy_is_dz (zero margins around it for dx), and its floats,
+ * the batch stride BP = op_conv2d_batch_stride(batch) included (0 when batch <= 0). */
+struct conv_dz_layout op_conv2d_dz_layout(const struct conv_geom *g);
+size_t op_conv2d_dz_floats(const struct conv_geom *g, int batch);
+/* Floats of y (its border with y_padded) and of x (this layer's padding with x_padded) at
+ * batches of up to batch, the batch stride included when batch-minor. */
+size_t op_conv2d_y_floats(const struct conv_geom *g, int batch);
+size_t op_conv2d_x_floats(const struct conv_geom *g, int batch);
 
 /* BP: batch rounded up to the kernels' 16 images per vector (0 when batch <= 0). */
 size_t op_conv2d_batch_stride(int batch);

@@ -164,13 +164,15 @@ static const char *const nets[][2] = {
             "  input: [1, 28, 28]\n"
             "  layers:\n"
             "    - conv2d: {filters: 4, size: 5, stride: 2, pad: 1, activation: relu}\n"
+            "    - conv2d: {filters: 3, size: 3, stride: 2, pad: 1, activation: tanh}\n"
             "    - flatten\n"
             "    - dense: {units: 10}\n" STEPS "  optimizer: {sgd: {lr: 0.05}}\n"},
 };
 
 /* Runs on Oclgrind, each through a forced ops path (Oclgrind calls itself a GPU: auto takes
  * the GPU path): the dense net on the GPU path (CLBlast, the 2-D bias_act), the CNN on both
- * (the CPU path's conv kernels and the GPU path's); each against PoCL's default path. */
+ * (the CPU path's conv kernels, with its fusions between the two conv layers, and the GPU
+ * path's); each against PoCL's default path. */
 static const struct {
     int net;
     const char *path;

@@ -206,6 +206,10 @@ START_TEST(conv_layouts_and_backward_steps)
     ck_assert(p->batch_minor.on);
     ck_assert(!p->layers[0].x_batch_minor && p->layers[0].y_batch_minor);
     ck_assert(p->layers[1].x_batch_minor && !p->layers[1].y_batch_minor);
+    /* the fusions there: y into the padded x above, the dx above as dz below */
+    ck_assert(!p->layers[0].x_padded && p->layers[0].y_padded && p->layers[0].dy_is_dz);
+    ck_assert(p->layers[1].x_padded && !p->layers[1].y_padded && p->layers[1].dx_dz);
+    ck_assert(!p->layers[0].dx_dz && !p->layers[1].dy_is_dz);
     off_because(&p->dense_stack, "layer 0 is conv2d", "dense stack");
     off_because(&p->sgd_fused, "adam", "fused SGD");
     ck_assert(p->layers[3].dz_ready && p->layers[3].own_gemm); /* identity on top */
@@ -216,6 +220,16 @@ START_TEST(conv_layouts_and_backward_steps)
     r = plan_of(cnn, NULL, &cpu, 1, true);
     off_because(&r->p.batch_minor, "the divergence replay reads", "batch-minor");
     ck_assert(!r->p.layers[0].y_batch_minor && !r->p.layers[1].x_batch_minor);
+    ck_assert(!r->p.layers[0].y_padded && !r->p.layers[1].x_padded);
+    ck_assert(!r->p.layers[0].dy_is_dz && !r->p.layers[1].dx_dz);
+    planned_free(r);
+
+    /* the GPU path keeps the layouts but fuses nothing between the layers */
+    const struct plan_device gpu = device(RUNTIME_OPS_GPU, false);
+    r = plan_of(cnn, NULL, &gpu, 1, false);
+    ck_assert(r->p.layers[0].y_batch_minor && r->p.layers[1].x_batch_minor);
+    ck_assert(!r->p.layers[0].y_padded && !r->p.layers[1].x_padded);
+    ck_assert(!r->p.layers[0].dy_is_dz && !r->p.layers[1].dx_dz);
     planned_free(r);
 
     /* nothing below a flatten-then-dense model has parameters: one backward step */

@@ -361,6 +361,107 @@ START_TEST(conv2d_paths_agree)
 }
 END_TEST
 
+/* Two conv layers in a row, lo then hi, and what one step of them leaves: hi's y (NCHW), both
+ * layers' dW and db (one arena: lo's w, b, then hi's), lo's dx (NCHW). */
+struct chain {
+    struct conv_geom lo, hi;
+    int batch, act_lo, act_hi;
+    size_t arena, w_hi;
+};
+
+struct chain_run {
+    float *y, *grads, *dx;
+};
+
+/* One forward and backward of the chain c, batch-minor between the layers and, with `fused`,
+ * lo's y stored inside hi's padding and hi's dx stored as lo's dz (ops.h: conv_geom), their
+ * borders zero-filled here as layers/conv2d.c does. */
+static struct chain_run run_chain(const struct chain *c, bool fused, cl_mem mx, cl_mem mp,
+                                  cl_mem mdy)
+{
+    struct conv_geom lo = c->lo, hi = c->hi;
+    lo.y_batch_minor = hi.x_batch_minor = true;
+    if (fused) {
+        lo.y_padded = hi.x_padded = lo.dy_is_dz = hi.dx_dz = true;
+        lo.y_pad_r = hi.pad_r, lo.y_pad_c = hi.pad_c;
+        hi.dz_below = op_conv2d_dz_layout(&lo);
+        hi.below_act = c->act_lo;
+    }
+    const int b = c->batch;
+    const size_t ny = (size_t)hi.k * hi.p * hi.q * b, nx = (size_t)lo.c * lo.h * lo.w * b;
+    const size_t ylo = op_conv2d_y_floats(&lo, b);
+    const size_t dxhi = fused ? op_conv2d_dz_floats(&lo, b) : op_conv2d_x_floats(&hi, b);
+    cl_mem my_lo = ops_buffer(NULL, ylo * 4), my_hi = ops_buffer(NULL, ny * 4);
+    cl_mem mdx_hi = ops_buffer(NULL, dxhi * 4), mdx_lo = ops_buffer(NULL, nx * 4);
+    cl_mem mg = ops_buffer(NULL, c->arena * 4);
+    cl_mem work_lo = ops_buffer(NULL, op_conv2d_workspace(&lo, b));
+    cl_mem work_hi = ops_buffer(NULL, op_conv2d_workspace(&hi, b));
+    const size_t bias_lo = (size_t)lo.k * lo.c * lo.r * lo.s;
+    const size_t bias_hi = c->w_hi + (size_t)hi.k * hi.c * hi.r * hi.s;
+    ck_assert_int_eq(op_fill(ops_rt, my_lo, 0, ylo, 0.0f), 0);
+    ck_assert_int_eq(op_fill(ops_rt, mdx_hi, 0, dxhi, 0.0f), 0);
+    ck_assert_int_eq(op_fill(ops_rt, mg, 0, c->arena, 0.0f), 0);
+    ck_assert_msg(op_conv2d_forward(ops_rt, my_lo, mx, mp, 0, bias_lo, work_lo, &lo, b,
+                                    c->act_lo) == 0 &&
+                      op_conv2d_forward(ops_rt, my_hi, my_lo, mp, c->w_hi, bias_hi, work_hi, &hi,
+                                        b, c->act_hi) == 0 &&
+                      op_conv2d_backward(ops_rt, mdx_hi, mg, c->w_hi, bias_hi, my_lo, my_hi, mdy,
+                                         mp, c->w_hi, work_hi, &hi, b, c->act_hi) == 0 &&
+                      op_conv2d_backward(ops_rt, mdx_lo, mg, 0, bias_lo, mx, my_lo, mdx_hi, mp, 0,
+                                         work_lo, &lo, b, c->act_lo) == 0,
+                  "%s", clnet_error_message());
+    struct chain_run r = {ops_download(my_hi, 0, ny), ops_download(mg, 0, c->arena),
+                          ops_download(mdx_lo, 0, nx)};
+    runtime_free(my_lo), runtime_free(my_hi), runtime_free(mdx_hi), runtime_free(mdx_lo);
+    runtime_free(mg), runtime_free(work_lo), runtime_free(work_hi);
+    return r;
+}
+
+/* lo then hi on a batch of `batch` and the given activations: the fused chain's y, dW, db and
+ * dx bitwise those of the plain batch-minor chain. */
+static void check_chain(const int *vlo, const int *vhi, int batch, int act_lo, int act_hi,
+                        uint64_t *seed)
+{
+    struct chain c = {make_geom(vlo), make_geom(vhi), batch, act_lo, act_hi, 0, 0};
+    ck_assert(c.hi.c == c.lo.k && c.hi.h == c.lo.p && c.hi.w == c.lo.q);
+    c.w_hi = (size_t)c.lo.k * c.lo.c * c.lo.r * c.lo.s + (size_t)c.lo.k;
+    c.arena = c.w_hi + (size_t)c.hi.k * c.hi.c * c.hi.r * c.hi.s + (size_t)c.hi.k;
+    const size_t nx = (size_t)c.lo.c * c.lo.h * c.lo.w * batch;
+    const size_t ny = (size_t)c.hi.k * c.hi.p * c.hi.q * batch;
+    float *x = ops_random_floats(seed, nx, 1.0f), *dy = ops_random_floats(seed, ny, 1.0f);
+    float *params = ops_random_floats(seed, c.arena, 0.3f);
+    cl_mem mx = ops_buffer(x, nx * 4), mdy = ops_buffer(dy, ny * 4);
+    cl_mem mp = ops_buffer(params, c.arena * 4);
+    struct chain_run plain = run_chain(&c, false, mx, mp, mdy);
+    struct chain_run fused = run_chain(&c, true, mx, mp, mdy);
+    check_bitwise(fused.y, plain.y, ny, "fused chain: y of the upper layer", 1);
+    check_bitwise(fused.grads, plain.grads, c.arena, "fused chain: dW and db", 0);
+    check_bitwise(fused.dx, plain.dx, nx, "fused chain: dx of the lower layer", 0);
+    free(x), free(dy), free(params);
+    free(plain.y), free(plain.grads), free(plain.dx), free(fused.y), free(fused.grads);
+    free(fused.dx);
+    runtime_free(mx), runtime_free(mdy), runtime_free(mp);
+}
+
+/* The CPU path's fusions between two conv layers change no bit: odd shapes with stride and
+ * pads on both sides, an upper layer without padding, the homework's first two layers; batches
+ * below, at and past the 16 lanes. */
+START_TEST(conv2d_fused_chain)
+{
+    const enum runtime_ops_path chosen = runtime_ops_path(ops_rt);
+    runtime_set_ops_path(ops_rt, RUNTIME_OPS_CPU);
+    uint64_t seed = 0x3d5e2a1b9c087f64u;
+    static const int odd_lo[] = {0, 2, 9, 11, 5, 3, 2, 2, 1, 1, 0};
+    static const int odd_hi[] = {0, 5, 5, 10, 3, 3, 3, 1, 2, 2, 1};
+    static const int nopad_lo[] = {0, 1, 8, 8, 4, 3, 3, 1, 1, 1, 1};
+    static const int nopad_hi[] = {0, 4, 8, 8, 6, 2, 2, 2, 2, 0, 0};
+    check_chain(odd_lo, odd_hi, 19, ACTIVATION_TANH, ACTIVATION_RELU, &seed);
+    check_chain(nopad_lo, nopad_hi, 16, ACTIVATION_SIGMOID, ACTIVATION_TANH, &seed);
+    check_chain(homework[0], homework[1], 37, ACTIVATION_RELU, ACTIVATION_RELU, &seed);
+    runtime_set_ops_path(ops_rt, chosen);
+}
+END_TEST
+
 START_TEST(conv2d_bad_arguments)
 {
     struct conv_geom g = make_geom(shapes[1]);
@@ -382,6 +483,32 @@ START_TEST(conv2d_bad_arguments)
                      CLNET_ERR_INTERNAL);
     clnet_error_clear();
     ck_assert_uint_eq(op_conv2d_workspace(&g, 0), 0);
+    /* the fusions' conditions (ops.h: conv_geom) */
+    cl_mem big = ops_buffer(NULL, op_conv2d_workspace(&g, 2) + 4096);
+    const enum runtime_ops_path chosen = runtime_ops_path(ops_rt);
+    runtime_set_ops_path(ops_rt, RUNTIME_OPS_CPU);
+    struct conv_geom f = g;
+    f.x_padded = true; /* x NCHW */
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, big, big, big, 0, 0, big, &f, 2, 0),
+                     CLNET_ERR_INTERNAL);
+    f = g;
+    f.x_batch_minor = f.dx_dz = true; /* dx as dz reads a padded x */
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, big, big, 0, 0, big, big, big, big, 0, big, &f,
+                                        2, 0),
+                     CLNET_ERR_INTERNAL);
+    f = g;
+    f.y_batch_minor = f.y_padded = true; /* its dz from the layer above, not conv2d_backward_dz */
+    ck_assert_int_eq(op_conv2d_backward(ops_rt, NULL, big, 0, 0, big, big, big, big, 0, big, &f,
+                                        2, 0),
+                     CLNET_ERR_INTERNAL);
+    clnet_error_clear();
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, big, big, big, 0, 0, big, &f, 2, 0), CLNET_OK);
+    runtime_set_ops_path(ops_rt, RUNTIME_OPS_GPU);
+    ck_assert_int_eq(op_conv2d_forward(ops_rt, big, big, big, 0, 0, big, &f, 2, 0),
+                     CLNET_ERR_INTERNAL); /* the GPU path fuses nothing */
+    runtime_set_ops_path(ops_rt, chosen);
+    clnet_error_clear();
+    runtime_free(big);
     runtime_free(m);
     runtime_free(work);
 }
@@ -415,6 +542,7 @@ TCase *ops_conv2d_tcase(void)
     tcase_add_loop_test(tc, conv2d_shapes, 0, 2);
     tcase_add_loop_test(tc, conv2d_homework_layers, 0, 2);
     tcase_add_test(tc, conv2d_paths_agree);
+    tcase_add_test(tc, conv2d_fused_chain);
     tcase_add_test(tc, conv2d_program_per_path);
     tcase_add_test(tc, conv2d_bad_arguments);
     return tc;

@@ -467,6 +467,50 @@ START_TEST(test_dense_stack_same_bits)
 }
 END_TEST
 
+/* Between two conv layers the CPU path stores a layer's y inside the padding of the layer
+ * above and that layer's dx as its dz (model/plan.c, layers/conv2d.c); the borders stay zero
+ * across batch strides (training batches of 23 rows, evaluation of 50: 32 and 64 lanes). The
+ * same bits as the plain NCHW layers that layer_stats asks for, which read every output: three
+ * conv layers (tanh, relu, sigmoid), pads on both sides, then none. */
+START_TEST(test_conv_chain_same_bits)
+{
+    char *config = write_config("chain.yaml",
+                                "model:\n"
+                                "  input: [1, 28, 28]\n"
+                                "  layers:\n"
+                                "    - conv2d: {filters: 3, size: 5, stride: 1, pad: 2, "
+                                "activation: tanh}\n"
+                                "    - conv2d: {filters: 6, size: [5, 3], stride: 2, pad: [2, 1], "
+                                "activation: relu}\n"
+                                "    - conv2d: {filters: 5, size: 3, stride: [2, 1], pad: 0, "
+                                "activation: sigmoid}\n"
+                                "    - flatten\n"
+                                "    - dense: {units: 10}\n"
+                                "init:\n"
+                                "  weights: {normal: {std: 0.1}}\n"
+                                "  biases: {constant: 0.1}\n"
+                                "train:\n"
+                                "  iterations: 30\n"
+                                "  batch_size: 23\n"
+                                "  optimizer: {adam: {lr: 0.003}}\n"
+                                "  eval_every: 10\n"
+                                "  eval_batch_size: 50\n");
+    char *dirs[2] = {run_dir("chain_fused"), run_dir("chain_plain")};
+    const char *const stats[] = {"train.layer_stats=10", NULL};
+    for (int i = 0; i < 2; i++) {
+        struct run_result *r = train(config, dirs[i], i ? stats : NULL);
+        free(completed_summary(r, dirs[i]));
+        free(r);
+    }
+    ck_assert_msg(same_file(dirs[0], dirs[1], "model.safetensors"),
+                  "the fused conv layers and the plain ones trained different weights");
+    ck_assert_msg(same_file(dirs[0], dirs[1], "metrics.csv"), "metrics.csv differs");
+    for (int i = 0; i < 2; i++)
+        free(dirs[i]);
+    free(config);
+}
+END_TEST
+
 /* The cold start's compile helper (runtime/quirks.h) changes no result: a small CNN trained
  * from empty kernel caches (a fresh POCL_CACHE_DIR and clnet cache folder for each run) with
  * the helper and without gives the same weights and metrics; --verbose says the helper had
@@ -1168,6 +1212,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_fused_sgd_same_bits);
     tcase_add_test(tc, test_dense_stack_same_bits);
+    tcase_add_test(tc, test_conv_chain_same_bits);
     tcase_add_test(tc, test_spin_wait_same_bits);
     tcase_add_test(tc, test_sgd_sigmoid_learns);
     tcase_add_test(tc, test_cnn_dropout_learns_and_repeats);
