@@ -2,9 +2,10 @@
  * GPU path, runtime_ops_path): the geometry and workspace checks are shared. The CPU path's
  * kernels are direct convolution kernels with 16 images of the batch in the vector lanes.
  * Forward: a zero-padded batch-minor copy of x, then the convolution with bias and activation
- * fused. Backward (from that copy): dz = dy * act'(y) into a zero-margined
- * batch-minor copy, dW and db in one launch, dx. Every sum has one owner and a fixed order
- * (bitwise reproducible). Measured on PoCL (2-core CPU): the homework CNN's three layers
+ * fused. Backward (from that copy): dz = dy * act'(y) into a zero-margined batch-minor copy,
+ * dW and db in one launch, dx. Between two conv layers the neighbours store those copies
+ * instead (ops.h: conv_geom's fusions). Every sum has one owner and a fixed order (bitwise
+ * reproducible). Measured on PoCL (2-core CPU): the homework CNN's three layers
  * forward and backward in 2.0 ms at batch 100 (bench/conv_layers), against 6.0 ms for the
  * previous kernels (8 columns of one image in the lanes, per-image dW partial sums); those
  * had run the layers 5-10x faster than the GEMM alone of im2col + CLBlast. */
