@@ -183,7 +183,9 @@ static cl_int16 pack_layout(const struct layout *l, const struct conv_geom *g)
 /* Launches over n work-items in groups of GROUP (or the kernel's limit, if smaller): a conv
  * kernel's work-items are few and heavy (the homework CNN's third layer's forward is 294 of
  * them, its first layer's dW 5), and in the usual groups of 256 they would run on one thread.
- * One size for every launch: PoCL compiles a kernel again for each work-group size. */
+ * The dW kernel's in groups of 1: its first layer's 5 items ran as groups of 4 and 1 on two
+ * workers, 3 and 2 now (net_profile on q5_ii_cnn: 160-189 -> 129-136 us). One size per kernel:
+ * PoCL compiles a kernel again for each work-group size. */
 enum { GROUP = 4 };
 
 static int launch(struct runtime *rt, enum kernel_id id, const struct runtime_arg *args, int n,
@@ -191,8 +193,9 @@ static int launch(struct runtime *rt, enum kernel_id id, const struct runtime_ar
 {
     int status = runtime_set_args(rt, id, args, n);
     size_t max = runtime_kernel_local_size(rt, id);
+    size_t group = id == KERNEL_CONV2D_BACKWARD_WEIGHTS ? 1 : GROUP;
     return status != CLNET_OK ? status
-                              : runtime_launch_1d_local(rt, id, items, max < GROUP ? max : GROUP);
+                              : runtime_launch_1d_local(rt, id, items, max < group ? max : group);
 }
 
 /* Checks that buf holds `need` bytes. */
