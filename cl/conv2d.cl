@@ -36,12 +36,12 @@
  *   dzp (K, PP, QQ, BP) at dzp_off: dz at rows MR + p, columns ML + q, zeros around it, so that
  *       dx reads the out-of-range output positions of its window as zeros; without dx (the
  *       first layer) MR = ML = 0, PP = P, QQ = Q: no margins to write.
- * MB is the number of CONV_COLS-column blocks per stride phase for dx; XB and YB say whether
+ * OB is the number of dx's blocks of CONV_COLS positions per stride phase; XB and YB say whether
  * x, dx and y, dy are batch-minor; YR and YC are y's border (both 0 but between conv layers);
  * DZB: dx is stored as the layer below's dz, in its dzp of PPB x QQB positions a plane from
  * row MRB and column MLB. */
 #define CONV_LAYOUT(l)                                                                         \
-    const int WP = (l).s0, PP = (l).s1, QQ = (l).s2, MR = (l).s3, ML = (l).s4, MB = (l).s5;  \
+    const int WP = (l).s0, PP = (l).s1, QQ = (l).s2, MR = (l).s3, ML = (l).s4, OB = (l).s5;  \
     const int BP = (l).s6, XB = (l).s7 & 1, YB = (l).s7 >> 1 & 1, DZB = (l).s7 >> 2 & 1;     \
     const int YR = (l).s8, YC = (l).s9, PPB = (l).sa, QQB = (l).sb, MRB = (l).sc;           \
     const int MLB = (l).sd, HP = H + 2 * PR, NB = BP / CONV_V
@@ -131,10 +131,13 @@ __kernel void conv2d_pad(__global float *work, __global const float *x, const ul
 }
 
 /* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp (the workspace's,
- * or x itself when the layer below stored it padded). One work-item
- * per (block of 16 images, block of 4 columns, p, block of 4 filters); a block's columns past
- * Q repeat its last one and are not stored (one code path: PoCL compiles each kernel at its
- * first launch, and a cold start is timed). */
+ * or x itself when the layer below stored it padded). One work-item per (block of 16 images,
+ * block of 4 output positions of the P x Q plane in row-major order, block of 4 filters): a
+ * block may run across the end of a row, so that only a plane of P*Q not a multiple of 4
+ * computes positions it does not store (the homework's 14 x 14 and 7 x 7 planes in blocks of 4
+ * columns of a row had computed 16 for 14 and 8 for 7); a block's positions past P*Q repeat
+ * its last one and are not stored (one code path: PoCL compiles each kernel at its first
+ * launch, and a cold start is timed). */
 __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
                              __global const float *work,   /* xp at xp_off */
                              __global const float *params, /* w (K, C, R, S), bias (K) */
@@ -143,22 +146,28 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
-    const int KB = (K + CONV_BLOCK - 1) / CONV_BLOCK, QB = (Q + CONV_COLS - 1) / CONV_COLS;
-    if (get_global_id(0) >= (size_t)NB * QB * P * KB)
+    const int KB = (K + CONV_BLOCK - 1) / CONV_BLOCK, PQ = P * Q;
+    const int PB = (PQ + CONV_COLS - 1) / CONV_COLS; /* blocks of positions */
+    if (get_global_id(0) >= (size_t)NB * PB * KB)
         return;
     const int i = (int)get_global_id(0); /* ops/conv2d.c keeps every count below 2^31 */
-    const int b0 = i % NB * CONV_V, q0 = i / NB % QB * CONV_COLS, p = i / (NB * QB) % P;
-    const int k0 = i / (NB * QB * P) * CONV_BLOCK, N = min(Q - q0, CONV_COLS);
+    const int b0 = i % NB * CONV_V, o0 = i / NB % PB * CONV_COLS;
+    const int k0 = i / (NB * PB) * CONV_BLOCK, N = min(PQ - o0, CONV_COLS);
     const int PY = P + 2 * YR, QY = Q + 2 * YC; /* y's rows and columns, border included */
-    __global const float *x0 =
-        work + xp_off + ((size_t)p * SR * WP + (size_t)q0 * SC) * BP + b0;
+    __global const float *x0 = work + xp_off + b0;
     const size_t crs = (size_t)C * R * S;
     __global const float *wk[CONV_BLOCK];
-    size_t col[CONV_COLS];
+    size_t col[CONV_COLS]; /* each position's window in xp */
+    int at[CONV_COLS];     /* and its place in y: row * QY + column */
     float16 acc[CONV_BLOCK][CONV_COLS];
+    int p = o0 / Q, q = o0 % Q; /* one division; the next positions step along the row */
 #pragma unroll
-    for (int n = 0; n < CONV_COLS; n++)
-        col[n] = (size_t)min(n, N - 1) * SC * BP;
+    for (int n = 0; n < CONV_COLS; n++) {
+        col[n] = ((size_t)p * SR * WP + (size_t)q * SC) * BP;
+        at[n] = (p + YR) * QY + YC + q;
+        if (n + 1 < N && ++q == Q)
+            q = 0, p++;
+    }
 #pragma unroll
     for (int j = 0; j < CONV_BLOCK; j++) {
         wk[j] = params + w_off + (size_t)min(k0 + j, K - 1) * crs; /* lanes past K: not stored */
@@ -184,14 +193,16 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
                 }
             }
         }
-    for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
+#pragma unroll /* a constant bound: acc indexed by constants stays in registers */
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        if (k0 + j >= K)
+            break;
         const float bias = params[b_off + k0 + j];
 #pragma unroll
         for (int n = 0; n < CONV_COLS; n++)
             if (n < N)
-                conv_store(y, YB, (size_t)K * PY * QY,
-                           ((size_t)(k0 + j) * PY + p + YR) * QY + YC + q0 + n, BP, b0, B,
-                           act_value16(acc[j][n] + bias, act));
+                conv_store(y, YB, (size_t)K * PY * QY, (size_t)(k0 + j) * PY * QY + at[n], BP,
+                           b0, B, act_value16(acc[j][n] + bias, act));
     }
 }
 
@@ -299,7 +310,10 @@ conv_dw_taps(__global float *grads, const ulong dw_off, const ulong db_off,
     }
     for (int p = 0; p < P; p++)
         conv_dw_row(tot, totb, xc, dk, tap, g, l, p, s0, NS, bias);
-    for (int j = 0; j < CONV_BLOCK && k0 + j < K; j++) {
+#pragma unroll /* a constant bound: tot indexed by constants stays in registers */
+    for (int j = 0; j < CONV_BLOCK; j++) {
+        if (k0 + j >= K)
+            break;
         __global float *dw = grads + dw_off + (((size_t)(k0 + j) * C + c) * R + r) * S + s0;
 #pragma unroll
         for (int s = 0; s < NS; s++)
@@ -339,13 +353,13 @@ __kernel void conv2d_backward_weights(__global float *grads,     /* dW at dw_off
     }
 }
 
-/* The sums of conv2d_backward_data's work-item (acc, CONV_BLOCK channels x CONV_COLS columns):
- * over k, then the row taps jr, then the column taps js, in that order; dz0 is its first dz
- * column, wc its channels' weights, col its columns' offsets, ph and pw its phases, n_r and n_s
- * its taps. */
+/* The sums of conv2d_backward_data's work-item (acc, CONV_BLOCK channels x CONV_COLS
+ * positions): over k, then the row taps jr, then the column taps js, in that order; dz0 is dzp
+ * at its images, col its positions' dz offsets from there, wc its channels' weights, ph and pw
+ * its phases, n_r and n_s its taps. */
 static inline __attribute__((always_inline)) void
 conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
-             __global const float *const *wc, const int *col, const int16 g, const int16 l,
+             __global const float *const *wc, const size_t *col, const int16 g, const int16 l,
              const int ph, const int pw, const int n_r, const int n_s)
 {
     CONV_GEOM(g);
@@ -374,11 +388,13 @@ conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
 /* dx (B, C, H, W) = sum over k, r, s of dz[k, p, q] * w[k, c, r, s] with p*SR + r = h + PR
  * and q*SC + s = w + PC. Write h + PR = a*SR + ph and w + PC = m*SC + pw: the taps are
  * r = ph + jr*SR, s = pw + js*SC and read dz at p = a - jr, q = m - js, so the inputs of one
- * column phase pw and consecutive m read consecutive dz columns, and dzp's zero margins stand
- * for the positions outside dz. One work-item per (block of 16 images, block of 4 values of m,
- * pw, h, block of 4 input channels); a block's columns past W repeat its last one and are not
- * stored. With DZB, dx is stored as the layer below's dz: times act_below'(its y, read from
- * xp) in its dzp (CONV_LAYOUT's PPB...). */
+ * phase (ph, pw) share their taps, and dzp's zero margins stand for the positions outside dz.
+ * One work-item per (block of 16 images, block of 4 positions (a, m) of one phase in row-major
+ * order, pw, ph, block of 4 input channels): a block may run across the end of a row (the
+ * homework CNN's phases of 14 x 14 and 7 x 7 inputs in blocks of 4 columns of a row had
+ * computed 16 for 14 and 8 for 7); a block's positions past its phase's repeat its last one
+ * and are not stored. With DZB, dx is stored as the layer below's dz: times act_below'(its y,
+ * read from xp) in its dzp (CONV_LAYOUT's PPB...). */
 __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W), or the dzp */
                                    __global const float *dzpb,   /* dzp at dzp_off */
                                    __global const float *params, /* w (K, C, R, S) */
@@ -389,27 +405,34 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
     CONV_GEOM(g);
     CONV_LAYOUT(l);
     const int CB = (C + CONV_BLOCK - 1) / CONV_BLOCK;
-    if (get_global_id(0) >= (size_t)NB * MB * SC * H * CB)
+    if (get_global_id(0) >= (size_t)NB * OB * SC * SR * CB)
         return;
     const int i = (int)get_global_id(0);
-    const int b0 = i % NB * CONV_V, mb = i / NB % MB, pw = i / (NB * MB) % SC;
-    const int h = i / (NB * MB * SC) % H, c0 = i / (NB * MB * SC * H) * CONV_BLOCK;
-    const int a = (h + PR) / SR, ph = (h + PR) % SR;
-    /* The inputs of this phase: w = m*SC + pw - PC in [0, W). */
-    const int m_lo = PC - pw > 0 ? (PC - pw + SC - 1) / SC : 0, m0 = m_lo + mb * CONV_COLS;
-    const int w0 = m0 * SC + pw - PC;
-    if (w0 >= W)
+    const int b0 = i % NB * CONV_V, o0 = i / NB % OB * CONV_COLS, pw = i / (NB * OB) % SC;
+    const int ph = i / (NB * OB * SC) % SR, c0 = i / (NB * OB * SC * SR) * CONV_BLOCK;
+    /* The inputs of this phase: h = a*SR + ph - PR in [0, H), w = m*SC + pw - PC in [0, W). */
+    const int a_lo = PR - ph > 0 ? (PR - ph + SR - 1) / SR : 0;
+    const int m_lo = PC - pw > 0 ? (PC - pw + SC - 1) / SC : 0;
+    const int rows = (H - 1 + PR - ph) / SR - a_lo + 1, cols = (W - 1 + PC - pw) / SC - m_lo + 1;
+    if (rows <= 0 || cols <= 0 || o0 >= rows * cols)
         return;
-    const int N = min((W - 1 - w0) / SC + 1, CONV_COLS);
-    __global const float *dz0 = dzpb + dzp_off + ((size_t)(MR + a) * QQ + ML + m0) * BP + b0;
+    const int N = min(rows * cols - o0, CONV_COLS);
+    __global const float *dz0 = dzpb + dzp_off + b0;
     const int n_r = R > ph ? (R - ph + SR - 1) / SR : 0, n_s = S > pw ? (S - pw + SC - 1) / SC : 0;
     const size_t rs = (size_t)R * S;
     __global const float *wc[CONV_BLOCK];
-    int col[CONV_COLS];
+    size_t col[CONV_COLS];
+    int hh[CONV_COLS], ww[CONV_COLS]; /* each position's input row and column */
     float16 acc[CONV_BLOCK][CONV_COLS];
+    int a = a_lo + o0 / cols, m = m_lo + o0 % cols; /* then step along the row */
 #pragma unroll
-    for (int n = 0; n < CONV_COLS; n++)
-        col[n] = min(n, N - 1) * BP;
+    for (int n = 0; n < CONV_COLS; n++) {
+        col[n] = ((size_t)(MR + a) * QQ + ML + m) * BP;
+        hh[n] = a * SR + ph - PR;
+        ww[n] = m * SC + pw - PC;
+        if (n + 1 < N && ++m == m_lo + cols)
+            m = m_lo, a++;
+    }
 #pragma unroll
     for (int j = 0; j < CONV_BLOCK; j++) {
         wc[j] = params + w_off + (size_t)min(c0 + j, C - 1) * rs; /* past C: not stored */
@@ -418,11 +441,12 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
             acc[j][n] = 0.0f;
     }
     conv_dx_sums(acc, dz0, wc, col, g, l, ph, pw, n_r, n_s);
-    for (int j = 0; j < CONV_BLOCK && c0 + j < C; j++)
+#pragma unroll /* a constant bound: acc indexed by constants stays in registers */
+    for (int j = 0; j < CONV_BLOCK; j++)
 #pragma unroll
         for (int n = 0; n < CONV_COLS; n++) {
-            const int w = w0 + n * SC;
-            if (n >= N)
+            const int h = hh[n], w = ww[n];
+            if (n >= N || c0 + j >= C)
                 continue;
             if (!DZB) {
                 conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w, BP, b0,

@@ -87,7 +87,8 @@ struct layout {
     int wp;     /* row length of xp */
     int pp, qq; /* rows and columns of a dzp plane */
     int mr, ml; /* dz's first row and column inside it */
-    int mb;     /* CONV_COLS-column blocks of input columns per stride phase (dx) */
+    int mb;     /* CONV_COLS-column blocks of input columns per stride phase (dzp's width) */
+    int ob;     /* dx's blocks of CONV_COLS positions per stride phase (row, column), the most */
     int bp;     /* the batch stride: B rounded up to LANES */
 };
 
@@ -106,13 +107,19 @@ static struct layout make_layout(const struct conv_geom *g, int batch, bool dx)
     l.ml = dx ? ceil_div(g->s, g->stride_c) - 1 : 0;
     /* Phase pw holds the input columns w = m*stride_c + pw - pad_c, m in [m_lo, m_hi]. */
     l.mb = 1;
-    int m_lo_max = 0;
+    int m_lo_max = 0, cols_max = 0, rows_max = 0;
     for (int pw = 0; pw < g->stride_c; pw++) {
         int m_lo = g->pad_c - pw > 0 ? ceil_div(g->pad_c - pw, g->stride_c) : 0;
         int m_hi = (g->w - 1 + g->pad_c - pw) / g->stride_c;
         l.mb = max_int(l.mb, ceil_div(m_hi - m_lo + 1, COLS));
         m_lo_max = max_int(m_lo_max, m_lo);
+        cols_max = max_int(cols_max, m_hi - m_lo + 1);
     }
+    for (int ph = 0; ph < g->stride_r; ph++) { /* rows h = a*stride_r + ph - pad_r likewise */
+        int a_lo = g->pad_r - ph > 0 ? ceil_div(g->pad_r - ph, g->stride_r) : 0;
+        rows_max = max_int(rows_max, (g->h - 1 + g->pad_r - ph) / g->stride_r - a_lo + 1);
+    }
+    l.ob = max_int(1, (int)(((size_t)rows_max * (size_t)cols_max + COLS - 1) / COLS));
     /* dx reads rows a - jr with a up to (h + pad_r) / stride_r, and columns m - js up to the
      * last column of the last block. */
     l.pp = dx ? l.mr + max_int(g->p, (g->h - 1 + g->pad_r) / g->stride_r + 1) : g->p;
@@ -173,7 +180,7 @@ size_t op_conv2d_workspace(const struct conv_geom *g, int batch)
 static cl_int16 pack_layout(const struct layout *l, const struct conv_geom *g)
 {
     const struct conv_dz_layout *d = &g->dz_below;
-    cl_int16 v = {{l->wp, l->pp, l->qq, l->mr, l->ml, l->mb, l->bp,
+    cl_int16 v = {{l->wp, l->pp, l->qq, l->mr, l->ml, l->ob, l->bp,
                    (g->x_batch_minor ? 1 : 0) | (g->y_batch_minor ? 2 : 0) | (g->dx_dz ? 4 : 0),
                    g->y_padded ? g->y_pad_r : 0, g->y_padded ? g->y_pad_c : 0, d->pp, d->qq,
                    d->mr, d->ml, 0, 0}};
@@ -285,9 +292,9 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                                        RUNTIME_ARG(woff),     RUNTIME_ARG(boff),
                                        RUNTIME_ARG(a.geom),   RUNTIME_ARG(a.lay),
                                        RUNTIME_ARG(act_arg)};
+    size_t blocks = ((size_t)g->p * (size_t)g->q + COLS - 1) / COLS;
     return launch(rt, KERNEL_CONV2D_FORWARD, args, N_ARGS(args),
-                  (size_t)(a.l.bp / LANES) * (size_t)ceil_div(g->q, COLS) * (size_t)g->p *
-                      (size_t)ceil_div(g->k, BLOCK));
+                  (size_t)(a.l.bp / LANES) * blocks * (size_t)ceil_div(g->k, BLOCK));
 }
 
 int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_off, size_t db_off,
@@ -344,6 +351,6 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
                                        RUNTIME_ARG(a.xp_off),  RUNTIME_ARG(a.geom),
                                        RUNTIME_ARG(a.lay),     RUNTIME_ARG(below_act)};
     return launch(rt, KERNEL_CONV2D_BACKWARD_DATA, data, N_ARGS(data),
-                  (size_t)(a.l.bp / LANES) * (size_t)a.l.mb * (size_t)g->stride_c *
-                      (size_t)g->h * (size_t)ceil_div(g->c, BLOCK));
+                  (size_t)(a.l.bp / LANES) * (size_t)a.l.ob * (size_t)g->stride_c *
+                      (size_t)g->stride_r * (size_t)ceil_div(g->c, BLOCK));
 }
