@@ -111,23 +111,80 @@ void conv_zero(__global float *dst, const int BP)
         vstore16((float16)(0.0f), 0, dst + b0);
 }
 
-/* xp = x with its zero border. One work-item per position (c, row, column) of xp, all images. */
+/* v[j] = the images b0 .. b0 + 15 of value pos0 + j of an NCHW tensor t of n values per image:
+ * 16 rows of 16 values loaded and transposed in registers (a scalar load per value had been
+ * the NCHW edges' cost); lanes past B and values past n are zero. */
+static inline __attribute__((always_inline)) void
+conv_load_block(float16 *v, __global const float *t, const size_t n, const size_t pos0,
+                const int b0, const int B)
+{
+#pragma unroll
+    for (int e = 0; e < CONV_V; e++) {
+        __global const float *row = t + (size_t)(b0 + e) * n + pos0;
+        if (b0 + e >= B) {
+            v[e] = 0.0f;
+        } else if (pos0 + CONV_V <= n) {
+            v[e] = vload16(0, row);
+        } else {
+            float a[CONV_V];
+            for (int j = 0; j < CONV_V; j++)
+                a[j] = pos0 + j < n ? row[j] : 0.0f;
+            v[e] = vload16(0, a);
+        }
+    }
+    clnet_transpose16(v);
+}
+
+/* Item i of conv2d_pad reading NCHW (nchw): a block of 16 values of 16 images for the first
+ * NB * ceil(n / 16) items (its images' block in b0, its first value in pos0, true returned);
+ * the rest, and every item when batch-minor, one position of the padded plane each (the
+ * border's, to zero, or, batch-minor, any), as *at (false returned). */
+static inline bool conv_block_item(const size_t i, const int nchw, const size_t n, const int NB,
+                                   int *b0, size_t *pos0, size_t *at)
+{
+    const size_t blocks = nchw ? (n + CONV_V - 1) / CONV_V * NB : 0;
+    *b0 = (int)(i % NB) * CONV_V;
+    *pos0 = i / NB * CONV_V;
+    *at = i - blocks;
+    return i < blocks;
+}
+
+/* xp = x with its zero border. From NCHW: 16 values of 16 images a work-item, then one
+ * work-item per border position (all images); from batch-minor: one per position of xp. */
 __kernel void conv2d_pad(__global float *work, __global const float *x, const ulong xp_off,
                          const int16 g, const int16 l)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
-    const size_t i = get_global_id(0);
-    if (i >= (size_t)C * HP * WP)
+    const size_t n = (size_t)C * H * W;
+    int b0;
+    size_t pos0, at;
+    if (conv_block_item(get_global_id(0), !XB, n, NB, &b0, &pos0, &at)) {
+        float16 v[CONV_V];
+        conv_load_block(v, x, n, pos0, b0, B);
+        int c = (int)(pos0 / ((size_t)H * W)), h = (int)(pos0 / W % H), w = (int)(pos0 % W);
+#pragma unroll
+        for (int j = 0; j < CONV_V; j++) {
+            if (pos0 + j >= n)
+                break;
+            vstore16(v[j], 0, work + xp_off + (((size_t)c * HP + h + PR) * WP + w + PC) * BP + b0);
+            if (++w == W && (w = 0, ++h == H))
+                h = 0, c++;
+        }
         return;
-    __global float *dst = work + xp_off + i * BP;
-    const long pos = conv_inner(i, HP, WP, PR, PC, H, W);
+    }
+    if (at >= (size_t)C * HP * WP)
+        return;
+    __global float *dst = work + xp_off + at * BP;
+    const long pos = conv_inner(at, HP, WP, PR, PC, H, W);
     if (pos < 0) {
         conv_zero(dst, BP);
         return;
     }
-    for (int b0 = 0; b0 < BP; b0 += CONV_V)
-        vstore16(conv_load(x, XB, (size_t)C * H * W, pos, BP, b0, B), 0, dst + b0);
+    if (!XB)
+        return; /* the blocks stored it */
+    for (int bb = 0; bb < BP; bb += CONV_V)
+        vstore16(conv_load(x, XB, n, pos, BP, bb, B), 0, dst + bb);
 }
 
 /* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp (the workspace's,
@@ -207,7 +264,8 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
 }
 
 /* dzp = dy * act'(y) with its zero margins. One work-item per position (k, row, column) of
- * dzp, all images. */
+ * dzp, all images. (In 16 x 16 blocks as conv2d_pad, for an NCHW dy and y, it ran slower: 54
+ * -> 65 us on the homework CNN's third layer, net_profile.) */
 __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
                                  __global const float *dy, /* (B, K, P, Q) */
                                  __global const float *y,  /* (B, K, P, Q) */

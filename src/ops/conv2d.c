@@ -205,6 +205,13 @@ static int launch(struct runtime *rt, enum kernel_id id, const struct runtime_ar
                               : runtime_launch_1d_local(rt, id, items, max < group ? max : group);
 }
 
+/* conv2d_pad's work-items for 16 x 16 blocks of an NCHW tensor of n values per image (none
+ * when batch-minor); one per padded position follows them. */
+static size_t edge_blocks(const struct layout *l, bool batch_minor, size_t n)
+{
+    return batch_minor ? 0 : (n + LANES - 1) / LANES * (size_t)(l->bp / LANES);
+}
+
 /* Checks that buf holds `need` bytes. */
 static int check_size(const char *op, const char *what, cl_mem buf, size_t need, int batch)
 {
@@ -281,7 +288,8 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
                                       RUNTIME_ARG(a.geom), RUNTIME_ARG(a.lay)};
     if (!g->x_padded)
         status = launch(rt, KERNEL_CONV2D_PAD, pad, N_ARGS(pad),
-                        (size_t)g->c * (size_t)(g->h + 2 * g->pad_r) * (size_t)a.l.wp);
+                        edge_blocks(&a.l, g->x_batch_minor, (size_t)g->c * g->h * g->w) +
+                            (size_t)g->c * (size_t)(g->h + 2 * g->pad_r) * (size_t)a.l.wp);
     if (status != CLNET_OK)
         return status;
     cl_mem xp = g->x_padded ? x : work;
