@@ -252,3 +252,28 @@ static inline __attribute__((always_inline)) void clnet_transpose16(float16 *v)
                                  b.sb, a.sd, b.sd, a.sf, b.sf);
         }
 }
+
+/* v[j] = column c0 + j of rows r0 .. r0 + 15 of a row-major matrix t (row stride ld), rows past
+ * `rows` and columns past `cols` zero: 16 rows of 16 loaded and transposed in registers (the
+ * NCHW x of cl/conv2d.cl's conv2d_pad, whose rows are images: a scalar load per value had been
+ * its cost). */
+static inline __attribute__((always_inline)) void
+clnet_load_transposed16(float16 *v, __global const float *t, const size_t ld, const int r0,
+                        const int rows, const size_t c0, const size_t cols)
+{
+#pragma unroll
+    for (int e = 0; e < 16; e++) {
+        __global const float *row = t + (size_t)(r0 + e) * ld + c0;
+        if (r0 + e >= rows) {
+            v[e] = 0.0f;
+        } else if (c0 + 16 <= cols) {
+            v[e] = vload16(0, row);
+        } else {
+            float a[16];
+            for (int j = 0; j < 16; j++)
+                a[j] = c0 + j < cols ? row[j] : 0.0f;
+            v[e] = vload16(0, a);
+        }
+    }
+    clnet_transpose16(v);
+}

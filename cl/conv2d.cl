@@ -2,10 +2,9 @@
  * bias and activation fused into the forward and the activation gradient into the copy of dz
  * the backward kernels read. Written for PoCL on CPUs, which does not vectorise across
  * work-items around inner loops: the vector lanes are 16 images of the batch, so every load
- * and every FMA is a whole vector whatever the layer's shape, and each work-item holds a block
- * of 4 filters (or input channels) times 4 columns of them in registers. The kernels read a
- * zero-padded copy of x and a zero-margined copy of dz, both batch-minor (the image index
- * fastest), so their loops have no bounds tests.
+ * and every FMA is a whole vector whatever the layer's shape, and a work-item holds 4 filters
+ * (or input channels) x 4 positions in registers. The kernels read a zero-padded copy of x and
+ * a zero-margined copy of dz, both batch-minor (the image index fastest): no bounds tests.
  * No atomics: every sum has one owner and a fixed order, so results are bitwise reproducible.
  * Letters: B batch, C input channels, H W input rows and columns, K filters, R S kernel rows
  * and columns, P Q output rows and columns; weights (K, C, R, S) and bias (K) at offsets inside
@@ -28,7 +27,7 @@
 
 #define CONV_V 16      /* images per vector */
 #define CONV_BLOCK 4   /* filters (forward, dW) or input channels (dx) per work-item */
-#define CONV_COLS 4    /* output columns (forward) or input columns of one phase (dx) */
+#define CONV_COLS 4    /* output positions (forward) or input positions of one phase (dx) */
 #define CONV_DW_TAPS 5 /* conv2d_backward_weights: column taps per pass (5 x 4 accumulators) */
 
 /* The workspace (ops/conv2d.c computes the layout, the int16 l):
@@ -36,10 +35,9 @@
  *   dzp (K, PP, QQ, BP) at dzp_off: dz at rows MR + p, columns ML + q, zeros around it, so that
  *       dx reads the out-of-range output positions of its window as zeros; without dx (the
  *       first layer) MR = ML = 0, PP = P, QQ = Q: no margins to write.
- * OB is the number of dx's blocks of CONV_COLS positions per stride phase; XB and YB say whether
- * x, dx and y, dy are batch-minor; YR and YC are y's border (both 0 but between conv layers);
- * DZB: dx is stored as the layer below's dz, in its dzp of PPB x QQB positions a plane from
- * row MRB and column MLB. */
+ * OB: dx's blocks of CONV_COLS positions per stride phase; XB, YB: x and dx, y and dy are
+ * batch-minor; YR, YC: y's border (0 but between conv layers); DZB: dx is stored as the layer
+ * below's dz, in its dzp of PPB x QQB positions a plane from row MRB and column MLB. */
 #define CONV_LAYOUT(l)                                                                         \
     const int WP = (l).s0, PP = (l).s1, QQ = (l).s2, MR = (l).s3, ML = (l).s4, OB = (l).s5;  \
     const int BP = (l).s6, XB = (l).s7 & 1, YB = (l).s7 >> 1 & 1, DZB = (l).s7 >> 2 & 1;     \
@@ -111,57 +109,21 @@ void conv_zero(__global float *dst, const int BP)
         vstore16((float16)(0.0f), 0, dst + b0);
 }
 
-/* v[j] = the images b0 .. b0 + 15 of value pos0 + j of an NCHW tensor t of n values per image:
- * 16 rows of 16 values loaded and transposed in registers (a scalar load per value had been
- * the NCHW edges' cost); lanes past B and values past n are zero. */
-static inline __attribute__((always_inline)) void
-conv_load_block(float16 *v, __global const float *t, const size_t n, const size_t pos0,
-                const int b0, const int B)
-{
-#pragma unroll
-    for (int e = 0; e < CONV_V; e++) {
-        __global const float *row = t + (size_t)(b0 + e) * n + pos0;
-        if (b0 + e >= B) {
-            v[e] = 0.0f;
-        } else if (pos0 + CONV_V <= n) {
-            v[e] = vload16(0, row);
-        } else {
-            float a[CONV_V];
-            for (int j = 0; j < CONV_V; j++)
-                a[j] = pos0 + j < n ? row[j] : 0.0f;
-            v[e] = vload16(0, a);
-        }
-    }
-    clnet_transpose16(v);
-}
-
-/* Item i of conv2d_pad reading NCHW (nchw): a block of 16 values of 16 images for the first
- * NB * ceil(n / 16) items (its images' block in b0, its first value in pos0, true returned);
- * the rest, and every item when batch-minor, one position of the padded plane each (the
- * border's, to zero, or, batch-minor, any), as *at (false returned). */
-static inline bool conv_block_item(const size_t i, const int nchw, const size_t n, const int NB,
-                                   int *b0, size_t *pos0, size_t *at)
-{
-    const size_t blocks = nchw ? (n + CONV_V - 1) / CONV_V * NB : 0;
-    *b0 = (int)(i % NB) * CONV_V;
-    *pos0 = i / NB * CONV_V;
-    *at = i - blocks;
-    return i < blocks;
-}
-
-/* xp = x with its zero border. From NCHW: 16 values of 16 images a work-item, then one
- * work-item per border position (all images); from batch-minor: one per position of xp. */
+/* xp = x with its zero border. From NCHW: NB * ceil(n / 16) work-items of 16 values of 16
+ * images (b0, pos0), then one per border position (all images); from batch-minor: one per
+ * position of xp. */
 __kernel void conv2d_pad(__global float *work, __global const float *x, const ulong xp_off,
                          const int16 g, const int16 l)
 {
     CONV_GEOM(g);
     CONV_LAYOUT(l);
-    const size_t n = (size_t)C * H * W;
-    int b0;
-    size_t pos0, at;
-    if (conv_block_item(get_global_id(0), !XB, n, NB, &b0, &pos0, &at)) {
+    const size_t n = (size_t)C * H * W, i = get_global_id(0);
+    const size_t blocks = XB ? 0 : (n + CONV_V - 1) / CONV_V * NB, at = i - blocks;
+    const int b0 = (int)(i % NB) * CONV_V;
+    const size_t pos0 = i / NB * CONV_V;
+    if (i < blocks) {
         float16 v[CONV_V];
-        conv_load_block(v, x, n, pos0, b0, B);
+        clnet_load_transposed16(v, x, n, b0, B, pos0, n);
         int c = (int)(pos0 / ((size_t)H * W)), h = (int)(pos0 / W % H), w = (int)(pos0 % W);
 #pragma unroll
         for (int j = 0; j < CONV_V; j++) {
@@ -187,14 +149,39 @@ __kernel void conv2d_pad(__global float *work, __global const float *x, const ul
         vstore16(conv_load(x, XB, n, pos, BP, bb, B), 0, dst + bb);
 }
 
+/* conv2d_forward's sums (acc: 4 filters x 4 positions) over c, r, s in that order: x0 is xp
+ * at the item's images, col its positions' windows from there, wk its filters' weights. */
+static inline __attribute__((always_inline)) void
+conv_fwd_sums(float16 (*acc)[CONV_COLS], __global const float *x0,
+              __global const float *const *wk, const size_t *col, const int16 g, const int16 l)
+{
+    CONV_GEOM(g);
+    CONV_LAYOUT(l);
+    for (int c = 0; c < C; c++)
+        for (int r = 0; r < R; r++) {
+            __global const float *row = x0 + ((size_t)c * HP + r) * WP * BP;
+            const int t0 = (c * R + r) * S;
+            for (int s = 0; s < S; s++) {
+                float16 v[CONV_COLS];
+#pragma unroll
+                for (int n = 0; n < CONV_COLS; n++)
+                    v[n] = vload16(0, row + (size_t)s * BP + col[n]);
+#pragma unroll
+                for (int j = 0; j < CONV_BLOCK; j++) {
+                    const float16 wv = (float16)(wk[j][t0 + s]);
+#pragma unroll
+                    for (int n = 0; n < CONV_COLS; n++)
+                        acc[j][n] = fma(v[n], wv, acc[j][n]);
+                }
+            }
+        }
+}
+
 /* y = act(bias + sum over c, r, s of x * w), the taps in that order, from xp (the workspace's,
  * or x itself when the layer below stored it padded). One work-item per (block of 16 images,
- * block of 4 output positions of the P x Q plane in row-major order, block of 4 filters): a
- * block may run across the end of a row, so that only a plane of P*Q not a multiple of 4
- * computes positions it does not store (the homework's 14 x 14 and 7 x 7 planes in blocks of 4
- * columns of a row had computed 16 for 14 and 8 for 7); a block's positions past P*Q repeat
- * its last one and are not stored (one code path: PoCL compiles each kernel at its first
- * launch, and a cold start is timed). */
+ * block of 4 positions of the P x Q plane in row-major order, across row ends: 14 x 14 wastes
+ * none, 4 columns of a row wasted 2 of 16; block of 4 filters); positions past P*Q repeat the
+ * last one and are not stored (one code path: PoCL compiles each kernel at first launch). */
 __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
                              __global const float *work,   /* xp at xp_off */
                              __global const float *params, /* w (K, C, R, S), bias (K) */
@@ -232,24 +219,7 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
         for (int n = 0; n < CONV_COLS; n++)
             acc[j][n] = 0.0f;
     }
-    for (int c = 0; c < C; c++)
-        for (int r = 0; r < R; r++) {
-            __global const float *row = x0 + ((size_t)c * HP + r) * WP * BP;
-            const int t0 = (c * R + r) * S;
-            for (int s = 0; s < S; s++) {
-                float16 v[CONV_COLS];
-#pragma unroll
-                for (int n = 0; n < CONV_COLS; n++)
-                    v[n] = vload16(0, row + (size_t)s * BP + col[n]);
-#pragma unroll
-                for (int j = 0; j < CONV_BLOCK; j++) {
-                    const float16 wv = (float16)(wk[j][t0 + s]);
-#pragma unroll
-                    for (int n = 0; n < CONV_COLS; n++)
-                        acc[j][n] = fma(v[n], wv, acc[j][n]);
-                }
-            }
-        }
+    conv_fwd_sums(acc, x0, wk, col, g, l);
 #pragma unroll /* a constant bound: acc indexed by constants stays in registers */
     for (int j = 0; j < CONV_BLOCK; j++) {
         if (k0 + j >= K)
@@ -264,8 +234,7 @@ __kernel void conv2d_forward(__global float *y,            /* (B, K, P, Q) */
 }
 
 /* dzp = dy * act'(y) with its zero margins. One work-item per position (k, row, column) of
- * dzp, all images. (In 16 x 16 blocks as conv2d_pad, for an NCHW dy and y, it ran slower: 54
- * -> 65 us on the homework CNN's third layer, net_profile.) */
+ * dzp, all images (16 x 16 blocks as conv2d_pad's ran slower: bench/RESULTS.md, session 18). */
 __kernel void conv2d_backward_dz(__global float *work,    /* dzp at dzp_off */
                                  __global const float *dy, /* (B, K, P, Q) */
                                  __global const float *y,  /* (B, K, P, Q) */
@@ -443,6 +412,33 @@ conv_dx_sums(float16 (*acc)[CONV_COLS], __global const float *dz0,
         }
 }
 
+/* conv2d_backward_data's stores of acc (channels c0.., N positions at hh, ww): dx, or (DZB) the
+ * layer below's dz, act_below' of its y in xp (at the images). */
+static inline __attribute__((always_inline)) void
+conv_dx_store(__global float *dx, __global const float *xp, float16 (*acc)[CONV_COLS],
+              const int *hh, const int *ww, const int N, const int c0, const int b0,
+              const int16 g, const int16 l, const int act_below)
+{
+    CONV_GEOM(g);
+    CONV_LAYOUT(l);
+#pragma unroll /* a constant bound: acc indexed by constants stays in registers */
+    for (int j = 0; j < CONV_BLOCK; j++)
+#pragma unroll
+        for (int n = 0; n < CONV_COLS; n++) {
+            const int h = hh[n], w = ww[n];
+            if (n >= N || c0 + j >= C)
+                continue;
+            if (!DZB) {
+                conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w, BP, b0,
+                           B, acc[j][n]);
+                continue;
+            }
+            const float16 yb = vload16(0, xp + (((size_t)(c0 + j) * HP + h + PR) * WP + w + PC) * BP);
+            vstore16(conv_mask(act_gradient16(acc[j][n], yb, act_below), b0, B), 0,
+                     dx + (((size_t)(c0 + j) * PPB + MRB + h) * QQB + MLB + w) * BP + b0);
+        }
+}
+
 /* dx (B, C, H, W) = sum over k, r, s of dz[k, p, q] * w[k, c, r, s] with p*SR + r = h + PR
  * and q*SC + s = w + PC. Write h + PR = a*SR + ph and w + PC = m*SC + pw: the taps are
  * r = ph + jr*SR, s = pw + js*SC and read dz at p = a - jr, q = m - js, so the inputs of one
@@ -499,21 +495,5 @@ __kernel void conv2d_backward_data(__global float *dx,           /* (B, C, H, W)
             acc[j][n] = 0.0f;
     }
     conv_dx_sums(acc, dz0, wc, col, g, l, ph, pw, n_r, n_s);
-#pragma unroll /* a constant bound: acc indexed by constants stays in registers */
-    for (int j = 0; j < CONV_BLOCK; j++)
-#pragma unroll
-        for (int n = 0; n < CONV_COLS; n++) {
-            const int h = hh[n], w = ww[n];
-            if (n >= N || c0 + j >= C)
-                continue;
-            if (!DZB) {
-                conv_store(dx, XB, (size_t)C * H * W, ((size_t)(c0 + j) * H + h) * W + w, BP, b0,
-                           B, acc[j][n]);
-                continue;
-            }
-            const float16 yb = vload16(
-                0, xpb + xp_off + (((size_t)(c0 + j) * HP + h + PR) * WP + w + PC) * BP + b0);
-            vstore16(conv_mask(act_gradient16(acc[j][n], yb, act_below), b0, B), 0,
-                     dx + (((size_t)(c0 + j) * PPB + MRB + h) * QQB + MLB + w) * BP + b0);
-        }
+    conv_dx_store(dx, xpb + xp_off + b0, acc, hh, ww, N, c0, b0, g, l, act_below);
 }
