@@ -86,7 +86,7 @@ static void neighbours(struct conv2d_state *st, const struct layer *l, const str
         struct conv_geom bg = geometry_of(below->spec, below->shape);
         st->below_act = (int)below->spec->activation;
         st->dz_below = op_conv2d_dz_layout(&bg);
-        st->dz_below_floats = op_conv2d_dz_floats(&bg, 1) / op_conv2d_batch_stride(1);
+        st->dz_below_floats = (size_t)bg.k * st->dz_below.pp * st->dz_below.qq;
     }
 }
 

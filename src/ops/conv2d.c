@@ -212,10 +212,10 @@ static size_t edge_blocks(const struct layout *l, bool batch_minor, size_t n)
     return batch_minor ? 0 : (n + LANES - 1) / LANES * (size_t)(l->bp / LANES);
 }
 
-/* Checks that buf holds `need` bytes. */
-static int check_size(const char *op, const char *what, cl_mem buf, size_t need, int batch)
+/* Checks that buf holds `floats` floats. */
+static int check_size(const char *op, const char *what, cl_mem buf, size_t floats, int batch)
 {
-    size_t have = 0;
+    size_t have = 0, need = floats * sizeof(cl_float);
     if (!buf || clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL) != CL_SUCCESS ||
         have < need)
         return clnet_errorf(CLNET_ERR_INTERNAL, "%s: %s of %zu bytes, %zu needed for B=%d", op,
@@ -259,7 +259,8 @@ static int prepare(const char *op, struct runtime *rt, struct conv_args *a, cl_m
     if (status == CLNET_OK)
         status = check_fusions(op, rt, g);
     if (status == CLNET_OK)
-        status = check_size(op, "workspace", work, op_conv2d_workspace(g, batch), batch);
+        status = check_size(op, "workspace", work, op_conv2d_workspace(g, batch) / sizeof(cl_float),
+                            batch);
     if (status != CLNET_OK)
         return status;
     a->geom = pack_geom(g, batch);
@@ -276,9 +277,9 @@ int op_conv2d_forward(struct runtime *rt, cl_mem y, cl_mem x, cl_mem params, siz
     struct conv_args a;
     int status = prepare("conv2d_forward", rt, &a, work, g, batch, act, true);
     if (status == CLNET_OK)
-        status = check_size("conv2d_forward", "x", x, op_conv2d_x_floats(g, batch) * 4, batch);
+        status = check_size("conv2d_forward", "x", x, op_conv2d_x_floats(g, batch), batch);
     if (status == CLNET_OK)
-        status = check_size("conv2d_forward", "y", y, op_conv2d_y_floats(g, batch) * 4, batch);
+        status = check_size("conv2d_forward", "y", y, op_conv2d_y_floats(g, batch), batch);
     if (status != CLNET_OK)
         return status;
     if (runtime_ops_path(rt) == RUNTIME_OPS_GPU)
@@ -315,12 +316,12 @@ int op_conv2d_backward(struct runtime *rt, cl_mem dx, cl_mem grads, size_t dw_of
     if (status == CLNET_OK && g->y_padded && !g->dy_is_dz)
         status = clnet_errorf(CLNET_ERR_INTERNAL, "%s: conv2d_backward_dz reads no padded y", op);
     if (status == CLNET_OK && g->dy_is_dz)
-        status = check_size(op, "dz", dy, op_conv2d_dz_floats(g, batch) * 4, batch);
+        status = check_size(op, "dz", dy, op_conv2d_dz_floats(g, batch), batch);
     if (status == CLNET_OK && g->x_padded)
-        status = check_size(op, "x", x, op_conv2d_x_floats(g, batch) * 4, batch);
+        status = check_size(op, "x", x, op_conv2d_x_floats(g, batch), batch);
     if (status == CLNET_OK && dx && g->dx_dz) {
         const struct conv_dz_layout *d = &g->dz_below;
-        size_t need = (size_t)g->c * (size_t)d->pp * (size_t)d->qq * (size_t)a.l.bp * 4;
+        size_t need = (size_t)g->c * (size_t)d->pp * (size_t)d->qq * (size_t)a.l.bp;
         bool fits = d->mr >= 0 && d->ml >= 0 && d->pp >= d->mr + g->h && d->qq >= d->ml + g->w;
         status = fits ? check_size(op, "dx", dx, need, batch)
                       : clnet_errorf(CLNET_ERR_INTERNAL, "%s: dz below smaller than x", op);
